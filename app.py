@@ -1,0 +1,102 @@
+"""Gongjian: the web application for a city's 百日攻坚 campaign.
+
+    flask --app app run            serve (the scheduler starts only with GONGJIAN_SCHEDULER=1)
+    flask --app app db upgrade     create or migrate the database
+"""
+
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from campaign import config, models  # noqa: F401  (every table registered before use)
+from campaign.db import render_migration_item
+from campaign.extensions import api, csrf, db, limiter, login_manager, migrate
+
+ERROR_PAGES = {400: "errors/400.html", 404: "errors/404.html", 429: "errors/429.html"}
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """The application, configured from defaults, the environment and ``overrides``."""
+    load_dotenv()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config.DEFAULTS)
+    app.config.update(config.from_environment(Path(app.instance_path)))
+    app.config.update(overrides or {})
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent / "migrations"),
+        render_as_batch=True,  # SQLite alters tables by copying them
+        render_item=render_migration_item,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_templates(app)
+    _register_error_pages(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from campaign.accounts.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id))
+        return user if user and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from campaign.accounts.views import bp as accounts_bp
+    from campaign.api import register_api
+    from campaign.ledger.views import bp as ledger_bp
+    from campaign.timeline.views import bp as timeline_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(timeline_bp)
+    app.register_blueprint(ledger_bp)
+    register_api(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from campaign.accounts.cli import users_cli
+    from campaign.demo import demo_cli
+    from campaign.timeline.cli import campaign_cli
+
+    app.cli.add_command(campaign_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def _register_templates(app: Flask) -> None:
+    from campaign import display
+
+    app.jinja_env.filters.update(display.FILTERS)
+    app.jinja_env.globals.update(display.GLOBALS)
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        # The API answers JSON; pages answer a Chinese page.
+        if request.path.startswith("/api/"):
+            return api.handle_http_exception(error)
+        if isinstance(error, CSRFError):
+            return render_template("errors/csrf.html"), 400
+        template = ERROR_PAGES.get(error.code)
+        if template is None:
+            return error
+        return render_template(template, error=error), error.code

@@ -1,0 +1,1 @@
+"""Gongjian: the 百日攻坚 campaign application package."""

@@ -1,0 +1,58 @@
+"""Login and logout."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from campaign.accounts.services import authenticate
+from campaign.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名")])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码")])
+
+
+def _login_key() -> str:
+    # Per address and username, so one person's typos do not lock out a whole office.
+    return f"{request.remote_addr}:{request.form.get('username', '').strip().lower()}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_FAILURE_LIMIT"],
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code != 302,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("timeline.overview"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(db.session, form.username.data.strip(), form.password.data)
+        if user:
+            login_user(user)
+            target = request.args.get("next", "")
+            # Only local paths, so the login page cannot bounce users to another site.
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("timeline.overview")
+            return redirect(target)
+        flash("用户名或密码错误。", "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("已退出登录。", "info")
+    return redirect(url_for("accounts.login"))

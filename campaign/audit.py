@@ -1,0 +1,122 @@
+"""The change record: who changed what, when, before and after.
+
+Entries are append-only and chained: each carries the SHA-256 of its own
+content and of the entry before it, so an edit behind the app's back breaks
+the chain (``verify_chain``).
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from campaign.clock import now
+from campaign.db import Base
+
+
+class AuditEntry(Base):
+    """One recorded change."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(80), default="")
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str] = mapped_column(Text, default="{}")
+    after: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
+    """The named attributes of ``obj`` as a JSON-ready dict (for before/after)."""
+    return {f: _jsonable(getattr(obj, f)) for f in fields}
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=_jsonable)
+
+
+def _entry_hash(entry: AuditEntry) -> str:
+    content = "|".join(
+        [
+            entry.prev_hash,
+            entry.at.astimezone(UTC).isoformat(),
+            str(entry.user_id or ""),
+            entry.actor,
+            entry.action,
+            entry.object_type,
+            entry.object_id,
+            entry.before,
+            entry.after,
+        ]
+    )
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    user: Any,
+    action: str,
+    obj_type: str,
+    obj_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one change to the record (flushed, not committed)."""
+    last = session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1).with_for_update()
+    ).first()
+    entry = AuditEntry(
+        at=now().replace(microsecond=0),
+        user_id=getattr(user, "id", None),
+        actor=getattr(user, "username", None) or (user if isinstance(user, str) else "system"),
+        action=action,
+        object_type=obj_type,
+        object_id=str(obj_id),
+        before=_dumps(before or {}),
+        after=_dumps(after or {}),
+        prev_hash=last.hash if last else "",
+    )
+    entry.hash = _entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    entry_id: int
+    problem: str
+
+
+def verify_chain(session: Session) -> ChainBreak | None:
+    """The first entry whose hash or link does not match, or None if the chain is whole."""
+    prev = ""
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000):
+        if entry.prev_hash != prev:
+            return ChainBreak(entry.id, "与上一条记录的链接不符")
+        if _entry_hash(entry) != entry.hash:
+            return ChainBreak(entry.id, "记录内容与哈希不符")
+        prev = entry.hash
+    return None

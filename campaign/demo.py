@@ -1,0 +1,281 @@
+"""The demo campaign: Wuhan's real districts and departments, a synthetic ledger, demo users.
+
+Deterministic (a fixed seed), so every demo looks the same and tests can rely on it.
+`flask --app app demo load` runs it; `make run` calls it on an empty database.
+"""
+
+import random
+from datetime import date, timedelta
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from campaign import audit, clock, rules
+from campaign.accounts.models import Unit, User
+from campaign.accounts.services import create_user
+from campaign.extensions import db
+from campaign.ledger import creditcode
+from campaign.ledger.models import Organization
+from campaign.ledger.services import apply_rules
+from campaign.timeline.models import Campaign
+from campaign.timeline.services import build_deadline, create_from_template
+from campaign.vocab import (
+    EnterpriseCategory,
+    OperatingStatus,
+    OrgKind,
+    PartyOrgStatus,
+    RegistrationLevel,
+    Role,
+    SocialCategory,
+    UnitKind,
+)
+
+DEMO_PASSWORD = "gongjian-demo"
+SEED = 20160814
+
+# (code, name, streets/towns, parks); districts in the city's customary order.
+DISTRICTS = [
+    ("jiangan", "江岸区", ["大智街道", "一元街道", "车站街道", "四唯街道", "永清街道", "球场街道", "后湖街道", "谌家矶街道"], []),
+    ("jianghan", "江汉区", ["民族街道", "花楼街道", "水塔街道", "民权街道", "满春街道", "唐家墩街道", "常青街道", "北湖街道"], []),
+    ("qiaokou", "硚口区", ["古田街道", "韩家墩街道", "宗关街道", "汉水桥街道", "宝丰街道", "荣华街道", "汉中街道", "六角亭街道"], []),
+    ("hanyang", "汉阳区", ["建桥街道", "鹦鹉街道", "洲头街道", "五里墩街道", "琴断口街道", "江汉二桥街道", "四新街道"], []),
+    ("wuchang", "武昌区", ["积玉桥街道", "杨园街道", "徐家棚街道", "粮道街道", "中华路街道", "首义路街道", "南湖街道", "中南路街道"], []),
+    ("qingshan", "青山区", ["红卫路街道", "冶金街道", "新沟桥街道", "厂前街道", "钢花村街道", "工人村街道", "武东街道"], []),
+    ("hongshan", "洪山区", ["珞南街道", "关山街道", "狮子山街道", "张家湾街道", "梨园街道", "卓刀泉街道", "洪山街道", "和平街道"], []),
+    ("dongxihu", "东西湖区", ["吴家山街道", "将军路街道", "慈惠街道", "走马岭街道", "径河街道", "金银湖街道"], ["武汉临空港经济技术开发区"]),
+    ("hannan", "汉南区", ["纱帽街道", "邓南街道", "东荆街道", "湘口街道"], []),
+    ("caidian", "蔡甸区", ["蔡甸街道", "奓山街道", "永安街道", "侏儒山街道", "大集街道", "张湾街道"], []),
+    ("jiangxia", "江夏区", ["纸坊街道", "金口街道", "乌龙泉街道", "郑店街道", "五里界街道"], ["江夏经济开发区"]),
+    ("huangpi", "黄陂区", ["前川街道", "祁家湾街道", "横店街道", "罗汉寺街道", "滠口街道", "武湖街道", "天河街道"], []),
+    ("xinzhou", "新洲区", ["邾城街道", "阳逻街道", "仓埠街道", "汪集街道", "李集街道"], ["阳逻经济开发区"]),
+    ("donghu", "东湖新技术开发区", ["关东街道", "佛祖岭街道", "豹澥街道", "花山街道", "九峰街道"], ["光谷软件园", "光谷生物城"]),
+    ("wedz", "武汉经济技术开发区", ["沌口街道", "沌阳街道", "军山街道", "官莲湖街道"], ["汽车及零部件产业园"]),
+]
+# City departments keeping a ledger of city-level social organizations (附表2).
+LEDGER_DEPARTMENTS = [("mzj", "市民政局"), ("jggw", "市直机关工委")]
+# Verifying departments (DOMAIN.md §3); no ledger of their own.
+OTHER_DEPARTMENTS = [
+    ("tzb", "市委统战部"), ("gsj", "市工商局"), ("swj", "市商务局"), ("jxw", "市经信委"),
+    ("gsl", "市工商联"), ("jyj", "市教育局"), ("wjw", "市卫生计生委"), ("sfj", "市司法局"),
+    ("czj", "市财政局"), ("dsj", "市地税局"),
+]
+SUPERVISORS = ["市教育局", "市卫生计生委", "市司法局", "市财政局", "市地税局", "市科技局", "市文化局", "市体育局"]
+
+NAME_HEADS = list("鸿华兴瑞恒泰丰盛荣达信诚德裕安宏博远嘉成汇通顺昌隆江汉楚天黄鹤晴川长江东湖光谷")
+NAME_TRADES = {
+    EnterpriseCategory.ABOVE_SCALE: ["机械制造", "建材", "钢构", "食品", "医药", "物流"],
+    EnterpriseCategory.FOREIGN: ["汽车配件", "电子", "精密仪器", "化工"],
+    EnterpriseCategory.INTERNET: ["网络科技", "信息技术", "数据科技", "软件"],
+    EnterpriseCategory.CULTURAL: ["文化传媒", "创意设计", "影视", "动漫"],
+    EnterpriseCategory.RURAL: ["农业专业合作社", "家庭农场", "生态农业"],
+    EnterpriseCategory.OTHER: ["商贸", "建筑工程", "物业管理", "餐饮管理", "装饰工程", "人力资源"],
+}
+SOCIAL_NAMES = {
+    SocialCategory.ASSOCIATION: "{head}{x}研究会",
+    SocialCategory.SCHOOL: "{head}{x}学校",
+    SocialCategory.HOSPITAL: "{head}{x}医院",
+    SocialCategory.LAW_FIRM: "湖北{head}{x}律师事务所",
+    SocialCategory.ACCOUNTING_FIRM: "{head}{x}会计师事务所",
+    SocialCategory.TAX_FIRM: "{head}{x}税务师事务所",
+    SocialCategory.FOUNDATION: "{head}{x}公益基金会",
+    SocialCategory.TRADE_ASSOCIATION: "{city}{x}行业协会",
+    SocialCategory.OTHER: "{head}{x}服务中心",
+}
+SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华红建国志文斌"
+
+demo_cli = AppGroup("demo", help="演示数据。")
+
+
+def _person(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def create_units(session: Session) -> dict[str, Unit]:
+    """The city, its districts with streets and parks, and its departments."""
+    units: dict[str, Unit] = {}
+    city = Unit(code="city", name="市委组织部", kind=UnitKind.CITY, position=0)
+    session.add(city)
+    position = 1
+    for code, name, streets, parks in DISTRICTS:
+        district = Unit(code=code, name=name, kind=UnitKind.DISTRICT, parent=city,
+                        is_responsible=True, position=position)
+        units[code] = district
+        for i, area in enumerate(streets + parks, start=1):
+            kind = UnitKind.PARK if area in parks else UnitKind.STREET
+            units[f"{code}-{i:02d}"] = Unit(
+                code=f"{code}-{i:02d}", name=area, kind=kind, parent=district, position=i
+            )
+        position += 1
+    for code, name in LEDGER_DEPARTMENTS:
+        units[code] = Unit(code=code, name=name, kind=UnitKind.DEPARTMENT, parent=city,
+                           is_responsible=True, position=position)
+        position += 1
+    for code, name in OTHER_DEPARTMENTS:
+        units[code] = Unit(code=code, name=name, kind=UnitKind.DEPARTMENT, parent=city,
+                           position=position)
+        position += 1
+    session.add_all(units.values())
+    session.flush()
+    return units
+
+
+def _employees(rng: random.Random, category) -> int:
+    if category == EnterpriseCategory.ABOVE_SCALE:
+        return rng.randint(60, 900)
+    if category == EnterpriseCategory.FOREIGN:
+        return rng.randint(20, 600)
+    if category in (EnterpriseCategory.INTERNET, EnterpriseCategory.CULTURAL):
+        return int(rng.lognormvariate(3.4, 0.9))
+    return int(rng.lognormvariate(2.6, 1.0))
+
+
+def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress: float, window):
+    """One ledger row. ``skill`` is how well the unit does; ``progress`` how far the campaign is."""
+    head = rng.choice(NAME_HEADS) + rng.choice(NAME_HEADS)
+    if kind == OrgKind.ENTERPRISE:
+        category = rng.choices(list(NAME_TRADES), weights=[8, 3, 6, 4, 5, 30])[0]
+        name = f"武汉{head}{rng.choice(NAME_TRADES[category])}有限公司"
+        if category == EnterpriseCategory.RURAL:
+            name = f"{area.name[:2]}{head}{rng.choice(NAME_TRADES[category])}"
+        employees = _employees(rng, category)
+        status = rng.choices(list(OperatingStatus), weights=[92, 2, 2, 1, 3])[0]
+    else:
+        category = rng.choices(list(SocialCategory), weights=[10, 8, 5, 5, 3, 2, 2, 6, 10])[0]
+        name = SOCIAL_NAMES[category].format(head=head, x=rng.choice("一二三新华中东西南北"), city="武汉市")
+        employees = int(rng.lognormvariate(2.7, 0.9))
+        status = OperatingStatus.NORMAL
+    employees = max(1, employees)
+    member_chance = min(0.95, 0.15 + employees / 200)
+    formal = 0
+    if rng.random() < member_chance:
+        formal = min(employees, max(1, int(rng.expovariate(1 / max(1.0, employees / 25)))))
+    probationary = 1 if rng.random() < 0.08 else 0
+    org = dict(
+        kind=kind.value, name=f"{name}", credit_code=creditcode.make(serial, kind="91" if kind == OrgKind.ENTERPRISE else "52"),
+        unit_id=unit.id, area_id=area.id if area else None,
+        district_name=unit.name if unit.kind == UnitKind.DISTRICT else "",
+        category=category.value, operating_status=status.value,
+        registration_level=level.value if level else None,
+        supervising_unit=rng.choice(SUPERVISORS) if level == RegistrationLevel.CITY and unit.code == "jggw" else "",
+        employees=employees, formal_members=formal, probationary_members=probationary,
+        investor=_person(rng), investor_is_member=rng.random() < 0.1,
+        party_org_status=PartyOrgStatus.NONE.value, party_org_name="", party_org_founded_on=None,
+        no_party_org_reason="", instructor="", mass_organizations="",
+        measures="", planned_on=None, responsible_person=_person(rng),
+    )
+    # Before the campaign: some already had a Party org; during it, more were set up.
+    had_before = formal >= 3 and rng.random() < 0.45 or formal >= 1 and rng.random() < 0.15
+    # Joint Party orgs also cover organizations with no member of their own.
+    reach = 0.95 if formal + probationary else 0.75
+    built_now = not had_before and rng.random() < progress * skill * reach
+    start, today = window
+    if had_before or built_now:
+        joint = formal < 3 or rng.random() < 0.1
+        org["party_org_status"] = (PartyOrgStatus.JOINT if joint else PartyOrgStatus.STANDALONE).value
+        if kind == OrgKind.SOCIAL and rng.random() < 0.1:
+            org["party_org_status"] = PartyOrgStatus.FUNCTIONAL.value
+        org["party_org_name"] = f"中共{name}{'联合' if joint else ''}支部委员会"
+        if had_before:
+            org["party_org_founded_on"] = date(start.year - rng.randint(1, 12), rng.randint(1, 12), rng.randint(1, 28))
+        else:
+            org["party_org_founded_on"] = start + timedelta(days=rng.randint(0, max(0, (today - start).days)))
+    else:
+        if rng.random() < 0.35 + 0.4 * progress * skill:
+            org["instructor"] = _person(rng)
+        if rng.random() < 0.3:
+            org["mass_organizations"] = rng.choice(["工会", "共青团", "工会、妇联", "工会、共青团"])
+        org["no_party_org_reason"] = "无党员" if formal + probationary == 0 else "党员不足3名"
+        org["measures"] = "选派党建工作指导员，发展党员" if formal + probationary == 0 else "联合组建"
+        org["planned_on"] = start + timedelta(days=rng.randint(20, 100))
+    return org
+
+
+def load(session: Session, today: date | None = None, size: float = 1.0) -> Campaign:
+    """Create the whole demo: units, campaign for this year, ledger, users."""
+    rng = random.Random(SEED)
+    today = today or clock.today()
+    units = create_units(session)
+    campaign = create_from_template(session, "wuhan-2016", today.year, user="demo")
+    build_start = next(p.starts_on for p in campaign.phases if p.code == "build")
+    span = (build_deadline(campaign) - build_start).days
+    progress = max(0.0, min(1.0, (today - build_start).days / span))
+    window = (build_start, min(today, campaign.ends_on))
+    thresholds = rules.Thresholds.of(campaign)
+
+    rows, serial = [], 1
+    plan = [(units[code], int(170 * size), int(40 * size)) for code, *_ in DISTRICTS]
+    plan += [(units["mzj"], 0, int(60 * size)), (units["jggw"], 0, int(90 * size))]
+    for unit, n_enterprises, n_social in plan:
+        areas = [u for key, u in units.items() if u.parent_id == unit.id]
+        skill = rng.uniform(0.7, 1.0)
+        for kind, n in ((OrgKind.ENTERPRISE, n_enterprises), (OrgKind.SOCIAL, n_social)):
+            for _ in range(n):
+                area = rng.choice(areas) if areas else None
+                level = None
+                if kind == OrgKind.SOCIAL:
+                    level = RegistrationLevel.DISTRICT if unit.kind == UnitKind.DISTRICT else RegistrationLevel.CITY
+                org = _synthetic_org(rng, serial, kind, unit, area, level, skill, progress, window)
+                org.update(apply_rules(_Facts(org), thresholds), campaign_id=campaign.id)
+                rows.append(org)
+                serial += 1
+    session.execute(insert(Organization), rows)
+    audit.record(
+        session, user="demo", action="demo.load", obj_type="campaign", obj_id=campaign.id,
+        after={"organizations": len(rows)},
+    )
+    for username, role, unit_code, name in demo_users():
+        create_user(session, username, role, DEMO_PASSWORD, unit_code, name, actor="demo")
+    session.flush()
+    return campaign
+
+
+class _Facts:
+    """A dict seen as attributes, for rules.evaluate."""
+
+    def __init__(self, data: dict):
+        self.__dict__.update(data)
+
+
+def demo_users() -> list[tuple[str, str, str | None, str]]:
+    """(username, role, unit code, display name) of every demo account."""
+    return [
+        ("zhuanban", Role.COORDINATOR.value, "city", "市级专班 王主任"),
+        ("lingdao", Role.LEADERSHIP.value, None, "市委组织部 李部长"),
+        ("admin", Role.ADMIN.value, None, "系统管理员"),
+        ("jiangan_tianbao", Role.OPERATOR.value, "jiangan", "江岸区 填报员"),
+        ("jiangan_fuze", Role.LEADER.value, "jiangan", "江岸区 负责人"),
+        ("wuchang_tianbao", Role.OPERATOR.value, "wuchang", "武昌区 填报员"),
+        ("minzheng_tianbao", Role.OPERATOR.value, "mzj", "市民政局 填报员"),
+    ]
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="数据库已有行动时不做任何事")
+def load_command(if_empty: bool) -> None:
+    """Load the demo campaign (Wuhan, this year) with a synthetic ledger and demo users."""
+    has_data = db.session.scalar(select(func.count()).select_from(Campaign)) > 0
+    if has_data:
+        if if_empty:
+            click.echo("数据库已有数据，跳过演示数据加载。")
+            return
+        raise click.ClickException("数据库已有数据；演示数据只能载入空数据库。")
+    campaign = load(db.session)
+    db.session.commit()
+    count = db.session.scalar(select(func.count()).select_from(Organization))
+    click.echo(f"已载入演示行动：{campaign.name}（{count}个组织）")
+
+
+@demo_cli.command("logins")
+def logins_command() -> None:
+    """Print the demo accounts that exist in this database."""
+    names = {u for (u,) in db.session.execute(select(User.username))}
+    accounts = [a for a in demo_users() if a[0] in names]
+    if not accounts:
+        click.echo("没有演示账号。")
+        return
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for username, role, unit, name in accounts:
+        click.echo(f"  {username:<18} {Role(role).label:<6} {name}")

@@ -1,0 +1,187 @@
+"""The figures of DOMAIN.md §6, computed as SQL aggregates.
+
+One source for pages, the API and bulletins. Counts are summed in the
+database (one GROUP BY query per view); only the ratios are taken in Python.
+No Flask here: every function takes a SQLAlchemy session.
+"""
+
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from campaign.accounts.models import Unit
+from campaign.ledger.models import Organization
+from campaign.timeline.models import Campaign
+from campaign.vocab import PARTY_ORG_STATUSES_WITH_ORG, OrgKind, PartyOrgStatus, Target
+
+O = Organization
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The counts every rate is made of, for one group of organizations."""
+
+    base: int = 0  # 党建基数: in the base (not excluded)
+    excluded: int = 0  # 空壳/僵尸/影子, left out of the base
+    with_party_org: int = 0  # 单独 + 联合 + 功能型
+    standalone: int = 0
+    work_covered: int = 0  # Party org, or 指导员, or a mass organization
+    required: int = 0  # must have a Party org under the rules
+    required_met: int = 0
+    member_required: int = 0  # enterprises at or above the member threshold (50)
+    member_required_met: int = 0
+    party_org_required_by_size: int = 0  # enterprises at or above 100 employees
+    party_org_required_by_size_met: int = 0
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+def reaches(value: float | None, target_percent: Decimal) -> bool | None:
+    """Whether a ratio reaches a target given in percent (None when undefined)."""
+    return None if value is None else value * 100 >= float(target_percent)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Counts and the rates derived from them (ratios in 0..1, None when undefined)."""
+
+    counts: Counts
+
+    @property
+    def party_org_coverage(self) -> float | None:
+        """党组织覆盖率 = orgs with a Party org / base."""
+        return _rate(self.counts.with_party_org, self.counts.base)
+
+    @property
+    def work_coverage(self) -> float | None:
+        """工作覆盖率 = orgs with a Party org or work coverage / base."""
+        return _rate(self.counts.work_covered, self.counts.base)
+
+    @property
+    def standalone_rate(self) -> float | None:
+        """单独组建率 = standalone / orgs with a Party org."""
+        return _rate(self.counts.standalone, self.counts.with_party_org)
+
+    @property
+    def required_coverage(self) -> float | None:
+        """应建尽建率 = required and set up / required."""
+        return _rate(self.counts.required_met, self.counts.required)
+
+    @property
+    def member_rate(self) -> float | None:
+        """50人以上有党员率 (enterprises)."""
+        return _rate(self.counts.member_required_met, self.counts.member_required)
+
+    @property
+    def party_org_rate_by_size(self) -> float | None:
+        """100人以上有党组织率 (enterprises)."""
+        return _rate(self.counts.party_org_required_by_size_met, self.counts.party_org_required_by_size)
+
+    def gap_to(self, target_percent: Decimal) -> int:
+        """Party orgs still to set up for 党组织覆盖率 to reach ``target_percent``."""
+        needed = -(-self.counts.base * int(target_percent * 100) // 10000)  # ceiling
+        return max(0, needed - self.counts.with_party_org)
+
+    RATES = (
+        "party_org_coverage",
+        "work_coverage",
+        "standalone_rate",
+        "required_coverage",
+        "member_rate",
+        "party_org_rate_by_size",
+    )
+
+    def as_dict(self) -> dict:
+        """Counts and rates, JSON-ready."""
+        return {"counts": asdict(self.counts), **{r: getattr(self, r) for r in self.RATES}}
+
+
+def _sums(campaign: Campaign, as_of: date | None):
+    """The labelled SUM(CASE ...) columns behind ``Counts``."""
+    has_org = O.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG])
+    standalone = O.party_org_status == PartyOrgStatus.STANDALONE.value
+    if as_of is not None:
+        # Over time: a Party org counts from its founding date on.
+        founded = or_(O.party_org_founded_on.is_(None), O.party_org_founded_on <= as_of)
+        has_org = and_(has_org, founded)
+        standalone = and_(standalone, founded)
+    covered = or_(has_org, func.trim(O.instructor) != "", func.trim(O.mass_organizations) != "")
+    required = O.target.in_([Target.STANDALONE.value, Target.PARTY_ORG.value])
+    enterprise = O.kind == OrgKind.ENTERPRISE.value
+    with_member = (O.formal_members + O.probationary_members) > 0
+    by_member_size = and_(enterprise, O.employees >= campaign.member_required_employees)
+    by_org_size = and_(enterprise, O.employees >= campaign.party_org_required_employees)
+
+    def count(condition):
+        return func.coalesce(func.sum(case((and_(O.in_base, condition), 1), else_=0)), 0)
+
+    return [
+        count(True).label("base"),
+        func.coalesce(func.sum(case((O.in_base, 0), else_=1)), 0).label("excluded"),
+        count(has_org).label("with_party_org"),
+        count(standalone).label("standalone"),
+        count(covered).label("work_covered"),
+        count(required).label("required"),
+        count(and_(required, has_org)).label("required_met"),
+        count(by_member_size).label("member_required"),
+        count(and_(by_member_size, with_member)).label("member_required_met"),
+        count(by_org_size).label("party_org_required_by_size"),
+        count(and_(by_org_size, has_org)).label("party_org_required_by_size_met"),
+    ]
+
+
+def _counts(row) -> Counts:
+    return Counts(**{f.name: int(getattr(row, f.name)) for f in fields(Counts)})
+
+
+def _scoped(stmt, campaign: Campaign, unit_ids: list[int] | None):
+    stmt = stmt.where(O.campaign_id == campaign.id)
+    return stmt if unit_ids is None else stmt.where(O.unit_id.in_(unit_ids))
+
+
+def overall(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None = None, as_of: date | None = None
+) -> Figures:
+    """Figures over every organization of the campaign (or of ``unit_ids``)."""
+    row = session.execute(_scoped(select(*_sums(campaign, as_of)), campaign, unit_ids)).one()
+    return Figures(_counts(row))
+
+
+def grouped(
+    session: Session,
+    campaign: Campaign,
+    by: str,
+    unit_ids: list[int] | None = None,
+    as_of: date | None = None,
+) -> dict:
+    """Figures per group: ``by`` is "unit", "area" (street/park), "kind" or "category"."""
+    column = {"unit": O.unit_id, "area": O.area_id, "kind": O.kind, "category": O.category}[by]
+    stmt = _scoped(select(column.label("key"), *_sums(campaign, as_of)), campaign, unit_ids)
+    rows = session.execute(stmt.group_by(column)).all()
+    return {row.key: Figures(_counts(row)) for row in rows}
+
+
+def by_unit(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None = None, as_of: date | None = None
+) -> list[tuple[Unit, Figures]]:
+    """Every responsible unit (or those in ``unit_ids``) with its figures, in display order."""
+    per_unit = grouped(session, campaign, "unit", unit_ids, as_of)
+    stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+    if unit_ids is not None:
+        stmt = stmt.where(Unit.id.in_(unit_ids))
+    return [(u, per_unit.get(u.id, Figures(Counts()))) for u in session.scalars(stmt)]
+
+
+def trend(
+    session: Session, campaign: Campaign, days: list[date], unit_ids: list[int] | None = None
+) -> list[tuple[date, Figures]]:
+    """Figures as of each day in ``days`` (Party orgs counted from their founding date)."""
+    return [(day, overall(session, campaign, unit_ids, as_of=day)) for day in days]

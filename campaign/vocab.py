@@ -1,0 +1,123 @@
+"""The campaign's controlled vocabularies (DOMAIN.md §4), with their Chinese labels.
+
+Values are stable English codes stored in the database; ``label`` is what users
+see in pages, Excel files and bulletins.
+"""
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A string enum whose members carry a Chinese label."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs for forms and dropdowns."""
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def from_label(cls, label: str) -> "Labelled":
+        """The member whose Chinese label is ``label``; ValueError if none."""
+        for member in cls:
+            if member.label == label:
+                return member
+        raise ValueError(label)
+
+
+class OrgKind(Labelled):
+    ENTERPRISE = "enterprise", "非公企业"
+    SOCIAL = "social", "社会组织"
+
+
+class EnterpriseCategory(Labelled):
+    ABOVE_SCALE = "above_scale", "规模以上"
+    FOREIGN = "foreign", "外商投资"
+    INTERNET = "internet", "互联网"
+    CULTURAL = "cultural", "文化创意"
+    RURAL = "rural", "农村新型经营主体"
+    OTHER = "other", "其他"
+
+
+class SocialCategory(Labelled):
+    ASSOCIATION = "association", "社会团体"
+    SCHOOL = "school", "民办学校"
+    HOSPITAL = "hospital", "民办医院"
+    LAW_FIRM = "law_firm", "律师事务所"
+    ACCOUNTING_FIRM = "accounting_firm", "会计师事务所"
+    TAX_FIRM = "tax_firm", "税务师事务所"
+    FOUNDATION = "foundation", "基金会"
+    TRADE_ASSOCIATION = "trade_association", "行业协会商会"
+    OTHER = "other", "其他"
+
+
+class OperatingStatus(Labelled):
+    NORMAL = "normal", "正常"
+    SHELL = "shell", "空壳"
+    ZOMBIE = "zombie", "僵尸"
+    SHADOW = "shadow", "影子"
+    SUSPENDED = "suspended", "停业"
+
+
+class PartyOrgStatus(Labelled):
+    NONE = "none", "未建"
+    STANDALONE = "standalone", "单独组建"
+    JOINT = "joint", "联合组建"
+    FUNCTIONAL = "functional", "功能型"
+
+
+class RegistrationLevel(Labelled):
+    CITY = "city", "市级"
+    DISTRICT = "district", "区级及以下"
+
+
+class UnitKind(Labelled):
+    CITY = "city", "市委组织部"
+    DISTRICT = "district", "区"
+    DEPARTMENT = "department", "市直部门"
+    STREET = "street", "街道"
+    TOWN = "town", "乡镇"
+    PARK = "park", "开发区/园区"
+
+
+class Role(Labelled):
+    COORDINATOR = "coordinator", "市级专班"
+    OPERATOR = "operator", "单位填报员"
+    LEADER = "leader", "单位负责人"
+    LEADERSHIP = "leadership", "领导"
+    ADMIN = "admin", "系统管理员"
+
+
+class Target(Labelled):
+    """What an organization must reach under the rules (DOMAIN.md §5)."""
+
+    EXCLUDED = "excluded", "不纳入基数"
+    STANDALONE = "standalone", "应单独组建"
+    PARTY_ORG = "party_org", "应建党组织"
+    MEMBER = "member", "应有党员"
+    WORK_COVERAGE = "work_coverage", "实现工作覆盖"
+
+
+class Path(Labelled):
+    """The way forward the rules suggest for an organization without what it needs."""
+
+    STANDALONE = "standalone", "单独组建"
+    JOINT = "joint", "联合组建"
+    GROW_MEMBERS = "grow_members", "工作覆盖并发展党员"
+    NONE = "none", "已达要求"
+
+
+JOINT_FORMS = ("区域联建", "同业共建", "挂靠组建", "派驻帮建", "龙头带建")
+PARTY_ORG_STATUSES_WITH_ORG = (
+    PartyOrgStatus.STANDALONE,
+    PartyOrgStatus.JOINT,
+    PartyOrgStatus.FUNCTIONAL,
+)
+EXCLUDED_STATUSES = (OperatingStatus.SHELL, OperatingStatus.ZOMBIE, OperatingStatus.SHADOW)
