@@ -1,17 +1,28 @@
 """API endpoints: campaigns, phases, units and figures."""
 
-from flask import g
+from flask import g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 
 from campaign import figures, permissions
+from campaign.accounts.services import user_for_token
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.timeline import services as timeline
 from campaign.timeline.models import Campaign
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="攻坚 API v1")
+
+
+@blp.before_request
+def authenticate_bearer() -> None:
+    """Every API request carries ``Authorization: Bearer <token>``; session cookies are ignored."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        abort(401, message="缺少或无效的访问令牌（Authorization: Bearer …）")
+    g.api_user = user
 
 
 class PhaseSchema(Schema):

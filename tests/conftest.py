@@ -1,0 +1,134 @@
+"""Fixtures: an app per database backend, clients, and data builders.
+
+Database tests run once per backend in TEST_DATABASES ("sqlite,postgresql"
+under `make test`); TEST_POSTGRES_URL points at the throwaway server.
+"""
+
+import os
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from campaign.accounts.models import Unit
+from campaign.accounts.services import create_user
+from campaign.extensions import db
+from campaign.ledger.services import add_organization
+from campaign.timeline.services import create_from_template
+from campaign.vocab import UnitKind
+
+BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite").split(",") if b]
+PASSWORD = "correct-horse-battery"
+
+
+def _database_url(backend: str, tmp_path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    if backend == "postgresql":
+        url = os.environ.get("TEST_POSTGRES_URL")
+        if not url:
+            pytest.fail("TEST_DATABASES names postgresql but TEST_POSTGRES_URL is not set")
+        return url
+    pytest.fail(f"unknown backend {backend!r} in TEST_DATABASES")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": _database_url(backend, tmp_path),
+            "STORAGE_PATH": str(tmp_path / "storage"),
+        }
+    )
+    with app.app_context():
+        if backend == "postgresql":
+            # A clean schema for every test: drop whatever the last test left.
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the form at ``path``, as a browser would read it."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Log in through the real form (with its CSRF token)."""
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+    )
+
+
+# ---- data builders (CTFd's gen_user style) ----------------------------------
+
+
+def make_unit(code: str, name: str | None = None, kind=UnitKind.DISTRICT, parent=None, responsible=True) -> Unit:
+    unit = Unit(code=code, name=name or code, kind=kind, parent=parent, is_responsible=responsible)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def make_user(username: str, role: str, unit: Unit | None = None, password: str = PASSWORD):
+    return create_user(db.session, username, role, password, unit.code if unit else None)
+
+
+def make_campaign(year: int = 2026, **settings):
+    campaign = create_from_template(db.session, "wuhan-2016", year)
+    for key, value in settings.items():
+        setattr(campaign, key, value)
+    db.session.flush()
+    return campaign
+
+
+_serial = iter(range(1, 10**7))
+
+
+def make_org(campaign, unit: Unit, *, kind="enterprise", category="other", employees=10,
+             formal=0, probationary=0, party_org="none", status="normal", level=None,
+             instructor="", mass="", area=None, founded_on: date | None = None, name=None):
+    from campaign.ledger import creditcode
+
+    serial = next(_serial)
+    return add_organization(
+        db.session,
+        campaign,
+        dict(
+            unit_id=unit.id, area_id=area.id if area else None, kind=kind,
+            name=name or f"测试组织{serial}", credit_code=creditcode.make(serial),
+            category=category, operating_status=status, registration_level=level,
+            employees=employees, formal_members=formal, probationary_members=probationary,
+            party_org_status=party_org, party_org_founded_on=founded_on,
+            instructor=instructor, mass_organizations=mass,
+        ),
+        user=None,
+    )

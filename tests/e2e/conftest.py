@@ -1,0 +1,103 @@
+"""Browser tests: the real app served over HTTP, driven by Debian's Chromium.
+
+``live_server`` serves a fresh app (SQLite file, demo campaign) from a
+background thread of this process, with the clock pinned to a known campaign
+day so the pages' "today", countdown and current phase are predictable.
+``browser_page`` is a Chromium page from Playwright.
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from flask import Flask
+from playwright.sync_api import Page, sync_playwright
+from werkzeug.serving import make_server
+
+from app import create_app
+from campaign import demo
+from campaign.extensions import db
+
+# The day the demo is generated for and the pages are viewed on.
+DEMO_DAY = date(2026, 11, 22)
+# 10:00 in the campaign zone, well clear of midnight so a slow run stays on the same day.
+DEMO_MOMENT = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items):
+    # Hooks in a conftest see every collected item; mark only the ones in this folder.
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str  # http://127.0.0.1:PORT, no trailing slash
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The demo app served on 127.0.0.1 (a free port), with the clock at DEMO_MOMENT."""
+    # tick=True: time moves on from DEMO_MOMENT, so timestamps and timeouts still behave.
+    # time-machine patches the clock for the whole process, the server thread included.
+    with time_machine.travel(DEMO_MOMENT, tick=True):
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "e2e-secret",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
+                "STORAGE_PATH": str(tmp_path / "storage"),
+            }
+        )
+        with app.app_context():
+            db.create_all()
+            demo.load(db.session, today=DEMO_DAY, size=0.1)
+            db.session.commit()
+            db.session.remove()
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+        finally:
+            server.shutdown()  # stops serve_forever and waits for it
+            server.server_close()  # closes the listening socket
+            thread.join(timeout=10)
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def browser_page(live_server) -> Page:
+    """A fresh Chromium page (its own context, so no cookies carry over between tests)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            try:
+                yield page
+            finally:
+                context.close()
+        finally:
+            browser.close()
