@@ -1,7 +1,7 @@
 """Gongjian: the web application for a city's 百日攻坚 campaign.
 
-    flask --app app run            serve (the scheduler starts only with GONGJIAN_SCHEDULER=1)
-    flask --app app db upgrade     create or migrate the database
+flask --app app run            serve (the scheduler starts only with GONGJIAN_SCHEDULER=1)
+flask --app app db upgrade     create or migrate the database
 """
 
 from pathlib import Path

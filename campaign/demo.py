@@ -37,31 +37,178 @@ SEED = 20160814
 
 # (code, name, streets/towns, parks); districts in the city's customary order.
 DISTRICTS = [
-    ("jiangan", "江岸区", ["大智街道", "一元街道", "车站街道", "四唯街道", "永清街道", "球场街道", "后湖街道", "谌家矶街道"], []),
-    ("jianghan", "江汉区", ["民族街道", "花楼街道", "水塔街道", "民权街道", "满春街道", "唐家墩街道", "常青街道", "北湖街道"], []),
-    ("qiaokou", "硚口区", ["古田街道", "韩家墩街道", "宗关街道", "汉水桥街道", "宝丰街道", "荣华街道", "汉中街道", "六角亭街道"], []),
-    ("hanyang", "汉阳区", ["建桥街道", "鹦鹉街道", "洲头街道", "五里墩街道", "琴断口街道", "江汉二桥街道", "四新街道"], []),
-    ("wuchang", "武昌区", ["积玉桥街道", "杨园街道", "徐家棚街道", "粮道街道", "中华路街道", "首义路街道", "南湖街道", "中南路街道"], []),
-    ("qingshan", "青山区", ["红卫路街道", "冶金街道", "新沟桥街道", "厂前街道", "钢花村街道", "工人村街道", "武东街道"], []),
-    ("hongshan", "洪山区", ["珞南街道", "关山街道", "狮子山街道", "张家湾街道", "梨园街道", "卓刀泉街道", "洪山街道", "和平街道"], []),
-    ("dongxihu", "东西湖区", ["吴家山街道", "将军路街道", "慈惠街道", "走马岭街道", "径河街道", "金银湖街道"], ["武汉临空港经济技术开发区"]),
+    (
+        "jiangan",
+        "江岸区",
+        [
+            "大智街道",
+            "一元街道",
+            "车站街道",
+            "四唯街道",
+            "永清街道",
+            "球场街道",
+            "后湖街道",
+            "谌家矶街道",
+        ],
+        [],
+    ),
+    (
+        "jianghan",
+        "江汉区",
+        [
+            "民族街道",
+            "花楼街道",
+            "水塔街道",
+            "民权街道",
+            "满春街道",
+            "唐家墩街道",
+            "常青街道",
+            "北湖街道",
+        ],
+        [],
+    ),
+    (
+        "qiaokou",
+        "硚口区",
+        [
+            "古田街道",
+            "韩家墩街道",
+            "宗关街道",
+            "汉水桥街道",
+            "宝丰街道",
+            "荣华街道",
+            "汉中街道",
+            "六角亭街道",
+        ],
+        [],
+    ),
+    (
+        "hanyang",
+        "汉阳区",
+        [
+            "建桥街道",
+            "鹦鹉街道",
+            "洲头街道",
+            "五里墩街道",
+            "琴断口街道",
+            "江汉二桥街道",
+            "四新街道",
+        ],
+        [],
+    ),
+    (
+        "wuchang",
+        "武昌区",
+        [
+            "积玉桥街道",
+            "杨园街道",
+            "徐家棚街道",
+            "粮道街道",
+            "中华路街道",
+            "首义路街道",
+            "南湖街道",
+            "中南路街道",
+        ],
+        [],
+    ),
+    (
+        "qingshan",
+        "青山区",
+        [
+            "红卫路街道",
+            "冶金街道",
+            "新沟桥街道",
+            "厂前街道",
+            "钢花村街道",
+            "工人村街道",
+            "武东街道",
+        ],
+        [],
+    ),
+    (
+        "hongshan",
+        "洪山区",
+        [
+            "珞南街道",
+            "关山街道",
+            "狮子山街道",
+            "张家湾街道",
+            "梨园街道",
+            "卓刀泉街道",
+            "洪山街道",
+            "和平街道",
+        ],
+        [],
+    ),
+    (
+        "dongxihu",
+        "东西湖区",
+        ["吴家山街道", "将军路街道", "慈惠街道", "走马岭街道", "径河街道", "金银湖街道"],
+        ["武汉临空港经济技术开发区"],
+    ),
     ("hannan", "汉南区", ["纱帽街道", "邓南街道", "东荆街道", "湘口街道"], []),
-    ("caidian", "蔡甸区", ["蔡甸街道", "奓山街道", "永安街道", "侏儒山街道", "大集街道", "张湾街道"], []),
-    ("jiangxia", "江夏区", ["纸坊街道", "金口街道", "乌龙泉街道", "郑店街道", "五里界街道"], ["江夏经济开发区"]),
-    ("huangpi", "黄陂区", ["前川街道", "祁家湾街道", "横店街道", "罗汉寺街道", "滠口街道", "武湖街道", "天河街道"], []),
-    ("xinzhou", "新洲区", ["邾城街道", "阳逻街道", "仓埠街道", "汪集街道", "李集街道"], ["阳逻经济开发区"]),
-    ("donghu", "东湖新技术开发区", ["关东街道", "佛祖岭街道", "豹澥街道", "花山街道", "九峰街道"], ["光谷软件园", "光谷生物城"]),
-    ("wedz", "武汉经济技术开发区", ["沌口街道", "沌阳街道", "军山街道", "官莲湖街道"], ["汽车及零部件产业园"]),
+    (
+        "caidian",
+        "蔡甸区",
+        ["蔡甸街道", "奓山街道", "永安街道", "侏儒山街道", "大集街道", "张湾街道"],
+        [],
+    ),
+    (
+        "jiangxia",
+        "江夏区",
+        ["纸坊街道", "金口街道", "乌龙泉街道", "郑店街道", "五里界街道"],
+        ["江夏经济开发区"],
+    ),
+    (
+        "huangpi",
+        "黄陂区",
+        ["前川街道", "祁家湾街道", "横店街道", "罗汉寺街道", "滠口街道", "武湖街道", "天河街道"],
+        [],
+    ),
+    (
+        "xinzhou",
+        "新洲区",
+        ["邾城街道", "阳逻街道", "仓埠街道", "汪集街道", "李集街道"],
+        ["阳逻经济开发区"],
+    ),
+    (
+        "donghu",
+        "东湖新技术开发区",
+        ["关东街道", "佛祖岭街道", "豹澥街道", "花山街道", "九峰街道"],
+        ["光谷软件园", "光谷生物城"],
+    ),
+    (
+        "wedz",
+        "武汉经济技术开发区",
+        ["沌口街道", "沌阳街道", "军山街道", "官莲湖街道"],
+        ["汽车及零部件产业园"],
+    ),
 ]
 # City departments keeping a ledger of city-level social organizations (附表2).
 LEDGER_DEPARTMENTS = [("mzj", "市民政局"), ("jggw", "市直机关工委")]
 # Verifying departments (DOMAIN.md §3); no ledger of their own.
 OTHER_DEPARTMENTS = [
-    ("tzb", "市委统战部"), ("gsj", "市工商局"), ("swj", "市商务局"), ("jxw", "市经信委"),
-    ("gsl", "市工商联"), ("jyj", "市教育局"), ("wjw", "市卫生计生委"), ("sfj", "市司法局"),
-    ("czj", "市财政局"), ("dsj", "市地税局"),
+    ("tzb", "市委统战部"),
+    ("gsj", "市工商局"),
+    ("swj", "市商务局"),
+    ("jxw", "市经信委"),
+    ("gsl", "市工商联"),
+    ("jyj", "市教育局"),
+    ("wjw", "市卫生计生委"),
+    ("sfj", "市司法局"),
+    ("czj", "市财政局"),
+    ("dsj", "市地税局"),
 ]
-SUPERVISORS = ["市教育局", "市卫生计生委", "市司法局", "市财政局", "市地税局", "市科技局", "市文化局", "市体育局"]
+SUPERVISORS = [
+    "市教育局",
+    "市卫生计生委",
+    "市司法局",
+    "市财政局",
+    "市地税局",
+    "市科技局",
+    "市文化局",
+    "市体育局",
+]
 
 NAME_HEADS = list("鸿华兴瑞恒泰丰盛荣达信诚德裕安宏博远嘉成汇通顺昌隆江汉楚天黄鹤晴川长江东湖光谷")
 NAME_TRADES = {
@@ -100,8 +247,14 @@ def create_units(session: Session) -> dict[str, Unit]:
     session.add(city)
     position = 1
     for code, name, streets, parks in DISTRICTS:
-        district = Unit(code=code, name=name, kind=UnitKind.DISTRICT, parent=city,
-                        is_responsible=True, position=position)
+        district = Unit(
+            code=code,
+            name=name,
+            kind=UnitKind.DISTRICT,
+            parent=city,
+            is_responsible=True,
+            position=position,
+        )
         units[code] = district
         for i, area in enumerate(streets + parks, start=1):
             kind = UnitKind.PARK if area in parks else UnitKind.STREET
@@ -110,12 +263,19 @@ def create_units(session: Session) -> dict[str, Unit]:
             )
         position += 1
     for code, name in LEDGER_DEPARTMENTS:
-        units[code] = Unit(code=code, name=name, kind=UnitKind.DEPARTMENT, parent=city,
-                           is_responsible=True, position=position)
+        units[code] = Unit(
+            code=code,
+            name=name,
+            kind=UnitKind.DEPARTMENT,
+            parent=city,
+            is_responsible=True,
+            position=position,
+        )
         position += 1
     for code, name in OTHER_DEPARTMENTS:
-        units[code] = Unit(code=code, name=name, kind=UnitKind.DEPARTMENT, parent=city,
-                           position=position)
+        units[code] = Unit(
+            code=code, name=name, kind=UnitKind.DEPARTMENT, parent=city, position=position
+        )
         position += 1
     session.add_all(units.values())
     session.flush()
@@ -144,7 +304,9 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
         status = rng.choices(list(OperatingStatus), weights=[92, 2, 2, 1, 3])[0]
     else:
         category = rng.choices(list(SocialCategory), weights=[10, 8, 5, 5, 3, 2, 2, 6, 10])[0]
-        name = SOCIAL_NAMES[category].format(head=head, x=rng.choice("一二三新华中东西南北"), city="武汉市")
+        name = SOCIAL_NAMES[category].format(
+            head=head, x=rng.choice("一二三新华中东西南北"), city="武汉市"
+        )
         employees = int(rng.lognormvariate(2.7, 0.9))
         status = OperatingStatus.NORMAL
     employees = max(1, employees)
@@ -154,17 +316,32 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
         formal = min(employees, max(1, int(rng.expovariate(1 / max(1.0, employees / 25)))))
     probationary = 1 if rng.random() < 0.08 else 0
     org = dict(
-        kind=kind.value, name=f"{name}", credit_code=creditcode.make(serial, kind="91" if kind == OrgKind.ENTERPRISE else "52"),
-        unit_id=unit.id, area_id=area.id if area else None,
+        kind=kind.value,
+        name=f"{name}",
+        credit_code=creditcode.make(serial, kind="91" if kind == OrgKind.ENTERPRISE else "52"),
+        unit_id=unit.id,
+        area_id=area.id if area else None,
         district_name=unit.name if unit.kind == UnitKind.DISTRICT else "",
-        category=category.value, operating_status=status.value,
+        category=category.value,
+        operating_status=status.value,
         registration_level=level.value if level else None,
-        supervising_unit=rng.choice(SUPERVISORS) if level == RegistrationLevel.CITY and unit.code == "jggw" else "",
-        employees=employees, formal_members=formal, probationary_members=probationary,
-        investor=_person(rng), investor_is_member=rng.random() < 0.1,
-        party_org_status=PartyOrgStatus.NONE.value, party_org_name="", party_org_founded_on=None,
-        no_party_org_reason="", instructor="", mass_organizations="",
-        measures="", planned_on=None, responsible_person=_person(rng),
+        supervising_unit=rng.choice(SUPERVISORS)
+        if level == RegistrationLevel.CITY and unit.code == "jggw"
+        else "",
+        employees=employees,
+        formal_members=formal,
+        probationary_members=probationary,
+        investor=_person(rng),
+        investor_is_member=rng.random() < 0.1,
+        party_org_status=PartyOrgStatus.NONE.value,
+        party_org_name="",
+        party_org_founded_on=None,
+        no_party_org_reason="",
+        instructor="",
+        mass_organizations="",
+        measures="",
+        planned_on=None,
+        responsible_person=_person(rng),
     )
     # Before the campaign: some already had a Party org; during it, more were set up.
     had_before = formal >= 3 and rng.random() < 0.45 or formal >= 1 and rng.random() < 0.15
@@ -174,21 +351,29 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
     start, today = window
     if had_before or built_now:
         joint = formal < 3 or rng.random() < 0.1
-        org["party_org_status"] = (PartyOrgStatus.JOINT if joint else PartyOrgStatus.STANDALONE).value
+        org["party_org_status"] = (
+            PartyOrgStatus.JOINT if joint else PartyOrgStatus.STANDALONE
+        ).value
         if kind == OrgKind.SOCIAL and rng.random() < 0.1:
             org["party_org_status"] = PartyOrgStatus.FUNCTIONAL.value
         org["party_org_name"] = f"中共{name}{'联合' if joint else ''}支部委员会"
         if had_before:
-            org["party_org_founded_on"] = date(start.year - rng.randint(1, 12), rng.randint(1, 12), rng.randint(1, 28))
+            org["party_org_founded_on"] = date(
+                start.year - rng.randint(1, 12), rng.randint(1, 12), rng.randint(1, 28)
+            )
         else:
-            org["party_org_founded_on"] = start + timedelta(days=rng.randint(0, max(0, (today - start).days)))
+            org["party_org_founded_on"] = start + timedelta(
+                days=rng.randint(0, max(0, (today - start).days))
+            )
     else:
         if rng.random() < 0.35 + 0.4 * progress * skill:
             org["instructor"] = _person(rng)
         if rng.random() < 0.3:
             org["mass_organizations"] = rng.choice(["工会", "共青团", "工会、妇联", "工会、共青团"])
         org["no_party_org_reason"] = "无党员" if formal + probationary == 0 else "党员不足3名"
-        org["measures"] = "选派党建工作指导员，发展党员" if formal + probationary == 0 else "联合组建"
+        org["measures"] = (
+            "选派党建工作指导员，发展党员" if formal + probationary == 0 else "联合组建"
+        )
         org["planned_on"] = start + timedelta(days=rng.randint(20, 100))
     return org
 
@@ -216,14 +401,22 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
                 area = rng.choice(areas) if areas else None
                 level = None
                 if kind == OrgKind.SOCIAL:
-                    level = RegistrationLevel.DISTRICT if unit.kind == UnitKind.DISTRICT else RegistrationLevel.CITY
+                    level = (
+                        RegistrationLevel.DISTRICT
+                        if unit.kind == UnitKind.DISTRICT
+                        else RegistrationLevel.CITY
+                    )
                 org = _synthetic_org(rng, serial, kind, unit, area, level, skill, progress, window)
                 org.update(apply_rules(_Facts(org), thresholds), campaign_id=campaign.id)
                 rows.append(org)
                 serial += 1
     session.execute(insert(Organization), rows)
     audit.record(
-        session, user="demo", action="demo.load", obj_type="campaign", obj_id=campaign.id,
+        session,
+        user="demo",
+        action="demo.load",
+        obj_type="campaign",
+        obj_id=campaign.id,
         after={"organizations": len(rows)},
     )
     for username, role, unit_code, name in demo_users():
@@ -277,5 +470,5 @@ def logins_command() -> None:
         click.echo("没有演示账号。")
         return
     click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
-    for username, role, unit, name in accounts:
+    for username, role, _unit, name in accounts:
         click.echo(f"  {username:<18} {Role(role).label:<6} {name}")

@@ -11,7 +11,6 @@ from flask_wtf import CSRFProtect
 from campaign.db import Base
 
 
-
 class ApiWithoutGlobalErrors(Api):
     """flask-smorest's Api, minus its app-wide JSON error handler.
 

@@ -17,7 +17,7 @@ from campaign.ledger.models import Organization
 from campaign.timeline.models import Campaign
 from campaign.vocab import PARTY_ORG_STATUSES_WITH_ORG, OrgKind, PartyOrgStatus, Target
 
-O = Organization
+Org = Organization
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,9 @@ class Figures:
     @property
     def party_org_rate_by_size(self) -> float | None:
         """100人以上有党组织率 (enterprises)."""
-        return _rate(self.counts.party_org_required_by_size_met, self.counts.party_org_required_by_size)
+        return _rate(
+            self.counts.party_org_required_by_size_met, self.counts.party_org_required_by_size
+        )
 
     def gap_to(self, target_percent: Decimal) -> int:
         """Party orgs still to set up for 党组织覆盖率 to reach ``target_percent``."""
@@ -106,26 +108,26 @@ class Figures:
 
 def _sums(campaign: Campaign, as_of: date | None):
     """The labelled SUM(CASE ...) columns behind ``Counts``."""
-    has_org = O.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG])
-    standalone = O.party_org_status == PartyOrgStatus.STANDALONE.value
+    has_org = Org.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG])
+    standalone = Org.party_org_status == PartyOrgStatus.STANDALONE.value
     if as_of is not None:
         # Over time: a Party org counts from its founding date on.
-        founded = or_(O.party_org_founded_on.is_(None), O.party_org_founded_on <= as_of)
+        founded = or_(Org.party_org_founded_on.is_(None), Org.party_org_founded_on <= as_of)
         has_org = and_(has_org, founded)
         standalone = and_(standalone, founded)
-    covered = or_(has_org, func.trim(O.instructor) != "", func.trim(O.mass_organizations) != "")
-    required = O.target.in_([Target.STANDALONE.value, Target.PARTY_ORG.value])
-    enterprise = O.kind == OrgKind.ENTERPRISE.value
-    with_member = (O.formal_members + O.probationary_members) > 0
-    by_member_size = and_(enterprise, O.employees >= campaign.member_required_employees)
-    by_org_size = and_(enterprise, O.employees >= campaign.party_org_required_employees)
+    covered = or_(has_org, func.trim(Org.instructor) != "", func.trim(Org.mass_organizations) != "")
+    required = Org.target.in_([Target.STANDALONE.value, Target.PARTY_ORG.value])
+    enterprise = Org.kind == OrgKind.ENTERPRISE.value
+    with_member = (Org.formal_members + Org.probationary_members) > 0
+    by_member_size = and_(enterprise, Org.employees >= campaign.member_required_employees)
+    by_org_size = and_(enterprise, Org.employees >= campaign.party_org_required_employees)
 
     def count(condition):
-        return func.coalesce(func.sum(case((and_(O.in_base, condition), 1), else_=0)), 0)
+        return func.coalesce(func.sum(case((and_(Org.in_base, condition), 1), else_=0)), 0)
 
     return [
         count(True).label("base"),
-        func.coalesce(func.sum(case((O.in_base, 0), else_=1)), 0).label("excluded"),
+        func.coalesce(func.sum(case((Org.in_base, 0), else_=1)), 0).label("excluded"),
         count(has_org).label("with_party_org"),
         count(standalone).label("standalone"),
         count(covered).label("work_covered"),
@@ -143,12 +145,15 @@ def _counts(row) -> Counts:
 
 
 def _scoped(stmt, campaign: Campaign, unit_ids: list[int] | None):
-    stmt = stmt.where(O.campaign_id == campaign.id)
-    return stmt if unit_ids is None else stmt.where(O.unit_id.in_(unit_ids))
+    stmt = stmt.where(Org.campaign_id == campaign.id)
+    return stmt if unit_ids is None else stmt.where(Org.unit_id.in_(unit_ids))
 
 
 def overall(
-    session: Session, campaign: Campaign, unit_ids: list[int] | None = None, as_of: date | None = None
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None = None,
+    as_of: date | None = None,
 ) -> Figures:
     """Figures over every organization of the campaign (or of ``unit_ids``)."""
     row = session.execute(_scoped(select(*_sums(campaign, as_of)), campaign, unit_ids)).one()
@@ -162,15 +167,25 @@ def grouped(
     unit_ids: list[int] | None = None,
     as_of: date | None = None,
 ) -> dict:
-    """Figures per group: ``by`` is "unit", "area" (street/park), "kind" or "category"."""
-    column = {"unit": O.unit_id, "area": O.area_id, "kind": O.kind, "category": O.category}[by]
-    stmt = _scoped(select(column.label("key"), *_sums(campaign, as_of)), campaign, unit_ids)
-    rows = session.execute(stmt.group_by(column)).all()
-    return {row.key: Figures(_counts(row)) for row in rows}
+    """Figures per group: ``by`` is "unit", "area" (street/park), "kind", or "category"
+    (keyed by (kind, category), since both kinds have an "other")."""
+    columns = {
+        "unit": [Org.unit_id],
+        "area": [Org.area_id],
+        "kind": [Org.kind],
+        "category": [Org.kind, Org.category],
+    }[by]
+    stmt = _scoped(select(*columns, *_sums(campaign, as_of)), campaign, unit_ids)
+    rows = session.execute(stmt.group_by(*columns)).all()
+    width = len(columns)
+    return {(row[0] if width == 1 else tuple(row[:width])): Figures(_counts(row)) for row in rows}
 
 
 def by_unit(
-    session: Session, campaign: Campaign, unit_ids: list[int] | None = None, as_of: date | None = None
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None = None,
+    as_of: date | None = None,
 ) -> list[tuple[Unit, Figures]]:
     """Every responsible unit (or those in ``unit_ids``) with its figures, in display order."""
     per_unit = grouped(session, campaign, "unit", unit_ids, as_of)

@@ -131,10 +131,7 @@ def _party_org_reasons(org: OrgFacts, t: Thresholds) -> list[Reason]:
         ):
             reasons.append(Reason("rural_entity", "符合组建条件的农村新型经营主体"))
     else:
-        if (
-            org.registration_level == RegistrationLevel.CITY
-            and org.category in CITY_SOCIAL_GROUPS
-        ):
+        if org.registration_level == RegistrationLevel.CITY and org.category in CITY_SOCIAL_GROUPS:
             reasons.append(Reason("city_social_group", "市级社会团体"))
         if org.category in STAFFED_SOCIAL and org.employees >= t.social_staff_threshold:
             label = SocialCategory(org.category).label

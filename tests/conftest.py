@@ -91,7 +91,9 @@ def login(client, username: str, password: str = PASSWORD):
 # ---- data builders (CTFd's gen_user style) ----------------------------------
 
 
-def make_unit(code: str, name: str | None = None, kind=UnitKind.DISTRICT, parent=None, responsible=True) -> Unit:
+def make_unit(
+    code: str, name: str | None = None, kind=UnitKind.DISTRICT, parent=None, responsible=True
+) -> Unit:
     unit = Unit(code=code, name=name or code, kind=kind, parent=parent, is_responsible=responsible)
     db.session.add(unit)
     db.session.flush()
@@ -113,9 +115,24 @@ def make_campaign(year: int = 2026, **settings):
 _serial = iter(range(1, 10**7))
 
 
-def make_org(campaign, unit: Unit, *, kind="enterprise", category="other", employees=10,
-             formal=0, probationary=0, party_org="none", status="normal", level=None,
-             instructor="", mass="", area=None, founded_on: date | None = None, name=None):
+def make_org(
+    campaign,
+    unit: Unit,
+    *,
+    kind="enterprise",
+    category="other",
+    employees=10,
+    formal=0,
+    probationary=0,
+    party_org="none",
+    status="normal",
+    level=None,
+    instructor="",
+    mass="",
+    area=None,
+    founded_on: date | None = None,
+    name=None,
+):
     from campaign.ledger import creditcode
 
     serial = next(_serial)
@@ -123,12 +140,21 @@ def make_org(campaign, unit: Unit, *, kind="enterprise", category="other", emplo
         db.session,
         campaign,
         dict(
-            unit_id=unit.id, area_id=area.id if area else None, kind=kind,
-            name=name or f"测试组织{serial}", credit_code=creditcode.make(serial),
-            category=category, operating_status=status, registration_level=level,
-            employees=employees, formal_members=formal, probationary_members=probationary,
-            party_org_status=party_org, party_org_founded_on=founded_on,
-            instructor=instructor, mass_organizations=mass,
+            unit_id=unit.id,
+            area_id=area.id if area else None,
+            kind=kind,
+            name=name or f"测试组织{serial}",
+            credit_code=creditcode.make(serial),
+            category=category,
+            operating_status=status,
+            registration_level=level,
+            employees=employees,
+            formal_members=formal,
+            probationary_members=probationary,
+            party_org_status=party_org,
+            party_org_founded_on=founded_on,
+            instructor=instructor,
+            mass_organizations=mass,
         ),
         user=None,
     )

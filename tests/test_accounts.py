@@ -10,7 +10,16 @@ def test_create_user_from_cli_with_password_on_stdin(app, runner):
     make_unit("jiangan", "江岸区")
     db.session.commit()
     result = runner.invoke(
-        args=["users", "create", "li", "--role", "operator", "--unit", "jiangan", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "li",
+            "--role",
+            "operator",
+            "--unit",
+            "jiangan",
+            "--password-stdin",
+        ],
         input="s3cret-pass\n",
     )
     assert result.exit_code == 0, result.output
@@ -23,11 +32,21 @@ def test_create_user_from_cli_with_password_on_stdin(app, runner):
 
 def test_unit_roles_need_a_unit_and_nothing_is_created_otherwise(app, runner):
     result = runner.invoke(
-        args=["users", "create", "li", "--role", "leader", "--password-stdin"], input="s3cret-pass\n"
+        args=["users", "create", "li", "--role", "leader", "--password-stdin"],
+        input="s3cret-pass\n",
     )
     assert result.exit_code != 0 and "必须指定所属单位" in result.output
     result = runner.invoke(
-        args=["users", "create", "li", "--role", "operator", "--unit", "nowhere", "--password-stdin"],
+        args=[
+            "users",
+            "create",
+            "li",
+            "--role",
+            "operator",
+            "--unit",
+            "nowhere",
+            "--password-stdin",
+        ],
         input="s3cret-pass\n",
     )
     assert "单位代码“nowhere”不存在" in result.output
@@ -35,14 +54,18 @@ def test_unit_roles_need_a_unit_and_nothing_is_created_otherwise(app, runner):
 
 
 def test_short_password_refused(app, runner):
-    result = runner.invoke(args=["users", "create", "boss", "--role", "leadership", "--password-stdin"],
-                           input="short\n")
+    result = runner.invoke(
+        args=["users", "create", "boss", "--role", "leadership", "--password-stdin"],
+        input="short\n",
+    )
     assert result.exit_code != 0 and "密码至少8位" in result.output
 
 
 def test_token_is_printed_once_and_only_its_hash_is_kept(app, runner):
-    runner.invoke(args=["users", "create", "boss", "--role", "leadership", "--password-stdin"],
-                  input="long-enough-pw\n")
+    runner.invoke(
+        args=["users", "create", "boss", "--role", "leadership", "--password-stdin"],
+        input="long-enough-pw\n",
+    )
     result = runner.invoke(args=["users", "token", "boss"])
     token = result.output.strip()
     assert result.exit_code == 0 and token.startswith("gj_")
@@ -53,8 +76,10 @@ def test_token_is_printed_once_and_only_its_hash_is_kept(app, runner):
 
 
 def test_inactive_user_cannot_log_in(app, client, runner):
-    runner.invoke(args=["users", "create", "gone", "--role", "coordinator", "--password-stdin"],
-                  input="long-enough-pw\n")
+    runner.invoke(
+        args=["users", "create", "gone", "--role", "coordinator", "--password-stdin"],
+        input="long-enough-pw\n",
+    )
     user = db.session.scalar(db.select(User).where(User.username == "gone"))
     user.active = False
     db.session.commit()

@@ -16,8 +16,10 @@ def test_chain_verifies_and_an_edit_by_sql_breaks_it(app):
     assert audit.verify_chain(db.session) is None
 
     entry = db.session.scalar(
-        db.select(audit.AuditEntry).where(audit.AuditEntry.object_id == str(org.id),
-                                          audit.AuditEntry.object_type == "organization")
+        db.select(audit.AuditEntry).where(
+            audit.AuditEntry.object_id == str(org.id),
+            audit.AuditEntry.object_type == "organization",
+        )
     )
     assert '"employees": 120' in entry.after
     db.session.execute(

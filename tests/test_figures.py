@@ -39,19 +39,52 @@ def ledger(app):
     a1 = make_unit("a-01", "一街道", UnitKind.STREET, parent=a, responsible=False)
     a2 = make_unit("a-02", "二园区", UnitKind.PARK, parent=a, responsible=False)
     b = make_unit("b", "市民政局", UnitKind.DEPARTMENT)
-    make_org(campaign, a, area=a1, employees=120, formal=4, party_org="standalone",
-             founded_on=date(2026, 9, 10))
-    make_org(campaign, a, area=a1, employees=60, formal=1, party_org="joint",
-             founded_on=date(2026, 10, 20))
+    make_org(
+        campaign,
+        a,
+        area=a1,
+        employees=120,
+        formal=4,
+        party_org="standalone",
+        founded_on=date(2026, 9, 10),
+    )
+    make_org(
+        campaign,
+        a,
+        area=a1,
+        employees=60,
+        formal=1,
+        party_org="joint",
+        founded_on=date(2026, 10, 20),
+    )
     make_org(campaign, a, area=a2, employees=100, instructor="张三")
     make_org(campaign, a, area=a2, employees=49)
     make_org(campaign, a, area=a2, employees=300, formal=5, party_org="standalone", status="shell")
-    make_org(campaign, b, kind="social", category="law_firm", employees=5, party_org="joint",
-             founded_on=date(2015, 1, 1), level="district")
-    make_org(campaign, b, kind="social", category="school", employees=30, mass="工会", level="district")
+    make_org(
+        campaign,
+        b,
+        kind="social",
+        category="law_firm",
+        employees=5,
+        party_org="joint",
+        founded_on=date(2015, 1, 1),
+        level="district",
+    )
+    make_org(
+        campaign, b, kind="social", category="school", employees=30, mass="工会", level="district"
+    )
     make_org(campaign, b, kind="social", category="school", employees=29, level="district")
-    make_org(campaign, b, kind="social", category="association", employees=10, formal=1,
-             probationary=2, party_org="functional", level="city")
+    make_org(
+        campaign,
+        b,
+        kind="social",
+        category="association",
+        employees=10,
+        formal=1,
+        probationary=2,
+        party_org="functional",
+        level="city",
+    )
     db.session.commit()
     return campaign, a, b
 
@@ -60,12 +93,25 @@ def test_unit_counts(ledger):
     campaign, a, b = ledger
     rows = {unit.code: f.counts for unit, f in figures.by_unit(db.session, campaign)}
     assert rows["a"] == Counts(
-        base=4, excluded=1, with_party_org=2, standalone=1, work_covered=3, required=2,
-        required_met=1, member_required=3, member_required_met=2,
-        party_org_required_by_size=2, party_org_required_by_size_met=1,
+        base=4,
+        excluded=1,
+        with_party_org=2,
+        standalone=1,
+        work_covered=3,
+        required=2,
+        required_met=1,
+        member_required=3,
+        member_required_met=2,
+        party_org_required_by_size=2,
+        party_org_required_by_size_met=1,
     )
     assert rows["b"] == Counts(
-        base=4, excluded=0, with_party_org=2, standalone=0, work_covered=3, required=3,
+        base=4,
+        excluded=0,
+        with_party_org=2,
+        standalone=0,
+        work_covered=3,
+        required=3,
         required_met=2,
     )
 
@@ -115,7 +161,8 @@ def test_by_street_and_by_type(ledger):
     by_kind = figures.grouped(db.session, campaign, "kind")
     assert by_kind["enterprise"].counts.base == 4 and by_kind["social"].counts.base == 4
     by_category = figures.grouped(db.session, campaign, "category")
-    assert by_category["school"].counts.required == 1  # the 30-staff school, not the 29
+    assert by_category[("social", "school")].counts.required == 1  # 30 staff, not the 29
+    assert by_category[("enterprise", "other")].counts.base == 4
 
 
 def test_over_time_counts_party_orgs_from_their_founding(ledger):

@@ -14,8 +14,9 @@ def test_upgrade_from_empty_matches_models(app, backend):
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     upgrade()
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                db.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+        )
     assert diff == []
     assert {"campaign", "phase", "unit", "user", "organization", "audit_entry"} <= set(
         inspect(db.engine).get_table_names()

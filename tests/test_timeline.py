@@ -26,7 +26,9 @@ WUHAN_2016_PHASES = [
 
 
 def test_cli_creates_campaign_with_phases_shifted_to_the_year(app, runner):
-    result = runner.invoke(args=["campaign", "create", "--template", "wuhan-2016", "--year", "2031"])
+    result = runner.invoke(
+        args=["campaign", "create", "--template", "wuhan-2016", "--year", "2031"]
+    )
     assert result.exit_code == 0, result.output
     campaign = db.session.scalar(db.select(Campaign))
     assert campaign.year == 2031 and "2031" in campaign.name
@@ -62,8 +64,14 @@ def test_defaults_are_those_of_seed_004(app):
         ({"report_day_first": "31"}, "应在1至28日之间"),
         ({"name": "  "}, "不能为空"),
     ],
-    ids=["negative-threshold", "target-above-100", "not-a-number", "ends-before-start",
-         "report-day", "blank-name"],
+    ids=[
+        "negative-threshold",
+        "target-above-100",
+        "not-a-number",
+        "ends-before-start",
+        "report-day",
+        "blank-name",
+    ],
 )
 def test_bad_settings_are_refused_whole(app, raw, message):
     c = make_campaign()
@@ -82,13 +90,14 @@ def test_bad_settings_are_refused_whole(app, raw, message):
 def test_settings_change_is_recorded_with_before_and_after(app):
     c = make_campaign()
     changed = services.update_settings(
-        db.session, c, {"target_party_org_coverage": "85", "member_required_employees": "50"}, user=None
+        db.session,
+        c,
+        {"target_party_org_coverage": "85", "member_required_employees": "50"},
+        user=None,
     )
     db.session.commit()
     assert changed == {"target_party_org_coverage": Decimal("85")}  # 50 was unchanged
-    entry = db.session.scalar(
-        db.select(AuditEntry).where(AuditEntry.action == "campaign.settings")
-    )
+    entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "campaign.settings"))
     before, after = json.loads(entry.before), json.loads(entry.after)
     assert Decimal(before["target_party_org_coverage"]) == 80
     assert Decimal(after["target_party_org_coverage"]) == 85
@@ -98,7 +107,9 @@ def test_phase_ending_before_it_starts_is_refused(app):
     c = make_campaign()
     phase = c.phases[3]
     with pytest.raises(ValidationFailed) as e:
-        services.update_phase(db.session, phase, {"starts_on": "2026-11-21", "ends_on": "2026-11-20"}, None)
+        services.update_phase(
+            db.session, phase, {"starts_on": "2026-11-21", "ends_on": "2026-11-20"}, None
+        )
     assert "不能早于开始日期" in str(e.value)
 
 
@@ -106,8 +117,14 @@ def test_report_due_days_are_the_10th_and_25th_within_the_campaign(app):
     c = make_campaign(2026)
     # Starts 08-14 (so not 08-10) and ends 12-30: Aug 25, then two a month Sep-Dec.
     assert services.report_due_days(c) == [
-        date(2026, 8, 25), date(2026, 9, 10), date(2026, 9, 25), date(2026, 10, 10),
-        date(2026, 10, 25), date(2026, 11, 10), date(2026, 11, 25), date(2026, 12, 10),
+        date(2026, 8, 25),
+        date(2026, 9, 10),
+        date(2026, 9, 25),
+        date(2026, 10, 10),
+        date(2026, 10, 25),
+        date(2026, 11, 10),
+        date(2026, 11, 25),
+        date(2026, 12, 10),
         date(2026, 12, 25),
     ]
 

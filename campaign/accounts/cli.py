@@ -34,7 +34,7 @@ def create(username, role, unit_code, display_name, email, password_stdin) -> No
         )
     except ValidationFailed as e:
         db.session.rollback()
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from None
     db.session.commit()
     click.echo(f"已创建用户 {user.username}（{user.role_label}）")
 

@@ -26,9 +26,7 @@ class Unit(Base):
     position: Mapped[int] = mapped_column(default=0)
 
     parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
-    children: Mapped[list["Unit"]] = relationship(
-        back_populates="parent", order_by="Unit.position"
-    )
+    children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.position")
 
     def __repr__(self) -> str:
         return f"<Unit {self.code}>"

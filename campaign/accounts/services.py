@@ -58,7 +58,11 @@ def create_user(
     session.add(user)
     session.flush()
     audit.record(
-        session, user=actor, action="user.create", obj_type="user", obj_id=user.id,
+        session,
+        user=actor,
+        action="user.create",
+        obj_type="user",
+        obj_id=user.id,
         after={"username": username, "role": role.value, "unit": unit_code},
     )
     return user
@@ -90,6 +94,8 @@ def issue_token(session: Session, user: User) -> str:
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a bearer token belongs to, or None."""
     row = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
+        )
     )
     return row.user if row and row.user.active else None

@@ -10,11 +10,11 @@ from campaign.clock import now
 from campaign.db import Base
 from campaign.vocab import (
     EnterpriseCategory,
-    SocialCategory,
     OperatingStatus,
     OrgKind,
     PartyOrgStatus,
     Path,
+    SocialCategory,
     Target,
 )
 

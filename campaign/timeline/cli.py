@@ -12,8 +12,13 @@ campaign_cli = AppGroup("campaign", help="创建和查看攻坚行动。")
 
 
 @campaign_cli.command("create")
-@click.option("--template", "template", default="wuhan-2016", show_default=True,
-              help=f"模板：{', '.join(TEMPLATES)}")
+@click.option(
+    "--template",
+    "template",
+    default="wuhan-2016",
+    show_default=True,
+    help=f"模板：{', '.join(TEMPLATES)}",
+)
 @click.option("--year", type=int, required=True, help="行动年份")
 def create(template: str, year: int) -> None:
     """Create a campaign from a template, with every phase shifted to YEAR."""
@@ -21,7 +26,7 @@ def create(template: str, year: int) -> None:
         campaign = services.create_from_template(db.session, template, year, user="cli")
     except ValidationFailed as e:
         db.session.rollback()
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from None
     db.session.commit()
     click.echo(f"已创建攻坚行动 #{campaign.id}：{campaign.name}")
     for p in campaign.phases:

@@ -37,12 +37,8 @@ class Campaign(Base):
     rural_min_formal_members: Mapped[int] = mapped_column(default=1)
 
     # Targets in percent (DOMAIN.md §6).
-    target_party_org_coverage: Mapped[Decimal] = mapped_column(
-        Numeric(5, 2), default=Decimal("80")
-    )
-    target_required_coverage: Mapped[Decimal] = mapped_column(
-        Numeric(5, 2), default=Decimal("100")
-    )
+    target_party_org_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("80"))
+    target_required_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("100"))
 
     created_at: Mapped[datetime] = mapped_column(default=now)
 

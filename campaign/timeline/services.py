@@ -1,9 +1,9 @@
 """Creating campaigns from templates, editing settings and phases, deadlines."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,7 +46,8 @@ def create_from_template(session: Session, template: str, year: int, user=None) 
         tpl = TEMPLATES[template]
     except KeyError:
         known = "、".join(TEMPLATES)
-        raise ValidationFailed([("template", f"没有名为“{template}”的模板（可用：{known}）")])
+        problem = f"没有名为“{template}”的模板（可用：{known}）"
+        raise ValidationFailed([("template", problem)]) from None
     if not 2000 <= year <= 2100:
         raise ValidationFailed([("year", f"年份“{year}”无效，应在2000至2100之间")])
     campaign = Campaign(
@@ -72,7 +73,11 @@ def create_from_template(session: Session, template: str, year: int, user=None) 
     session.add(campaign)
     session.flush()
     audit.record(
-        session, user=user, action="campaign.create", obj_type="campaign", obj_id=campaign.id,
+        session,
+        user=user,
+        action="campaign.create",
+        obj_type="campaign",
+        obj_id=campaign.id,
         after={"name": campaign.name, "template": template, "year": year},
     )
     return campaign
@@ -88,14 +93,14 @@ def _parse(field: str, label: str, kind: str, raw: str):
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            raise ValueError(f"「{label}」应为日期（如 2026-08-15），而不是“{raw}”")
+            raise ValueError(f"「{label}」应为日期（如 2026-08-15），而不是“{raw}”") from None
     if kind in ("count", "day"):
         try:
             value = int(raw)
         except ValueError:
-            raise ValueError(f"「{label}」应为整数，而不是“{raw}”")
+            raise ValueError(f"「{label}」应为整数，而不是“{raw}”") from None
         if kind == "count" and value < 0:
-            raise ValueError(f"「{label}」不能为负数（{value}）")
+            raise ValueError(f"「{label}」不能为负数（{value}）") from None
         if kind == "day" and not 1 <= value <= 28:
             raise ValueError(f"「{label}」应在1至28日之间（{value}）")
         return value
@@ -103,9 +108,9 @@ def _parse(field: str, label: str, kind: str, raw: str):
         try:
             value = Decimal(raw.rstrip("%"))
         except InvalidOperation:
-            raise ValueError(f"「{label}」应为百分数，而不是“{raw}”")
+            raise ValueError(f"「{label}」应为百分数，而不是“{raw}”") from None
         if not Decimal(0) <= value <= Decimal(100):
-            raise ValueError(f"「{label}」应在0%至100%之间（{value}%）")
+            raise ValueError(f"「{label}」应在0%至100%之间（{value}%）") from None
         return value
     raise AssertionError(kind)
 
@@ -119,8 +124,8 @@ def _apply(obj, spec: Mapping, raw: Mapping[str, str]) -> tuple[dict, dict]:
                 values[field] = _parse(field, label, kind, raw[field])
             except ValueError as e:
                 problems.append((field, str(e)))
-    starts = values.get("starts_on", getattr(obj, "starts_on"))
-    ends = values.get("ends_on", getattr(obj, "ends_on"))
+    starts = values.get("starts_on", obj.starts_on)
+    ends = values.get("ends_on", obj.ends_on)
     if not problems and ends < starts:
         problems.append(("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）"))
     if problems:
@@ -142,8 +147,13 @@ def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str]
         setattr(campaign, field, value)
     if changed:
         audit.record(
-            session, user=user, action="campaign.settings", obj_type="campaign",
-            obj_id=campaign.id, before=before, after=changed,
+            session,
+            user=user,
+            action="campaign.settings",
+            obj_type="campaign",
+            obj_id=campaign.id,
+            before=before,
+            after=changed,
         )
     if any(f in RULE_SETTINGS for f in changed):
         reevaluate_campaign(session, campaign)
@@ -158,8 +168,13 @@ def update_phase(session: Session, phase: Phase, raw: Mapping[str, str], user) -
         setattr(phase, field, value)
     if changed:
         audit.record(
-            session, user=user, action="phase.update", obj_type="phase", obj_id=phase.id,
-            before=before, after=changed,
+            session,
+            user=user,
+            action="phase.update",
+            obj_type="phase",
+            obj_id=phase.id,
+            before=before,
+            after=changed,
         )
     session.flush()
     return changed
@@ -229,7 +244,7 @@ class TimelineView:
         return max(0.0, min(100.0, (day - self.campaign.starts_on).days * 100 / span))
 
     def state(self, phase) -> str:
-        """"done", "now" or "" (not started) for a phase on this day."""
+        """ "done", "now" or "" (not started) for a phase on this day."""
         if phase.ends_on < self.today:
             return "done"
         return "now" if phase.starts_on <= self.today else ""

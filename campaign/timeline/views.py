@@ -38,26 +38,43 @@ def campaign_overview(campaign_id: int):
     )
 
 
-@bp.route("/campaigns/<int:campaign_id>/settings", methods=["GET", "POST"])
-@login_required
-def settings(campaign_id: int):
-    campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+def _edit_form(obj, update, fields, template: str, saved: str, done_url: str, **context):
+    """GET shows the form; POST applies ``update`` whole or re-renders with every problem."""
     form, problems = FlaskForm(), []
     if form.validate_on_submit():
         try:
-            changed = services.update_settings(db.session, campaign, request.form, current_user)
+            changed = update(db.session, obj, request.form, current_user)
         except ValidationFailed as e:
             db.session.rollback()
             problems = e.problems
         else:
             db.session.commit()
-            flash(f"已保存{len(changed)}项设置。" if changed else "设置没有变化。", "success")
-            return redirect(url_for("timeline.settings", campaign_id=campaign.id))
+            flash(saved if changed else "没有修改。", "success")
+            return redirect(done_url)
     return render_template(
-        "timeline/settings.html", campaign=campaign, form=form, fields=services.SETTINGS,
-        problems=dict(problems), submitted=request.form if problems else None,
+        template,
+        form=form,
+        fields=fields,
+        problems=dict(problems),
+        submitted=request.form if problems else None,
+        **context,
     ), (422 if problems else 200)
+
+
+@bp.route("/campaigns/<int:campaign_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.may_edit_campaign(current_user))
+    return _edit_form(
+        campaign,
+        services.update_settings,
+        services.SETTINGS,
+        "timeline/settings.html",
+        "设置已保存。",
+        url_for("timeline.settings", campaign_id=campaign.id),
+        campaign=campaign,
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/phases/<int:phase_id>", methods=["GET", "POST"])
@@ -68,19 +85,13 @@ def edit_phase(campaign_id: int, phase_id: int):
     phase = db.session.get(Phase, phase_id)
     if phase is None or phase.campaign_id != campaign.id:
         abort(404)
-    form, problems = FlaskForm(), []
-    if form.validate_on_submit():
-        try:
-            changed = services.update_phase(db.session, phase, request.form, current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            problems = e.problems
-        else:
-            db.session.commit()
-            flash(f"已保存“{phase.name}”。" if changed else "阶段没有变化。", "success")
-            return redirect(url_for("timeline.campaign_overview", campaign_id=campaign.id))
-    return render_template(
-        "timeline/phase.html", campaign=campaign, phase=phase, form=form,
-        fields=services.PHASE_FIELDS, problems=dict(problems),
-        submitted=request.form if problems else None,
-    ), (422 if problems else 200)
+    return _edit_form(
+        phase,
+        services.update_phase,
+        services.PHASE_FIELDS,
+        "timeline/phase.html",
+        f"已保存“{phase.name}”。",
+        url_for("timeline.campaign_overview", campaign_id=campaign.id),
+        campaign=campaign,
+        phase=phase,
+    )
