@@ -25,6 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config.DEFAULTS)
     app.config.update(config.from_environment(Path(app.instance_path)))
     app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config.instance_secret_key(Path(app.instance_path))
 
     db.init_app(app)
     migrate.init_app(

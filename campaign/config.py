@@ -5,10 +5,8 @@ import secrets
 from pathlib import Path
 
 
-def _secret_key(instance_path: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in instance/."""
-    if key := os.environ.get("SECRET_KEY"):
-        return key
+def instance_secret_key(instance_path: Path) -> str:
+    """A key generated once and kept in instance/, for when SECRET_KEY is not set."""
     path = instance_path / "secret_key"
     if not path.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -20,13 +18,15 @@ def _secret_key(instance_path: Path) -> str:
 def from_environment(instance_path: Path) -> dict:
     """The settings for a running instance."""
     default_db = f"sqlite:///{instance_path / 'gongjian.db'}"
-    return {
-        "SECRET_KEY": _secret_key(instance_path),
+    settings = {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "SCHEDULER_ENABLED": os.environ.get("GONGJIAN_SCHEDULER", "0") == "1",
         "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(instance_path / "storage")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     }
+    if key := os.environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = key
+    return settings
 
 
 DEFAULTS = {

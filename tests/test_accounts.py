@@ -1,9 +1,11 @@
 """Users from the CLI: hashed passwords, unit roles, API tokens."""
 
+import pytest
+
 from campaign.accounts.models import ApiToken, User
 from campaign.accounts.services import authenticate, user_for_token
 from campaign.extensions import db
-from tests.conftest import login, make_unit
+from tests.conftest import csrf_token, login, make_unit
 
 
 def test_create_user_from_cli_with_password_on_stdin(app, runner):
@@ -85,3 +87,27 @@ def test_inactive_user_cannot_log_in(app, client, runner):
     db.session.commit()
     response = login(client, "gone", "long-enough-pw")
     assert response.status_code == 401 and "用户名或密码错误" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "next_url, lands_on",
+    [
+        ("/campaigns/7", "/campaigns/7"),
+        ("//evil.example/x", "/"),
+        ("/%09/evil.example/y", "/"),  # a tab between the slashes: browsers drop it
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ],
+)
+def test_login_only_redirects_within_the_site(app, client, runner, next_url, lands_on):
+    runner.invoke(
+        args=["users", "create", "boss", "--role", "leadership", "--password-stdin"],
+        input="long-enough-pw\n",
+    )
+    token = csrf_token(client)
+    response = client.post(
+        f"/login?next={next_url}",
+        data={"username": "boss", "password": "long-enough-pw", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == lands_on

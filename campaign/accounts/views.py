@@ -1,5 +1,7 @@
 """Login and logout."""
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -22,6 +24,19 @@ def _login_key() -> str:
     return f"{request.remote_addr}:{request.form.get('username', '').strip().lower()}"
 
 
+def _local_target(target: str) -> str:
+    """``target`` if it is a path on this site, else the overview.
+
+    Browsers drop tabs and newlines and read backslashes as slashes, so
+    "/\t/evil.example" is a link to another site: judge the URL as they will.
+    """
+    cleaned = "".join(ch for ch in target if ch >= " ").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if not cleaned.startswith("/") or cleaned.startswith("//") or parts.scheme or parts.netloc:
+        return url_for("timeline.overview")
+    return cleaned
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_FAILURE_LIMIT"],
@@ -38,11 +53,7 @@ def login():
         user = authenticate(db.session, form.username.data.strip(), form.password.data)
         if user:
             login_user(user)
-            target = request.args.get("next", "")
-            # Only local paths, so the login page cannot bounce users to another site.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("timeline.overview")
-            return redirect(target)
+            return redirect(_local_target(request.args.get("next", "")))
         flash("用户名或密码错误。", "error")
         status = 401
     elif request.method == "POST":

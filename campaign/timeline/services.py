@@ -240,7 +240,7 @@ class TimelineView:
 
     def offset(self, day: date) -> float:
         """Position of ``day`` on the bar, in percent of the campaign's span."""
-        span = (self.campaign.ends_on - self.campaign.starts_on).days or 1
+        span = (self.campaign.ends_on - self.campaign.starts_on).days + 1  # both ends included
         return max(0.0, min(100.0, (day - self.campaign.starts_on).days * 100 / span))
 
     def state(self, phase) -> str:
@@ -255,8 +255,8 @@ class TimelineView:
 
 def timeline_view(campaign: Campaign, today: date) -> TimelineView:
     """The campaign's timeline as seen on ``today``."""
-    span = (campaign.ends_on - campaign.starts_on).days or 1
-    passed = (today - campaign.starts_on).days
+    span = (campaign.ends_on - campaign.starts_on).days + 1
+    passed = (today - campaign.starts_on).days + 1
     return TimelineView(
         campaign=campaign,
         today=today,
