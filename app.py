@@ -48,8 +48,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
+    from campaign.accounts import services as accounts
     from campaign.accounts.models import User
 
+    accounts.HASH_METHOD = app.config["PASSWORD_HASH_METHOD"]
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "请先登录。"

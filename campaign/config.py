@@ -37,6 +37,7 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     # Failed logins per username and address before the form refuses for a while.
     "LOGIN_FAILURE_LIMIT": "5 per 10 minutes",
+    "PASSWORD_HASH_METHOD": "scrypt",
     "API_TITLE": "Gongjian API",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",

@@ -407,7 +407,7 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
                         else RegistrationLevel.CITY
                     )
                 org = _synthetic_org(rng, serial, kind, unit, area, level, skill, progress, window)
-                org.update(apply_rules(_Facts(org), thresholds), campaign_id=campaign.id)
+                org.update(apply_rules(org, thresholds), campaign_id=campaign.id)
                 rows.append(org)
                 serial += 1
     session.execute(insert(Organization), rows)
@@ -423,13 +423,6 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
         create_user(session, username, role, DEMO_PASSWORD, unit_code, name, actor="demo")
     session.flush()
     return campaign
-
-
-class _Facts:
-    """A dict seen as attributes, for rules.evaluate."""
-
-    def __init__(self, data: dict):
-        self.__dict__.update(data)
 
 
 def demo_users() -> list[tuple[str, str, str | None, str]]:

@@ -2,7 +2,16 @@
 
 from campaign.accounts.models import ApiToken, Unit, User
 from campaign.audit import AuditEntry
-from campaign.ledger.models import Organization
+from campaign.ledger.models import (
+    ChangeRequest,
+    ImportBatch,
+    LedgerConflict,
+    Organization,
+    UnitLedger,
+)
 from campaign.timeline.models import Campaign, Phase
 
-__all__ = ["ApiToken", "AuditEntry", "Campaign", "Organization", "Phase", "Unit", "User"]
+__all__ = [
+    "ApiToken", "AuditEntry", "Campaign", "ChangeRequest", "ImportBatch", "LedgerConflict",
+    "Organization", "Phase", "Unit", "UnitLedger", "User",
+]

@@ -47,6 +47,8 @@ def app(backend, tmp_path):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": _database_url(backend, tmp_path),
             "STORAGE_PATH": str(tmp_path / "storage"),
+            # Real hashing, but cheap: the suite creates hundreds of users.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
     with app.app_context():

@@ -13,6 +13,8 @@ from campaign.errors import ValidationFailed
 from campaign.vocab import Role
 
 UNIT_ROLES = (Role.OPERATOR, Role.LEADER)
+# Werkzeug's method string; create_app sets it from PASSWORD_HASH_METHOD (tests use a fast one).
+HASH_METHOD = "scrypt"
 MIN_PASSWORD = 8
 # Compared against when the username is unknown, so both cases take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -53,7 +55,7 @@ def create_user(
         unit=unit,
         display_name=display_name or username,
         email=email,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=HASH_METHOD),
     )
     session.add(user)
     session.flush()

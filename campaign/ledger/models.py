@@ -1,6 +1,7 @@
 """The ledger (台账): one row per organization, the columns of DOMAIN.md §4."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,6 +61,11 @@ class Organization(Base):
     planned_on: Mapped[date | None]  # 计划完成时间
     responsible_person: Mapped[str] = mapped_column(String(80), default="")
 
+    # Who put the organization out of (or back into) the base, and why (DOMAIN.md §5).
+    exclusion_note: Mapped[str] = mapped_column(Text, default="")
+    exclusion_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    exclusion_decided_at: Mapped[datetime | None]
+
     # What the rules say (rules.evaluate), stored so figures are plain SQL aggregates.
     # Written by ledger.services on every change and on every change of campaign settings.
     in_base: Mapped[bool] = mapped_column(default=True)
@@ -94,3 +100,120 @@ class Organization(Base):
 
     def __repr__(self) -> str:
         return f"<Organization {self.credit_code} {self.name}>"
+
+
+class LedgerStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+LEDGER_STATUS_LABELS = {
+    LedgerStatus.DRAFT: "填报中",
+    LedgerStatus.SUBMITTED: "待审核",
+    LedgerStatus.RETURNED: "已退回",
+    LedgerStatus.APPROVED: "已审核（党建基数）",
+}
+
+
+class UnitLedger(Base):
+    """A responsible unit's ledger in a campaign: its review state (draft → approved base)."""
+
+    __tablename__ = "unit_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    status: Mapped[LedgerStatus] = mapped_column(String(20), default=LedgerStatus.DRAFT)
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    # Bumped on every change so two reviewers acting at once cannot both succeed.
+    version: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return LEDGER_STATUS_LABELS[LedgerStatus(self.status)]
+
+    @property
+    def is_editable(self) -> bool:
+        """Draft and returned ledgers are replaced by imports; others change by request."""
+        return self.status in (LedgerStatus.DRAFT, LedgerStatus.RETURNED)
+
+
+class ImportBatch(Base):
+    """One uploaded ledger file: its check, its preview of differences, and whether it was applied."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    # processing → refused | previewed → applied | discarded
+    status: Mapped[str] = mapped_column(String(20), default="processing")
+    progress: Mapped[int] = mapped_column(default=0)  # rows read
+    total: Mapped[int] = mapped_column(default=0)
+    problems: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of messages
+    notices: Mapped[str] = mapped_column(Text, default="[]")
+    summary: Mapped[str] = mapped_column(Text, default="{}")  # counts per change kind
+    diff: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the rows and what changes
+    applied_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit] = relationship()
+
+
+class ChangeRequest(Base):
+    """A proposed change to an approved ledger, accepted or rejected by a coordinator."""
+
+    __tablename__ = "change_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    action: Mapped[str] = mapped_column(String(20))  # add | update
+    credit_code: Mapped[str] = mapped_column(String(18))
+    payload: Mapped[str] = mapped_column(Text)  # JSON of the proposed field values
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|accepted|rejected
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+
+    unit: Mapped[Unit] = relationship()
+    organization: Mapped[Organization | None] = relationship()
+
+
+class LedgerConflict(Base):
+    """A credit code claimed by two units' ledgers: both units are told."""
+
+    __tablename__ = "ledger_conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(200))
+    holder_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    claimant_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    resolved_at: Mapped[datetime | None]
+
+    holder_unit: Mapped[Unit] = relationship(foreign_keys=[holder_unit_id])
+    claimant_unit: Mapped[Unit] = relationship(foreign_keys=[claimant_unit_id])

@@ -1,13 +1,20 @@
 """Ledger writes: organizations with the rules' verdict stored on each row."""
 
+import json
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules
-from campaign.ledger.models import Organization
+from campaign.accounts.models import Unit
+from campaign.clock import now
+from campaign.errors import ValidationFailed
+from campaign.ledger.models import ChangeRequest, LedgerStatus, Organization, UnitLedger
 from campaign.timeline.models import Campaign
+from campaign.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 
 # The ledger columns recorded in the change record.
 LEDGER_FIELDS = [
@@ -52,8 +59,8 @@ _RULE_INPUTS = [
 
 
 def apply_rules(org: Any, thresholds: rules.Thresholds) -> dict:
-    """The stored verdict columns (in_base, target, path, rule_codes) for ``org``."""
-    req = rules.evaluate(org, thresholds)
+    """The stored verdict columns (in_base, target, path, rule_codes) for ``org`` (row or dict)."""
+    req = rules.evaluate(SimpleNamespace(**org) if isinstance(org, dict) else org, thresholds)
     return {
         "in_base": req.in_base,
         "target": req.target.value,
@@ -123,3 +130,255 @@ def list_organizations(
         .limit(per_page)
     )
     return list(rows), total
+
+
+# ---- review: draft → submitted → approved (the base) or returned -------------
+
+
+def unit_ledger(session: Session, campaign: Campaign, unit) -> UnitLedger:
+    """The unit's ledger state in the campaign, created as a draft on first use."""
+    ledger = session.scalar(
+        select(UnitLedger).where(
+            UnitLedger.campaign_id == campaign.id, UnitLedger.unit_id == unit.id
+        )
+    )
+    if ledger is None:
+        ledger = UnitLedger(campaign_id=campaign.id, unit_id=unit.id, status=LedgerStatus.DRAFT)
+        session.add(ledger)
+        session.flush()
+    return ledger
+
+
+def _move(
+    session,
+    ledger: UnitLedger,
+    allowed: tuple,
+    to: LedgerStatus,
+    user,
+    message: str,
+    comment: str = "",
+) -> UnitLedger:
+    if ledger.status not in allowed:
+        raise ValidationFailed([("status", message.format(status=ledger.status_label))])
+    before = {"status": ledger.status}
+    ledger.status = to
+    stamp = now()
+    if to == LedgerStatus.SUBMITTED:
+        ledger.submitted_at, ledger.submitted_by_id = stamp, getattr(user, "id", None)
+    else:
+        ledger.reviewed_at, ledger.reviewed_by_id = stamp, getattr(user, "id", None)
+        ledger.review_comment = comment
+    audit.record(
+        session,
+        user=user,
+        action=f"ledger.{to.value}",
+        obj_type="unit_ledger",
+        obj_id=ledger.id,
+        before=before,
+        after={"status": to.value, "comment": comment},
+    )
+    session.flush()
+    return ledger
+
+
+def submit_ledger(session: Session, ledger: UnitLedger, user) -> UnitLedger:
+    """The unit sends its ledger for review; it is locked until returned."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Organization)
+        .where(
+            Organization.campaign_id == ledger.campaign_id, Organization.unit_id == ledger.unit_id
+        )
+    )
+    if not count:
+        raise ValidationFailed([("status", "台账为空，请先导入台账再报送审核")])
+    return _move(
+        session,
+        ledger,
+        (LedgerStatus.DRAFT, LedgerStatus.RETURNED),
+        LedgerStatus.SUBMITTED,
+        user,
+        "台账当前为“{status}”，不能报送审核",
+    )
+
+
+def approve_ledger(session: Session, ledger: UnitLedger, user, comment: str = "") -> UnitLedger:
+    """A coordinator approves: the ledger becomes the unit's base (党建基数)."""
+    return _move(
+        session,
+        ledger,
+        (LedgerStatus.SUBMITTED,),
+        LedgerStatus.APPROVED,
+        user,
+        "台账当前为“{status}”，只有待审核的台账可以审核通过",
+        comment,
+    )
+
+
+def return_ledger(session: Session, ledger: UnitLedger, user, comment: str) -> UnitLedger:
+    """A coordinator returns the ledger with comments; the unit corrects and resubmits."""
+    if not comment.strip():
+        raise ValidationFailed([("comment", "退回时必须填写退回意见")])
+    return _move(
+        session,
+        ledger,
+        (LedgerStatus.SUBMITTED,),
+        LedgerStatus.RETURNED,
+        user,
+        "台账当前为“{status}”，只有待审核的台账可以退回",
+        comment.strip(),
+    )
+
+
+# ---- change requests on an approved base ---------------------------------------
+
+
+def decide_change(
+    session: Session, request: ChangeRequest, accept: bool, user, comment: str = ""
+) -> ChangeRequest:
+    """Accept (apply to the base, recorded) or reject a change request."""
+    if request.status != "pending":
+        raise ValidationFailed([("status", "该变更申请已处理")])
+    if not accept and not comment.strip():
+        raise ValidationFailed([("comment", "驳回时必须填写意见")])
+    campaign = session.get(Campaign, request.campaign_id)
+    if accept:
+        values = json.loads(request.payload)
+        areas = dict(
+            session.execute(
+                select(Unit.name, Unit.id).where(Unit.parent_id == request.unit_id)
+            ).all()
+        )
+        data = {k: v for k, v in values.items() if k != "area_name"}
+        data["area_id"] = areas.get(values.get("area_name") or "")
+        for key in ("party_org_founded_on", "planned_on"):
+            if isinstance(data.get(key), str):
+                data[key] = date.fromisoformat(data[key])
+        if request.action == "add":
+            taken = session.scalar(
+                select(Organization.id).where(
+                    Organization.campaign_id == campaign.id,
+                    Organization.credit_code == request.credit_code,
+                )
+            )
+            if taken:
+                raise ValidationFailed([("credit_code", f"{request.credit_code} 已在台账中")])
+            org = add_organization(session, campaign, {**data, "unit_id": request.unit_id}, user)
+            request.organization_id = org.id
+        else:
+            update_organization(session, campaign, request.organization, data, user)
+    request.status = "accepted" if accept else "rejected"
+    request.decided_by_id = getattr(user, "id", None)
+    request.decided_at = now()
+    request.decision_comment = comment.strip()
+    audit.record(
+        session,
+        user=user,
+        action=f"change_request.{request.status}",
+        obj_type="change_request",
+        obj_id=request.id,
+        after={"credit_code": request.credit_code, "comment": request.decision_comment},
+    )
+    session.flush()
+    return request
+
+
+def update_organization(
+    session: Session,
+    campaign: Campaign,
+    org: Organization,
+    data: dict,
+    user,
+    action: str = "organization.update",
+) -> dict:
+    """Change ledger fields of one organization, re-judge it, record before and after."""
+    before = audit.snapshot(org, LEDGER_FIELDS)
+    for key, value in data.items():
+        setattr(org, key, value)
+    for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
+        setattr(org, key, value)
+    after = audit.snapshot(org, LEDGER_FIELDS)
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    audit.record(
+        session,
+        user=user,
+        action=action,
+        obj_type="organization",
+        obj_id=org.id,
+        before={k: before[k] for k in changed},
+        after=changed,
+    )
+    session.flush()
+    return changed
+
+
+# ---- exclusions (空壳/僵尸/影子) ---------------------------------------------------
+
+
+def exclude_organization(
+    session: Session, org: Organization, status: str, reason: str, user
+) -> Organization:
+    """Take an enterprise out of the base as 空壳/僵尸/影子, with the reason and who decided."""
+    if org.kind != OrgKind.ENTERPRISE:
+        raise ValidationFailed([("status", "只有非公企业可按空壳、僵尸、影子企业剔除")])
+    if status not in [s.value for s in EXCLUDED_STATUSES]:
+        raise ValidationFailed([("status", "剔除类型应为空壳、僵尸或影子企业")])
+    if not reason.strip():
+        raise ValidationFailed([("reason", "剔除时必须填写理由（如工商部门核实情况）")])
+    return _set_exclusion(session, org, status, reason, user, "organization.exclude")
+
+
+def restore_organization(session: Session, org: Organization, reason: str, user) -> Organization:
+    """Put an excluded enterprise back into the base (经营状态 back to 正常)."""
+    if org.in_base:
+        raise ValidationFailed([("status", "该组织未被剔除")])
+    if not reason.strip():
+        raise ValidationFailed([("reason", "恢复时必须填写理由")])
+    return _set_exclusion(
+        session, org, OperatingStatus.NORMAL.value, reason, user, "organization.restore"
+    )
+
+
+def _set_exclusion(session, org, status, reason, user, action) -> Organization:
+    campaign = session.get(Campaign, org.campaign_id)
+    org.exclusion_note = reason.strip()
+    org.exclusion_decided_by_id = getattr(user, "id", None)
+    org.exclusion_decided_at = now()
+    update_organization(session, campaign, org, {"operating_status": status}, user, action)
+    return org
+
+
+def exclusions(session: Session, campaign: Campaign, unit_ids: list[int] | None) -> list:
+    """Organizations out of the base, with why and who decided."""
+    stmt = (
+        select(Organization)
+        .where(Organization.campaign_id == campaign.id, Organization.in_base.is_(False))
+        .options(joinedload(Organization.unit))
+        .order_by(Organization.unit_id, Organization.name)
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(Organization.unit_id.in_(unit_ids))
+    return list(session.scalars(stmt))
+
+
+# ---- export -------------------------------------------------------------------
+
+
+def export_rows(session: Session, campaign: Campaign, unit_ids: list[int] | None):
+    """Ledger rows by kind, as the Excel columns want them (streams, for large exports)."""
+    from campaign.ledger import excel
+
+    area = Unit.__table__.alias("area")
+    columns = [getattr(Organization, f) for f in excel.LEDGER_FIELDS]
+    stmt = (
+        select(area.c.name.label("area_name"), *columns)
+        .outerjoin(area, area.c.id == Organization.area_id)
+        .where(Organization.campaign_id == campaign.id)
+        .order_by(Organization.unit_id, Organization.id)
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(Organization.unit_id.in_(unit_ids))
+    rows = {OrgKind.ENTERPRISE: [], OrgKind.SOCIAL: []}
+    for row in session.execute(stmt):
+        rows[OrgKind(row.kind)].append(row._mapping)
+    return rows

@@ -26,7 +26,11 @@ def unit(campaign_id: int, code: str):
         campaign=campaign,
         unit=unit,
         total=figures.overall(db.session, campaign, [unit.id]),
-        by_area=[(areas.get(key), f) for key, f in by_area.items()],
+        # Streets/parks in their order, then rows with no street ("（未分街道）").
+        by_area=sorted(
+            ((areas.get(key), f) for key, f in by_area.items()),
+            key=lambda pair: (pair[0] is None, pair[0].position if pair[0] else 0),
+        ),
         by_kind=figures.grouped(db.session, campaign, "kind", [unit.id]),
         by_category=figures.grouped(db.session, campaign, "category", [unit.id]),
         orgs=orgs,

@@ -31,6 +31,7 @@ SETTINGS = {
     "target_party_org_coverage": ("党组织覆盖率目标（%）", "percent"),
     "target_required_coverage": ("应建尽建率目标（%）", "percent"),
 }
+MAX_COUNT = 1_000_000  # no threshold of people is larger; keeps values inside an INTEGER
 RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == "count"]
 PHASE_FIELDS = {
     "name": ("阶段名称", "text"),
@@ -100,7 +101,9 @@ def _parse(field: str, label: str, kind: str, raw: str):
         except ValueError:
             raise ValueError(f"「{label}」应为整数，而不是“{raw}”") from None
         if kind == "count" and value < 0:
-            raise ValueError(f"「{label}」不能为负数（{value}）") from None
+            raise ValueError(f"「{label}」不能为负数（{value}）")
+        if kind == "count" and value > MAX_COUNT:
+            raise ValueError(f"「{label}」过大（{value}），应不超过{MAX_COUNT}") from None
         if kind == "day" and not 1 <= value <= 28:
             raise ValueError(f"「{label}」应在1至28日之间（{value}）")
         return value
@@ -108,7 +111,9 @@ def _parse(field: str, label: str, kind: str, raw: str):
         try:
             value = Decimal(raw.rstrip("%"))
         except InvalidOperation:
-            raise ValueError(f"「{label}」应为百分数，而不是“{raw}”") from None
+            value = None
+        if value is None or not value.is_finite():
+            raise ValueError(f"「{label}」应为百分数，而不是“{raw}”")
         if not Decimal(0) <= value <= Decimal(100):
             raise ValueError(f"「{label}」应在0%至100%之间（{value}%）") from None
         return value

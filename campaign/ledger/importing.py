@@ -1,0 +1,343 @@
+"""Ledger import: check a file, preview its differences, apply it whole.
+
+A draft (or returned) ledger is replaced by the file: organizations added,
+changed and removed, each recorded. An approved ledger (the base) is never
+changed by a file: its additions and corrections become change requests for a
+coordinator to decide.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from campaign import audit, rules
+from campaign.accounts.models import Unit
+from campaign.clock import now
+from campaign.errors import ValidationFailed
+from campaign.ledger import excel
+from campaign.ledger.models import (
+    ChangeRequest,
+    ImportBatch,
+    LedgerConflict,
+    Organization,
+)
+from campaign.ledger.services import apply_rules, unit_ledger
+from campaign.timeline.models import Campaign
+from campaign.vocab import UnitKind
+
+COMPARED = [f for f in excel.LEDGER_FIELDS if f != "kind"] + ["kind", "area_name"]
+CHUNK = 900  # below SQLite's limit on bound parameters
+
+
+def unit_context(session: Session, unit: Unit) -> excel.UnitContext:
+    """The unit's name and its streets/parks, for validating 所在区 and 街道/园区."""
+    areas = session.scalars(select(Unit.name).where(Unit.parent_id == unit.id)).all()
+    return excel.UnitContext(unit.name, unit.kind == UnitKind.DISTRICT, tuple(areas))
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _stored_rows(session: Session, campaign: Campaign, unit: Unit) -> dict[str, dict]:
+    """The unit's current ledger as {credit_code: {field: value}} (plus id)."""
+    area = Unit.__table__.alias("area")
+    columns = [getattr(Organization, f) for f in excel.LEDGER_FIELDS]
+    stmt = (
+        select(Organization.id, area.c.name.label("area_name"), *columns)
+        .outerjoin(area, area.c.id == Organization.area_id)
+        .where(Organization.campaign_id == campaign.id, Organization.unit_id == unit.id)
+    )
+    rows = {}
+    for row in session.execute(stmt):
+        data = dict(row._mapping)
+        data["area_name"] = data["area_name"] or ""
+        rows[data["credit_code"]] = data
+    return rows
+
+
+def _other_units_holding(
+    session: Session, campaign: Campaign, unit: Unit, codes: list[str]
+) -> dict[str, tuple[int, str, str]]:
+    """Codes already in another unit's ledger: code -> (unit id, unit name, org name)."""
+    found = {}
+    for start in range(0, len(codes), CHUNK):
+        stmt = (
+            select(Organization.credit_code, Organization.unit_id, Unit.name, Organization.name)
+            .join(Unit, Unit.id == Organization.unit_id)
+            .where(
+                Organization.campaign_id == campaign.id,
+                Organization.unit_id != unit.id,
+                Organization.credit_code.in_(codes[start : start + CHUNK]),
+            )
+        )
+        for code, unit_id, unit_name, org_name in session.execute(stmt):
+            found[code] = (unit_id, unit_name, org_name)
+    return found
+
+
+def start_import(
+    session: Session,
+    campaign: Campaign,
+    unit: Unit,
+    data: bytes,
+    filename: str,
+    user,
+    storage: Path,
+) -> ImportBatch:
+    """Record an upload and keep the file (outside static) before it is processed."""
+    digest = hashlib.sha256(data).hexdigest()
+    batch = ImportBatch(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        user_id=getattr(user, "id", None),
+        filename=Path(filename or "ledger.xlsx").name[:255],
+        sha256=digest,
+        size=len(data),
+    )
+    session.add(batch)
+    session.flush()
+    folder = storage / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{batch.id}-{digest[:16]}.xlsx").write_bytes(data)
+    return batch
+
+
+def process_import(
+    session: Session,
+    batch: ImportBatch,
+    data: bytes,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportBatch:
+    """Read and check the file, then store either every problem or the preview of differences."""
+    campaign = session.get(Campaign, batch.campaign_id)
+    unit = session.get(Unit, batch.unit_id)
+    try:
+        result = excel.read_workbook(data, unit_context(session, unit), progress)
+    except excel.FileRefused as e:
+        return _refuse(batch, [f"文件《{batch.filename}》：{e}"], [])
+    problems = [str(p) for p in result.problems]
+    holders = _other_units_holding(session, campaign, unit, [r["credit_code"] for r in result.rows])
+    for row in result.rows:
+        held = holders.get(row["credit_code"])
+        if held:
+            problems.append(
+                str(
+                    excel.Problem(
+                        f"{row['credit_code']} 已在{held[1]}的台账中（{held[2]}），同一组织不能由两个单位填报",
+                        row["_sheet"],
+                        row["_row"],
+                        "",
+                        "统一社会信用代码",
+                    )
+                )
+            )
+            session.add(
+                LedgerConflict(
+                    campaign_id=campaign.id,
+                    credit_code=row["credit_code"],
+                    name=row["name"],
+                    holder_unit_id=held[0],
+                    claimant_unit_id=unit.id,
+                    import_batch_id=batch.id,
+                )
+            )
+    if problems:
+        return _refuse(batch, problems, result.notices)
+    ledger = unit_ledger(session, campaign, unit)
+    diff, summary = _diff(_stored_rows(session, campaign, unit), result.rows, ledger.is_editable)
+    batch.diff = json.dumps(diff, ensure_ascii=False, default=_jsonable)
+    batch.summary = json.dumps(summary, ensure_ascii=False)
+    batch.notices = json.dumps(result.notices, ensure_ascii=False)
+    batch.total = batch.progress = len(result.rows)
+    batch.status = "previewed"
+    session.flush()
+    return batch
+
+
+def _refuse(batch: ImportBatch, problems: list[str], notices: list[str]) -> ImportBatch:
+    batch.status = "refused"
+    batch.problems = json.dumps(problems, ensure_ascii=False)
+    batch.notices = json.dumps(notices, ensure_ascii=False)
+    return batch
+
+
+def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[list, dict]:
+    """What applying ``rows`` would do: add, update, remove (drafts only), and how many stay."""
+    diff, same = [], 0
+    for row in rows:
+        values = {f: row.get(f) for f in COMPARED}
+        old = stored.pop(row["credit_code"], None)
+        if old is None:
+            diff.append(
+                {
+                    "action": "add",
+                    "credit_code": row["credit_code"],
+                    "name": row["name"],
+                    "row": values,
+                    "where": [row["_sheet"], row["_row"]],
+                }
+            )
+            continue
+        changes = {f: [old[f], values[f]] for f in COMPARED if old[f] != values[f]}
+        if changes:
+            diff.append(
+                {
+                    "action": "update",
+                    "credit_code": row["credit_code"],
+                    "name": row["name"],
+                    "id": old["id"],
+                    "changes": changes,
+                    "row": values,
+                    "where": [row["_sheet"], row["_row"]],
+                }
+            )
+        else:
+            same += 1
+    if editable:
+        for code, old in stored.items():
+            diff.append(
+                {"action": "remove", "credit_code": code, "name": old["name"], "id": old["id"]}
+            )
+    summary = {
+        "add": sum(d["action"] == "add" for d in diff),
+        "update": sum(d["action"] == "update" for d in diff),
+        "remove": sum(d["action"] == "remove" for d in diff),
+        "same": same,
+        "untouched": 0 if editable else len(stored),
+        "editable": editable,
+    }
+    return diff, summary
+
+
+def _row_values(session: Session, unit: Unit, values: dict, areas: dict[str, int]) -> dict:
+    data = {k: v for k, v in values.items() if k != "area_name"}
+    for key in ("party_org_founded_on", "planned_on"):
+        if isinstance(data.get(key), str):
+            data[key] = date.fromisoformat(data[key])
+    data["area_id"] = areas.get(values.get("area_name") or "")
+    return data
+
+
+def apply_import(session: Session, batch: ImportBatch, user) -> dict:
+    """Apply a previewed import whole: replace a draft ledger, or file change requests."""
+    if batch.status != "previewed":
+        raise ValidationFailed([("batch", "该文件未通过校验或已处理，不能再次导入")])
+    campaign = session.get(Campaign, batch.campaign_id)
+    unit = session.get(Unit, batch.unit_id)
+    ledger = unit_ledger(session, campaign, unit)
+    summary = json.loads(batch.summary)
+    if ledger.is_editable != summary["editable"]:
+        raise ValidationFailed([("batch", "台账状态已变化，请重新上传文件预览差异")])
+    diff = json.loads(batch.diff)
+    areas = dict(session.execute(select(Unit.name, Unit.id).where(Unit.parent_id == unit.id)).all())
+    if ledger.is_editable:
+        _replace_draft(session, campaign, unit, diff, areas, user)
+    else:
+        for item in diff:
+            session.add(
+                ChangeRequest(
+                    campaign_id=campaign.id,
+                    unit_id=unit.id,
+                    organization_id=item.get("id"),
+                    action=item["action"],
+                    credit_code=item["credit_code"],
+                    payload=json.dumps(item["row"], ensure_ascii=False),
+                    reason=f"导入文件《{batch.filename}》",
+                    requested_by_id=getattr(user, "id", None),
+                    import_batch_id=batch.id,
+                )
+            )
+    batch.status = "applied"
+    batch.applied_at = now()
+    audit.record(
+        session,
+        user=user,
+        action="ledger.import",
+        obj_type="import_batch",
+        obj_id=batch.id,
+        after={"unit": unit.code, "file": batch.filename, "sha256": batch.sha256, **summary},
+    )
+    session.flush()
+    return summary
+
+
+def _replace_draft(session, campaign, unit, diff, areas, user) -> None:
+    thresholds = rules.Thresholds.of(campaign)
+    adds, updates, removes, entries = [], [], [], []
+    for item in diff:
+        if item["action"] == "remove":
+            removes.append(item["id"])
+            continue
+        data = _row_values(session, unit, item["row"], areas)
+        data.update(apply_rules(data, thresholds))
+        if item["action"] == "add":
+            adds.append({**data, "campaign_id": campaign.id, "unit_id": unit.id})
+        else:
+            updates.append({"id": item["id"], **data})
+            entries.append(
+                {
+                    "action": "organization.update",
+                    "obj_type": "organization",
+                    "obj_id": item["id"],
+                    "before": {f: old for f, (old, _) in item["changes"].items()},
+                    "after": {f: new for f, (_, new) in item["changes"].items()},
+                }
+            )
+    for start in range(0, len(removes), CHUNK):
+        chunk = removes[start : start + CHUNK]
+        before = session.execute(
+            select(Organization.id, Organization.credit_code, Organization.name).where(
+                Organization.id.in_(chunk)
+            )
+        ).all()
+        entries += [
+            {
+                "action": "organization.remove",
+                "obj_type": "organization",
+                "obj_id": r.id,
+                "before": {"credit_code": r.credit_code, "name": r.name},
+            }
+            for r in before
+        ]
+        session.execute(delete(Organization).where(Organization.id.in_(chunk)))
+    if updates:
+        session.execute(update(Organization), updates)
+    if adds:
+        session.execute(insert(Organization), adds)
+        codes = [a["credit_code"] for a in adds]
+        new_ids = {}
+        for start in range(0, len(codes), CHUNK):
+            new_ids.update(
+                session.execute(
+                    select(Organization.credit_code, Organization.id).where(
+                        Organization.campaign_id == campaign.id,
+                        Organization.credit_code.in_(codes[start : start + CHUNK]),
+                    )
+                ).all()
+            )
+        entries += [
+            {
+                "action": "organization.create",
+                "obj_type": "organization",
+                "obj_id": new_ids[a["credit_code"]],
+                "after": {k: v for k, v in a.items() if k in excel.LEDGER_FIELDS},
+            }
+            for a in adds
+        ]
+    audit.record_many(session, user=user, entries=entries)
+
+
+def discard_import(session: Session, batch: ImportBatch, user) -> None:
+    """Drop a previewed import without applying it."""
+    if batch.status != "previewed":
+        raise ValidationFailed([("batch", "该文件已处理，不能放弃")])
+    batch.status = "discarded"
+    audit.record(
+        session, user=user, action="ledger.import_discard", obj_type="import_batch", obj_id=batch.id
+    )
