@@ -15,7 +15,12 @@ from campaign import config, models  # noqa: F401  (every table registered befor
 from campaign.db import render_migration_item
 from campaign.extensions import api, csrf, db, limiter, login_manager, migrate
 
-ERROR_PAGES = {400: "errors/400.html", 404: "errors/404.html", 429: "errors/429.html"}
+ERROR_PAGES = {
+    400: "errors/400.html",
+    404: "errors/404.html",
+    413: "errors/413.html",
+    429: "errors/429.html",
+}
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -156,5 +156,15 @@ def record_many(session: Session, *, user: Any, entries: list[dict[str, Any]]) -
     return len(rows)
 
 
-_COLUMNS = ("at", "user_id", "actor", "action", "object_type", "object_id", "before", "after",
-            "prev_hash", "hash")
+_COLUMNS = (
+    "at",
+    "user_id",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "prev_hash",
+    "hash",
+)

@@ -33,7 +33,8 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+    # Uploads above this are cut off before they are read (ledger files are checked at 20 MB).
+    "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
     # Failed logins per username and address before the form refuses for a while.
     "LOGIN_FAILURE_LIMIT": "5 per 10 minutes",

@@ -5,7 +5,8 @@ Deterministic (a fixed seed), so every demo looks the same and tests can rely on
 """
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import AppGroup
@@ -17,7 +18,7 @@ from campaign.accounts.models import Unit, User
 from campaign.accounts.services import create_user
 from campaign.extensions import db
 from campaign.ledger import creditcode
-from campaign.ledger.models import Organization
+from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
 from campaign.ledger.services import apply_rules
 from campaign.timeline.models import Campaign
 from campaign.timeline.services import build_deadline, create_from_template
@@ -411,6 +412,12 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
                 rows.append(org)
                 serial += 1
     session.execute(insert(Organization), rows)
+    # The survey phase is over: every ledger was reviewed and is the unit's base.
+    reviewed = datetime.combine(date(today.year, 8, 26), time(18), ZoneInfo(campaign.timezone))
+    for unit, _, _ in plan:
+        session.add(UnitLedger(campaign_id=campaign.id, unit_id=unit.id,
+                               status=LedgerStatus.APPROVED, submitted_at=reviewed,
+                               reviewed_at=reviewed, review_comment="审核通过"))
     audit.record(
         session,
         user="demo",

@@ -1,8 +1,10 @@
 """Formatting for templates: percentages, dates and labels, the same on every page."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from campaign import figures, vocab
+from campaign.clock import DEFAULT_TZ
 
 WEEKDAYS = "一二三四五六日"
 
@@ -22,9 +24,20 @@ def short_date(value: date | None) -> str:
     return "" if value is None else f"{value.month}月{value.day}日"
 
 
+def local_time(value: datetime | None, tz: str = DEFAULT_TZ) -> str:
+    """A stored (UTC) moment as Beijing time, "2026-11-22 10:40"."""
+    return "" if value is None else value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
 def weekday(value: date) -> str:
     return "星期" + WEEKDAYS[value.weekday()]
 
 
-FILTERS = {"percent": percent, "cn_date": cn_date, "short_date": short_date, "weekday": weekday}
+FILTERS = {
+    "local_time": local_time,
+    "percent": percent,
+    "cn_date": cn_date,
+    "short_date": short_date,
+    "weekday": weekday,
+}
 GLOBALS = {"vocab": vocab, "reaches": figures.reaches}

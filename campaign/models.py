@@ -12,6 +12,15 @@ from campaign.ledger.models import (
 from campaign.timeline.models import Campaign, Phase
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Campaign", "ChangeRequest", "ImportBatch", "LedgerConflict",
-    "Organization", "Phase", "Unit", "UnitLedger", "User",
+    "ApiToken",
+    "AuditEntry",
+    "Campaign",
+    "ChangeRequest",
+    "ImportBatch",
+    "LedgerConflict",
+    "Organization",
+    "Phase",
+    "Unit",
+    "UnitLedger",
+    "User",
 ]

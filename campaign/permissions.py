@@ -81,3 +81,45 @@ def organization_or_404(user: User, org_id: int) -> Organization:
     """An organization if ``user`` may read its unit's ledger, else 404."""
     stmt = scope_organizations(user, select(Organization).where(Organization.id == org_id))
     return db.session.scalar(stmt) or abort(404)
+
+
+def may_edit_ledger(user: User, unit: Unit) -> bool:
+    """Unit operators import their own unit's ledger; admins may act for any unit."""
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.OPERATOR and user.unit_id == unit.id
+
+
+def may_review_ledgers(user: User) -> bool:
+    """Coordinators (and admins) approve or return ledgers, decide change requests and exclusions."""
+    return user.role in CAMPAIGN_EDITORS
+
+
+def import_or_404(user: User, campaign_id: int, batch_id: int):
+    """An import batch of a unit the user may read, else 404."""
+    from campaign.ledger.models import ImportBatch
+
+    batch = db.session.get(ImportBatch, batch_id)
+    ids = visible_unit_ids(user)
+    if (
+        batch is None
+        or batch.campaign_id != campaign_id
+        or (ids is not None and batch.unit_id not in ids)
+    ):
+        abort(404)
+    return batch
+
+
+def change_request_or_404(user: User, campaign_id: int, request_id: int):
+    """A change request of a unit the user may read, else 404."""
+    from campaign.ledger.models import ChangeRequest
+
+    req = db.session.get(ChangeRequest, request_id)
+    ids = visible_unit_ids(user)
+    if (
+        req is None
+        or req.campaign_id != campaign_id
+        or (ids is not None and req.unit_id not in ids)
+    ):
+        abort(404)
+    return req

@@ -30,7 +30,7 @@ from campaign.ledger.services import apply_rules, unit_ledger
 from campaign.timeline.models import Campaign
 from campaign.vocab import UnitKind
 
-COMPARED = [f for f in excel.LEDGER_FIELDS if f != "kind"] + ["kind", "area_name"]
+COMPARED = [*excel.LEDGER_FIELDS, "area_name"]
 CHUNK = 900  # below SQLite's limit on bound parameters
 
 
@@ -102,9 +102,34 @@ def start_import(
     )
     session.add(batch)
     session.flush()
-    folder = storage / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{batch.id}-{digest[:16]}.xlsx").write_bytes(data)
+    path = stored_file(storage, batch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return batch
+
+
+def stored_file(storage: Path, batch: ImportBatch) -> Path:
+    """Where an upload is kept: under the storage path, never under static/."""
+    return storage / "imports" / f"{batch.id}-{batch.sha256[:16]}.xlsx"
+
+
+def run_import(session: Session, batch_id: int, storage: Path) -> ImportBatch:
+    """Process a stored upload to its end, committing progress as rows are read (a job)."""
+    batch = session.get(ImportBatch, batch_id)
+
+    def progress(done: int, total: int) -> None:
+        batch.progress, batch.total = done, total
+        session.commit()  # only the counters: nothing of the ledger is written yet
+
+    try:
+        process_import(session, batch, stored_file(storage, batch).read_bytes(), progress)
+    except Exception:
+        session.rollback()
+        batch = session.get(ImportBatch, batch_id)
+        _refuse(batch, ["处理文件时发生系统错误，台账未作任何修改；请重试或联系管理员"], [])
+        session.commit()
+        raise
+    session.commit()
     return batch
 
 

@@ -1,5 +1,6 @@
 """The ledger (台账): one row per organization, the columns of DOMAIN.md §4."""
 
+import json
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -173,6 +174,16 @@ class ImportBatch(Base):
     applied_at: Mapped[datetime | None]
 
     unit: Mapped[Unit] = relationship()
+
+    @property
+    def summary_text(self) -> str:
+        if self.status == "refused":
+            return f"{len(json.loads(self.problems))}处问题，未导入"
+        s = json.loads(self.summary)
+        if not s:
+            return ""
+        text = f"新增{s['add']}，修改{s['update']}，未变{s['same']}"
+        return text + (f"，删除{s['remove']}" if s["editable"] else "（生成变更申请）")
 
 
 class ChangeRequest(Base):

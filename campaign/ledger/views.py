@@ -1,14 +1,34 @@
-"""A unit's page: its figures by street/park and org type, and its ledger rows."""
+"""A unit's figures and ledger; import, export, review, change requests and exclusions."""
 
-from flask import Blueprint, render_template, request
+import io
+import json
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
 
-from campaign import figures, permissions
+from campaign import figures, jobs, permissions
 from campaign.accounts.models import Unit
+from campaign.errors import ValidationFailed
 from campaign.extensions import db
-from campaign.ledger import services
+from campaign.ledger import excel, importing, services
+from campaign.ledger.models import ChangeRequest, ImportBatch, LedgerConflict, Organization
+from campaign.vocab import EXCLUDED_STATUSES
 
 bp = Blueprint("ledger", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>")
@@ -20,11 +40,12 @@ def unit(campaign_id: int, code: str):
     q = request.args.get("q", "").strip()
     orgs, total = services.list_organizations(db.session, campaign, unit.id, q, page)
     by_area = figures.grouped(db.session, campaign, "area", [unit.id])
-    areas = {u.id: u for u in db.session.query(Unit).filter(Unit.parent_id == unit.id)}
+    areas = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.parent_id == unit.id))}
     return render_template(
         "ledger/unit.html",
         campaign=campaign,
         unit=unit,
+        ledger=services.unit_ledger(db.session, campaign, unit),
         total=figures.overall(db.session, campaign, [unit.id]),
         # Streets/parks in their order, then rows with no street ("（未分街道）").
         by_area=sorted(
@@ -39,3 +60,314 @@ def unit(campaign_id: int, code: str):
         pages=max(1, -(-total // 50)),
         q=q,
     )
+
+
+@bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger")
+@login_required
+def ledger(campaign_id: int, code: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    unit = permissions.unit_or_404(current_user, code)
+    ledger = services.unit_ledger(db.session, campaign, unit)
+    db.session.commit()  # the draft row, created on first visit
+    imports = db.session.scalars(
+        select(ImportBatch)
+        .where(ImportBatch.campaign_id == campaign.id, ImportBatch.unit_id == unit.id)
+        .order_by(ImportBatch.id.desc())
+        .limit(20)
+    ).all()
+    conflicts = db.session.scalars(
+        select(LedgerConflict)
+        .where(
+            LedgerConflict.campaign_id == campaign.id,
+            (LedgerConflict.holder_unit_id == unit.id)
+            | (LedgerConflict.claimant_unit_id == unit.id),
+        )
+        .order_by(LedgerConflict.id.desc())
+        .limit(50)
+    ).all()
+    requests = db.session.scalars(
+        select(ChangeRequest)
+        .where(ChangeRequest.campaign_id == campaign.id, ChangeRequest.unit_id == unit.id)
+        .order_by(ChangeRequest.status != "pending", ChangeRequest.id.desc())
+        .limit(100)
+    ).all()
+    return render_template(
+        "ledger/ledger.html",
+        campaign=campaign,
+        unit=unit,
+        ledger=ledger,
+        imports=imports,
+        conflicts=conflicts,
+        requests=requests,
+        form=FlaskForm(),
+        may_edit=permissions.may_edit_ledger(current_user, unit),
+        may_review=permissions.may_review_ledgers(current_user),
+        max_mb=excel.MAX_FILE_BYTES // 1024 // 1024,
+    )
+
+
+def _xlsx(rows_by_kind, areas, filename: str):
+    buffer = io.BytesIO()
+    excel.write_workbook(rows_by_kind, areas, buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=filename)
+
+
+def _areas(unit: Unit) -> list[str]:
+    return list(db.session.scalars(select(Unit.name).where(Unit.parent_id == unit.id)))
+
+
+@bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger/template.xlsx")
+@login_required
+def template(campaign_id: int, code: str):
+    permissions.campaign_or_404(current_user, campaign_id)
+    unit = permissions.unit_or_404(current_user, code)
+    return _xlsx({}, _areas(unit), f"台账模板-{unit.code}.xlsx")
+
+
+@bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger.xlsx")
+@login_required
+def export_unit(campaign_id: int, code: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    unit = permissions.unit_or_404(current_user, code)
+    rows = services.export_rows(db.session, campaign, [unit.id])
+    return _xlsx(rows, _areas(unit), f"台账-{unit.code}-{campaign.year}.xlsx")
+
+
+@bp.get("/campaigns/<int:campaign_id>/ledger.xlsx")
+@login_required
+def export_city(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.sees_city(current_user))
+    rows = services.export_rows(db.session, campaign, None)
+    all_areas = db.session.scalars(
+        select(Unit.name).where(Unit.parent_id.in_(select(Unit.id).where(Unit.is_responsible)))
+    ).all()
+    return _xlsx(rows, all_areas, f"台账-全市-{campaign.year}.xlsx")
+
+
+@bp.post("/campaigns/<int:campaign_id>/units/<code>/ledger/imports")
+@login_required
+def upload(campaign_id: int, code: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    unit = permissions.unit_or_404(current_user, code)
+    permissions.require(permissions.may_edit_ledger(current_user, unit))
+    form = FlaskForm()
+    file = request.files.get("file")
+    back = url_for("ledger.ledger", campaign_id=campaign.id, code=unit.code)
+    if not form.validate_on_submit():
+        flash("表单已失效，请刷新页面后重新上传。", "error")
+        return redirect(back)
+    if file is None or not file.filename:
+        flash("请选择要上传的 xlsx 文件。", "error")
+        return redirect(back)
+    storage = Path(current_app.config["STORAGE_PATH"])
+    batch = importing.start_import(
+        db.session, campaign, unit, file.read(), file.filename, current_user, storage
+    )
+    db.session.commit()
+    jobs.run(_process, batch.id, storage)
+    return redirect(url_for("ledger.import_batch", campaign_id=campaign.id, batch_id=batch.id))
+
+
+def _process(batch_id: int, storage: Path) -> None:
+    importing.run_import(db.session, batch_id, storage)
+
+
+def _batch_view(batch: ImportBatch) -> dict:
+    diff = json.loads(batch.diff)
+    return {
+        "id": batch.id,
+        "status": batch.status,
+        "progress": batch.progress,
+        "total": batch.total,
+        "problems": json.loads(batch.problems),
+        "notices": json.loads(batch.notices),
+        "summary": json.loads(batch.summary),
+        "changes": [d for d in diff if d["action"] != "add"][:500],
+        "additions": [d for d in diff if d["action"] == "add"][:200],
+    }
+
+
+@bp.get("/campaigns/<int:campaign_id>/imports/<int:batch_id>")
+@login_required
+def import_batch(campaign_id: int, batch_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    batch = permissions.import_or_404(current_user, campaign.id, batch_id)
+    return render_template(
+        "ledger/import.html",
+        campaign=campaign,
+        batch=batch,
+        view=_batch_view(batch),
+        labels=_FIELD_LABELS,
+        form=FlaskForm(),
+        may_edit=permissions.may_edit_ledger(current_user, batch.unit),
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>/imports/<int:batch_id>/status")
+@login_required
+def import_status(campaign_id: int, batch_id: int):
+    batch = permissions.import_or_404(current_user, campaign_id, batch_id)
+    return jsonify(status=batch.status, progress=batch.progress, total=batch.total)
+
+
+@bp.post("/campaigns/<int:campaign_id>/imports/<int:batch_id>/<any(apply, discard):action>")
+@login_required
+def decide_import(campaign_id: int, batch_id: int, action: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    batch = permissions.import_or_404(current_user, campaign.id, batch_id)
+    permissions.require(permissions.may_edit_ledger(current_user, batch.unit))
+    if FlaskForm().validate_on_submit():
+        try:
+            if action == "apply":
+                summary = importing.apply_import(db.session, batch, current_user)
+                flash(_applied_message(summary), "success")
+            else:
+                importing.discard_import(db.session, batch, current_user)
+                flash("已放弃本次导入，台账未作修改。", "info")
+        except ValidationFailed as e:
+            db.session.rollback()
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+    return redirect(url_for("ledger.ledger", campaign_id=campaign.id, code=batch.unit.code))
+
+
+def _applied_message(summary: dict) -> str:
+    if summary["editable"]:
+        return (
+            f"导入完成：新增{summary['add']}个，修改{summary['update']}个，"
+            f"删除{summary['remove']}个，未变{summary['same']}个。"
+        )
+    return (
+        f"台账已审核，本次导入生成变更申请：新增{summary['add']}个、修改{summary['update']}个，"
+        "待市级专班审核后生效。"
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/units/<code>/ledger/<any(submit, approve, return):action>")
+@login_required
+def review(campaign_id: int, code: str, action: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    unit = permissions.unit_or_404(current_user, code)
+    if action == "submit":
+        permissions.require(permissions.may_edit_ledger(current_user, unit))
+    else:
+        permissions.require(permissions.may_review_ledgers(current_user))
+    if FlaskForm().validate_on_submit():
+        ledger = services.unit_ledger(db.session, campaign, unit)
+        comment = request.form.get("comment", "")
+        try:
+            if action == "submit":
+                services.submit_ledger(db.session, ledger, current_user)
+            elif action == "approve":
+                services.approve_ledger(db.session, ledger, current_user, comment)
+            else:
+                services.return_ledger(db.session, ledger, current_user, comment)
+        except ValidationFailed as e:
+            db.session.rollback()
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+            flash(f"台账状态：{ledger.status_label}。", "success")
+    return redirect(url_for("ledger.ledger", campaign_id=campaign.id, code=unit.code))
+
+
+@bp.get("/campaigns/<int:campaign_id>/change-requests")
+@login_required
+def change_requests(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    stmt = select(ChangeRequest).where(
+        ChangeRequest.campaign_id == campaign.id, ChangeRequest.status == "pending"
+    )
+    ids = permissions.visible_unit_ids(current_user)
+    if ids is not None:
+        stmt = stmt.where(ChangeRequest.unit_id.in_(ids))
+    pending = db.session.scalars(stmt.order_by(ChangeRequest.id).limit(500)).all()
+    return render_template(
+        "ledger/change_requests.html",
+        campaign=campaign,
+        pending=[(r, json.loads(r.payload)) for r in pending],
+        labels=_FIELD_LABELS,
+        form=FlaskForm(),
+        may_review=permissions.may_review_ledgers(current_user),
+    )
+
+
+@bp.post(
+    "/campaigns/<int:campaign_id>/change-requests/<int:request_id>/<any(accept, reject):action>"
+)
+@login_required
+def decide_change(campaign_id: int, request_id: int, action: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    req = permissions.change_request_or_404(current_user, campaign.id, request_id)
+    permissions.require(permissions.may_review_ledgers(current_user))
+    if FlaskForm().validate_on_submit():
+        try:
+            services.decide_change(
+                db.session, req, action == "accept", current_user, request.form.get("comment", "")
+            )
+        except ValidationFailed as e:
+            db.session.rollback()
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+            flash(
+                f"变更申请（{req.credit_code}）已{'采纳' if action == 'accept' else '驳回'}。",
+                "success",
+            )
+    return redirect(url_for("ledger.change_requests", campaign_id=campaign.id))
+
+
+@bp.get("/campaigns/<int:campaign_id>/exclusions")
+@login_required
+def exclusions(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    orgs = services.exclusions(db.session, campaign, permissions.visible_unit_ids(current_user))
+    return render_template(
+        "ledger/exclusions.html",
+        campaign=campaign,
+        orgs=orgs,
+        form=FlaskForm(),
+        may_decide=permissions.may_review_ledgers(current_user),
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/organizations/<int:org_id>/<any(exclude, restore):action>")
+@login_required
+def exclusion(campaign_id: int, org_id: int, action: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    org: Organization = permissions.organization_or_404(current_user, org_id)
+    permissions.require(
+        org.campaign_id == campaign.id and permissions.may_review_ledgers(current_user)
+    )
+    if FlaskForm().validate_on_submit():
+        reason = request.form.get("reason", "")
+        try:
+            if action == "exclude":
+                services.exclude_organization(
+                    db.session, org, request.form.get("status", ""), reason, current_user
+                )
+            else:
+                services.restore_organization(db.session, org, reason, current_user)
+        except ValidationFailed as e:
+            db.session.rollback()
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+            flash(
+                f"“{org.name}”已{'剔除出' if action == 'exclude' else '恢复到'}党建基数。",
+                "success",
+            )
+    return redirect(request.referrer or url_for("ledger.exclusions", campaign_id=campaign.id))
+
+
+_FIELD_LABELS = {
+    **{c.field: c.header for s in excel.SHEETS.values() for c in s.columns},
+    "name": "名称",
+    "investor": "出资人（负责人）",
+    "investor_is_member": "出资人（负责人）是否党员",
+    "kind": "类型",
+}
+EXCLUSION_CHOICES = [(s.value, s.label) for s in EXCLUDED_STATUSES]
