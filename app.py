@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(Path(app.instance_path))
 
+    app.json.ensure_ascii = False  # Chinese messages readable in API responses
     db.init_app(app)
     migrate.init_app(
         app,
@@ -83,11 +84,13 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.accounts.cli import users_cli
     from campaign.demo import demo_cli
+    from campaign.ledger.cli import ledger_cli
     from campaign.timeline.cli import campaign_cli
 
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(ledger_cli)
 
 
 def _register_templates(app: Flask) -> None:

@@ -415,9 +415,16 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     # The survey phase is over: every ledger was reviewed and is the unit's base.
     reviewed = datetime.combine(date(today.year, 8, 26), time(18), ZoneInfo(campaign.timezone))
     for unit, _, _ in plan:
-        session.add(UnitLedger(campaign_id=campaign.id, unit_id=unit.id,
-                               status=LedgerStatus.APPROVED, submitted_at=reviewed,
-                               reviewed_at=reviewed, review_comment="审核通过"))
+        session.add(
+            UnitLedger(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                status=LedgerStatus.APPROVED,
+                submitted_at=reviewed,
+                reviewed_at=reviewed,
+                review_comment="审核通过",
+            )
+        )
     audit.record(
         session,
         user="demo",

@@ -21,7 +21,8 @@ packages=(
     poppler-utils
 )
 case "${1:-}" in
-    --test) packages+=(chromium postgresql) ;; # browser tests; throwaway DB server
+    # browser tests; throwaway DB server; ledger files written by LibreOffice
+    --test) packages+=(chromium postgresql libreoffice-calc-nogui) ;;
     "") ;;
     *) die "usage: $0 [--test]" ;;
 esac

@@ -1,17 +1,25 @@
 """API endpoints: campaigns, phases, units and figures."""
 
-from flask import g, request
+import io
+import json
+from pathlib import Path
+
+from flask import current_app, g, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from campaign import figures, permissions
 from campaign.accounts.services import user_for_token
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
+from campaign.ledger import excel, importing
+from campaign.ledger import services as ledger_services
 from campaign.timeline import services as timeline
 from campaign.timeline.models import Campaign
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="攻坚 API v1")
 
 
@@ -184,4 +192,88 @@ class CampaignFigures(MethodView):
                 {"unit": u, "figures": f}
                 for u, f in figures.by_unit(db.session, campaign, unit_ids, as_of)
             ],
+        }
+
+
+# ---- ledger ---------------------------------------------------------------------
+
+
+class LedgerUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "附表1/附表2 xlsx"})
+
+
+class LedgerQuerySchema(Schema):
+    campaign_id = fields.Int(load_default=None, metadata={"description": "默认最新的行动"})
+    dry_run = fields.Bool(load_default=False, metadata={"description": "只校验并返回差异"})
+
+
+class ImportResultSchema(Schema):
+    batch_id = fields.Int()
+    status = fields.Str(metadata={"description": "applied | previewed | discarded"})
+    summary = fields.Dict()
+    notices = fields.List(fields.Str())
+
+
+def _ledger_campaign(campaign_id: int | None) -> Campaign:
+    if campaign_id:
+        return permissions.campaign_or_404(g.api_user, campaign_id)
+    return timeline.latest_campaign(db.session) or abort(404, message="没有攻坚行动")
+
+
+@blp.route("/units/<code>/ledger")
+class UnitLedgerResource(MethodView):
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.response(200, description="xlsx（附表1、附表2），可原样再导入")
+    def get(self, query: dict, code: str):
+        """Export the unit's ledger as xlsx."""
+        campaign = _ledger_campaign(query["campaign_id"])
+        unit = permissions.unit_or_404(g.api_user, code)
+        buffer = io.BytesIO()
+        areas = [u.name for u in unit.children]
+        excel.write_workbook(
+            ledger_services.export_rows(db.session, campaign, [unit.id]), areas, buffer
+        )
+        buffer.seek(0)
+        return send_file(
+            buffer,
+            mimetype=XLSX,
+            as_attachment=True,
+            download_name=f"ledger-{unit.code}-{campaign.year}.xlsx",
+        )
+
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.arguments(LedgerUploadSchema, location="files")
+    @blp.response(200, ImportResultSchema)
+    def post(self, query: dict, files: dict, code: str):
+        """Import an xlsx into the unit's ledger: all or nothing; 422 lists every problem in Chinese."""
+        campaign = _ledger_campaign(query["campaign_id"])
+        unit = permissions.unit_or_404(g.api_user, code)
+        permissions.require(permissions.may_edit_ledger(g.api_user, unit))
+        data = files["file"].read()
+        storage = Path(current_app.config["STORAGE_PATH"])
+        batch = importing.start_import(
+            db.session, campaign, unit, data, files["file"].filename, g.api_user, storage
+        )
+        importing.process_import(db.session, batch, data)
+        if batch.status == "refused":
+            db.session.commit()  # the refused upload and any conflicts stay on record
+            abort(
+                422,
+                message="文件未通过校验，台账未作任何修改",
+                errors={"file": json.loads(batch.problems)},
+            )
+        try:
+            if query["dry_run"]:
+                importing.discard_import(db.session, batch, g.api_user)
+            else:
+                importing.apply_import(db.session, batch, g.api_user)
+        except ValidationFailed as e:
+            db.session.rollback()
+            abort(409, message=str(e))
+        db.session.commit()
+        return {
+            "batch_id": batch.id,
+            "status": batch.status,
+            "summary": json.loads(batch.summary),
+            "notices": json.loads(batch.notices),
         }

@@ -120,7 +120,9 @@ SHEETS = {ENTERPRISE_SHEET.kind: ENTERPRISE_SHEET, SOCIAL_SHEET.kind: SOCIAL_SHE
 INSTRUCTIONS_SHEET = "填写说明"
 CHOICES_SHEET = "代码表"
 # The Organization columns a ledger file carries (the sheet gives "kind"; 街道/园区 is by name).
-LEDGER_FIELDS = sorted({c.field for s in SHEETS.values() for c in s.columns} - {"area_name"} | {"kind"})
+LEDGER_FIELDS = sorted(
+    {c.field for s in SHEETS.values() for c in s.columns} - {"area_name"} | {"kind"}
+)
 
 
 # ---- problems ---------------------------------------------------------------
