@@ -10,9 +10,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, insert, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from campaign.clock import now
@@ -128,7 +129,7 @@ def verify_chain(session: Session) -> ChainBreak | None:
 
 
 def record_many(session: Session, *, user: Any, entries: list[dict[str, Any]]) -> int:
-    """Append many changes at once (an import): one chained INSERT instead of a row at a time.
+    """Append many changes at once (an import): chained in Python, one executemany INSERT.
 
     Each entry has ``action``, ``obj_type``, ``obj_id`` and optional ``before``/``after``.
     """
@@ -137,34 +138,23 @@ def record_many(session: Session, *, user: Any, entries: list[dict[str, Any]]) -
     last = _last_entry_locked(session)
     prev = last.hash if last else ""
     at = now().replace(microsecond=0)
+    user_id = getattr(user, "id", None)
+    actor = getattr(user, "username", None) or (user if isinstance(user, str) else "system")
     rows = []
     for e in entries:
-        entry = AuditEntry(
-            at=at,
-            user_id=getattr(user, "id", None),
-            actor=getattr(user, "username", None) or (user if isinstance(user, str) else "system"),
-            action=e["action"],
-            object_type=e["obj_type"],
-            object_id=str(e["obj_id"]),
-            before=_dumps(e.get("before") or {}),
-            after=_dumps(e.get("after") or {}),
-            prev_hash=prev,
-        )
-        entry.hash = prev = _entry_hash(entry)
-        rows.append({c: getattr(entry, c) for c in _COLUMNS})
-    session.execute(insert(AuditEntry), rows)
+        row = {
+            "at": at,
+            "user_id": user_id,
+            "actor": actor,
+            "action": e["action"],
+            "object_type": e["obj_type"],
+            "object_id": str(e["obj_id"]),
+            "before": _dumps(e.get("before") or {}),
+            "after": _dumps(e.get("after") or {}),
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = _entry_hash(SimpleNamespace(**row))
+        rows.append(row)
+    session.execute(AuditEntry.__table__.insert(), rows)
     return len(rows)
 
-
-_COLUMNS = (
-    "at",
-    "user_id",
-    "actor",
-    "action",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "prev_hash",
-    "hash",
-)

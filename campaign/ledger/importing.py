@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from campaign import audit, rules
@@ -262,7 +262,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     diff = json.loads(batch.diff)
     areas = dict(session.execute(select(Unit.name, Unit.id).where(Unit.parent_id == unit.id)).all())
     if ledger.is_editable:
-        _replace_draft(session, campaign, unit, diff, areas, user)
+        _replace_draft(session, campaign, unit, diff, areas, user, batch.id)
     else:
         for item in diff:
             session.add(
@@ -292,7 +292,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     return summary
 
 
-def _replace_draft(session, campaign, unit, diff, areas, user) -> None:
+def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) -> None:
     thresholds = rules.Thresholds.of(campaign)
     adds, updates, removes, entries = [], [], [], []
     for item in diff:
@@ -334,7 +334,12 @@ def _replace_draft(session, campaign, unit, diff, areas, user) -> None:
     if updates:
         session.execute(update(Organization), updates)
     if adds:
-        session.execute(insert(Organization), adds)
+        # Core executemany: the ORM's bulk path costs seconds per 50,000 rows here.
+        stamp = now()
+        session.execute(
+            Organization.__table__.insert(),
+            [{**a, "created_at": stamp, "updated_at": stamp} for a in adds],
+        )
         codes = [a["credit_code"] for a in adds]
         new_ids = {}
         for start in range(0, len(codes), CHUNK):
