@@ -157,4 +157,3 @@ def record_many(session: Session, *, user: Any, entries: list[dict[str, Any]]) -
         rows.append(row)
     session.execute(AuditEntry.__table__.insert(), rows)
     return len(rows)
-

@@ -181,6 +181,17 @@ def process_import(
     batch.notices = json.dumps(result.notices, ensure_ascii=False)
     batch.total = batch.progress = len(result.rows)
     batch.status = "previewed"
+    # Only the newest preview of a unit can be applied; older ones were made against other data.
+    session.execute(
+        update(ImportBatch)
+        .where(
+            ImportBatch.unit_id == unit.id,
+            ImportBatch.campaign_id == campaign.id,
+            ImportBatch.status == "previewed",
+            ImportBatch.id != batch.id,
+        )
+        .values(status="discarded")
+    )
     session.flush()
     return batch
 
