@@ -100,12 +100,29 @@ def _register_templates(app: Flask) -> None:
     app.jinja_env.globals.update(display.GLOBALS)
 
 
+API_FIELD_ERRORS = {"Unknown field.": "未知字段", "Not a valid date.": "日期格式不正确"}
+
+
+def _api_error(error: HTTPException):
+    """flask-smorest's JSON error, with a Chinese message for request-parsing errors."""
+    payload, code, headers = api.handle_http_exception(error)
+    data = getattr(error, "data", None) or {}
+    if "message" not in payload and data.get("messages"):
+        problems = []
+        for location in data["messages"].values():
+            for name, messages in location.items():
+                texts = [API_FIELD_ERRORS.get(m, m) for m in messages]
+                problems.append(f"「{name}」{'；'.join(texts)}")
+        payload["message"] = "请求参数有误：" + "，".join(problems)
+    return payload, code, headers
+
+
 def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # The API answers JSON; pages answer a Chinese page.
         if request.path.startswith("/api/"):
-            return api.handle_http_exception(error)
+            return _api_error(error)
         if isinstance(error, CSRFError):
             return render_template("errors/csrf.html"), 400
         template = ERROR_PAGES.get(error.code)

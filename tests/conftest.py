@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from app import create_app
@@ -51,6 +52,16 @@ def app(backend, tmp_path):
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
+
+    @app.before_request
+    def _fresh_g_per_request():
+        # The app context below stays pushed for the whole test and the test client
+        # reuses it, so ``g`` (Flask-Login's cached user, Flask-WTF's CSRF token) would
+        # carry one request's user into the next, even across clients. Production has
+        # one context per request; so do the tests.
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
     with app.app_context():
         if backend == "postgresql":
             # A clean schema for every test: drop whatever the last test left.

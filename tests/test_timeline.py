@@ -59,6 +59,7 @@ def test_defaults_are_those_of_seed_004(app):
     [
         ({"member_required_employees": "-1"}, "不能为负数"),
         ({"target_party_org_coverage": "120"}, "应在0%至100%之间"),
+        ({"target_party_org_coverage": "99.999"}, "最多保留两位小数"),
         ({"standalone_formal_members": "三"}, "应为整数"),
         ({"ends_on": "2026-08-01"}, "不能早于开始日期"),
         ({"report_day_first": "31"}, "应在1至28日之间"),

@@ -36,6 +36,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def unit(campaign_id: int, code: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
+    if not unit.is_responsible and unit.parent is not None:
+        # Streets and parks have no ledger of their own: their rows are on the district's page.
+        return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=unit.parent.code))
     page = max(1, request.args.get("page", 1, type=int))
     q = request.args.get("q", "").strip()
     orgs, total = services.list_organizations(db.session, campaign, unit.id, q, page)

@@ -114,6 +114,8 @@ def _parse(field: str, label: str, kind: str, raw: str):
             value = None
         if value is None or not value.is_finite():
             raise ValueError(f"「{label}」应为百分数，而不是“{raw}”")
+        if value.as_tuple().exponent < -2:
+            raise ValueError(f"「{label}」最多保留两位小数（{raw}）")
         if not Decimal(0) <= value <= Decimal(100):
             raise ValueError(f"「{label}」应在0%至100%之间（{value}%）") from None
         return value
