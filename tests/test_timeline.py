@@ -68,6 +68,7 @@ def test_defaults_are_those_of_seed_004(app):
     ids=[
         "negative-threshold",
         "target-above-100",
+        "three-decimals",
         "not-a-number",
         "ends-before-start",
         "report-day",
