@@ -73,11 +73,13 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.accounts.views import bp as accounts_bp
     from campaign.api import register_api
     from campaign.ledger.views import bp as ledger_bp
+    from campaign.reporting.views import bp as reporting_bp
     from campaign.timeline.views import bp as timeline_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)
+    app.register_blueprint(reporting_bp)
     register_api(app)
 
 

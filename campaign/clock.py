@@ -26,5 +26,5 @@ def end_of_day(day: date, tz: str = DEFAULT_TZ) -> datetime:
 
 
 def is_on_time(moment: datetime, due: date, tz: str = DEFAULT_TZ) -> bool:
-    """Whether ``moment`` is on or before the deadline day ``due``."""
+    """Whether ``moment`` falls on or before the deadline day ``due`` (until 23:59:59.999…)."""
     return moment < datetime.combine(due + timedelta(days=1), time(0), ZoneInfo(tz))

@@ -6,6 +6,7 @@ Deterministic (a fixed seed), so every demo looks the same and tests can rely on
 
 import random
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -20,7 +21,8 @@ from campaign.extensions import db
 from campaign.ledger import creditcode
 from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
 from campaign.ledger.services import apply_rules
-from campaign.timeline.models import Campaign
+from campaign.reporting import services as reporting
+from campaign.timeline.models import Campaign, Deliverable, Task, TaskSubmission
 from campaign.timeline.services import build_deadline, create_from_template
 from campaign.vocab import (
     EnterpriseCategory,
@@ -436,7 +438,83 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     for username, role, unit_code, name in demo_users():
         create_user(session, username, role, DEMO_PASSWORD, unit_code, name, actor="demo")
     session.flush()
+    _history(session, campaign, [unit for unit, _, _ in plan], rng, today)
     return campaign
+
+
+def _history(
+    session: Session, campaign: Campaign, units: list[Unit], rng: random.Random, today: date
+) -> None:
+    """Deliverables and half-monthly reports up to ``today``: mostly on time, some late, a few missing."""
+    tz = ZoneInfo(campaign.timezone)
+
+    def moment_near(day: date, late: bool) -> datetime:
+        offset = rng.randint(1, 4) if late else -rng.randint(0, 3)
+        return datetime.combine(
+            day + timedelta(days=offset), time(rng.randint(9, 17), rng.randint(0, 59)), tz
+        )
+
+    for task in session.scalars(
+        select(Task).join(Deliverable).where(Deliverable.campaign_id == campaign.id)
+    ):
+        if task.due_on >= today or rng.random() < 0.06:
+            continue  # not due yet, or (rarely) never delivered: overdue
+        at = moment_near(task.due_on, rng.random() < 0.15)
+        if at.date() >= today:
+            continue
+        session.add(
+            TaskSubmission(
+                task=task,
+                note="按要求报送",
+                submitted_at=at,
+                review="accepted",
+                reviewed_at=at + timedelta(hours=20),
+                review_comment="通过",
+            )
+        )
+        task.status = "accepted"
+    operators = {
+        u.unit_id: u for u in session.scalars(select(User).where(User.role == Role.OPERATOR))
+    }
+    for period in reporting.periods(campaign):
+        if period.due_on >= today:
+            break
+        for unit in units:
+            if rng.random() < 0.07:
+                continue  # missed this period
+            at = moment_near(period.due_on, rng.random() < 0.12)
+            if at.date() >= today:
+                continue
+            new = "、".join(
+                rng.sample(
+                    [
+                        "新建联合党支部",
+                        "选派党建工作指导员",
+                        "组建工会",
+                        "发展党员",
+                        "理顺隶属关系",
+                    ],
+                    2,
+                )
+            )
+            reporting.submit_report(
+                session,
+                campaign,
+                unit,
+                period.due_on,
+                {
+                    "progress": f"本期{new}，按计划推进挂图作战、销号管理。",
+                    "problems": rng.choice(
+                        ["部分小微企业无党员，组建难度大。", "个别企业出资人支持不够。", ""]
+                    ),
+                    "next_steps": "继续推进应建尽建，做好销号台账。",
+                },
+                None,
+                operators.get(unit.id, "demo"),
+                Path("/nonexistent"),
+                at=at,
+            )
+    session.flush()
 
 
 def demo_users() -> list[tuple[str, str, str | None, str]]:

@@ -9,18 +9,23 @@ from campaign.ledger.models import (
     Organization,
     UnitLedger,
 )
-from campaign.timeline.models import Campaign, Phase
+from campaign.reporting.models import UnitReport
+from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "Campaign",
     "ChangeRequest",
+    "Deliverable",
     "ImportBatch",
     "LedgerConflict",
     "Organization",
     "Phase",
+    "Task",
+    "TaskSubmission",
     "Unit",
     "UnitLedger",
+    "UnitReport",
     "User",
 ]

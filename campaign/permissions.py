@@ -123,3 +123,38 @@ def change_request_or_404(user: User, campaign_id: int, request_id: int):
     ):
         abort(404)
     return req
+
+
+def may_deliver(user: User, unit: Unit) -> bool:
+    """Unit operators deliver their own unit's tasks and reports (admins may act for any unit)."""
+    return may_edit_ledger(user, unit)
+
+
+def task_or_404(user: User, campaign_id: int, task_id: int):
+    """A task of a unit the user may read, in this campaign, else 404."""
+    from campaign.timeline.models import Task
+
+    task = db.session.get(Task, task_id)
+    ids = visible_unit_ids(user)
+    if (
+        task is None
+        or task.deliverable.campaign_id != campaign_id
+        or (ids is not None and task.unit_id not in ids)
+    ):
+        abort(404)
+    return task
+
+
+def report_or_404(user: User, campaign_id: int, report_id: int):
+    """A unit report the user may read, else 404."""
+    from campaign.reporting.models import UnitReport
+
+    report = db.session.get(UnitReport, report_id)
+    ids = visible_unit_ids(user)
+    if (
+        report is None
+        or report.campaign_id != campaign_id
+        or (ids is not None and report.unit_id not in ids)
+    ):
+        abort(404)
+    return report

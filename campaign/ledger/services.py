@@ -13,6 +13,7 @@ from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.errors import ValidationFailed
 from campaign.ledger.models import ChangeRequest, LedgerStatus, Organization, UnitLedger
+from campaign.timeline import tasks
 from campaign.timeline.models import Campaign
 from campaign.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 
@@ -178,6 +179,11 @@ def _move(
         after={"status": to.value, "comment": comment},
     )
     session.flush()
+    # The ledger review is also the survey phase's deliverable for this unit.
+    event = {LedgerStatus.SUBMITTED: "submitted", LedgerStatus.APPROVED: "approved"}.get(
+        to, "returned"
+    )
+    tasks.record_ledger_event(session, ledger.campaign_id, ledger.unit_id, event, user, comment)
     return ledger
 
 

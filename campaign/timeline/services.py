@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from campaign import audit
 from campaign.errors import ValidationFailed
 from campaign.ledger.services import reevaluate_campaign
+from campaign.timeline import tasks
 from campaign.timeline.models import Campaign, Phase
 from campaign.timeline.templates import TEMPLATES
 
@@ -73,6 +74,7 @@ def create_from_template(session: Session, template: str, year: int, user=None) 
     ]
     session.add(campaign)
     session.flush()
+    tasks.create_from_template(session, campaign, template)
     audit.record(
         session,
         user=user,

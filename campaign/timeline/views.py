@@ -1,14 +1,27 @@
 """The campaign overview (timeline and figures), settings and phase editing."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 
 from campaign import clock, figures, permissions
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
-from campaign.timeline import services
-from campaign.timeline.models import Phase
+from campaign.timeline import services, tasks
+from campaign.timeline.models import Deliverable, Phase
 
 bp = Blueprint("timeline", __name__)
 
@@ -95,3 +108,126 @@ def edit_phase(campaign_id: int, phase_id: int):
         campaign=campaign,
         phase=phase,
     )
+
+
+# ---- the timeline page: phases as bars, deliverables as milestones, the task matrix -----
+
+
+@bp.get("/campaigns/<int:campaign_id>/timeline")
+@login_required
+def timeline_page(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    moment = clock.now(campaign.timezone)
+    deliverables, rows = tasks.matrix(
+        db.session, campaign, permissions.visible_unit_ids(current_user), moment
+    )
+    return render_template(
+        "timeline/timeline.html",
+        campaign=campaign,
+        timeline=services.timeline_view(campaign, moment.date()),
+        deliverables=deliverables,
+        rows=rows,
+        may_edit=permissions.may_edit_campaign(current_user),
+        audiences=tasks.AUDIENCES,
+        form=FlaskForm(),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/tasks/<int:task_id>", methods=["GET", "POST"])
+@login_required
+def task(campaign_id: int, task_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    task = permissions.task_or_404(current_user, campaign.id, task_id)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        action = request.form.get("action", "")
+        try:
+            _task_action(campaign, task, action)
+        except ValidationFailed as e:
+            db.session.rollback()
+            flash(str(e), "error")
+        except StaleDataError:
+            db.session.rollback()
+            flash("该任务刚被他人修改，请查看最新状态后再操作。", "error")
+        else:
+            db.session.commit()
+            flash("已保存。", "success")
+        return redirect(url_for("timeline.task", campaign_id=campaign.id, task_id=task.id))
+    return render_template(
+        "timeline/task.html",
+        campaign=campaign,
+        task=task,
+        cell=tasks.Cell(
+            task, tasks.state_of(task, clock.now(campaign.timezone), campaign.timezone)
+        ),
+        form=form,
+        may_deliver=permissions.may_deliver(current_user, task.unit),
+        may_review=permissions.may_edit_campaign(current_user),
+    )
+
+
+def _task_action(campaign, task, action: str) -> None:
+    user = current_user
+    if action == "submit":
+        permissions.require(permissions.may_deliver(user, task.unit))
+        upload = request.files.get("file")
+        file = (upload.filename, upload.read()) if upload and upload.filename else None
+        tasks.submit_task(
+            db.session,
+            task,
+            request.form.get("note", ""),
+            file,
+            user,
+            Path(current_app.config["STORAGE_PATH"]),
+        )
+    elif action in ("accept", "return"):
+        permissions.require(permissions.may_edit_campaign(user))
+        tasks.review_task(
+            db.session, task, action == "accept", request.form.get("comment", ""), user
+        )
+    elif action == "change":
+        permissions.require(permissions.may_edit_campaign(user))
+        tasks.change_task(db.session, task, request.form, user)
+    else:
+        abort(400)
+
+
+@bp.get("/campaigns/<int:campaign_id>/tasks/<int:task_id>/submissions/<int:submission_id>")
+@login_required
+def task_file(campaign_id: int, task_id: int, submission_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    task = permissions.task_or_404(current_user, campaign.id, task_id)
+    submission = next((s for s in task.submissions if s.id == submission_id), None)
+    if submission is None or not submission.file_path:
+        abort(404)
+    return send_file(submission.file_path, as_attachment=True, download_name=submission.file_name)
+
+
+@bp.route("/campaigns/<int:campaign_id>/deliverables", methods=["POST"])
+@bp.route("/campaigns/<int:campaign_id>/deliverables/<int:deliverable_id>", methods=["POST"])
+@login_required
+def save_deliverable(campaign_id: int, deliverable_id: int | None = None):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.may_edit_campaign(current_user))
+    deliverable = None
+    if deliverable_id is not None:
+        deliverable = db.session.get(Deliverable, deliverable_id)
+        if deliverable is None or deliverable.campaign_id != campaign.id:
+            abort(404)
+    if FlaskForm().validate_on_submit():
+        try:
+            if request.form.get("action") == "drop":
+                tasks.drop_deliverable(
+                    db.session, deliverable, request.form.get("reason", ""), current_user
+                )
+            else:
+                tasks.save_deliverable(
+                    db.session, campaign, deliverable, request.form, current_user
+                )
+        except ValidationFailed as e:
+            db.session.rollback()
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+            flash("报送要求已保存。", "success")
+    return redirect(url_for("timeline.timeline_page", campaign_id=campaign.id))

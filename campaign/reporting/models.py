@@ -1,0 +1,44 @@
+"""Half-monthly unit reports (半月报), with the figures frozen at submission."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.accounts.models import Unit
+from campaign.db import Base
+
+
+class UnitReport(Base):
+    """One version of a unit's report for the period due on ``due_on`` (the 10th or 25th)."""
+
+    __tablename__ = "unit_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    due_on: Mapped[date]
+    version: Mapped[int] = mapped_column(default=1)
+    # submitted → returned, or superseded by a later version; never edited in place
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    submitted_at: Mapped[datetime]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    is_late: Mapped[bool] = mapped_column(default=False)
+    # The figures at the moment of submission (JSON), never typed in and never recomputed.
+    figures: Mapped[str] = mapped_column(Text)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    attachment_name: Mapped[str] = mapped_column(String(255), default="")
+    attachment_path: Mapped[str] = mapped_column(String(500), default="")
+    attachment_sha256: Mapped[str] = mapped_column(String(64), default="")
+    returned_at: Mapped[datetime | None]
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    return_comment: Mapped[str] = mapped_column(Text, default="")
+
+    unit: Mapped[Unit] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "unit_id", "due_on", "version"),
+        Index("ix_unit_report_period", "campaign_id", "due_on"),
+    )

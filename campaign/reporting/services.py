@@ -1,0 +1,257 @@
+"""Half-monthly unit reports: periods, submission with frozen figures, versions, returns."""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from campaign import audit, figures
+from campaign.accounts.models import Unit
+from campaign.clock import end_of_day, is_on_time, now
+from campaign.errors import ValidationFailed
+from campaign.ledger.models import ChangeRequest, Organization
+from campaign.reporting.models import UnitReport
+from campaign.timeline.models import Campaign
+from campaign.timeline.services import report_due_days
+from campaign.vocab import PARTY_ORG_STATUSES_WITH_ORG
+
+ALLOWED_ATTACHMENTS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"}
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-month reporting period: from the day after the previous due day to ``due_on``."""
+
+    starts_on: date
+    due_on: date
+
+    @property
+    def label(self) -> str:
+        return f"{self.due_on.month}月{self.due_on.day}日报送（{self.starts_on.month}月{self.starts_on.day}日—{self.due_on.month}月{self.due_on.day}日）"
+
+
+def periods(campaign: Campaign) -> list[Period]:
+    """Every reporting period of the campaign, in order."""
+    result, start = [], campaign.starts_on
+    for due in report_due_days(campaign):
+        result.append(Period(start, due))
+        start = due + timedelta(days=1)
+    return result
+
+
+def period_for(campaign: Campaign, due_on: date) -> Period:
+    """The period due on ``due_on``; refused if the campaign has no such due day."""
+    for period in periods(campaign):
+        if period.due_on == due_on:
+            return period
+    raise ValidationFailed([("due_on", f"{due_on} 不是本行动的半月报送日")])
+
+
+def current_period(campaign: Campaign, today: date) -> Period | None:
+    """The period being reported on ``today`` (the next due day on or after today)."""
+    return next((p for p in periods(campaign) if p.due_on >= today), None)
+
+
+def snapshot(
+    session: Session, campaign: Campaign, unit: Unit, period: Period, moment: datetime
+) -> dict:
+    """The unit's figures as they stand at ``moment``: what a report freezes."""
+    # Party orgs count from their founding date, so a report filed (or replayed) on a day
+    # shows the ledger as it stood that day.
+    current = figures.overall(
+        session, campaign, [unit.id], as_of=moment.astimezone(ZoneInfo(campaign.timezone)).date()
+    )
+    new_orgs = session.scalar(
+        select(func.count())
+        .select_from(Organization)
+        .where(
+            Organization.campaign_id == campaign.id,
+            Organization.unit_id == unit.id,
+            Organization.in_base,
+            Organization.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG]),
+            and_(
+                Organization.party_org_founded_on >= period.starts_on,
+                Organization.party_org_founded_on <= period.due_on,
+            ),
+        )
+    )
+    pending_changes = session.scalar(
+        select(func.count())
+        .select_from(ChangeRequest)
+        .where(
+            ChangeRequest.campaign_id == campaign.id,
+            ChangeRequest.unit_id == unit.id,
+            ChangeRequest.status == "pending",
+        )
+    )
+    return {
+        "taken_at": moment.isoformat(),
+        "unit": {"code": unit.code, "name": unit.name},
+        "period": {"starts_on": period.starts_on.isoformat(), "due_on": period.due_on.isoformat()},
+        "figures": current.as_dict(),
+        "new_party_orgs_in_period": new_orgs,
+        "required_unmet": current.counts.required - current.counts.required_met,
+        "pending_change_requests": pending_changes,
+    }
+
+
+def latest(session: Session, campaign: Campaign, unit: Unit, due_on: date) -> UnitReport | None:
+    """The newest version of a unit's report for a period."""
+    return session.scalar(
+        select(UnitReport)
+        .where(
+            UnitReport.campaign_id == campaign.id,
+            UnitReport.unit_id == unit.id,
+            UnitReport.due_on == due_on,
+        )
+        .order_by(UnitReport.version.desc())
+        .limit(1)
+    )
+
+
+def submit_report(
+    session: Session,
+    campaign: Campaign,
+    unit: Unit,
+    due_on: date,
+    raw: Mapping,
+    attachment: tuple[str, bytes] | None,
+    user,
+    storage: Path,
+    at: datetime | None = None,
+) -> UnitReport:
+    """File a report (or a corrected new version): figures frozen now, late if after the due day."""
+    moment = at or now()
+    period = period_for(campaign, due_on)
+    if moment.astimezone(ZoneInfo(campaign.timezone)).date() < period.starts_on:
+        raise ValidationFailed([("due_on", f"该期（{period.label}）尚未开始，不能提前报送")])
+    narrative = {k: (raw.get(k) or "").strip() for k in ("progress", "problems", "next_steps")}
+    if not narrative["progress"]:
+        raise ValidationFailed([("progress", "「工作进展」不能为空")])
+    previous = latest(session, campaign, unit, due_on)
+    report = UnitReport(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        due_on=due_on,
+        version=(previous.version + 1) if previous else 1,
+        submitted_at=moment,
+        submitted_by_id=getattr(user, "id", None),
+        is_late=not is_on_time(moment, due_on, campaign.timezone),
+        figures=json.dumps(snapshot(session, campaign, unit, period, moment), ensure_ascii=False),
+        **narrative,
+    )
+    if attachment is not None:
+        name, data = attachment
+        suffix = Path(name).suffix.lower()
+        if suffix not in ALLOWED_ATTACHMENTS:
+            allowed = "、".join(sorted(ALLOWED_ATTACHMENTS))
+            raise ValidationFailed([("attachment", f"附件《{name}》类型不允许（可用：{allowed}）")])
+        if len(data) > MAX_ATTACHMENT_BYTES:
+            raise ValidationFailed(
+                [("attachment", f"附件《{name}》超过{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")]
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        path = storage / "reports" / f"{unit.code}-{due_on}-{digest[:16]}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        report.attachment_name, report.attachment_path = Path(name).name, str(path)
+        report.attachment_sha256 = digest
+    if previous is not None and previous.status == "submitted":
+        previous.status = "superseded"
+    session.add(report)
+    session.flush()
+    audit.record(
+        session,
+        user=user,
+        action="report.submit",
+        obj_type="unit_report",
+        obj_id=report.id,
+        after={
+            "unit": unit.code,
+            "due_on": due_on,
+            "version": report.version,
+            "late": report.is_late,
+            **narrative,
+        },
+    )
+    return report
+
+
+def return_report(session: Session, report: UnitReport, comment: str, user) -> UnitReport:
+    """A coordinator returns the newest version with comments; the unit files a new version."""
+    if report.status != "submitted":
+        raise ValidationFailed([("status", "只能退回最新一版已报送的报告")])
+    if not comment.strip():
+        raise ValidationFailed([("comment", "退回时必须填写退回意见")])
+    report.status = "returned"
+    report.returned_at, report.returned_by_id = now(), getattr(user, "id", None)
+    report.return_comment = comment.strip()
+    audit.record(
+        session,
+        user=user,
+        action="report.return",
+        obj_type="unit_report",
+        obj_id=report.id,
+        after={"comment": report.return_comment},
+    )
+    session.flush()
+    return report
+
+
+# ---- who has reported ---------------------------------------------------------------
+
+REPORT_STATE_LABELS = {
+    "on_time": "按时报送",
+    "late": "迟报",
+    "returned": "已退回",
+    "missing": "未报送",
+    "waiting": "待报送",
+}
+
+
+def report_state(report: UnitReport | None, due_on: date, moment: datetime, tz: str) -> str:
+    """on_time / late / returned / missing (past due, nothing) / waiting (not yet due)."""
+    if report is None:
+        return "missing" if moment > end_of_day(due_on, tz) else "waiting"
+    if report.status == "returned":
+        return "returned"
+    return "late" if report.is_late else "on_time"
+
+
+def period_overview(
+    session: Session, campaign: Campaign, due_on: date, unit_ids: list[int] | None, moment: datetime
+) -> list[tuple[Unit, UnitReport | None, str]]:
+    """For one period: every responsible unit, its newest report, and its state."""
+    newest = (
+        select(UnitReport.unit_id, func.max(UnitReport.version).label("version"))
+        .where(UnitReport.campaign_id == campaign.id, UnitReport.due_on == due_on)
+        .group_by(UnitReport.unit_id)
+        .subquery()
+    )
+    reports = {
+        r.unit_id: r
+        for r in session.scalars(
+            select(UnitReport)
+            .join(
+                newest,
+                and_(
+                    UnitReport.unit_id == newest.c.unit_id, UnitReport.version == newest.c.version
+                ),
+            )
+            .where(UnitReport.campaign_id == campaign.id, UnitReport.due_on == due_on)
+        )
+    }
+    stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+    if unit_ids is not None:
+        stmt = stmt.where(Unit.id.in_(unit_ids))
+    return [
+        (u, reports.get(u.id), report_state(reports.get(u.id), due_on, moment, campaign.timezone))
+        for u in session.scalars(stmt)
+    ]

@@ -1,0 +1,49 @@
+"""Task states (未开始 / 进行中 / 按时完成 / 逾期完成 / 已逾期): pure, from dates and times.
+
+A deadline "by the 15th" runs until 23:59:59 on the 15th in the campaign's
+time zone (Asia/Shanghai), whatever zone the server runs in.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from campaign.clock import DEFAULT_TZ, end_of_day, is_on_time
+
+
+class TaskState(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE_ON_TIME = "done_on_time"
+    DONE_LATE = "done_late"
+    OVERDUE = "overdue"
+
+
+STATE_LABELS = {
+    TaskState.NOT_STARTED: "未开始",
+    TaskState.IN_PROGRESS: "进行中",
+    TaskState.DONE_ON_TIME: "按时完成",
+    TaskState.DONE_LATE: "逾期完成",
+    TaskState.OVERDUE: "已逾期",
+}
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    starts_on: date  # the phase's start
+    due_on: date
+    accepted: bool
+    delivered_at: datetime | None  # when the accepted delivery was submitted
+
+
+def task_state(facts: TaskFacts, moment: datetime, tz: str = DEFAULT_TZ) -> TaskState:
+    """The state of a task at ``moment`` (an aware datetime)."""
+    if facts.accepted and facts.delivered_at is not None:
+        if is_on_time(facts.delivered_at, facts.due_on, tz):
+            return TaskState.DONE_ON_TIME
+        return TaskState.DONE_LATE
+    if moment > end_of_day(facts.due_on, tz):
+        return TaskState.OVERDUE
+    if moment.astimezone(end_of_day(facts.due_on, tz).tzinfo).date() < facts.starts_on:
+        return TaskState.NOT_STARTED
+    return TaskState.IN_PROGRESS

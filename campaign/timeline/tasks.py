@@ -1,0 +1,376 @@
+"""Per-unit phase tasks: deliverables, their tasks, submissions and reviews.
+
+Kept apart from timeline.services so the ledger review can record its
+deliverable here without an import cycle.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from campaign import audit
+from campaign.accounts.models import Unit
+from campaign.clock import now
+from campaign.errors import ValidationFailed
+from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
+from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
+from campaign.timeline.templates import DELIVERABLES
+from campaign.vocab import UnitKind
+
+AUDIENCES = {"districts": "各区", "departments": "市直部门", "all": "全部责任单位"}
+ALLOWED_EVIDENCE = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png", ".zip"}
+MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
+
+
+def _owes(unit: Unit, audience: str) -> bool:
+    if audience == "districts":
+        return unit.kind == UnitKind.DISTRICT
+    if audience == "departments":
+        return unit.kind == UnitKind.DEPARTMENT
+    return True
+
+
+def ensure_tasks(session: Session, campaign: Campaign) -> int:
+    """Create the missing task of every responsible unit for every deliverable; returns how many."""
+    units = session.scalars(select(Unit).where(Unit.is_responsible)).all()
+    deliverables = session.scalars(
+        select(Deliverable)
+        .where(Deliverable.campaign_id == campaign.id, Deliverable.dropped.is_(False))
+        .options(selectinload(Deliverable.tasks))
+    ).all()
+    created = 0
+    for d in deliverables:
+        have = {t.unit_id for t in d.tasks}
+        for unit in units:
+            if unit.id not in have and _owes(unit, d.audience):
+                session.add(Task(deliverable=d, unit_id=unit.id, due_on=d.due_on))
+                created += 1
+    session.flush()
+    return created
+
+
+def create_from_template(session: Session, campaign: Campaign, template: str) -> None:
+    """The template's deliverables for ``campaign`` (its year), with a task per unit."""
+    phases = {p.code: p for p in campaign.phases}
+    for i, d in enumerate(DELIVERABLES.get(template, ())):
+        session.add(
+            Deliverable(
+                campaign_id=campaign.id,
+                phase_id=phases[d.phase].id,
+                code=d.code or f"d{i}",
+                name=d.name,
+                description=d.description,
+                audience=d.audience,
+                due_on=date(campaign.year, *d.due),
+                fulfilled_by=d.fulfilled_by,
+            )
+        )
+    session.flush()
+    ensure_tasks(session, campaign)
+
+
+# ---- coordinators edit deliverables and tasks ----------------------------------------
+
+
+def _due(raw: str, label: str = "截止日期") -> date:
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise ValidationFailed(
+            [("due_on", f"「{label}」应为日期（如 2026-08-26），而不是“{raw}”")]
+        ) from None
+
+
+def _check_due(campaign: Campaign, due: date) -> None:
+    if not campaign.starts_on <= due <= campaign.ends_on:
+        raise ValidationFailed(
+            [
+                (
+                    "due_on",
+                    f"截止日期（{due}）应在行动期间（{campaign.starts_on}至{campaign.ends_on}）内",
+                )
+            ]
+        )
+
+
+def save_deliverable(
+    session: Session, campaign: Campaign, deliverable: Deliverable | None, raw: Mapping, user
+) -> Deliverable:
+    """Add a deliverable to a phase, or change one; task due dates follow unless set per unit."""
+    problems = []
+    name = (raw.get("name") or "").strip()
+    if not name:
+        problems.append(("name", "「材料名称」不能为空"))
+    audience = raw.get("audience") or "all"
+    if audience not in AUDIENCES:
+        problems.append(("audience", f"「报送单位」无效：{audience}"))
+    phase = session.get(Phase, int(raw.get("phase_id") or 0)) if raw.get("phase_id") else None
+    if deliverable is None and (phase is None or phase.campaign_id != campaign.id):
+        problems.append(("phase_id", "请选择所属阶段"))
+    if problems:
+        raise ValidationFailed(problems)
+    due = _due(raw.get("due_on", ""))
+    _check_due(campaign, due)
+    before = {}
+    if deliverable is None:
+        deliverable = Deliverable(
+            campaign_id=campaign.id, phase_id=phase.id, due_on=due, name=name, audience=audience
+        )
+        session.add(deliverable)
+        action = "deliverable.create"
+    else:
+        before = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
+        for task in deliverable.tasks:
+            if task.due_on == deliverable.due_on:
+                task.due_on = due
+        action = "deliverable.update"
+    deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
+    deliverable.description = (raw.get("description") or "").strip()
+    session.flush()
+    audit.record(
+        session,
+        user=user,
+        action=action,
+        obj_type="deliverable",
+        obj_id=deliverable.id,
+        before=before,
+        after=audit.snapshot(deliverable, ["name", "description", "audience", "due_on"]),
+    )
+    ensure_tasks(session, campaign)
+    return deliverable
+
+
+def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, user) -> None:
+    """Drop a deliverable for every unit (recorded; its tasks stay on file)."""
+    if not reason.strip():
+        raise ValidationFailed([("reason", "取消报送要求时必须填写理由")])
+    deliverable.dropped = True
+    for task in deliverable.tasks:
+        task.dropped, task.drop_reason = True, reason.strip()
+    audit.record(
+        session,
+        user=user,
+        action="deliverable.drop",
+        obj_type="deliverable",
+        obj_id=deliverable.id,
+        after={"reason": reason.strip()},
+    )
+    session.flush()
+
+
+def change_task(session: Session, task: Task, raw: Mapping, user) -> Task:
+    """Change one unit's due date, or drop/restore the deliverable for that unit."""
+    campaign = session.get(Campaign, task.deliverable.campaign_id)
+    before = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
+    if raw.get("due_on"):
+        due = _due(raw["due_on"])
+        _check_due(campaign, due)
+        task.due_on = due
+    if "dropped" in raw:
+        dropped = raw["dropped"] in ("1", "true", "on", True)
+        reason = (raw.get("drop_reason") or "").strip()
+        if dropped and not reason:
+            raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
+        task.dropped, task.drop_reason = dropped, reason if dropped else ""
+    audit.record(
+        session,
+        user=user,
+        action="task.update",
+        obj_type="task",
+        obj_id=task.id,
+        before=before,
+        after=audit.snapshot(task, ["due_on", "dropped", "drop_reason"]),
+    )
+    session.flush()
+    return task
+
+
+# ---- units deliver, coordinators accept or return ------------------------------------
+
+
+def submit_task(
+    session: Session,
+    task: Task,
+    note: str,
+    file: tuple[str, bytes] | None,
+    user,
+    storage: Path,
+    at: datetime | None = None,
+) -> TaskSubmission:
+    """A unit delivers (a note, usually a file); it waits for the coordinator's review."""
+    if task.dropped:
+        raise ValidationFailed([("task", "该项已取消报送")])
+    if task.status in ("submitted", "accepted"):
+        state = "待审核" if task.status == "submitted" else "已通过"
+        raise ValidationFailed([("task", f"该项已报送（{state}），不能重复报送")])
+    if task.deliverable.fulfilled_by == "ledger":
+        raise ValidationFailed([("task", "台账请在台账页面报送审核")])
+    submission = TaskSubmission(
+        task=task,
+        note=note.strip(),
+        submitted_at=at or now(),
+        submitted_by_id=getattr(user, "id", None),
+    )
+    if file is not None:
+        name, data = file
+        suffix = Path(name).suffix.lower()
+        if suffix not in ALLOWED_EVIDENCE:
+            allowed = "、".join(sorted(ALLOWED_EVIDENCE))
+            raise ValidationFailed([("file", f"文件《{name}》类型不允许（可用：{allowed}）")])
+        if len(data) > MAX_EVIDENCE_BYTES:
+            raise ValidationFailed(
+                [("file", f"文件《{name}》超过{MAX_EVIDENCE_BYTES // 1024 // 1024} MB")]
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        path = storage / "tasks" / f"{task.id}-{digest[:16]}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        submission.file_name, submission.file_path, submission.sha256 = (
+            Path(name).name,
+            str(path),
+            digest,
+        )
+    elif not note.strip():
+        raise ValidationFailed([("file", "请上传材料或填写说明")])
+    task.status = "submitted"
+    session.add(submission)
+    session.flush()
+    audit.record(
+        session,
+        user=user,
+        action="task.submit",
+        obj_type="task",
+        obj_id=task.id,
+        after={
+            "submission": submission.id,
+            "file": submission.file_name,
+            "sha256": submission.sha256,
+            "note": submission.note,
+        },
+    )
+    return submission
+
+
+def review_task(
+    session: Session, task: Task, accept: bool, comment: str, user, at: datetime | None = None
+) -> TaskSubmission:
+    """Accept or return the pending delivery of a task (returning needs a reason)."""
+    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
+    if pending is None:
+        raise ValidationFailed([("task", "该项没有待审核的报送")])
+    if not accept and not comment.strip():
+        raise ValidationFailed([("comment", "退回时必须填写退回意见")])
+    pending.review = "accepted" if accept else "returned"
+    pending.reviewed_at, pending.reviewed_by_id = at or now(), getattr(user, "id", None)
+    pending.review_comment = comment.strip()
+    task.status = pending.review
+    audit.record(
+        session,
+        user=user,
+        action=f"task.{pending.review}",
+        obj_type="task",
+        obj_id=task.id,
+        after={"submission": pending.id, "comment": pending.review_comment},
+    )
+    session.flush()
+    return pending
+
+
+def record_ledger_event(
+    session: Session, campaign_id: int, unit_id: int, event: str, user, comment: str = ""
+) -> None:
+    """The ledger review is the ledger deliverable: submitted, approved or returned with it."""
+    task = session.scalar(
+        select(Task)
+        .join(Deliverable)
+        .where(
+            Deliverable.campaign_id == campaign_id,
+            Deliverable.fulfilled_by == "ledger",
+            Deliverable.dropped.is_(False),
+            Task.unit_id == unit_id,
+        )
+    )
+    if task is None or task.dropped:
+        return
+    if event == "submitted":
+        session.add(
+            TaskSubmission(
+                task=task,
+                note="台账报送审核",
+                submitted_at=now(),
+                submitted_by_id=getattr(user, "id", None),
+            )
+        )
+        task.status = "submitted"
+        session.flush()
+    else:
+        session.refresh(task)
+        review_task(session, task, event == "approved", comment or "台账审核退回", user)
+
+
+# ---- reading: states and the units × deliverables matrix ----------------------------
+
+
+def state_of(task: Task, moment: datetime, tz: str) -> TaskState:
+    """The task's state at ``moment`` (its accepted delivery's time decides on-time or late)."""
+    accepted = next((s for s in task.submissions if s.review == "accepted"), None)
+    facts = TaskFacts(
+        starts_on=task.deliverable.phase.starts_on,
+        due_on=task.due_on,
+        accepted=accepted is not None,
+        delivered_at=accepted.submitted_at if accepted else None,
+    )
+    return task_state(facts, moment, tz)
+
+
+@dataclass(frozen=True)
+class Cell:
+    task: Task
+    state: TaskState
+
+    @property
+    def label(self) -> str:
+        label = STATE_LABELS[self.state]
+        if self.state in (TaskState.IN_PROGRESS, TaskState.OVERDUE):
+            if self.task.status == "submitted":
+                label += "·待审核"
+            elif self.task.status == "returned":
+                label += "·已退回"
+        return label
+
+
+def matrix(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None, moment: datetime
+) -> tuple[list[Deliverable], list[tuple[Unit, dict[int, Cell]]]]:
+    """Deliverables (columns) and per unit the state of each of its tasks (cells)."""
+    deliverables = session.scalars(
+        select(Deliverable)
+        .join(Phase)
+        .where(Deliverable.campaign_id == campaign.id, Deliverable.dropped.is_(False))
+        .order_by(Deliverable.due_on, Phase.position, Deliverable.id)
+        .options(selectinload(Deliverable.phase))
+    ).all()
+    stmt = (
+        select(Task)
+        .join(Deliverable)
+        .where(Deliverable.campaign_id == campaign.id, Task.dropped.is_(False))
+        .options(
+            selectinload(Task.submissions),
+            selectinload(Task.deliverable).selectinload(Deliverable.phase),
+        )
+    )
+    units_stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+    if unit_ids is not None:
+        stmt = stmt.where(Task.unit_id.in_(unit_ids))
+        units_stmt = units_stmt.where(Unit.id.in_(unit_ids))
+    cells: dict[int, dict[int, Cell]] = {}
+    for task in session.scalars(stmt):
+        cells.setdefault(task.unit_id, {})[task.deliverable_id] = Cell(
+            task, state_of(task, moment, campaign.timezone)
+        )
+    return list(deliverables), [(u, cells.get(u.id, {})) for u in session.scalars(units_stmt)]
