@@ -87,12 +87,15 @@ def _register_cli(app: Flask) -> None:
     from campaign.accounts.cli import users_cli
     from campaign.demo import demo_cli
     from campaign.ledger.cli import ledger_cli
+    from campaign.reporting.cli import reports_cli, tasks_cli
     from campaign.timeline.cli import campaign_cli
 
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(tasks_cli)
 
 
 def _register_templates(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 from flask import current_app, g, request, send_file
@@ -10,13 +11,15 @@ from flask_smorest import Blueprint, abort
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
-from campaign import figures, permissions
+from campaign import clock, figures, permissions
 from campaign.accounts.services import user_for_token
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.ledger import excel, importing
 from campaign.ledger import services as ledger_services
+from campaign.reporting import services as reporting
 from campaign.timeline import services as timeline
+from campaign.timeline import tasks
 from campaign.timeline.models import Campaign
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -277,3 +280,218 @@ class UnitLedgerResource(MethodView):
             "summary": json.loads(batch.summary),
             "notices": json.loads(batch.notices),
         }
+
+
+# ---- phase tasks ----------------------------------------------------------------------
+
+
+class TaskSchema(Schema):
+    id = fields.Int()
+    unit = fields.Function(lambda c: c.task.unit.code)
+    deliverable = fields.Function(lambda c: c.task.deliverable.name)
+    phase = fields.Function(lambda c: c.task.deliverable.phase.name)
+    due_on = fields.Function(lambda c: c.task.due_on.isoformat())
+    status = fields.Function(
+        lambda c: c.task.status, metadata={"description": "open|submitted|accepted|returned"}
+    )
+    state = fields.Function(
+        lambda c: c.state.value,
+        metadata={"description": "not_started|in_progress|done_on_time|done_late|overdue"},
+    )
+    label = fields.Function(lambda c: c.label)
+
+
+class TaskQuerySchema(Schema):
+    unit = fields.Str(load_default=None)
+
+
+class TaskSubmissionSchema(Schema):
+    note = fields.Str(load_default="")
+
+
+class TaskFileSchema(Schema):
+    file = Upload(load_default=None)
+
+
+class ReviewSchema(Schema):
+    accept = fields.Bool(required=True)
+    comment = fields.Str(load_default="")
+
+
+def _cell(task) -> tasks.Cell:
+    campaign = db.session.get(Campaign, task.deliverable.campaign_id)
+    return tasks.Cell(task, tasks.state_of(task, clock.now(campaign.timezone), campaign.timezone))
+
+
+@blp.route("/campaigns/<int:campaign_id>/tasks")
+class Tasks(MethodView):
+    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.response(200, TaskSchema(many=True))
+    def get(self, query: dict, campaign_id: int):
+        """Every task the caller may read, with its state (未开始/进行中/按时完成/逾期完成/已逾期)."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        unit_ids = permissions.visible_unit_ids(g.api_user)
+        if query["unit"]:
+            unit_ids = [permissions.unit_or_404(g.api_user, query["unit"]).id]
+        _, rows = tasks.matrix(db.session, campaign, unit_ids, clock.now(campaign.timezone))
+        return [_IdCell(cell) for _, cells in rows for cell in cells.values()]
+
+
+class _IdCell:
+    """A matrix cell with the task's id on top, for the schema."""
+
+    def __init__(self, cell: tasks.Cell):
+        self.task, self.state, self.label, self.id = cell.task, cell.state, cell.label, cell.task.id
+
+
+@blp.route("/campaigns/<int:campaign_id>/tasks/<int:task_id>/submissions")
+class TaskSubmissions(MethodView):
+    @blp.arguments(TaskSubmissionSchema, location="form")
+    @blp.arguments(TaskFileSchema, location="files")
+    @blp.response(201, TaskSchema)
+    def post(self, form: dict, files: dict, campaign_id: int, task_id: int):
+        """Deliver a task (a file and a note) for the caller's own unit."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        task = permissions.task_or_404(g.api_user, campaign.id, task_id)
+        permissions.require(permissions.may_deliver(g.api_user, task.unit))
+        upload = files.get("file")
+        file = (upload.filename, upload.read()) if upload else None
+        try:
+            tasks.submit_task(
+                db.session,
+                task,
+                form["note"],
+                file,
+                g.api_user,
+                Path(current_app.config["STORAGE_PATH"]),
+            )
+        except ValidationFailed as e:
+            db.session.rollback()
+            abort(422, message=str(e))
+        db.session.commit()
+        return _IdCell(_cell(task))
+
+
+@blp.route("/campaigns/<int:campaign_id>/tasks/<int:task_id>/review")
+class TaskReview(MethodView):
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, TaskSchema)
+    def post(self, data: dict, campaign_id: int, task_id: int):
+        """Accept or return the pending delivery (coordinators)."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        task = permissions.task_or_404(g.api_user, campaign.id, task_id)
+        permissions.require(permissions.may_edit_campaign(g.api_user))
+        try:
+            tasks.review_task(db.session, task, data["accept"], data["comment"], g.api_user)
+        except ValidationFailed as e:
+            db.session.rollback()
+            abort(422, message=str(e))
+        db.session.commit()
+        return _IdCell(_cell(task))
+
+
+# ---- half-monthly reports ---------------------------------------------------------------
+
+
+class ReportSchema(Schema):
+    id = fields.Int()
+    unit = fields.Function(lambda r: r.unit.code)
+    due_on = fields.Date()
+    version = fields.Int()
+    status = fields.Str()
+    is_late = fields.Bool()
+    submitted_at = fields.DateTime()
+    figures = fields.Function(lambda r: json.loads(r.figures))
+    progress = fields.Str()
+    problems = fields.Str()
+    next_steps = fields.Str()
+    return_comment = fields.Str()
+
+
+class ReportStateSchema(Schema):
+    unit = fields.Function(lambda row: row[0].code)
+    state = fields.Function(
+        lambda row: row[2], metadata={"description": "on_time|late|returned|missing|waiting"}
+    )
+    report = fields.Function(lambda row: ReportSchema().dump(row[1]) if row[1] else None)
+
+
+class ReportQuerySchema(Schema):
+    due = fields.Date(required=True, metadata={"description": "报送日，如 2026-11-10"})
+
+
+class ReportInputSchema(Schema):
+    progress = fields.Str(required=True)
+    problems = fields.Str(load_default="")
+    next_steps = fields.Str(load_default="")
+
+
+class CommentSchema(Schema):
+    comment = fields.Str(required=True)
+
+
+@blp.route("/campaigns/<int:campaign_id>/reports")
+class Reports(MethodView):
+    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.response(200, ReportStateSchema(many=True))
+    def get(self, query: dict, campaign_id: int):
+        """Who has reported for the period due on ``due``: on time, late, returned, missing."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        try:
+            period = reporting.period_for(campaign, query["due"])
+        except ValidationFailed as e:
+            abort(404, message=str(e))
+        return reporting.period_overview(
+            db.session,
+            campaign,
+            period.due_on,
+            permissions.visible_unit_ids(g.api_user),
+            clock.now(campaign.timezone),
+        )
+
+
+@blp.route("/campaigns/<int:campaign_id>/units/<code>/reports/<due>")
+class UnitReports(MethodView):
+    @blp.arguments(ReportInputSchema)
+    @blp.response(201, ReportSchema)
+    def post(self, data: dict, campaign_id: int, code: str, due: str):
+        """File the unit's report (a new version if one exists); figures are frozen now."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        unit = permissions.unit_or_404(g.api_user, code)
+        permissions.require(permissions.may_deliver(g.api_user, unit))
+        try:
+            report = reporting.submit_report(
+                db.session,
+                campaign,
+                unit,
+                date.fromisoformat(due),
+                data,
+                None,
+                g.api_user,
+                Path(current_app.config["STORAGE_PATH"]),
+            )
+        except ValueError:
+            abort(404)
+        except ValidationFailed as e:
+            db.session.rollback()
+            abort(422, message=str(e))
+        db.session.commit()
+        return report
+
+
+@blp.route("/campaigns/<int:campaign_id>/reports/<int:report_id>/return")
+class ReportReturn(MethodView):
+    @blp.arguments(CommentSchema)
+    @blp.response(200, ReportSchema)
+    def post(self, data: dict, campaign_id: int, report_id: int):
+        """Return a report with comments (coordinators)."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        report = permissions.report_or_404(g.api_user, campaign.id, report_id)
+        permissions.require(permissions.may_edit_campaign(g.api_user))
+        try:
+            reporting.return_report(db.session, report, data["comment"], g.api_user)
+        except ValidationFailed as e:
+            db.session.rollback()
+            abort(422, message=str(e))
+        db.session.commit()
+        return report
