@@ -95,66 +95,20 @@ def may_review_ledgers(user: User) -> bool:
     return user.role in CAMPAIGN_EDITORS
 
 
-def import_or_404(user: User, campaign_id: int, batch_id: int):
-    """An import batch of a unit the user may read, else 404."""
-    from campaign.ledger.models import ImportBatch
-
-    batch = db.session.get(ImportBatch, batch_id)
+def unit_record_or_404(user: User, model, record_id: int, campaign_id: int):
+    """A row of ``model`` (it has ``unit_id`` and a campaign) that belongs to ``campaign_id`` and
+    to a unit ``user`` may read, else 404: imports, change requests, tasks, reports."""
+    record = db.session.get(model, record_id)
     ids = visible_unit_ids(user)
     if (
-        batch is None
-        or batch.campaign_id != campaign_id
-        or (ids is not None and batch.unit_id not in ids)
+        record is None
+        or record.campaign_id != campaign_id
+        or (ids is not None and record.unit_id not in ids)
     ):
         abort(404)
-    return batch
-
-
-def change_request_or_404(user: User, campaign_id: int, request_id: int):
-    """A change request of a unit the user may read, else 404."""
-    from campaign.ledger.models import ChangeRequest
-
-    req = db.session.get(ChangeRequest, request_id)
-    ids = visible_unit_ids(user)
-    if (
-        req is None
-        or req.campaign_id != campaign_id
-        or (ids is not None and req.unit_id not in ids)
-    ):
-        abort(404)
-    return req
+    return record
 
 
 def may_deliver(user: User, unit: Unit) -> bool:
     """Unit operators deliver their own unit's tasks and reports (admins may act for any unit)."""
     return may_edit_ledger(user, unit)
-
-
-def task_or_404(user: User, campaign_id: int, task_id: int):
-    """A task of a unit the user may read, in this campaign, else 404."""
-    from campaign.timeline.models import Task
-
-    task = db.session.get(Task, task_id)
-    ids = visible_unit_ids(user)
-    if (
-        task is None
-        or task.deliverable.campaign_id != campaign_id
-        or (ids is not None and task.unit_id not in ids)
-    ):
-        abort(404)
-    return task
-
-
-def report_or_404(user: User, campaign_id: int, report_id: int):
-    """A unit report the user may read, else 404."""
-    from campaign.reporting.models import UnitReport
-
-    report = db.session.get(UnitReport, report_id)
-    ids = visible_unit_ids(user)
-    if (
-        report is None
-        or report.campaign_id != campaign_id
-        or (ids is not None and report.unit_id not in ids)
-    ):
-        abort(404)
-    return report

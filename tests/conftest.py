@@ -171,3 +171,52 @@ def make_org(
         ),
         user=None,
     )
+
+
+def make_two_districts():
+    """江岸区 (4 orgs, one a shell company, and the street 二七街道) and 武昌区 (2 orgs).
+
+    江岸: 甲 120 staff, 3 formal, 单独组建 (founded 06-01); 乙 60 staff, 1 formal, 联合组建
+    (founded 10-01); 丙 20 staff, 指导员 only; 丁 200 staff, 空壳 (out of the base).
+    武昌: 甲 150 staff, nothing; 乙 律师事务所, 2 formal, 联合组建.
+    """
+    from types import SimpleNamespace
+
+    jiangan = make_unit("jiangan", "江岸区")
+    wuchang = make_unit("wuchang", "武昌区")
+    wuchang.position = 2
+    make_unit("erqi", "二七街道", kind=UnitKind.STREET, parent=jiangan, responsible=False)
+    campaign = make_campaign(2026)
+    make_org(
+        campaign,
+        jiangan,
+        name="江岸甲",
+        employees=120,
+        formal=3,
+        party_org="standalone",
+        founded_on=date(2026, 6, 1),
+    )
+    make_org(
+        campaign,
+        jiangan,
+        name="江岸乙",
+        employees=60,
+        formal=1,
+        party_org="joint",
+        founded_on=date(2026, 10, 1),
+    )
+    make_org(campaign, jiangan, name="江岸丙", employees=20, instructor="张三")
+    make_org(campaign, jiangan, name="江岸丁", employees=200, status="shell")
+    make_org(campaign, wuchang, name="武昌甲", employees=150)
+    make_org(
+        campaign,
+        wuchang,
+        name="武昌乙",
+        kind="social",
+        category="law_firm",
+        level="district",
+        employees=10,
+        formal=2,
+        party_org="joint",
+    )
+    return SimpleNamespace(jiangan=jiangan, wuchang=wuchang, campaign=campaign)

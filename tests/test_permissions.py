@@ -22,17 +22,23 @@ have a member, 100 -> must have a Party org, 3 formal members -> standalone):
 """
 
 import re
-from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from conftest import PASSWORD, csrf_token, login, make_campaign, make_org, make_unit, make_user
 
 from campaign.accounts.models import Unit, User
 from campaign.extensions import db
 from campaign.timeline.models import Campaign, Phase
-from campaign.vocab import UnitKind
+from tests.conftest import (
+    PASSWORD,
+    csrf_token,
+    login,
+    make_campaign,
+    make_org,
+    make_two_districts,
+    make_user,
+)
 
 JIANGAN_ROW = ["3", "2", "66.7%", "100.0%", "50.0%", "100.0%", "100.0%", "100.0%", "1"]
 WUCHANG_ROW = ["2", "1", "50.0%", "50.0%", "0.0%", "50.0%", "0.0%", "0.0%", "1"]
@@ -41,45 +47,9 @@ CITY_ROW = ["5", "3", "60.0%", "80.0%", "33.3%", "66.7%", "66.7%", "50.0%", "1"]
 
 @pytest.fixture
 def world(app):
-    jiangan = make_unit("jiangan", "江岸区")
-    wuchang = make_unit("wuchang", "武昌区")
-    wuchang.position = 2
-    make_unit("erqi", "二七街道", kind=UnitKind.STREET, parent=jiangan, responsible=False)
-    campaign = make_campaign(2026)
+    built = make_two_districts()
+    jiangan, wuchang, campaign = built.jiangan, built.wuchang, built.campaign
     other_campaign = make_campaign(2027)
-
-    make_org(
-        campaign,
-        jiangan,
-        name="江岸甲",
-        employees=120,
-        formal=3,
-        party_org="standalone",
-        founded_on=date(2026, 6, 1),
-    )
-    make_org(
-        campaign,
-        jiangan,
-        name="江岸乙",
-        employees=60,
-        formal=1,
-        party_org="joint",
-        founded_on=date(2026, 10, 1),
-    )
-    make_org(campaign, jiangan, name="江岸丙", employees=20, instructor="张三")
-    make_org(campaign, jiangan, name="江岸丁", employees=200, status="shell")
-    make_org(campaign, wuchang, name="武昌甲", employees=150)
-    make_org(
-        campaign,
-        wuchang,
-        name="武昌乙",
-        kind="social",
-        category="law_firm",
-        level="district",
-        employees=10,
-        formal=2,
-        party_org="joint",
-    )
 
     make_user("jiangan_op", "operator", jiangan)
     make_user("jiangan_leader", "leader", jiangan)

@@ -18,12 +18,25 @@ from campaign.extensions import db
 from campaign.ledger import excel, importing
 from campaign.ledger import services as ledger_services
 from campaign.reporting import services as reporting
+from campaign.reporting.models import UnitReport
 from campaign.timeline import services as timeline
 from campaign.timeline import tasks
-from campaign.timeline.models import Campaign
+from campaign.timeline.models import Campaign, Task
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="攻坚 API v1")
+
+
+def commit(action, status: int = 422):
+    """Run a service call and commit; refused input answers ``status`` with the Chinese
+    messages (and per-field ``errors``), nothing kept."""
+    try:
+        result = action()
+    except ValidationFailed as e:
+        db.session.rollback()
+        abort(status, message=str(e), errors=dict(e.problems))
+    db.session.commit()
+    return result
 
 
 @blp.before_request
@@ -144,14 +157,8 @@ class CampaignSettings(MethodView):
         """Change settings (coordinators and admins); all or nothing, messages in Chinese."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.require(permissions.may_edit_campaign(g.api_user))
-        try:
-            timeline.update_settings(
-                db.session, campaign, {k: str(v) for k, v in data.items()}, g.api_user
-            )
-        except ValidationFailed as e:
-            db.session.rollback()
-            abort(422, message=str(e), errors=dict(e.problems))
-        db.session.commit()
+        raw = {k: str(v) for k, v in data.items()}
+        commit(lambda: timeline.update_settings(db.session, campaign, raw, g.api_user))
         return campaign
 
 
@@ -265,15 +272,8 @@ class UnitLedgerResource(MethodView):
                 message="文件未通过校验，台账未作任何修改",
                 errors={"file": json.loads(batch.problems)},
             )
-        try:
-            if query["dry_run"]:
-                importing.discard_import(db.session, batch, g.api_user)
-            else:
-                importing.apply_import(db.session, batch, g.api_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            abort(409, message=str(e))
-        db.session.commit()
+        finish = importing.discard_import if query["dry_run"] else importing.apply_import
+        commit(lambda: finish(db.session, batch, g.api_user), status=409)
         return {
             "batch_id": batch.id,
             "status": batch.status,
@@ -352,23 +352,12 @@ class TaskSubmissions(MethodView):
     def post(self, form: dict, files: dict, campaign_id: int, task_id: int):
         """Deliver a task (a file and a note) for the caller's own unit."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
-        task = permissions.task_or_404(g.api_user, campaign.id, task_id)
+        task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)
         permissions.require(permissions.may_deliver(g.api_user, task.unit))
         upload = files.get("file")
         file = (upload.filename, upload.read()) if upload else None
-        try:
-            tasks.submit_task(
-                db.session,
-                task,
-                form["note"],
-                file,
-                g.api_user,
-                Path(current_app.config["STORAGE_PATH"]),
-            )
-        except ValidationFailed as e:
-            db.session.rollback()
-            abort(422, message=str(e))
-        db.session.commit()
+        storage = Path(current_app.config["STORAGE_PATH"])
+        commit(lambda: tasks.submit_task(db.session, task, form["note"], file, g.api_user, storage))
         return _IdCell(_cell(task))
 
 
@@ -379,14 +368,11 @@ class TaskReview(MethodView):
     def post(self, data: dict, campaign_id: int, task_id: int):
         """Accept or return the pending delivery (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
-        task = permissions.task_or_404(g.api_user, campaign.id, task_id)
+        task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)
         permissions.require(permissions.may_edit_campaign(g.api_user))
-        try:
-            tasks.review_task(db.session, task, data["accept"], data["comment"], g.api_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            abort(422, message=str(e))
-        db.session.commit()
+        commit(
+            lambda: tasks.review_task(db.session, task, data["accept"], data["comment"], g.api_user)
+        )
         return _IdCell(_cell(task))
 
 
@@ -460,22 +446,15 @@ class UnitReports(MethodView):
         unit = permissions.unit_or_404(g.api_user, code)
         permissions.require(permissions.may_deliver(g.api_user, unit))
         try:
-            report = reporting.submit_report(
-                db.session,
-                campaign,
-                unit,
-                date.fromisoformat(due),
-                data,
-                None,
-                g.api_user,
-                Path(current_app.config["STORAGE_PATH"]),
-            )
+            due_on = date.fromisoformat(due)
         except ValueError:
             abort(404)
-        except ValidationFailed as e:
-            db.session.rollback()
-            abort(422, message=str(e))
-        db.session.commit()
+        storage = Path(current_app.config["STORAGE_PATH"])
+        report = commit(
+            lambda: reporting.submit_report(
+                db.session, campaign, unit, due_on, data, None, g.api_user, storage
+            )
+        )
         return report
 
 
@@ -486,12 +465,7 @@ class ReportReturn(MethodView):
     def post(self, data: dict, campaign_id: int, report_id: int):
         """Return a report with comments (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
-        report = permissions.report_or_404(g.api_user, campaign.id, report_id)
+        report = permissions.unit_record_or_404(g.api_user, UnitReport, report_id, campaign.id)
         permissions.require(permissions.may_edit_campaign(g.api_user))
-        try:
-            reporting.return_report(db.session, report, data["comment"], g.api_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            abort(422, message=str(e))
-        db.session.commit()
+        commit(lambda: reporting.return_report(db.session, report, data["comment"], g.api_user))
         return report

@@ -21,11 +21,11 @@ from sqlalchemy import select
 
 from campaign import figures, jobs, permissions
 from campaign.accounts.models import Unit
-from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.ledger import excel, importing, services
 from campaign.ledger.models import ChangeRequest, ImportBatch, LedgerConflict, Organization
 from campaign.vocab import EXCLUDED_STATUSES
+from campaign.webforms import perform
 
 bp = Blueprint("ledger", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -196,7 +196,7 @@ def _batch_view(batch: ImportBatch) -> dict:
 @login_required
 def import_batch(campaign_id: int, batch_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    batch = permissions.import_or_404(current_user, campaign.id, batch_id)
+    batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
     return render_template(
         "ledger/import.html",
         campaign=campaign,
@@ -211,7 +211,7 @@ def import_batch(campaign_id: int, batch_id: int):
 @bp.get("/campaigns/<int:campaign_id>/imports/<int:batch_id>/status")
 @login_required
 def import_status(campaign_id: int, batch_id: int):
-    batch = permissions.import_or_404(current_user, campaign_id, batch_id)
+    batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign_id)
     return jsonify(status=batch.status, progress=batch.progress, total=batch.total)
 
 
@@ -219,21 +219,15 @@ def import_status(campaign_id: int, batch_id: int):
 @login_required
 def decide_import(campaign_id: int, batch_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    batch = permissions.import_or_404(current_user, campaign.id, batch_id)
+    batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
     permissions.require(permissions.may_edit_ledger(current_user, batch.unit))
-    if FlaskForm().validate_on_submit():
-        try:
-            if action == "apply":
-                summary = importing.apply_import(db.session, batch, current_user)
-                flash(_applied_message(summary), "success")
-            else:
-                importing.discard_import(db.session, batch, current_user)
-                flash("已放弃本次导入，台账未作修改。", "info")
-        except ValidationFailed as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
+    if action == "apply":
+        perform(lambda: importing.apply_import(db.session, batch, current_user), _applied_message)
+    else:
+        perform(
+            lambda: importing.discard_import(db.session, batch, current_user),
+            "已放弃本次导入，台账未作修改。",
+        )
     return redirect(url_for("ledger.ledger", campaign_id=campaign.id, code=batch.unit.code))
 
 
@@ -258,22 +252,14 @@ def review(campaign_id: int, code: str, action: str):
         permissions.require(permissions.may_edit_ledger(current_user, unit))
     else:
         permissions.require(permissions.may_review_ledgers(current_user))
-    if FlaskForm().validate_on_submit():
-        ledger = services.unit_ledger(db.session, campaign, unit)
-        comment = request.form.get("comment", "")
-        try:
-            if action == "submit":
-                services.submit_ledger(db.session, ledger, current_user)
-            elif action == "approve":
-                services.approve_ledger(db.session, ledger, current_user, comment)
-            else:
-                services.return_ledger(db.session, ledger, current_user, comment)
-        except ValidationFailed as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash(f"台账状态：{ledger.status_label}。", "success")
+    ledger = services.unit_ledger(db.session, campaign, unit)
+    comment = request.form.get("comment", "")
+    move = {
+        "submit": lambda: services.submit_ledger(db.session, ledger, current_user),
+        "approve": lambda: services.approve_ledger(db.session, ledger, current_user, comment),
+        "return": lambda: services.return_ledger(db.session, ledger, current_user, comment),
+    }[action]
+    perform(move, lambda _: f"台账状态：{ledger.status_label}。")
     return redirect(url_for("ledger.ledger", campaign_id=campaign.id, code=unit.code))
 
 
@@ -304,22 +290,15 @@ def change_requests(campaign_id: int):
 @login_required
 def decide_change(campaign_id: int, request_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    req = permissions.change_request_or_404(current_user, campaign.id, request_id)
+    req = permissions.unit_record_or_404(current_user, ChangeRequest, request_id, campaign.id)
     permissions.require(permissions.may_review_ledgers(current_user))
-    if FlaskForm().validate_on_submit():
-        try:
-            services.decide_change(
-                db.session, req, action == "accept", current_user, request.form.get("comment", "")
-            )
-        except ValidationFailed as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash(
-                f"变更申请（{req.credit_code}）已{'采纳' if action == 'accept' else '驳回'}。",
-                "success",
-            )
+    accept = action == "accept"
+    perform(
+        lambda: services.decide_change(
+            db.session, req, accept, current_user, request.form.get("comment", "")
+        ),
+        f"变更申请（{req.credit_code}）已{'采纳' if accept else '驳回'}。",
+    )
     return redirect(url_for("ledger.change_requests", campaign_id=campaign.id))
 
 
@@ -345,24 +324,18 @@ def exclusion(campaign_id: int, org_id: int, action: str):
     permissions.require(
         org.campaign_id == campaign.id and permissions.may_review_ledgers(current_user)
     )
-    if FlaskForm().validate_on_submit():
-        reason = request.form.get("reason", "")
-        try:
-            if action == "exclude":
-                services.exclude_organization(
-                    db.session, org, request.form.get("status", ""), reason, current_user
-                )
-            else:
-                services.restore_organization(db.session, org, reason, current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash(
-                f"“{org.name}”已{'剔除出' if action == 'exclude' else '恢复到'}党建基数。",
-                "success",
-            )
+    reason = request.form.get("reason", "")
+    if action == "exclude":
+        status = request.form.get("status", "")
+        perform(
+            lambda: services.exclude_organization(db.session, org, status, reason, current_user),
+            f"“{org.name}”已剔除出党建基数。",
+        )
+    else:
+        perform(
+            lambda: services.restore_organization(db.session, org, reason, current_user),
+            f"“{org.name}”已恢复到党建基数。",
+        )
     return redirect(request.referrer or url_for("ledger.exclusions", campaign_id=campaign.id))
 
 

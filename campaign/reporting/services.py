@@ -1,6 +1,5 @@
 """Half-monthly unit reports: periods, submission with frozen figures, versions, returns."""
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,12 +16,10 @@ from campaign.clock import end_of_day, is_on_time, now
 from campaign.errors import ValidationFailed
 from campaign.ledger.models import ChangeRequest, Organization
 from campaign.reporting.models import UnitReport
+from campaign.storage import store_upload
 from campaign.timeline.models import Campaign
 from campaign.timeline.services import report_due_days
 from campaign.vocab import PARTY_ORG_STATUSES_WITH_ORG
-
-ALLOWED_ATTACHMENTS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"}
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -148,21 +145,16 @@ def submit_report(
         **narrative,
     )
     if attachment is not None:
-        name, data = attachment
-        suffix = Path(name).suffix.lower()
-        if suffix not in ALLOWED_ATTACHMENTS:
-            allowed = "、".join(sorted(ALLOWED_ATTACHMENTS))
-            raise ValidationFailed([("attachment", f"附件《{name}》类型不允许（可用：{allowed}）")])
-        if len(data) > MAX_ATTACHMENT_BYTES:
-            raise ValidationFailed(
-                [("attachment", f"附件《{name}》超过{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB")]
-            )
-        digest = hashlib.sha256(data).hexdigest()
-        path = storage / "reports" / f"{unit.code}-{due_on}-{digest[:16]}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        report.attachment_name, report.attachment_path = Path(name).name, str(path)
-        report.attachment_sha256 = digest
+        stored = store_upload(
+            storage,
+            "reports",
+            f"{unit.code}-{due_on}",
+            *attachment,
+            field="attachment",
+            label="附件",
+        )
+        report.attachment_name, report.attachment_path = stored.name, stored.path
+        report.attachment_sha256 = stored.sha256
     if previous is not None and previous.status == "submitted":
         previous.status = "superseded"
     session.add(report)

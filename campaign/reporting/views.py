@@ -14,6 +14,7 @@ from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.reporting import services
 from campaign.reporting.models import UnitReport
+from campaign.webforms import perform
 
 bp = Blueprint("reporting", __name__)
 
@@ -120,19 +121,13 @@ def unit_report(campaign_id: int, code: str, due: str):
 @login_required
 def return_report(campaign_id: int, report_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    report = permissions.report_or_404(current_user, campaign.id, report_id)
+    report = permissions.unit_record_or_404(current_user, UnitReport, report_id, campaign.id)
     permissions.require(permissions.may_edit_campaign(current_user))
-    if FlaskForm().validate_on_submit():
-        try:
-            services.return_report(
-                db.session, report, request.form.get("comment", ""), current_user
-            )
-        except ValidationFailed as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash("已退回，单位可报送新版本。", "success")
+    comment = request.form.get("comment", "")
+    perform(
+        lambda: services.return_report(db.session, report, comment, current_user),
+        "已退回，单位可报送新版本。",
+    )
     return redirect(
         url_for(
             "reporting.unit_report",

@@ -131,6 +131,10 @@ class Task(Base):
     __table_args__ = (UniqueConstraint("deliverable_id", "unit_id"),)
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def campaign_id(self) -> int:
+        return self.deliverable.campaign_id
+
 
 class TaskSubmission(Base):
     """A unit's delivery for a task (a file and a note), accepted or returned by a coordinator."""

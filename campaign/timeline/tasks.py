@@ -4,7 +4,6 @@ Kept apart from timeline.services so the ledger review can record its
 deliverable here without an import cycle.
 """
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,14 +16,13 @@ from campaign import audit
 from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.errors import ValidationFailed
+from campaign.storage import store_upload
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
 from campaign.timeline.templates import DELIVERABLES
 from campaign.vocab import UnitKind
 
 AUDIENCES = {"districts": "各区", "departments": "市直部门", "all": "全部责任单位"}
-ALLOWED_EVIDENCE = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png", ".zip"}
-MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
 def _owes(unit: Unit, audience: str) -> bool:
@@ -217,24 +215,9 @@ def submit_task(
         submitted_by_id=getattr(user, "id", None),
     )
     if file is not None:
-        name, data = file
-        suffix = Path(name).suffix.lower()
-        if suffix not in ALLOWED_EVIDENCE:
-            allowed = "、".join(sorted(ALLOWED_EVIDENCE))
-            raise ValidationFailed([("file", f"文件《{name}》类型不允许（可用：{allowed}）")])
-        if len(data) > MAX_EVIDENCE_BYTES:
-            raise ValidationFailed(
-                [("file", f"文件《{name}》超过{MAX_EVIDENCE_BYTES // 1024 // 1024} MB")]
-            )
-        digest = hashlib.sha256(data).hexdigest()
-        path = storage / "tasks" / f"{task.id}-{digest[:16]}{suffix}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        submission.file_name, submission.file_path, submission.sha256 = (
-            Path(name).name,
-            str(path),
-            digest,
-        )
+        stored = store_upload(storage, "tasks", str(task.id), *file, field="file", label="材料")
+        submission.file_name, submission.file_path = stored.name, stored.path
+        submission.sha256 = stored.sha256
     elif not note.strip():
         raise ValidationFailed([("file", "请上传材料或填写说明")])
     task.status = "submitted"

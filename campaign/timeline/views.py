@@ -15,13 +15,13 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy.orm.exc import StaleDataError
 
 from campaign import clock, figures, permissions
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.timeline import services, tasks
-from campaign.timeline.models import Deliverable, Phase
+from campaign.timeline.models import Deliverable, Phase, Task
+from campaign.webforms import perform
 
 bp = Blueprint("timeline", __name__)
 
@@ -137,21 +137,10 @@ def timeline_page(campaign_id: int):
 @login_required
 def task(campaign_id: int, task_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    task = permissions.task_or_404(current_user, campaign.id, task_id)
+    task = permissions.unit_record_or_404(current_user, Task, task_id, campaign.id)
     form = FlaskForm()
-    if form.validate_on_submit():
-        action = request.form.get("action", "")
-        try:
-            _task_action(campaign, task, action)
-        except ValidationFailed as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        except StaleDataError:
-            db.session.rollback()
-            flash("该任务刚被他人修改，请查看最新状态后再操作。", "error")
-        else:
-            db.session.commit()
-            flash("已保存。", "success")
+    if request.method == "POST":
+        perform(lambda: _task_action(campaign, task, request.form.get("action", "")), "已保存。")
         return redirect(url_for("timeline.task", campaign_id=campaign.id, task_id=task.id))
     return render_template(
         "timeline/task.html",
@@ -196,7 +185,7 @@ def _task_action(campaign, task, action: str) -> None:
 @login_required
 def task_file(campaign_id: int, task_id: int, submission_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    task = permissions.task_or_404(current_user, campaign.id, task_id)
+    task = permissions.unit_record_or_404(current_user, Task, task_id, campaign.id)
     submission = next((s for s in task.submissions if s.id == submission_id), None)
     if submission is None or not submission.file_path:
         abort(404)
@@ -214,20 +203,17 @@ def save_deliverable(campaign_id: int, deliverable_id: int | None = None):
         deliverable = db.session.get(Deliverable, deliverable_id)
         if deliverable is None or deliverable.campaign_id != campaign.id:
             abort(404)
-    if FlaskForm().validate_on_submit():
-        try:
-            if request.form.get("action") == "drop":
-                tasks.drop_deliverable(
-                    db.session, deliverable, request.form.get("reason", ""), current_user
-                )
-            else:
-                tasks.save_deliverable(
-                    db.session, campaign, deliverable, request.form, current_user
-                )
-        except ValidationFailed as e:
-            db.session.rollback()
-            flash(str(e), "error")
-        else:
-            db.session.commit()
-            flash("报送要求已保存。", "success")
+    if request.form.get("action") == "drop":
+        reason = request.form.get("reason", "")
+        perform(
+            lambda: tasks.drop_deliverable(db.session, deliverable, reason, current_user),
+            "已取消该项报送要求。",
+        )
+    else:
+        perform(
+            lambda: tasks.save_deliverable(
+                db.session, campaign, deliverable, request.form, current_user
+            ),
+            "报送要求已保存。",
+        )
     return redirect(url_for("timeline.timeline_page", campaign_id=campaign.id))

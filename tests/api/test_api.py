@@ -16,17 +16,15 @@ Counts worked out by hand are in JIANGAN, WUCHANG and CITY below.
 """
 
 import hashlib
-from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from conftest import login, make_campaign, make_org, make_unit, make_user
 
 from campaign.accounts.models import ApiToken, User
 from campaign.accounts.services import issue_token
 from campaign.clock import now
 from campaign.extensions import db
-from campaign.vocab import UnitKind
+from tests.conftest import login, make_two_districts, make_user
 
 JIANGAN = {
     "base": 3,  # 甲 乙 丙; 丁 is a shell
@@ -74,44 +72,8 @@ WUCHANG_UNIT = {
 
 @pytest.fixture
 def world(app):
-    jiangan = make_unit("jiangan", "江岸区")
-    wuchang = make_unit("wuchang", "武昌区")
-    wuchang.position = 2
-    make_unit("erqi", "二七街道", kind=UnitKind.STREET, parent=jiangan, responsible=False)
-    campaign = make_campaign(2026)
-
-    make_org(
-        campaign,
-        jiangan,
-        name="江岸甲",
-        employees=120,
-        formal=3,
-        party_org="standalone",
-        founded_on=date(2026, 6, 1),
-    )
-    make_org(
-        campaign,
-        jiangan,
-        name="江岸乙",
-        employees=60,
-        formal=1,
-        party_org="joint",
-        founded_on=date(2026, 10, 1),
-    )
-    make_org(campaign, jiangan, name="江岸丙", employees=20, instructor="张三")
-    make_org(campaign, jiangan, name="江岸丁", employees=200, status="shell")
-    make_org(campaign, wuchang, name="武昌甲", employees=150)
-    make_org(
-        campaign,
-        wuchang,
-        name="武昌乙",
-        kind="social",
-        category="law_firm",
-        level="district",
-        employees=10,
-        formal=2,
-        party_org="joint",
-    )
+    built = make_two_districts()
+    jiangan, wuchang, campaign = built.jiangan, built.wuchang, built.campaign
 
     tokens = {}
     for username, role, unit in [

@@ -1,0 +1,36 @@
+"""The one way a page's POST runs a service: CSRF-checked, all or nothing, told in Chinese."""
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+
+from campaign.errors import ValidationFailed
+from campaign.extensions import db
+
+STALE = "该记录刚被他人修改，请查看最新状态后再操作。"
+
+
+def perform(action: Callable[[], Any], success: str | Callable[[Any], str]) -> bool:
+    """Run ``action`` for a posted form: commit and flash ``success``, or roll back and flash why.
+
+    A missing or wrong CSRF token never reaches here (CSRFProtect answers 400 first).
+    """
+    if not FlaskForm().validate_on_submit():
+        flash("表单已失效，请刷新页面后重试。", "error")
+        return False
+    try:
+        result = action()
+    except ValidationFailed as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return False
+    except StaleDataError:
+        db.session.rollback()
+        flash(STALE, "error")
+        return False
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return True
