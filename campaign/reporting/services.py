@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaign import audit, figures
 from campaign.accounts.models import Unit
-from campaign.clock import end_of_day, is_on_time, now
+from campaign.clock import is_on_time, now
 from campaign.errors import ValidationFailed
 from campaign.ledger.models import ChangeRequest, Organization
 from campaign.reporting.models import UnitReport
@@ -208,13 +208,19 @@ REPORT_STATE_LABELS = {
 }
 
 
-def report_state(report: UnitReport | None, due_on: date, moment: datetime, tz: str) -> str:
-    """on_time / late / returned / missing (past due, nothing) / waiting (not yet due)."""
+def report_state(
+    report: UnitReport | None, due_on: date, moment: datetime, tz: str, first_late: bool = False
+) -> str:
+    """on_time / late / returned / missing (past due, nothing) / waiting (not yet due).
+
+    ``report`` is the newest version; timeliness is the first version's, so a correction
+    filed after the due day does not make a unit that reported on time late.
+    """
     if report is None:
-        return "missing" if moment > end_of_day(due_on, tz) else "waiting"
+        return "waiting" if is_on_time(moment, due_on, tz) else "missing"
     if report.status == "returned":
         return "returned"
-    return "late" if report.is_late else "on_time"
+    return "late" if first_late else "on_time"
 
 
 def period_overview(
@@ -240,10 +246,25 @@ def period_overview(
             .where(UnitReport.campaign_id == campaign.id, UnitReport.due_on == due_on)
         )
     }
+    first_late = dict(
+        session.execute(
+            select(UnitReport.unit_id, UnitReport.is_late).where(
+                UnitReport.campaign_id == campaign.id,
+                UnitReport.due_on == due_on,
+                UnitReport.version == 1,
+            )
+        ).all()
+    )
     stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
     if unit_ids is not None:
         stmt = stmt.where(Unit.id.in_(unit_ids))
     return [
-        (u, reports.get(u.id), report_state(reports.get(u.id), due_on, moment, campaign.timezone))
+        (
+            u,
+            reports.get(u.id),
+            report_state(
+                reports.get(u.id), due_on, moment, campaign.timezone, first_late.get(u.id, False)
+            ),
+        )
         for u in session.scalars(stmt)
     ]

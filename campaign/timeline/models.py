@@ -116,6 +116,8 @@ class Task(Base):
     deliverable_id: Mapped[int] = mapped_column(ForeignKey("deliverable.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     due_on: Mapped[date]
+    # Set for this unit alone: later changes to the deliverable's date leave it be.
+    due_overridden: Mapped[bool] = mapped_column(default=False)
     # open → submitted → accepted, or returned → submitted again
     status: Mapped[str] = mapped_column(String(20), default="open")
     dropped: Mapped[bool] = mapped_column(default=False)

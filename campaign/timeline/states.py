@@ -7,8 +7,9 @@ time zone (Asia/Shanghai), whatever zone the server runs in.
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from campaign.clock import DEFAULT_TZ, end_of_day, is_on_time
+from campaign.clock import DEFAULT_TZ, is_on_time
 
 
 class TaskState(StrEnum):
@@ -34,6 +35,7 @@ class TaskFacts:
     due_on: date
     accepted: bool
     delivered_at: datetime | None  # when the accepted delivery was submitted
+    pending_at: datetime | None = None  # when a delivery still awaiting review was submitted
 
 
 def task_state(facts: TaskFacts, moment: datetime, tz: str = DEFAULT_TZ) -> TaskState:
@@ -42,8 +44,12 @@ def task_state(facts: TaskFacts, moment: datetime, tz: str = DEFAULT_TZ) -> Task
         if is_on_time(facts.delivered_at, facts.due_on, tz):
             return TaskState.DONE_ON_TIME
         return TaskState.DONE_LATE
-    if moment > end_of_day(facts.due_on, tz):
+    awaiting_on_time = facts.pending_at is not None and is_on_time(
+        facts.pending_at, facts.due_on, tz
+    )
+    if not is_on_time(moment, facts.due_on, tz) and not awaiting_on_time:
+        # Delivered in time but not yet reviewed is not the unit's delay.
         return TaskState.OVERDUE
-    if moment.astimezone(end_of_day(facts.due_on, tz).tzinfo).date() < facts.starts_on:
+    if moment.astimezone(ZoneInfo(tz)).date() < facts.starts_on:
         return TaskState.NOT_STARTED
     return TaskState.IN_PROGRESS

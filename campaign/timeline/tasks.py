@@ -107,7 +107,8 @@ def save_deliverable(
     audience = raw.get("audience") or "all"
     if audience not in AUDIENCES:
         problems.append(("audience", f"「报送单位」无效：{audience}"))
-    phase = session.get(Phase, int(raw.get("phase_id") or 0)) if raw.get("phase_id") else None
+    phase_id = str(raw.get("phase_id") or "")
+    phase = session.get(Phase, int(phase_id)) if phase_id.isdigit() else None
     if deliverable is None and (phase is None or phase.campaign_id != campaign.id):
         problems.append(("phase_id", "请选择所属阶段"))
     if problems:
@@ -124,11 +125,18 @@ def save_deliverable(
     else:
         before = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
         for task in deliverable.tasks:
-            if task.due_on == deliverable.due_on:
+            if not task.due_overridden:
                 task.due_on = due
         action = "deliverable.update"
     deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
     deliverable.description = (raw.get("description") or "").strip()
+    for task in deliverable.tasks:
+        # Units no longer asked are dropped (recorded), and taken back if asked again.
+        owes = _owes(session.get(Unit, task.unit_id), audience)
+        if not owes and not task.dropped:
+            task.dropped, task.drop_reason = True, "报送单位范围调整"
+        elif owes and task.dropped and task.drop_reason == "报送单位范围调整":
+            task.dropped, task.drop_reason = False, ""
     session.flush()
     audit.record(
         session,
@@ -168,7 +176,8 @@ def change_task(session: Session, task: Task, raw: Mapping, user) -> Task:
     if raw.get("due_on"):
         due = _due(raw["due_on"])
         _check_due(campaign, due)
-        task.due_on = due
+        if due != task.due_on:
+            task.due_on, task.due_overridden = due, True
     if "dropped" in raw:
         dropped = raw["dropped"] in ("1", "true", "on", True)
         reason = (raw.get("drop_reason") or "").strip()
@@ -302,11 +311,13 @@ def record_ledger_event(
 def state_of(task: Task, moment: datetime, tz: str) -> TaskState:
     """The task's state at ``moment`` (its accepted delivery's time decides on-time or late)."""
     accepted = next((s for s in task.submissions if s.review == "accepted"), None)
+    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
     facts = TaskFacts(
         starts_on=task.deliverable.phase.starts_on,
         due_on=task.due_on,
         accepted=accepted is not None,
         delivered_at=accepted.submitted_at if accepted else None,
+        pending_at=pending.submitted_at if pending else None,
     )
     return task_state(facts, moment, tz)
 

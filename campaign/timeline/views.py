@@ -204,6 +204,8 @@ def save_deliverable(campaign_id: int, deliverable_id: int | None = None):
         if deliverable is None or deliverable.campaign_id != campaign.id:
             abort(404)
     if request.form.get("action") == "drop":
+        if deliverable is None:
+            abort(404)
         reason = request.form.get("reason", "")
         perform(
             lambda: tasks.drop_deliverable(db.session, deliverable, reason, current_user),

@@ -71,6 +71,7 @@ def upgrade():
     sa.Column('deliverable_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('due_overridden', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('dropped', sa.Boolean(), nullable=False),
     sa.Column('drop_reason', sa.Text(), nullable=False),
