@@ -367,7 +367,12 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
                 "action": "organization.create",
                 "obj_type": "organization",
                 "obj_id": new_ids[a["credit_code"]],
-                "after": {k: v for k, v in a.items() if k in excel.LEDGER_FIELDS},
+                # The full row is in the stored file, whose SHA-256 the import's entry holds.
+                "after": {
+                    "credit_code": a["credit_code"],
+                    "name": a["name"],
+                    "import_batch": batch_id,
+                },
             }
             for a in adds
         ]
