@@ -5,12 +5,13 @@ from typing import Any
 
 from flask import flash
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 
-STALE = "该记录刚被他人修改，请查看最新状态后再操作。"
+STALE = "该记录刚被他人修改（或同时提交），未保存；请刷新查看最新状态后再操作。"
 
 
 def perform(action: Callable[[], Any], success: str | Callable[[Any], str]) -> bool:
@@ -23,14 +24,15 @@ def perform(action: Callable[[], Any], success: str | Callable[[Any], str]) -> b
         return False
     try:
         result = action()
+        db.session.commit()
     except ValidationFailed as e:
         db.session.rollback()
         flash(str(e), "error")
         return False
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
+        # Someone else changed the same record (optimistic lock, or a unique key) meanwhile.
         db.session.rollback()
         flash(STALE, "error")
         return False
-    db.session.commit()
     flash(success(result) if callable(success) else success, "success")
     return True

@@ -10,6 +10,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from campaign import clock, figures, permissions
 from campaign.accounts.services import user_for_token
@@ -22,6 +24,7 @@ from campaign.reporting.models import UnitReport
 from campaign.timeline import services as timeline
 from campaign.timeline import tasks
 from campaign.timeline.models import Campaign, Task
+from campaign.webforms import STALE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="攻坚 API v1")
@@ -32,10 +35,13 @@ def commit(action, status: int = 422):
     messages (and per-field ``errors``), nothing kept."""
     try:
         result = action()
+        db.session.commit()
     except ValidationFailed as e:
         db.session.rollback()
         abort(status, message=str(e), errors=dict(e.problems))
-    db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        abort(409, message=STALE)
     return result
 
 

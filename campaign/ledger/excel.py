@@ -586,6 +586,9 @@ def read_workbook(
             result.problems.append(Problem(f"第{HEADER_ROW}行应为表头", name))
             continue
         columns = _header_map(spec, rows[HEADER_ROW - 1], name, result.problems)
+        if any(c not in columns.values() and not c.optional_column for c in spec.columns):
+            done += len(rows) - HEADER_ROW
+            continue  # the missing columns are reported; rows without them cannot be read
         parsers = [(i, c, _parser(c, ctx)) for i, c in columns.items()]
         sheet_formulas = formulas.get(name, {})
         for offset, raw in enumerate(rows[HEADER_ROW:], start=HEADER_ROW + 1):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign import audit, rules
@@ -24,11 +24,12 @@ from campaign.ledger.models import (
     ChangeRequest,
     ImportBatch,
     LedgerConflict,
+    LedgerStatus,
     Organization,
 )
 from campaign.ledger.services import apply_rules, unit_ledger
 from campaign.timeline.models import Campaign
-from campaign.vocab import UnitKind
+from campaign.vocab import OperatingStatus, UnitKind
 
 COMPARED = [*excel.LEDGER_FIELDS, "area_name"]
 CHUNK = 900  # below SQLite's limit on bound parameters
@@ -142,6 +143,9 @@ def process_import(
     """Read and check the file, then store either every problem or the preview of differences."""
     campaign = session.get(Campaign, batch.campaign_id)
     unit = session.get(Unit, batch.unit_id)
+    ledger = unit_ledger(session, campaign, unit)
+    if ledger.status == LedgerStatus.SUBMITTED:
+        return _refuse(batch, [LOCKED], [])
     try:
         result = excel.read_workbook(data, unit_context(session, unit), progress)
     except excel.FileRefused as e:
@@ -174,8 +178,8 @@ def process_import(
             )
     if problems:
         return _refuse(batch, problems, result.notices)
-    ledger = unit_ledger(session, campaign, unit)
     diff, summary = _diff(_stored_rows(session, campaign, unit), result.rows, ledger.is_editable)
+    summary["fingerprint"] = _fingerprint(session, campaign, unit)
     batch.diff = json.dumps(diff, ensure_ascii=False, default=_jsonable)
     batch.summary = json.dumps(summary, ensure_ascii=False)
     batch.notices = json.dumps(result.notices, ensure_ascii=False)
@@ -194,6 +198,19 @@ def process_import(
     )
     session.flush()
     return batch
+
+
+LOCKED = "台账已报送审核，审核期间不能导入；如需修改，请市级专班退回后再导入"
+
+
+def _fingerprint(session: Session, campaign: Campaign, unit: Unit) -> str:
+    """What the preview was computed against: row count and last change of the unit's ledger."""
+    count, last = session.execute(
+        select(func.count(), func.max(Organization.updated_at)).where(
+            Organization.campaign_id == campaign.id, Organization.unit_id == unit.id
+        )
+    ).one()
+    return f"{count}:{last.isoformat() if last else ''}"
 
 
 def _refuse(batch: ImportBatch, problems: list[str], notices: list[str]) -> ImportBatch:
@@ -268,9 +285,26 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     unit = session.get(Unit, batch.unit_id)
     ledger = unit_ledger(session, campaign, unit)
     summary = json.loads(batch.summary)
-    if ledger.is_editable != summary["editable"]:
-        raise ValidationFailed([("batch", "台账状态已变化，请重新上传文件预览差异")])
+    if ledger.status == LedgerStatus.SUBMITTED:
+        raise ValidationFailed([("batch", LOCKED)])
+    if (
+        ledger.is_editable != summary["editable"]
+        or _fingerprint(session, campaign, unit) != summary["fingerprint"]
+    ):
+        raise ValidationFailed([("batch", "预览之后台账已有变化，请重新上传文件预览差异")])
     diff = json.loads(batch.diff)
+    added = [d["credit_code"] for d in diff if d["action"] == "add"]
+    taken = _other_units_holding(session, campaign, unit, added)
+    if taken:
+        code, (_, unit_name, _) = next(iter(taken.items()))
+        raise ValidationFailed(
+            [
+                (
+                    "batch",
+                    f"预览之后，{code} 已进入{unit_name}的台账（共{len(taken)}个重复），请重新上传",
+                )
+            ]
+        )
     areas = dict(session.execute(select(Unit.name, Unit.id).where(Unit.parent_id == unit.id)).all())
     if ledger.is_editable:
         _replace_draft(session, campaign, unit, diff, areas, user, batch.id)
@@ -303,17 +337,42 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     return summary
 
 
+def _exclusion(data: dict, leaving: bool, user, batch_id: int) -> dict:
+    """Who took a row out of the base through this import, and why (DOMAIN.md §5)."""
+    if not leaving:
+        return {"exclusion_note": "", "exclusion_decided_by_id": None, "exclusion_decided_at": None}
+    label = OperatingStatus(data["operating_status"]).label
+    return {
+        "exclusion_note": f"台账导入（导入记录#{batch_id}）：经营状态为“{label}”",
+        "exclusion_decided_by_id": getattr(user, "id", None),
+        "exclusion_decided_at": now(),
+    }
+
+
 def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) -> None:
     thresholds = rules.Thresholds.of(campaign)
-    adds, updates, removes, entries = [], [], [], []
+    adds, updates, exclusions, removes, entries = [], [], [], [], []
     for item in diff:
         if item["action"] == "remove":
             removes.append(item["id"])
             continue
         data = _row_values(session, unit, item["row"], areas)
         data.update(apply_rules(data, thresholds))
+        leaving = not data["in_base"] and (
+            item["action"] == "add" or "operating_status" in item["changes"]
+        )
         if item["action"] == "add":
-            adds.append({**data, "campaign_id": campaign.id, "unit_id": unit.id})
+            # Every row carries the same keys: one executemany.
+            adds.append(
+                {
+                    **data,
+                    **_exclusion(data, leaving, user, batch_id),
+                    "campaign_id": campaign.id,
+                    "unit_id": unit.id,
+                }
+            )
+        elif leaving:
+            exclusions.append({"id": item["id"], **data, **_exclusion(data, True, user, batch_id)})
         else:
             updates.append({"id": item["id"], **data})
             entries.append(
@@ -342,8 +401,9 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
             for r in before
         ]
         session.execute(delete(Organization).where(Organization.id.in_(chunk)))
-    if updates:
-        session.execute(update(Organization), updates)
+    for rows in (updates, exclusions):
+        if rows:
+            session.execute(update(Organization), rows)
     if adds:
         # Core executemany: the ORM's bulk path costs seconds per 50,000 rows here.
         stamp = now()

@@ -12,37 +12,20 @@ from campaign import audit, rules
 from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.errors import ValidationFailed
+from campaign.ledger import excel
 from campaign.ledger.models import ChangeRequest, LedgerStatus, Organization, UnitLedger
 from campaign.timeline import tasks
 from campaign.timeline.models import Campaign
 from campaign.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 
-# The ledger columns recorded in the change record.
+# The columns the change record keeps for an organization: the ledger file's, where it sits,
+# and who took it out of the base and why.
 LEDGER_FIELDS = [
-    "name",
-    "credit_code",
-    "kind",
+    *excel.LEDGER_FIELDS,
     "unit_id",
     "area_id",
-    "district_name",
-    "category",
-    "operating_status",
-    "registration_level",
-    "supervising_unit",
-    "employees",
-    "formal_members",
-    "probationary_members",
-    "investor",
-    "investor_is_member",
-    "party_org_status",
-    "party_org_name",
-    "party_org_founded_on",
-    "no_party_org_reason",
-    "instructor",
-    "mass_organizations",
-    "measures",
-    "planned_on",
-    "responsible_person",
+    "exclusion_note",
+    "exclusion_decided_by_id",
 ]
 _RULE_INPUTS = [
     Organization.id,
@@ -70,11 +53,15 @@ def apply_rules(org: Any, thresholds: rules.Thresholds) -> dict:
     }
 
 
-def add_organization(session: Session, campaign: Campaign, data: dict, user) -> Organization:
+def add_organization(
+    session: Session, campaign: Campaign, data: dict, user, source: str = "台账填报"
+) -> Organization:
     """A new ledger row, judged by the rules and recorded."""
     org = Organization(campaign_id=campaign.id, **data)
     for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
         setattr(org, key, value)
+    if not org.in_base:
+        note_exclusion(org, source, user)
     session.add(org)
     session.flush()
     audit.record(
@@ -183,7 +170,9 @@ def _move(
     event = {LedgerStatus.SUBMITTED: "submitted", LedgerStatus.APPROVED: "approved"}.get(
         to, "returned"
     )
-    tasks.record_ledger_event(session, ledger.campaign_id, ledger.unit_id, event, user, comment)
+    tasks.record_ledger_event(
+        session, ledger.campaign_id, ledger.unit_id, event, user, comment, ledger.submitted_at
+    )
     return ledger
 
 
@@ -269,10 +258,23 @@ def decide_change(
             )
             if taken:
                 raise ValidationFailed([("credit_code", f"{request.credit_code} 已在台账中")])
-            org = add_organization(session, campaign, {**data, "unit_id": request.unit_id}, user)
+            org = add_organization(
+                session,
+                campaign,
+                {**data, "unit_id": request.unit_id},
+                user,
+                source=f"采纳变更申请#{request.id}",
+            )
             request.organization_id = org.id
         else:
-            update_organization(session, campaign, request.organization, data, user)
+            update_organization(
+                session,
+                campaign,
+                request.organization,
+                data,
+                user,
+                source=f"采纳变更申请#{request.id}",
+            )
     request.status = "accepted" if accept else "rejected"
     request.decided_by_id = getattr(user, "id", None)
     request.decided_at = now()
@@ -289,6 +291,14 @@ def decide_change(
     return request
 
 
+def note_exclusion(org, source: str, user) -> None:
+    """Record on ``org`` that it left the base because of its 经营状态, and through what."""
+    label = OperatingStatus(org.operating_status).label
+    org.exclusion_note = f"{source}：经营状态为“{label}”"
+    org.exclusion_decided_by_id = getattr(user, "id", None)
+    org.exclusion_decided_at = now()
+
+
 def update_organization(
     session: Session,
     campaign: Campaign,
@@ -296,13 +306,18 @@ def update_organization(
     data: dict,
     user,
     action: str = "organization.update",
+    source: str = "台账变更",
 ) -> dict:
     """Change ledger fields of one organization, re-judge it, record before and after."""
     before = audit.snapshot(org, LEDGER_FIELDS)
+    was_in_base = org.in_base
     for key, value in data.items():
         setattr(org, key, value)
     for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
         setattr(org, key, value)
+    if was_in_base and not org.in_base and "exclusion_note" not in data:
+        # Never out of the base silently: say why and who (DOMAIN.md §5).
+        note_exclusion(org, source, user)
     after = audit.snapshot(org, LEDGER_FIELDS)
     changed = {k: v for k, v in after.items() if before[k] != v}
     audit.record(
@@ -347,10 +362,13 @@ def restore_organization(session: Session, org: Organization, reason: str, user)
 
 def _set_exclusion(session, org, status, reason, user, action) -> Organization:
     campaign = session.get(Campaign, org.campaign_id)
-    org.exclusion_note = reason.strip()
-    org.exclusion_decided_by_id = getattr(user, "id", None)
-    org.exclusion_decided_at = now()
-    update_organization(session, campaign, org, {"operating_status": status}, user, action)
+    data = {
+        "operating_status": status,
+        "exclusion_note": reason.strip(),
+        "exclusion_decided_by_id": getattr(user, "id", None),
+        "exclusion_decided_at": now(),
+    }
+    update_organization(session, campaign, org, data, user, action)
     return org
 
 
@@ -372,8 +390,6 @@ def exclusions(session: Session, campaign: Campaign, unit_ids: list[int] | None)
 
 def export_rows(session: Session, campaign: Campaign, unit_ids: list[int] | None):
     """Ledger rows by kind, as the Excel columns want them (streams, for large exports)."""
-    from campaign.ledger import excel
-
     area = Unit.__table__.alias("area")
     columns = [getattr(Organization, f) for f in excel.LEDGER_FIELDS]
     stmt = (

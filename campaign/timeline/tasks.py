@@ -249,9 +249,18 @@ def submit_task(
 
 
 def review_task(
-    session: Session, task: Task, accept: bool, comment: str, user, at: datetime | None = None
+    session: Session,
+    task: Task,
+    accept: bool,
+    comment: str,
+    user,
+    at: datetime | None = None,
+    *,
+    by_ledger_review: bool = False,
 ) -> TaskSubmission:
     """Accept or return the pending delivery of a task (returning needs a reason)."""
+    if task.deliverable.fulfilled_by == "ledger" and not by_ledger_review:
+        raise ValidationFailed([("task", "此项以台账审核为准，请在台账页面审核")])
     pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
     if pending is None:
         raise ValidationFailed([("task", "该项没有待审核的报送")])
@@ -274,7 +283,13 @@ def review_task(
 
 
 def record_ledger_event(
-    session: Session, campaign_id: int, unit_id: int, event: str, user, comment: str = ""
+    session: Session,
+    campaign_id: int,
+    unit_id: int,
+    event: str,
+    user,
+    comment: str = "",
+    submitted_at: datetime | None = None,
 ) -> None:
     """The ledger review is the ledger deliverable: submitted, approved or returned with it."""
     task = session.scalar(
@@ -289,20 +304,30 @@ def record_ledger_event(
     )
     if task is None or task.dropped:
         return
-    if event == "submitted":
+    session.refresh(task)
+    pending = any(s.review == "pending" for s in task.submissions)
+    if event == "submitted" or not pending:
+        # A review whose submission predates the task (or was dropped meanwhile) still counts.
         session.add(
             TaskSubmission(
                 task=task,
                 note="台账报送审核",
-                submitted_at=now(),
+                submitted_at=submitted_at or now(),
                 submitted_by_id=getattr(user, "id", None),
             )
         )
         task.status = "submitted"
         session.flush()
-    else:
         session.refresh(task)
-        review_task(session, task, event == "approved", comment or "台账审核退回", user)
+    if event != "submitted":
+        review_task(
+            session,
+            task,
+            event == "approved",
+            comment or "台账审核退回",
+            user,
+            by_ledger_review=True,
+        )
 
 
 # ---- reading: states and the units × deliverables matrix ----------------------------

@@ -109,7 +109,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ledger_conflict_holder_unit_id'), ['holder_unit_id'], unique=False)
 
     with op.batch_alter_table('organization', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('exclusion_note', sa.Text(), nullable=False))
+        batch_op.add_column(sa.Column('exclusion_note', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('exclusion_decided_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('exclusion_decided_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_organization_exclusion_decided_by_id_user'), 'user', ['exclusion_decided_by_id'], ['id'])
