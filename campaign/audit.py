@@ -76,8 +76,15 @@ def _entry_hash(entry: AuditEntry) -> str:
 
 def _last_entry_locked(session: Session) -> "AuditEntry | None":
     """The chain's last entry, with the chain locked until commit so two writers cannot fork it."""
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7411)"))  # 7411: the audit chain
+    elif dialect == "sqlite":
+        # A write takes SQLite's database lock now, before the read: a second writer waits
+        # here instead of reading the same last entry.
+        session.execute(
+            text("UPDATE audit_entry SET id = id WHERE id = (SELECT max(id) FROM audit_entry)")
+        )
     return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).first()
 
 

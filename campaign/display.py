@@ -1,6 +1,7 @@
 """Formatting for templates: percentages, dates and labels, the same on every page."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from campaign import figures, vocab
@@ -12,6 +13,11 @@ WEEKDAYS = "一二三四五六日"
 def percent(value: float | None, digits: int = 1) -> str:
     """0.8125 -> "81.3%"; None (no denominator) -> "—"."""
     return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def target(value) -> str:
+    """A target percentage as set: 80.00 -> "80", 80.50 -> "80.5"."""
+    return f"{Decimal(value).normalize():f}"
 
 
 def cn_date(value: date | None) -> str:

@@ -40,9 +40,14 @@ class Counts:
         return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
-def reaches(value: float | None, target_percent: Decimal) -> bool | None:
-    """Whether a ratio reaches a target given in percent (None when undefined)."""
-    return None if value is None else value * 100 >= float(target_percent)
+def reaches(part: int, whole: int, target_percent: Decimal) -> bool | None:
+    """Whether ``part / whole`` reaches a target in percent, in exact integers (None if no whole).
+
+    Floats would put 29 of 100 below a 29 % target; the gap (``gap_to``) is integral too.
+    """
+    if not whole:
+        return None
+    return part * 10000 >= int(Decimal(target_percent) * 100) * whole
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -84,7 +84,12 @@ def organization_or_404(user: User, org_id: int) -> Organization:
 
 
 def may_edit_ledger(user: User, unit: Unit) -> bool:
-    """Unit operators import their own unit's ledger; admins may act for any unit."""
+    """Unit operators import their own unit's ledger; admins may act for any responsible unit.
+
+    Streets and parks keep no ledger of their own (their rows are the district's).
+    """
+    if not unit.is_responsible:
+        return False
     if user.role == Role.ADMIN:
         return True
     return user.role == Role.OPERATOR and user.unit_id == unit.id

@@ -21,6 +21,7 @@ B: base 4; Party orgs {6,9}; standalone {}; work-covered {6,7,9};
 """
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -142,7 +143,24 @@ def test_city_total_and_gap_to_target(ledger):
     assert total.required_coverage == pytest.approx(0.6)
     # 80 % of 8 is 6.4, so 7 Party orgs are needed; 4 exist.
     assert total.gap_to(campaign.target_party_org_coverage) == 3
-    assert figures.reaches(total.party_org_coverage, campaign.target_party_org_coverage) is False
+    assert figures.reaches(4, 8, campaign.target_party_org_coverage) is False
+
+
+@pytest.mark.parametrize(
+    "part, whole, target, expected",
+    [
+        (29, 100, "29", True),
+        (57, 100, "57", True),
+        (28, 100, "29", False),
+        (4, 5, "80", True),
+        (7, 9, "77.77", True),
+        (7, 9, "77.78", False),
+        (0, 0, "80", None),
+    ],
+)
+def test_reaching_a_target_is_exact(part, whole, target, expected):
+    # 29/100 as a float times 100 is 28.999999999999996: an exact comparison is needed.
+    assert figures.reaches(part, whole, Decimal(target)) is expected
 
 
 def test_scoped_to_units(ledger):

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from xml.etree.ElementTree import iterparse
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -171,6 +172,7 @@ class UnitContext:
 
 # ---- writing ------------------------------------------------------------------
 
+_FORMULA_STARTS = ("=", "+", "-", "@")
 _THIN = Side(style="thin", color="999999")
 _HEADER_STYLE = dict(
     font=Font(bold=True),
@@ -180,9 +182,14 @@ _HEADER_STYLE = dict(
 )
 
 
-def _cell_value(column: Column, value: Any) -> Any:
+def _cell_value(column: Column, value: Any, ws=None) -> Any:
     if value is None:
         return None
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS and ws is not None:
+        # Text like "=HYPERLINK(...)" stays text: never a live formula in an export.
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
     if column.kind == "enum":
         return column.enum(value).label
     if column.kind == "bool":
@@ -194,8 +201,6 @@ def write_workbook(
     rows_by_kind: dict[OrgKind, Iterable[dict]], areas: Iterable[str], out: BinaryIO
 ) -> int:
     """Write 附表1 and 附表2 (plus instructions and dropdown lists) to ``out``; returns rows."""
-    from openpyxl.cell import WriteOnlyCell
-
     wb = Workbook(write_only=True)
     choices = wb.create_sheet(CHOICES_SHEET)
     lists = _write_choices(choices, sorted(set(areas)))
@@ -231,7 +236,7 @@ def write_workbook(
             header.append(cell)
         ws.append(header)
         for row in rows_by_kind.get(kind, ()):
-            ws.append([_cell_value(c, row.get(c.field)) for c in spec.columns])
+            ws.append([_cell_value(c, row.get(c.field), ws) for c in spec.columns])
             written += 1
     _write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET, index=0))
     wb.save(out)

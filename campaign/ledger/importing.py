@@ -9,7 +9,7 @@ coordinator to decide.
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -152,6 +152,15 @@ def process_import(
         return _refuse(batch, [f"文件《{batch.filename}》：{e}"], [])
     problems = [str(p) for p in result.problems]
     holders = _other_units_holding(session, campaign, unit, [r["credit_code"] for r in result.rows])
+    known = set(
+        session.execute(
+            select(LedgerConflict.credit_code, LedgerConflict.holder_unit_id).where(
+                LedgerConflict.campaign_id == campaign.id,
+                LedgerConflict.claimant_unit_id == unit.id,
+                LedgerConflict.resolved_at.is_(None),
+            )
+        ).all()
+    )
     for row in result.rows:
         held = holders.get(row["credit_code"])
         if held:
@@ -166,16 +175,17 @@ def process_import(
                     )
                 )
             )
-            session.add(
-                LedgerConflict(
-                    campaign_id=campaign.id,
-                    credit_code=row["credit_code"],
-                    name=row["name"],
-                    holder_unit_id=held[0],
-                    claimant_unit_id=unit.id,
-                    import_batch_id=batch.id,
+            if (row["credit_code"], held[0]) not in known:  # told once, not at every re-upload
+                session.add(
+                    LedgerConflict(
+                        campaign_id=campaign.id,
+                        credit_code=row["credit_code"],
+                        name=row["name"],
+                        holder_unit_id=held[0],
+                        claimant_unit_id=unit.id,
+                        import_batch_id=batch.id,
+                    )
                 )
-            )
     if problems:
         return _refuse(batch, problems, result.notices)
     diff, summary = _diff(_stored_rows(session, campaign, unit), result.rows, ledger.is_editable)
@@ -211,6 +221,17 @@ def _fingerprint(session: Session, campaign: Campaign, unit: Unit) -> str:
         )
     ).one()
     return f"{count}:{last.isoformat() if last else ''}"
+
+
+ABANDONED_AFTER = timedelta(minutes=30)
+
+
+def settle_abandoned(batch: ImportBatch, moment: datetime) -> bool:
+    """A batch still "processing" long after upload lost its worker (a restart): refuse it."""
+    if batch.status == "processing" and moment - batch.created_at > ABANDONED_AFTER:
+        _refuse(batch, ["处理被中断（服务重启等），台账未作任何修改，请重新上传"], [])
+        return True
+    return False
 
 
 def _refuse(batch: ImportBatch, problems: list[str], notices: list[str]) -> ImportBatch:

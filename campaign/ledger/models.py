@@ -90,11 +90,6 @@ class Organization(Base):
     )
 
     @property
-    def members(self) -> int:
-        """Party members counted for "有党员": formal plus probationary."""
-        return self.formal_members + self.probationary_members
-
-    @property
     def category_label(self) -> str:
         vocab = EnterpriseCategory if self.kind == OrgKind.ENTERPRISE else SocialCategory
         return vocab(self.category).label

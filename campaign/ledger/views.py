@@ -18,8 +18,9 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from campaign import figures, jobs, permissions
+from campaign import clock, figures, jobs, permissions
 from campaign.accounts.models import Unit
 from campaign.extensions import db
 from campaign.ledger import excel, importing, services
@@ -39,7 +40,7 @@ def unit(campaign_id: int, code: str):
     if not unit.is_responsible and unit.parent is not None:
         # Streets and parks have no ledger of their own: their rows are on the district's page.
         return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=unit.parent.code))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = min(max(1, request.args.get("page", 1, type=int)), 1_000_000)
     q = request.args.get("q", "").strip()
     orgs, total = services.list_organizations(db.session, campaign, unit.id, q, page)
     by_area = figures.grouped(db.session, campaign, "area", [unit.id])
@@ -59,6 +60,9 @@ def unit(campaign_id: int, code: str):
         by_category=figures.grouped(db.session, campaign, "category", [unit.id]),
         orgs=orgs,
         org_total=total,
+        may_exclude=permissions.may_review_ledgers(current_user),
+        exclusion_choices=EXCLUSION_CHOICES,
+        form=FlaskForm(),
         page=page,
         pages=max(1, -(-total // 50)),
         q=q,
@@ -80,6 +84,7 @@ def ledger(campaign_id: int, code: str):
     ).all()
     conflicts = db.session.scalars(
         select(LedgerConflict)
+        .options(joinedload(LedgerConflict.holder_unit), joinedload(LedgerConflict.claimant_unit))
         .where(
             LedgerConflict.campaign_id == campaign.id,
             (LedgerConflict.holder_unit_id == unit.id)
@@ -197,6 +202,8 @@ def _batch_view(batch: ImportBatch) -> dict:
 def import_batch(campaign_id: int, batch_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
+    if importing.settle_abandoned(batch, clock.now()):
+        db.session.commit()
     return render_template(
         "ledger/import.html",
         campaign=campaign,
@@ -212,6 +219,8 @@ def import_batch(campaign_id: int, batch_id: int):
 @login_required
 def import_status(campaign_id: int, batch_id: int):
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign_id)
+    if importing.settle_abandoned(batch, clock.now()):
+        db.session.commit()
     return jsonify(status=batch.status, progress=batch.progress, total=batch.total)
 
 
@@ -273,7 +282,9 @@ def change_requests(campaign_id: int):
     ids = permissions.visible_unit_ids(current_user)
     if ids is not None:
         stmt = stmt.where(ChangeRequest.unit_id.in_(ids))
-    pending = db.session.scalars(stmt.order_by(ChangeRequest.id).limit(500)).all()
+    pending = db.session.scalars(
+        stmt.options(joinedload(ChangeRequest.unit)).order_by(ChangeRequest.id).limit(500)
+    ).all()
     return render_template(
         "ledger/change_requests.html",
         campaign=campaign,
@@ -336,7 +347,10 @@ def exclusion(campaign_id: int, org_id: int, action: str):
             lambda: services.restore_organization(db.session, org, reason, current_user),
             f"“{org.name}”已恢复到党建基数。",
         )
-    return redirect(request.referrer or url_for("ledger.exclusions", campaign_id=campaign.id))
+    back = request.form.get("back", "")
+    if back == "unit":
+        return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=org.unit.code))
+    return redirect(url_for("ledger.exclusions", campaign_id=campaign.id))
 
 
 _FIELD_LABELS = {

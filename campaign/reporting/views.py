@@ -4,7 +4,17 @@ import json
 from datetime import date
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -135,4 +145,16 @@ def return_report(campaign_id: int, report_id: int):
             code=report.unit.code,
             due=report.due_on.isoformat(),
         )
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>/reports/<int:report_id>/attachment")
+@login_required
+def attachment(campaign_id: int, report_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    report = permissions.unit_record_or_404(current_user, UnitReport, report_id, campaign.id)
+    if not report.attachment_path:
+        abort(404)
+    return send_file(
+        report.attachment_path, as_attachment=True, download_name=report.attachment_name
     )
