@@ -41,6 +41,7 @@ def weekday(value: date) -> str:
 
 FILTERS = {
     "local_time": local_time,
+    "target": target,
     "percent": percent,
     "cn_date": cn_date,
     "short_date": short_date,
