@@ -293,6 +293,19 @@ _FORMULA_TAG = re.compile(rb"<\w+:f[\s/>]")  # a prefixed <x:f>; plain <f> is fo
 _DATE_TEXT = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
+def _looks_like_csv(sample: bytes) -> bool:
+    """Text (UTF-8 or GB18030, as Excel and WPS save CSV) with commas or tabs in it.
+
+    The sample may end inside a multi-byte character, so a cut character is ignored.
+    """
+    for encoding in ("utf-8", "gb18030"):
+        text = sample.decode(encoding, errors="ignore")
+        printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+        if text and printable >= 0.95 * len(text) and len(text) >= 0.5 * len(sample) / 3:
+            return "," in text or "\t" in text
+    return False
+
+
 def check_file(data: bytes) -> None:
     """Refuse what is not a readable xlsx: too big, old .xls, encrypted, CSV, damaged, a zip bomb."""
     if len(data) > MAX_FILE_BYTES:
@@ -308,15 +321,7 @@ def check_file(data: bytes) -> None:
             raise FileRefused("文件设置了打开密码（已加密），请取消密码后另存为 .xlsx 再上传")
         raise FileRefused("这是旧版 Excel（.xls）文件，请在 Excel 或 WPS 中另存为 .xlsx 后再上传")
     if data[:4] != b"PK\x03\x04":
-        sample = data[:2048]
-        try:
-            text = sample.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = sample.decode("gb18030")
-            except UnicodeDecodeError:
-                text = ""
-        if text and ("," in text or "\t" in text):
+        if _looks_like_csv(data[:2048]):
             raise FileRefused("这不是 xlsx 文件（内容是 CSV 文本），请用模板填写后保存为 .xlsx")
         raise FileRefused("这不是 xlsx 文件，请用下载的模板填写后保存为 .xlsx")
     try:
@@ -569,6 +574,11 @@ def read_workbook(
             continue
         spec = _match_sheet(name)
         if spec is None:
+            rows = wb.get_sheet_by_name(name).to_python()
+            if all(_norm_text(v) == "" for row in rows for v in row):
+                # An empty "Sheet1" left by Excel or LibreOffice holds nothing to misread.
+                result.notices.append(f"已忽略空白工作表「{name}」")
+                continue
             known = "、".join(f"「{s.title}」" for s in SHEETS.values())
             result.problems.append(Problem(f"未知的工作表（应为 {known}）", name))
         elif any(s is spec for _, s in specs):

@@ -1,0 +1,724 @@
+"""Importing a unit's ledger: preview, apply, corrections, refusals, conflicts, review,
+change requests, exclusions; through the web as the users do it, on every DB backend.
+
+The ledger below is small enough to work every verdict and figure out by hand
+(campaign 2026 from the wuhan-2016 template, default thresholds: 50 employees -> must
+have a member, 100 -> must have a Party org, 3 formal members -> standalone; large
+internet/cultural enterprises from 50 employees must have a Party org):
+
+江岸区 (jiangan), streets 二七街道 and 后湖街道; file V1, 5 rows:
+  A 江岸甲制造有限公司   其他, 120 employees, no members, 未建   -> target party_org (100+),
+                                                                   path grow_members
+  B 江岸乙商贸有限公司   其他, 60 employees, 1 formal, 联合组建 -> target member (50+), path joint
+  C 江岸丙文化传媒有限公司 文化创意, 8 employees, 指导员 only     -> target work_coverage
+  D 江岸丁实业有限公司   其他, 空壳, 200 employees              -> excluded (not in the base)
+  S 江岸区某律师事务所   附表2: 市级 律师事务所, 业务主管单位 市司法局, 15 staff, 3 formal,
+                         单独组建 founded 2026-09-01           -> target standalone
+  => base 4 (A B C S), excluded 1, with a Party org 2 (B S), work-covered 3 (B S C),
+     must have a Party org 2 (A S), of which met 1 (S); 50+ enterprises 2 (A B), with a member 1 (B)
+
+File V2 corrects V1: B now 45 employees (changed), C gone (removed), E added:
+  E 江岸戊网络科技有限公司 互联网, 55 employees, no members   -> target party_org (large internet)
+  => preview: add 1, update 1, remove 1, same 3 (A D S)
+"""
+
+import io
+import json
+import re
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from conftest import csrf_token, login, make_campaign, make_unit, make_user
+from flask import g
+from sqlalchemy import func, select
+
+from campaign import figures
+from campaign.audit import AuditEntry
+from campaign.errors import ValidationFailed
+from campaign.extensions import db
+from campaign.ledger import importing, services
+from campaign.ledger.models import (
+    ChangeRequest,
+    ImportBatch,
+    LedgerConflict,
+    LedgerStatus,
+    Organization,
+)
+from campaign.vocab import UnitKind
+
+from .conftest import (
+    CODE_A,
+    CODE_B,
+    CODE_C,
+    CODE_D,
+    CODE_E,
+    CODE_S,
+    ENTERPRISE_HEADERS,
+    ENTERPRISE_SHEET,
+    build_xlsx,
+    enterprise,
+    ledger_xlsx,
+    social,
+    soffice,
+)
+
+ROW_A = enterprise("江岸甲制造有限公司", CODE_A, 从业人员数=120, 计划完成时间=date(2026, 10, 31))
+ROW_B = enterprise(
+    "江岸乙商贸有限公司",
+    CODE_B,
+    **{"街道（乡镇）/园区": "后湖街道"},
+    从业人员数=60,
+    正式党员数=1,
+    党组织状态="联合组建",
+    党组织名称="后湖商贸联合党支部",
+    未建原因="",
+)
+ROW_C = enterprise(
+    "江岸丙文化传媒有限公司", CODE_C, 企业类别="文化创意", 从业人员数=8, 党建工作指导员="刘指导"
+)
+ROW_D = enterprise("江岸丁实业有限公司", CODE_D, 经营状态="空壳", 从业人员数=200)
+ROW_E = enterprise("江岸戊网络科技有限公司", CODE_E, 企业类别="互联网", 从业人员数=55)
+ROW_S = social(
+    "江岸区某律师事务所",
+    CODE_S,
+    登记层级="市级",
+    类别="律师事务所",
+    业务主管单位="市司法局",
+    从业人员数=15,
+    正式党员数=3,
+    党组织状态="单独组建",
+    党组织名称="某律师事务所党支部",
+    党组织成立时间=date(2026, 9, 1),
+)
+V1 = ([ROW_A, ROW_B, ROW_C, ROW_D], [ROW_S])
+V2 = ([ROW_A, dict(ROW_B, 从业人员数=45), ROW_D, ROW_E], [ROW_S])
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request(app):
+    """Every request gets its own login and CSRF state (see tests/test_permissions.py)."""
+
+    @app.before_request
+    def _forget_cached_user():
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+
+@pytest.fixture
+def w(app, tmp_path):
+    """江岸区 with two streets and its operator, 武昌区 and its operator, a coordinator."""
+    app.config["JOBS_IN_BACKGROUND"] = False
+    jiangan = make_unit("jiangan", "江岸区")
+    wuchang = make_unit("wuchang", "武昌区")
+    make_unit("erqi", "二七街道", kind=UnitKind.STREET, parent=jiangan, responsible=False)
+    make_unit("houhu", "后湖街道", kind=UnitKind.STREET, parent=jiangan, responsible=False)
+    campaign = make_campaign(2026)
+    users = {
+        "op": make_user("jiangan_op", "operator", jiangan),
+        "wop": make_user("wuchang_op", "operator", wuchang),
+        "coord": make_user("coord", "coordinator"),
+    }
+    db.session.commit()
+    clients = {}
+    for key, user in users.items():
+        clients[key] = app.test_client()
+        assert login(clients[key], user.username).status_code == 302
+    return SimpleNamespace(
+        app=app,
+        campaign=campaign,
+        cid=campaign.id,
+        jiangan=jiangan,
+        wuchang=wuchang,
+        storage=tmp_path / "storage",
+        **users,
+        client=clients,
+    )
+
+
+# ---- helpers: the service layer, and the web as a browser uses it ---------------------
+
+
+def import_file(w, data: bytes, unit=None, user=None, filename="台账.xlsx") -> ImportBatch:
+    """Upload and process a file as the CLI/job does (no web)."""
+    batch = importing.start_import(
+        db.session, w.campaign, unit or w.jiangan, data, filename, user or w.op, w.storage
+    )
+    db.session.commit()
+    return importing.run_import(db.session, batch.id, w.storage)
+
+
+def import_and_apply(w, data: bytes) -> dict:
+    batch = import_file(w, data)
+    assert batch.status == "previewed", json.loads(batch.problems)
+    summary = importing.apply_import(db.session, batch, w.op)
+    db.session.commit()
+    return summary
+
+
+def token(client, w) -> str:
+    return csrf_token(client, f"/campaigns/{w.cid}/exclusions")
+
+
+def upload(client, w, data: bytes, code="jiangan", filename="台账.xlsx"):
+    return client.post(
+        f"/campaigns/{w.cid}/units/{code}/ledger/imports",
+        data={"csrf_token": token(client, w), "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def uploaded_batch(response) -> int:
+    assert response.status_code == 302, response.status_code
+    match = re.search(r"/imports/(\d+)$", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def post(client, w, path: str, **form):
+    return client.post(path, data={"csrf_token": token(client, w), **form})
+
+
+def orgs(w, unit=None) -> dict[str, Organization]:
+    db.session.expire_all()
+    rows = db.session.scalars(
+        select(Organization).where(
+            Organization.campaign_id == w.cid, Organization.unit_id == (unit or w.jiangan).id
+        )
+    )
+    return {o.credit_code: o for o in rows}
+
+
+def counts(w, unit=None):
+    db.session.expire_all()
+    return figures.overall(db.session, w.campaign, [(unit or w.jiangan).id]).counts
+
+
+SUMMARY_KEYS = ("add", "update", "remove", "same", "untouched", "editable")
+
+
+def summary_of(batch_id: int) -> dict:
+    """The counts the preview shows (the batch also keeps internal bookkeeping)."""
+    db.session.expire_all()
+    summary = json.loads(db.session.get(ImportBatch, batch_id).summary)
+    return {k: summary[k] for k in SUMMARY_KEYS}
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def table(response, table_id: str) -> str:
+    html = text(response)
+    start = html.index(f'id="{table_id}"')
+    return html[start : html.index("</table>", start)]
+
+
+def audit_actions(obj_type: str, obj_id) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.object_type == obj_type, AuditEntry.object_id == str(obj_id))
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+# ---- draft: upload, preview, apply --------------------------------------------------------
+
+
+def test_operator_uploads_previews_and_applies_a_ledger_through_the_web(w):
+    client = w.client["op"]
+    batch_id = uploaded_batch(upload(client, w, ledger_xlsx(*V1)))
+
+    page = client.get(f"/campaigns/{w.cid}/imports/{batch_id}")
+    assert page.status_code == 200
+    assert re.search(r"新增</div><div class=\"value\">5<", text(page))
+    assert summary_of(batch_id) == {
+        "add": 5,
+        "update": 0,
+        "remove": 0,
+        "same": 0,
+        "untouched": 0,
+        "editable": True,
+    }
+    assert orgs(w) == {}  # a preview writes nothing
+
+    done = post(client, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+    assert done.status_code == 302
+    assert "导入完成：新增5个，修改0个，删除0个，未变0个。" in text(
+        client.get(done.headers["Location"])
+    )
+
+    rows = orgs(w)
+    assert set(rows) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
+    a, b, c, d, s = (rows[k] for k in (CODE_A, CODE_B, CODE_C, CODE_D, CODE_S))
+    assert (a.name, a.employees, a.area.name, a.district_name) == (
+        "江岸甲制造有限公司",
+        120,
+        "二七街道",
+        "江岸区",
+    )
+    assert (a.in_base, a.target, a.path, a.rule_codes) == (
+        True,
+        "party_org",
+        "grow_members",
+        "employees_party_org",
+    )
+    assert a.planned_on == date(2026, 10, 31)
+    assert (b.target, b.path, b.area.name, b.party_org_status) == (
+        "member",
+        "joint",
+        "后湖街道",
+        "joint",
+    )
+    assert (c.target, c.instructor, c.category) == ("work_coverage", "刘指导", "cultural")
+    assert (d.in_base, d.target, d.operating_status) == (False, "excluded", "shell")
+    # Out of the base with a reason, never silently: the file's 经营状态, and who imported it.
+    assert "空壳" in d.exclusion_note and d.exclusion_decided_by_id == w.op.id
+    assert (s.kind, s.registration_level, s.category, s.supervising_unit) == (
+        "social",
+        "city",
+        "law_firm",
+        "市司法局",
+    )
+    assert (s.target, s.party_org_founded_on) == ("standalone", date(2026, 9, 1))
+    assert s.rule_codes == "formal_members,professional_firm"  # a law firm is no 社会团体
+
+    # The figures of the module docstring.
+    got = counts(w)
+    assert (got.base, got.excluded, got.with_party_org, got.work_covered) == (4, 1, 2, 3)
+    assert (got.required, got.required_met, got.member_required, got.member_required_met) == (
+        2,
+        1,
+        2,
+        1,
+    )
+
+    # Recorded: one creation per organization, by the operator, and the import itself.
+    for org in rows.values():
+        assert audit_actions("organization", org.id) == ["organization.create"]
+    created = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "organization.create")
+    ).all()
+    assert {e.actor for e in created} == {"jiangan_op"}
+    assert audit_actions("import_batch", batch_id) == ["ledger.import"]
+
+
+def test_a_corrected_file_adds_changes_and_removes_exactly_what_differs(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    before = orgs(w)
+    ids = {code: org.id for code, org in before.items()}
+
+    batch = import_file(w, ledger_xlsx(*V2))
+    summary = json.loads(batch.summary)
+    assert {k: summary[k] for k in ("add", "update", "remove", "same")} == {
+        "add": 1,
+        "update": 1,
+        "remove": 1,
+        "same": 3,
+    }
+    diff = {d["credit_code"]: d for d in json.loads(batch.diff)}
+    assert diff[CODE_B]["changes"] == {"employees": [60, 45]}
+    assert (diff[CODE_C]["action"], diff[CODE_E]["action"]) == ("remove", "add")
+
+    applied = importing.apply_import(db.session, batch, w.op)
+    db.session.commit()
+    assert (applied["add"], applied["update"], applied["remove"]) == (1, 1, 1)
+
+    rows = orgs(w)
+    assert set(rows) == {CODE_A, CODE_B, CODE_D, CODE_E, CODE_S}
+    assert rows[CODE_B].employees == 45 and rows[CODE_B].id == ids[CODE_B]
+    assert rows[CODE_B].target == "work_coverage"  # 45 < 50: no longer must have a member
+    assert (rows[CODE_E].target, rows[CODE_E].rule_codes) == ("party_org", "large_typed_enterprise")
+    for code in (CODE_A, CODE_D, CODE_S):  # untouched rows keep their identity
+        assert rows[code].id == ids[code]
+    assert audit_actions("organization", ids[CODE_B])[-1] == "organization.update"
+    update = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_id == str(ids[CODE_B]), AuditEntry.action == "organization.update"
+        )
+    ).one()
+    assert (json.loads(update.before), json.loads(update.after)) == (
+        {"employees": 60},
+        {"employees": 45},
+    )
+    assert audit_actions("organization", ids[CODE_C]) == [
+        "organization.create",
+        "organization.remove",
+    ]
+    assert audit_actions("organization", rows[CODE_E].id) == ["organization.create"]
+    assert audit_actions("organization", ids[CODE_A]) == ["organization.create"]
+    got = counts(w)
+    assert (got.base, got.required, got.member_required) == (4, 3, 2)  # A B E S; A E S; A E
+
+
+def test_a_refused_file_changes_nothing(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
+
+    bad = ledger_xlsx(
+        V2[0] + [enterprise("江岸己公司", "914201020005543373", 从业人员数=-3)], V2[1]
+    )
+    batch = import_file(w, bad)
+    assert batch.status == "refused"
+    assert json.loads(batch.problems) == [
+        f"「{ENTERPRISE_SHEET}」第7行G列「从业人员数」：不能为负数（-3）"
+    ]
+    with pytest.raises(ValidationFailed):
+        importing.apply_import(db.session, batch, w.op)
+    db.session.rollback()
+
+    # Through the web too: a CSV saved as .xlsx is refused and the page says why.
+    client = w.client["op"]
+    csv = "企业名称,统一社会信用代码\r\n江岸乙商贸有限公司,91420102000158385L\r\n".encode("gbk")
+    batch_id = uploaded_batch(upload(client, w, csv, filename="台账（修改）.xlsx"))
+    page = text(client.get(f"/campaigns/{w.cid}/imports/{batch_id}"))
+    assert "文件未通过校验，台账未作任何修改" in page
+    assert "文件《台账（修改）.xlsx》：这不是 xlsx 文件（内容是 CSV 文本）" in page
+    applied = post(client, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+    assert "该文件未通过校验或已处理，不能再次导入" in text(client.get(applied.headers["Location"]))
+
+    rows = orgs(w)
+    assert set(rows) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
+    assert rows[CODE_B].employees == 60
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+
+
+def test_a_file_without_the_credit_code_column_is_refused_with_the_column_named(w):
+    # (This crashed with KeyError at importing.py:150 before rows of a sheet missing a
+    # required column were dropped in read_workbook.)
+    import_and_apply(w, ledger_xlsx(*V1))
+    headers = [h for h in ENTERPRISE_HEADERS if h != "统一社会信用代码"]
+    batch = import_file(w, build_xlsx({ENTERPRISE_SHEET: (headers, [ROW_A, ROW_E])}))
+    assert batch.status == "refused"
+    assert json.loads(batch.problems) == [
+        f"「{ENTERPRISE_SHEET}」第2行「统一社会信用代码」：缺少必需的列（请使用下载的模板，不要修改表头）"
+    ]
+    assert set(orgs(w)) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
+
+
+def test_only_a_fresh_preview_can_be_applied(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    # A newer upload replaces an older preview of the same unit.
+    older = import_file(w, ledger_xlsx(V2[0][:2], V2[1]))
+    newer = import_file(w, ledger_xlsx(*V2))
+    db.session.expire_all()
+    assert (older.status, newer.status) == ("discarded", "previewed")
+    with pytest.raises(ValidationFailed, match="该文件未通过校验或已处理"):
+        importing.apply_import(db.session, older, w.op)
+    db.session.rollback()
+
+    # The coordinator changes the ledger between preview and apply: the preview is stale.
+    a = orgs(w)[CODE_A]
+    services.exclude_organization(db.session, a, "shell", "区市场监管局核实", w.coord)
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="预览之后台账已有变化，请重新上传文件预览差异"):
+        importing.apply_import(db.session, db.session.get(ImportBatch, newer.id), w.op)
+    db.session.rollback()
+    rows = orgs(w)
+    assert set(rows) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
+    assert rows[CODE_B].employees == 60
+
+
+def test_a_code_another_unit_took_after_the_preview_is_refused_at_apply(w):
+    preview = import_file(w, ledger_xlsx(*V1))
+    assert preview.status == "previewed"
+    other = import_file(
+        w,
+        ledger_xlsx(
+            [enterprise("江岸甲制造", CODE_A, 所在区="武昌区", **{"街道（乡镇）/园区": None})]
+        ),
+        unit=w.wuchang,
+        user=w.wop,
+    )
+    importing.apply_import(db.session, other, w.wop)
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match=f"{CODE_A} 已进入武昌区的台账"):
+        importing.apply_import(db.session, preview, w.op)
+    db.session.rollback()
+    assert orgs(w) == {}
+    assert set(orgs(w, w.wuchang)) == {CODE_A}
+
+
+# ---- a code in two units' ledgers ----------------------------------------------------------
+
+
+def test_a_code_already_in_another_units_ledger_is_refused_and_both_units_see_it(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    claim = ledger_xlsx(
+        [
+            enterprise("武昌某商贸公司", CODE_E, 所在区="武昌区", **{"街道（乡镇）/园区": None}),
+            enterprise("江岸甲制造", CODE_A, 所在区="武昌区", **{"街道（乡镇）/园区": None}),
+        ]
+    )
+    wop = w.client["wop"]
+    batch_id = uploaded_batch(upload(wop, w, claim, code="wuchang"))
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch_id)
+    assert batch.status == "refused"
+    assert json.loads(batch.problems) == [
+        f"「{ENTERPRISE_SHEET}」第4行「统一社会信用代码」：{CODE_A} 已在江岸区的台账中"
+        "（江岸甲制造有限公司），同一组织不能由两个单位填报"
+    ]
+    assert orgs(w, w.wuchang) == {}
+    assert orgs(w)[CODE_A].name == "江岸甲制造有限公司"
+
+    conflict = db.session.scalars(select(LedgerConflict)).one()
+    assert (conflict.credit_code, conflict.name) == (CODE_A, "江岸甲制造")
+    assert (conflict.holder_unit_id, conflict.claimant_unit_id) == (w.jiangan.id, w.wuchang.id)
+
+    for client, code in ((w.client["op"], "jiangan"), (wop, "wuchang")):
+        page = client.get(f"/campaigns/{w.cid}/units/{code}/ledger")
+        assert page.status_code == 200
+        html = text(page)
+        table = html[html.index("重复填报") :]
+        assert CODE_A in table and "江岸区" in table and "武昌区" in table
+
+
+# ---- export and import: a round trip, also through LibreOffice -------------------------------
+
+
+def test_export_then_import_changes_nothing_also_after_libreoffice_saves_it(w, tmp_path):
+    import_and_apply(w, ledger_xlsx(*V1))
+    client = w.client["op"]
+    exported = client.get(f"/campaigns/{w.cid}/units/jiangan/ledger.xlsx")
+    assert exported.status_code == 200
+    assert exported.mimetype.endswith("spreadsheetml.sheet")
+    (tmp_path / "src").mkdir()
+    source = tmp_path / "src" / "export.xlsx"
+    source.write_bytes(exported.data)
+    (resaved,) = soffice([source], "xlsx", tmp_path)
+    assert resaved.read_bytes() != exported.data  # LibreOffice's own file, not a copy
+
+    for data in (exported.data, resaved.read_bytes()):
+        batch_id = uploaded_batch(upload(client, w, data, filename="导出.xlsx"))
+        assert summary_of(batch_id) == {
+            "add": 0,
+            "update": 0,
+            "remove": 0,
+            "same": 5,
+            "untouched": 0,
+            "editable": True,
+        }
+        batch = db.session.get(ImportBatch, batch_id)
+        assert json.loads(batch.notices) == []
+        post(client, w, f"/campaigns/{w.cid}/imports/{batch_id}/discard")
+
+    rows = orgs(w)
+    s = rows[CODE_S]
+    assert (s.registration_level, s.supervising_unit, s.party_org_founded_on) == (
+        "city",
+        "市司法局",
+        date(2026, 9, 1),
+    )
+    assert rows[CODE_A].planned_on == date(2026, 10, 31)
+
+
+def test_a_libreoffice_formula_imports_its_value_with_a_notice(w, lo_files):
+    client = w.client["op"]
+    batch_id = uploaded_batch(upload(client, w, lo_files.formula_lo))
+    page = text(client.get(f"/campaigns/{w.cid}/imports/{batch_id}"))
+    assert "是公式，已使用其计算结果“15”" in page
+    post(client, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+    assert orgs(w)[CODE_C].employees == 15
+
+    # The same formula written by openpyxl has no computed value: refused.
+    batch_id = uploaded_batch(upload(client, w, lo_files.formula))
+    assert "是公式但没有计算结果" in text(client.get(f"/campaigns/{w.cid}/imports/{batch_id}"))
+
+
+# ---- review: submit, approve or return; then change requests --------------------------------
+
+
+def test_after_approval_an_import_makes_change_requests_and_figures_wait_for_a_coordinator(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    op, coord = w.client["op"], w.client["coord"]
+    ledger_url = f"/campaigns/{w.cid}/units/jiangan/ledger"
+
+    post(op, w, f"{ledger_url}/submit")
+    assert post(op, w, f"{ledger_url}/approve").status_code == 404  # not the operator's call
+    assert "待审核" in text(op.get(ledger_url))
+    post(coord, w, f"{ledger_url}/approve", comment="同意作为党建基数")
+    ledger = services.unit_ledger(db.session, w.campaign, w.jiangan)
+    db.session.refresh(ledger)
+    assert ledger.status == LedgerStatus.APPROVED
+    base = counts(w)
+
+    batch_id = uploaded_batch(upload(op, w, ledger_xlsx(*V2)))
+    assert summary_of(batch_id) == {
+        "add": 1,
+        "update": 1,
+        "remove": 0,  # an approved base loses nothing by a file
+        "same": 3,
+        "untouched": 1,  # C, absent from the file, stays
+        "editable": False,
+    }
+    done = post(op, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+    assert "本次导入生成变更申请：新增1个、修改1个" in text(op.get(done.headers["Location"]))
+
+    requests = {
+        r.credit_code: r
+        for r in db.session.scalars(select(ChangeRequest).order_by(ChangeRequest.id))
+    }
+    assert {c: (r.action, r.status) for c, r in requests.items()} == {
+        CODE_B: ("update", "pending"),
+        CODE_E: ("add", "pending"),
+    }
+    rows = orgs(w)
+    assert set(rows) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
+    assert rows[CODE_B].employees == 60
+    assert counts(w) == base
+
+    # Rejecting needs a comment; without one nothing happens.
+    cr_url = f"/campaigns/{w.cid}/change-requests"
+    assert post(op, w, f"{cr_url}/{requests[CODE_E].id}/reject", comment="x").status_code == 404
+    answer = post(coord, w, f"{cr_url}/{requests[CODE_E].id}/reject", comment="  ")
+    assert "驳回时必须填写意见" in text(coord.get(answer.headers["Location"]))
+    db.session.expire_all()
+    assert db.session.get(ChangeRequest, requests[CODE_E].id).status == "pending"
+    assert counts(w) == base
+
+    post(
+        coord,
+        w,
+        f"{cr_url}/{requests[CODE_E].id}/reject",
+        comment="工商核实为分支机构，已在他处填报",
+    )
+    post(coord, w, f"{cr_url}/{requests[CODE_B].id}/accept")
+    db.session.expire_all()
+    assert db.session.get(ChangeRequest, requests[CODE_E].id).status == "rejected"
+    assert db.session.get(ChangeRequest, requests[CODE_B].id).status == "accepted"
+    rows = orgs(w)
+    assert CODE_E not in rows
+    assert (rows[CODE_B].employees, rows[CODE_B].target) == (45, "work_coverage")
+    moved = counts(w)
+    assert (moved.base, moved.member_required, moved.member_required_met) == (4, 1, 0)
+    assert (base.member_required, base.member_required_met) == (2, 1)
+    assert "没有待审核的变更申请" in text(coord.get(cr_url))
+
+
+def test_returning_a_ledger_needs_a_comment_and_reopens_it(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    op, coord = w.client["op"], w.client["coord"]
+    ledger_url = f"/campaigns/{w.cid}/units/jiangan/ledger"
+    post(op, w, f"{ledger_url}/submit")
+
+    answer = post(coord, w, f"{ledger_url}/return", comment="")
+    assert "退回时必须填写退回意见" in text(coord.get(answer.headers["Location"]))
+    assert "待审核" in text(op.get(ledger_url))
+
+    post(coord, w, f"{ledger_url}/return", comment="请核实江岸丙的从业人员数")
+    page = text(op.get(ledger_url))
+    assert "已退回" in page and "请核实江岸丙的从业人员数" in page
+    # A returned ledger is a draft again: a file replaces it directly.
+    assert import_and_apply(w, ledger_xlsx(*V2))["remove"] == 1
+    assert set(orgs(w)) == {CODE_A, CODE_B, CODE_D, CODE_E, CODE_S}
+
+
+def test_a_ledger_under_review_takes_no_file(w):
+    # A POST used to file change requests against a submitted ledger; once returned, a draft
+    # import removing such an organization then hit the change_request FK on PostgreSQL.
+    import_and_apply(w, ledger_xlsx(*V1))
+    op = w.client["op"]
+    ledger_url = f"/campaigns/{w.cid}/units/jiangan/ledger"
+    previewed = uploaded_batch(upload(op, w, ledger_xlsx(*V2)))  # previewed while a draft
+    post(op, w, f"{ledger_url}/submit")
+    assert "上传并校验" not in text(op.get(ledger_url))  # the page offers no upload
+
+    batch_id = uploaded_batch(upload(op, w, ledger_xlsx(*V2)))  # a POST all the same
+    page = text(op.get(f"/campaigns/{w.cid}/imports/{batch_id}"))
+    assert "台账已报送审核，审核期间不能导入" in page
+    answer = post(op, w, f"/campaigns/{w.cid}/imports/{previewed}/apply")
+    assert "台账已报送审核，审核期间不能导入" in text(op.get(answer.headers["Location"]))
+    answer = post(op, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+    assert "该文件未通过校验或已处理" in text(op.get(answer.headers["Location"]))
+    assert db.session.scalar(select(func.count()).select_from(ChangeRequest)) == 0
+    rows = orgs(w)
+    assert set(rows) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
+    assert rows[CODE_B].employees == 60
+    assert db.session.get(ImportBatch, previewed).status == "previewed"
+
+
+# ---- exclusions -------------------------------------------------------------------------------
+
+
+def test_excluding_a_shell_enterprise_leaves_the_base_with_a_reason_and_restoring_brings_it_back(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    coord, op = w.client["coord"], w.client["op"]
+    a = orgs(w)[CODE_A]
+    url = f"/campaigns/{w.cid}/organizations/{a.id}"
+    assert counts(w).base == 4
+
+    assert post(op, w, f"{url}/exclude", status="shell", reason="x").status_code == 404
+    answer = post(coord, w, f"{url}/exclude", status="shell", reason=" ")
+    assert "剔除时必须填写理由" in text(coord.get(answer.headers["Location"]))
+    assert orgs(w)[CODE_A].in_base is True
+
+    post(coord, w, f"{url}/exclude", status="shell", reason="区市场监管局核实：无经营场所、无员工")
+    a = orgs(w)[CODE_A]
+    assert (a.in_base, a.operating_status, a.target) == (False, "shell", "excluded")
+    assert a.exclusion_note == "区市场监管局核实：无经营场所、无员工"
+    got = counts(w)
+    assert (got.base, got.excluded, got.required) == (3, 2, 1)
+    listing = coord.get(f"/campaigns/{w.cid}/exclusions")
+    assert "不纳入党建基数的组织（2）" in text(listing)  # A, and D (空壳 in the file)
+    assert "江岸甲制造有限公司" in table(listing, "exclusions")
+    assert "区市场监管局核实：无经营场所、无员工" in table(listing, "exclusions")
+    assert "江岸甲制造有限公司" in table(op.get(f"/campaigns/{w.cid}/exclusions"), "exclusions")
+    other = w.client["wop"].get(f"/campaigns/{w.cid}/exclusions")
+    assert "江岸甲制造有限公司" not in table(other, "exclusions")
+
+    post(coord, w, f"{url}/restore", reason="复核：仍在经营")
+    a = orgs(w)[CODE_A]
+    assert (a.in_base, a.operating_status, a.target) == (True, "normal", "party_org")
+    assert counts(w).base == 4
+    listing = coord.get(f"/campaigns/{w.cid}/exclusions")
+    assert "不纳入党建基数的组织（1）" in text(listing)
+    assert "江岸甲制造有限公司" not in table(listing, "exclusions")
+    assert audit_actions("organization", a.id) == [
+        "organization.create",
+        "organization.exclude",
+        "organization.restore",
+    ]
+
+
+def test_a_social_organization_cannot_be_excluded(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    s = orgs(w)[CODE_S]
+    with pytest.raises(ValidationFailed, match="只有非公企业可按空壳、僵尸、影子企业剔除"):
+        services.exclude_organization(db.session, s, "shell", "工商核实", w.coord)
+    db.session.rollback()
+    coord = w.client["coord"]
+    post(
+        coord, w, f"/campaigns/{w.cid}/organizations/{s.id}/exclude", status="zombie", reason="核实"
+    )
+    s = orgs(w)[CODE_S]
+    assert (s.in_base, s.operating_status) == (True, "normal")
+    assert counts(w).base == 4
+
+
+# ---- who may do what ----------------------------------------------------------------------------
+
+
+def test_another_districts_operator_gets_404_on_the_import_and_the_upload(w):
+    op, wop = w.client["op"], w.client["wop"]
+    batch_id = uploaded_batch(upload(op, w, ledger_xlsx(*V1)))
+    assert op.get(f"/campaigns/{w.cid}/imports/{batch_id}").status_code == 200
+
+    assert wop.get(f"/campaigns/{w.cid}/imports/{batch_id}").status_code == 404
+    assert wop.get(f"/campaigns/{w.cid}/imports/{batch_id}/status").status_code == 404
+    assert upload(wop, w, ledger_xlsx(*V1), code="jiangan").status_code == 404
+    assert post(wop, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply").status_code == 404
+    assert wop.get(f"/campaigns/{w.cid}/units/jiangan/ledger").status_code == 404
+    # The coordinator reads it but does not import for a unit.
+    assert w.client["coord"].get(f"/campaigns/{w.cid}/imports/{batch_id}").status_code == 200
+    assert (
+        post(w.client["coord"], w, f"/campaigns/{w.cid}/imports/{batch_id}/apply").status_code
+        == 404
+    )
+    assert orgs(w) == {}
+    assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 1
+
+    post(op, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+    assert len(orgs(w)) == 5
