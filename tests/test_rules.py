@@ -138,17 +138,11 @@ def test_thresholds_of_reads_campaign_settings():
     ("employees", "target", "fired"),
     [
         pytest.param(0, Target.WORK_COVERAGE, {"work_coverage"}, id="0-work-coverage"),
-        pytest.param(
-            49, Target.WORK_COVERAGE, {"work_coverage"}, id="49-work-coverage"
-        ),
+        pytest.param(49, Target.WORK_COVERAGE, {"work_coverage"}, id="49-work-coverage"),
         pytest.param(50, Target.MEMBER, {"employees_member"}, id="50-member"),
         pytest.param(99, Target.MEMBER, {"employees_member"}, id="99-member"),
-        pytest.param(
-            100, Target.PARTY_ORG, {"employees_party_org"}, id="100-party-org"
-        ),
-        pytest.param(
-            500, Target.PARTY_ORG, {"employees_party_org"}, id="500-party-org"
-        ),
+        pytest.param(100, Target.PARTY_ORG, {"employees_party_org"}, id="100-party-org"),
+        pytest.param(500, Target.PARTY_ORG, {"employees_party_org"}, id="500-party-org"),
     ],
 )
 def test_enterprise_employee_thresholds(employees, target, fired):
@@ -216,16 +210,10 @@ def test_enterprise_with_members_at_50_employees_still_targets_member():
         pytest.param(0, 1, Target.WORK_COVERAGE, Path.JOINT, id="1-probationary"),
         pytest.param(1, 0, Target.WORK_COVERAGE, Path.JOINT, id="1-formal"),
         pytest.param(2, 0, Target.WORK_COVERAGE, Path.JOINT, id="2-formal"),
-        pytest.param(
-            2, 5, Target.WORK_COVERAGE, Path.JOINT, id="2-formal-5-probationary"
-        ),
-        pytest.param(
-            0, 7, Target.WORK_COVERAGE, Path.JOINT, id="0-formal-7-probationary"
-        ),
+        pytest.param(2, 5, Target.WORK_COVERAGE, Path.JOINT, id="2-formal-5-probationary"),
+        pytest.param(0, 7, Target.WORK_COVERAGE, Path.JOINT, id="0-formal-7-probationary"),
         pytest.param(3, 0, Target.STANDALONE, Path.STANDALONE, id="3-formal"),
-        pytest.param(
-            3, 4, Target.STANDALONE, Path.STANDALONE, id="3-formal-4-probationary"
-        ),
+        pytest.param(3, 4, Target.STANDALONE, Path.STANDALONE, id="3-formal-4-probationary"),
         pytest.param(10, 0, Target.STANDALONE, Path.STANDALONE, id="10-formal"),
     ],
 )
@@ -322,9 +310,7 @@ def test_large_typed_reason_text_names_type_and_threshold():
 
 def test_large_enterprise_threshold_is_a_setting():
     t = Thresholds(large_enterprise_employees=30)
-    assert evaluate(make_org(category="internet", employees=29), t).target is (
-        Target.WORK_COVERAGE
-    )
+    assert evaluate(make_org(category="internet", employees=29), t).target is (Target.WORK_COVERAGE)
     req = evaluate(make_org(category="internet", employees=30), t)
     assert req.target is Target.PARTY_ORG
     assert codes(req) == {"large_typed_enterprise"}
@@ -376,12 +362,8 @@ def test_internet_enterprise_120_employees_4_formal_fires_three_rules():
             Path.JOINT,
             id="0-formal-2-probationary",
         ),
-        pytest.param(
-            1, 0, 5, Target.PARTY_ORG, {"rural_entity"}, Path.JOINT, id="1-formal"
-        ),
-        pytest.param(
-            2, 0, 0, Target.PARTY_ORG, {"rural_entity"}, Path.JOINT, id="2-formal"
-        ),
+        pytest.param(1, 0, 5, Target.PARTY_ORG, {"rural_entity"}, Path.JOINT, id="1-formal"),
+        pytest.param(2, 0, 0, Target.PARTY_ORG, {"rural_entity"}, Path.JOINT, id="2-formal"),
         pytest.param(
             3,
             0,
@@ -393,12 +375,8 @@ def test_internet_enterprise_120_employees_4_formal_fires_three_rules():
         ),
     ],
 )
-def test_rural_new_type_business_entity(
-    formal, probationary, employees, target, fired, path
-):
-    org = make_org(
-        category="rural", employees=employees, formal=formal, probationary=probationary
-    )
+def test_rural_new_type_business_entity(formal, probationary, employees, target, fired, path):
+    org = make_org(category="rural", employees=employees, formal=formal, probationary=probationary)
     req = evaluate(org, DEFAULT)
     assert req.target is target
     assert codes(req) == fired
@@ -407,9 +385,7 @@ def test_rural_new_type_business_entity(
 
 def test_rural_threshold_is_a_setting():
     t = Thresholds(rural_min_formal_members=2)
-    assert (
-        evaluate(make_org(category="rural", formal=1), t).target is Target.WORK_COVERAGE
-    )
+    assert evaluate(make_org(category="rural", formal=1), t).target is Target.WORK_COVERAGE
     req = evaluate(make_org(category="rural", formal=2), t)
     assert req.target is Target.PARTY_ORG
     assert codes(req) == {"rural_entity"}
@@ -450,9 +426,7 @@ def test_social_org_type_names_that_look_like_enterprise_types_are_ignored():
     ],
 )
 @pytest.mark.parametrize("level", ["city", "district"])
-def test_private_schools_and_hospitals_with_30_staff(
-    category, employees, target, level
-):
+def test_private_schools_and_hospitals_with_30_staff(category, employees, target, level):
     req = evaluate(social(category, level=level, employees=employees), DEFAULT)
     assert req.target is target
     if target is Target.PARTY_ORG:
@@ -542,9 +516,7 @@ def test_law_accounting_tax_firms_of_any_size(category, label, employees, level)
             {"work_coverage"},
             id="district-foundation",
         ),
-        pytest.param(
-            "other", "city", Target.WORK_COVERAGE, {"work_coverage"}, id="city-other"
-        ),
+        pytest.param("other", "city", Target.WORK_COVERAGE, {"work_coverage"}, id="city-other"),
     ],
 )
 def test_city_level_social_groups(category, level, target, fired):
@@ -570,9 +542,7 @@ def test_social_org_many_members_two_formal_joint():
 def test_enterprise_rules_by_type_do_not_apply_to_social_orgs():
     # A social org coded "rural" / "internet" would be bad data; the enterprise
     # type rules must not fire for it anyway.
-    assert codes(evaluate(social("internet", employees=200), DEFAULT)) == {
-        "work_coverage"
-    }
+    assert codes(evaluate(social("internet", employees=200), DEFAULT)) == {"work_coverage"}
     assert codes(evaluate(social("rural", formal=1), DEFAULT)) == {"work_coverage"}
 
 
@@ -737,9 +707,7 @@ def test_has_work_coverage(party_org, instructor, mass, expected):
     ],
 )
 def test_meets_standalone_only_by_standalone_org(party_org, expected):
-    org = make_org(
-        employees=20, formal=3, party_org=party_org, instructor="张三", mass="工会"
-    )
+    org = make_org(employees=20, formal=3, party_org=party_org, instructor="张三", mass="工会")
     req = evaluate(org, DEFAULT)
     assert req.target is Target.STANDALONE
     assert meets(org, req) is expected

@@ -163,7 +163,10 @@ def ledger_xlsx(enterprises=(), socials=(), path: Path | None = None) -> bytes:
 def soffice(files: list[Path], fmt: str, outdir: Path) -> list[Path]:
     """Convert ``files`` with LibreOffice in one call (own profile, killed on timeout)."""
     if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
+        # make test installs it (libreoffice-calc-nogui); a missing one is a broken set-up.
+        pytest.fail(
+            "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui"
+        )
     profile = Path(tempfile.gettempdir()) / f"lo-{uuid.uuid4().hex}"
     cmd = [
         "soffice",

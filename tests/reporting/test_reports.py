@@ -13,16 +13,12 @@ destination would switch the process zone too).
 
 import io
 import json
-import os
 import re
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
 from sqlalchemy import func, select
 
@@ -34,8 +30,8 @@ from campaign.reporting import services
 from campaign.reporting.models import UnitReport
 from campaign.timeline.services import report_due_days
 from campaign.vocab import UnitKind
+from tests.timeutil import at, machine_zone, shanghai
 
-SH = ZoneInfo("Asia/Shanghai")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 PERIODS_2026 = [
@@ -53,24 +49,8 @@ PERIODS_2026 = [
 
 @pytest.fixture(autouse=True)
 def utc_machine_zone():
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if saved is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
-
-
-def shanghai(*args) -> datetime:
-    return datetime(*args, tzinfo=SH)
-
-
-def at(*args):
-    """Travel to a Beijing wall-clock time (given to time_machine as the UTC instant)."""
-    return time_machine.travel(shanghai(*args).astimezone(UTC), tick=False)
+    with machine_zone("UTC"):
+        yield
 
 
 @pytest.fixture
