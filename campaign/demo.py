@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from campaign import audit, clock, rules
 from campaign.accounts.models import Unit, User
 from campaign.accounts.services import create_user
+from campaign.board import services as board
+from campaign.board.models import BoardItem, Closure
 from campaign.extensions import db
 from campaign.ledger import creditcode
 from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
@@ -439,7 +441,56 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
         create_user(session, username, role, DEMO_PASSWORD, unit_code, name, actor="demo")
     session.flush()
     _history(session, campaign, [unit for unit, _, _ in plan], rng, today)
+    _board(session, campaign, rng, build_start)
     return campaign
+
+
+def _board(session: Session, campaign: Campaign, rng: random.Random, build_start: date) -> None:
+    """The wall chart: closed items for Party orgs set up during the campaign, the rest open."""
+    tz = ZoneInfo(campaign.timezone)
+    built = session.scalars(
+        select(Organization).where(
+            Organization.campaign_id == campaign.id,
+            Organization.in_base,
+            Organization.party_org_founded_on >= build_start,
+        )
+    ).all()
+    for org in built:
+        item = BoardItem(
+            campaign_id=campaign.id,
+            unit_id=org.unit_id,
+            organization_id=org.id,
+            target=org.target,
+            path=org.path,
+            state="closed",
+            responsible_person=org.responsible_person,
+        )
+        at = datetime.combine(org.party_org_founded_on, time(rng.randint(9, 17)), tz)
+        item.closures = [
+            Closure(
+                method=org.party_org_status,
+                party_org_name=org.party_org_name,
+                established_on=org.party_org_founded_on,
+                formal_members=org.formal_members,
+                secretary=_person(rng),
+                document_name="（演示数据无附件）",
+                status="verified",
+                submitted_at=at,
+                decided_at=at + timedelta(days=1),
+                ledger_before="{}",
+            )
+        ]
+        session.add(item)
+    session.flush()
+    board.sync_items(session, campaign)
+    for item in session.scalars(select(BoardItem).where(BoardItem.state == "todo")):
+        roll = rng.random()
+        if roll < 0.45:
+            item.state = "in_progress"
+            item.measures = item.measures or "选派党建工作指导员，联系上级党组织，推进联合组建"
+        if item.planned_on is None:
+            item.planned_on = build_start + timedelta(days=rng.randint(20, 110))
+    session.flush()
 
 
 def _history(

@@ -2,6 +2,7 @@
 
 from campaign.accounts.models import ApiToken, Unit, User
 from campaign.audit import AuditEntry
+from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheck, SpotCheckResult
 from campaign.ledger.models import (
     ChangeRequest,
     ImportBatch,
@@ -13,6 +14,11 @@ from campaign.reporting.models import UnitReport
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 
 __all__ = [
+    "BoardItem",
+    "Closure",
+    "ItemNote",
+    "SpotCheck",
+    "SpotCheckResult",
     "ApiToken",
     "AuditEntry",
     "Campaign",

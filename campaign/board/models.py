@@ -1,0 +1,161 @@
+"""挂图作战 items, their plans and notes, 销号 closures, and spot checks (DOMAIN.md §7)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.accounts.models import Unit
+from campaign.clock import now
+from campaign.db import Base
+from campaign.ledger.models import Organization
+
+ITEM_STATES = {
+    "todo": "待攻坚",
+    "in_progress": "推进中",
+    "awaiting": "待核验",
+    "closed": "已销号",
+    "reopened": "已撤销销号",
+}
+CLOSURE_METHODS = {
+    "standalone": "单独组建",
+    "joint": "联合组建",
+    "functional": "功能型党组织",
+    "work_coverage": "工作覆盖（指导员、群团组织）",
+}
+
+
+class BoardItem(Base):
+    """One organization on the wall chart until the rules are met (一企一策/一社一策)."""
+
+    __tablename__ = "board_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    target: Mapped[str] = mapped_column(String(20))  # what the rules ask (vocab.Target)
+    state: Mapped[str] = mapped_column(String(20), default="todo")
+    # The plan.
+    path: Mapped[str] = mapped_column(String(20))  # vocab.Path, as suggested then chosen
+    joint_form: Mapped[str] = mapped_column(String(20), default="")  # 区域联建 …
+    measures: Mapped[str] = mapped_column(Text, default="")
+    planned_on: Mapped[date | None]
+    responsible_person: Mapped[str] = mapped_column(String(80), default="")
+    # Why it was last sent back or reopened.
+    last_reason: Mapped[str] = mapped_column(Text, default="")
+    # Closed by work coverage only: never counted as a Party org.
+    work_coverage_only: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    organization: Mapped[Organization] = relationship()
+    unit: Mapped[Unit] = relationship()
+    notes: Mapped[list["ItemNote"]] = relationship(order_by="ItemNote.id.desc()")
+    closures: Mapped[list["Closure"]] = relationship(
+        back_populates="item", order_by="Closure.id.desc()", foreign_keys="Closure.item_id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "organization_id"),
+        Index("ix_board_item_unit_state", "campaign_id", "unit_id", "state"),
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def state_label(self) -> str:
+        return ITEM_STATES[self.state]
+
+
+class ItemNote(Base):
+    """A dated progress note on an item."""
+
+    __tablename__ = "item_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("board_item.id"), index=True)
+    noted_on: Mapped[date]
+    text: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Closure(Base):
+    """A 销号 claim with its evidence; counts only once verified, and can be revoked."""
+
+    __tablename__ = "closure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("board_item.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # CLOSURE_METHODS
+    joint_form: Mapped[str] = mapped_column(String(20), default="")
+    party_org_name: Mapped[str] = mapped_column(String(200), default="")
+    established_on: Mapped[date | None]
+    formal_members: Mapped[int] = mapped_column(default=0)
+    secretary: Mapped[str] = mapped_column(String(80), default="")
+    instructor: Mapped[str] = mapped_column(String(80), default="")
+    mass_organizations: Mapped[str] = mapped_column(String(100), default="")
+    # Other organizations a joint Party org covers (JSON list of organization ids).
+    covered_org_ids: Mapped[str] = mapped_column(Text, default="[]")
+    document_name: Mapped[str] = mapped_column(String(255), default="")
+    document_path: Mapped[str] = mapped_column(String(500), default="")
+    document_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # pending → verified | returned; verified → revoked (spot check, look-back)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    submitted_at: Mapped[datetime] = mapped_column(default=now)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # The ledger fields of every organization it changed, before verification (JSON), so a
+    # revoked closure puts them back exactly.
+    ledger_before: Mapped[str] = mapped_column(Text, default="{}")
+
+    item: Mapped[BoardItem] = relationship(back_populates="closures", foreign_keys=[item_id])
+
+    __table_args__ = (Index("ix_closure_status", "status"),)
+
+    @property
+    def method_label(self) -> str:
+        return CLOSURE_METHODS[self.method]
+
+
+class SpotCheck(Base):
+    """A random draw of verified closures (随机抽查) or a look-back batch (回头看), reproducible."""
+
+    __tablename__ = "spot_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="spot_check")  # | lookback
+    seed: Mapped[int]
+    unit_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON; [] = every unit
+    size_mode: Mapped[str] = mapped_column(String(10), default="count")  # count | percent
+    size_value: Mapped[int] = mapped_column(default=0)
+    population_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn from
+    drawn_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    results: Mapped[list["SpotCheckResult"]] = relationship(order_by="SpotCheckResult.id")
+
+
+class SpotCheckResult(Base):
+    """A checker's finding on one drawn closure: a checklist, notes, pass or fail."""
+
+    __tablename__ = "spot_check_result"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_check.id"), index=True)
+    closure_id: Mapped[int] = mapped_column(ForeignKey("closure.id"))
+    result: Mapped[str] = mapped_column(String(10), default="pending")  # pending|pass|fail
+    checklist: Mapped[str] = mapped_column(Text, default="{}")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    checked_at: Mapped[datetime | None]
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    closure: Mapped[Closure] = relationship()
+
+    __table_args__ = (UniqueConstraint("spot_check_id", "closure_id"),)

@@ -1,0 +1,549 @@
+"""挂图作战 and 销号: items from the rules, plans, closures, verification, spot checks.
+
+"组建一个销号一个": a closure counts in the figures only once verified, when it
+writes the Party org into the ledger row (recorded); a failed spot check or the
+look-back revokes it, which puts the ledger rows back exactly as they were and
+returns the item to the board with the reason. Nothing is deleted.
+"""
+
+import json
+import random
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaign import audit, rules
+from campaign.board.models import (
+    CLOSURE_METHODS,
+    BoardItem,
+    Closure,
+    ItemNote,
+    SpotCheck,
+    SpotCheckResult,
+)
+from campaign.clock import now, today
+from campaign.errors import ValidationFailed
+from campaign.ledger.models import Organization
+from campaign.ledger.services import update_organization
+from campaign.storage import store_upload
+from campaign.timeline.models import Campaign
+from campaign.vocab import JOINT_FORMS
+from campaign.vocab import Path as RulePath
+
+OPEN_STATES = ("todo", "in_progress", "reopened")
+PLAN_FIELDS = ["path", "joint_form", "measures", "planned_on", "responsible_person"]
+PARTY_FIELDS = [
+    "party_org_status",
+    "party_org_name",
+    "party_org_founded_on",
+    "formal_members",
+    "instructor",
+    "mass_organizations",
+]
+CHECKLIST = {
+    "document": "批复文件真实有效",
+    "members": "正式党员人数属实",
+    "secretary": "书记（负责人）已明确",
+    "activities": "组织生活正常开展",
+}
+
+
+# ---- items --------------------------------------------------------------------------
+
+
+def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> int:
+    """Put on the board every organization of the base that does not meet its target yet."""
+    thresholds = rules.Thresholds.of(campaign)
+    have = select(BoardItem.organization_id).where(BoardItem.campaign_id == campaign.id)
+    stmt = select(Organization).where(
+        Organization.campaign_id == campaign.id,
+        Organization.in_base,
+        Organization.id.not_in(have),
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(Organization.unit_id.in_(unit_ids))
+    created = 0
+    for org in session.scalars(stmt).yield_per(2000):
+        requirement = rules.evaluate(org, thresholds)
+        if rules.meets(org, requirement):
+            continue
+        session.add(
+            BoardItem(
+                campaign_id=campaign.id,
+                unit_id=org.unit_id,
+                organization_id=org.id,
+                target=requirement.target.value,
+                path=requirement.path.value,
+                measures=org.measures,
+                planned_on=org.planned_on,
+                responsible_person=org.responsible_person,
+            )
+        )
+        created += 1
+    session.flush()
+    return created
+
+
+def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
+    """Change the item's plan (一企一策): path, joint form, measures, date, person responsible."""
+    problems = []
+    values = {}
+    path = raw.get("path", item.path)
+    if path not in {p.value for p in RulePath}:
+        problems.append(("path", f"「推进路径」无效：{path}"))
+    values["path"] = path
+    joint_form = (raw.get("joint_form") or "").strip()
+    if path == RulePath.JOINT and joint_form and joint_form not in JOINT_FORMS:
+        problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
+    values["joint_form"] = joint_form if path == RulePath.JOINT else ""
+    values["measures"] = (raw.get("measures") or "").strip()
+    values["responsible_person"] = (raw.get("responsible_person") or "").strip()
+    planned = (raw.get("planned_on") or "").strip()
+    try:
+        values["planned_on"] = date.fromisoformat(planned) if planned else None
+    except ValueError:
+        problems.append(("planned_on", f"「计划完成时间」应为日期，而不是“{planned}”"))
+    if problems:
+        raise ValidationFailed(problems)
+    before = audit.snapshot(item, PLAN_FIELDS)
+    for key, value in values.items():
+        setattr(item, key, value)
+    if item.state == "todo":
+        item.state = "in_progress"
+    after = audit.snapshot(item, PLAN_FIELDS)
+    changed = {k: v for k, v in after.items() if before[k] != v}
+    audit.record(
+        session,
+        user=user,
+        action="item.plan",
+        obj_type="board_item",
+        obj_id=item.id,
+        before={k: before[k] for k in changed},
+        after=changed,
+    )
+    session.flush()
+    return changed
+
+
+def add_note(
+    session: Session, item: BoardItem, text: str, user, on: date | None = None
+) -> ItemNote:
+    """A dated progress note."""
+    if not text.strip():
+        raise ValidationFailed([("text", "进展情况不能为空")])
+    note = ItemNote(
+        item_id=item.id,
+        noted_on=on or today(),
+        text=text.strip(),
+        user_id=getattr(user, "id", None),
+    )
+    session.add(note)
+    if item.state == "todo":
+        item.state = "in_progress"
+    session.flush()
+    audit.record(
+        session,
+        user=user,
+        action="item.note",
+        obj_type="board_item",
+        obj_id=item.id,
+        after={"noted_on": note.noted_on, "text": note.text},
+    )
+    return note
+
+
+# ---- closures -------------------------------------------------------------------------
+
+
+def submit_closure(
+    session: Session,
+    item: BoardItem,
+    raw: Mapping,
+    document: tuple[str, bytes] | None,
+    user,
+    storage: Path,
+) -> Closure:
+    """A unit claims 销号 with its evidence; checked against the rules before it is filed."""
+    campaign = session.get(Campaign, item.campaign_id)
+    if item.state not in OPEN_STATES:
+        raise ValidationFailed([("state", f"该组织当前为“{item.state_label}”，不能提交销号")])
+    method = raw.get("method", "")
+    if method not in CLOSURE_METHODS:
+        raise ValidationFailed([("method", "请选择组建方式")])
+    problems = []
+    closure = Closure(item=item, method=method, submitted_by_id=getattr(user, "id", None))
+    if method == "work_coverage":
+        closure.instructor = (raw.get("instructor") or "").strip()
+        closure.mass_organizations = (raw.get("mass_organizations") or "").strip()
+        if not closure.instructor and not closure.mass_organizations:
+            problems.append(("instructor", "工作覆盖须填写党建工作指导员或群团组织"))
+        if item.target in ("standalone", "party_org"):
+            problems.append(("method", "该组织按规则应建立党组织，工作覆盖不能销号"))
+    else:
+        closure.party_org_name = (raw.get("party_org_name") or "").strip()
+        closure.secretary = (raw.get("secretary") or "").strip()
+        if not closure.party_org_name:
+            problems.append(("party_org_name", "「党组织名称」不能为空"))
+        if not closure.secretary:
+            problems.append(("secretary", "「书记（负责人）」不能为空"))
+        try:
+            closure.formal_members = int(raw.get("formal_members") or 0)
+        except ValueError:
+            problems.append(("formal_members", "「正式党员数」应为整数"))
+        established = (raw.get("established_on") or "").strip()
+        try:
+            closure.established_on = date.fromisoformat(established)
+        except ValueError:
+            problems.append(("established_on", f"「成立时间」应为日期，而不是“{established}”"))
+        else:
+            if closure.established_on < campaign.starts_on:
+                problems.append(
+                    (
+                        "established_on",
+                        f"成立时间（{established}）早于本次行动开始（{campaign.starts_on}），不属于本次集中组建",
+                    )
+                )
+            if closure.established_on > today(campaign.timezone):
+                problems.append(("established_on", f"成立时间（{established}）不能晚于今天"))
+        needed = campaign.standalone_formal_members
+        if method == "standalone" and closure.formal_members < needed:
+            problems.append(
+                (
+                    "formal_members",
+                    f"单独组建须有{needed}名以上正式党员（填报{closure.formal_members}名）",
+                )
+            )
+        if item.target == "standalone" and method != "standalone":
+            problems.append(("method", f"该组织有{needed}名以上正式党员，按规定须单独组建"))
+        if method == "joint":
+            closure.joint_form = (raw.get("joint_form") or "").strip()
+            if closure.joint_form not in JOINT_FORMS:
+                problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
+            covered = _covered(session, item, raw.get("covered_codes", ""), problems)
+            closure.covered_org_ids = json.dumps(covered)
+    if document is None:
+        problems.append(("document", "请上传批复文件（PDF或图片）"))
+    if problems:
+        raise ValidationFailed(problems)
+    stored = store_upload(
+        storage,
+        "closures",
+        str(item.id),
+        *document,
+        field="document",
+        label="批复文件",
+        allowed={".pdf", ".jpg", ".jpeg", ".png"},
+    )
+    closure.document_name, closure.document_path = stored.name, stored.path
+    closure.document_sha256 = stored.sha256
+    item.state = "awaiting"
+    session.add(closure)
+    session.flush()
+    audit.record(
+        session,
+        user=user,
+        action="closure.submit",
+        obj_type="board_item",
+        obj_id=item.id,
+        after={
+            "closure": closure.id,
+            "method": method,
+            "party_org_name": closure.party_org_name,
+            "formal_members": closure.formal_members,
+            "document_sha256": stored.sha256,
+        },
+    )
+    return closure
+
+
+def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) -> list[int]:
+    """The other organizations (of the same unit) a joint Party org covers, by credit code."""
+    codes = [
+        c.strip().upper()
+        for c in raw_codes.replace("，", ",").replace("\n", ",").split(",")
+        if c.strip()
+    ]
+    if not codes:
+        return []
+    found = dict(
+        session.execute(
+            select(Organization.credit_code, Organization.id).where(
+                Organization.campaign_id == item.campaign_id,
+                Organization.unit_id == item.unit_id,
+                Organization.credit_code.in_(codes),
+                Organization.id != item.organization_id,
+            )
+        ).all()
+    )
+    missing = [c for c in codes if c not in found]
+    if missing:
+        problems.append(("covered_codes", f"本单位台账中没有：{'、'.join(missing)}"))
+    return [found[c] for c in codes if c in found]
+
+
+def pending_closure(item: BoardItem) -> Closure | None:
+    return next((c for c in item.closures if c.status == "pending"), None)
+
+
+def verify_closure(session: Session, item: BoardItem, user) -> Closure:
+    """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
+    closure = pending_closure(item)
+    if closure is None:
+        raise ValidationFailed([("closure", "没有待核验的销号")])
+    campaign = session.get(Campaign, item.campaign_id)
+    orgs = [item.organization] + [
+        session.get(Organization, i) for i in json.loads(closure.covered_org_ids)
+    ]
+    closure.ledger_before = json.dumps(
+        {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}, ensure_ascii=False, default=str
+    )
+    source = f"销号#{closure.id}"
+    for org in orgs:
+        if closure.method == "work_coverage":
+            data = {
+                "instructor": closure.instructor or org.instructor,
+                "mass_organizations": closure.mass_organizations or org.mass_organizations,
+            }
+        else:
+            data = {
+                "party_org_status": "joint" if org is not item.organization else closure.method,
+                "party_org_name": closure.party_org_name,
+                "party_org_founded_on": closure.established_on,
+            }
+            if org is item.organization:
+                data["formal_members"] = max(org.formal_members, closure.formal_members)
+        update_organization(
+            session, campaign, org, data, user, action="organization.closure", source=source
+        )
+    closure.status, closure.decided_at, closure.decided_by_id = (
+        "verified",
+        now(),
+        getattr(user, "id", None),
+    )
+    item.state, item.work_coverage_only, item.last_reason = (
+        "closed",
+        closure.method == "work_coverage",
+        "",
+    )
+    # Organizations covered by the joint Party org leave the board with it.
+    for org in orgs[1:]:
+        covered_item = session.scalar(
+            select(BoardItem).where(
+                BoardItem.campaign_id == item.campaign_id, BoardItem.organization_id == org.id
+            )
+        )
+        if covered_item is not None and covered_item.state in OPEN_STATES:
+            covered_item.state = "closed"
+    audit.record(
+        session,
+        user=user,
+        action="closure.verify",
+        obj_type="board_item",
+        obj_id=item.id,
+        after={"closure": closure.id, "organizations": [o.id for o in orgs]},
+    )
+    session.flush()
+    return closure
+
+
+def return_closure(session: Session, item: BoardItem, reason: str, user) -> Closure:
+    """A unit leader sends the claim back with a reason: the item is back in progress."""
+    closure = pending_closure(item)
+    if closure is None:
+        raise ValidationFailed([("closure", "没有待核验的销号")])
+    if not reason.strip():
+        raise ValidationFailed([("reason", "退回时必须填写理由")])
+    closure.status, closure.decided_at, closure.decided_by_id = (
+        "returned",
+        now(),
+        getattr(user, "id", None),
+    )
+    closure.decision_reason = reason.strip()
+    item.state, item.last_reason = "in_progress", reason.strip()
+    audit.record(
+        session,
+        user=user,
+        action="closure.return",
+        obj_type="board_item",
+        obj_id=item.id,
+        after={"closure": closure.id, "reason": closure.decision_reason},
+    )
+    session.flush()
+    return closure
+
+
+def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Closure:
+    """Reopen a verified closure (spot check or look-back): ledger rows back as they were."""
+    if closure.status != "verified":
+        raise ValidationFailed([("closure", "只能撤销已核验的销号")])
+    if not reason.strip():
+        raise ValidationFailed([("reason", "撤销销号时必须填写理由")])
+    item = closure.item
+    campaign = session.get(Campaign, item.campaign_id)
+    for org_id, fields in json.loads(closure.ledger_before).items():
+        org = session.get(Organization, int(org_id))
+        restored = {
+            k: (date.fromisoformat(v) if k == "party_org_founded_on" and v else v)
+            for k, v in fields.items()
+        }
+        update_organization(
+            session,
+            campaign,
+            org,
+            restored,
+            user,
+            action="organization.closure_revoked",
+            source=f"撤销销号#{closure.id}",
+        )
+        covered_item = session.scalar(
+            select(BoardItem).where(
+                BoardItem.campaign_id == item.campaign_id, BoardItem.organization_id == org.id
+            )
+        )
+        if covered_item is not None:
+            covered_item.state, covered_item.last_reason = "reopened", reason.strip()
+    closure.status, closure.decision_reason = "revoked", reason.strip()
+    closure.decided_at, closure.decided_by_id = now(), getattr(user, "id", None)
+    audit.record(
+        session,
+        user=user,
+        action="closure.revoke",
+        obj_type="board_item",
+        obj_id=item.id,
+        after={"closure": closure.id, "reason": closure.decision_reason},
+    )
+    session.flush()
+    return closure
+
+
+# ---- spot checks and the look-back ---------------------------------------------------
+
+
+def draw(
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None,
+    mode: str,
+    value: int,
+    user,
+    seed: int | None = None,
+    kind: str = "spot_check",
+    note: str = "",
+) -> SpotCheck:
+    """Draw verified closures at random (a count or a percentage), with the seed recorded."""
+    if mode not in ("count", "percent") or value <= 0 or (mode == "percent" and value > 100):
+        raise ValidationFailed([("size", "抽查数量应为正整数，或1至100之间的百分比")])
+    stmt = (
+        select(Closure.id)
+        .join(BoardItem, BoardItem.id == Closure.item_id)
+        .where(BoardItem.campaign_id == campaign.id, Closure.status == "verified")
+        .order_by(Closure.id)
+    )
+    if unit_ids:
+        stmt = stmt.where(BoardItem.unit_id.in_(unit_ids))
+    population = list(session.scalars(stmt))
+    if not population:
+        raise ValidationFailed([("scope", "所选范围内没有已核验的销号")])
+    size = value if mode == "count" else max(1, -(-len(population) * value // 100))
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
+    drawn = sorted(random.Random(seed).sample(population, min(size, len(population))))
+    check = SpotCheck(
+        campaign_id=campaign.id,
+        kind=kind,
+        seed=seed,
+        unit_ids=json.dumps(unit_ids or []),
+        size_mode=mode,
+        size_value=value,
+        population_ids=json.dumps(population),
+        drawn_ids=json.dumps(drawn),
+        note=note,
+        created_by_id=getattr(user, "id", None),
+    )
+    session.add(check)
+    session.flush()
+    session.add_all(SpotCheckResult(spot_check_id=check.id, closure_id=c) for c in drawn)
+    audit.record(
+        session,
+        user=user,
+        action=f"{kind}.draw",
+        obj_type="spot_check",
+        obj_id=check.id,
+        after={"seed": seed, "population": len(population), "drawn": drawn},
+    )
+    session.flush()
+    return check
+
+
+def reproduce(check: SpotCheck) -> list[int]:
+    """The same draw again from the recorded seed and population (for an audit of the draw)."""
+    population = json.loads(check.population_ids)
+    size = (
+        check.size_value
+        if check.size_mode == "count"
+        else max(1, -(-len(population) * check.size_value // 100))
+    )
+    return sorted(random.Random(check.seed).sample(population, min(size, len(population))))
+
+
+def record_result(
+    session: Session, result: SpotCheckResult, passed: bool, checklist: Mapping, notes: str, user
+) -> SpotCheckResult:
+    """A checker's finding; a failure reopens the item and its unit sees why."""
+    if result.result != "pending":
+        raise ValidationFailed([("result", "该项已有检查结论")])
+    if not passed and not notes.strip():
+        raise ValidationFailed([("notes", "不合格时必须填写问题说明")])
+    result.result = "pass" if passed else "fail"
+    result.checklist = json.dumps(
+        {k: bool(checklist.get(k)) for k in CHECKLIST}, ensure_ascii=False
+    )
+    result.notes, result.checked_at, result.checked_by_id = (
+        notes.strip(),
+        now(),
+        getattr(user, "id", None),
+    )
+    audit.record(
+        session,
+        user=user,
+        action="spot_check.result",
+        obj_type="board_item",
+        obj_id=result.closure.item_id,
+        after={"spot_check": result.spot_check_id, "result": result.result, "notes": result.notes},
+    )
+    if not passed:
+        revoke_closure(session, result.closure, f"抽查不合格：{result.notes}", user)
+    session.flush()
+    return result
+
+
+# ---- reading --------------------------------------------------------------------------
+
+
+def unit_counts(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> dict:
+    """Items per unit and state, and overdue items (past their planned date, not closed)."""
+    stmt = (
+        select(BoardItem.unit_id, BoardItem.state, func.count())
+        .where(BoardItem.campaign_id == campaign.id)
+        .group_by(BoardItem.unit_id, BoardItem.state)
+    )
+    overdue = (
+        select(BoardItem.unit_id, func.count())
+        .where(
+            BoardItem.campaign_id == campaign.id,
+            BoardItem.state.in_(OPEN_STATES),
+            BoardItem.planned_on < today(campaign.timezone),
+        )
+        .group_by(BoardItem.unit_id)
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(BoardItem.unit_id.in_(unit_ids))
+        overdue = overdue.where(BoardItem.unit_id.in_(unit_ids))
+    counts: dict[int, dict[str, int]] = {}
+    for unit_id, state, n in session.execute(stmt):
+        counts.setdefault(unit_id, {})[state] = n
+    for unit_id, n in session.execute(overdue):
+        counts.setdefault(unit_id, {})["overdue"] = n
+    return counts
