@@ -72,6 +72,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from campaign.accounts.views import bp as accounts_bp
     from campaign.api import register_api
+    from campaign.board.views import bp as board_bp
     from campaign.ledger.views import bp as ledger_bp
     from campaign.reporting.views import bp as reporting_bp
     from campaign.timeline.views import bp as timeline_bp
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(reporting_bp)
+    app.register_blueprint(board_bp)
     register_api(app)
 
 

@@ -117,3 +117,20 @@ def unit_record_or_404(user: User, model, record_id: int, campaign_id: int):
 def may_deliver(user: User, unit: Unit) -> bool:
     """Unit operators deliver their own unit's tasks and reports (admins may act for any unit)."""
     return may_edit_ledger(user, unit)
+
+
+def may_work_items(user: User, unit: Unit) -> bool:
+    """Unit operators keep their unit's plans and notes and submit its closures."""
+    return may_edit_ledger(user, unit)
+
+
+def may_verify_closures(user: User, unit: Unit) -> bool:
+    """A unit's leader verifies or returns its closures (an operator never verifies)."""
+    if not unit.is_responsible:
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.LEADER and user.unit_id == unit.id)
+
+
+def may_spot_check(user: User) -> bool:
+    """Coordinators draw spot checks and run the look-back."""
+    return user.role in CAMPAIGN_EDITORS

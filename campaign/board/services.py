@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules
+from campaign.audit import AuditEntry
 from campaign.board.models import (
     CLOSURE_METHODS,
     BoardItem,
@@ -547,3 +548,80 @@ def unit_counts(session: Session, campaign: Campaign, unit_ids: list[int] | None
     for unit_id, n in session.execute(overdue):
         counts.setdefault(unit_id, {})["overdue"] = n
     return counts
+
+
+def list_items(
+    session: Session,
+    campaign: Campaign,
+    unit_id: int,
+    filters: Mapping,
+    state: str,
+    page: int = 1,
+    per_page: int = 30,
+) -> tuple[list[BoardItem], int]:
+    """One column of a unit's board: items in ``state`` matching the filters, and their count."""
+    stmt = (
+        select(BoardItem)
+        .join(Organization, Organization.id == BoardItem.organization_id)
+        .where(BoardItem.campaign_id == campaign.id, BoardItem.unit_id == unit_id)
+    )
+    states = OPEN_STATES if state == "open" else (state,)
+    stmt = stmt.where(BoardItem.state.in_(states))
+    if filters.get("kind"):
+        stmt = stmt.where(Organization.kind == filters["kind"])
+    if filters.get("area"):
+        stmt = stmt.where(Organization.area_id == int(filters["area"]))
+    if filters.get("path"):
+        stmt = stmt.where(BoardItem.path == filters["path"])
+    if filters.get("person"):
+        stmt = stmt.where(BoardItem.responsible_person.contains(filters["person"]))
+    if filters.get("overdue"):
+        stmt = stmt.where(
+            BoardItem.state.in_(OPEN_STATES), BoardItem.planned_on < today(campaign.timezone)
+        )
+    if filters.get("q"):
+        q = filters["q"].strip()
+        stmt = stmt.where(
+            or_(Organization.name.contains(q), Organization.credit_code.contains(q.upper()))
+        )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.scalars(
+        stmt.options(joinedload(BoardItem.organization).joinedload(Organization.area))
+        .order_by(BoardItem.planned_on.is_(None), BoardItem.planned_on, BoardItem.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(rows), total
+
+
+def history(session: Session, item: BoardItem) -> list:
+    """The change record of an item and of its organization, newest first."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                or_(
+                    and_(
+                        AuditEntry.object_type == "board_item", AuditEntry.object_id == str(item.id)
+                    ),
+                    and_(
+                        AuditEntry.object_type == "organization",
+                        AuditEntry.object_id == str(item.organization_id),
+                    ),
+                )
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(200)
+        )
+    )
+
+
+def totals(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None = None
+) -> dict[str, int]:
+    """Items per state over the units (and "overdue"), e.g. how many closures wait for checking."""
+    out: dict[str, int] = {}
+    for counts in unit_counts(session, campaign, unit_ids).values():
+        for state, n in counts.items():
+            out[state] = out.get(state, 0) + n
+    return out

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from campaign import clock, figures, permissions
+from campaign.board import services as board
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.timeline import services, tasks
@@ -46,6 +47,7 @@ def campaign_overview(campaign_id: int):
         timeline=services.timeline_view(campaign, clock.today(campaign.timezone)),
         rows=figures.by_unit(db.session, campaign, unit_ids),
         total=figures.overall(db.session, campaign, unit_ids),
+        board=board.totals(db.session, campaign, unit_ids),
         sees_city=permissions.sees_city(current_user),
         may_edit=permissions.may_edit_campaign(current_user),
     )

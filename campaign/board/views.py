@@ -1,0 +1,260 @@
+"""挂图作战 pages: the city wall chart, a unit's board, an item, spot checks."""
+
+import json
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from campaign import clock, figures, permissions, rules
+from campaign.accounts.models import Unit
+from campaign.board import services
+from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
+from campaign.extensions import db
+from campaign.timeline.services import build_deadline
+from campaign.vocab import JOINT_FORMS, OrgKind
+from campaign.vocab import Path as RulePath
+from campaign.webforms import perform
+
+bp = Blueprint("board", __name__)
+COLUMNS = ["todo", "in_progress", "reopened", "awaiting", "closed"]
+
+
+@bp.get("/campaigns/<int:campaign_id>/board")
+@login_required
+def city(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    unit_ids = permissions.visible_unit_ids(current_user)
+    return render_template(
+        "board/city.html",
+        campaign=campaign,
+        rows=figures.by_unit(db.session, campaign, unit_ids),
+        counts=services.unit_counts(db.session, campaign, unit_ids),
+        deadline=build_deadline(campaign),
+        days_left=(build_deadline(campaign) - clock.today(campaign.timezone)).days,
+    )
+
+
+def _filters() -> dict:
+    keys = ("kind", "area", "path", "person", "overdue", "q")
+    filters = {k: request.args.get(k, "").strip() for k in keys}
+    if filters["area"] and not filters["area"].isdigit():
+        filters["area"] = ""
+    return filters
+
+
+@bp.get("/campaigns/<int:campaign_id>/units/<code>/board")
+@login_required
+def unit(campaign_id: int, code: str):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    unit = permissions.unit_or_404(current_user, code)
+    if not unit.is_responsible and unit.parent is not None:
+        return redirect(url_for("board.unit", campaign_id=campaign.id, code=unit.parent.code))
+    filters = _filters()
+    page = min(max(1, request.args.get("page", 1, type=int)), 100_000)
+    columns = {
+        # Closed items are the long column: a short page of them.
+        state: services.list_items(
+            db.session, campaign, unit.id, filters, state, page, 10 if state == "closed" else 30
+        )
+        for state in COLUMNS
+    }
+    areas = db.session.scalars(
+        select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.position)
+    )
+    return render_template(
+        "board/unit.html",
+        campaign=campaign,
+        unit=unit,
+        columns=columns,
+        states=ITEM_STATES,
+        filters=filters,
+        page=page,
+        areas=list(areas),
+        paths=list(RulePath),
+        kinds=list(OrgKind),
+        today=clock.today(campaign.timezone),
+        deadline=build_deadline(campaign),
+        days_left=(build_deadline(campaign) - clock.today(campaign.timezone)).days,
+        total=figures.overall(db.session, campaign, [unit.id]),
+    )
+
+
+def _item(campaign_id: int, item_id: int) -> BoardItem:
+    return permissions.unit_record_or_404(current_user, BoardItem, item_id, campaign_id)
+
+
+@bp.route("/campaigns/<int:campaign_id>/items/<int:item_id>", methods=["GET", "POST"])
+@login_required
+def item(campaign_id: int, item_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    item = _item(campaign.id, item_id)
+    if request.method == "POST":
+        _item_action(campaign, item, request.form.get("action", ""))
+        return redirect(url_for("board.item", campaign_id=campaign.id, item_id=item.id))
+    org = item.organization
+    return render_template(
+        "board/item.html",
+        campaign=campaign,
+        item=item,
+        org=org,
+        requirement=rules.evaluate(org, rules.Thresholds.of(campaign)),
+        pending=services.pending_closure(item),
+        history=services.history(db.session, item),
+        methods=CLOSURE_METHODS,
+        joint_forms=JOINT_FORMS,
+        paths=list(RulePath),
+        checklist=services.CHECKLIST,
+        form=FlaskForm(),
+        today=clock.today(campaign.timezone),
+        may_work=permissions.may_work_items(current_user, item.unit),
+        may_verify=permissions.may_verify_closures(current_user, item.unit),
+        covered=_covered_names(item),
+    )
+
+
+def _covered_names(item: BoardItem) -> dict[int, list[str]]:
+    from campaign.ledger.models import Organization
+
+    out = {}
+    for closure in item.closures:
+        ids = json.loads(closure.covered_org_ids)
+        if ids:
+            out[closure.id] = list(
+                db.session.scalars(select(Organization.name).where(Organization.id.in_(ids)))
+            )
+    return out
+
+
+def _item_action(campaign, item: BoardItem, action: str) -> None:
+    user, form = current_user, request.form
+    work = permissions.may_work_items(user, item.unit)
+    verify = permissions.may_verify_closures(user, item.unit)
+    if action == "plan" and work:
+        perform(lambda: services.update_plan(db.session, item, form, user), "计划已保存。")
+    elif action == "note" and work:
+        perform(
+            lambda: services.add_note(db.session, item, form.get("text", ""), user), "已记录进展。"
+        )
+    elif action == "close" and work:
+        upload = request.files.get("document")
+        document = (upload.filename, upload.read()) if upload and upload.filename else None
+        storage = Path(current_app.config["STORAGE_PATH"])
+        perform(
+            lambda: services.submit_closure(db.session, item, form, document, user, storage),
+            "已提交销号，待单位负责人核验。",
+        )
+    elif action == "verify" and verify:
+        perform(lambda: services.verify_closure(db.session, item, user), "已核验销号，计入统计。")
+    elif action == "return" and verify:
+        perform(
+            lambda: services.return_closure(db.session, item, form.get("reason", ""), user),
+            "已退回，回到推进中。",
+        )
+    else:
+        abort(404)
+
+
+@bp.get("/campaigns/<int:campaign_id>/closures/<int:closure_id>/document")
+@login_required
+def document(campaign_id: int, closure_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    closure = db.session.get(Closure, closure_id) or abort(404)
+    _item(campaign.id, closure.item_id)
+    if not closure.document_path:
+        abort(404)
+    return send_file(closure.document_path, as_attachment=True, download_name=closure.document_name)
+
+
+@bp.route("/campaigns/<int:campaign_id>/spot-checks", methods=["GET", "POST"])
+@login_required
+def spot_checks(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.may_spot_check(current_user))
+    if request.method == "POST":
+        form = request.form
+        unit_ids = [int(u) for u in form.getlist("unit") if u.isdigit()] or None
+        value = form.get("size", "0")
+        seed = form.get("seed", "").strip()
+        ok = perform(
+            lambda: services.draw(
+                db.session,
+                campaign,
+                unit_ids,
+                form.get("mode", "count"),
+                int(value) if value.isdigit() else 0,
+                current_user,
+                seed=int(seed) if seed.isdigit() else None,
+                kind="lookback" if form.get("kind") == "lookback" else "spot_check",
+                note=form.get("note", ""),
+            ),
+            "已抽取。",
+        )
+        if ok:
+            newest = db.session.scalar(
+                select(SpotCheck)
+                .where(SpotCheck.campaign_id == campaign.id)
+                .order_by(SpotCheck.id.desc())
+            )
+            return redirect(
+                url_for("board.spot_check", campaign_id=campaign.id, check_id=newest.id)
+            )
+        return redirect(url_for("board.spot_checks", campaign_id=campaign.id))
+    checks = db.session.scalars(
+        select(SpotCheck).where(SpotCheck.campaign_id == campaign.id).order_by(SpotCheck.id.desc())
+    ).all()
+    return render_template(
+        "board/spot_checks.html",
+        campaign=campaign,
+        checks=checks,
+        form=FlaskForm(),
+        units=permissions.responsible_units(current_user),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/spot-checks/<int:check_id>", methods=["GET", "POST"])
+@login_required
+def spot_check(campaign_id: int, check_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.may_spot_check(current_user))
+    check = db.session.get(SpotCheck, check_id)
+    if check is None or check.campaign_id != campaign.id:
+        abort(404)
+    if request.method == "POST":
+        result = next(
+            (r for r in check.results if str(r.id) == request.form.get("result_id")), None
+        )
+        if result is None:
+            abort(404)
+        passed = request.form.get("verdict") == "pass"
+        perform(
+            lambda: services.record_result(
+                db.session,
+                result,
+                passed,
+                request.form,
+                request.form.get("notes", ""),
+                current_user,
+            ),
+            "已记录检查结论。" if passed else "不合格：已撤销销号，该组织回到挂图作战。",
+        )
+        return redirect(url_for("board.spot_check", campaign_id=campaign.id, check_id=check.id))
+    return render_template(
+        "board/spot_check.html",
+        campaign=campaign,
+        check=check,
+        form=FlaskForm(),
+        checklist=services.CHECKLIST,
+        reproduced=services.reproduce(check) == json.loads(check.drawn_ids),
+    )
