@@ -15,8 +15,9 @@ from pathlib import Path
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from campaign import audit, rules
+from campaign import audit
 from campaign.audit import AuditEntry
+from campaign.board.items import sync_items  # noqa: F401  (one place to call it from)
 from campaign.board.models import (
     CLOSURE_METHODS,
     BoardItem,
@@ -52,40 +53,7 @@ CHECKLIST = {
 }
 
 
-# ---- items --------------------------------------------------------------------------
-
-
-def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> int:
-    """Put on the board every organization of the base that does not meet its target yet."""
-    thresholds = rules.Thresholds.of(campaign)
-    have = select(BoardItem.organization_id).where(BoardItem.campaign_id == campaign.id)
-    stmt = select(Organization).where(
-        Organization.campaign_id == campaign.id,
-        Organization.in_base,
-        Organization.id.not_in(have),
-    )
-    if unit_ids is not None:
-        stmt = stmt.where(Organization.unit_id.in_(unit_ids))
-    created = 0
-    for org in session.scalars(stmt).yield_per(2000):
-        requirement = rules.evaluate(org, thresholds)
-        if rules.meets(org, requirement):
-            continue
-        session.add(
-            BoardItem(
-                campaign_id=campaign.id,
-                unit_id=org.unit_id,
-                organization_id=org.id,
-                target=requirement.target.value,
-                path=requirement.path.value,
-                measures=org.measures,
-                planned_on=org.planned_on,
-                responsible_person=org.responsible_person,
-            )
-        )
-        created += 1
-    session.flush()
-    return created
+# ---- items (sync_items lives in board.items, which the ledger calls too) -------------
 
 
 def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules
 from campaign.accounts.models import Unit
+from campaign.board.items import sync_items
 from campaign.clock import now
 from campaign.errors import ValidationFailed
 from campaign.ledger import excel
@@ -198,8 +199,9 @@ def submit_ledger(session: Session, ledger: UnitLedger, user) -> UnitLedger:
 
 
 def approve_ledger(session: Session, ledger: UnitLedger, user, comment: str = "") -> UnitLedger:
-    """A coordinator approves: the ledger becomes the unit's base (党建基数)."""
-    return _move(
+    """A coordinator approves: the ledger becomes the unit's base (党建基数), and every
+    organization not yet where the rules say goes on the wall chart."""
+    moved = _move(
         session,
         ledger,
         (LedgerStatus.SUBMITTED,),
@@ -208,6 +210,8 @@ def approve_ledger(session: Session, ledger: UnitLedger, user, comment: str = ""
         "台账当前为“{status}”，只有待审核的台账可以审核通过",
         comment,
     )
+    sync_items(session, session.get(Campaign, ledger.campaign_id), [ledger.unit_id])
+    return moved
 
 
 def return_ledger(session: Session, ledger: UnitLedger, user, comment: str) -> UnitLedger:
@@ -275,6 +279,8 @@ def decide_change(
                 user,
                 source=f"采纳变更申请#{request.id}",
             )
+    if accept:
+        sync_items(session, campaign, [request.unit_id])
     request.status = "accepted" if accept else "rejected"
     request.decided_by_id = getattr(user, "id", None)
     request.decided_at = now()

@@ -1,0 +1,46 @@
+"""Which organizations are on the wall chart: those of the base not yet where the rules say.
+
+Kept apart from board.services so the ledger (approval, accepted changes) can call it
+without an import cycle.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign import rules
+from campaign.board.models import BoardItem
+from campaign.ledger.models import Organization
+from campaign.timeline.models import Campaign
+
+
+def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> int:
+    """Put on the board every organization of the base that does not meet its target yet."""
+    thresholds = rules.Thresholds.of(campaign)
+    have = select(BoardItem.organization_id).where(BoardItem.campaign_id == campaign.id)
+    stmt = select(Organization).where(
+        Organization.campaign_id == campaign.id,
+        Organization.in_base,
+        Organization.id.not_in(have),
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(Organization.unit_id.in_(unit_ids))
+    created = 0
+    for org in session.scalars(stmt).yield_per(2000):
+        requirement = rules.evaluate(org, thresholds)
+        if rules.meets(org, requirement):
+            continue
+        session.add(
+            BoardItem(
+                campaign_id=campaign.id,
+                unit_id=org.unit_id,
+                organization_id=org.id,
+                target=requirement.target.value,
+                path=requirement.path.value,
+                measures=org.measures,
+                planned_on=org.planned_on,
+                responsible_person=org.responsible_person,
+            )
+        )
+        created += 1
+    session.flush()
+    return created
