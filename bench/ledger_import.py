@@ -43,22 +43,39 @@ def synthetic_rows(n: int) -> dict:
         formal = min(employees, int(rng.expovariate(0.6)))
         party = rng.choice(["none", "standalone", "joint"]) if formal else "none"
         row = dict(
-            name=f"武汉合成测试{i}有限公司", credit_code=creditcode.make(i), district_name="测试区",
-            area_name=rng.choice(AREAS), employees=employees, formal_members=formal,
-            probationary_members=rng.choice((0, 0, 0, 1)), investor="张三",
-            investor_is_member=rng.random() < 0.1, party_org_status=party,
-            party_org_name="中共测试支部" if party != "none" else "", party_org_founded_on=None,
+            name=f"武汉合成测试{i}有限公司",
+            credit_code=creditcode.make(i),
+            district_name="测试区",
+            area_name=rng.choice(AREAS),
+            employees=employees,
+            formal_members=formal,
+            probationary_members=rng.choice((0, 0, 0, 1)),
+            investor="张三",
+            investor_is_member=rng.random() < 0.1,
+            party_org_status=party,
+            party_org_name="中共测试支部" if party != "none" else "",
+            party_org_founded_on=None,
             no_party_org_reason="" if party != "none" else "党员不足3名",
-            instructor=rng.choice(["", "李四"]), mass_organizations=rng.choice(["", "工会"]),
-            measures="", planned_on=None, responsible_person="王五",
+            instructor=rng.choice(["", "李四"]),
+            mass_organizations=rng.choice(["", "工会"]),
+            measures="",
+            planned_on=None,
+            responsible_person="王五",
         )
         if i % 5:
-            row.update(kind="enterprise", category=rng.choice(["other", "internet", "above_scale"]),
-                       operating_status="normal")
+            row.update(
+                kind="enterprise",
+                category=rng.choice(["other", "internet", "above_scale"]),
+                operating_status="normal",
+            )
             enterprise.append(row)
         else:
-            row.update(kind="social", category=rng.choice(["school", "association", "other"]),
-                       registration_level="district", supervising_unit="")
+            row.update(
+                kind="social",
+                category=rng.choice(["school", "association", "other"]),
+                registration_level="district",
+                supervising_unit="",
+            )
             row["name"] = f"武汉合成测试{i}协会"
             social.append(row)
     return {"enterprise": enterprise, "social": social}
@@ -84,7 +101,10 @@ def main() -> None:
     excel.write_workbook(synthetic_rows(args.rows), AREAS, buffer)
     data = buffer.getvalue()
     write_s = time.perf_counter() - t
-    print(f"file: {args.rows} rows, {len(data) / 1e6:.1f} MB, written in {write_s:.1f} s", file=sys.stderr)
+    print(
+        f"file: {args.rows} rows, {len(data) / 1e6:.1f} MB, written in {write_s:.1f} s",
+        file=sys.stderr,
+    )
 
     with app.app_context():
         db.drop_all()
@@ -99,7 +119,11 @@ def main() -> None:
         campaign = create_from_template(db.session, "wuhan-2016", 2026)
         db.session.commit()
         ctx = importing.unit_context(db.session, district)
-        timings = {"bare read": [], "check (read + validate)": [], "import (check + apply + commit)": []}
+        timings = {
+            "bare read": [],
+            "check (read + validate)": [],
+            "import (check + apply + commit)": [],
+        }
         for _ in range(args.repeat):
             t = time.perf_counter()
             bare_read(data)
@@ -114,8 +138,9 @@ def main() -> None:
                 db.session.execute(delete(model))
             db.session.commit()
             t = time.perf_counter()
-            batch = importing.start_import(db.session, campaign, district, data, "bench.xlsx",
-                                           "bench", tmp)
+            batch = importing.start_import(
+                db.session, campaign, district, data, "bench.xlsx", "bench", tmp
+            )
             importing.process_import(db.session, batch, data)
             importing.apply_import(db.session, batch, "bench")
             db.session.commit()

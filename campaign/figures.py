@@ -200,6 +200,15 @@ def by_unit(
     return [(u, per_unit.get(u.id, Figures(Counts()))) for u in session.scalars(stmt)]
 
 
+def total_of(rows: list[tuple[Unit, Figures]]) -> Figures:
+    """The sum over units' figures (every ledger row belongs to a responsible unit), so a page
+    that shows the units does not scan the ledger a second time for its total row."""
+    total = Counts()
+    for _, f in rows:
+        total = total + f.counts
+    return Figures(total)
+
+
 def trend(
     session: Session, campaign: Campaign, days: list[date], unit_ids: list[int] | None = None
 ) -> list[tuple[date, Figures]]:

@@ -163,6 +163,12 @@ def test_reaching_a_target_is_exact(part, whole, target, expected):
     assert figures.reaches(part, whole, Decimal(target)) is expected
 
 
+def test_total_of_the_units_equals_the_city_figures(ledger):
+    campaign, a, b = ledger
+    rows = figures.by_unit(db.session, campaign)
+    assert figures.total_of(rows).counts == figures.overall(db.session, campaign).counts
+
+
 def test_scoped_to_units(ledger):
     campaign, a, b = ledger
     only_a = figures.overall(db.session, campaign, unit_ids=[a.id])

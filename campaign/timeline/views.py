@@ -41,12 +41,13 @@ def overview():
 def campaign_overview(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit_ids = permissions.visible_unit_ids(current_user)
+    rows = figures.by_unit(db.session, campaign, unit_ids)
     return render_template(
         "timeline/overview.html",
         campaign=campaign,
         timeline=services.timeline_view(campaign, clock.today(campaign.timezone)),
-        rows=figures.by_unit(db.session, campaign, unit_ids),
-        total=figures.overall(db.session, campaign, unit_ids),
+        rows=rows,
+        total=figures.total_of(rows),
         board=board.totals(db.session, campaign, unit_ids),
         sees_city=permissions.sees_city(current_user),
         may_edit=permissions.may_edit_campaign(current_user),
