@@ -4,6 +4,7 @@ Deterministic (a fixed seed), so every demo looks the same and tests can rely on
 `flask --app app demo load` runs it; `make run` calls it on an empty database.
 """
 
+import json
 import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -445,6 +446,18 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     return campaign
 
 
+def _closure_rows(org: Organization) -> dict:
+    """What a demo closure changed: the row without its Party org, and the row as it is."""
+    after = audit.snapshot(org, board.PARTY_FIELDS)
+    before = {
+        **after,
+        "party_org_status": "none",
+        "party_org_name": "",
+        "party_org_founded_on": None,
+    }
+    return {"before": before, "after": after}
+
+
 def _board(session: Session, campaign: Campaign, rng: random.Random, build_start: date) -> None:
     """The wall chart: closed items for Party orgs set up during the campaign, the rest open."""
     tz = ZoneInfo(campaign.timezone)
@@ -477,7 +490,7 @@ def _board(session: Session, campaign: Campaign, rng: random.Random, build_start
                 status="verified",
                 submitted_at=at,
                 decided_at=at + timedelta(days=1),
-                ledger_before="{}",
+                ledger_before=json.dumps({str(org.id): _closure_rows(org)}, default=str),
             )
         ]
         session.add(item)

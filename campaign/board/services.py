@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from campaign import audit
+from campaign import audit, rules
 from campaign.audit import AuditEntry
 from campaign.board.items import sync_items  # noqa: F401  (one place to call it from)
 from campaign.board.models import (
@@ -143,7 +143,8 @@ def submit_closure(
     if method not in CLOSURE_METHODS:
         raise ValidationFailed([("method", "请选择组建方式")])
     problems = []
-    closure = Closure(item=item, method=method, submitted_by_id=getattr(user, "id", None))
+    # Not attached to the item until it is filed: a refused claim leaves nothing behind.
+    closure = Closure(item_id=item.id, method=method, submitted_by_id=getattr(user, "id", None))
     if method == "work_coverage":
         closure.instructor = (raw.get("instructor") or "").strip()
         closure.mass_organizations = (raw.get("mass_organizations") or "").strip()
@@ -151,6 +152,9 @@ def submit_closure(
             problems.append(("instructor", "工作覆盖须填写党建工作指导员或群团组织"))
         if item.target in ("standalone", "party_org"):
             problems.append(("method", "该组织按规则应建立党组织，工作覆盖不能销号"))
+        org = item.organization
+        if item.target == "member" and org.formal_members + org.probationary_members == 0:
+            problems.append(("method", "该组织按规则应有党员，尚无党员时工作覆盖不能销号"))
     else:
         closure.party_org_name = (raw.get("party_org_name") or "").strip()
         closure.secretary = (raw.get("secretary") or "").strip()
@@ -158,10 +162,14 @@ def submit_closure(
             problems.append(("party_org_name", "「党组织名称」不能为空"))
         if not closure.secretary:
             problems.append(("secretary", "「书记（负责人）」不能为空"))
-        try:
-            closure.formal_members = int(raw.get("formal_members") or 0)
-        except ValueError:
-            problems.append(("formal_members", "「正式党员数」应为整数"))
+        raw_members = str(raw.get("formal_members") or "0").strip()
+        if raw_members.isdigit():
+            closure.formal_members = int(raw_members)
+        else:
+            closure.formal_members = 0
+            problems.append(
+                ("formal_members", f"「正式党员数」应为非负整数，而不是“{raw_members}”")
+            )
         established = (raw.get("established_on") or "").strip()
         try:
             closure.established_on = date.fromisoformat(established)
@@ -178,7 +186,7 @@ def submit_closure(
             if closure.established_on > today(campaign.timezone):
                 problems.append(("established_on", f"成立时间（{established}）不能晚于今天"))
         needed = campaign.standalone_formal_members
-        if method == "standalone" and closure.formal_members < needed:
+        if method == "standalone" and raw_members.isdigit() and closure.formal_members < needed:
             problems.append(
                 (
                     "formal_members",
@@ -187,6 +195,10 @@ def submit_closure(
             )
         if item.target == "standalone" and method != "standalone":
             problems.append(("method", f"该组织有{needed}名以上正式党员，按规定须单独组建"))
+        elif method == "joint" and closure.formal_members >= needed:
+            problems.append(
+                ("method", f"正式党员达到{needed}名（{closure.formal_members}名）的，须单独组建")
+            )
         if method == "joint":
             closure.joint_form = (raw.get("joint_form") or "").strip()
             if closure.joint_form not in JOINT_FORMS:
@@ -209,6 +221,7 @@ def submit_closure(
     closure.document_name, closure.document_path = stored.name, stored.path
     closure.document_sha256 = stored.sha256
     item.state = "awaiting"
+    closure.item = item
     session.add(closure)
     session.flush()
     audit.record(
@@ -229,7 +242,10 @@ def submit_closure(
 
 
 def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) -> list[int]:
-    """The other organizations (of the same unit) a joint Party org covers, by credit code."""
+    """The other organizations (of the same unit) a joint Party org covers, by credit code.
+
+    Not one that has a Party org already, nor one with enough formal members to need its own.
+    """
     codes = [
         c.strip().upper()
         for c in raw_codes.replace("，", ",").replace("\n", ",").split(",")
@@ -237,20 +253,32 @@ def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) 
     ]
     if not codes:
         return []
-    found = dict(
-        session.execute(
-            select(Organization.credit_code, Organization.id).where(
-                Organization.campaign_id == item.campaign_id,
-                Organization.unit_id == item.unit_id,
-                Organization.credit_code.in_(codes),
-                Organization.id != item.organization_id,
+    with session.no_autoflush:
+        found = {
+            o.credit_code: o
+            for o in session.scalars(
+                select(Organization).where(
+                    Organization.campaign_id == item.campaign_id,
+                    Organization.unit_id == item.unit_id,
+                    Organization.credit_code.in_(codes),
+                    Organization.id != item.organization_id,
+                )
             )
-        ).all()
-    )
+        }
     missing = [c for c in codes if c not in found]
     if missing:
         problems.append(("covered_codes", f"本单位台账中没有：{'、'.join(missing)}"))
-    return [found[c] for c in codes if c in found]
+    has_org = [o.name for o in found.values() if rules.has_party_org(o)]
+    if has_org:
+        problems.append(
+            ("covered_codes", f"已建有党组织，不能再纳入联合组建：{'、'.join(has_org)}")
+        )
+    standalone = [o.name for o in found.values() if o.target == "standalone"]
+    if standalone:
+        problems.append(
+            ("covered_codes", f"正式党员达到3名以上、须单独组建：{'、'.join(standalone)}")
+        )
+    return [found[c].id for c in codes if c in found]
 
 
 def pending_closure(item: BoardItem) -> Closure | None:
@@ -266,9 +294,12 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     orgs = [item.organization] + [
         session.get(Organization, i) for i in json.loads(closure.covered_org_ids)
     ]
-    closure.ledger_before = json.dumps(
-        {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}, ensure_ascii=False, default=str
-    )
+    taken = [o.name for o in orgs[1:] if rules.has_party_org(o)]
+    if taken:
+        raise ValidationFailed(
+            [("closure", f"联合组建覆盖的组织已另建党组织：{'、'.join(taken)}，请退回后重新提交")]
+        )
+    before = {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}
     source = f"销号#{closure.id}"
     for org in orgs:
         if closure.method == "work_coverage":
@@ -287,6 +318,16 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
         update_organization(
             session, campaign, org, data, user, action="organization.closure", source=source
         )
+    # What each row was before and what this closure made it: a revocation restores a row
+    # only while it still is what this closure made it.
+    closure.ledger_before = json.dumps(
+        {
+            str(o.id): {"before": before[str(o.id)], "after": audit.snapshot(o, PARTY_FIELDS)}
+            for o in orgs
+        },
+        ensure_ascii=False,
+        default=str,
+    )
     closure.status, closure.decided_at, closure.decided_by_id = (
         "verified",
         now(),
@@ -352,11 +393,16 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
         raise ValidationFailed([("reason", "撤销销号时必须填写理由")])
     item = closure.item
     campaign = session.get(Campaign, item.campaign_id)
-    for org_id, fields in json.loads(closure.ledger_before).items():
+    kept = []
+    for org_id, rows in json.loads(closure.ledger_before).items():
         org = session.get(Organization, int(org_id))
+        if audit.snapshot(org, PARTY_FIELDS) != rows["after"]:
+            # Changed since (e.g. its own closure verified later): that later act stands.
+            kept.append(org.id)
+            continue
         restored = {
             k: (date.fromisoformat(v) if k == "party_org_founded_on" and v else v)
-            for k, v in fields.items()
+            for k, v in rows["before"].items()
         }
         update_organization(
             session,
@@ -372,8 +418,10 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
                 BoardItem.campaign_id == item.campaign_id, BoardItem.organization_id == org.id
             )
         )
-        if covered_item is not None:
+        if covered_item is not None and covered_item is not item:
             covered_item.state, covered_item.last_reason = "reopened", reason.strip()
+            covered_item.work_coverage_only = False
+    item.state, item.last_reason, item.work_coverage_only = "reopened", reason.strip(), False
     closure.status, closure.decision_reason = "revoked", reason.strip()
     closure.decided_at, closure.decided_by_id = now(), getattr(user, "id", None)
     audit.record(
@@ -382,7 +430,7 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
         action="closure.revoke",
         obj_type="board_item",
         obj_id=item.id,
-        after={"closure": closure.id, "reason": closure.decision_reason},
+        after={"closure": closure.id, "reason": closure.decision_reason, "kept": kept},
     )
     session.flush()
     return closure
@@ -463,6 +511,8 @@ def record_result(
     """A checker's finding; a failure reopens the item and its unit sees why."""
     if result.result != "pending":
         raise ValidationFailed([("result", "该项已有检查结论")])
+    if result.closure.status != "verified":
+        raise ValidationFailed([("result", "该销号已不是已核验状态（已被撤销），无需再检查")])
     if not passed and not notes.strip():
         raise ValidationFailed([("notes", "不合格时必须填写问题说明")])
     result.result = "pass" if passed else "fail"
