@@ -1,5 +1,6 @@
 """Formatting for templates: percentages, dates and labels, the same on every page."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -39,7 +40,68 @@ def weekday(value: date) -> str:
     return "星期" + WEEKDAYS[value.weekday()]
 
 
+AUDIT_ACTIONS = {
+    "closure.submit": "提交销号",
+    "closure.verify": "核验销号",
+    "closure.return": "退回销号",
+    "closure.revoke": "撤销销号",
+    "spot_check.result": "抽查结论",
+    "item.plan": "修改计划",
+    "item.note": "记录进展",
+    "organization.create": "新增组织",
+    "organization.update": "修改台账",
+    "organization.remove": "删除组织",
+    "organization.closure": "销号写入台账",
+    "organization.closure_revoked": "撤销销号恢复台账",
+    "organization.exclude": "剔除出基数",
+    "organization.restore": "恢复到基数",
+}
+FIELD_LABELS = {
+    "party_org_status": "党组织状态",
+    "party_org_name": "党组织名称",
+    "party_org_founded_on": "成立时间",
+    "formal_members": "正式党员数",
+    "probationary_members": "预备党员数",
+    "employees": "从业人员数",
+    "instructor": "党建工作指导员",
+    "mass_organizations": "群团组织",
+    "operating_status": "经营状态",
+    "closure": "销号编号",
+    "method": "组建方式",
+    "reason": "理由",
+    "notes": "说明",
+    "result": "结论",
+    "document_sha256": "批复文件SHA-256",
+    "path": "推进路径",
+    "joint_form": "联合组建方式",
+    "measures": "推进措施",
+    "planned_on": "计划完成时间",
+    "responsible_person": "责任人",
+    "text": "进展",
+    "noted_on": "日期",
+    "organizations": "涉及组织",
+    "spot_check": "抽查编号",
+    "exclusion_note": "剔除理由",
+    "name": "名称",
+    "credit_code": "统一社会信用代码",
+    "kept": "保留未恢复",
+}
+
+
+def audit_action(code: str) -> str:
+    """A change record's action in Chinese (the code itself when it has no label yet)."""
+    return AUDIT_ACTIONS.get(code, code)
+
+
+def audit_values(raw: str) -> str:
+    """A change record's before/after JSON as "字段：值；…" for people."""
+    data = json.loads(raw or "{}")
+    return "；".join(f"{FIELD_LABELS.get(k, k)}：{'' if v is None else v}" for k, v in data.items())
+
+
 FILTERS = {
+    "audit_action": audit_action,
+    "audit_values": audit_values,
     "local_time": local_time,
     "target": target,
     "percent": percent,

@@ -94,4 +94,4 @@ def test_submit_verify_spot_check_fail_reopens(browser_page: Page, live_server, 
     page.goto(item_url)
     expect(page.locator("#item-state")).to_contain_text("已撤销销号")
     expect(page.locator("#item-reason")).to_contain_text("批复文件与实际组建情况不符")
-    expect(page.locator("#history")).to_contain_text("closure.revoke")
+    expect(page.locator("#history")).to_contain_text("撤销销号")
