@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -74,6 +75,8 @@ def unit(campaign_id: int, code: str):
 def ledger(campaign_id: int, code: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
+    if not unit.is_responsible:
+        abort(404)  # streets and parks keep no ledger of their own
     ledger = services.unit_ledger(db.session, campaign, unit)
     db.session.commit()  # the draft row, created on first visit
     imports = db.session.scalars(
