@@ -19,7 +19,7 @@ from campaign.board import services as board
 from campaign.board.models import BoardItem, SpotCheck
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
-from campaign.ledger import excel, importing
+from campaign.ledger import importing
 from campaign.ledger import services as ledger_services
 from campaign.reporting import services as reporting
 from campaign.reporting.models import UnitReport
@@ -246,14 +246,9 @@ class UnitLedgerResource(MethodView):
         """Export the unit's ledger as xlsx."""
         campaign = _ledger_campaign(query["campaign_id"])
         unit = permissions.unit_or_404(g.api_user, code)
-        buffer = io.BytesIO()
-        areas = [u.name for u in unit.children]
-        excel.write_workbook(
-            ledger_services.export_rows(db.session, campaign, [unit.id]), areas, buffer
-        )
-        buffer.seek(0)
+        data, _ = ledger_services.export_workbook(db.session, campaign, [unit.id])
         return send_file(
-            buffer,
+            io.BytesIO(data),
             mimetype=XLSX,
             as_attachment=True,
             download_name=f"ledger-{unit.code}-{campaign.year}.xlsx",

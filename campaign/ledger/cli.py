@@ -1,6 +1,5 @@
 """`flask --app app ledger ...`: the same import and export as the pages, from a shell."""
 
-import io
 import json
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from campaign.accounts.models import Unit
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
-from campaign.ledger import excel, importing, services
+from campaign.ledger import importing, services
 from campaign.timeline.services import latest_campaign
 
 ledger_cli = AppGroup("ledger", help="台账导入、导出。")
@@ -90,11 +89,7 @@ def import_command(file: Path, unit_code: str, campaign_id: int | None, dry_run:
 def export_command(unit_code: str | None, campaign_id: int | None, output: Path) -> None:
     """Write the unit's (or the city's) ledger to an xlsx that imports again unchanged."""
     campaign = _campaign(campaign_id)
-    units = [_unit(unit_code)] if unit_code else None
-    rows = services.export_rows(db.session, campaign, [u.id for u in units] if units else None)
-    parents = [u.id for u in units] if units else select(Unit.id).where(Unit.is_responsible)
-    areas = db.session.scalars(select(Unit.name).where(Unit.parent_id.in_(parents))).all()
-    buffer = io.BytesIO()
-    count = excel.write_workbook(rows, areas, buffer)
-    output.write_bytes(buffer.getvalue())
+    unit_ids = [_unit(unit_code).id] if unit_code else None
+    data, count = services.export_workbook(db.session, campaign, unit_ids)
+    output.write_bytes(data)
     click.echo(f"已导出{count}个组织到 {output}")

@@ -27,7 +27,7 @@ from campaign.ledger.models import (
     LedgerStatus,
     Organization,
 )
-from campaign.ledger.services import apply_rules, unit_ledger
+from campaign.ledger.services import apply_rules, area_ids, ledger_values, unit_ledger
 from campaign.timeline.models import Campaign
 from campaign.vocab import OperatingStatus, UnitKind
 
@@ -37,7 +37,7 @@ CHUNK = 900  # below SQLite's limit on bound parameters
 
 def unit_context(session: Session, unit: Unit) -> excel.UnitContext:
     """The unit's name and its streets/parks, for validating 所在区 and 街道/园区."""
-    areas = session.scalars(select(Unit.name).where(Unit.parent_id == unit.id)).all()
+    areas = area_ids(session, unit.id)
     return excel.UnitContext(unit.name, unit.kind == UnitKind.DISTRICT, tuple(areas))
 
 
@@ -289,15 +289,6 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
     return diff, summary
 
 
-def _row_values(session: Session, unit: Unit, values: dict, areas: dict[str, int]) -> dict:
-    data = {k: v for k, v in values.items() if k != "area_name"}
-    for key in ("party_org_founded_on", "planned_on"):
-        if isinstance(data.get(key), str):
-            data[key] = date.fromisoformat(data[key])
-    data["area_id"] = areas.get(values.get("area_name") or "")
-    return data
-
-
 def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     """Apply a previewed import whole: replace a draft ledger, or file change requests."""
     if batch.status != "previewed":
@@ -326,7 +317,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
                 )
             ]
         )
-    areas = dict(session.execute(select(Unit.name, Unit.id).where(Unit.parent_id == unit.id)).all())
+    areas = area_ids(session, unit.id)
     if ledger.is_editable:
         _replace_draft(session, campaign, unit, diff, areas, user, batch.id)
     else:
@@ -377,7 +368,7 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
         if item["action"] == "remove":
             removes.append(item["id"])
             continue
-        data = _row_values(session, unit, item["row"], areas)
+        data = ledger_values(item["row"], areas)
         data.update(apply_rules(data, thresholds))
         leaving = not data["in_base"] and (
             item["action"] == "add" or "operating_status" in item["changes"]

@@ -1,5 +1,6 @@
 """Ledger writes: organizations with the rules' verdict stored on each row."""
 
+import io
 import json
 from datetime import date
 from types import SimpleNamespace
@@ -243,16 +244,7 @@ def decide_change(
     campaign = session.get(Campaign, request.campaign_id)
     if accept:
         values = json.loads(request.payload)
-        areas = dict(
-            session.execute(
-                select(Unit.name, Unit.id).where(Unit.parent_id == request.unit_id)
-            ).all()
-        )
-        data = {k: v for k, v in values.items() if k != "area_name"}
-        data["area_id"] = areas.get(values.get("area_name") or "")
-        for key in ("party_org_founded_on", "planned_on"):
-            if isinstance(data.get(key), str):
-                data[key] = date.fromisoformat(data[key])
+        data = ledger_values(values, area_ids(session, request.unit_id))
         if request.action == "add":
             taken = session.scalar(
                 select(Organization.id).where(
@@ -391,6 +383,30 @@ def exclusions(session: Session, campaign: Campaign, unit_ids: list[int] | None)
     return list(session.scalars(stmt))
 
 
+# ---- ledger rows as files carry them ------------------------------------------------
+
+
+def area_ids(session: Session, unit_id: int) -> dict[str, int]:
+    """The unit's streets/towns/parks: name -> id (files name them, rows keep the id)."""
+    return dict(session.execute(select(Unit.name, Unit.id).where(Unit.parent_id == unit_id)).all())
+
+
+def area_names(session: Session, unit_ids: list[int] | None) -> list[str]:
+    """Street/park names below ``unit_ids`` (every responsible unit's when None), for dropdowns."""
+    parents = unit_ids if unit_ids is not None else select(Unit.id).where(Unit.is_responsible)
+    return list(session.scalars(select(Unit.name).where(Unit.parent_id.in_(parents))))
+
+
+def ledger_values(values: dict, areas: dict[str, int]) -> dict:
+    """A checked file row (as stored in a preview or change request) as Organization fields."""
+    data = {k: v for k, v in values.items() if k != "area_name"}
+    for key in ("party_org_founded_on", "planned_on"):
+        if isinstance(data.get(key), str):
+            data[key] = date.fromisoformat(data[key])
+    data["area_id"] = areas.get(values.get("area_name") or "")
+    return data
+
+
 # ---- export -------------------------------------------------------------------
 
 
@@ -410,3 +426,14 @@ def export_rows(session: Session, campaign: Campaign, unit_ids: list[int] | None
     for row in session.execute(stmt):
         rows[OrgKind(row.kind)].append(row._mapping)
     return rows
+
+
+def export_workbook(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None, *, blank: bool = False
+) -> tuple[bytes, int]:
+    """The ledger of ``unit_ids`` (the city's when None) as 附表1/附表2 xlsx bytes, and its row
+    count; ``blank`` gives the unit's empty template with the same dropdowns."""
+    rows = {} if blank else export_rows(session, campaign, unit_ids)
+    buffer = io.BytesIO()
+    count = excel.write_workbook(rows, area_names(session, unit_ids), buffer)
+    return buffer.getvalue(), count

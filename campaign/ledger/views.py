@@ -117,23 +117,17 @@ def ledger(campaign_id: int, code: str):
     )
 
 
-def _xlsx(rows_by_kind, areas, filename: str):
-    buffer = io.BytesIO()
-    excel.write_workbook(rows_by_kind, areas, buffer)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=filename)
-
-
-def _areas(unit: Unit) -> list[str]:
-    return list(db.session.scalars(select(Unit.name).where(Unit.parent_id == unit.id)))
+def _xlsx(data: bytes, filename: str):
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
 
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger/template.xlsx")
 @login_required
 def template(campaign_id: int, code: str):
-    permissions.campaign_or_404(current_user, campaign_id)
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
-    return _xlsx({}, _areas(unit), f"台账模板-{unit.code}.xlsx")
+    data, _ = services.export_workbook(db.session, campaign, [unit.id], blank=True)
+    return _xlsx(data, f"台账模板-{unit.code}.xlsx")
 
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger.xlsx")
@@ -141,8 +135,8 @@ def template(campaign_id: int, code: str):
 def export_unit(campaign_id: int, code: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
-    rows = services.export_rows(db.session, campaign, [unit.id])
-    return _xlsx(rows, _areas(unit), f"台账-{unit.code}-{campaign.year}.xlsx")
+    data, _ = services.export_workbook(db.session, campaign, [unit.id])
+    return _xlsx(data, f"台账-{unit.code}-{campaign.year}.xlsx")
 
 
 @bp.get("/campaigns/<int:campaign_id>/ledger.xlsx")
@@ -150,11 +144,8 @@ def export_unit(campaign_id: int, code: str):
 def export_city(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))
-    rows = services.export_rows(db.session, campaign, None)
-    all_areas = db.session.scalars(
-        select(Unit.name).where(Unit.parent_id.in_(select(Unit.id).where(Unit.is_responsible)))
-    ).all()
-    return _xlsx(rows, all_areas, f"台账-全市-{campaign.year}.xlsx")
+    data, _ = services.export_workbook(db.session, campaign, None)
+    return _xlsx(data, f"台账-全市-{campaign.year}.xlsx")
 
 
 @bp.post("/campaigns/<int:campaign_id>/units/<code>/ledger/imports")
