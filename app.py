@@ -14,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 from campaign import config, models  # noqa: F401  (every table registered before use)
 from campaign.db import render_migration_item
 from campaign.extensions import api, csrf, db, limiter, login_manager, migrate
+from notifications import models as notification_models  # noqa: F401
+from reports import models as report_models  # noqa: F401
 
 ERROR_PAGES = {
     400: "errors/400.html",
@@ -50,6 +52,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_cli(app)
     _register_templates(app)
     _register_error_pages(app)
+    if app.config["SCHEDULER_ENABLED"]:
+        from reports.scheduler import start_in_web_process
+
+        # Started by the first request, so CLI commands (db upgrade, demo load) never run jobs.
+        app.before_request(lambda: start_in_web_process(app))
     return app
 
 
@@ -76,13 +83,19 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.ledger.views import bp as ledger_bp
     from campaign.reporting.views import bp as reporting_bp
     from campaign.timeline.views import bp as timeline_bp
+    from reports.views import bp as bulletins_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(reporting_bp)
     app.register_blueprint(board_bp)
+    app.register_blueprint(bulletins_bp)
     register_api(app)
+    from reports.api import blp as bulletins_api
+
+    csrf.exempt(bulletins_api)
+    api.register_blueprint(bulletins_api)
 
 
 def _register_cli(app: Flask) -> None:
@@ -92,6 +105,7 @@ def _register_cli(app: Flask) -> None:
     from campaign.ledger.cli import ledger_cli
     from campaign.reporting.cli import reports_cli, tasks_cli
     from campaign.timeline.cli import campaign_cli
+    from reports.cli import bulletin_cli, scheduler_cli
 
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
@@ -100,6 +114,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(ledger_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(tasks_cli)
+    app.cli.add_command(bulletin_cli)
+    app.cli.add_command(scheduler_cli)
 
 
 def _register_templates(app: Flask) -> None:

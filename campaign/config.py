@@ -22,6 +22,8 @@ def from_environment(instance_path: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "SCHEDULER_ENABLED": os.environ.get("GONGJIAN_SCHEDULER", "0") == "1",
         "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(instance_path / "storage")),
+        # The bulletin's cut-off on the 10th and 25th (Asia/Shanghai), when the scheduler runs.
+        "BULLETIN_TIME": os.environ.get("BULLETIN_TIME", "18:00"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     }
     if key := os.environ.get("SECRET_KEY"):

@@ -390,6 +390,11 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     today = today or clock.today()
     units = create_units(session)
     campaign = create_from_template(session, "wuhan-2016", today.year, user="demo")
+    # As if set up in Gongjian when the campaign began: the scheduler then makes up the
+    # bulletins of the half-months already past (it never makes up periods before set-up).
+    campaign.created_at = datetime.combine(
+        campaign.starts_on, time(0), tzinfo=ZoneInfo(campaign.timezone)
+    )
     build_start = next(p.starts_on for p in campaign.phases if p.code == "build")
     span = (build_deadline(campaign) - build_start).days
     progress = max(0.0, min(1.0, (today - build_start).days / span))

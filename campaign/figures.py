@@ -209,6 +209,27 @@ def total_of(rows: list[tuple[Unit, Figures]]) -> Figures:
     return Figures(total)
 
 
+def founded_between(
+    session: Session,
+    campaign: Campaign,
+    starts_on: date,
+    ends_on: date,
+    unit_ids: list[int] | None = None,
+) -> dict[int, int]:
+    """New Party orgs per unit: in the base, with a Party org founded in [starts_on, ends_on]."""
+    stmt = _scoped(
+        select(Org.unit_id, func.count()).where(
+            Org.in_base,
+            Org.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG]),
+            Org.party_org_founded_on >= starts_on,
+            Org.party_org_founded_on <= ends_on,
+        ),
+        campaign,
+        unit_ids,
+    )
+    return dict(session.execute(stmt.group_by(Org.unit_id)).all())
+
+
 def trend(
     session: Session, campaign: Campaign, days: list[date], unit_ids: list[int] | None = None
 ) -> list[tuple[date, Figures]]:

@@ -29,6 +29,12 @@ if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
     die "PORT must be a TCP port number, got '$port'"
 fi
 
-export GONGJIAN_SCHEDULER=${GONGJIAN_SCHEDULER:-1}
+# The scheduler (bulletins on the 10th and 25th, made up at start if missed) runs as its
+# own process beside the web server, as in a deployment with several web workers.
+log "Starting the scheduler (flask scheduler run)"
+"${flask[@]}" scheduler run &
+scheduler_pid=$!
+trap 'kill "$scheduler_pid" 2>/dev/null || true' EXIT INT TERM
+
 log "Serving on http://127.0.0.1:$port/ (Ctrl-C to stop)"
-exec "${flask[@]}" run --host 127.0.0.1 --port "$port" --no-debug --no-reload --no-debugger
+"${flask[@]}" run --host 127.0.0.1 --port "$port" --no-debug --no-reload --no-debugger

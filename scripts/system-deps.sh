@@ -17,7 +17,7 @@ cd "$GONGJIAN_ROOT"
 # (pdftotext, pdftoppm) to inspect the PDFs.
 packages=(
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-    fonts-arphic-uming fonts-wqy-microhei
+    fonts-arphic-uming fonts-arphic-ukai fonts-wqy-microhei
     poppler-utils
 )
 case "${1:-}" in

@@ -541,8 +541,12 @@ def record_result(
 # ---- reading --------------------------------------------------------------------------
 
 
-def unit_counts(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> dict:
-    """Items per unit and state, and overdue items (past their planned date, not closed)."""
+def unit_counts(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None = None, on: date | None = None
+) -> dict:
+    """Items per unit and state, and overdue items (past their planned date, not closed, on
+    ``on``, default today)."""
+    on = on or today(campaign.timezone)
     stmt = (
         select(BoardItem.unit_id, BoardItem.state, func.count())
         .where(BoardItem.campaign_id == campaign.id)
@@ -553,7 +557,7 @@ def unit_counts(session: Session, campaign: Campaign, unit_ids: list[int] | None
         .where(
             BoardItem.campaign_id == campaign.id,
             BoardItem.state.in_(OPEN_STATES),
-            BoardItem.planned_on < today(campaign.timezone),
+            BoardItem.planned_on < on,
         )
         .group_by(BoardItem.unit_id)
     )

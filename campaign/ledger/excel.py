@@ -182,14 +182,32 @@ _HEADER_STYLE = dict(
 )
 
 
+def safe_value(ws, value: Any) -> Any:
+    """A value for a write-only sheet: text like "=HYPERLINK(...)" stays text, never a live
+    formula in an export."""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def header_cells(ws, headers: Iterable[str]) -> list:
+    """A styled header row for a write-only sheet."""
+    cells = []
+    for text in headers:
+        cell = WriteOnlyCell(ws, value=text)
+        for key, value in _HEADER_STYLE.items():
+            setattr(cell, key, value)
+        cells.append(cell)
+    return cells
+
+
 def _cell_value(column: Column, value: Any, ws=None) -> Any:
     if value is None:
         return None
     if isinstance(value, str) and value[:1] in _FORMULA_STARTS and ws is not None:
-        # Text like "=HYPERLINK(...)" stays text: never a live formula in an export.
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        return cell
+        return safe_value(ws, value)
     if column.kind == "enum":
         return column.enum(value).label
     if column.kind == "bool":
@@ -228,13 +246,7 @@ def write_workbook(
         title = WriteOnlyCell(ws, value=spec.caption)
         title.font = Font(bold=True, size=14)
         ws.append([title])
-        header = []
-        for column in spec.columns:
-            cell = WriteOnlyCell(ws, value=column.header + ("*" if column.required else ""))
-            for key, value in _HEADER_STYLE.items():
-                setattr(cell, key, value)
-            header.append(cell)
-        ws.append(header)
+        ws.append(header_cells(ws, (c.header + ("*" if c.required else "") for c in spec.columns)))
         for row in rows_by_kind.get(kind, ()):
             ws.append([_cell_value(c, row.get(c.field), ws) for c in spec.columns])
             written += 1

@@ -14,12 +14,11 @@ from campaign import audit, figures
 from campaign.accounts.models import Unit
 from campaign.clock import is_on_time, now
 from campaign.errors import ValidationFailed
-from campaign.ledger.models import ChangeRequest, Organization
+from campaign.ledger.models import ChangeRequest
 from campaign.reporting.models import UnitReport
 from campaign.storage import store_upload
 from campaign.timeline.models import Campaign
 from campaign.timeline.services import report_due_days
-from campaign.vocab import PARTY_ORG_STATUSES_WITH_ORG
 
 
 @dataclass(frozen=True)
@@ -65,20 +64,9 @@ def snapshot(
     current = figures.overall(
         session, campaign, [unit.id], as_of=moment.astimezone(ZoneInfo(campaign.timezone)).date()
     )
-    new_orgs = session.scalar(
-        select(func.count())
-        .select_from(Organization)
-        .where(
-            Organization.campaign_id == campaign.id,
-            Organization.unit_id == unit.id,
-            Organization.in_base,
-            Organization.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG]),
-            and_(
-                Organization.party_org_founded_on >= period.starts_on,
-                Organization.party_org_founded_on <= period.due_on,
-            ),
-        )
-    )
+    new_orgs = figures.founded_between(
+        session, campaign, period.starts_on, period.due_on, [unit.id]
+    ).get(unit.id, 0)
     pending_changes = session.scalar(
         select(func.count())
         .select_from(ChangeRequest)

@@ -1,0 +1,100 @@
+"""/api/v1 bulletins: list, metadata with the snapshot, the PDF, and producing one."""
+
+from pathlib import Path
+
+from flask import current_app, g, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+from sqlalchemy import select
+
+from campaign import permissions
+from campaign.api.views import authenticate_bearer, commit
+from campaign.errors import ValidationFailed
+from campaign.extensions import db
+from reports import services
+from reports.models import Bulletin
+
+blp = Blueprint("bulletins_api", __name__, url_prefix="/api/v1", description="通报")
+blp.before_request(authenticate_bearer)
+
+
+class BulletinSchema(Schema):
+    number = fields.Int()
+    title = fields.Str()
+    due_on = fields.Date()
+    cutoff_at = fields.DateTime()
+    created_at = fields.DateTime()
+    trigger = fields.Str()
+    pdf_pages = fields.Int()
+    pdf_sha256 = fields.Str()
+    snapshot_sha256 = fields.Str()
+    xlsx_sha256 = fields.Str()
+
+
+class GenerateSchema(Schema):
+    due_on = fields.Date(required=True)
+
+
+def _bulletin(campaign_id: int, number: int, detail: bool = False) -> Bulletin:
+    campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+    if detail and not permissions.sees_city(g.api_user):
+        abort(404)
+    return db.session.scalar(
+        select(Bulletin).where(Bulletin.campaign_id == campaign.id, Bulletin.number == number)
+    ) or abort(404)
+
+
+@blp.route("/campaigns/<int:campaign_id>/bulletins")
+class Bulletins(MethodView):
+    @blp.response(200, BulletinSchema(many=True))
+    def get(self, campaign_id: int):
+        """Every bulletin of the campaign, newest first."""
+        return services.archive(db.session, permissions.campaign_or_404(g.api_user, campaign_id))
+
+    @blp.arguments(GenerateSchema)
+    @blp.response(201, BulletinSchema)
+    def post(self, body, campaign_id: int):
+        """Produce the bulletin of a report day whose cut-off has passed (coordinators)."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        if not permissions.may_edit_campaign(g.api_user):
+            abort(404)
+        settings = services.settings_from(current_app.config)
+
+        def produce():
+            try:
+                return services.generate(
+                    db.session, campaign, body["due_on"], settings, "api", g.api_user
+                )
+            except services.Busy as e:
+                raise ValidationFailed([("due_on", str(e))]) from e
+
+        return commit(produce, status=409)
+
+
+@blp.route("/campaigns/<int:campaign_id>/bulletins/<int:number>")
+class BulletinDetail(MethodView):
+    @blp.response(200, BulletinSchema)
+    def get(self, campaign_id: int, number: int):
+        """One bulletin's record."""
+        return _bulletin(campaign_id, number)
+
+
+@blp.route("/campaigns/<int:campaign_id>/bulletins/<int:number>/snapshot")
+class BulletinSnapshot(MethodView):
+    def get(self, campaign_id: int, number: int):
+        """The data snapshot the bulletin was rendered from (city-wide users)."""
+        b = _bulletin(campaign_id, number, detail=True)
+        return current_app.response_class(b.snapshot, mimetype="application/json")
+
+
+@blp.route("/campaigns/<int:campaign_id>/bulletins/<int:number>/pdf")
+class BulletinPdf(MethodView):
+    def get(self, campaign_id: int, number: int):
+        """The archived PDF."""
+        b = _bulletin(campaign_id, number)
+        if not Path(b.pdf_path).is_file():
+            abort(404, message="PDF 文件缺失")
+        return send_file(
+            b.pdf_path, mimetype="application/pdf", download_name=f"bulletin-{number}.pdf"
+        )

@@ -1,0 +1,118 @@
+"""The bulletin's charts, drawn by matplotlib as SVG (vector, text as outlines).
+
+Text is converted to paths, so the PDF needs no extra font for the charts and they look the
+same wherever the bulletin is re-rendered.
+"""
+
+import io
+import threading
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("svg")  # no display, no GUI toolkit
+
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from reports import fonts  # noqa: E402
+
+_lock = threading.Lock()  # matplotlib's font cache and rcParams are not thread-safe
+_ready = False
+RED, BLUE, GREY = "#c00000", "#1f4e79", "#7f7f7f"
+STYLE = {
+    "svg.fonttype": "path",
+    "svg.hashsalt": "gongjian",  # the same SVG for the same data (re-render identically)
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _setup() -> None:
+    global _ready
+    if not _ready:
+        path, _ = fonts.check()[fonts.HEI]
+        font_manager.fontManager.addfont(path)
+        matplotlib.rcParams.update(STYLE)
+        matplotlib.rcParams["font.family"] = [fonts.HEI]
+        _ready = True
+
+
+def _svg(fig: Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]  # inline in the HTML: no XML prolog or DOCTYPE
+
+
+def trend(points: list[dict], target_percent: float) -> str:
+    """党组织覆盖率 at each bulletin of the campaign, against the target line."""
+    with _lock:
+        _setup()
+        fig = Figure(figsize=(6.2, 2.6))
+        ax = fig.add_subplot()
+        labels = [f"第{p['number']}期\n{_md(p['due_on'])}" for p in points]
+        values = [None if p["coverage"] is None else p["coverage"] * 100 for p in points]
+        ax.plot(range(len(points)), values, marker="o", color=BLUE, linewidth=1.8)
+        for x, v in enumerate(values):
+            if v is not None:
+                ax.annotate(
+                    f"{v:.1f}%",
+                    (x, v),
+                    textcoords="offset points",
+                    xytext=(0, 6),
+                    ha="center",
+                    fontsize=8,
+                )
+        ax.axhline(target_percent, color=RED, linestyle="--", linewidth=1)
+        ax.text(
+            len(points) - 0.5,
+            target_percent,
+            f"目标 {target_percent:g}%",
+            color=RED,
+            va="bottom",
+            ha="right",
+            fontsize=8,
+        )
+        ax.set_xticks(range(len(points)), labels)
+        ax.set_xlim(-0.5, max(len(points) - 0.5, 0.5))
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("党组织覆盖率（%）")
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def by_unit(units: list[dict], target_percent: float) -> str:
+    """Each unit's 党组织覆盖率 as a bar, in ranking order, against the target line."""
+    with _lock:
+        _setup()
+        height = 0.8 + 0.24 * max(len(units), 1)
+        fig = Figure(figsize=(6.2, height))
+        ax = fig.add_subplot()
+        names = [u["name"] for u in units][::-1]
+        values = [(u["party_org_coverage"] or 0) * 100 for u in units][::-1]
+        colors = [BLUE if v >= target_percent else GREY for v in values]
+        bars = ax.barh(range(len(units)), values, color=colors, height=0.62)
+        ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], padding=2, fontsize=7.5)
+        ax.axvline(target_percent, color=RED, linestyle="--", linewidth=1)
+        ax.text(
+            target_percent,
+            len(units) - 0.3,
+            f"目标 {target_percent:g}%",
+            color=RED,
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+        ax.set_yticks(range(len(units)), names)
+        ax.set_xlim(0, 110)
+        ax.set_xlabel("党组织覆盖率（%）")
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def _md(iso: str) -> str:
+    d = date.fromisoformat(iso)
+    return f"{d.month}月{d.day}日"

@@ -1,0 +1,117 @@
+"""`flask --app app bulletin ...` and `flask --app app scheduler ...`."""
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from campaign.display import local_time
+from campaign.errors import ValidationFailed
+from campaign.extensions import db
+from campaign.timeline.services import latest_campaign
+from reports import render, scheduler, services
+from reports.models import Bulletin
+
+bulletin_cli = AppGroup("bulletin", help="通报：生成、列表、核对。")
+scheduler_cli = AppGroup("scheduler", help="定时任务：通报在每月10日、25日生成。")
+
+
+def _campaign():
+    campaign = latest_campaign(db.session)
+    if campaign is None:
+        raise click.ClickException("没有攻坚行动")
+    return campaign
+
+
+@bulletin_cli.command("generate")
+@click.option(
+    "--date",
+    "due",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="半月报送日，如 2026-11-25",
+)
+def generate(due) -> None:
+    """Produce one period's bulletin now, showing progress."""
+    campaign = _campaign()
+    settings = services.settings_from(current_app.config)
+    try:
+        run = services.start_run(db.session, campaign, due.date(), settings, "cli")
+    except (ValidationFailed, services.Busy) as e:
+        raise click.ClickException(str(e)) from e
+    with click.progressbar(length=100, label="生成通报", show_pos=False) as bar:
+        done = 0
+
+        def progress(step: str, percent: int) -> None:
+            nonlocal done
+            bar.label = f"生成通报：{step}"
+            bar.update(percent - done)
+            done = percent
+
+        try:
+            bulletin = services.produce(db.session, run, settings, progress=progress)
+        except render.RenderRefused as e:
+            raise click.ClickException(str(e)) from e
+    click.echo(f"第{bulletin.number}期：{bulletin.title}")
+    click.echo(
+        f"  PDF  {bulletin.pdf_path}（{bulletin.pdf_pages}页，SHA-256 {bulletin.pdf_sha256}）"
+    )
+    click.echo(f"  附件 {bulletin.xlsx_path}")
+
+
+@bulletin_cli.command("list")
+def list_bulletins() -> None:
+    """Every bulletin of the campaign, and recent failed attempts."""
+    campaign = _campaign()
+    for b in services.archive(db.session, campaign):
+        click.echo(
+            f"第{b.number}期  报送日 {b.due_on}  生成于 {local_time(b.created_at)}  "
+            f"{b.pdf_pages}页  {b.pdf_path}"
+        )
+    for run in services.runs(db.session, campaign):
+        if run.status in ("failed", "abandoned"):
+            click.echo(
+                f"[{run.status_label}] {run.due_on} {local_time(run.started_at)}：{run.error}"
+            )
+
+
+@bulletin_cli.command("verify")
+@click.argument("number", type=int)
+def verify(number: int) -> None:
+    """Re-render a bulletin from its stored snapshot and compare with the archived files."""
+    campaign = _campaign()
+    bulletin = db.session.scalar(
+        select(Bulletin).where(Bulletin.campaign_id == campaign.id, Bulletin.number == number)
+    )
+    if bulletin is None:
+        raise click.ClickException(f"没有第{number}期通报")
+    problems = []
+    if hashlib.sha256(bulletin.snapshot.encode()).hexdigest() != bulletin.snapshot_sha256:
+        problems.append("数据快照与其 SHA-256 不符")
+    stored = Path(bulletin.pdf_path)
+    if (
+        not stored.exists()
+        or hashlib.sha256(stored.read_bytes()).hexdigest() != bulletin.pdf_sha256
+    ):
+        problems.append(f"PDF 文件缺失或已被改动：{stored}")
+    again = render.pdf(render.html(json.loads(bulletin.snapshot)))
+    if hashlib.sha256(again.data).hexdigest() != bulletin.pdf_sha256:
+        problems.append("按快照重新生成的 PDF 与存档不一致")
+    if problems:
+        raise click.ClickException("；".join(problems))
+    click.echo(f"第{number}期通报核对一致：快照、PDF 与按快照重新生成的结果相同。")
+
+
+@scheduler_cli.command("run")
+def run() -> None:
+    """Run the scheduler as its own process (one per deployment; more are harmless)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    click.echo("定时任务已启动（Ctrl-C 停止）：")
+    for job in scheduler.jobs(current_app._get_current_object()):
+        click.echo(f"  {job['id']}: {job['trigger']}")
+    scheduler.run_forever(current_app._get_current_object())

@@ -1,0 +1,97 @@
+"""Snapshot -> HTML (Jinja2) -> PDF (WeasyPrint). Reads nothing but the snapshot.
+
+No Flask: the template environment is built here with the same display filters as the
+pages, so the scheduler process and the CLI render exactly what the web app would.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import weasyprint
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from campaign import display
+from reports import charts, fonts
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+class RenderRefused(RuntimeError):
+    """The bulletin cannot be rendered correctly (a font or a glyph is missing)."""
+
+
+def _day(iso: str | None) -> str:
+    return display.short_date(date.fromisoformat(iso[:10])) if iso else ""
+
+
+def _full_day(iso: str | None) -> str:
+    return display.cn_date(date.fromisoformat(iso[:10])) if iso else ""
+
+
+def _points(now: float | None, before: float | None) -> str:
+    """Change in percentage points: "+1.2", "-0.4", "持平"; "—" without an earlier figure."""
+    if now is None or before is None:
+        return "—"
+    delta = round((now - before) * 100, 1)
+    return "持平" if delta == 0 else f"{delta:+.1f}"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(display.FILTERS)
+    env.filters.update(day=_day, full_day=_full_day, points=_points)
+    return env
+
+
+def html(snapshot: dict) -> str:
+    """The bulletin as HTML, charts inline as SVG."""
+    target = float(Decimal(snapshot["campaign"]["target_party_org_coverage"]))
+    return (
+        environment()
+        .get_template("reports/bulletin.html")
+        .render(
+            s=snapshot,
+            faces={"song": fonts.SONG, "kai": fonts.KAI, "hei": fonts.HEI},
+            trend_chart=Markup(charts.trend(snapshot["trend"], target)),
+            unit_chart=Markup(charts.by_unit(snapshot["units"], target)),
+        )
+    )
+
+
+def _refuse_urls(url: str, *args, **kwargs):
+    # Everything the bulletin shows is inline; nothing is fetched (no file:, no network).
+    raise ValueError(f"bulletin may not fetch {url!r}")
+
+
+@dataclass(frozen=True)
+class Pdf:
+    data: bytes
+    pages: int
+
+
+def pdf(document: str, progress=None) -> Pdf:
+    """The PDF of ``document``; refused when a face is not installed or a glyph would be a box."""
+    try:
+        fonts.check()
+    except fonts.FontsMissing as e:
+        raise RenderRefused(str(e)) from e
+    if missing := fonts.missing_glyphs(document):
+        raise RenderRefused(
+            f"通报中有 {len(missing)} 个字符已安装字体无法显示（会印成方框）：{'、'.join(missing[:20])}。"
+            "请修改含这些字符的名称，或安装含这些字符的字体。"
+        )
+    rendered = weasyprint.HTML(string=document, url_fetcher=_refuse_urls).render()
+    if progress:
+        progress("写入PDF", 80)
+    return Pdf(rendered.write_pdf(), len(rendered.pages))

@@ -1,0 +1,141 @@
+"""The scheduled jobs, declared in one list with stable ids (the Redash way).
+
+Every job opens an app context, works idempotently and commits itself. Traps avoided:
+- several processes running the scheduler (gunicorn workers, a second `scheduler run`): the
+  bulletin's unique constraint lets only one of them publish a period;
+- a missed run (machine off on the 10th): the catch-up job runs at start and every few
+  minutes and produces any bulletin whose cut-off has passed, so nothing is skipped;
+- APScheduler's default 1-second misfire grace: ours is an hour, coalesced to one run;
+- the debug reloader starting a second scheduler: not started in the reloader's parent.
+"""
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+from sqlalchemy import select
+
+from campaign.clock import DEFAULT_TZ, now
+from campaign.errors import ValidationFailed
+from campaign.extensions import db
+from campaign.timeline.models import Campaign
+from reports import services
+
+log = logging.getLogger("gongjian.scheduler")
+CATCH_UP_EVERY = timedelta(minutes=5)
+
+
+def produce_due_bulletins(app: Flask) -> list[int]:
+    """Publish every bulletin whose cut-off has passed and that does not exist yet; returns
+    the new bulletins' ids. Safe to run anywhere, any number of times, concurrently."""
+    settings = services.settings_from(app.config)
+    published = []
+    with app.app_context():
+        session = db.session
+        try:
+            moment = now()
+            services.settle_abandoned(session, moment)
+            session.commit()
+            for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
+                for due_on in services.due(session, campaign, settings, moment):
+                    try:
+                        bulletin = services.generate(
+                            session, campaign, due_on, settings, "schedule", moment=moment
+                        )
+                    except (services.Busy, ValidationFailed):
+                        continue  # another process is at it, or has just published it
+                    except Exception:
+                        log.exception(
+                            "bulletin %s/%s failed (recorded, retried later)", campaign.id, due_on
+                        )
+                        continue
+                    if bulletin is not None:
+                        published.append(bulletin.id)
+                        log.info("bulletin %s published for %s", bulletin.number, due_on)
+        finally:
+            session.remove()
+    return published
+
+
+def report_days(app: Flask) -> str:
+    """The cron day list: the report days of every campaign (10 and 25 by default)."""
+    with app.app_context():
+        try:
+            rows = db.session.execute(
+                select(Campaign.report_day_first, Campaign.report_day_second)
+            ).all()
+        finally:
+            db.session.remove()
+    days = sorted({d for row in rows for d in row} or {10, 25})
+    return ",".join(str(d) for d in days)
+
+
+def jobs(app: Flask) -> list[dict]:
+    """Every periodic job, with a stable id (re-adding replaces, never duplicates)."""
+    at = services.settings_from(app.config).at
+    return [
+        {
+            "id": "bulletins.on_report_days",
+            "func": produce_due_bulletins,
+            "trigger": CronTrigger(
+                day=report_days(app), hour=at.hour, minute=at.minute, timezone=DEFAULT_TZ
+            ),
+        },
+        {
+            # Make-up and retry: at start, then every few minutes.
+            "id": "bulletins.catch_up",
+            "func": produce_due_bulletins,
+            "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
+            "next_run_time": now(),
+        },
+    ]
+
+
+def build(app: Flask, factory: Callable = BackgroundScheduler):
+    """A scheduler with every job added (not started)."""
+    scheduler = factory(timezone=DEFAULT_TZ)
+    for job in jobs(app):
+        scheduler.add_job(
+            args=[app],
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=3600,
+            **job,
+        )
+    return scheduler
+
+
+_start_lock = threading.Lock()
+
+
+def start_in_web_process(app: Flask) -> None:
+    """GONGJIAN_SCHEDULER=1: the scheduler in a thread of a web process (single-process
+    set-ups). Several such processes are harmless (bulletins are unique), only wasteful."""
+    if "gongjian.scheduler" in app.extensions:
+        return
+    with _start_lock:
+        if "gongjian.scheduler" in app.extensions:
+            return
+        if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+            return  # the reloader's parent process: its child serves (and schedules)
+        scheduler = build(app)
+        scheduler.start()
+        app.extensions["gongjian.scheduler"] = scheduler
+
+
+def run_forever(app: Flask) -> None:
+    """`flask scheduler run`: the scheduler as its own process."""
+    if (running := app.extensions.pop("gongjian.scheduler", None)) is not None:
+        running.shutdown(wait=False)
+    scheduler = build(app, BlockingScheduler)
+    for job in scheduler.get_jobs():
+        log.info("job %s: %s", job.id, job.trigger)
+    scheduler.start()

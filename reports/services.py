@@ -1,0 +1,366 @@
+"""Producing bulletins exactly once: runs, progress, files, the archive, and what is due.
+
+A bulletin exists at most once per campaign and period: the database's unique constraint
+decides, whatever produces it (scheduler processes, a web worker with the scheduler on by
+mistake, the CLI, a coordinator's button). Files are written first under names no other run
+uses, then the row, the audit entry and the "published" event commit together, so a crash
+at any point leaves either a whole bulletin or none.
+"""
+
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaign import audit
+from campaign.clock import now
+from campaign.errors import ValidationFailed
+from campaign.reporting import services as reporting
+from campaign.timeline.models import Campaign
+from notifications import events
+from reports import attachment, render, snapshot
+from reports.models import Bulletin, BulletinRun
+
+# A run that has not reported progress for this long died with its process.
+LEASE = timedelta(minutes=2)
+# Waiting before retrying a failed period: doubles per failure, up to the cap.
+RETRY_FIRST, RETRY_CAP = timedelta(minutes=5), timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: Path  # STORAGE_PATH: PDFs and attachments go under bulletins/
+    at: time  # the cut-off time on the report day (BULLETIN_TIME, default 18:00)
+
+
+class Busy(RuntimeError):
+    """Another process is producing this period's bulletin right now."""
+
+
+def numbered_period(campaign: Campaign, due_on: date) -> tuple[int, reporting.Period]:
+    """第N期 and the period of the report day ``due_on`` (refused if it is not one)."""
+    for number, period in enumerate(reporting.periods(campaign), 1):
+        if period.due_on == due_on:
+            return number, period
+    days = "、".join(p.due_on.isoformat() for p in reporting.periods(campaign))
+    raise ValidationFailed([("due_on", f"{due_on} 不是本行动的半月报送日（可选：{days}）")])
+
+
+def find(session: Session, campaign: Campaign, due_on: date) -> Bulletin | None:
+    return session.scalar(
+        select(Bulletin).where(Bulletin.campaign_id == campaign.id, Bulletin.due_on == due_on)
+    )
+
+
+def archive(session: Session, campaign: Campaign) -> list[Bulletin]:
+    """Every bulletin of the campaign, newest first."""
+    return list(
+        session.scalars(
+            select(Bulletin)
+            .where(Bulletin.campaign_id == campaign.id)
+            .order_by(Bulletin.number.desc())
+        )
+    )
+
+
+def runs(session: Session, campaign: Campaign, limit: int = 20) -> list[BulletinRun]:
+    """The latest attempts, newest first (failures stay visible here)."""
+    return list(
+        session.scalars(
+            select(BulletinRun)
+            .where(BulletinRun.campaign_id == campaign.id)
+            .order_by(BulletinRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def settle_abandoned(session: Session, moment: datetime) -> int:
+    """Mark runs whose process stopped reporting (killed, crashed) as abandoned."""
+    stale = session.scalars(
+        select(BulletinRun).where(
+            BulletinRun.status == "running", BulletinRun.heartbeat_at < moment - LEASE
+        )
+    ).all()
+    for run in stale:
+        run.status, run.finished_at = "abandoned", moment
+        run.error = run.error or "进程在生成过程中中断（未生成通报，将自动重新生成）"
+    return len(stale)
+
+
+def start_run(
+    session: Session,
+    campaign: Campaign,
+    due_on: date,
+    settings: Settings,
+    trigger: str,
+    user=None,
+    moment: datetime | None = None,
+) -> BulletinRun:
+    """Check that the period's bulletin may be produced now and record the attempt (committed)."""
+    moment = moment or now()
+    number, _ = numbered_period(campaign, due_on)
+    cutoff = snapshot.cutoff_of(campaign, due_on, settings.at)
+    if moment < cutoff:
+        raise ValidationFailed(
+            [("due_on", f"第{number}期通报的数据截至{cutoff:%Y-%m-%d %H:%M}，此前不能生成")]
+        )
+    if (existing := find(session, campaign, due_on)) is not None:
+        raise ValidationFailed(
+            [
+                (
+                    "due_on",
+                    f"第{existing.number}期通报已于{_local(existing.created_at, campaign)}生成，不重复生成",
+                )
+            ]
+        )
+    settle_abandoned(session, moment)
+    if session.scalar(
+        select(BulletinRun.id).where(
+            BulletinRun.campaign_id == campaign.id,
+            BulletinRun.due_on == due_on,
+            BulletinRun.status == "running",
+        )
+    ):
+        raise Busy(f"第{number}期通报正在生成中")
+    run = BulletinRun(
+        campaign_id=campaign.id,
+        due_on=due_on,
+        trigger=trigger,
+        worker=_worker(),
+        user_id=getattr(user, "id", None),
+        step="排队",
+        started_at=moment,
+        heartbeat_at=moment,
+    )
+    session.add(run)
+    session.commit()
+    return run
+
+
+def _local(moment: datetime, campaign: Campaign) -> str:
+    return moment.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _write(folder: Path, name: str, data: bytes) -> tuple[Path, str]:
+    """Write ``data`` under a name that holds its hash (atomic rename): no run overwrites another."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{Path(name).stem}-{digest[:16]}{Path(name).suffix}"
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path, digest
+
+
+def produce(
+    session: Session, run: BulletinRun, settings: Settings, user=None, progress=None
+) -> Bulletin:
+    """Do the run: snapshot, render, store; publish the bulletin, or record why not.
+
+    Progress is committed on the run (pages poll it) and passed to ``progress(step, percent)``.
+    """
+    campaign = session.get(Campaign, run.campaign_id)
+    run_id = run.id
+
+    def step(label: str, percent: int) -> None:
+        run.step, run.progress, run.heartbeat_at = label, percent, now()
+        session.commit()
+        if progress:
+            progress(label, percent)
+
+    written: list[Path] = []
+    try:
+        step("汇总数据", 5)
+        number, period = numbered_period(campaign, run.due_on)
+        earlier = [
+            json.loads(text)
+            for text in session.scalars(
+                select(Bulletin.snapshot)
+                .where(Bulletin.campaign_id == campaign.id, Bulletin.due_on < run.due_on)
+                .order_by(Bulletin.due_on)
+            )
+        ]
+        cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
+        data = snapshot.build(session, campaign, period, number, cutoff, earlier)
+        step("绘制图表、排版", 25)
+        document = render.html(data)
+        pdf = render.pdf(document, progress=step)
+        step("保存文件", 92)
+        folder = settings.storage / "bulletins" / str(campaign.id)
+        stem = f"{campaign.year}-{number:02d}"
+        pdf_path, pdf_sha = _write(folder, f"{stem}.pdf", pdf.data)
+        written.append(pdf_path)
+        xlsx_path, xlsx_sha = _write(folder, f"{stem}.xlsx", attachment.write(data))
+        written.append(xlsx_path)
+        text = dumps(data)
+        bulletin = Bulletin(
+            campaign_id=campaign.id,
+            number=number,
+            due_on=run.due_on,
+            cutoff_at=cutoff,
+            title=data["title"],
+            snapshot=text,
+            snapshot_sha256=hashlib.sha256(text.encode()).hexdigest(),
+            pdf_path=str(pdf_path),
+            pdf_sha256=pdf_sha,
+            pdf_pages=pdf.pages,
+            xlsx_path=str(xlsx_path),
+            xlsx_sha256=xlsx_sha,
+            trigger=run.trigger,
+            created_by_id=getattr(user, "id", None),
+        )
+        session.add(bulletin)
+        session.flush()  # the unique constraint answers here if another run won
+        audit.record(
+            session,
+            user=user or f"scheduler@{_worker()}",
+            action="bulletin.publish",
+            obj_type="bulletin",
+            obj_id=bulletin.id,
+            after={
+                "number": number,
+                "due_on": run.due_on.isoformat(),
+                "pdf_sha256": pdf_sha,
+                "snapshot_sha256": bulletin.snapshot_sha256,
+                "trigger": run.trigger,
+            },
+        )
+        events.emit(
+            session,
+            events.BULLETIN_PUBLISHED,
+            bulletin_id=bulletin.id,
+            campaign_id=campaign.id,
+            number=number,
+            due_on=run.due_on.isoformat(),
+        )
+        run.status, run.step, run.progress = "published", "完成", 100
+        run.finished_at, run.bulletin_id = now(), bulletin.id
+        session.commit()
+        if progress:
+            progress("完成", 100)
+        return bulletin
+    except IntegrityError:
+        session.rollback()
+        _forget(session, written)
+        run = session.get(BulletinRun, run_id)
+        run.status, run.finished_at = "exists", now()
+        run.error = "同一期通报已由其他进程生成"
+        session.commit()
+        return find(session, campaign, run.due_on)
+    except BaseException as e:  # a failure is recorded (and retried), never half-published
+        session.rollback()
+        _forget(session, written)
+        run = session.get(BulletinRun, run_id)
+        run.status, run.finished_at = "failed", now()
+        run.error = _explain(e)
+        session.commit()
+        raise
+
+
+def _explain(error: BaseException) -> str:
+    """What coordinators read about a failed run: our refusals as they are, anything else named."""
+    if isinstance(error, (render.RenderRefused, ValidationFailed)):
+        return str(error)
+    return f"程序错误（{type(error).__name__}: {error}），已记录，将自动重试；反复出现请联系管理员"
+
+
+def _forget(session: Session, paths: list[Path]) -> None:
+    """Remove a failed run's files, unless a published bulletin holds the same file (same hash)."""
+    for path in paths:
+        held = session.scalar(
+            select(Bulletin.id).where(
+                (Bulletin.pdf_path == str(path)) | (Bulletin.xlsx_path == str(path))
+            )
+        )
+        if path.exists() and not held:
+            path.unlink()
+
+
+def dumps(data: dict) -> str:
+    """The snapshot's stored form (stable key order, Chinese kept readable)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def generate(
+    session: Session,
+    campaign: Campaign,
+    due_on: date,
+    settings: Settings,
+    trigger: str,
+    user=None,
+    moment: datetime | None = None,
+    progress=None,
+) -> Bulletin:
+    """Produce the bulletin of the period due on ``due_on``, in the foreground."""
+    run = start_run(session, campaign, due_on, settings, trigger, user, moment)
+    return produce(session, run, settings, user, progress)
+
+
+def due(session: Session, campaign: Campaign, settings: Settings, moment: datetime) -> list[date]:
+    """Report days whose bulletin is due and missing: cut-off passed (after the campaign was set
+    up here), no bulletin, not being produced, and not waiting to retry after a failure."""
+    published = set(
+        session.scalars(select(Bulletin.due_on).where(Bulletin.campaign_id == campaign.id))
+    )
+    attempts: dict[date, list[BulletinRun]] = {}
+    for run in session.scalars(
+        select(BulletinRun).where(BulletinRun.campaign_id == campaign.id).order_by(BulletinRun.id)
+    ):
+        attempts.setdefault(run.due_on, []).append(run)
+    out = []
+    for period in reporting.periods(campaign):
+        cutoff = snapshot.cutoff_of(campaign, period.due_on, settings.at)
+        if cutoff > moment or cutoff < campaign.created_at or period.due_on in published:
+            continue
+        tried = attempts.get(period.due_on, [])
+        if any(r.status == "running" and r.heartbeat_at >= moment - LEASE for r in tried):
+            continue
+        failures = [r for r in tried if r.status in ("failed", "abandoned")]
+        if failures:
+            wait = min(RETRY_FIRST * 2 ** (len(failures) - 1), RETRY_CAP)
+            if moment < (failures[-1].finished_at or failures[-1].started_at) + wait:
+                continue
+        out.append(period.due_on)
+    return out
+
+
+def pending_cutoffs(campaign: Campaign, settings: Settings, moment: datetime) -> list[date]:
+    """Report days whose cut-off has passed (what a coordinator may produce by hand)."""
+    return [
+        p.due_on
+        for p in reporting.periods(campaign)
+        if snapshot.cutoff_of(campaign, p.due_on, settings.at) <= moment
+    ]
+
+
+def settings_from(config) -> Settings:
+    """Settings from the app's configuration (STORAGE_PATH, BULLETIN_TIME "HH:MM")."""
+    raw = str(config.get("BULLETIN_TIME") or "18:00")
+    try:
+        at = time.fromisoformat(raw)
+    except ValueError as e:
+        raise ValueError(f"BULLETIN_TIME 应为 HH:MM（如 18:00），现为 {raw!r}") from e
+    return Settings(storage=Path(config["STORAGE_PATH"]), at=at)
+
+
+def parse_due(raw: str) -> date:
+    """A report day typed or chosen in a form, refused in Chinese."""
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError as e:
+        raise ValidationFailed(
+            [("due_on", f"报送日“{raw}”不是有效日期（格式：2026-11-25）")]
+        ) from e
