@@ -9,7 +9,6 @@ from campaign.clock import now
 from campaign.db import Base
 from campaign.timeline.models import Campaign
 
-
 TRIGGERS = {"schedule": "定时", "manual": "手动", "cli": "命令行", "api": "接口"}
 
 
