@@ -42,15 +42,14 @@ def _setup() -> None:
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]  # inline in the HTML: no XML prolog or DOCTYPE
+    return buf.getvalue()
 
 
 def trend(points: list[dict], target_percent: float) -> str:
     """党组织覆盖率 at each bulletin of the campaign, against the target line."""
     with _lock:
         _setup()
-        fig = Figure(figsize=(6.2, 2.6))
+        fig = Figure(figsize=(6.2, 2.1))
         ax = fig.add_subplot()
         labels = [f"第{p['number']}期\n{_md(p['due_on'])}" for p in points]
         values = [None if p["coverage"] is None else p["coverage"] * 100 for p in points]

@@ -110,7 +110,10 @@ def verify(number: int) -> None:
 @scheduler_cli.command("run")
 def run() -> None:
     """Run the scheduler as its own process (one per deployment; more are harmless)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("gongjian").setLevel(logging.INFO)  # what was published, what failed
     click.echo("定时任务已启动（Ctrl-C 停止）：")
     for job in scheduler.jobs(current_app._get_current_object()):
         click.echo(f"  {job['id']}: {job['trigger']}")

@@ -4,6 +4,7 @@ No Flask: the template environment is built here with the same display filters a
 pages, so the scheduler process and the CLI render exactly what the web app would.
 """
 
+import base64
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,7 @@ from pathlib import Path
 import weasyprint
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
+from weasyprint.urls import URLFetcher
 
 from campaign import display
 from reports import charts, fonts
@@ -55,7 +57,7 @@ def environment() -> Environment:
 
 
 def html(snapshot: dict) -> str:
-    """The bulletin as HTML, charts inline as SVG."""
+    """The bulletin as HTML, charts inline as SVG data URLs."""
     target = float(Decimal(snapshot["campaign"]["target_party_org_coverage"]))
     return (
         environment()
@@ -63,15 +65,20 @@ def html(snapshot: dict) -> str:
         .render(
             s=snapshot,
             faces={"song": fonts.SONG, "kai": fonts.KAI, "hei": fonts.HEI},
-            trend_chart=Markup(charts.trend(snapshot["trend"], target)),
-            unit_chart=Markup(charts.by_unit(snapshot["units"], target)),
+            trend_chart=_data_url(charts.trend(snapshot["trend"], target)),
+            unit_chart=_data_url(charts.by_unit(snapshot["units"], target)),
         )
     )
 
 
-def _refuse_urls(url: str, *args, **kwargs):
-    # Everything the bulletin shows is inline; nothing is fetched (no file:, no network).
-    raise ValueError(f"bulletin may not fetch {url!r}")
+# Everything the bulletin shows is inline (charts are data: URLs); nothing is fetched:
+# no file:, no network.
+INLINE_ONLY = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+
+
+def _data_url(svg: str) -> Markup:
+    # Each chart as its own SVG document: matplotlib's element ids repeat between charts.
+    return Markup("data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def pdf(document: str, progress=None) -> Pdf:
             f"通报中有 {len(missing)} 个字符已安装字体无法显示（会印成方框）：{'、'.join(missing[:20])}。"
             "请修改含这些字符的名称，或安装含这些字符的字体。"
         )
-    rendered = weasyprint.HTML(string=document, url_fetcher=_refuse_urls).render()
+    rendered = weasyprint.HTML(string=document, url_fetcher=INLINE_ONLY).render()
     if progress:
         progress("写入PDF", 80)
     return Pdf(rendered.write_pdf(), len(rendered.pages))
