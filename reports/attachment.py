@@ -59,6 +59,14 @@ def _rate(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def _cell(ws, header: str, value):
+    if header.endswith("率") and value is not None:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "0.0%"
+        return cell
+    return safe_value(ws, value)
+
+
 def write(snapshot: dict) -> bytes:
     """The attachment's bytes, from the snapshot alone."""
     wb = Workbook(write_only=True)
@@ -71,8 +79,12 @@ def write(snapshot: dict) -> bytes:
         ws.append([caption])
         ws.append(header_cells(ws, (c[0] for c in columns)))
         for row in snapshot[key]:
-            values = [f(row) if callable(f) else row.get(f) for _, f, _ in columns]
-            ws.append([safe_value(ws, v) for v in values])
+            ws.append(
+                [
+                    _cell(ws, header, f(row) if callable(f) else row.get(f))
+                    for header, f, _ in columns
+                ]
+            )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
