@@ -12,7 +12,7 @@ from campaign import permissions
 from campaign.api.views import authenticate_bearer, commit
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
-from reports import services
+from reports import render, services
 from reports.models import Bulletin
 
 blp = Blueprint("bulletins_api", __name__, url_prefix="/api/v1", description="通报")
@@ -66,7 +66,7 @@ class Bulletins(MethodView):
                 return services.generate(
                     db.session, campaign, body["due_on"], settings, "api", g.api_user
                 )
-            except services.Busy as e:
+            except (services.Busy, render.RenderRefused) as e:
                 raise ValidationFailed([("due_on", str(e))]) from e
 
         return commit(produce, status=409)

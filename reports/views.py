@@ -70,7 +70,10 @@ def _produce_in_background(run_id: int, user_id: int | None) -> None:
 
     run = db.session.get(BulletinRun, run_id)
     user = db.session.get(User, user_id) if user_id else None
-    services.produce(db.session, run, _settings(), user)
+    try:
+        services.produce(db.session, run, _settings(), user)
+    except Exception:  # recorded on the run, which the archive page shows and polls
+        current_app.logger.exception("bulletin run %s failed", run_id)
 
 
 @bp.post("/generate")
