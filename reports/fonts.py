@@ -67,11 +67,12 @@ def check() -> dict[str, tuple[str, int]]:
 
 @cache
 def _cmap(path: str, index: int) -> frozenset[int]:
+    # Closed here: only the code points are kept (an open lazy font would leak its file).
     if path.endswith((".ttc", ".otc")):
-        font = TTCollection(path, lazy=True).fonts[index]
-    else:
-        font = TTFont(path, lazy=True)
-    return frozenset(font.getBestCmap())
+        with TTCollection(path, lazy=True) as collection:
+            return frozenset(collection.fonts[index].getBestCmap())
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
 
 
 def missing_glyphs(text: str) -> list[str]:

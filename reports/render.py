@@ -56,8 +56,26 @@ def environment() -> Environment:
     return env
 
 
+def refuse_unprintable(text: str) -> None:
+    """Refuse when a face is not installed or a character of ``text`` has no glyph in the
+    installed faces (it would print as a box)."""
+    try:
+        fonts.check()
+    except fonts.FontsMissing as e:
+        raise RenderRefused(str(e)) from e
+    if missing := fonts.missing_glyphs(text):
+        raise RenderRefused(
+            f"通报中有 {len(missing)} 个字符已安装字体无法显示（会印成方框）：{'、'.join(missing[:20])}。"
+            "请修改含这些字符的名称，或安装含这些字符的字体。"
+        )
+
+
 def html(snapshot: dict) -> str:
     """The bulletin as HTML, charts inline as SVG data URLs."""
+    # Checked before the charts are drawn: matplotlib sets its font up through fonts.check()
+    # (FontsMissing, not RenderRefused) and draws a unit name's missing glyph as a box, with
+    # a UserWarning. The rest of the text is checked on the whole document by pdf().
+    refuse_unprintable("".join(u["name"] for u in snapshot["units"]))
     target = float(Decimal(snapshot["campaign"]["target_party_org_coverage"]))
     return (
         environment()
@@ -89,15 +107,7 @@ class Pdf:
 
 def pdf(document: str, progress=None) -> Pdf:
     """The PDF of ``document``; refused when a face is not installed or a glyph would be a box."""
-    try:
-        fonts.check()
-    except fonts.FontsMissing as e:
-        raise RenderRefused(str(e)) from e
-    if missing := fonts.missing_glyphs(document):
-        raise RenderRefused(
-            f"通报中有 {len(missing)} 个字符已安装字体无法显示（会印成方框）：{'、'.join(missing[:20])}。"
-            "请修改含这些字符的名称，或安装含这些字符的字体。"
-        )
+    refuse_unprintable(document)
     rendered = weasyprint.HTML(string=document, url_fetcher=INLINE_ONLY).render()
     if progress:
         progress("写入PDF", 80)
