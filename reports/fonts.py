@@ -80,5 +80,5 @@ def missing_glyphs(text: str) -> list[str]:
     files = check()
     covered = [_cmap(path, index) for path, index in files.values()]
     return sorted(
-        {ch for ch in text if not ch.isspace() and not any(ord(ch) in c for c in covered)}
+        ch for ch in set(text) if not ch.isspace() and not any(ord(ch) in c for c in covered)
     )
