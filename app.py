@@ -48,6 +48,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     _init_login(app)
+    from notifications.events import init_app as init_notifications
+
+    init_notifications(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_templates(app)
@@ -83,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.ledger.views import bp as ledger_bp
     from campaign.reporting.views import bp as reporting_bp
     from campaign.timeline.views import bp as timeline_bp
+    from notifications.views import bp as notifications_bp
     from reports.views import bp as bulletins_bp
 
     app.register_blueprint(accounts_bp)
@@ -91,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reporting_bp)
     app.register_blueprint(board_bp)
     app.register_blueprint(bulletins_bp)
+    app.register_blueprint(notifications_bp)
     register_api(app)
     from reports.api import blp as bulletins_api
 

@@ -24,6 +24,20 @@ def from_environment(instance_path: Path) -> dict:
         "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(instance_path / "storage")),
         # The bulletin's cut-off on the 10th and 25th (Asia/Shanghai), when the scheduler runs.
         "BULLETIN_TIME": os.environ.get("BULLETIN_TIME", "18:00"),
+        # Email: with no SMTP_HOST, mails are written as .eml files to MAIL_FOLDER.
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT") or 25),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_TLS": os.environ.get("SMTP_TLS", ""),  # "" | starttls | ssl
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "gongjian@localhost"),
+        "MAIL_FOLDER": os.environ.get("MAIL_FOLDER", str(instance_path / "mail")),
+        # Links in messages (mails, robots) point here.
+        "BASE_URL": os.environ.get(
+            "BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+        ),
+        # Reminders this many days before a due day (and once when it is overdue).
+        "REMINDER_DAYS": os.environ.get("REMINDER_DAYS", "3,1"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     }
     if key := os.environ.get("SECRET_KEY"):

@@ -64,6 +64,31 @@ def produce_due_bulletins(app: Flask) -> list[int]:
     return published
 
 
+def deliver_notifications(app: Flask) -> int:
+    """Fan out and send pending notifications (also kicked after every commit that emits)."""
+    from notifications import dispatch  # noqa: PLC0415
+
+    with app.app_context():
+        try:
+            return dispatch.process(db.session, app.config)
+        finally:
+            db.session.remove()
+
+
+def send_reminders(app: Flask) -> int:
+    """Emit the reminders due now (each once per window), then deliver them."""
+    from notifications import reminders  # noqa: PLC0415
+
+    with app.app_context():
+        try:
+            days = reminders.parse_days(app.config.get("REMINDER_DAYS", "3,1"))
+            emitted = reminders.remind_all(db.session, now(), days)
+        finally:
+            db.session.remove()
+    deliver_notifications(app)
+    return emitted
+
+
 def report_days(app: Flask) -> str:
     """The cron day list: the report days of every campaign (10 and 25 by default)."""
     with app.app_context():
@@ -94,6 +119,19 @@ def jobs(app: Flask) -> list[dict]:
             "func": produce_due_bulletins,
             "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
             "next_run_time": now(),
+        },
+        {
+            # Messages a process left unsent (it died, SMTP was down): retried with back-off.
+            "id": "notifications.deliver",
+            "func": deliver_notifications,
+            "trigger": IntervalTrigger(minutes=1),
+            "next_run_time": now(),
+        },
+        {
+            # Hourly in office hours: a day the job did not run loses no reminder.
+            "id": "notifications.reminders",
+            "func": send_reminders,
+            "trigger": CronTrigger(hour="8-20", minute=5, timezone=DEFAULT_TZ),
         },
     ]
 

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from campaign import audit
 from campaign.clock import now
+from campaign.display import percent
+from campaign.display import target as display_target
 from campaign.errors import ValidationFailed
 from campaign.reporting import services as reporting
 from campaign.timeline.models import Campaign
@@ -238,14 +240,7 @@ def produce(
                 "trigger": run.trigger,
             },
         )
-        events.emit(
-            session,
-            events.BULLETIN_PUBLISHED,
-            bulletin_id=bulletin.id,
-            campaign_id=campaign.id,
-            number=number,
-            due_on=run.due_on.isoformat(),
-        )
+        events.emit(session, events.BULLETIN_PUBLISHED, **_headline(data, bulletin))
         run.status, run.step, run.progress = "published", "完成", 100
         run.finished_at, run.bulletin_id = now(), bulletin.id
         session.commit()
@@ -268,6 +263,35 @@ def produce(
         run.error = _explain(e)
         session.commit()
         raise
+
+
+def _headline(data: dict, bulletin: Bulletin) -> dict:
+    """What the "published" message says: the headline figures, the link and the PDF."""
+    o = data["overall"]
+    before, now_ = o["previous_coverage"], o["party_org_coverage"]
+    change = None if before is None or now_ is None else f"{(now_ - before) * 100:+.1f}"
+    return {
+        "bulletin_id": bulletin.id,
+        "campaign_id": bulletin.campaign_id,
+        "number": bulletin.number,
+        "due_on": bulletin.due_on.isoformat(),
+        "title": data["title"],
+        "issuing_body": data["campaign"]["issuing_body"],
+        "cutoff": data["cutoff"][:16].replace("T", " "),
+        "coverage": percent(now_),
+        "change": change,
+        "target": display_target(data["campaign"]["target_party_org_coverage"]),
+        "gap": o["gap"],
+        "required_coverage": percent(o["required_coverage"]),
+        "new_party_orgs": o["new_party_orgs"],
+        "closures": len(data["closures"]),
+        "below_target": sum(1 for u in data["units"] if u["reaches"] is False),
+        "days_left": max(data["days_left"], 0),
+        "path": f"/campaigns/{bulletin.campaign_id}/bulletins",
+        "attachments": [
+            {"path": bulletin.pdf_path, "name": f"通报第{bulletin.number}期.pdf"},
+        ],
+    }
 
 
 def _explain(error: BaseException) -> str:

@@ -31,6 +31,9 @@ fi
 
 # The scheduler (bulletins on the 10th and 25th, made up at start if missed) runs as its
 # own process beside the web server, as in a deployment with several web workers.
+if [[ -z "${SMTP_HOST:-}" ]] && ! grep -qs '^SMTP_HOST=.' .env; then
+    log "No SMTP_HOST set: mails are written as .eml files to ${MAIL_FOLDER:-instance/mail/}"
+fi
 log "Starting the scheduler (flask scheduler run)"
 "${flask[@]}" scheduler run &
 scheduler_pid=$!

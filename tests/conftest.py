@@ -48,6 +48,10 @@ def app(backend, tmp_path):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": _database_url(backend, tmp_path),
             "STORAGE_PATH": str(tmp_path / "storage"),
+            "MAIL_FOLDER": str(tmp_path / "mail"),
+            # Events are still written; their delivery after each commit is switched on by the
+            # notification tests, so other tests run no background sender against their DB.
+            "NOTIFY_AFTER_COMMIT": False,
             # Real hashing, but cheap: the suite creates hundreds of users.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }

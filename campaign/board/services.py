@@ -34,6 +34,7 @@ from campaign.storage import store_upload
 from campaign.timeline.models import Campaign
 from campaign.vocab import JOINT_FORMS
 from campaign.vocab import Path as RulePath
+from notifications import events
 
 OPEN_STATES = ("todo", "in_progress", "reopened")
 PLAN_FIELDS = ["path", "joint_form", "measures", "planned_on", "responsible_person"]
@@ -238,6 +239,7 @@ def submit_closure(
             "document_sha256": stored.sha256,
         },
     )
+    _tell(session, "closure_submitted", item, user, method=CLOSURE_METHODS.get(method, method))
     return closure
 
 
@@ -382,6 +384,14 @@ def return_closure(session: Session, item: BoardItem, reason: str, user) -> Clos
         after={"closure": closure.id, "reason": closure.decision_reason},
     )
     session.flush()
+    _tell(
+        session,
+        "closure_returned",
+        item,
+        user,
+        reason=closure.decision_reason,
+        user_id=closure.submitted_by_id,
+    )
     return closure
 
 
@@ -433,6 +443,8 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
         after={"closure": closure.id, "reason": closure.decision_reason, "kept": kept},
     )
     session.flush()
+    source = "随机抽查" if closure.decision_reason.startswith("抽查") else "核查"
+    _tell(session, "closure_revoked", item, user, reason=closure.decision_reason, source=source)
     return closure
 
 
@@ -536,6 +548,21 @@ def record_result(
         revoke_closure(session, result.closure, f"抽查不合格：{result.notes}", user)
     session.flush()
     return result
+
+
+def _tell(session: Session, kind: str, item: BoardItem, user, **extra) -> None:
+    """Queue a notification about ``item`` (sent after the commit, if there is one)."""
+    events.emit(
+        session,
+        kind,
+        campaign_id=item.campaign_id,
+        unit_id=item.unit_id,
+        item_id=item.id,
+        organization=item.organization.name,
+        actor=events.actor_name(user),
+        path=f"/campaigns/{item.campaign_id}/items/{item.id}",
+        **extra,
+    )
 
 
 # ---- reading --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from campaign.ledger.models import ChangeRequest, LedgerStatus, Organization, Un
 from campaign.timeline import tasks
 from campaign.timeline.models import Campaign
 from campaign.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
+from notifications import events
 
 # The columns the change record keeps for an organization: the ledger file's, where it sits,
 # and who took it out of the base and why.
@@ -212,6 +213,7 @@ def approve_ledger(session: Session, ledger: UnitLedger, user, comment: str = ""
         comment,
     )
     sync_items(session, session.get(Campaign, ledger.campaign_id), [ledger.unit_id])
+    _tell_reviewed(session, ledger, user, "审核通过", comment)
     return moved
 
 
@@ -219,7 +221,7 @@ def return_ledger(session: Session, ledger: UnitLedger, user, comment: str) -> U
     """A coordinator returns the ledger with comments; the unit corrects and resubmits."""
     if not comment.strip():
         raise ValidationFailed([("comment", "退回时必须填写退回意见")])
-    return _move(
+    moved = _move(
         session,
         ledger,
         (LedgerStatus.SUBMITTED,),
@@ -227,6 +229,23 @@ def return_ledger(session: Session, ledger: UnitLedger, user, comment: str) -> U
         user,
         "台账当前为“{status}”，只有待审核的台账可以退回",
         comment.strip(),
+    )
+    _tell_reviewed(session, ledger, user, "已退回，请修改后重新报送", comment.strip())
+    return moved
+
+
+def _tell_reviewed(session: Session, ledger: UnitLedger, user, outcome: str, comment: str) -> None:
+    unit = session.get(Unit, ledger.unit_id)
+    events.emit(
+        session,
+        "ledger_reviewed",
+        campaign_id=ledger.campaign_id,
+        unit_id=unit.id,
+        unit=unit.name,
+        outcome=outcome,
+        comment=comment,
+        actor=events.actor_name(user),
+        path=f"/campaigns/{ledger.campaign_id}/units/{unit.code}",
     )
 
 
@@ -286,6 +305,19 @@ def decide_change(
         after={"credit_code": request.credit_code, "comment": request.decision_comment},
     )
     session.flush()
+    events.emit(
+        session,
+        "change_request_decided",
+        campaign_id=request.campaign_id,
+        unit_id=request.unit_id,
+        unit=request.unit.name,
+        organization=json.loads(request.payload).get("name") or request.credit_code,
+        outcome="已采纳" if accept else "未采纳",
+        comment=request.decision_comment,
+        actor=events.actor_name(user),
+        user_id=request.requested_by_id,
+        path=f"/campaigns/{request.campaign_id}/units/{request.unit.code}",
+    )
     return request
 
 

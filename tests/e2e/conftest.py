@@ -66,6 +66,7 @@ def live_server(tmp_path):
                 "SECRET_KEY": "e2e-secret",
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
                 "STORAGE_PATH": str(tmp_path / "storage"),
+                "MAIL_FOLDER": str(tmp_path / "mail"),
                 # Journeys start bulletins themselves; a .env's GONGJIAN_SCHEDULER must not.
                 "SCHEDULER_ENABLED": False,
                 "JOBS_IN_BACKGROUND": True,

@@ -1,0 +1,171 @@
+"""From the outbox to people: fan an event out to deliveries, then send them with retries.
+
+Runs after the commit that wrote the event (a background job kicked by the commit) and
+every minute from the scheduler, so a message whose process died is still sent. Every step
+is idempotent: a delivery's key is unique, and a delivery is claimed by one sender before
+it is sent, so two processes never send the same message.
+"""
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from campaign.clock import now
+from notifications import kinds
+from notifications.channels import CHANNELS
+from notifications.channels.base import SendFailed
+from notifications.messages import render
+from notifications.models import Delivery, Event, Preference, UnitWebhook
+
+log = logging.getLogger("gongjian.notifications")
+
+RETRY_FIRST, RETRY_CAP = timedelta(minutes=1), timedelta(minutes=30)
+MAX_ATTEMPTS = 12  # about four hours of retries before a coordinator must resend
+CLAIM_LEASE = timedelta(minutes=5)  # a "sending" claim older than this died with its process
+
+
+def wanted(session: Session, user_id: int, kind: str) -> set[str]:
+    """The channels a user wants for a kind (their choices over the kind's defaults)."""
+    channels = set(kinds.KINDS[kind].defaults)
+    for pref in session.scalars(
+        select(Preference).where(Preference.user_id == user_id, Preference.kind == kind)
+    ):
+        (channels.add if pref.enabled else channels.discard)(pref.channel)
+    return channels
+
+
+def fan_out(session: Session, event: Event) -> int:
+    """Queue one delivery per recipient and channel for ``event``; returns how many are new."""
+    kind = kinds.KINDS[event.kind]
+    payload = json.loads(event.payload)
+    planned: list[tuple[str, int | None, str]] = []  # channel, user, address
+    for user in kinds.users_for(session, kind, payload):
+        channels = wanted(session, user.id, event.kind)
+        if "inapp" in channels:
+            planned.append(("inapp", user.id, ""))
+        if "email" in channels and user.email:
+            planned.append(("email", user.id, user.email))
+    for entry in kinds.mailing_list(session, kind, payload):
+        planned.append(("email", None, entry.email))
+    if (unit := kinds.webhook_unit(session, kind, payload)) is not None:
+        hook = session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
+        if hook is not None:
+            planned.append(("webhook", None, f"{hook.flavour}|{hook.url}"))
+    existing = set(session.scalars(select(Delivery.key).where(Delivery.event_id == event.id)))
+    new = 0
+    for channel, user_id, address in planned:
+        key = f"{event.id}:{channel}:{user_id or address.lower()}"
+        if key in existing:
+            continue
+        existing.add(key)
+        session.add(
+            Delivery(key=key, event_id=event.id, channel=channel, user_id=user_id, address=address)
+        )
+        new += 1
+    event.delivered_at = now()
+    return new
+
+
+def fan_out_pending(session: Session) -> int:
+    """Fan out every event not yet fanned out (committed per event)."""
+    total = 0
+    for event_id in session.scalars(
+        select(Event.id).where(Event.delivered_at.is_(None)).order_by(Event.id)
+    ).all():
+        event = session.get(Event, event_id)
+        try:
+            total += fan_out(session, event)
+            session.commit()
+        except IntegrityError:  # another process fanned it out at the same moment
+            session.rollback()
+    return total
+
+
+def _claim(session: Session, delivery_id: int, moment: datetime) -> bool:
+    """Take a delivery for sending; only one process wins it."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status.in_(("queued", "failed")),
+            Delivery.next_attempt_at <= moment,
+        )
+        .values(status="sending", claimed_at=moment)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def send_one(session: Session, delivery: Delivery, config: Mapping, moment: datetime) -> bool:
+    """Send a claimed delivery and record the outcome; True if it went out."""
+    channel = CHANNELS[delivery.channel](config)
+    event = delivery.event
+    try:
+        message = render(event.kind, json.loads(event.payload), config.get("BASE_URL", ""))
+        delivery.subject = message.subject[:300]
+        channel.send(delivery, message, session)
+    except SendFailed as e:
+        session.rollback()
+        delivery = session.get(Delivery, delivery.id)
+        delivery.attempts += 1
+        delivery.last_error = str(e)
+        wait = min(RETRY_FIRST * 2 ** (delivery.attempts - 1), RETRY_CAP)
+        delivery.status = "gave_up" if delivery.attempts >= MAX_ATTEMPTS else "failed"
+        delivery.next_attempt_at = moment + wait
+        session.commit()
+        log.warning("delivery %s failed (attempt %s): %s", delivery.id, delivery.attempts, e)
+        return False
+    delivery.attempts += 1
+    delivery.status, delivery.sent_at, delivery.last_error = "sent", now(), ""
+    session.commit()
+    return True
+
+
+def send_due(session: Session, config: Mapping, moment: datetime | None = None) -> int:
+    """Send every delivery that is due (queued, or failed and past its back-off)."""
+    moment = moment or now()
+    # A claim whose sender died: back to failed, to be sent again.
+    session.execute(
+        update(Delivery)
+        .where(Delivery.status == "sending", Delivery.claimed_at < moment - CLAIM_LEASE)
+        .values(status="failed", last_error="发送过程中断，将重试")
+    )
+    session.commit()
+    sent = 0
+    due_ids = session.scalars(
+        select(Delivery.id)
+        .where(Delivery.status.in_(("queued", "failed")), Delivery.next_attempt_at <= moment)
+        .order_by(Delivery.id)
+    ).all()
+    for delivery_id in due_ids:
+        if _claim(session, delivery_id, moment):
+            sent += send_one(session, session.get(Delivery, delivery_id), config, moment)
+    return sent
+
+
+def process(session: Session, config: Mapping, moment: datetime | None = None) -> int:
+    """Fan out what is pending and send what is due; returns messages sent."""
+    fan_out_pending(session)
+    return send_due(session, config, moment)
+
+
+def resend(session: Session, delivery: Delivery) -> Delivery:
+    """Send a delivered (or given-up) message again, as a new, logged delivery."""
+    earlier = session.scalar(
+        select(func.count()).where(Delivery.key.like(f"{delivery.key}:resend:%"))
+    )
+    copy = Delivery(
+        key=f"{delivery.key}:resend:{earlier + 1}",
+        event_id=delivery.event_id,
+        channel=delivery.channel,
+        user_id=delivery.user_id,
+        address=delivery.address,
+    )
+    session.add(copy)
+    session.flush()
+    return copy

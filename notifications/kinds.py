@@ -1,0 +1,84 @@
+"""Every kind of event: its label, who receives it, and over which channels by default.
+
+Recipients are resolved when the event is fanned out, from the event's payload and the
+current users: a user who leaves a unit before then is not told.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign.accounts.models import Unit, User
+from campaign.vocab import Role, UnitKind
+from notifications.models import MailingListEntry
+
+USER_CHANNELS = ("email", "inapp")  # what a user chooses per kind; webhooks belong to units
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    label: str
+    audience: str  # leadership | unit | unit_leaders | submitter
+    defaults: tuple[str, ...] = USER_CHANNELS
+    webhook: bool = False  # also to the unit's (or the city's) group robot
+
+
+KINDS = {
+    k.code: k
+    for k in (
+        Kind("bulletin_published", "通报发布", "leadership", webhook=True),
+        Kind("report_due", "半月报送提醒", "unit", webhook=True),
+        Kind("task_due", "阶段任务提醒", "unit", webhook=True),
+        Kind("items_overdue", "逾期攻坚事项（每日汇总）", "unit"),
+        Kind("closure_submitted", "销号待核验", "unit_leaders"),
+        Kind("closure_returned", "销号被退回", "submitter"),
+        Kind("closure_revoked", "销号被撤销（抽查/回头看）", "unit"),
+        Kind("ledger_reviewed", "台账审核结果", "unit"),
+        Kind("change_request_decided", "台账变更申请处理结果", "unit"),
+    )
+}
+
+
+def _active(stmt):
+    return stmt.where(User.active.is_(True)).order_by(User.id)
+
+
+def users_for(session: Session, kind: Kind, payload: dict) -> list[User]:
+    """The users an event of ``kind`` is for."""
+    if kind.audience == "leadership":
+        return list(session.scalars(_active(select(User).where(User.role == Role.LEADERSHIP))))
+    unit_id = payload.get("unit_id")
+    if kind.audience == "submitter" and payload.get("user_id"):
+        user = session.get(User, payload["user_id"])
+        if user is not None and user.active:
+            return [user]
+    if unit_id is None:
+        return []
+    roles = (Role.LEADER,) if kind.audience == "unit_leaders" else (Role.OPERATOR, Role.LEADER)
+    return list(
+        session.scalars(_active(select(User).where(User.unit_id == unit_id, User.role.in_(roles))))
+    )
+
+
+def mailing_list(session: Session, kind: Kind, payload: dict) -> list[MailingListEntry]:
+    """Addresses beyond users: the campaign's distribution list, for bulletins."""
+    if kind.code != "bulletin_published" or "campaign_id" not in payload:
+        return []
+    return list(
+        session.scalars(
+            select(MailingListEntry)
+            .where(MailingListEntry.campaign_id == payload["campaign_id"])
+            .order_by(MailingListEntry.id)
+        )
+    )
+
+
+def webhook_unit(session: Session, kind: Kind, payload: dict) -> Unit | None:
+    """Whose group robot hears it: the unit's, or the city's for city-wide events."""
+    if not kind.webhook:
+        return None
+    if kind.audience == "leadership":
+        return session.scalar(select(Unit).where(Unit.kind == UnitKind.CITY).limit(1))
+    return session.get(Unit, payload["unit_id"]) if payload.get("unit_id") else None

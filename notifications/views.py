@@ -1,0 +1,272 @@
+"""Pages: the notification centre, a user's channel choices, the delivery log (with resend),
+the bulletin distribution list, and a unit's group-robot webhook."""
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from campaign import audit, permissions
+from campaign.accounts.models import Unit
+from campaign.clock import now
+from campaign.errors import ValidationFailed
+from campaign.extensions import db
+from campaign.vocab import Role, UnitKind
+from campaign.webforms import perform
+from notifications import dispatch
+from notifications.kinds import KINDS, USER_CHANNELS
+from notifications.models import (
+    DELIVERY_STATUSES,
+    Delivery,
+    MailingListEntry,
+    Notification,
+    Preference,
+    UnitWebhook,
+)
+
+bp = Blueprint("notifications", __name__)
+CHANNEL_LABELS = {"email": "电子邮件", "inapp": "站内通知", "webhook": "群机器人"}
+FLAVOURS = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人"}
+
+
+@bp.app_context_processor
+def unread_count():
+    """The unread badge in the header."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {}
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+    )
+    return {"unread_notifications": count}
+
+
+@bp.get("/notifications")
+@login_required
+def inbox():
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.read_at.is_not(None), Notification.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("notifications/inbox.html", rows=rows, kinds=KINDS)
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@login_required
+def read(notification_id: int):
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != current_user.id:
+        abort(404)
+
+    def mark():
+        note.read_at = note.read_at or now()
+
+    perform(mark, "已标记为已读")
+    target = note.link if note.link and request.form.get("follow") else url_for(".inbox")
+    return redirect(target)
+
+
+@bp.post("/notifications/read-all")
+@login_required
+def read_all():
+    def mark():
+        for note in db.session.scalars(
+            select(Notification).where(
+                Notification.user_id == current_user.id, Notification.read_at.is_(None)
+            )
+        ):
+            note.read_at = now()
+
+    perform(mark, "全部标记为已读")
+    return redirect(url_for(".inbox"))
+
+
+@bp.route("/notifications/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    if request.method == "POST":
+        perform(lambda: save_preferences(current_user, request.form), "通知设置已保存")
+        return redirect(url_for(".preferences"))
+    chosen = {kind: dispatch.wanted(db.session, current_user.id, kind) for kind in KINDS}
+    return render_template(
+        "notifications/preferences.html",
+        kinds=KINDS,
+        channels=USER_CHANNELS,
+        labels=CHANNEL_LABELS,
+        chosen=chosen,
+    )
+
+
+def save_preferences(user, form) -> None:
+    """Store every kind × channel choice of the form (checked = wanted)."""
+    stored = {
+        (p.kind, p.channel): p
+        for p in db.session.scalars(select(Preference).where(Preference.user_id == user.id))
+    }
+    for kind in KINDS:
+        for channel in USER_CHANNELS:
+            enabled = form.get(f"{kind}:{channel}") == "on"
+            pref = stored.get((kind, channel))
+            if pref is None:
+                db.session.add(
+                    Preference(user_id=user.id, kind=kind, channel=channel, enabled=enabled)
+                )
+            else:
+                pref.enabled = enabled
+
+
+# ---- the delivery log (coordinators) --------------------------------------------------
+
+
+@bp.get("/campaigns/<int:campaign_id>/deliveries")
+@login_required
+def log(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.may_edit_campaign(current_user))
+    status = request.args.get("status", "")
+    stmt = select(Delivery).order_by(Delivery.id.desc()).limit(300)
+    if status in DELIVERY_STATUSES:
+        stmt = stmt.where(Delivery.status == status)
+    counts = dict(
+        db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    )
+    mailing = db.session.scalars(
+        select(MailingListEntry)
+        .where(MailingListEntry.campaign_id == campaign.id)
+        .order_by(MailingListEntry.id)
+    ).all()
+    return render_template(
+        "notifications/log.html",
+        campaign=campaign,
+        rows=db.session.scalars(stmt).all(),
+        status=status,
+        statuses=DELIVERY_STATUSES,
+        counts=counts,
+        kinds=KINDS,
+        labels=CHANNEL_LABELS,
+        mailing=mailing,
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/deliveries/<int:delivery_id>/resend")
+@login_required
+def resend(campaign_id: int, delivery_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.may_edit_campaign(current_user))
+    delivery = db.session.get(Delivery, delivery_id) or abort(404)
+
+    def again():
+        copy = dispatch.resend(db.session, delivery)
+        audit.record(
+            db.session,
+            user=current_user,
+            action="delivery.resend",
+            obj_type="notification_delivery",
+            obj_id=delivery.id,
+            after={"copy": copy.key},
+        )
+        return copy
+
+    perform(again, "已重新排队发送")
+    return redirect(url_for(".log", campaign_id=campaign.id))
+
+
+@bp.post("/campaigns/<int:campaign_id>/mailing-list")
+@login_required
+def mailing_list(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.require(permissions.may_edit_campaign(current_user))
+
+    def change():
+        if remove := request.form.get("remove"):
+            entry = db.session.get(MailingListEntry, int(remove))
+            if entry is None or entry.campaign_id != campaign.id:
+                abort(404)
+            before = {"name": entry.name, "email": entry.email}
+            db.session.delete(entry)
+            audit.record(
+                db.session,
+                user=current_user,
+                action="mailing_list.remove",
+                obj_type="campaign",
+                obj_id=campaign.id,
+                before=before,
+            )
+            return
+        email = request.form.get("email", "").strip()
+        name = request.form.get("name", "").strip()
+        if "@" not in email or " " in email or len(email) > 200:
+            raise ValidationFailed([("email", f"电子邮件地址“{email}”格式不正确")])
+        if db.session.scalar(
+            select(MailingListEntry.id).where(
+                MailingListEntry.campaign_id == campaign.id, MailingListEntry.email == email
+            )
+        ):
+            raise ValidationFailed([("email", f"{email} 已在分发名单中")])
+        db.session.add(MailingListEntry(campaign_id=campaign.id, name=name[:80], email=email))
+        audit.record(
+            db.session,
+            user=current_user,
+            action="mailing_list.add",
+            obj_type="campaign",
+            obj_id=campaign.id,
+            after={"name": name, "email": email},
+        )
+
+    perform(change, "通报分发名单已更新")
+    return redirect(url_for(".log", campaign_id=campaign.id))
+
+
+# ---- a unit's group robot ------------------------------------------------------------
+
+
+def may_set_webhook(user, unit: Unit) -> bool:
+    """A unit's admins: its leader; the city's robot: coordinators; admins everywhere."""
+    if user.role == Role.ADMIN:
+        return True
+    if unit.kind == UnitKind.CITY:
+        return user.role == Role.COORDINATOR
+    return user.role == Role.LEADER and user.unit_id == unit.id
+
+
+@bp.route("/units/<code>/webhook", methods=["GET", "POST"])
+@login_required
+def webhook(code: str):
+    unit = db.session.scalar(select(Unit).where(Unit.code == code)) or abort(404)
+    permissions.require(may_set_webhook(current_user, unit))
+    hook = db.session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
+    if request.method == "POST":
+        perform(lambda: save_webhook(unit, hook, request.form, current_user), "群机器人设置已保存")
+        return redirect(url_for(".webhook", code=unit.code))
+    return render_template("notifications/webhook.html", unit=unit, hook=hook, flavours=FLAVOURS)
+
+
+def save_webhook(unit: Unit, hook: UnitWebhook | None, form, user) -> None:
+    """Set, change or clear (empty URL) a unit's robot; recorded with before and after."""
+    url = form.get("url", "").strip()
+    flavour = form.get("flavour", "")
+    before = {"flavour": hook.flavour, "url": hook.url} if hook else {}
+    if not url:
+        if hook is not None:
+            db.session.delete(hook)
+    else:
+        if flavour not in FLAVOURS:
+            raise ValidationFailed([("flavour", "请选择企业微信或钉钉")])
+        if not url.startswith("https://") and not url.startswith("http://"):
+            raise ValidationFailed([("url", "Webhook 地址应以 https:// 开头")])
+        if hook is None:
+            hook = UnitWebhook(unit_id=unit.id, flavour=flavour, url=url, updated_by_id=user.id)
+            db.session.add(hook)
+        else:
+            hook.flavour, hook.url, hook.updated_by_id = flavour, url, user.id
+    audit.record(
+        db.session,
+        user=user,
+        action="webhook.set",
+        obj_type="unit",
+        obj_id=unit.id,
+        before=before,
+        after={"flavour": flavour, "url": url} if url else {},
+    )
