@@ -352,7 +352,9 @@ def due(session: Session, campaign: Campaign, settings: Settings, moment: dateti
         tried = attempts.get(period.due_on, [])
         if any(r.status == "running" and r.heartbeat_at >= moment - LEASE for r in tried):
             continue
-        failures = [r for r in tried if r.status in ("failed", "abandoned")]
+        # A run whose process died is redone at once (the next catch-up); a run that failed
+        # (an error it recorded) waits, so a persistent error is not retried in a loop.
+        failures = [r for r in tried if r.status == "failed"]
         if failures:
             wait = min(RETRY_FIRST * 2 ** (len(failures) - 1), RETRY_CAP)
             if moment < (failures[-1].finished_at or failures[-1].started_at) + wait:
