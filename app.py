@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.accounts.cli import users_cli
     from campaign.audit_cli import audit_cli
+    from campaign.backup import backup_cli
     from campaign.demo import demo_cli
     from campaign.ledger.cli import ledger_cli
     from campaign.reporting.cli import reports_cli, tasks_cli
@@ -115,6 +116,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(reports_cli)

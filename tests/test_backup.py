@@ -1,0 +1,62 @@
+"""`flask backup create|restore` on both databases: the data and the stored files come back."""
+
+import tarfile
+
+from sqlalchemy import func, select
+
+from campaign.extensions import db
+from campaign.ledger.models import Organization
+from tests.conftest import make_campaign, make_org, make_unit
+
+
+def _orgs() -> int:
+    return db.session.scalar(select(func.count()).select_from(Organization))
+
+
+def test_a_backup_restores_the_data_and_the_files_it_was_taken_with(app, runner, tmp_path):
+    campaign = make_campaign()
+    unit = make_unit("jiangan", "江岸区")
+    make_org(campaign, unit, name="甲公司")
+    make_org(campaign, unit, name="乙公司")
+    db.session.commit()
+    stored = tmp_path / "storage" / "bulletins" / "1" / "2026-06-abc.pdf"
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(b"%PDF-1.7 the archived bulletin")
+    archive = tmp_path / "backup.tar.gz"
+
+    result = runner.invoke(args=["backup", "create", "-o", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "已备份" in result.output
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert "manifest.json" in names and "storage/bulletins/1/2026-06-abc.pdf" in names
+
+    # After the backup: one more organization, and the file is lost.
+    make_org(campaign, unit, name="丙公司")
+    db.session.commit()
+    stored.unlink()
+    db.session.remove()
+
+    refused = runner.invoke(args=["backup", "restore", str(archive)])
+    assert refused.exit_code != 0
+    assert "已有数据" in refused.output and "--force" in refused.output
+    assert _orgs() == 3  # nothing touched
+    db.session.remove()
+
+    result = runner.invoke(args=["backup", "restore", str(archive), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "行数与备份一致" in result.output
+    db.session.remove()
+    assert _orgs() == 2
+    names = set(db.session.scalars(select(Organization.name)))
+    assert names == {"甲公司", "乙公司"}
+    assert stored.read_bytes() == b"%PDF-1.7 the archived bulletin"
+
+
+def test_a_file_that_is_not_a_backup_is_refused_in_chinese(app, runner, tmp_path):
+    bogus = tmp_path / "bogus.tar.gz"
+    with tarfile.open(bogus, "w:gz") as tar:
+        tar.add(__file__, arcname="readme.txt")
+    result = runner.invoke(args=["backup", "restore", str(bogus)])
+    assert result.exit_code != 0
+    assert "不是攻坚备份文件" in result.output
