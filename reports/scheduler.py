@@ -46,9 +46,10 @@ def produce_due_bulletins(app: Flask) -> list[int]:
             for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
                 for due_on in services.due(session, campaign, settings, moment):
                     try:
-                        bulletin = services.generate(
+                        run = services.start_run(
                             session, campaign, due_on, settings, "schedule", moment=moment
                         )
+                        bulletin = services.produce(session, run, settings)
                     except (services.Busy, ValidationFailed):
                         continue  # another process is at it, or has just published it
                     except Exception:
@@ -56,9 +57,11 @@ def produce_due_bulletins(app: Flask) -> list[int]:
                             "bulletin %s/%s failed (recorded, retried later)", campaign.id, due_on
                         )
                         continue
-                    if bulletin is not None:
+                    if run.status == "published":
                         published.append(bulletin.id)
                         log.info("bulletin %s published for %s", bulletin.number, due_on)
+                    else:  # "exists": another process published it while this one rendered
+                        log.info("bulletin for %s was published meanwhile elsewhere", due_on)
         finally:
             session.remove()
     return published
