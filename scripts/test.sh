@@ -36,7 +36,8 @@ fi
 
 log "pytest (TEST_DATABASES=$TEST_DATABASES)"
 set +e
-"$VENV_DIR/bin/python" -m pytest -p no:cacheprovider tests "$@"
+# One worker per core (pytest-xdist); every worker has its own PostgreSQL database.
+"$VENV_DIR/bin/python" -m pytest -p no:cacheprovider -n "${PYTEST_WORKERS:-auto}" tests "$@"
 status=$?
 set -e
 

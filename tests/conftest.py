@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 from flask import g
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app import create_app
 from campaign.accounts.models import Unit
@@ -31,8 +32,30 @@ def _database_url(backend: str, tmp_path) -> str:
         url = os.environ.get("TEST_POSTGRES_URL")
         if not url:
             pytest.fail("TEST_DATABASES names postgresql but TEST_POSTGRES_URL is not set")
-        return url
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return _worker_database(url, worker) if worker else url
     pytest.fail(f"unknown backend {backend!r} in TEST_DATABASES")
+
+
+_worker_urls: dict[str, str] = {}
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist, a database of its own per worker (created once), since every test
+    drops and recreates the schema."""
+    if url not in _worker_urls:
+        base = make_url(url)
+        name = f"{base.database}_{worker}"
+        engine = create_engine(base, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        _worker_urls[url] = base.set(database=name).render_as_string(hide_password=False)
+    return _worker_urls[url]
 
 
 @pytest.fixture(params=BACKENDS)
