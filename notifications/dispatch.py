@@ -50,8 +50,11 @@ def fan_out(session: Session, event: Event) -> int:
             planned.append(("inapp", user.id, ""))
         if "email" in channels and user.email:
             planned.append(("email", user.id, user.email))
+    mailed = {address.lower() for channel, _, address in planned if channel == "email"}
     for entry in kinds.mailing_list(session, kind, payload):
-        planned.append(("email", None, entry.email))
+        if entry.email.lower() not in mailed:  # a leader on the list too gets one mail
+            mailed.add(entry.email.lower())
+            planned.append(("email", None, entry.email))
     if (unit := kinds.webhook_unit(session, kind, payload)) is not None:
         hook = session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
         if hook is not None:
@@ -109,11 +112,11 @@ def send_one(session: Session, delivery: Delivery, config: Mapping, moment: date
         message = render(event.kind, json.loads(event.payload), config.get("BASE_URL", ""))
         delivery.subject = message.subject[:300]
         channel.send(delivery, message, session)
-    except SendFailed as e:
+    except Exception as e:  # SendFailed, or a message that cannot be built: this one fails
         session.rollback()
         delivery = session.get(Delivery, delivery.id)
         delivery.attempts += 1
-        delivery.last_error = str(e)
+        delivery.last_error = str(e) if isinstance(e, SendFailed) else f"消息无法生成：{e!r}"
         wait = min(RETRY_FIRST * 2 ** (delivery.attempts - 1), RETRY_CAP)
         delivery.status = "gave_up" if delivery.attempts >= MAX_ATTEMPTS else "failed"
         delivery.next_attempt_at = moment + wait

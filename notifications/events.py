@@ -35,6 +35,7 @@ def emit(session: Session, kind: str, dedupe_key: str | None = None, **payload) 
             return None
     event = Event(
         kind=kind,
+        campaign_id=payload.get("campaign_id"),
         dedupe_key=dedupe_key,
         payload=json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
     )
@@ -46,8 +47,13 @@ def emit(session: Session, kind: str, dedupe_key: str | None = None, **payload) 
             return None
     else:
         session.add(event)
-    session.info[_PENDING] = True
+    mark_pending(session)
     return event
+
+
+def mark_pending(session: Session) -> None:
+    """Ask for a delivery round after this transaction commits (e.g. a resend was queued)."""
+    session.info[_PENDING] = True
 
 
 def deliver_now(app: Flask) -> None:
@@ -55,8 +61,13 @@ def deliver_now(app: Flask) -> None:
     from campaign.extensions import db  # noqa: PLC0415
     from notifications import dispatch  # noqa: PLC0415
 
-    with Session(db.engine) as session:
-        dispatch.process(session, app.config)
+    # Runs inside the after_commit hook when jobs are inline: a failure here must never
+    # surface in the code that committed (its change is already in), only in the log.
+    try:
+        with Session(db.engine) as session:
+            dispatch.process(session, app.config)
+    except Exception:
+        app.logger.exception("delivering notifications after a commit failed")
 
 
 _hooked = False

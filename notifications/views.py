@@ -13,10 +13,12 @@ from campaign.extensions import db
 from campaign.vocab import Role, UnitKind
 from campaign.webforms import perform
 from notifications import dispatch
+from notifications.events import mark_pending
 from notifications.kinds import KINDS, USER_CHANNELS
 from notifications.models import (
     DELIVERY_STATUSES,
     Delivery,
+    Event,
     MailingListEntry,
     Notification,
     Preference,
@@ -126,11 +128,14 @@ def log(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.may_edit_campaign(current_user))
     status = request.args.get("status", "")
-    stmt = select(Delivery).order_by(Delivery.id.desc()).limit(300)
+    of_campaign = Delivery.event.has(Event.campaign_id == campaign.id)
+    stmt = select(Delivery).where(of_campaign).order_by(Delivery.id.desc()).limit(300)
     if status in DELIVERY_STATUSES:
         stmt = stmt.where(Delivery.status == status)
     counts = dict(
-        db.session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+        db.session.execute(
+            select(Delivery.status, func.count()).where(of_campaign).group_by(Delivery.status)
+        ).all()
     )
     mailing = db.session.scalars(
         select(MailingListEntry)
@@ -155,10 +160,15 @@ def log(campaign_id: int):
 def resend(campaign_id: int, delivery_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.may_edit_campaign(current_user))
-    delivery = db.session.get(Delivery, delivery_id) or abort(404)
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or delivery.event.campaign_id != campaign.id:
+        abort(404)
 
     def again():
+        if delivery.status not in ("sent", "gave_up"):
+            raise ValidationFailed([("status", "该消息仍在发送或重试中，无需重发")])
         copy = dispatch.resend(db.session, delivery)
+        mark_pending(db.session)  # sent right after the commit, not at the next minute
         audit.record(
             db.session,
             user=current_user,

@@ -87,7 +87,8 @@ def by_unit(units: list[dict], target_percent: float) -> str:
     """Each unit's 党组织覆盖率 as a bar, in ranking order, against the target line."""
     with _lock:
         _setup()
-        height = 0.8 + 0.24 * max(len(units), 1)
+        # Room for the x axis, its title and the target label even with one unit.
+        height = max(1.5, 0.8 + 0.24 * len(units))
         fig = Figure(figsize=(6.2, height))
         ax = fig.add_subplot()
         names = [u["name"] for u in units][::-1]

@@ -31,7 +31,9 @@ class EmailChannel(Channel):
         mail["To"] = formataddr((name, delivery.address)) if name else delivery.address
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = _message_id(delivery.key)
-        mail.set_content(message.body)  # UTF-8; headers RFC 2047-encoded by the library
+        # UTF-8 in base64: smtplib does not declare BODY=8BITMIME, so the body must be 7-bit
+        # clean (short lines would otherwise go out as raw 8bit); headers RFC 2047-encoded.
+        mail.set_content(message.body, cte="base64")
         for path, filename in message.attachments:
             data = Path(path).read_bytes()
             kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -1,0 +1,124 @@
+"""The production shape on one PostgreSQL database: gunicorn with two web workers (each with
+the scheduler switched on by mistake) and two `flask scheduler run` processes, all racing for
+the same bulletin period. One bulletin comes out, and one email per recipient."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from campaign.extensions import db
+from campaign.vocab import Role
+from notifications.models import Delivery, Event, MailingListEntry
+from reports.models import Bulletin, BulletinRun
+from tests.conftest import make_campaign, make_org, make_unit, make_user
+from tests.notifications.loopback import free_port, smtp_server
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def _count(model, *where) -> int:
+    db.session.remove()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _wait(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_two_web_workers_and_two_schedulers_publish_one_bulletin_and_one_mail_each(
+    app, backend, tmp_path
+):
+    if backend != "postgresql":
+        pytest.skip("several processes on one database: the PostgreSQL deployment")
+    campaign = make_campaign()
+    # Set up in Gongjian on 11-09: of the past report days, only 11-10 (18:00) is due.
+    campaign.created_at = datetime(2026, 11, 9, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    unit = make_unit("jiangan", "江岸区")
+    make_org(campaign, unit, party_org="standalone", formal=3)
+    make_org(campaign, unit)
+    leader = make_user("lingdao", Role.LEADERSHIP)
+    leader.email = "lingdao@example.cn"
+    db.session.add(MailingListEntry(campaign_id=campaign.id, name="市委办", email="swb@example.cn"))
+    db.session.commit()
+
+    port = free_port()
+    web_log = tmp_path / "gunicorn.log"
+    with smtp_server() as mailbox, web_log.open("wb") as web_err:
+        env = {
+            **os.environ,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "STORAGE_PATH": str(tmp_path / "storage"),
+            "SECRET_KEY": "deployment-test",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(mailbox.port),
+            "MAIL_FOLDER": str(tmp_path / "mail"),
+        }
+        web = subprocess.Popen(
+            [BIN / "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+            cwd=ROOT,
+            env={**env, "GONGJIAN_SCHEDULER": "1"},  # the mistake the database must absorb
+            stdout=subprocess.DEVNULL,
+            stderr=web_err,
+        )
+        schedulers = [
+            subprocess.Popen(
+                [BIN / "flask", "--app", "app", "scheduler", "run"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
+        processes = [web, *schedulers]
+        try:
+
+            def web_up():
+                try:
+                    return requests.get(f"http://127.0.0.1:{port}/login", timeout=2).ok
+                except requests.RequestException:
+                    return False
+
+            assert _wait(web_up, 60), web_log.read_text(errors="replace")
+            for _ in range(8):  # reach both workers, so both start their scheduler
+                requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
+
+            assert _wait(lambda: len(mailbox.mails) >= 2, 90), "no bulletin mail arrived"
+            time.sleep(8)  # let every racer finish its attempt and its delivery round
+        finally:
+            for p in processes:
+                p.send_signal(signal.SIGTERM)
+            for p in processes:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    assert _count(Bulletin) == 1
+    bulletin = db.session.scalar(select(Bulletin))
+    assert (bulletin.number, bulletin.due_on.isoformat()) == (6, "2026-11-10")
+    assert _count(Event, Event.kind == "bulletin_published") == 1
+    # Two recipients (the leadership user and the distribution list), one mail each.
+    assert sorted(a for m in mailbox.mails for a in m.rcpt_tos) == [
+        "lingdao@example.cn",
+        "swb@example.cn",
+    ]
+    assert _count(Delivery, Delivery.channel == "email", Delivery.status == "sent") == 2
+    runs = db.session.scalars(select(BulletinRun.status)).all()
+    assert runs.count("published") == 1
+    assert set(runs) <= {"published", "exists"}
