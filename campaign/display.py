@@ -16,6 +16,22 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
+def points(now: float | None, before: float | None) -> str:
+    """Change of a rate in percentage points: "+1.2", "-0.4", "持平"; "—" without a before."""
+    if now is None or before is None:
+        return "—"
+    delta = round((now - before) * 100, 1)
+    return "持平" if delta == 0 else f"{delta:+.1f}"
+
+
+def change_in_points(now: float | None, before: float | None) -> str | None:
+    """The same change in words: "提高1.2个百分点", "下降0.4个百分点", "持平"; None without a before."""
+    d = points(now, before)
+    if d == "—":
+        return None
+    return d if d == "持平" else ("提高" if d[0] == "+" else "下降") + d[1:] + "个百分点"
+
+
 def target(value) -> str:
     """A target percentage as set: 80.00 -> "80", 80.50 -> "80.5"."""
     return f"{Decimal(value).normalize():f}"
@@ -29,6 +45,20 @@ def cn_date(value: date | None) -> str:
 def short_date(value: date | None) -> str:
     """2026-08-15 -> "8月15日"."""
     return "" if value is None else f"{value.month}月{value.day}日"
+
+
+def day(value: date | str | None) -> str:
+    """A date or an ISO date/time string -> "11月25日"."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10]) if value else None
+    return short_date(value)
+
+
+def full_day(value: date | str | None) -> str:
+    """A date or an ISO date/time string -> "2026年11月25日"."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10]) if value else None
+    return cn_date(value)
 
 
 def local_time(value: datetime | None, tz: str = DEFAULT_TZ) -> str:
@@ -100,6 +130,9 @@ def audit_values(raw: str) -> str:
 
 
 FILTERS = {
+    "points": points,
+    "day": day,
+    "full_day": full_day,
     "audit_action": audit_action,
     "audit_values": audit_values,
     "local_time": local_time,
@@ -109,4 +142,4 @@ FILTERS = {
     "short_date": short_date,
     "weekday": weekday,
 }
-GLOBALS = {"vocab": vocab, "reaches": figures.reaches}
+GLOBALS = {"vocab": vocab, "reaches": figures.reaches, "change_in_points": change_in_points}

@@ -98,7 +98,8 @@ def _claim(session: Session, delivery_id: int, moment: datetime) -> bool:
             Delivery.status.in_(("queued", "failed")),
             Delivery.next_attempt_at <= moment,
         )
-        .values(status="sending", claimed_at=moment)
+        # The claim's own time (not the batch's start), so a long batch keeps its lease.
+        .values(status="sending", claimed_at=max(moment, now()))
     )
     session.commit()
     return result.rowcount == 1
@@ -119,7 +120,7 @@ def send_one(session: Session, delivery: Delivery, config: Mapping, moment: date
         delivery.last_error = str(e) if isinstance(e, SendFailed) else f"消息无法生成：{e!r}"
         wait = min(RETRY_FIRST * 2 ** (delivery.attempts - 1), RETRY_CAP)
         delivery.status = "gave_up" if delivery.attempts >= MAX_ATTEMPTS else "failed"
-        delivery.next_attempt_at = moment + wait
+        delivery.next_attempt_at = (delivery.claimed_at or moment) + wait  # from this attempt
         session.commit()
         log.warning("delivery %s failed (attempt %s): %s", delivery.id, delivery.attempts, e)
         return False
@@ -135,7 +136,7 @@ def send_due(session: Session, config: Mapping, moment: datetime | None = None) 
     # A claim whose sender died: back to failed, to be sent again.
     session.execute(
         update(Delivery)
-        .where(Delivery.status == "sending", Delivery.claimed_at < moment - CLAIM_LEASE)
+        .where(Delivery.status == "sending", Delivery.claimed_at < now() - CLAIM_LEASE)
         .values(status="failed", last_error="发送过程中断，将重试")
     )
     session.commit()

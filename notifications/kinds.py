@@ -20,7 +20,7 @@ USER_CHANNELS = ("email", "inapp")  # what a user chooses per kind; webhooks bel
 class Kind:
     code: str
     label: str
-    audience: str  # leadership | unit | unit_leaders | submitter
+    audience: str  # leadership | coordinators | unit | unit_leaders | submitter
     defaults: tuple[str, ...] = USER_CHANNELS
     webhook: bool = False  # also to the unit's (or the city's) group robot
 
@@ -29,6 +29,7 @@ KINDS = {
     k.code: k
     for k in (
         Kind("bulletin_published", "通报发布", "leadership", webhook=True),
+        Kind("bulletin_failed", "通报生成失败", "coordinators"),
         Kind("report_due", "半月报送提醒", "unit", webhook=True),
         Kind("task_due", "阶段任务提醒", "unit", webhook=True),
         Kind("items_overdue", "逾期攻坚事项（每日汇总）", "unit"),
@@ -47,8 +48,9 @@ def _active(stmt):
 
 def users_for(session: Session, kind: Kind, payload: dict) -> list[User]:
     """The users an event of ``kind`` is for."""
-    if kind.audience == "leadership":
-        return list(session.scalars(_active(select(User).where(User.role == Role.LEADERSHIP))))
+    if kind.audience in ("leadership", "coordinators"):
+        role = Role.LEADERSHIP if kind.audience == "leadership" else Role.COORDINATOR
+        return list(session.scalars(_active(select(User).where(User.role == role))))
     unit_id = payload.get("unit_id")
     if kind.audience == "submitter" and payload.get("user_id"):
         user = session.get(User, payload["user_id"])

@@ -15,7 +15,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 class Message:
     subject: str
     body: str
-    link: str  # absolute URL to the page it is about ("" if none)
+    link: str  # absolute URL to the page it is about ("" if none), for mails and robots
+    path: str = ""  # the same page as a path, for in-app notices (no BASE_URL involved)
     attachments: tuple[tuple[str, str], ...] = ()  # (file path, name)
 
 
@@ -30,6 +31,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(display.FILTERS)
+    env.globals.update(display.GLOBALS)
     return env
 
 
@@ -41,4 +43,4 @@ def render(kind: str, payload: dict, base_url: str) -> Message:
     subject = "".join(template.blocks["subject"](context)).strip()
     body = "".join(template.blocks["body"](context)).strip() + "\n"
     attachments = tuple((a["path"], a["name"]) for a in payload.get("attachments", ()))
-    return Message(subject, body, link, attachments)
+    return Message(subject, body, link, attachments=attachments, path=payload.get("path", ""))

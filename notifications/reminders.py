@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.accounts.models import Unit
+from campaign.board import services as board
 from campaign.board.models import BoardItem
-from campaign.board.services import OPEN_STATES
 from campaign.ledger.models import Organization
 from campaign.reporting import services as reporting
 from campaign.timeline import tasks
@@ -107,11 +107,7 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
             BoardItem.unit_id, Organization.name, BoardItem.planned_on, BoardItem.responsible_person
         )
         .join(Organization, Organization.id == BoardItem.organization_id)
-        .where(
-            BoardItem.campaign_id == campaign.id,
-            BoardItem.state.in_(OPEN_STATES),
-            BoardItem.planned_on < today,
-        )
+        .where(BoardItem.campaign_id == campaign.id, board.overdue(today))
         .order_by(BoardItem.unit_id, BoardItem.planned_on, BoardItem.id)
     ).all()
     by_unit: dict[int, list] = {}

@@ -13,6 +13,8 @@ from campaign.extensions import db
 from campaign.vocab import Role, UnitKind
 from campaign.webforms import perform
 from notifications import dispatch
+from notifications.channels import CHANNELS
+from notifications.channels import webhook as robots
 from notifications.events import mark_pending
 from notifications.kinds import KINDS, USER_CHANNELS
 from notifications.models import (
@@ -26,7 +28,7 @@ from notifications.models import (
 )
 
 bp = Blueprint("notifications", __name__)
-CHANNEL_LABELS = {"email": "电子邮件", "inapp": "站内通知", "webhook": "群机器人"}
+CHANNEL_LABELS = {name: channel.label for name, channel in CHANNELS.items()}
 FLAVOURS = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人"}
 
 
@@ -152,6 +154,7 @@ def log(campaign_id: int):
         kinds=KINDS,
         labels=CHANNEL_LABELS,
         mailing=mailing,
+        masked=robots.masked,
     )
 
 
@@ -191,7 +194,7 @@ def mailing_list(campaign_id: int):
 
     def change():
         if remove := request.form.get("remove"):
-            entry = db.session.get(MailingListEntry, int(remove))
+            entry = db.session.get(MailingListEntry, int(remove)) if remove.isdigit() else None
             if entry is None or entry.campaign_id != campaign.id:
                 abort(404)
             before = {"name": entry.name, "email": entry.email}
@@ -250,22 +253,26 @@ def webhook(code: str):
     if request.method == "POST":
         perform(lambda: save_webhook(unit, hook, request.form, current_user), "群机器人设置已保存")
         return redirect(url_for(".webhook", code=unit.code))
-    return render_template("notifications/webhook.html", unit=unit, hook=hook, flavours=FLAVOURS)
+    return render_template(
+        "notifications/webhook.html",
+        unit=unit,
+        hook=hook,
+        shown=robots.masked(hook.url) if hook else "",
+        flavours=FLAVOURS,
+    )
 
 
 def save_webhook(unit: Unit, hook: UnitWebhook | None, form, user) -> None:
     """Set, change or clear (empty URL) a unit's robot; recorded with before and after."""
     url = form.get("url", "").strip()
     flavour = form.get("flavour", "")
-    before = {"flavour": hook.flavour, "url": hook.url} if hook else {}
+    before = {"flavour": hook.flavour, "url": robots.masked(hook.url)} if hook else {}
     if not url:
         if hook is not None:
             db.session.delete(hook)
     else:
-        if flavour not in FLAVOURS:
-            raise ValidationFailed([("flavour", "请选择企业微信或钉钉")])
-        if not url.startswith("https://") and not url.startswith("http://"):
-            raise ValidationFailed([("url", "Webhook 地址应以 https:// 开头")])
+        if problem := robots.check_url(flavour, url):
+            raise ValidationFailed([("url", problem)])
         if hook is None:
             hook = UnitWebhook(unit_id=unit.id, flavour=flavour, url=url, updated_by_id=user.id)
             db.session.add(hook)
@@ -278,5 +285,5 @@ def save_webhook(unit: Unit, hook: UnitWebhook | None, form, user) -> None:
         obj_type="unit",
         obj_id=unit.id,
         before=before,
-        after={"flavour": flavour, "url": url} if url else {},
+        after={"flavour": flavour, "url": robots.masked(url)} if url else {},
     )

@@ -93,7 +93,8 @@ def by_unit(units: list[dict], target_percent: float) -> str:
         ax = fig.add_subplot()
         names = [u["name"] for u in units][::-1]
         values = [(u["party_org_coverage"] or 0) * 100 for u in units][::-1]
-        colors = [BLUE if v >= target_percent else GREY for v in values]
+        # Reached or not as figures.reaches says (exact integers), as the table bolds it.
+        colors = [GREY if u.get("reaches") is False else BLUE for u in units][::-1]
         bars = ax.barh(range(len(units)), values, color=colors, height=0.62)
         ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], padding=2, fontsize=7.5)
         ax.axvline(target_percent, color=RED, linestyle="--", linewidth=1)

@@ -55,7 +55,7 @@ def generate(due) -> None:
 
         try:
             bulletin = services.produce(db.session, run, settings, progress=progress)
-        except render.RenderRefused as e:
+        except (render.RenderRefused, ValidationFailed) as e:
             raise click.ClickException(str(e)) from e
     click.echo(f"第{bulletin.number}期：{bulletin.title}")
     click.echo(

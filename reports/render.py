@@ -6,7 +6,7 @@ pages, so the scheduler process and the CLI render exactly what the web app woul
 
 import base64
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -26,20 +26,14 @@ class RenderRefused(RuntimeError):
     """The bulletin cannot be rendered correctly (a font or a glyph is missing)."""
 
 
-def _day(iso: str | None) -> str:
-    return display.short_date(date.fromisoformat(iso[:10])) if iso else ""
-
-
-def _full_day(iso: str | None) -> str:
-    return display.cn_date(date.fromisoformat(iso[:10])) if iso else ""
-
-
-def _points(now: float | None, before: float | None) -> str:
-    """Change in percentage points: "+1.2", "-0.4", "持平"; "—" without an earlier figure."""
-    if now is None or before is None:
-        return "—"
-    delta = round((now - before) * 100, 1)
-    return "持平" if delta == 0 else f"{delta:+.1f}"
+def _late_hours(snapshot: dict) -> float:
+    """How long after its cut-off a bulletin was produced (a made-up run says so)."""
+    if "generated_at" not in snapshot:
+        return 0.0
+    late = datetime.fromisoformat(snapshot["generated_at"]) - datetime.fromisoformat(
+        snapshot["cutoff"]
+    )
+    return late.total_seconds() / 3600
 
 
 @lru_cache(maxsize=1)
@@ -52,7 +46,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(display.FILTERS)
-    env.filters.update(day=_day, full_day=_full_day, points=_points)
+    env.globals.update(display.GLOBALS)
     return env
 
 
@@ -83,6 +77,7 @@ def html(snapshot: dict) -> str:
         .render(
             s=snapshot,
             faces={"song": fonts.SONG, "kai": fonts.KAI, "hei": fonts.HEI},
+            late_hours=_late_hours(snapshot),
             trend_chart=_data_url(charts.trend(snapshot["trend"], target)),
             unit_chart=_data_url(charts.by_unit(snapshot["units"], target)),
         )

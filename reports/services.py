@@ -14,15 +14,14 @@ import socket
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaign import audit
+from campaign import audit, display
 from campaign.clock import now
-from campaign.display import percent
+from campaign.display import local_time, percent
 from campaign.display import target as display_target
 from campaign.errors import ValidationFailed
 from campaign.reporting import services as reporting
@@ -124,7 +123,7 @@ def start_run(
             [
                 (
                     "due_on",
-                    f"第{existing.number}期通报已于{_local(existing.created_at, campaign)}生成，不重复生成",
+                    f"第{existing.number}期通报已于{local_time(existing.created_at, campaign.timezone)}生成，不重复生成",
                 )
             ]
         )
@@ -150,10 +149,6 @@ def start_run(
     session.add(run)
     session.commit()
     return run
-
-
-def _local(moment: datetime, campaign: Campaign) -> str:
-    return moment.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _write(folder: Path, name: str, data: bytes) -> tuple[Path, str]:
@@ -196,7 +191,7 @@ def produce(
             )
         ]
         cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
-        data = snapshot.build(session, campaign, period, number, cutoff, earlier)
+        data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
         step("绘制图表、排版", 25)
         document = render.html(data)
         pdf = render.pdf(document, progress=step)
@@ -251,16 +246,27 @@ def produce(
         session.rollback()
         _forget(session, written)
         run = session.get(BulletinRun, run_id)
-        run.status, run.finished_at = "exists", now()
-        run.error = "同一期通报已由其他进程生成"
+        existing = find(session, campaign, run.due_on)
+        run.finished_at = now()
+        if existing is not None:
+            run.status, run.error = "exists", "同一期通报已由其他进程生成"
+        else:  # the number is taken by another report day: the report days were changed
+            run.status = "failed"
+            run.error = (
+                f"第{number}期的编号已被另一报送日的通报占用（报送日设置是否改过？），请联系管理员"
+            )
+            _tell_failure(session, campaign, run)
         session.commit()
-        return find(session, campaign, run.due_on)
+        if existing is None:
+            raise ValidationFailed([("due_on", run.error)]) from None
+        return existing
     except BaseException as e:  # a failure is recorded (and retried), never half-published
         session.rollback()
         _forget(session, written)
         run = session.get(BulletinRun, run_id)
         run.status, run.finished_at = "failed", now()
         run.error = _explain(e)
+        _tell_failure(session, campaign, run)
         session.commit()
         raise
 
@@ -268,8 +274,7 @@ def produce(
 def _headline(data: dict, bulletin: Bulletin) -> dict:
     """What the "published" message says: the headline figures, the link and the PDF."""
     o = data["overall"]
-    before, now_ = o["previous_coverage"], o["party_org_coverage"]
-    change = None if before is None or now_ is None else f"{(now_ - before) * 100:+.1f}"
+    change = display.change_in_points(o["party_org_coverage"], o["previous_coverage"])
     return {
         "bulletin_id": bulletin.id,
         "campaign_id": bulletin.campaign_id,
@@ -278,7 +283,7 @@ def _headline(data: dict, bulletin: Bulletin) -> dict:
         "title": data["title"],
         "issuing_body": data["campaign"]["issuing_body"],
         "cutoff": data["cutoff"][:16].replace("T", " "),
-        "coverage": percent(now_),
+        "coverage": percent(o["party_org_coverage"]),
         "change": change,
         "target": display_target(data["campaign"]["target_party_org_coverage"]),
         "gap": o["gap"],
@@ -286,12 +291,25 @@ def _headline(data: dict, bulletin: Bulletin) -> dict:
         "new_party_orgs": o["new_party_orgs"],
         "closures": len(data["closures"]),
         "below_target": sum(1 for u in data["units"] if u["reaches"] is False),
-        "days_left": max(data["days_left"], 0),
+        "days_left": data["days_left"],
         "path": f"/campaigns/{bulletin.campaign_id}/bulletins",
         "attachments": [
             {"path": bulletin.pdf_path, "name": f"通报第{bulletin.number}期.pdf"},
         ],
     }
+
+
+def _tell_failure(session: Session, campaign: Campaign, run: BulletinRun) -> None:
+    """Tell coordinators once a day per period that a bulletin could not be produced."""
+    events.emit(
+        session,
+        "bulletin_failed",
+        dedupe_key=f"bulletin_failed:{campaign.id}:{run.due_on}:{now().date()}",
+        campaign_id=campaign.id,
+        due_on=run.due_on.isoformat(),
+        error=run.error,
+        path=f"/campaigns/{campaign.id}/bulletins",
+    )
 
 
 def _explain(error: BaseException) -> str:

@@ -94,8 +94,9 @@ def _units(session, campaign, period, cutoff_day, previous) -> list[dict]:
             }
         )
     units.sort(key=_rank_key)
-    for rank, unit in enumerate(units, 1):
-        unit["rank"] = rank
+    for place, unit in enumerate(units, 1):
+        tied = place > 1 and _rank_key(unit)[:3] == _rank_key(units[place - 2])[:3]
+        unit["rank"] = units[place - 2]["rank"] if tied else place  # 并列
     return units
 
 
@@ -137,11 +138,7 @@ def _overdue_items(session, campaign, cutoff_day: date) -> list[dict]:
         select(BoardItem, Organization.name, Organization.credit_code, Unit.name)
         .join(Organization, Organization.id == BoardItem.organization_id)
         .join(Unit, Unit.id == BoardItem.unit_id)
-        .where(
-            BoardItem.campaign_id == campaign.id,
-            BoardItem.state.in_(board.OPEN_STATES),
-            BoardItem.planned_on < cutoff_day,
-        )
+        .where(BoardItem.campaign_id == campaign.id, board.overdue(cutoff_day))
         .order_by(Unit.position, Unit.id, BoardItem.planned_on, BoardItem.id)
     )
     return [
@@ -243,11 +240,18 @@ def build(
     number: int,
     cutoff: datetime,
     earlier: list[dict],
+    generated_at: datetime | None = None,
 ) -> dict:
     """The bulletin's data at ``cutoff``; ``earlier`` are the snapshots of the campaign's earlier
     bulletins, oldest first (the last one gives "change since the last bulletin")."""
     cutoff_day = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
-    since = datetime.combine(period.starts_on, time(0), tzinfo=ZoneInfo(campaign.timezone))
+    # Closures verified after the previous bulletin's cut-off (18:00 on its report day), so
+    # one verified that evening is in the next bulletin, not in none.
+    since = (
+        cutoff_of(campaign, period.starts_on - timedelta(days=1), cutoff.timetz())
+        if period.starts_on > campaign.starts_on
+        else datetime.combine(period.starts_on, time(0), tzinfo=ZoneInfo(campaign.timezone))
+    )
     previous = earlier[-1] if earlier else None
     target = Decimal(campaign.target_party_org_coverage)
 
@@ -291,6 +295,9 @@ def build(
         "title": title(campaign, number),
         "period": {"starts_on": period.starts_on.isoformat(), "due_on": period.due_on.isoformat()},
         "cutoff": cutoff.astimezone(ZoneInfo(campaign.timezone)).isoformat(timespec="minutes"),
+        "generated_at": generated_at.astimezone(ZoneInfo(campaign.timezone)).isoformat(
+            timespec="minutes"
+        ),
         "build_deadline": deadline.isoformat(),
         "days_left": (deadline - cutoff_day).days,
         "phases_in_force": in_force,
@@ -331,6 +338,8 @@ def requirements(data: dict) -> list[str]:
     behind = [u for u in data["units"] if u["reaches"] is False]
     if data["days_left"] > 0:
         lead = f"距集中组建截止（{deadline_text}）还有{data['days_left']}天。"
+    elif data["days_left"] == 0:
+        lead = f"{deadline_text}为集中组建截止日。"
     else:
         lead = f"集中组建已于{deadline_text}截止。"
     if overall["reaches"] is False:
@@ -364,14 +373,15 @@ def requirements(data: dict) -> list[str]:
         out.append(
             f"尚有{overall['awaiting_items']}个销号申请待核验，各单位要及时核验，做到组建一个、销号一个。"
         )
-    late = sorted({d["unit"] for d in data["deliverables"]["overdue"]})
+    late = list(dict.fromkeys(d["unit"] for d in data["deliverables"]["overdue"]))
     if late:
         out.append(f"{_names(late)}有阶段任务逾期未报送，要立即补报。")
-    unreported = (
-        data["reports"]["missing"] + data["reports"]["waiting"] + data["reports"]["returned"]
-    )
+    unreported = data["reports"]["missing"] + data["reports"]["returned"]
     if unreported:
         out.append(f"{_names(unreported)}要按时报送半月进展情况，做到不漏报、不迟报。")
+    if data["reports"]["waiting"]:
+        due = short_date(date.fromisoformat(data["reports"]["due_on"]))
+        out.append(f"{_names(data['reports']['waiting'])}请于{due}24时前完成本期半月报送。")
     if data["next_phase"]:
         p = data["next_phase"]
         s, e = date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"])

@@ -568,6 +568,11 @@ def _tell(session: Session, kind: str, item: BoardItem, user, **extra) -> None:
 # ---- reading --------------------------------------------------------------------------
 
 
+def overdue(on: date):
+    """The SQL condition for an item past its planned date and still open on ``on``."""
+    return and_(BoardItem.state.in_(OPEN_STATES), BoardItem.planned_on < on)
+
+
 def unit_counts(
     session: Session, campaign: Campaign, unit_ids: list[int] | None = None, on: date | None = None
 ) -> dict:
@@ -579,22 +584,18 @@ def unit_counts(
         .where(BoardItem.campaign_id == campaign.id)
         .group_by(BoardItem.unit_id, BoardItem.state)
     )
-    overdue = (
+    late = (
         select(BoardItem.unit_id, func.count())
-        .where(
-            BoardItem.campaign_id == campaign.id,
-            BoardItem.state.in_(OPEN_STATES),
-            BoardItem.planned_on < on,
-        )
+        .where(BoardItem.campaign_id == campaign.id, overdue(on))
         .group_by(BoardItem.unit_id)
     )
     if unit_ids is not None:
         stmt = stmt.where(BoardItem.unit_id.in_(unit_ids))
-        overdue = overdue.where(BoardItem.unit_id.in_(unit_ids))
+        late = late.where(BoardItem.unit_id.in_(unit_ids))
     counts: dict[int, dict[str, int]] = {}
     for unit_id, state, n in session.execute(stmt):
         counts.setdefault(unit_id, {})[state] = n
-    for unit_id, n in session.execute(overdue):
+    for unit_id, n in session.execute(late):
         counts.setdefault(unit_id, {})["overdue"] = n
     return counts
 
@@ -625,9 +626,7 @@ def list_items(
     if filters.get("person"):
         stmt = stmt.where(BoardItem.responsible_person.contains(filters["person"]))
     if filters.get("overdue"):
-        stmt = stmt.where(
-            BoardItem.state.in_(OPEN_STATES), BoardItem.planned_on < today(campaign.timezone)
-        )
+        stmt = stmt.where(overdue(today(campaign.timezone)))
     if filters.get("q"):
         q = filters["q"].strip()
         stmt = stmt.where(

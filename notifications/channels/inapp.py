@@ -21,7 +21,7 @@ class InAppChannel(Channel):
                 kind=delivery.event.kind,
                 title=message.subject,
                 body=message.body,
-                link=message.link,
+                link=message.path,
             )
         )
         session.flush()

@@ -111,7 +111,7 @@ def per_reminder(w) -> list[tuple[str, int, str]]:
 
 
 ZHANG = "张填报 <zhang@example.cn>"
-D3 = "【提醒】江岸区半月报送将于2026-08-25截止（还有3天）"
+D3 = "【提醒】江岸区半月报送将于8月25日截止（还有3天）"
 
 
 def test_three_days_before_the_unit_that_has_not_reported_is_reminded_once(w):
@@ -131,7 +131,7 @@ def test_three_days_before_the_unit_that_has_not_reported_is_reminded_once(w):
 def test_each_window_is_sent_once_and_a_skipped_day_loses_nothing(w):
     run_job(w, 2026, 8, 23, 9, 5)  # 2 days before: still the d3 window
     assert reminders() == [("江岸区", "2026-08-25", "d3")]
-    assert mailed(w) == [(ZHANG, "【提醒】江岸区半月报送将于2026-08-25截止（还有2天）")]
+    assert mailed(w) == [(ZHANG, "【提醒】江岸区半月报送将于8月25日截止（还有2天）")]
 
     # 08-24 the job did not run; on the due day the d1 reminder goes out, once.
     run_job(w, 2026, 8, 25, 9, 5)
@@ -147,5 +147,5 @@ def test_each_window_is_sent_once_and_a_skipped_day_loses_nothing(w):
         ("江岸区", "2026-08-25", "overdue"),
     ]
     assert deliveries() == per_reminder(w) * 3
-    assert [subject for _, subject in mailed(w)][2] == "【已逾期】江岸区2026-08-25半月报送尚未完成"
+    assert [subject for _, subject in mailed(w)][2] == "【已逾期】江岸区8月25日半月报送尚未完成"
     assert len(mailed(w)) == 3

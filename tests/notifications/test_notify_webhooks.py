@@ -53,7 +53,7 @@ def published(w) -> None:
         issuing_body="中共武汉市委组织部",
         cutoff="2026-11-10 18:00",
         coverage="50.0%",
-        change="+25.0",
+        change="提高25.0个百分点",
         target="80",
         gap=2,
         required_coverage="50.0%",
@@ -111,7 +111,7 @@ def test_the_city_robot_gets_bulletins_and_a_district_robot_its_reminders(w):
     assert content.startswith(
         f"**【通报】{TITLE_6}**\n\n"
         "中共武汉市委组织部发布了第6期工作进展通报（数据截至2026-11-10 18:00）。\n\n"
-        "全市党组织覆盖率 50.0%（较上期+25.0个百分点），距80%目标还需组建 2 个党组织；\n"
+        "全市党组织覆盖率 50.0%（较上期提高25.0个百分点），距80%目标还需组建 2 个党组织；\n"
         "应建尽建率 50.0%；本期新建党组织 1 个，核验销号 0 个；\n"
         "未达目标单位 2 个；距集中组建截止还有 10 天。\n"
     )
@@ -123,14 +123,14 @@ def test_the_city_robot_gets_bulletins_and_a_district_robot_its_reminders(w):
     ]
 
     # 钉钉: {"msgtype": "markdown", "markdown": {"title": ..., "text": ...}}. The day and
-    # the hour are two things: "2026-08-25 24时", as task_due.txt writes it.
-    subject = "【提醒】江岸区半月报送将于2026-08-25截止（还有3天）"
+    # the hour are two things: "8月25日24时", as task_due.txt writes it.
+    subject = "【提醒】江岸区半月报送将于8月25日截止（还有3天）"
     assert robot.posts[1][1] == {
         "msgtype": "markdown",
         "markdown": {
             "title": subject,
             "text": f"**{subject}**\n\n"
-            "江岸区应于2026-08-25 24时前（北京时间）报送本期半月进展情况，还有3天。"
+            "江岸区应于8月25日24时前（北京时间）报送本期半月进展情况，还有3天。"
             "报送时系统自动冻结台账数据，只需填写工作进展、存在问题和下步打算。\n\n"
             f"报送入口：{BASE_URL}/campaigns/{w.campaign.id}/units/jiangan/reports/2026-08-25",
         },

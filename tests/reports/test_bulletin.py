@@ -319,7 +319,8 @@ def test_a_character_no_face_has_refuses_the_bulletin(w, char):
     assert (run.status, run.error) == ("failed", message)
     assert run.finished_at is not None
     assert count(Bulletin) == 0
-    assert count(Event) == 0
+    # Nothing published; coordinators are told it failed (once a day per period).
+    assert [e.kind for e in db.session.scalars(select(Event))] == ["bulletin_failed"]
     assert stored_files(w) == []
 
 
