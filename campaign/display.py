@@ -129,6 +129,26 @@ def audit_values(raw: str) -> str:
     return "；".join(f"{FIELD_LABELS.get(k, k)}：{'' if v is None else v}" for k, v in data.items())
 
 
+def environment(autoescape: bool):
+    """A Jinja environment over templates/ with these filters and globals, for documents and
+    messages made outside a request (bulletins, mails): the same formatting as the pages."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined  # noqa: PLC0415
+
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=not autoescape,
+    )
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
+    return env
+
+
 FILTERS = {
     "points": points,
     "day": day,

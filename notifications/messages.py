@@ -2,13 +2,8 @@
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from campaign import display
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -21,18 +16,8 @@ class Message:
 
 
 @lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=False,  # plain text: mail bodies, robot messages
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(display.FILTERS)
-    env.globals.update(display.GLOBALS)
-    return env
+def environment():
+    return display.environment(autoescape=False)
 
 
 def render(kind: str, payload: dict, base_url: str) -> Message:

@@ -13,19 +13,12 @@ from sqlalchemy import select
 from campaign.display import local_time
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
-from campaign.timeline.services import latest_campaign
+from campaign.reporting.cli import current_campaign
 from reports import render, scheduler, services
 from reports.models import Bulletin
 
 bulletin_cli = AppGroup("bulletin", help="通报：生成、列表、核对。")
 scheduler_cli = AppGroup("scheduler", help="定时任务：通报在每月10日、25日生成。")
-
-
-def _campaign():
-    campaign = latest_campaign(db.session)
-    if campaign is None:
-        raise click.ClickException("没有攻坚行动")
-    return campaign
 
 
 @bulletin_cli.command("generate")
@@ -38,7 +31,7 @@ def _campaign():
 )
 def generate(due) -> None:
     """Produce one period's bulletin now, showing progress."""
-    campaign = _campaign()
+    campaign = current_campaign()
     settings = services.settings_from(current_app.config)
     try:
         run = services.start_run(db.session, campaign, due.date(), settings, "cli")
@@ -67,7 +60,7 @@ def generate(due) -> None:
 @bulletin_cli.command("list")
 def list_bulletins() -> None:
     """Every bulletin of the campaign, and recent failed attempts."""
-    campaign = _campaign()
+    campaign = current_campaign()
     for b in services.archive(db.session, campaign):
         click.echo(
             f"第{b.number}期  报送日 {b.due_on}  生成于 {local_time(b.created_at)}  "
@@ -84,7 +77,7 @@ def list_bulletins() -> None:
 @click.argument("number", type=int)
 def verify(number: int) -> None:
     """Re-render a bulletin from its stored snapshot and compare with the archived files."""
-    campaign = _campaign()
+    campaign = current_campaign()
     bulletin = db.session.scalar(
         select(Bulletin).where(Bulletin.campaign_id == campaign.id, Bulletin.number == number)
     )

@@ -9,17 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 
 import weasyprint
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from weasyprint.urls import URLFetcher
 
 from campaign import display
 from reports import charts, fonts
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 class RenderRefused(RuntimeError):
@@ -37,17 +33,8 @@ def _late_hours(snapshot: dict) -> float:
 
 
 @lru_cache(maxsize=1)
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(display.FILTERS)
-    env.globals.update(display.GLOBALS)
-    return env
+def environment():
+    return display.environment(autoescape=True)
 
 
 def refuse_unprintable(text: str) -> None:

@@ -16,7 +16,8 @@ reports_cli = AppGroup("reports", help="半月报送情况。")
 tasks_cli = AppGroup("tasks", help="阶段报送任务。")
 
 
-def _campaign():
+def current_campaign():
+    """The campaign CLI commands act on (the latest), or a Chinese error."""
     campaign = latest_campaign(db.session)
     if campaign is None:
         raise click.ClickException("没有攻坚行动")
@@ -39,7 +40,7 @@ def _unit_ids(code: str | None) -> list[int] | None:
 @click.option("--unit", "unit_code", default=None)
 def status(due, unit_code: str | None) -> None:
     """List every unit's report state for a period: 按时报送 / 迟报 / 已退回 / 未报送 / 待报送."""
-    campaign = _campaign()
+    campaign = current_campaign()
     moment = clock.now(campaign.timezone)
     period = (
         services.period_for(campaign, due.date())
@@ -61,7 +62,7 @@ def status(due, unit_code: str | None) -> None:
 @click.option("--late", is_flag=True, help="只列已逾期和逾期完成的")
 def list_tasks(unit_code: str | None, late: bool) -> None:
     """Every task with its state, by unit."""
-    campaign = _campaign()
+    campaign = current_campaign()
     deliverables, rows = tasks.matrix(
         db.session, campaign, _unit_ids(unit_code), clock.now(campaign.timezone)
     )
