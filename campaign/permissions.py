@@ -12,7 +12,7 @@ from campaign.accounts.models import Unit, User
 from campaign.extensions import db
 from campaign.ledger.models import Organization
 from campaign.timeline.models import Campaign
-from campaign.vocab import Role
+from campaign.vocab import Role, UnitKind
 
 CITY_WIDE_ROLES = (Role.COORDINATOR, Role.LEADERSHIP, Role.ADMIN)
 CAMPAIGN_EDITORS = (Role.COORDINATOR, Role.ADMIN)
@@ -134,3 +134,13 @@ def may_verify_closures(user: User, unit: Unit) -> bool:
 def may_spot_check(user: User) -> bool:
     """Coordinators draw spot checks and run the look-back."""
     return user.role in CAMPAIGN_EDITORS
+
+
+def may_set_webhook(user: User, unit: Unit) -> bool:
+    """A unit's group robot is set by its admins: its leader; the city's by coordinators;
+    system admins set any."""
+    if user.role == Role.ADMIN:
+        return True
+    if unit.kind == UnitKind.CITY:
+        return user.role == Role.COORDINATOR
+    return user.role == Role.LEADER and user.unit_id == unit.id

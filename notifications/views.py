@@ -10,9 +10,8 @@ from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
-from campaign.vocab import Role, UnitKind
 from campaign.webforms import perform
-from notifications import dispatch
+from notifications import dispatch, services
 from notifications.channels import CHANNELS
 from notifications.channels import webhook as robots
 from notifications.events import mark_pending
@@ -23,7 +22,6 @@ from notifications.models import (
     Event,
     MailingListEntry,
     Notification,
-    Preference,
     UnitWebhook,
 )
 
@@ -91,7 +89,10 @@ def read_all():
 @login_required
 def preferences():
     if request.method == "POST":
-        perform(lambda: save_preferences(current_user, request.form), "通知设置已保存")
+        perform(
+            lambda: services.save_preferences(db.session, current_user, request.form),
+            "通知设置已保存",
+        )
         return redirect(url_for(".preferences"))
     chosen = {kind: dispatch.wanted(db.session, current_user.id, kind) for kind in KINDS}
     return render_template(
@@ -101,24 +102,6 @@ def preferences():
         labels=CHANNEL_LABELS,
         chosen=chosen,
     )
-
-
-def save_preferences(user, form) -> None:
-    """Store every kind × channel choice of the form (checked = wanted)."""
-    stored = {
-        (p.kind, p.channel): p
-        for p in db.session.scalars(select(Preference).where(Preference.user_id == user.id))
-    }
-    for kind in KINDS:
-        for channel in USER_CHANNELS:
-            enabled = form.get(f"{kind}:{channel}") == "on"
-            pref = stored.get((kind, channel))
-            if pref is None:
-                db.session.add(
-                    Preference(user_id=user.id, kind=kind, channel=channel, enabled=enabled)
-                )
-            else:
-                pref.enabled = enabled
 
 
 # ---- the delivery log (coordinators) --------------------------------------------------
@@ -197,36 +180,15 @@ def mailing_list(campaign_id: int):
             entry = db.session.get(MailingListEntry, int(remove)) if remove.isdigit() else None
             if entry is None or entry.campaign_id != campaign.id:
                 abort(404)
-            before = {"name": entry.name, "email": entry.email}
-            db.session.delete(entry)
-            audit.record(
+            services.remove_from_mailing_list(db.session, entry, current_user)
+        else:
+            services.add_to_mailing_list(
                 db.session,
-                user=current_user,
-                action="mailing_list.remove",
-                obj_type="campaign",
-                obj_id=campaign.id,
-                before=before,
+                campaign,
+                request.form.get("name", ""),
+                request.form.get("email", ""),
+                current_user,
             )
-            return
-        email = request.form.get("email", "").strip()
-        name = request.form.get("name", "").strip()
-        if "@" not in email or " " in email or len(email) > 200:
-            raise ValidationFailed([("email", f"电子邮件地址“{email}”格式不正确")])
-        if db.session.scalar(
-            select(MailingListEntry.id).where(
-                MailingListEntry.campaign_id == campaign.id, MailingListEntry.email == email
-            )
-        ):
-            raise ValidationFailed([("email", f"{email} 已在分发名单中")])
-        db.session.add(MailingListEntry(campaign_id=campaign.id, name=name[:80], email=email))
-        audit.record(
-            db.session,
-            user=current_user,
-            action="mailing_list.add",
-            obj_type="campaign",
-            obj_id=campaign.id,
-            after={"name": name, "email": email},
-        )
 
     perform(change, "通报分发名单已更新")
     return redirect(url_for(".log", campaign_id=campaign.id))
@@ -235,23 +197,23 @@ def mailing_list(campaign_id: int):
 # ---- a unit's group robot ------------------------------------------------------------
 
 
-def may_set_webhook(user, unit: Unit) -> bool:
-    """A unit's admins: its leader; the city's robot: coordinators; admins everywhere."""
-    if user.role == Role.ADMIN:
-        return True
-    if unit.kind == UnitKind.CITY:
-        return user.role == Role.COORDINATOR
-    return user.role == Role.LEADER and user.unit_id == unit.id
-
-
 @bp.route("/units/<code>/webhook", methods=["GET", "POST"])
 @login_required
 def webhook(code: str):
     unit = db.session.scalar(select(Unit).where(Unit.code == code)) or abort(404)
-    permissions.require(may_set_webhook(current_user, unit))
+    permissions.require(permissions.may_set_webhook(current_user, unit))
     hook = db.session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
     if request.method == "POST":
-        perform(lambda: save_webhook(unit, hook, request.form, current_user), "群机器人设置已保存")
+        perform(
+            lambda: services.save_webhook(
+                db.session,
+                unit,
+                request.form.get("flavour", ""),
+                request.form.get("url", ""),
+                current_user,
+            ),
+            "群机器人设置已保存",
+        )
         return redirect(url_for(".webhook", code=unit.code))
     return render_template(
         "notifications/webhook.html",
@@ -259,31 +221,4 @@ def webhook(code: str):
         hook=hook,
         shown=robots.masked(hook.url) if hook else "",
         flavours=FLAVOURS,
-    )
-
-
-def save_webhook(unit: Unit, hook: UnitWebhook | None, form, user) -> None:
-    """Set, change or clear (empty URL) a unit's robot; recorded with before and after."""
-    url = form.get("url", "").strip()
-    flavour = form.get("flavour", "")
-    before = {"flavour": hook.flavour, "url": robots.masked(hook.url)} if hook else {}
-    if not url:
-        if hook is not None:
-            db.session.delete(hook)
-    else:
-        if problem := robots.check_url(flavour, url):
-            raise ValidationFailed([("url", problem)])
-        if hook is None:
-            hook = UnitWebhook(unit_id=unit.id, flavour=flavour, url=url, updated_by_id=user.id)
-            db.session.add(hook)
-        else:
-            hook.flavour, hook.url, hook.updated_by_id = flavour, url, user.id
-    audit.record(
-        db.session,
-        user=user,
-        action="webhook.set",
-        obj_type="unit",
-        obj_id=unit.id,
-        before=before,
-        after={"flavour": flavour, "url": robots.masked(url)} if url else {},
     )
