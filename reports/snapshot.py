@@ -245,6 +245,7 @@ def build(
     """The bulletin's data at ``cutoff``; ``earlier`` are the snapshots of the campaign's earlier
     bulletins, oldest first (the last one gives "change since the last bulletin")."""
     cutoff_day = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
+    generated_at = generated_at or cutoff  # when produced; a late (made-up) run says so
     # Closures verified after the previous bulletin's cut-off (18:00 on its report day), so
     # one verified that evening is in the next bulletin, not in none.
     since = (

@@ -1,0 +1,563 @@
+"""Time the hot paths at city and province scale: 50,000 or 1,000,000 organizations.
+
+    .venv/bin/python bench/scale.py [--orgs 50000] [--repeat 20] [--database URL]
+                                    [--bulletin-repeat 3]
+
+Builds a deterministic synthetic campaign (the demo city's 17 responsible units, their
+streets and parks; enterprises and social organizations drawn like campaign.demo's rows,
+with sizes, members, Party-org states and founding dates spread over the campaign; the
+rules' verdicts stored with ledger.services.apply_rules; board items as board.items would
+sync them, the Party orgs set up during the campaign closed by verified closures; two spot
+checks; the deliverables and half-monthly reports up to today). On PostgreSQL the rows go
+in with COPY through the raw psycopg connection, then VACUUM ANALYZE; on SQLite with
+multi-row executemany.
+
+Then each hot path is timed through the app (Flask test client: routing, queries,
+template, so the time is the server's), after one warm-up, --repeat times (the bulletin
+steps --bulletin-repeat times), next to a reference measured in the same run:
+  bare SQL      the statement behind figures.overall (and figures.by_unit's GROUP BY),
+                compiled once and run on the raw DBAPI cursor
+  minimal Flask a trivial route registered on the same app, served the same way
+  bare render   weasyprint.HTML(string=html).render().write_pdf() of the bulletin's HTML
+The SQL statements each request issues are counted (one extra untimed request).
+Prints Markdown for BENCHMARKS.md.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy  # noqa: E402
+import weasyprint  # noqa: E402
+from sqlalchemy import delete, event, func, insert, select, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from campaign import audit, clock, figures, rules  # noqa: E402
+from campaign.accounts.models import Unit, User  # noqa: E402
+from campaign.accounts.services import create_user, issue_token  # noqa: E402
+from campaign.board import services as board  # noqa: E402
+from campaign.board.models import BoardItem, Closure  # noqa: E402
+from campaign.demo import (  # noqa: E402
+    DEMO_PASSWORD,
+    DISTRICTS,
+    _history,
+    _person,
+    _synthetic_org,
+    create_units,
+    demo_users,
+)
+from campaign.extensions import db  # noqa: E402
+from campaign.ledger.models import LedgerStatus, Organization, UnitLedger  # noqa: E402
+from campaign.ledger.services import apply_rules  # noqa: E402
+from campaign.reporting import services as reporting  # noqa: E402
+from campaign.timeline.models import Campaign  # noqa: E402
+from campaign.timeline.services import build_deadline, create_from_template  # noqa: E402
+from campaign.vocab import OrgKind, RegistrationLevel, UnitKind  # noqa: E402
+from reports import render, services, snapshot  # noqa: E402
+from reports.models import Bulletin, BulletinRun  # noqa: E402
+
+SEED = 20160814
+CHUNK = 20_000
+# The demo city's proportions (campaign.demo.load at size 1.0 = 3,300 organizations).
+DEMO_PLAN = [(code, 170, 40) for code, *_ in DISTRICTS] + [("mzj", 0, 60), ("jggw", 0, 90)]
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+# ---- building -------------------------------------------------------------------------
+
+
+def _defaults(table) -> dict:
+    """Every column's Python-side default, so COPY rows are complete like ORM inserts."""
+    out = {}
+    for column in table.c:
+        if column.default is None:
+            out[column.key] = None
+        elif column.default.is_callable:
+            out[column.key] = column.default.arg(None)
+        else:
+            value = column.default.arg
+            out[column.key] = getattr(value, "value", value)
+    return out
+
+
+def bulk(session, model, rows: list[dict]) -> None:
+    """Insert ``rows`` (ids given): COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    table = model.__table__
+    defaults = _defaults(table)
+    full = [{**defaults, **row} for row in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        keys = [c.key for c in table.c]
+        names = ", ".join(f'"{c.name}"' for c in table.c)
+        raw = session.connection().connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in full:
+                copy.write_row([row[k] for k in keys])
+    else:
+        for start in range(0, len(full), 5000):
+            session.execute(insert(table), full[start : start + 5000])
+
+
+def _plan(n: int) -> list[tuple[str, int, int]]:
+    """(unit code, enterprises, social orgs) summing exactly to ``n``, in the demo's shares."""
+    total = sum(e + s for _, e, s in DEMO_PLAN)
+    plan = [(code, e * n // total, s * n // total) for code, e, s in DEMO_PLAN]
+    short = n - sum(e + s for _, e, s in plan)
+    code, e, s = plan[0]
+    plan[0] = (code, e + short, s)
+    return plan
+
+
+def build(session, n: int, today: date, log=print) -> Campaign:
+    """The synthetic campaign of ``n`` organizations as of ``today`` (deterministic)."""
+    rng = random.Random(SEED)
+    items_rng = random.Random(SEED + 1)
+    units = create_units(session)
+    campaign = create_from_template(session, "wuhan-2016", today.year, user="bench")
+    tz = ZoneInfo(campaign.timezone)
+    campaign.created_at = datetime.combine(campaign.starts_on, clock_time(0), tzinfo=tz)
+    build_start = next(p.starts_on for p in campaign.phases if p.code == "build")
+    span = (build_deadline(campaign) - build_start).days
+    progress = max(0.0, min(1.0, (today - build_start).days / span))
+    window = (build_start, min(today, campaign.ends_on))
+    thresholds = rules.Thresholds.of(campaign)
+    session.flush()
+
+    serial = item_id = 0
+    orgs: list[dict] = []
+    items: list[dict] = []
+    closures: list[dict] = []
+    counts = {"organizations": 0, "items": 0, "closures": 0}
+
+    def flush() -> None:
+        bulk(session, Organization, orgs)
+        bulk(session, BoardItem, items)
+        bulk(session, Closure, closures)
+        counts["organizations"] += len(orgs)
+        counts["items"] += len(items)
+        counts["closures"] += len(closures)
+        orgs.clear(), items.clear(), closures.clear()
+
+    t = time.perf_counter()
+    for code, n_enterprises, n_social in _plan(n):
+        unit = units[code]
+        areas = [u for u in units.values() if u.parent_id == unit.id]
+        skill = rng.uniform(0.7, 1.0)
+        for kind, count in ((OrgKind.ENTERPRISE, n_enterprises), (OrgKind.SOCIAL, n_social)):
+            level = None
+            if kind == OrgKind.SOCIAL:
+                level = (
+                    RegistrationLevel.DISTRICT
+                    if unit.kind == UnitKind.DISTRICT
+                    else RegistrationLevel.CITY
+                )
+            for _ in range(count):
+                if len(orgs) >= CHUNK:
+                    flush()
+                    if counts["organizations"] % 200_000 == 0:
+                        log(f"  {counts['organizations']} rows, {time.perf_counter() - t:.0f} s")
+                serial += 1
+                area = rng.choice(areas) if areas else None
+                org = _synthetic_org(rng, serial, kind, unit, area, level, skill, progress, window)
+                org.update(apply_rules(org, thresholds), id=serial, campaign_id=campaign.id)
+                orgs.append(org)
+                if not org["in_base"]:
+                    continue
+                item = dict(
+                    campaign_id=campaign.id,
+                    unit_id=unit.id,
+                    organization_id=serial,
+                    target=org["target"],
+                    path=org["path"],
+                    measures=org["measures"],
+                    planned_on=org["planned_on"],
+                    responsible_person=org["responsible_person"],
+                )
+                founded = org["party_org_founded_on"]
+                if founded is not None and founded >= build_start:
+                    # Set up during the campaign: a closed item with its verified closure.
+                    item_id += 1
+                    at = datetime.combine(founded, clock_time(items_rng.randint(9, 17)), tz)
+                    after = {f: org[f] for f in board.PARTY_FIELDS}
+                    before = {**after, "party_org_status": "none", "party_org_name": ""}
+                    before["party_org_founded_on"] = None
+                    items.append({**item, "id": item_id, "state": "closed"})
+                    closures.append(
+                        dict(
+                            id=item_id,
+                            item_id=item_id,
+                            method=org["party_org_status"],
+                            party_org_name=org["party_org_name"],
+                            established_on=founded,
+                            formal_members=org["formal_members"],
+                            secretary=_person(items_rng),
+                            document_name="（合成数据无附件）",
+                            status="verified",
+                            submitted_at=at,
+                            decided_at=at + timedelta(days=1),
+                            ledger_before=json.dumps(
+                                {str(serial): {"before": before, "after": after}}, default=str
+                            ),
+                        )
+                    )
+                    continue
+                requirement = rules.evaluate(SimpleNamespace(**org), thresholds)
+                if rules.meets(SimpleNamespace(**org), requirement):
+                    continue
+                item_id += 1
+                item.update(id=item_id, state="todo")
+                if items_rng.random() < 0.45:
+                    item["state"] = "in_progress"
+                    item["measures"] = (
+                        item["measures"] or "选派党建工作指导员，联系上级党组织，推进联合组建"
+                    )
+                if item["planned_on"] is None:
+                    item["planned_on"] = build_start + timedelta(days=items_rng.randint(20, 110))
+                items.append(item)
+    flush()
+    log(f"  ledger, items, closures: {counts} in {time.perf_counter() - t:.0f} s")
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("organization", "board_item", "closure"):
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
+            )
+    # Committed and analyzed as after a real bulk import (autovacuum sees only committed
+    # rows): without statistics PostgreSQL planned the spot-check draw below as a nested
+    # loop over every closure, which ran for more than 5 minutes at 1,000,000.
+    session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        engine = session.get_bind()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE organization, board_item, closure"))
+
+    reviewed = datetime.combine(date(today.year, 8, 26), clock_time(18), tz)
+    responsible = [units[code] for code, *_ in DEMO_PLAN]
+    for unit in responsible:
+        session.add(
+            UnitLedger(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                status=LedgerStatus.APPROVED,
+                submitted_at=reviewed,
+                reviewed_at=reviewed,
+                review_comment="审核通过",
+            )
+        )
+    audit.record(
+        session,
+        user="bench",
+        action="demo.load",
+        obj_type="campaign",
+        obj_id=campaign.id,
+        after={"organizations": n},
+    )
+    for username, role, unit_code, name in demo_users():
+        email = f"{username}@gongjian.example"
+        create_user(session, username, role, DEMO_PASSWORD, unit_code, name, email, actor="bench")
+    session.flush()
+    t = time.perf_counter()
+    _history(session, campaign, responsible, rng, today)
+    log(f"  deliverables and half-monthly reports in {time.perf_counter() - t:.0f} s")
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    board.draw(session, campaign, None, "count", 40, admin, seed=1, note="全市随机抽查")
+    board.draw(session, campaign, [units["jiangan"].id], "percent", 2, admin, seed=2)
+    session.commit()
+    return campaign
+
+
+# ---- timing ---------------------------------------------------------------------------
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def machine(url: str) -> str:
+    cpu = next(
+        line.split(":", 1)[1].strip()
+        for line in Path("/proc/cpuinfo").read_text().splitlines()
+        if line.startswith("model name")
+    )
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    if url.startswith("postgresql"):
+        version = db.session.scalar(text("SHOW server_version"))
+        backend = f"PostgreSQL {version}"
+    else:
+        backend = f"SQLite {sqlite3.sqlite_version}"
+    return (
+        f"{os.cpu_count()} CPUs (nproc), {cpu}, {mem_kb / 2**20:.1f} GiB RAM; "
+        f"Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, {backend}, "
+        f"WeasyPrint {weasyprint.__version__}"
+    )
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--orgs", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--bulletin-repeat", type=int, default=3)
+    parser.add_argument("--database", default=None, help="default: a temporary SQLite file")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="gongjian-scale-"))
+    url = args.database or f"sqlite:///{tmp / 'bench.db'}"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "WTF_CSRF_ENABLED": False,
+            "STORAGE_PATH": str(tmp / "storage"),
+            "JOBS_IN_BACKGROUND": False,
+        }
+    )
+    # The reference for request overhead: a trivial endpoint served by the same app.
+    app.add_url_rule("/bench/ping", "bench_ping", lambda: "ok")
+    statements = [0]
+
+    def count_statement() -> None:
+        statements[0] += 1
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", lambda *a: count_statement())
+        db.drop_all()
+        db.create_all()
+        today = clock.today()
+        t = time.perf_counter()
+        campaign = build(db.session, args.orgs, today, log=lambda m: print(m, file=sys.stderr))
+        cid = campaign.id
+        db.session.close()
+        if url.startswith("postgresql"):
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        built_s = time.perf_counter() - t
+        campaign = db.session.get(Campaign, cid)
+        n_items = db.session.scalar(select(func.count()).select_from(BoardItem))
+        n_closures = db.session.scalar(select(func.count()).select_from(Closure))
+        print(f"built in {built_s:.0f} s: {n_items} items, {n_closures} closures", file=sys.stderr)
+        host = machine(url)
+        unit_id, unit_code, unit_orgs = db.session.execute(
+            select(Unit.id, Unit.code, func.count())
+            .join(Organization, Organization.unit_id == Unit.id)
+            .group_by(Unit.id, Unit.code)
+            .order_by(func.count().desc(), Unit.id)
+            .limit(1)
+        ).one()
+        open_items = list(
+            db.session.scalars(
+                select(BoardItem.id)
+                .where(BoardItem.unit_id == unit_id, BoardItem.state.in_(board.OPEN_STATES))
+                .order_by(BoardItem.id)
+                .limit(args.repeat + 2)
+            )
+        )
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        token = issue_token(db.session, admin)
+        db.session.commit()
+
+        # The bare SQL behind the figures, compiled once, run on the raw DBAPI cursor.
+        def literal(stmt) -> str:
+            return str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+
+        overall_sql = literal(
+            figures._scoped(select(*figures._sums(campaign, None)), campaign, None)
+        )
+        per_unit_sql = literal(
+            figures._scoped(
+                select(Organization.unit_id, *figures._sums(campaign, None)), campaign, None
+            ).group_by(Organization.unit_id)
+        )
+        settings = services.settings_from(app.config)
+        # The bulletin of the last report day whose cut-off has passed.
+        due_on = max(
+            p.due_on
+            for p in reporting.periods(campaign)
+            if snapshot.cutoff_of(campaign, p.due_on, settings.at) < clock.now()
+        )
+        number, bulletin_period = services.numbered_period(campaign, due_on)
+        cutoff = snapshot.cutoff_of(campaign, due_on, settings.at)
+        document = render.html(
+            snapshot.build(db.session, campaign, bulletin_period, number, cutoff, [], clock.now())
+        )
+        period = reporting.current_period(campaign, today) or reporting.periods(campaign)[-1]
+        db.session.rollback()
+    # From here on no application context is pushed outside each call: the test client
+    # pushes its own per request (as a server would), and the in-process steps get a fresh
+    # one each, so nothing is served from an identity map left by an earlier call.
+    item_page = open_items[0]
+    to_close = iter(open_items[1:])
+    client = app.test_client()
+    response = client.post("/login", data={"username": "zhuanban", "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.status_code
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    def get(path, headers=None):
+        def run():
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return run
+
+    def close_one():
+        item = next(to_close)
+        response = client.post(
+            f"/api/v1/campaigns/{cid}/items/{item}/closures",
+            headers=bearer,
+            data={
+                "method": "standalone",
+                "party_org_name": f"中共合成{item}支部委员会",
+                "secretary": "张三",
+                "formal_members": "3",
+                "established_on": (today - timedelta(days=3)).isoformat(),
+                "document": (io.BytesIO(PDF), "批复.pdf"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 201, (response.status_code, response.get_data(True))
+
+    raw = engine.raw_connection()
+
+    def bare(sql):
+        def run():
+            cur = raw.cursor()
+            cur.execute(sql)
+            cur.fetchall()
+            cur.close()
+            raw.rollback()
+
+        return run
+
+    def in_context(fn):
+        def run():
+            with app.app_context():
+                fn(db.session.get(Campaign, cid))
+
+        return run
+
+    @in_context
+    def report_snapshot(campaign):
+        unit = db.session.get(Unit, unit_id)
+        reporting.snapshot(db.session, campaign, unit, period, clock.now())
+
+    @in_context
+    def gather(campaign):
+        snapshot.build(db.session, campaign, bulletin_period, number, cutoff, [], clock.now())
+
+    def bare_render():
+        weasyprint.HTML(string=document).render().write_pdf()
+
+    @in_context
+    def generate(campaign):
+        db.session.execute(delete(BulletinRun))
+        db.session.execute(delete(Bulletin))
+        db.session.commit()
+        shutil.rmtree(settings.storage / "bulletins", ignore_errors=True)
+        services.generate(db.session, campaign, due_on, settings, "cli")
+
+    flask_ref = "minimal Flask endpoint"
+    all_ref = "bare SQL: figures overall"
+    unit_ref = "bare SQL: figures per unit"
+    pdf_ref = "bare WeasyPrint render"
+    board_url = f"/campaigns/{cid}/units/{unit_code}/board"
+    # name -> (fn, reference, repetitions)
+    cases = {
+        flask_ref: (get("/bench/ping"), None, args.repeat),
+        all_ref: (bare(overall_sql), None, args.repeat),
+        unit_ref: (bare(per_unit_sql), None, args.repeat),
+        "overview /campaigns/<id>": (get(f"/campaigns/{cid}"), unit_ref, args.repeat),
+        "figures API (bearer token)": (
+            get(f"/api/v1/campaigns/{cid}/figures", bearer),
+            all_ref,
+            args.repeat,
+        ),
+        "city board": (get(f"/campaigns/{cid}/board"), unit_ref, args.repeat),
+        f"unit board {unit_code}, page 1": (get(board_url), flask_ref, args.repeat),
+        f"unit board {unit_code}, ?overdue=1": (
+            get(board_url + "?overdue=1"),
+            flask_ref,
+            args.repeat,
+        ),
+        f"unit board {unit_code}, ?kind=social": (
+            get(board_url + "?kind=social"),
+            flask_ref,
+            args.repeat,
+        ),
+        "item page": (get(f"/campaigns/{cid}/items/{item_page}"), flask_ref, args.repeat),
+        "closure submission (API, multipart PDF)": (close_one, flask_ref, args.repeat),
+        f"report snapshot, reporting.snapshot ({unit_code})": (
+            report_snapshot,
+            all_ref,
+            args.repeat,
+        ),
+        pdf_ref: (bare_render, None, args.bulletin_repeat),
+        "bulletin gather: reports.snapshot.build": (gather, pdf_ref, args.bulletin_repeat),
+        "bulletin generation: services.generate": (generate, pdf_ref, args.bulletin_repeat),
+    }
+    start_load = load()
+    results = {}
+    for name, (fn, ref, repeat) in cases.items():
+        statements[0] = 0
+        fn()  # warm-up, and the statements of one call
+        per_call = statements[0]
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        results[name] = (statistics.median(times), p95(times), ref, per_call, repeat)
+        print(f"{name}: {statistics.median(times):.1f} ms", file=sys.stderr)
+    raw.close()
+
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(
+        f"\n{args.orgs:,} organizations, {n_items:,} board items, {n_closures:,} closures, "
+        f"{backend}; largest unit {unit_code} ({unit_orgs:,} organizations); built in "
+        f"{built_s:.0f} s; load average {start_load} at the start of timing, {load()} at the "
+        f"end\n"
+    )
+    print("| request | n | median ms | p95 ms | reference | × ref | SQL statements |")
+    print("|---|---:|---:|---:|---|---:|---:|")
+    for name, (median, top, ref, per_call, repeat) in results.items():
+        ratio = f"{median / results[ref][0]:.1f}" if ref else "—"
+        print(
+            f"| {name} | {repeat} | {median:.1f} | {top:.1f} | {ref or '(reference)'} "
+            f"| {ratio} | {per_call} |"
+        )
+    print(
+        "\n× ref is median over the reference's median. SQL statements: one call, counted "
+        "on the engine (the bare SQL references use the raw DBAPI cursor, so 0)."
+    )
+    print(f"\nMachine: {host}.")
+
+
+if __name__ == "__main__":
+    main()
