@@ -60,11 +60,12 @@ from campaign.demo import (  # noqa: E402
     _history,
     _person,
     _synthetic_org,
+    approve_ledgers,
     create_units,
     demo_users,
 )
 from campaign.extensions import db  # noqa: E402
-from campaign.ledger.models import LedgerStatus, Organization, UnitLedger  # noqa: E402
+from campaign.ledger.models import Organization  # noqa: E402
 from campaign.ledger.services import apply_rules  # noqa: E402
 from campaign.reporting import services as reporting  # noqa: E402
 from campaign.timeline.models import Campaign  # noqa: E402
@@ -250,19 +251,8 @@ def build(session, n: int, today: date, log=print) -> Campaign:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE organization, board_item, closure"))
 
-    reviewed = datetime.combine(date(today.year, 8, 26), clock_time(18), tz)
     responsible = [units[code] for code, *_ in DEMO_PLAN]
-    for unit in responsible:
-        session.add(
-            UnitLedger(
-                campaign_id=campaign.id,
-                unit_id=unit.id,
-                status=LedgerStatus.APPROVED,
-                submitted_at=reviewed,
-                reviewed_at=reviewed,
-                review_comment="审核通过",
-            )
-        )
+    approve_ledgers(session, campaign, responsible, today)
     audit.record(
         session,
         user="bench",

@@ -384,6 +384,22 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
     return org
 
 
+def approve_ledgers(session: Session, campaign: Campaign, units: list, today: date) -> None:
+    """The survey phase is over: every unit's ledger was reviewed (08-26) and is its base."""
+    reviewed = datetime.combine(date(today.year, 8, 26), time(18), ZoneInfo(campaign.timezone))
+    for unit in units:
+        session.add(
+            UnitLedger(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                status=LedgerStatus.APPROVED,
+                submitted_at=reviewed,
+                reviewed_at=reviewed,
+                review_comment="审核通过",
+            )
+        )
+
+
 def load(session: Session, today: date | None = None, size: float = 1.0) -> Campaign:
     """Create the whole demo: units, campaign for this year, ledger, users."""
     rng = random.Random(SEED)
@@ -422,19 +438,7 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
                 rows.append(org)
                 serial += 1
     session.execute(insert(Organization), rows)
-    # The survey phase is over: every ledger was reviewed and is the unit's base.
-    reviewed = datetime.combine(date(today.year, 8, 26), time(18), ZoneInfo(campaign.timezone))
-    for unit, _, _ in plan:
-        session.add(
-            UnitLedger(
-                campaign_id=campaign.id,
-                unit_id=unit.id,
-                status=LedgerStatus.APPROVED,
-                submitted_at=reviewed,
-                reviewed_at=reviewed,
-                review_comment="审核通过",
-            )
-        )
+    approve_ledgers(session, campaign, [unit for unit, _, _ in plan], today)
     audit.record(
         session,
         user="demo",
