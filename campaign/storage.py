@@ -4,6 +4,7 @@ Never under static/: files are served only through views that check permissions.
 """
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +43,17 @@ def store_upload(
         raise ValidationFailed([(field, f"{label}《{name}》超过{max_bytes // 1024 // 1024} MB")])
     if not data:
         raise ValidationFailed([(field, f"{label}《{name}》是空文件")])
-    digest = hashlib.sha256(data).hexdigest()
-    path = root / folder / f"{stem}-{digest[:16]}{suffix}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path, digest = store_bytes(root / folder, stem, suffix, data)
     return StoredFile(name, str(path), digest)
+
+
+def store_bytes(folder: Path, stem: str, suffix: str, data: bytes) -> tuple[Path, str]:
+    """Keep ``data`` as ``folder/stem-<hash>.suffix``, written atomically (a temporary file,
+    then a rename): a reader never sees half a file, and no writer overwrites another's."""
+    digest = hashlib.sha256(data).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}-{digest[:16]}{suffix}"
+    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path, digest

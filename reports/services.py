@@ -25,6 +25,7 @@ from campaign.display import local_time, percent
 from campaign.display import target as display_target
 from campaign.errors import ValidationFailed
 from campaign.reporting import services as reporting
+from campaign.storage import store_bytes
 from campaign.timeline.models import Campaign
 from notifications import events
 from reports import attachment, render, snapshot
@@ -151,17 +152,6 @@ def start_run(
     return run
 
 
-def _write(folder: Path, name: str, data: bytes) -> tuple[Path, str]:
-    """Write ``data`` under a name that holds its hash (atomic rename): no run overwrites another."""
-    digest = hashlib.sha256(data).hexdigest()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{Path(name).stem}-{digest[:16]}{Path(name).suffix}"
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path, digest
-
-
 def produce(
     session: Session, run: BulletinRun, settings: Settings, user=None, progress=None
 ) -> Bulletin:
@@ -198,9 +188,9 @@ def produce(
         step("保存文件", 92)
         folder = settings.storage / "bulletins" / str(campaign.id)
         stem = f"{campaign.year}-{number:02d}"
-        pdf_path, pdf_sha = _write(folder, f"{stem}.pdf", pdf.data)
+        pdf_path, pdf_sha = store_bytes(folder, stem, ".pdf", pdf.data)
         written.append(pdf_path)
-        xlsx_path, xlsx_sha = _write(folder, f"{stem}.xlsx", attachment.write(data))
+        xlsx_path, xlsx_sha = store_bytes(folder, stem, ".xlsx", attachment.write(data))
         written.append(xlsx_path)
         text = dumps(data)
         bulletin = Bulletin(

@@ -473,14 +473,14 @@ def test_a_live_run_blocks_a_second_until_its_lease_runs_out(w):
 def test_a_bulletin_published_meanwhile_by_another_process_wins(w, tmp_path, monkeypatch):
     cid = w.campaign.id
     written = []
-    real_write = services._write
+    real_write = services.store_bytes
 
-    def spy(folder, name, data):  # the real write, remembering what the losing run wrote
-        path, digest = real_write(folder, name, data)
+    def spy(folder, stem, suffix, data):  # the real write, remembering what the loser wrote
+        path, digest = real_write(folder, stem, suffix, data)
         written.append(path)
         return path, digest
 
-    monkeypatch.setattr(services, "_write", spy)
+    monkeypatch.setattr(services, "store_bytes", spy)
     run = services.start_run(db.session, w.campaign, DAY_6, w.settings, "schedule", moment=AFTER_6)
 
     # Another process publishes the same period and commits, on its own connection.
