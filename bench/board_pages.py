@@ -72,6 +72,7 @@ def build(n: int) -> tuple[int, str]:
         rows.append(row)
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(Organization), rows[start : start + 5000])
+    figures.stale(db.session, campaign)  # Core inserts: recount before the commit
     sync_items(db.session, campaign)
     create_user(db.session, "bench", "coordinator", "bench-password", "city")
     db.session.commit()

@@ -242,6 +242,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
                 )
             )
+    figures.stale(session, campaign)  # COPY bypasses the ORM: recount before the commit
     # Committed and analyzed as after a real bulk import (autovacuum sees only committed
     # rows): without statistics PostgreSQL planned the spot-check draw below as a nested
     # loop over every closure, which ran for more than 5 minutes at 1,000,000.

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from campaign import audit, clock, rules
+from campaign import audit, clock, figures, rules
 from campaign.accounts.models import Unit, User
 from campaign.accounts.services import create_user
 from campaign.board import services as board
@@ -438,6 +438,7 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
                 rows.append(org)
                 serial += 1
     session.execute(insert(Organization), rows)
+    figures.stale(session, campaign)
     approve_ledgers(session, campaign, [unit for unit, _, _ in plan], today)
     audit.record(
         session,

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from campaign import audit, rules
+from campaign import audit, figures, rules
 from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.errors import ValidationFailed
@@ -320,6 +320,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     areas = area_ids(session, unit.id)
     if ledger.is_editable:
         _replace_draft(session, campaign, unit, diff, areas, user, batch.id)
+        figures.stale(session, campaign, [unit.id])  # Core writes: recount the unit
     else:
         for item in diff:
             session.add(

@@ -83,6 +83,8 @@ class Organization(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "credit_code"),
         Index("ix_organization_campaign_unit", "campaign_id", "unit_id", "in_base"),
+        # One tally group (LedgerCounts) is recounted through this index after a change.
+        Index("ix_organization_tally_group", "campaign_id", "unit_id", "area_id", "kind", "category"),
         CheckConstraint(
             "employees >= 0 AND formal_members >= 0 AND probationary_members >= 0",
             name="counts_not_negative",
@@ -96,6 +98,36 @@ class Organization(Base):
 
     def __repr__(self) -> str:
         return f"<Organization {self.credit_code} {self.name}>"
+
+
+class LedgerCounts(Base):
+    """The counts behind the figures (figures.Counts), kept per group of organizations.
+
+    One row per (campaign, unit, street/park, kind, category): a few thousand rows for a
+    million organizations, so current figures are a SUM over this table, not a scan of the
+    ledger. Derived data: figures.recount rebuilds any part of it from the ledger by SQL,
+    and every commit that changed organizations recounts the groups it touched.
+    """
+
+    __tablename__ = "ledger_counts"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    area_key: Mapped[int] = mapped_column(primary_key=True)  # area_id, 0 for none
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+    base: Mapped[int] = mapped_column(default=0)
+    excluded: Mapped[int] = mapped_column(default=0)
+    with_party_org: Mapped[int] = mapped_column(default=0)
+    standalone: Mapped[int] = mapped_column(default=0)
+    work_covered: Mapped[int] = mapped_column(default=0)
+    required: Mapped[int] = mapped_column(default=0)
+    required_met: Mapped[int] = mapped_column(default=0)
+    member_required: Mapped[int] = mapped_column(default=0)
+    member_required_met: Mapped[int] = mapped_column(default=0)
+    party_org_required_by_size: Mapped[int] = mapped_column(default=0)
+    party_org_required_by_size_met: Mapped[int] = mapped_column(default=0)
 
 
 class LedgerStatus(StrEnum):

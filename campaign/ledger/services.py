@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from campaign import audit, rules
+from campaign import audit, figures, rules
 from campaign.accounts.models import Unit
 from campaign.board.items import sync_items
 from campaign.clock import now
@@ -96,6 +96,9 @@ def reevaluate_campaign(session: Session, campaign: Campaign, batch: int = 5000)
             pending.append({"id": row.id, **verdict})
     for start in range(0, len(pending), batch):
         session.execute(update(Organization), pending[start : start + batch])
+    # The thresholds are in the counts themselves (figures._sums), so recount even if no
+    # verdict moved.
+    figures.stale(session, campaign)
     return len(pending)
 
 

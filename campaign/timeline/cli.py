@@ -40,3 +40,21 @@ def list_campaigns() -> None:
 
     for c in db.session.scalars(db.select(Campaign).order_by(Campaign.id)):
         click.echo(f"#{c.id}  {c.year}  {c.name}")
+
+
+@campaign_cli.command("recount")
+def recount() -> None:
+    """Rebuild the figures' tally (ledger_counts) from the ledger, for every campaign.
+
+    The tally is kept in step by every commit; this is the repair after the ledger was
+    changed outside Gongjian (SQL by hand, a partial restore).
+    """
+    from campaign import figures
+    from campaign.timeline.models import Campaign
+
+    for c in db.session.scalars(db.select(Campaign).order_by(Campaign.id)):
+        matched = figures.tally_matches_ledger(db.session, c)
+        if not matched:
+            figures.recount(db.session, c)
+        db.session.commit()
+        click.echo(f"#{c.id}  {c.name}：{'与台账一致' if matched else '与台账不一致，已重算'}")
