@@ -18,8 +18,20 @@ from datetime import date
 from decimal import Decimal
 from itertools import chain
 
-from sqlalchemy import and_, case, delete, event, func, insert, inspect, literal, or_, select
-from sqlalchemy import tuple_
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from campaign.accounts.models import Unit
@@ -121,8 +133,8 @@ class Figures:
         return {"counts": asdict(self.counts), **{r: getattr(self, r) for r in self.RATES}}
 
 
-def _sums(campaign: Campaign, as_of: date | None):
-    """The labelled SUM(CASE ...) columns behind ``Counts``."""
+def _conditions(campaign: Campaign, as_of: date | None) -> dict:
+    """Per organization, whether it counts in each of ``Counts``' fields."""
     has_org = Org.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG])
     standalone = Org.party_org_status == PartyOrgStatus.STANDALONE.value
     if as_of is not None:
@@ -136,22 +148,32 @@ def _sums(campaign: Campaign, as_of: date | None):
     with_member = (Org.formal_members + Org.probationary_members) > 0
     by_member_size = and_(enterprise, Org.employees >= campaign.member_required_employees)
     by_org_size = and_(enterprise, Org.employees >= campaign.party_org_required_employees)
+    in_base = {
+        "base": True,
+        "with_party_org": has_org,
+        "standalone": standalone,
+        "work_covered": covered,
+        "required": required,
+        "required_met": and_(required, has_org),
+        "member_required": by_member_size,
+        "member_required_met": and_(by_member_size, with_member),
+        "party_org_required_by_size": by_org_size,
+        "party_org_required_by_size_met": and_(by_org_size, has_org),
+    }
+    conditions = {name: and_(Org.in_base, c) for name, c in in_base.items()}
+    conditions["excluded"] = ~Org.in_base
+    return {name: conditions[name] for name in _COUNT_NAMES}
 
-    def count(condition):
-        return func.coalesce(func.sum(case((and_(Org.in_base, condition), 1), else_=0)), 0)
 
+def _one_if(condition):
+    return case((condition, 1), else_=0)
+
+
+def _sums(campaign: Campaign, as_of: date | None):
+    """The labelled SUM(CASE ...) columns behind ``Counts``, over the ledger."""
     return [
-        count(True).label("base"),
-        func.coalesce(func.sum(case((Org.in_base, 0), else_=1)), 0).label("excluded"),
-        count(has_org).label("with_party_org"),
-        count(standalone).label("standalone"),
-        count(covered).label("work_covered"),
-        count(required).label("required"),
-        count(and_(required, has_org)).label("required_met"),
-        count(by_member_size).label("member_required"),
-        count(and_(by_member_size, with_member)).label("member_required_met"),
-        count(by_org_size).label("party_org_required_by_size"),
-        count(and_(by_org_size, has_org)).label("party_org_required_by_size_met"),
+        func.coalesce(func.sum(_one_if(c)), 0).label(name)
+        for name, c in _conditions(campaign, as_of).items()
     ]
 
 
@@ -161,31 +183,51 @@ def _counts(row) -> Counts:
 
 _COUNT_NAMES = [f.name for f in fields(Counts)]
 Tally = LedgerCounts
+_KEYS = {
+    None: [],
+    "unit": ["unit_id"],
+    "area": ["area_key"],
+    "kind": ["kind"],
+    "category": ["kind", "category"],
+}
 
 
 def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, as_of):
-    """The aggregate for ``grouped``/``overall``: over the tally, or the ledger as of a day."""
-    if as_of is None:
-        columns = {
-            None: [],
-            "unit": [Tally.unit_id],
-            "area": [Tally.area_key],
-            "kind": [Tally.kind],
-            "category": [Tally.kind, Tally.category],
-        }[by]
-        sums = [func.coalesce(func.sum(getattr(Tally, n)), 0).label(n) for n in _COUNT_NAMES]
-        stmt = select(*columns, *sums).where(Tally.campaign_id == campaign.id)
-        if unit_ids is not None:
-            stmt = stmt.where(Tally.unit_id.in_(unit_ids))
-    else:
-        columns = {
-            None: [],
-            "unit": [Org.unit_id],
-            "area": [Org.area_id],
-            "kind": [Org.kind],
-            "category": [Org.kind, Org.category],
-        }[by]
-        stmt = _scoped(select(*columns, *_sums(campaign, as_of)), campaign, unit_ids)
+    """The aggregate for ``grouped``/``overall``: a sum over the tally.
+
+    As of a past day the only difference from now is the Party orgs founded after it, so
+    the sum also runs over those organizations, adding per row what they count as of that
+    day less what they count now (an index range on the founding date; one statement, so
+    both parts read the same ledger).
+    """
+    tally = select(
+        Tally.unit_id,
+        Tally.area_key,
+        Tally.kind,
+        Tally.category,
+        *[getattr(Tally, n).label(n) for n in _COUNT_NAMES],
+    ).where(Tally.campaign_id == campaign.id)
+    if unit_ids is not None:
+        tally = tally.where(Tally.unit_id.in_(unit_ids))
+    source = tally
+    if as_of is not None:
+        then, now_ = _conditions(campaign, as_of), _conditions(campaign, None)
+        later = _scoped(
+            select(
+                Org.unit_id,
+                func.coalesce(Org.area_id, 0).label("area_key"),
+                Org.kind,
+                Org.category,
+                *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _COUNT_NAMES],
+            ).where(Org.party_org_founded_on > as_of),
+            campaign,
+            unit_ids,
+        )
+        source = union_all(tally, later)
+    rows = source.subquery()
+    columns = [rows.c[k] for k in _KEYS[by]]
+    sums = [func.coalesce(func.sum(rows.c[n]), 0).label(n) for n in _COUNT_NAMES]
+    stmt = select(*columns, *sums)
     return (stmt.group_by(*columns) if columns else stmt), len(columns)
 
 
@@ -220,7 +262,7 @@ def grouped(
     groups = {}
     for row in session.execute(stmt):
         key = row[0] if width == 1 else tuple(row[:width])
-        if by == "area" and as_of is None:
+        if by == "area":
             key = key or None  # the tally keeps "no street/park" as 0
         groups[key] = Figures(_counts(row))
     return groups

@@ -16,12 +16,12 @@ from sqlalchemy import inspect, select, update
 from campaign import figures
 from campaign.extensions import db
 from campaign.ledger.models import LedgerCounts, Organization
-from campaign.timeline.models import Campaign
 from campaign.ledger.services import (
     exclude_organization,
     restore_organization,
     update_organization,
 )
+from campaign.timeline.models import Campaign
 from tests.conftest import make_org
 from tests.test_figures import ledger  # noqa: F401  (the fixture)
 
@@ -196,3 +196,36 @@ def test_two_writers_in_one_street_at_once_are_both_counted(ledger, app, backend
     assert unit_counts(campaign, a).with_party_org == 0
     assert street_base(campaign, a)["a-01"] == (2, 0)
     assert figures.tally_matches_ledger(db.session, campaign)
+
+
+SCAN_KEYS = {
+    "unit": [Organization.unit_id],
+    "area": [Organization.area_id],
+    "kind": [Organization.kind],
+    "category": [Organization.kind, Organization.category],
+}
+
+
+def test_figures_as_of_a_past_day_match_a_scan_of_the_ledger(ledger):  # noqa: F811
+    campaign, a, b = ledger
+    # Org 1's Party org was founded 09-10 and org 2's 10-20: before each, it does not count.
+    days = [date(2026, 9, 1), date(2026, 9, 10), date(2026, 10, 19), date(2026, 10, 20)]
+    expected_a = [0, 1, 1, 2]
+    for day, with_org in zip(days, expected_a, strict=True):
+        assert unit_counts_as_of(campaign, a, day).with_party_org == with_org
+        for by in ("unit", "area", "kind", "category"):
+            scanned = db.session.execute(
+                select(*SCAN_KEYS[by], *figures._sums(campaign, day))
+                .where(Organization.campaign_id == campaign.id)
+                .group_by(*SCAN_KEYS[by])
+            ).all()
+            width = len(SCAN_KEYS[by])
+            want = {(r[0] if width == 1 else tuple(r[:width])): figures._counts(r) for r in scanned}
+            got = {
+                k: f.counts for k, f in figures.grouped(db.session, campaign, by, as_of=day).items()
+            }
+            assert got == want, (day, by)
+
+
+def unit_counts_as_of(campaign, unit, day):
+    return figures.overall(db.session, campaign, unit_ids=[unit.id], as_of=day).counts

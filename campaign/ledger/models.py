@@ -85,6 +85,8 @@ class Organization(Base):
         Index("ix_organization_campaign_unit", "campaign_id", "unit_id", "in_base"),
         # One tally group (LedgerCounts) is recounted through this index after a change.
         Index("ix_organization_tally_group", "campaign_id", "unit_id", "area_id", "kind", "category"),
+        # Figures as of a past day add what the Party orgs founded after it change.
+        Index("ix_organization_founded", "campaign_id", "party_org_founded_on"),
         CheckConstraint(
             "employees >= 0 AND formal_members >= 0 AND probationary_members >= 0",
             name="counts_not_negative",
