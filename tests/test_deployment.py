@@ -95,7 +95,7 @@ def test_two_web_workers_and_two_schedulers_publish_one_bulletin_and_one_mail_ea
                 except requests.RequestException:
                     return False
 
-            assert _wait(web_up, 60), web_log.read_text(errors="replace")
+            assert _wait(web_up, 180), web_log.read_text(errors="replace")
             for _ in range(8):  # reach both workers, so both start their scheduler
                 requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
 
