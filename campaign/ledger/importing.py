@@ -34,6 +34,7 @@ from campaign.timeline.models import Campaign
 from campaign.vocab import OperatingStatus, UnitKind
 
 COMPARED = [*excel.LEDGER_FIELDS, "area_name"]
+_COMPARED_VALUES = itemgetter(*COMPARED)
 CHUNK = 900  # below SQLite's limit on bound parameters
 
 
@@ -247,7 +248,10 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
     """What applying ``rows`` would do: add, update, remove (drafts only), and how many stay."""
     diff, same = [], 0
     for row in rows:
-        values = {f: row.get(f) for f in COMPARED}
+        try:
+            values = dict(zip(COMPARED, _COMPARED_VALUES(row), strict=True))
+        except KeyError:  # a file without an optional column
+            values = {f: row.get(f) for f in COMPARED}
         old = stored.pop(row["credit_code"], None)
         if old is None:
             diff.append(
