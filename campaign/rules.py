@@ -85,6 +85,18 @@ class Requirement:
         return ",".join(r.code for r in self.reasons)
 
 
+# The facts ``evaluate`` reads (tests/test_rules.py checks it): organizations alike in these
+# get the same Requirement, so a bulk caller such as an import evaluates each combination once.
+EVALUATED_FACTS = (
+    "kind",
+    "category",
+    "operating_status",
+    "registration_level",
+    "employees",
+    "formal_members",
+    "probationary_members",
+)
+
 CITY_SOCIAL_GROUPS = (SocialCategory.ASSOCIATION, SocialCategory.TRADE_ASSOCIATION)
 STAFFED_SOCIAL = (SocialCategory.SCHOOL, SocialCategory.HOSPITAL)
 FIRMS = (SocialCategory.LAW_FIRM, SocialCategory.ACCOUNTING_FIRM, SocialCategory.TAX_FIRM)

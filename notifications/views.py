@@ -4,6 +4,7 @@ the bulletin distribution list, and a unit's group-robot webhook."""
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from campaign import audit, permissions
 from campaign.accounts.models import Unit
@@ -27,6 +28,7 @@ from notifications.models import (
 
 bp = Blueprint("notifications", __name__)
 CHANNEL_LABELS = {name: channel.label for name, channel in CHANNELS.items()}
+LOG_PER_PAGE = 50
 FLAVOURS = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人"}
 
 
@@ -113,10 +115,21 @@ def log(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.may_edit_campaign(current_user))
     status = request.args.get("status", "")
+    if status not in DELIVERY_STATUSES:
+        status = ""
     of_campaign = Delivery.event.has(Event.campaign_id == campaign.id)
-    stmt = select(Delivery).where(of_campaign).order_by(Delivery.id.desc()).limit(300)
-    if status in DELIVERY_STATUSES:
+    stmt = (
+        select(Delivery)
+        .where(of_campaign)
+        .options(joinedload(Delivery.event), joinedload(Delivery.user))
+        .order_by(Delivery.id.desc())
+    )
+    if status:
         stmt = stmt.where(Delivery.status == status)
+    # A page past the last one (or below 1) is a 404, as db.paginate does by default.
+    deliveries = db.paginate(
+        stmt, page=request.args.get("page", 1, type=int), per_page=LOG_PER_PAGE, count=True
+    )
     counts = dict(
         db.session.execute(
             select(Delivery.status, func.count()).where(of_campaign).group_by(Delivery.status)
@@ -130,7 +143,7 @@ def log(campaign_id: int):
     return render_template(
         "notifications/log.html",
         campaign=campaign,
-        rows=db.session.scalars(stmt).all(),
+        deliveries=deliveries,
         status=status,
         statuses=DELIVERY_STATUSES,
         counts=counts,
@@ -139,6 +152,16 @@ def log(campaign_id: int):
         mailing=mailing,
         masked=robots.masked,
     )
+
+
+def _log_place() -> dict:
+    """The status filter and page a form on the log came from, to go back to them."""
+    status = request.args.get("status", "")
+    page = request.args.get("page", 1, type=int)
+    return {
+        "status": status if status in DELIVERY_STATUSES else None,
+        "page": page if page > 1 else None,
+    }
 
 
 @bp.post("/campaigns/<int:campaign_id>/deliveries/<int:delivery_id>/resend")
@@ -166,7 +189,7 @@ def resend(campaign_id: int, delivery_id: int):
         return copy
 
     perform(again, "已重新排队发送")
-    return redirect(url_for(".log", campaign_id=campaign.id))
+    return redirect(url_for(".log", campaign_id=campaign.id, **_log_place()))
 
 
 @bp.post("/campaigns/<int:campaign_id>/mailing-list")

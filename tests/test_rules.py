@@ -840,3 +840,38 @@ def test_evaluate_accepts_enum_members_as_facts():
     assert req.target is Target.PARTY_ORG
     assert codes(req) == {"large_typed_enterprise"}
     assert meets(org, req)
+
+
+class _Recording:
+    """An organization that notes every fact the rules read from it."""
+
+    def __init__(self, org: Org, read: set[str]):
+        self._org, self._read = org, read
+
+    def __getattr__(self, name: str):
+        self._read.add(name)
+        return getattr(self._org, name)
+
+
+def test_evaluate_reads_only_the_evaluated_facts():
+    # An import evaluates each combination of EVALUATED_FACTS once and reuses the verdict:
+    # a rule reading another fact must be added there.
+    from itertools import product
+
+    from campaign.rules import EVALUATED_FACTS
+    from campaign.vocab import RegistrationLevel, SocialCategory
+
+    read: set[str] = set()
+    orgs = [
+        make_org(category=c, status=s, employees=e, formal=f, probationary=p)
+        for c, s, e, f, p in product(
+            EnterpriseCategory, OperatingStatus, (0, 30, 50, 100), (0, 1, 3), (0, 1)
+        )
+    ] + [
+        social(category=c, level=level, employees=e, formal=f, probationary=p)
+        for c, level, e, f, p in product(SocialCategory, RegistrationLevel, (0, 30), (0, 3), (0, 1))
+    ]
+    for org in orgs:
+        evaluate(_Recording(org, read), DEFAULT)
+    assert read <= set(EVALUATED_FACTS)
+    assert "employees" in read and "probationary_members" in read

@@ -1,14 +1,22 @@
 """统一社会信用代码 (GB 32100-2015): 18 characters, the last a mod-31 check character."""
 
+from operator import mul
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organization code, positions 9-17
 
 
+_ALLOWED = frozenset(ALPHABET)
+
+
 def check_character(first17: str) -> str:
     """The 18th character for the first 17; KeyError on a character outside the code set."""
-    total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != len(WEIGHTS):
+        raise ValueError(f"check_character needs 17 characters, not {len(first17)}")
+    # map() keeps the per-character work in C: an import checks 50,000 codes.
+    total = sum(map(mul, map(_VALUE.__getitem__, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -16,9 +24,9 @@ def problem(code: str) -> str | None:
     """What is wrong with ``code`` in Chinese, or None if it is a valid credit code."""
     if len(code) != 18:
         return f"应为18位，实为{len(code)}位"
-    bad = [c for c in code if c not in _VALUE]
-    if bad:
-        return f"含有不允许的字符“{bad[0]}”"
+    if not _ALLOWED.issuperset(code):
+        bad = next(c for c in code if c not in _ALLOWED)
+        return f"含有不允许的字符“{bad}”"
     if check_character(code[:17]) != code[17]:
         return "校验位错误"
     return None

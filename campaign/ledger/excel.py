@@ -369,7 +369,12 @@ def _formula_cells(data: bytes) -> dict[str, dict[str, bool]]:
             if path not in z.namelist():
                 continue
             raw = z.read(path)
-            if b"<f>" not in raw and b"<f " not in raw and not _FORMULA_TAG.search(raw):
+            # Plain substring tests first: the prefixed-tag pattern is slow over a large sheet.
+            if (
+                b"<f>" not in raw
+                and b"<f " not in raw
+                and (b":f" not in raw or not _FORMULA_TAG.search(raw))
+            ):
                 continue
             cells: dict[str, bool] = {}
             for _, el in iterparse(io.BytesIO(raw)):
@@ -386,6 +391,8 @@ def _formula_cells(data: bytes) -> dict[str, dict[str, bool]]:
 
 def _norm_text(value: Any) -> str:
     """Text with runs of whitespace (full-width spaces too) as one space, trimmed."""
+    if type(value) is str:  # most cells: no conversion to try
+        return " ".join(value.split())
     if value is None:
         return ""
     if type(value) is float and value.is_integer():
@@ -425,6 +432,8 @@ def _parse_int(value: Any) -> int:
 
 
 def _parse_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from campaign import audit, figures, rules
 from campaign.accounts.models import Unit
 from campaign.clock import now
+from campaign.db import insert_rows
 from campaign.errors import ValidationFailed
 from campaign.ledger import excel
 from campaign.ledger.models import (
@@ -32,6 +34,7 @@ from campaign.timeline.models import Campaign
 from campaign.vocab import OperatingStatus, UnitKind
 
 COMPARED = [*excel.LEDGER_FIELDS, "area_name"]
+_COMPARED_VALUES = itemgetter(*COMPARED)
 CHUNK = 900  # below SQLite's limit on bound parameters
 
 
@@ -245,7 +248,10 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
     """What applying ``rows`` would do: add, update, remove (drafts only), and how many stay."""
     diff, same = [], 0
     for row in rows:
-        values = {f: row.get(f) for f in COMPARED}
+        try:
+            values = dict(zip(COMPARED, _COMPARED_VALUES(row), strict=True))
+        except KeyError:  # a file without an optional column
+            values = {f: row.get(f) for f in COMPARED}
         old = stored.pop(row["credit_code"], None)
         if old is None:
             diff.append(
@@ -362,29 +368,77 @@ def _exclusion(data: dict, leaving: bool, user, batch_id: int) -> dict:
     }
 
 
+# An added organization as inserted: its file values, then what the import decides about it.
+_ADDED = (
+    *excel.LEDGER_FIELDS,
+    "area_id",
+    "in_base",
+    "target",
+    "path",
+    "rule_codes",
+    "exclusion_note",
+    "exclusion_decided_by_id",
+    "exclusion_decided_at",
+)
+_FILE_VALUES = itemgetter(*excel.LEDGER_FIELDS)
+_DATES = [
+    i for i, f in enumerate(excel.LEDGER_FIELDS) if f in ("party_org_founded_on", "planned_on")
+]
+
+
+def _verdicts(thresholds: rules.Thresholds) -> Callable[[dict], dict]:
+    """``apply_rules`` for a file row, evaluated once per combination of the facts it reads."""
+    facts = itemgetter(*rules.EVALUATED_FACTS)
+    known: dict[tuple, dict] = {}
+
+    def verdict(row: dict) -> dict:
+        key = facts(row)
+        if key not in known:
+            known[key] = apply_rules(dict(zip(rules.EVALUATED_FACTS, key, strict=True)), thresholds)
+        return known[key]
+
+    return verdict
+
+
+def _added_row(row: dict, areas: dict[str, int], verdict: dict, exclusion: dict) -> tuple:
+    """An added file row as a tuple in ``_ADDED`` order (what ``ledger_values`` gives, as a tuple)."""
+    values = list(_FILE_VALUES(row))
+    for i in _DATES:
+        if isinstance(values[i], str):
+            values[i] = date.fromisoformat(values[i])
+    return (
+        *values,
+        areas.get(row.get("area_name") or ""),
+        verdict["in_base"],
+        verdict["target"],
+        verdict["path"],
+        verdict["rule_codes"],
+        exclusion["exclusion_note"],
+        exclusion["exclusion_decided_by_id"],
+        exclusion["exclusion_decided_at"],
+    )
+
+
 def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) -> None:
-    thresholds = rules.Thresholds.of(campaign)
+    verdict_of = _verdicts(rules.Thresholds.of(campaign))
+    staying = _exclusion({}, False, user, batch_id)
     adds, updates, exclusions, removes, entries = [], [], [], [], []
     for item in diff:
-        if item["action"] == "remove":
+        action = item["action"]
+        if action == "remove":
             removes.append(item["id"])
             continue
-        data = ledger_values(item["row"], areas)
-        data.update(apply_rules(data, thresholds))
-        leaving = not data["in_base"] and (
-            item["action"] == "add" or "operating_status" in item["changes"]
+        row = item["row"]
+        verdict = verdict_of(row)
+        leaving = not verdict["in_base"] and (
+            action == "add" or "operating_status" in item["changes"]
         )
-        if item["action"] == "add":
-            # Every row carries the same keys: one executemany.
-            adds.append(
-                {
-                    **data,
-                    **_exclusion(data, leaving, user, batch_id),
-                    "campaign_id": campaign.id,
-                    "unit_id": unit.id,
-                }
-            )
-        elif leaving:
+        if action == "add":
+            exclusion = _exclusion(row, True, user, batch_id) if leaving else staying
+            adds.append(_added_row(row, areas, verdict, exclusion))
+            continue
+        data = {**ledger_values(row, areas), **verdict}
+        if leaving:
             exclusions.append({"id": item["id"], **data, **_exclusion(data, True, user, batch_id)})
         else:
             updates.append({"id": item["id"], **data})
@@ -418,34 +472,35 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
         if rows:
             session.execute(update(Organization), rows)
     if adds:
-        # Core executemany: the ORM's bulk path costs seconds per 50,000 rows here.
         stamp = now()
-        session.execute(
-            Organization.__table__.insert(),
-            [{**a, "created_at": stamp, "updated_at": stamp} for a in adds],
+        insert_rows(
+            session,
+            Organization.__table__,
+            _ADDED,
+            adds,
+            shared={
+                "campaign_id": campaign.id,
+                "unit_id": unit.id,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
         )
-        codes = [a["credit_code"] for a in adds]
-        new_ids = {}
-        for start in range(0, len(codes), CHUNK):
-            new_ids.update(
-                session.execute(
-                    select(Organization.credit_code, Organization.id).where(
-                        Organization.campaign_id == campaign.id,
-                        Organization.credit_code.in_(codes[start : start + CHUNK]),
-                    )
-                ).all()
-            )
+        # One read of the unit's ledger gives the new ids (codes are unique in a campaign).
+        ids = dict(
+            session.execute(
+                select(Organization.credit_code, Organization.id).where(
+                    Organization.campaign_id == campaign.id, Organization.unit_id == unit.id
+                )
+            ).all()
+        )
+        code_at, name_at = _ADDED.index("credit_code"), _ADDED.index("name")
         entries += [
             {
                 "action": "organization.create",
                 "obj_type": "organization",
-                "obj_id": new_ids[a["credit_code"]],
+                "obj_id": ids[a[code_at]],
                 # The full row is in the stored file, whose SHA-256 the import's entry holds.
-                "after": {
-                    "credit_code": a["credit_code"],
-                    "name": a["name"],
-                    "import_batch": batch_id,
-                },
+                "after": {"credit_code": a[code_at], "name": a[name_at], "import_batch": batch_id},
             }
             for a in adds
         ]

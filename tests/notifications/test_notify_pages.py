@@ -211,3 +211,61 @@ def test_a_district_leader_sets_the_own_units_robot_only(w):
     assert operator.post(page, data=data).status_code == 404
 
     assert db.session.scalars(select(UnitWebhook.url)).all() == [DINGTALK]
+
+
+def test_the_delivery_log_pages_through_every_row_and_keeps_the_status_filter(w):
+    from notifications.models import Event
+    from notifications.views import LOG_PER_PAGE
+
+    event = Event(kind="report_due", campaign_id=w.campaign.id)
+    db.session.add(event)
+    db.session.flush()
+    # 70 deliveries, oldest first: 消息001..消息070; every 7th failed, the others sent.
+    for n in range(1, 71):
+        db.session.add(
+            Delivery(
+                key=f"page-test:{n}",
+                event_id=event.id,
+                channel="email",
+                address=ZHANG,
+                subject=f"消息{n:03d}",
+                status="failed" if n % 7 == 0 else "sent",
+            )
+        )
+    db.session.commit()
+    coord = client_of(w, "coord")
+    log = f"/campaigns/{w.campaign.id}/deliveries"
+
+    def subjects(url: str) -> list[int]:
+        page = coord.get(url)
+        assert page.status_code == 200, url
+        return [int(n) for n in re.findall(r"<td class=\"text\">消息(\d{3})</td>", page.text)]
+
+    assert LOG_PER_PAGE == 50
+    first = coord.get(log).text
+    assert subjects(log) == list(range(70, 20, -1))  # newest first
+    assert "第1/2页，共70条" in first and f'href="{log}?page=2"' in first
+    assert subjects(f"{log}?page=2") == list(range(20, 0, -1))  # the rest, not the newest 50 again
+    assert f'href="{log}?page=1">上一页' in coord.get(f"{log}?page=2").text
+
+    failed = [n for n in range(70, 0, -1) if n % 7 == 0]
+    assert subjects(f"{log}?status=failed") == failed
+    sent = [n for n in range(70, 0, -1) if n % 7]
+    assert subjects(f"{log}?status=sent") == sent[:50]
+    on_first = coord.get(f"{log}?status=sent").text
+    assert f'href="{log}?status=sent&amp;page=2">下一页' in on_first
+    assert subjects(f"{log}?status=sent&page=2") == sent[50:]  # still only sent ones
+
+    # Past the last page (or below the first) there is nothing: a 404, filtered or not.
+    for url in (f"{log}?page=3", f"{log}?status=failed&page=2", f"{log}?page=0"):
+        assert coord.get(url).status_code == 404, url
+    assert subjects(f"{log}?page=x") == subjects(log)  # not a number: the first page
+    assert subjects(f"{log}?status=nonsense") == subjects(log)  # unknown filter: all rows
+
+    # A resend from page 2 of a filter comes back to that page of that filter.
+    to_resend = db.session.scalar(select(Delivery).where(Delivery.subject == "消息005"))
+    back = coord.post(
+        f"{log}/{to_resend.id}/resend?status=sent&page=2",
+        data={"csrf_token": csrf_token(coord, log)},
+    )
+    assert back.status_code == 302 and back.location.endswith(f"{log}?status=sent&page=2")
