@@ -1,7 +1,7 @@
 """Time the hot paths at city and province scale: 50,000 or 1,000,000 organizations.
 
     .venv/bin/python bench/scale.py [--orgs 50000] [--repeat 20] [--database URL]
-                                    [--bulletin-repeat 3]
+                                    [--bulletin-repeat 3] [--reuse] [--only WORD ...]
 
 Builds a deterministic synthetic campaign (the demo city's 17 responsible units, their
 streets and parks; enterprises and social organizations drawn like campaign.demo's rows,
@@ -22,6 +22,10 @@ steps --bulletin-repeat times), next to a reference measured in the same run:
   bare render   weasyprint.HTML(string=html).render().write_pdf() of the bulletin's HTML
 The SQL statements each request issues are counted (one extra untimed request).
 Prints Markdown for BENCHMARKS.md.
+
+--reuse times the campaign an earlier run left in --database instead of building it again
+(a 1,000,000-organization build takes minutes); --only times only the cases whose name
+contains one of the words (and their references), e.g. --only bulletin.
 """
 
 import argparse
@@ -318,7 +322,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--bulletin-repeat", type=int, default=3)
     parser.add_argument("--database", default=None, help="default: a temporary SQLite file")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the campaign already in --database"
+    )
+    parser.add_argument("--only", nargs="+", default=None, help="cases whose name has a word")
     args = parser.parse_args()
+    if args.reuse and not args.database:
+        parser.error("--reuse needs --database (a temporary SQLite file is always empty)")
     tmp = Path(tempfile.mkdtemp(prefix="gongjian-scale-"))
     url = args.database or f"sqlite:///{tmp / 'bench.db'}"
     app = create_app(
@@ -341,12 +351,18 @@ def main() -> None:
     with app.app_context():
         engine = db.engine
         event.listen(engine, "before_cursor_execute", lambda *a: count_statement())
-        db.drop_all()
-        db.create_all()
         today = clock.today()
         t = time.perf_counter()
-        campaign = build(db.session, args.orgs, today, log=lambda m: print(m, file=sys.stderr))
-        cid = campaign.id
+        if args.reuse:
+            cid = db.session.scalars(select(Campaign.id).order_by(Campaign.id)).one()
+            orgs = db.session.scalar(select(func.count()).select_from(Organization))
+            if orgs != args.orgs:
+                sys.exit(f"--reuse: the database holds {orgs} organizations, not {args.orgs}")
+        else:
+            db.drop_all()
+            db.create_all()
+            campaign = build(db.session, args.orgs, today, log=lambda m: print(m, file=sys.stderr))
+            cid = campaign.id
         db.session.close()
         if url.startswith("postgresql"):
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -516,6 +532,10 @@ def main() -> None:
         "bulletin gather: reports.snapshot.build": (gather, pdf_ref, args.bulletin_repeat),
         "bulletin generation: services.generate": (generate, pdf_ref, args.bulletin_repeat),
     }
+    if args.only:
+        kept = {name for name in cases if any(word in name for word in args.only)}
+        kept |= {cases[name][1] for name in kept} - {None}
+        cases = {name: case for name, case in cases.items() if name in kept}
     start_load = load()
     results = {}
     for name, (fn, ref, repeat) in cases.items():
@@ -534,7 +554,8 @@ def main() -> None:
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(
         f"\n{args.orgs:,} organizations, {n_items:,} board items, {n_closures:,} closures, "
-        f"{backend}; largest unit {unit_code} ({unit_orgs:,} organizations); built in "
+        f"{backend}; largest unit {unit_code} ({unit_orgs:,} organizations); "
+        f"{'reused' if args.reuse else 'built'} in "
         f"{built_s:.0f} s; load average {start_load} at the start of timing, {load()} at the "
         f"end\n"
     )

@@ -1,6 +1,11 @@
-"""The bulletin's xlsx attachment: the long lists a leader does not read in the PDF."""
+"""The bulletin's xlsx attachment: the long lists a leader does not read in the PDF.
+
+The 各单位情况 sheet comes from the snapshot; the lists (本期销号, 逾期事项) come as rows
+from ``snapshot.lists`` and are streamed into a write-only workbook, never held whole.
+"""
 
 import io
+from collections.abc import Iterable, Mapping
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -8,48 +13,48 @@ from openpyxl.styles import Font
 
 from campaign.ledger.excel import header_cells, safe_value
 
-SHEETS = (
-    (
-        "各单位情况",
-        "units",
-        [
-            ("排名", "rank", 6),
-            ("单位", "name", 16),
-            ("党建基数", lambda u: u["counts"]["base"], 10),
-            ("已建党组织", lambda u: u["counts"]["with_party_org"], 10),
-            ("本期新建", "new_party_orgs", 10),
-            ("党组织覆盖率", lambda u: _rate(u["party_org_coverage"]), 12),
-            ("上期覆盖率", lambda u: _rate(u["previous_coverage"]), 12),
-            ("工作覆盖率", lambda u: _rate(u["work_coverage"]), 12),
-            ("应建尽建率", lambda u: _rate(u["required_coverage"]), 12),
-            ("逾期事项", "overdue_items", 10),
-            ("距目标还需组建", "gap", 14),
-        ],
-    ),
+UNITS = (
+    "各单位情况",
+    [
+        ("排名", "rank", 6),
+        ("单位", "name", 16),
+        ("党建基数", lambda u: u["counts"]["base"], 10),
+        ("已建党组织", lambda u: u["counts"]["with_party_org"], 10),
+        ("本期新建", "new_party_orgs", 10),
+        ("党组织覆盖率", lambda u: _rate(u["party_org_coverage"]), 12),
+        ("上期覆盖率", lambda u: _rate(u["previous_coverage"]), 12),
+        ("工作覆盖率", lambda u: _rate(u["work_coverage"]), 12),
+        ("应建尽建率", lambda u: _rate(u["required_coverage"]), 12),
+        ("逾期事项", "overdue_items", 10),
+        ("距目标还需组建", "gap", 14),
+    ],
+)
+# The lists: (title, key in snapshot.lists, [(header, width)]), rows in the headers' order.
+LISTS = (
     (
         "本期销号",
         "closures",
         [
-            ("单位", "unit", 14),
-            ("组织名称", "organization", 36),
-            ("统一社会信用代码", "credit_code", 22),
-            ("销号方式", "method", 18),
-            ("党组织名称", "party_org_name", 30),
-            ("成立日期", "established_on", 12),
-            ("核验时间", "verified_at", 20),
+            ("单位", 14),
+            ("组织名称", 36),
+            ("统一社会信用代码", 22),
+            ("销号方式", 18),
+            ("党组织名称", 30),
+            ("成立日期", 12),
+            ("核验时间", 20),
         ],
     ),
     (
         "逾期事项",
         "overdue_items",
         [
-            ("单位", "unit", 14),
-            ("组织名称", "organization", 36),
-            ("统一社会信用代码", "credit_code", 22),
-            ("攻坚目标", "target", 14),
-            ("状态", "state", 10),
-            ("计划完成时间", "planned_on", 14),
-            ("责任人", "responsible_person", 12),
+            ("单位", 14),
+            ("组织名称", 36),
+            ("统一社会信用代码", 22),
+            ("攻坚目标", 14),
+            ("状态", 10),
+            ("计划完成时间", 14),
+            ("责任人", 12),
         ],
     ),
 )
@@ -67,24 +72,30 @@ def _cell(ws, header: str, value):
     return safe_value(ws, value)
 
 
-def write(snapshot: dict) -> bytes:
-    """The attachment's bytes, from the snapshot alone."""
+def _sheet(wb: Workbook, snapshot: dict, title: str, columns: list[tuple[str, int]]):
+    ws = wb.create_sheet(title)
+    for i, (_, width) in enumerate(columns):
+        ws.column_dimensions[chr(ord("A") + i)].width = width
+    caption = WriteOnlyCell(ws, value=f"{snapshot['title']}——{title}")
+    caption.font = Font(bold=True, size=12)
+    ws.append([caption])
+    ws.append(header_cells(ws, (header for header, _ in columns)))
+    return ws
+
+
+def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]]) -> bytes:
+    """The attachment's bytes: the units from the snapshot, the lists' rows as they come."""
     wb = Workbook(write_only=True)
-    for title, key, columns in SHEETS:
-        ws = wb.create_sheet(title)
-        for i, (_, _, width) in enumerate(columns):
-            ws.column_dimensions[chr(ord("A") + i)].width = width
-        caption = WriteOnlyCell(ws, value=f"{snapshot['title']}——{title}")
-        caption.font = Font(bold=True, size=12)
-        ws.append([caption])
-        ws.append(header_cells(ws, (c[0] for c in columns)))
-        for row in snapshot[key]:
-            ws.append(
-                [
-                    _cell(ws, header, f(row) if callable(f) else row.get(f))
-                    for header, f, _ in columns
-                ]
-            )
+    title, columns = UNITS
+    ws = _sheet(wb, snapshot, title, [(header, width) for header, _, width in columns])
+    for unit in snapshot["units"]:
+        ws.append(
+            [_cell(ws, header, f(unit) if callable(f) else unit.get(f)) for header, f, _ in columns]
+        )
+    for title, key, columns in LISTS:
+        ws = _sheet(wb, snapshot, title, columns)
+        for row in lists[key]:
+            ws.append([safe_value(ws, value) for value in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -51,8 +51,18 @@ def refuse_unprintable(text: str) -> None:
         )
 
 
+def readable(snapshot: dict) -> dict:
+    """A stored snapshot in the form the template reads. Version 1 carried the period's
+    closures as a list (the PDF printed its length); since version 2 the count is stored."""
+    if "closures_verified" in snapshot["overall"]:
+        return snapshot
+    count = len(snapshot["closures"])
+    return {**snapshot, "overall": {**snapshot["overall"], "closures_verified": count}}
+
+
 def html(snapshot: dict) -> str:
     """The bulletin as HTML, charts inline as SVG data URLs."""
+    snapshot = readable(snapshot)
     # Checked before the charts are drawn: matplotlib sets its font up through fonts.check()
     # (FontsMissing, not RenderRefused) and draws a unit name's missing glyph as a box, with
     # a UserWarning. The rest of the text is checked on the whole document by pdf().

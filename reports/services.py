@@ -171,6 +171,7 @@ def produce(
     written: list[Path] = []
     try:
         step("汇总数据", 5)
+        _one_view(session)
         number, period = numbered_period(campaign, run.due_on)
         earlier = [
             json.loads(text)
@@ -182,6 +183,8 @@ def produce(
         ]
         cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
         data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
+        # The lists go straight into the attachment, in the transaction that counted them.
+        xlsx = attachment.write(data, snapshot.lists(session, campaign, period, cutoff))
         step("绘制图表、排版", 25)
         document = render.html(data)
         pdf = render.pdf(document, progress=step)
@@ -190,7 +193,7 @@ def produce(
         stem = f"{campaign.year}-{number:02d}"
         pdf_path, pdf_sha = store_bytes(folder, stem, ".pdf", pdf.data)
         written.append(pdf_path)
-        xlsx_path, xlsx_sha = store_bytes(folder, stem, ".xlsx", attachment.write(data))
+        xlsx_path, xlsx_sha = store_bytes(folder, stem, ".xlsx", xlsx)
         written.append(xlsx_path)
         text = dumps(data)
         bulletin = Bulletin(
@@ -261,6 +264,16 @@ def produce(
         raise
 
 
+def _one_view(session: Session) -> None:
+    """Begin the next transaction as one view of the database (PostgreSQL REPEATABLE READ), so
+    the figures and the lists a bulletin reads in it agree, whatever commits meanwhile.
+
+    Called right after a commit, before anything is read. SQLite is left as it is: its
+    driver reads outside a transaction, and it serves one process here (tests, the demo)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def _headline(data: dict, bulletin: Bulletin) -> dict:
     """What the "published" message says: the headline figures, the link and the PDF."""
     o = data["overall"]
@@ -279,7 +292,7 @@ def _headline(data: dict, bulletin: Bulletin) -> dict:
         "gap": o["gap"],
         "required_coverage": percent(o["required_coverage"]),
         "new_party_orgs": o["new_party_orgs"],
-        "closures": len(data["closures"]),
+        "closures": data["overall"]["closures_verified"],
         "below_target": sum(1 for u in data["units"] if u["reaches"] is False),
         "days_left": data["days_left"],
         "path": f"/campaigns/{bulletin.campaign_id}/bulletins",

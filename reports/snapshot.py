@@ -3,13 +3,19 @@
 Built from figures.py and the records only (never typed), with no Flask, so it is tested
 as a plain function. The snapshot is stored with the bulletin: rendering reads nothing
 else, so an old bulletin re-renders identically and every number can be traced.
+
+The PDF shows counts, and the snapshot holds those (SQL COUNT/GROUP BY). The long lists
+behind them (the period's closures, the overdue items: 180,000 rows in a province) go
+only to the xlsx attachment: ``lists`` reads them as plain rows from the same conditions
+the counts use, streamed into the workbook in the same run.
 """
 
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import figures
@@ -26,7 +32,12 @@ from campaign.timeline.models import Campaign
 from campaign.timeline.states import TaskState
 from campaign.vocab import Target
 
-VERSION = 1
+# 2: the closures and overdue items are counted in the snapshot and listed only in the
+# attachment (1 carried both lists whole; reports.render still reads it).
+VERSION = 2
+# Rows fetched at a time while the attachment's lists stream (a server-side cursor on
+# PostgreSQL), so a province's lists are never all in memory.
+STREAM_ROWS = 2000
 
 
 def title(campaign: Campaign, number: int) -> str:
@@ -60,18 +71,8 @@ def _rank_key(unit: dict):
     )
 
 
-def _units(session, campaign, period, cutoff_day, previous) -> list[dict]:
+def _units(session, campaign, period, cutoff_day, before: dict, closures: dict) -> list[dict]:
     target = Decimal(campaign.target_party_org_coverage)
-    if previous is not None:
-        before = {u["code"]: u["party_org_coverage"] for u in previous["units"]}
-    elif period.starts_on > campaign.starts_on:
-        # No earlier bulletin: compare with the ledger as of the previous report day.
-        as_of = period.starts_on - timedelta(days=1)
-        before = {
-            u.code: f.party_org_coverage for u, f in figures.by_unit(session, campaign, as_of=as_of)
-        }
-    else:
-        before = {}
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
     units = []
@@ -89,6 +90,7 @@ def _units(session, campaign, period, cutoff_day, previous) -> list[dict]:
                 "open_items": sum(counts.get(s, 0) for s in board.OPEN_STATES),
                 "awaiting_items": counts.get("awaiting", 0),
                 "closed_items": counts.get("closed", 0),
+                "closures_verified": closures.get(unit.id, 0),
                 "gap": f.gap_to(target),
                 "reaches": figures.reaches(f.counts.with_party_org, f.counts.base, target),
             }
@@ -100,59 +102,119 @@ def _units(session, campaign, period, cutoff_day, previous) -> list[dict]:
     return units
 
 
-def _closures(session, campaign, since: datetime, cutoff: datetime) -> list[dict]:
-    """Closures verified in the period, one row each (the PDF counts them; the xlsx lists them)."""
-    rows = session.scalars(
-        select(Closure)
-        .join(BoardItem, BoardItem.id == Closure.item_id)
-        .join(Unit, Unit.id == BoardItem.unit_id)
-        .where(
-            BoardItem.campaign_id == campaign.id,
-            Closure.status == "verified",
-            Closure.decided_at >= since,
-            Closure.decided_at <= cutoff,
-        )
-        .options(joinedload(Closure.item).joinedload(BoardItem.organization))
-        .options(joinedload(Closure.item).joinedload(BoardItem.unit))
-        .order_by(Unit.position, Unit.id, Closure.decided_at, Closure.id)
-    )
-    zone = ZoneInfo(campaign.timezone)
+def closures_since(campaign: Campaign, period: reporting.Period, cutoff: datetime) -> datetime:
+    """Where the period's closures start: after the previous bulletin's cut-off (its report day
+    at the same time), so one verified that evening is in the next bulletin, not in none."""
+    if period.starts_on > campaign.starts_on:
+        return cutoff_of(campaign, period.starts_on - timedelta(days=1), cutoff.timetz())
+    return datetime.combine(period.starts_on, time(0), tzinfo=ZoneInfo(campaign.timezone))
+
+
+def _verified_between(campaign: Campaign, since: datetime, cutoff: datetime) -> list:
+    """The closures a bulletin reports: verified in (since, cutoff] and not revoked since.
+
+    One set of conditions for the count the PDF prints and the rows the attachment lists."""
     return [
-        {
-            "unit": c.item.unit.name,
-            "unit_code": c.item.unit.code,
-            "organization": c.item.organization.name,
-            "credit_code": c.item.organization.credit_code,
-            "method": CLOSURE_METHODS.get(c.method, c.method),
-            "party_org_name": c.party_org_name,
-            "established_on": c.established_on.isoformat() if c.established_on else None,
-            "verified_at": c.decided_at.astimezone(zone).isoformat(timespec="minutes"),
-        }
-        for c in rows
+        BoardItem.campaign_id == campaign.id,
+        Closure.status == "verified",
+        Closure.decided_at >= since,
+        Closure.decided_at <= cutoff,
     ]
 
 
-def _overdue_items(session, campaign, cutoff_day: date) -> list[dict]:
-    """Open items past their planned date at the cut-off (listed in the xlsx)."""
-    rows = session.execute(
-        select(BoardItem, Organization.name, Organization.credit_code, Unit.name)
+def _closure_counts(session, campaign, since: datetime, cutoff: datetime) -> dict[int, int]:
+    """Closures verified in the period, per unit."""
+    stmt = (
+        select(BoardItem.unit_id, func.count())
+        .select_from(Closure)
+        .join(BoardItem, BoardItem.id == Closure.item_id)
+        .where(*_verified_between(campaign, since, cutoff))
+        .group_by(BoardItem.unit_id)
+    )
+    return dict(session.execute(stmt).all())
+
+
+def _closure_rows(session, campaign, since: datetime, cutoff: datetime) -> Iterator[tuple]:
+    """The period's verified closures, one row each, as the attachment's 本期销号 sheet shows
+    them: 单位, 组织名称, 统一社会信用代码, 销号方式, 党组织名称, 成立日期, 核验时间."""
+    stmt = (
+        select(
+            Unit.name,
+            Organization.name,
+            Organization.credit_code,
+            Closure.method,
+            Closure.party_org_name,
+            Closure.established_on,
+            Closure.decided_at,
+        )
+        .select_from(Closure)
+        .join(BoardItem, BoardItem.id == Closure.item_id)
+        .join(Organization, Organization.id == BoardItem.organization_id)
+        .join(Unit, Unit.id == BoardItem.unit_id)
+        .where(*_verified_between(campaign, since, cutoff))
+        .order_by(Unit.position, Unit.id, Closure.decided_at, Closure.id)
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    zone = ZoneInfo(campaign.timezone)
+    for unit, name, code, method, party_org, established, verified in session.execute(stmt):
+        yield (
+            unit,
+            name,
+            code,
+            CLOSURE_METHODS.get(method, method),
+            party_org,
+            established.isoformat() if established else None,
+            verified.astimezone(zone).isoformat(timespec="minutes"),
+        )
+
+
+TARGET_LABELS = {t.value: t.label for t in Target}
+
+
+def _overdue_rows(session, campaign, cutoff_day: date) -> Iterator[tuple]:
+    """Open items past their planned date at the cut-off, one row each (逾期事项 sheet):
+    单位, 组织名称, 统一社会信用代码, 攻坚目标, 状态, 计划完成时间, 责任人."""
+    stmt = (
+        select(
+            Unit.name,
+            Organization.name,
+            Organization.credit_code,
+            BoardItem.target,
+            BoardItem.state,
+            BoardItem.planned_on,
+            BoardItem.responsible_person,
+        )
+        .select_from(BoardItem)
         .join(Organization, Organization.id == BoardItem.organization_id)
         .join(Unit, Unit.id == BoardItem.unit_id)
         .where(BoardItem.campaign_id == campaign.id, board.overdue(cutoff_day))
         .order_by(Unit.position, Unit.id, BoardItem.planned_on, BoardItem.id)
+        .execution_options(yield_per=STREAM_ROWS)
     )
-    return [
-        {
-            "unit": unit_name,
-            "organization": name,
-            "credit_code": code,
-            "target": Target(item.target).label,
-            "state": ITEM_STATES.get(item.state, item.state),
-            "planned_on": item.planned_on.isoformat(),
-            "responsible_person": item.responsible_person,
-        }
-        for item, name, code, unit_name in rows
-    ]
+    for unit, name, code, target, state, planned_on, person in session.execute(stmt):
+        yield (
+            unit,
+            name,
+            code,
+            TARGET_LABELS[target],
+            ITEM_STATES.get(state, state),
+            planned_on.isoformat(),
+            person,
+        )
+
+
+def lists(
+    session: Session, campaign: Campaign, period: reporting.Period, cutoff: datetime
+) -> dict[str, Iterator[tuple]]:
+    """The attachment's long lists at ``cutoff``, by sheet: rows read (lazily, streamed) with
+    the conditions the snapshot counted them by. Read them in the transaction that built the
+    snapshot, so the lists are what the PDF counts."""
+    cutoff_day = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
+    since = closures_since(campaign, period, cutoff)
+    return {
+        "closures": _closure_rows(session, campaign, since, cutoff),
+        "overdue_items": _overdue_rows(session, campaign, cutoff_day),
+    }
 
 
 def _deliverables(session, campaign, period, cutoff: datetime) -> dict:
@@ -211,15 +273,6 @@ def _spot_checks(session, campaign, cutoff: datetime) -> list[dict]:
     return out
 
 
-def _previous_overall(session, campaign, period, previous) -> float | None:
-    if previous is not None:
-        return previous["overall"]["party_org_coverage"]
-    if period.starts_on > campaign.starts_on:
-        as_of = period.starts_on - timedelta(days=1)
-        return figures.overall(session, campaign, as_of=as_of).party_org_coverage
-    return None
-
-
 def _phases(campaign: Campaign, day: date) -> tuple[list[dict], dict | None]:
     def phase(p):
         return {
@@ -246,20 +299,27 @@ def build(
     bulletins, oldest first (the last one gives "change since the last bulletin")."""
     cutoff_day = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
     generated_at = generated_at or cutoff  # when produced; a late (made-up) run says so
-    # Closures verified after the previous bulletin's cut-off (18:00 on its report day), so
-    # one verified that evening is in the next bulletin, not in none.
-    since = (
-        cutoff_of(campaign, period.starts_on - timedelta(days=1), cutoff.timetz())
-        if period.starts_on > campaign.starts_on
-        else datetime.combine(period.starts_on, time(0), tzinfo=ZoneInfo(campaign.timezone))
-    )
     previous = earlier[-1] if earlier else None
     target = Decimal(campaign.target_party_org_coverage)
 
-    units = _units(session, campaign, period, cutoff_day, previous)
-    closures = _closures(session, campaign, since, cutoff)
-    for unit in units:
-        unit["closures_verified"] = sum(1 for c in closures if c["unit_code"] == unit["code"])
+    # "Change since the last bulletin": the last bulletin as published; without one, the
+    # ledger as of the previous report day (one scan per unit, its total summed from them,
+    # as the current total is, and the same day's point of the trend below).
+    before_day = period.starts_on - timedelta(days=1)
+    before_rows = None
+    if previous is None and period.starts_on > campaign.starts_on:
+        before_rows = figures.by_unit(session, campaign, as_of=before_day)
+    if previous is not None:
+        before = {u["code"]: u["party_org_coverage"] for u in previous["units"]}
+        previous_coverage = previous["overall"]["party_org_coverage"]
+    elif before_rows is not None:
+        before = {u.code: f.party_org_coverage for u, f in before_rows}
+        previous_coverage = figures.total_of(before_rows).party_org_coverage
+    else:
+        before, previous_coverage = {}, None
+
+    closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
+    units = _units(session, campaign, period, cutoff_day, before, closures)
     overall = figures.total_of(
         [(None, figures.Figures(figures.Counts(**u["counts"]))) for u in units]
     )
@@ -267,19 +327,23 @@ def build(
     in_force, next_phase = _phases(campaign, cutoff_day)
 
     # The coverage trend: earlier bulletins as they were published; for a period that has no
-    # bulletin, the ledger as of its report day.
+    # bulletin, the ledger as of its report day (the previous one is already at hand).
     published = {s["period"]["due_on"]: s["overall"]["party_org_coverage"] for s in earlier}
-    trend = []
-    for n, p in enumerate(reporting.periods(campaign), 1):
-        if p.due_on > period.due_on:
-            break
-        if p.due_on == period.due_on:
-            value = overall.party_org_coverage
-        elif p.due_on.isoformat() in published:
-            value = published[p.due_on.isoformat()]
-        else:
-            value = figures.overall(session, campaign, as_of=p.due_on).party_org_coverage
-        trend.append({"number": n, "due_on": p.due_on.isoformat(), "coverage": value})
+    if before_rows is not None:
+        published.setdefault(before_day.isoformat(), previous_coverage)
+    shown = [p for p in reporting.periods(campaign) if p.due_on <= period.due_on]
+    missing = [
+        p.due_on
+        for p in shown
+        if p.due_on != period.due_on and p.due_on.isoformat() not in published
+    ]
+    for day, f in figures.trend(session, campaign, missing):
+        published[day.isoformat()] = f.party_org_coverage
+    published[period.due_on.isoformat()] = overall.party_org_coverage
+    trend = [
+        {"number": n, "due_on": p.due_on.isoformat(), "coverage": published[p.due_on.isoformat()]}
+        for n, p in enumerate(shown, 1)
+    ]
 
     data = {
         "version": VERSION,
@@ -306,20 +370,20 @@ def build(
         "overall": {
             **_rates(overall),
             "new_party_orgs": sum(u["new_party_orgs"] for u in units),
-            "previous_coverage": _previous_overall(session, campaign, period, previous),
+            "previous_coverage": previous_coverage,
             "gap": overall.gap_to(target),
             "reaches": figures.reaches(overall.counts.with_party_org, overall.counts.base, target),
             "overdue_items": sum(u["overdue_items"] for u in units),
             "open_items": sum(u["open_items"] for u in units),
             "awaiting_items": sum(u["awaiting_items"] for u in units),
+            # Every closure, also of a unit that is not ranked (as the list used to count).
+            "closures_verified": sum(closures.values()),
         },
         "units": units,
-        "closures": closures,
         "deliverables": _deliverables(session, campaign, period, cutoff),
         "reports": _reports(session, campaign, period.due_on, cutoff),
         "spot_checks": _spot_checks(session, campaign, cutoff),
         "trend": trend,
-        "overdue_items": _overdue_items(session, campaign, cutoff_day),
     }
     data["requirements"] = requirements(data)
     return data
