@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules
@@ -579,24 +579,27 @@ def unit_counts(
     """Items per unit and state, and overdue items (past their planned date, not closed, on
     ``on``, default today)."""
     on = on or today(campaign.timezone)
+    # One pass over the items: the overdue ones are counted in the same GROUP BY.
     stmt = (
-        select(BoardItem.unit_id, BoardItem.state, func.count())
+        select(
+            BoardItem.unit_id,
+            BoardItem.state,
+            func.count(),
+            func.sum(case((overdue(on), 1), else_=0)),
+        )
         .where(BoardItem.campaign_id == campaign.id)
         .group_by(BoardItem.unit_id, BoardItem.state)
     )
-    late = (
-        select(BoardItem.unit_id, func.count())
-        .where(BoardItem.campaign_id == campaign.id, overdue(on))
-        .group_by(BoardItem.unit_id)
-    )
     if unit_ids is not None:
         stmt = stmt.where(BoardItem.unit_id.in_(unit_ids))
-        late = late.where(BoardItem.unit_id.in_(unit_ids))
     counts: dict[int, dict[str, int]] = {}
-    for unit_id, state, n in session.execute(stmt):
+    late: dict[int, int] = {}
+    for unit_id, state, n, n_late in session.execute(stmt):
         counts.setdefault(unit_id, {})[state] = n
-    for unit_id, n in session.execute(late):
-        counts.setdefault(unit_id, {})["overdue"] = n
+        if n_late:
+            late[unit_id] = late.get(unit_id, 0) + n_late
+    for unit_id, n in late.items():
+        counts[unit_id]["overdue"] = n
     return counts
 
 
