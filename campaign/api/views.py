@@ -588,10 +588,9 @@ class Items(MethodView):
         """A unit's board items (30 a page), filtered as on the page."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit = permissions.unit_or_404(g.api_user, query["unit"])
-        items, _ = board.list_items(
+        return board.list_items(
             db.session, campaign, unit.id, query, query["state"], max(1, query["page"])
         )
-        return items
 
 
 @blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/plan")

@@ -59,7 +59,9 @@ class BoardItem(Base):
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "organization_id"),
-        Index("ix_board_item_unit_state", "campaign_id", "unit_id", "state"),
+        # A board column in its order (planned date, then id): each page reads just its rows,
+        # and the per-unit and per-column counts read the index only.
+        Index("ix_board_item_column", "campaign_id", "unit_id", "state", "planned_on", "id"),
     )
     __mapper_args__ = {"version_id_col": version}
 

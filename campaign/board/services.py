@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules
@@ -579,44 +579,36 @@ def unit_counts(
     """Items per unit and state, and overdue items (past their planned date, not closed, on
     ``on``, default today)."""
     on = on or today(campaign.timezone)
+    # One pass over the items: the overdue ones are counted in the same GROUP BY.
     stmt = (
-        select(BoardItem.unit_id, BoardItem.state, func.count())
+        select(
+            BoardItem.unit_id,
+            BoardItem.state,
+            func.count(),
+            func.sum(case((overdue(on), 1), else_=0)),
+        )
         .where(BoardItem.campaign_id == campaign.id)
         .group_by(BoardItem.unit_id, BoardItem.state)
     )
-    late = (
-        select(BoardItem.unit_id, func.count())
-        .where(BoardItem.campaign_id == campaign.id, overdue(on))
-        .group_by(BoardItem.unit_id)
-    )
     if unit_ids is not None:
         stmt = stmt.where(BoardItem.unit_id.in_(unit_ids))
-        late = late.where(BoardItem.unit_id.in_(unit_ids))
     counts: dict[int, dict[str, int]] = {}
-    for unit_id, state, n in session.execute(stmt):
+    late: dict[int, int] = {}
+    for unit_id, state, n, n_late in session.execute(stmt):
         counts.setdefault(unit_id, {})[state] = n
-    for unit_id, n in session.execute(late):
-        counts.setdefault(unit_id, {})["overdue"] = n
+        if n_late:
+            late[unit_id] = late.get(unit_id, 0) + n_late
+    for unit_id, n in late.items():
+        counts[unit_id]["overdue"] = n
     return counts
 
 
-def list_items(
-    session: Session,
-    campaign: Campaign,
-    unit_id: int,
-    filters: Mapping,
-    state: str,
-    page: int = 1,
-    per_page: int = 30,
-) -> tuple[list[BoardItem], int]:
-    """One column of a unit's board: items in ``state`` matching the filters, and their count."""
-    stmt = (
-        select(BoardItem)
-        .join(Organization, Organization.id == BoardItem.organization_id)
-        .where(BoardItem.campaign_id == campaign.id, BoardItem.unit_id == unit_id)
-    )
-    states = OPEN_STATES if state == "open" else (state,)
-    stmt = stmt.where(BoardItem.state.in_(states))
+def _filtered(campaign: Campaign, unit_id: int, filters: Mapping, stmt: Select) -> Select:
+    """``stmt`` over the unit's items restricted by the board's filters; organization is
+    joined only when a filter needs its columns."""
+    stmt = stmt.where(BoardItem.campaign_id == campaign.id, BoardItem.unit_id == unit_id)
+    if filters.get("kind") or filters.get("area") or filters.get("q"):
+        stmt = stmt.join(Organization, Organization.id == BoardItem.organization_id)
     if filters.get("kind"):
         stmt = stmt.where(Organization.kind == filters["kind"])
     if filters.get("area"):
@@ -632,14 +624,41 @@ def list_items(
         stmt = stmt.where(
             or_(Organization.name.contains(q), Organization.credit_code.contains(q.upper()))
         )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return stmt
+
+
+def column_counts(
+    session: Session, campaign: Campaign, unit_id: int, filters: Mapping
+) -> dict[str, int]:
+    """Items per state on a unit's board matching the filters (states with none left out)."""
+    stmt = _filtered(campaign, unit_id, filters, select(BoardItem.state, func.count()))
+    return {state: n for state, n in session.execute(stmt.group_by(BoardItem.state))}
+
+
+def list_items(
+    session: Session,
+    campaign: Campaign,
+    unit_id: int,
+    filters: Mapping,
+    state: str,
+    page: int = 1,
+    per_page: int = 30,
+) -> list[BoardItem]:
+    """One page of a column of a unit's board: items in ``state`` ("open": any open state)
+    matching the filters, by planned date (none last), then id."""
+    stmt = _filtered(campaign, unit_id, filters, select(BoardItem)).where(
+        BoardItem.state.in_(OPEN_STATES) if state == "open" else BoardItem.state == state
+    )
+    # NULLS LAST rather than (planned_on IS NULL): for one state, ix_board_item_column serves
+    # this order on both backends (PostgreSQL sorts NULLs last ascending; SQLite reads the
+    # index's NULLs after the dates).
     rows = session.scalars(
         stmt.options(joinedload(BoardItem.organization).joinedload(Organization.area))
-        .order_by(BoardItem.planned_on.is_(None), BoardItem.planned_on, BoardItem.id)
+        .order_by(BoardItem.planned_on.asc().nulls_last(), BoardItem.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
-    return list(rows), total
+    return list(rows)
 
 
 def history(session: Session, item: BoardItem) -> list:

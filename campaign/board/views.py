@@ -63,10 +63,14 @@ def unit(campaign_id: int, code: str):
         return redirect(url_for("board.unit", campaign_id=campaign.id, code=unit.parent.code))
     filters = _filters()
     page = min(max(1, request.args.get("page", 1, type=int)), 100_000)
+    counts = services.column_counts(db.session, campaign, unit.id, filters)
     columns = {
         # Closed items are the long column: a short page of them.
-        state: services.list_items(
-            db.session, campaign, unit.id, filters, state, page, 10 if state == "closed" else 30
+        state: (
+            services.list_items(
+                db.session, campaign, unit.id, filters, state, page, 10 if state == "closed" else 30
+            ),
+            counts.get(state, 0),
         )
         for state in COLUMNS
     }

@@ -942,6 +942,54 @@ def test_unit_counts_by_state_and_overdue(w):
     assert board.unit_counts(db.session, w.campaign, [w.wuchang.id]) == {w.wuchang.id: {"todo": 1}}
 
 
+# ---- a unit's board: columns and their counts -------------------------------------------
+
+
+def test_a_column_lists_items_by_planned_date_undated_last_then_by_id(w):
+    synced(w)
+    social = make_org(w.campaign, w.jiangan, kind="social", name="社会组织", level="district")
+    board.sync_items(db.session, w.campaign)
+    for org, on in ((w.big, "2026-11-20"), (w.small, ""), (w.four, "2026-11-01")):
+        board.update_plan(
+            db.session, item_of(org), {"path": "grow_members", "planned_on": on}, None
+        )
+    board.update_plan(db.session, item_of(social), {"path": "grow_members", "planned_on": ""}, None)
+    db.session.commit()
+    column = board.list_items(db.session, w.campaign, w.jiangan.id, {}, "in_progress")
+    assert [i.organization.name for i in column] == ["四党员", "大企业", "小企业", "社会组织"]
+    second = board.list_items(db.session, w.campaign, w.jiangan.id, {}, "in_progress", 2, 3)
+    assert [i.organization.name for i in second] == ["社会组织"]
+    assert board.column_counts(db.session, w.campaign, w.jiangan.id, {}) == {"in_progress": 4}
+
+
+def test_column_counts_follow_the_filters(w):
+    synced(w)
+    social = make_org(w.campaign, w.jiangan, kind="social", name="社会组织", level="district")
+    board.sync_items(db.session, w.campaign)
+    board.update_plan(
+        db.session, item_of(w.big), {"path": "grow_members", "planned_on": "2026-11-01"}, None
+    )
+    board.update_plan(
+        db.session, item_of(w.four), {"path": "standalone", "planned_on": "2026-10-01"}, None
+    )
+    db.session.commit()
+    close(w, w.four, standalone())  # past its date, but closed: not overdue
+
+    def column_counts(**filters):
+        return board.column_counts(db.session, w.campaign, w.jiangan.id, filters)
+
+    assert column_counts() == {"todo": 2, "in_progress": 1, "closed": 1}
+    assert column_counts(overdue="1") == {"in_progress": 1}
+    assert column_counts(kind="social") == {"todo": 1}
+    assert column_counts(kind="enterprise", path="standalone") == {"closed": 1}
+    assert column_counts(q="社会") == {"todo": 1}
+    assert column_counts(q=w.small.credit_code.lower()) == {"todo": 1}
+    todo = board.list_items(db.session, w.campaign, w.jiangan.id, {"kind": "social"}, "todo")
+    assert [i.organization_id for i in todo] == [social.id]
+    open_ = board.list_items(db.session, w.campaign, w.jiangan.id, {}, "open")
+    assert {i.organization_id for i in open_} == {w.big.id, w.small.id, social.id}
+
+
 # ---- bugs found (strict xfail: each one fails today) ---------------------------------
 
 
