@@ -5,7 +5,7 @@ its order (planned date, NULLs last, then id) and the per-unit and per-column co
 index alone. It starts with the columns of ix_board_item_unit_state, which it replaces.
 
 Revision ID: c233cb4f8612
-Revises: 88a632f05ca5
+Revises: 60a2fef0b33b
 Create Date: 2026-11-22 08:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c233cb4f8612'
-down_revision = '88a632f05ca5'
+down_revision = '60a2fef0b33b'
 branch_labels = None
 depends_on = None
 
