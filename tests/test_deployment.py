@@ -3,6 +3,7 @@ the scheduler switched on by mistake) and two `flask scheduler run` processes, a
 the same bulletin period. One bulletin comes out, and one email per recipient."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from campaign.vocab import Role
 from notifications.models import Delivery, Event, MailingListEntry
 from reports.models import Bulletin, BulletinRun
 from tests.conftest import BACKENDS, make_campaign, make_org, make_unit, make_user
-from tests.notifications.loopback import free_port, smtp_server
+from tests.notifications.loopback import smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -57,7 +58,6 @@ def test_two_web_workers_and_two_schedulers_publish_one_bulletin_and_one_mail_ea
     db.session.add(MailingListEntry(campaign_id=campaign.id, name="市委办", email="swb@example.cn"))
     db.session.commit()
 
-    port = free_port()
     web_log = tmp_path / "gunicorn.log"
     with smtp_server() as mailbox, web_log.open("wb") as web_err:
         env = {
@@ -70,7 +70,9 @@ def test_two_web_workers_and_two_schedulers_publish_one_bulletin_and_one_mail_ea
             "MAIL_FOLDER": str(tmp_path / "mail"),
         }
         web = subprocess.Popen(
-            [BIN / "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"],
+            # Port 0: the kernel picks a free port as gunicorn binds it (a port picked beforehand
+            # can be taken by another process's outgoing connection in between).
+            [BIN / "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "app:create_app()"],
             cwd=ROOT,
             env={**env, "GONGJIAN_SCHEDULER": "1"},  # the mistake the database must absorb
             stdout=subprocess.DEVNULL,
@@ -89,15 +91,20 @@ def test_two_web_workers_and_two_schedulers_publish_one_bulletin_and_one_mail_ea
         processes = [web, *schedulers]
         try:
 
+            def listening() -> str | None:
+                found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", web_log.read_text())
+                return found and found.group(1)
+
             def web_up():
                 try:
-                    return requests.get(f"http://127.0.0.1:{port}/login", timeout=2).ok
+                    return requests.get(f"{listening()}/login", timeout=2).ok
                 except requests.RequestException:
                     return False
 
-            assert _wait(web_up, 180), web_log.read_text(errors="replace")
+            assert _wait(listening, 60) and _wait(web_up, 180), web_log.read_text(errors="replace")
+            base = listening()
             for _ in range(8):  # reach both workers, so both start their scheduler
-                requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
+                requests.get(f"{base}/login", timeout=5)
 
             assert _wait(lambda: len(mailbox.mails) >= 2, 90), "no bulletin mail arrived"
             time.sleep(8)  # let every racer finish its attempt and its delivery round
