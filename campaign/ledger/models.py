@@ -85,8 +85,15 @@ class Organization(Base):
         Index("ix_organization_campaign_unit", "campaign_id", "unit_id", "in_base"),
         # One tally group (LedgerCounts) is recounted through this index after a change.
         Index("ix_organization_tally_group", "campaign_id", "unit_id", "area_id", "kind", "category"),
-        # Figures as of a past day add what the Party orgs founded after it change.
-        Index("ix_organization_founded", "campaign_id", "party_org_founded_on"),
+        # Figures as of a past day add what the Party orgs founded after it change; new Party
+        # orgs of a period per unit (figures.founded_between) are read from the index alone.
+        Index(
+            "ix_organization_founded",
+            "campaign_id",
+            "party_org_founded_on",
+            "unit_id",
+            postgresql_include=["in_base", "party_org_status"],
+        ),
         CheckConstraint(
             "employees >= 0 AND formal_members >= 0 AND probationary_members >= 0",
             name="counts_not_negative",

@@ -76,7 +76,7 @@ def upgrade():
     )
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.create_index('ix_organization_tally_group', ['campaign_id', 'unit_id', 'area_id', 'kind', 'category'], unique=False)
-        batch_op.create_index('ix_organization_founded', ['campaign_id', 'party_org_founded_on'], unique=False)
+        batch_op.create_index('ix_organization_founded', ['campaign_id', 'party_org_founded_on', 'unit_id'], unique=False, postgresql_include=['in_base', 'party_org_status'])
 
     # ### end Alembic commands ###
     op.execute(FILL)
