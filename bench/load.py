@@ -55,7 +55,9 @@ request = function()
   counter = counter + 1
   local id = ids[index]
   if id == nil then
+    -- Every open item is claimed: stop this thread (the request below is never sent).
     wrk.thread:stop()
+    return wrk.format("GET", "/login")
   end
   local body = field("method", "standalone") .. field("party_org_name", "压测党支部") ..
     field("secretary", "张书记") .. field("formal_members", "3") ..
