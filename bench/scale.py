@@ -68,6 +68,7 @@ from campaign.demo import (  # noqa: E402
     approve_ledgers,
     create_units,
     demo_users,
+    registration_level,
 )
 from campaign.extensions import db  # noqa: E402
 from campaign.ledger.models import Organization  # noqa: E402
@@ -75,7 +76,7 @@ from campaign.ledger.services import apply_rules  # noqa: E402
 from campaign.reporting import services as reporting  # noqa: E402
 from campaign.timeline.models import Campaign  # noqa: E402
 from campaign.timeline.services import build_deadline, create_from_template  # noqa: E402
-from campaign.vocab import OrgKind, RegistrationLevel, UnitKind  # noqa: E402
+from campaign.vocab import OrgKind  # noqa: E402
 from reports import render, services, snapshot  # noqa: E402
 from reports.models import Bulletin, BulletinRun  # noqa: E402
 
@@ -168,13 +169,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
         areas = [u for u in units.values() if u.parent_id == unit.id]
         skill = rng.uniform(0.7, 1.0)
         for kind, count in ((OrgKind.ENTERPRISE, n_enterprises), (OrgKind.SOCIAL, n_social)):
-            level = None
-            if kind == OrgKind.SOCIAL:
-                level = (
-                    RegistrationLevel.DISTRICT
-                    if unit.kind == UnitKind.DISTRICT
-                    else RegistrationLevel.CITY
-                )
+            level = registration_level(unit, kind)
             for _ in range(count):
                 if len(orgs) >= CHUNK:
                     flush()

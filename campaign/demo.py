@@ -298,6 +298,14 @@ def _employees(rng: random.Random, category) -> int:
     return int(rng.lognormvariate(2.6, 1.0))
 
 
+def registration_level(unit: Unit, kind: str) -> str | None:
+    """登记层级 of a synthetic social organization: a district's are district-level, the
+    city departments' city-level; enterprises have none."""
+    if kind != OrgKind.SOCIAL:
+        return None
+    return RegistrationLevel.DISTRICT if unit.kind == UnitKind.DISTRICT else RegistrationLevel.CITY
+
+
 def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress: float, window):
     """One ledger row. ``skill`` is how well the unit does; ``progress`` how far the campaign is."""
     head = rng.choice(NAME_HEADS) + rng.choice(NAME_HEADS)
@@ -426,13 +434,7 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
         for kind, n in ((OrgKind.ENTERPRISE, n_enterprises), (OrgKind.SOCIAL, n_social)):
             for _ in range(n):
                 area = rng.choice(areas) if areas else None
-                level = None
-                if kind == OrgKind.SOCIAL:
-                    level = (
-                        RegistrationLevel.DISTRICT
-                        if unit.kind == UnitKind.DISTRICT
-                        else RegistrationLevel.CITY
-                    )
+                level = registration_level(unit, kind)
                 org = _synthetic_org(rng, serial, kind, unit, area, level, skill, progress, window)
                 org.update(apply_rules(org, thresholds), campaign_id=campaign.id)
                 rows.append(org)
