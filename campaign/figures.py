@@ -284,7 +284,7 @@ def by_unit(
 
 def total_of(rows: list[tuple[Unit, Figures]]) -> Figures:
     """The sum over units' figures (every ledger row belongs to a responsible unit), so a page
-    that shows the units does not scan the ledger a second time for its total row."""
+    that shows the units does not query a second time for its total row."""
     total = Counts()
     for _, f in rows:
         total = total + f.counts

@@ -206,7 +206,7 @@ class CampaignFigures(MethodView):
         rows = figures.by_unit(db.session, campaign, unit_ids, as_of)
         return {
             "as_of": as_of,
-            # The units' sum: one scan of the ledger, not a second one for the total.
+            # The units' sum: the same rows, not a second query for the total.
             "overall": figures.total_of(rows),
             "units": [{"unit": u, "figures": f} for u, f in rows],
         }
