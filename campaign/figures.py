@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     inspect,
     literal,
+    null,
     or_,
     select,
     tuple_,
@@ -206,29 +207,37 @@ def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, a
         Tally.kind,
         Tally.category,
         *[getattr(Tally, n).label(n) for n in _COUNT_NAMES],
+        null().label("founded_on"),
     ).where(Tally.campaign_id == campaign.id)
     if unit_ids is not None:
         tally = tally.where(Tally.unit_id.in_(unit_ids))
     source = tally
     if as_of is not None:
-        then, now_ = _conditions(campaign, as_of), _conditions(campaign, None)
-        later = _scoped(
-            select(
-                Org.unit_id,
-                func.coalesce(Org.area_id, 0).label("area_key"),
-                Org.kind,
-                Org.category,
-                *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _COUNT_NAMES],
-            ).where(Org.party_org_founded_on > as_of),
-            campaign,
-            unit_ids,
-        )
-        source = union_all(tally, later)
+        source = union_all(tally, _founded_after(campaign, unit_ids, as_of))
     rows = source.subquery()
     columns = [rows.c[k] for k in _KEYS[by]]
     sums = [func.coalesce(func.sum(rows.c[n]), 0).label(n) for n in _COUNT_NAMES]
     stmt = select(*columns, *sums)
     return (stmt.group_by(*columns) if columns else stmt), len(columns)
+
+
+def _founded_after(campaign: Campaign, unit_ids: list[int] | None, day: date):
+    """The organizations whose Party org was founded after ``day``, each with what it counts
+    as of any day before its founding less what it counts now (the same for every such day,
+    so one row serves every earlier day), and its founding date."""
+    then, now_ = _conditions(campaign, day), _conditions(campaign, None)
+    return _scoped(
+        select(
+            Org.unit_id,
+            func.coalesce(Org.area_id, 0).label("area_key"),
+            Org.kind,
+            Org.category,
+            *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _COUNT_NAMES],
+            Org.party_org_founded_on.label("founded_on"),
+        ).where(Org.party_org_founded_on > day),
+        campaign,
+        unit_ids,
+    )
 
 
 def _scoped(stmt, campaign: Campaign, unit_ids: list[int] | None):
@@ -315,8 +324,39 @@ def founded_between(
 def trend(
     session: Session, campaign: Campaign, days: list[date], unit_ids: list[int] | None = None
 ) -> list[tuple[date, Figures]]:
-    """Figures as of each day in ``days`` (Party orgs counted from their founding date)."""
-    return [(day, overall(session, campaign, unit_ids, as_of=day)) for day in days]
+    """Figures as of each day in ``days`` (Party orgs counted from their founding date).
+
+    One statement for every day: the tally's sums (now) and, per founding date after the
+    earliest day, what the Party orgs founded then change; a day's figures are now plus the
+    changes of every founding date after it.
+    """
+    if not days:
+        return []
+    settle(session)
+    tally = select(
+        *[func.sum(getattr(Tally, n)).label(n) for n in _COUNT_NAMES],
+        null().label("founded_on"),
+    ).where(Tally.campaign_id == campaign.id)
+    if unit_ids is not None:
+        tally = tally.where(Tally.unit_id.in_(unit_ids))
+    later = _founded_after(campaign, unit_ids, min(days)).subquery()
+    by_founding = select(
+        *[func.sum(later.c[n]).label(n) for n in _COUNT_NAMES], later.c.founded_on
+    ).group_by(later.c.founded_on)
+    now, changes = Counts(), []
+    for row in session.execute(union_all(by_founding, tally)):  # the date's type comes first
+        if row.founded_on is None:
+            now = Counts(**{n: int(getattr(row, n) or 0) for n in _COUNT_NAMES})
+        else:
+            changes.append((row.founded_on, _counts(row)))
+    series = []
+    for day in days:
+        counts = now
+        for founded_on, change in changes:
+            if founded_on > day:
+                counts = counts + change
+        series.append((day, Figures(counts)))
+    return series
 
 
 # --- The tally: LedgerCounts kept in step with the ledger -------------------------------
