@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -168,6 +168,20 @@ def produce(
         if progress:
             progress(label, percent)
 
+    def writing_lists(done: int, total: int) -> None:
+        # Inside the transaction the lists are read in, so not committed on ``run``: on
+        # PostgreSQL (several processes, a lease to keep) in a transaction of its own.
+        label, percent = f"写入附件（{done}/{total} 行）", 5 + 20 * done // total
+        if session.get_bind().dialect.name == "postgresql":
+            with session.get_bind().begin() as connection:
+                connection.execute(
+                    update(BulletinRun)
+                    .where(BulletinRun.id == run_id)
+                    .values(step=label, progress=percent, heartbeat_at=now())
+                )
+        if progress:
+            progress(label, percent)
+
     written: list[Path] = []
     try:
         step("汇总数据", 5)
@@ -184,7 +198,10 @@ def produce(
         cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
         data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
         # The lists go straight into the attachment, in the transaction that counted them.
-        xlsx = attachment.write(data, snapshot.lists(session, campaign, period, cutoff))
+        lists = snapshot.lists(session, campaign, period, cutoff)
+        xlsx = attachment.write(data, lists, progress=writing_lists)
+        # End the one view before writing the run again: its row has moved on meanwhile.
+        session.commit()
         step("绘制图表、排版", 25)
         document = render.html(data)
         pdf = render.pdf(document, progress=step)

@@ -32,7 +32,8 @@ from campaign.board.models import BoardItem
 from campaign.extensions import db
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
-from reports import render, services
+from reports.models import BulletinRun
+from reports import attachment, render, services
 from tests.conftest import make_org, make_two_districts, make_user
 from tests.timeutil import at, machine_zone, shanghai
 
@@ -192,6 +193,40 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
     assert "本期新建党组织" in whole and "核验销号2个。" in whole
     assert "全市核验销号2个，其中江岸区1个、武昌区1个。" in whole
     assert "2个事项超过计划完成时间仍未销号（清单见附件）" in whole
+
+
+def test_writing_the_lists_reports_progress_and_keeps_the_run_alive(w, monkeypatch):
+    # 第6期 lists 2 closures and 2 overdue items: with progress every row, the steps say
+    # 1/4 .. 4/4 and move the percent from 5 (gathering) towards 25 (rendering).
+    monkeypatch.setattr(attachment, "PROGRESS_EVERY", 1)
+    heard, seen_by_others = [], []
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+
+    def progress(step, percent):
+        heard.append((step, percent))
+        if postgresql and step.startswith("写入附件"):
+            # What the archive page and another scheduler process read meanwhile.
+            with db.engine.connect() as other:
+                seen_by_others.append(
+                    other.execute(
+                        select(BulletinRun.step, BulletinRun.progress).order_by(
+                            BulletinRun.id.desc()
+                        )
+                    ).first()
+                )
+
+    with at(2026, 11, 12, 9, 0):
+        services.generate(db.session, w.campaign, DAY_6, w.settings, "cli", progress=progress)
+    lists = [(step, percent) for step, percent in heard if step.startswith("写入附件")]
+    assert lists == [
+        ("写入附件（1/4 行）", 10),
+        ("写入附件（2/4 行）", 15),
+        ("写入附件（3/4 行）", 20),
+        ("写入附件（4/4 行）", 25),
+    ]
+    assert heard[0][1] == 5 and heard[-1] == ("完成", 100)
+    if postgresql:
+        assert seen_by_others == [tuple(p) for p in lists]
 
 
 def test_a_version_1_snapshot_renders_as_it_did(w):
