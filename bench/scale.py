@@ -20,6 +20,7 @@ steps --bulletin-repeat times), next to a reference measured in the same run:
                 DBAPI cursor; also the aggregate over the whole ledger it replaced
   minimal Flask a trivial route registered on the same app, served the same way
   bare render   weasyprint.HTML(string=html).render().write_pdf() of the bulletin's HTML
+  bare xlsx     the attachment's listed rows (read beforehand) written by openpyxl write-only
 The SQL statements each request issues are counted (one extra untimed request).
 Prints Markdown for BENCHMARKS.md.
 
@@ -49,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import openpyxl  # noqa: E402
 import sqlalchemy  # noqa: E402
 import weasyprint  # noqa: E402
 from sqlalchemy import delete, event, func, insert, select, text  # noqa: E402
@@ -77,7 +79,7 @@ from campaign.reporting import services as reporting  # noqa: E402
 from campaign.timeline.models import Campaign  # noqa: E402
 from campaign.timeline.services import build_deadline, create_from_template  # noqa: E402
 from campaign.vocab import OrgKind  # noqa: E402
-from reports import render, services, snapshot  # noqa: E402
+from reports import attachment, render, services, snapshot  # noqa: E402
 from reports.models import Bulletin, BulletinRun  # noqa: E402
 
 SEED = 20160814
@@ -409,9 +411,14 @@ def main() -> None:
         )
         number, bulletin_period = services.numbered_period(campaign, due_on)
         cutoff = snapshot.cutoff_of(campaign, due_on, settings.at)
-        document = render.html(
-            snapshot.build(db.session, campaign, bulletin_period, number, cutoff, [], clock.now())
+        bulletin_data = snapshot.build(
+            db.session, campaign, bulletin_period, number, cutoff, [], clock.now()
         )
+        document = render.html(bulletin_data)
+        listed = {
+            key: list(rows)
+            for key, rows in snapshot.lists(db.session, campaign, bulletin_period, cutoff).items()
+        }
         period = reporting.current_period(campaign, today) or reporting.periods(campaign)[-1]
         db.session.rollback()
     # From here on no application context is pushed outside each call: the test client
@@ -480,6 +487,19 @@ def main() -> None:
         weasyprint.HTML(string=document).render().write_pdf()
 
     @in_context
+    def write_attachment(campaign):
+        lists = snapshot.lists(db.session, campaign, bulletin_period, cutoff)
+        attachment.write(bulletin_data, lists)
+
+    def bare_xlsx():
+        wb = openpyxl.Workbook(write_only=True)
+        for rows in listed.values():
+            ws = wb.create_sheet()
+            for row in rows:
+                ws.append(row)
+        wb.save(io.BytesIO())
+
+    @in_context
     def generate(campaign):
         db.session.execute(delete(BulletinRun))
         db.session.execute(delete(Bulletin))
@@ -491,6 +511,7 @@ def main() -> None:
     all_ref = "bare SQL: figures overall (tally)"
     unit_ref = "bare SQL: figures per unit (tally)"
     pdf_ref = "bare WeasyPrint render"
+    xlsx_ref = "bare xlsx: the listed rows, openpyxl write-only"
     board_url = f"/campaigns/{cid}/units/{unit_code}/board"
     # name -> (fn, reference, repetitions)
     cases = {
@@ -525,6 +546,12 @@ def main() -> None:
         ),
         pdf_ref: (bare_render, None, args.bulletin_repeat),
         "bulletin gather: reports.snapshot.build": (gather, pdf_ref, args.bulletin_repeat),
+        xlsx_ref: (bare_xlsx, None, args.bulletin_repeat),
+        "bulletin attachment: lists read + attachment.write": (
+            write_attachment,
+            xlsx_ref,
+            args.bulletin_repeat,
+        ),
         "bulletin generation: services.generate": (generate, pdf_ref, args.bulletin_repeat),
     }
     if args.only:

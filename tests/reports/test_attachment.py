@@ -32,8 +32,8 @@ from campaign.board.models import BoardItem
 from campaign.extensions import db
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
-from reports.models import BulletinRun
 from reports import attachment, render, services
+from reports.models import BulletinRun
 from tests.conftest import make_org, make_two_districts, make_user
 from tests.timeutil import at, machine_zone, shanghai
 
