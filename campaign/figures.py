@@ -207,37 +207,29 @@ def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, a
         Tally.kind,
         Tally.category,
         *[getattr(Tally, n).label(n) for n in _COUNT_NAMES],
-        null().label("founded_on"),
     ).where(Tally.campaign_id == campaign.id)
     if unit_ids is not None:
         tally = tally.where(Tally.unit_id.in_(unit_ids))
     source = tally
     if as_of is not None:
-        source = union_all(tally, _founded_after(campaign, unit_ids, as_of))
+        then, now_ = _conditions(campaign, as_of), _conditions(campaign, None)
+        later = _scoped(
+            select(
+                Org.unit_id,
+                func.coalesce(Org.area_id, 0).label("area_key"),
+                Org.kind,
+                Org.category,
+                *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _COUNT_NAMES],
+            ).where(Org.party_org_founded_on > as_of),
+            campaign,
+            unit_ids,
+        )
+        source = union_all(tally, later)
     rows = source.subquery()
     columns = [rows.c[k] for k in _KEYS[by]]
     sums = [func.coalesce(func.sum(rows.c[n]), 0).label(n) for n in _COUNT_NAMES]
     stmt = select(*columns, *sums)
     return (stmt.group_by(*columns) if columns else stmt), len(columns)
-
-
-def _founded_after(campaign: Campaign, unit_ids: list[int] | None, day: date):
-    """The organizations whose Party org was founded after ``day``, each with what it counts
-    as of any day before its founding less what it counts now (the same for every such day,
-    so one row serves every earlier day), and its founding date."""
-    then, now_ = _conditions(campaign, day), _conditions(campaign, None)
-    return _scoped(
-        select(
-            Org.unit_id,
-            func.coalesce(Org.area_id, 0).label("area_key"),
-            Org.kind,
-            Org.category,
-            *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _COUNT_NAMES],
-            Org.party_org_founded_on.label("founded_on"),
-        ).where(Org.party_org_founded_on > day),
-        campaign,
-        unit_ids,
-    )
 
 
 def _scoped(stmt, campaign: Campaign, unit_ids: list[int] | None):
@@ -321,42 +313,49 @@ def founded_between(
     return dict(session.execute(stmt.group_by(Org.unit_id)).all())
 
 
-def trend(
+def coverage_trend(
     session: Session, campaign: Campaign, days: list[date], unit_ids: list[int] | None = None
-) -> list[tuple[date, Figures]]:
-    """Figures as of each day in ``days`` (Party orgs counted from their founding date).
+) -> list[tuple[date, float | None]]:
+    """党组织覆盖率 as of each day in ``days`` (Party orgs counted from their founding date).
 
-    One statement for every day: the tally's sums (now) and, per founding date after the
-    earliest day, what the Party orgs founded then change; a day's figures are now plus the
-    changes of every founding date after it.
+    One statement for every day: the base and the Party orgs now (the tally), and the Party
+    orgs in the base per founding date after the earliest day (read from
+    ix_organization_founded alone); a day's Party orgs are today's less those founded after
+    it. The base does not depend on the day.
     """
     if not days:
         return []
     settle(session)
     tally = select(
-        *[func.sum(getattr(Tally, n)).label(n) for n in _COUNT_NAMES],
+        func.sum(Tally.base).label("base"),
+        func.sum(Tally.with_party_org).label("n"),
         null().label("founded_on"),
     ).where(Tally.campaign_id == campaign.id)
     if unit_ids is not None:
         tally = tally.where(Tally.unit_id.in_(unit_ids))
-    later = _founded_after(campaign, unit_ids, min(days)).subquery()
-    by_founding = select(
-        *[func.sum(later.c[n]).label(n) for n in _COUNT_NAMES], later.c.founded_on
-    ).group_by(later.c.founded_on)
-    now, changes = Counts(), []
-    for row in session.execute(union_all(by_founding, tally)):  # the date's type comes first
+    by_founding = _scoped(
+        select(
+            literal(0).label("base"),
+            func.count().label("n"),
+            Org.party_org_founded_on.label("founded_on"),
+        )
+        .where(
+            Org.party_org_founded_on > min(days),
+            Org.in_base,
+            Org.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG]),
+        )
+        .group_by(Org.party_org_founded_on),
+        campaign,
+        unit_ids,
+    )
+    base, with_org, founded = 0, 0, []
+    # The founding date's type comes from the first part of the union.
+    for row in session.execute(union_all(by_founding, tally)):
         if row.founded_on is None:
-            now = Counts(**{n: int(getattr(row, n) or 0) for n in _COUNT_NAMES})
+            base, with_org = int(row.base or 0), int(row.n or 0)
         else:
-            changes.append((row.founded_on, _counts(row)))
-    series = []
-    for day in days:
-        counts = now
-        for founded_on, change in changes:
-            if founded_on > day:
-                counts = counts + change
-        series.append((day, Figures(counts)))
-    return series
+            founded.append((row.founded_on, int(row.n)))
+    return [(day, _rate(with_org - sum(n for on, n in founded if on > day), base)) for day in days]
 
 
 # --- The tally: LedgerCounts kept in step with the ledger -------------------------------

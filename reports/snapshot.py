@@ -337,8 +337,8 @@ def build(
         for p in shown
         if p.due_on != period.due_on and p.due_on.isoformat() not in published
     ]
-    for day, f in figures.trend(session, campaign, missing):
-        published[day.isoformat()] = f.party_org_coverage
+    for day, coverage in figures.coverage_trend(session, campaign, missing):
+        published[day.isoformat()] = coverage
     published[period.due_on.isoformat()] = overall.party_org_coverage
     trend = [
         {"number": n, "due_on": p.due_on.isoformat(), "coverage": published[p.due_on.isoformat()]}

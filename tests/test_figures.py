@@ -198,8 +198,8 @@ def test_over_time_counts_party_orgs_from_their_founding(ledger):
     on_sep_1 = figures.overall(db.session, campaign, as_of=date(2026, 9, 1))
     assert on_sep_1.party_org_coverage == pytest.approx(2 / 8)
     days = [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
-    series = [f.counts.with_party_org for _, f in figures.trend(db.session, campaign, days)]
-    assert series == [2, 3, 4]
+    series = [c for _, c in figures.coverage_trend(db.session, campaign, days)]
+    assert series == [pytest.approx(2 / 8), pytest.approx(3 / 8), pytest.approx(4 / 8)]
 
 
 def test_changing_a_threshold_rejudges_the_ledger(ledger):

@@ -230,24 +230,15 @@ def unit_counts_as_of(campaign, unit, day):
     return figures.overall(db.session, campaign, unit_ids=[unit.id], as_of=day).counts
 
 
-def test_the_trend_of_many_days_is_each_day_as_of_it(ledger):  # noqa: F811
+def test_the_coverage_trend_of_many_days_is_each_day_as_of_it(ledger):  # noqa: F811
     campaign, a, b = ledger
-    # Unit A: org 1 founded 09-10 (单独组建), org 2 founded 10-20 (联合组建); the founding
-    # day itself counts. Days out of order and repeated, as a caller may pass them.
+    # Unit A (base 4): org 1 founded 09-10 (单独组建), org 2 founded 10-20 (联合组建); the
+    # founding day itself counts. Days out of order and repeated, as a caller may pass them.
     days = [date(2026, 10, 20), date(2026, 9, 9), date(2026, 9, 10), date(2026, 10, 19)]
-    series = figures.trend(db.session, campaign, days, unit_ids=[a.id])
-    assert [day for day, _ in series] == days
-    assert [(f.counts.with_party_org, f.counts.standalone) for _, f in series] == [
-        (2, 1),
-        (0, 0),
-        (1, 1),
-        (1, 1),
-    ]
-    # Work coverage keeps org 3 (指导员) on every day; the base (4) does not move.
-    assert {f.counts.work_covered for _, f in series[1:2]} == {1}
-    assert {f.counts.base for _, f in series} == {4}
-    # Every count of every day, over the whole campaign, equals that day's own figures.
-    whole = figures.trend(db.session, campaign, days + [date(2027, 1, 1)])
-    for day, f in whole:
-        assert f == figures.overall(db.session, campaign, as_of=day), day
-    assert figures.trend(db.session, campaign, []) == []
+    series = figures.coverage_trend(db.session, campaign, days, unit_ids=[a.id])
+    assert series == [(days[0], 2 / 4), (days[1], 0.0), (days[2], 1 / 4), (days[3], 1 / 4)]
+    # Over the whole campaign every day's point is that day's own 党组织覆盖率.
+    whole = figures.coverage_trend(db.session, campaign, days + [date(2027, 1, 1)])
+    for day, coverage in whole:
+        assert coverage == figures.overall(db.session, campaign, as_of=day).party_org_coverage
+    assert figures.coverage_trend(db.session, campaign, []) == []
