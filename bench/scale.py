@@ -419,6 +419,13 @@ def main() -> None:
             key: list(rows)
             for key, rows in snapshot.lists(db.session, campaign, bulletin_period, cutoff).items()
         }
+        # The earlier bulletins' snapshots, as a campaign that published them reads them back.
+        earlier = []
+        for p in reporting.periods(campaign):
+            if p.due_on < due_on:
+                n, of = services.numbered_period(campaign, p.due_on)
+                at = snapshot.cutoff_of(campaign, p.due_on, settings.at)
+                earlier.append(snapshot.build(db.session, campaign, of, n, at, list(earlier), at))
         period = reporting.current_period(campaign, today) or reporting.periods(campaign)[-1]
         db.session.rollback()
     # From here on no application context is pushed outside each call: the test client
@@ -483,6 +490,10 @@ def main() -> None:
     def gather(campaign):
         snapshot.build(db.session, campaign, bulletin_period, number, cutoff, [], clock.now())
 
+    @in_context
+    def gather_after_earlier(campaign):
+        snapshot.build(db.session, campaign, bulletin_period, number, cutoff, earlier, clock.now())
+
     def bare_render():
         weasyprint.HTML(string=document).render().write_pdf()
 
@@ -545,7 +556,16 @@ def main() -> None:
             args.repeat,
         ),
         pdf_ref: (bare_render, None, args.bulletin_repeat),
-        "bulletin gather: reports.snapshot.build": (gather, pdf_ref, args.bulletin_repeat),
+        "bulletin gather: reports.snapshot.build, no earlier bulletin": (
+            gather,
+            pdf_ref,
+            args.bulletin_repeat,
+        ),
+        "bulletin gather: reports.snapshot.build, earlier bulletins published": (
+            gather_after_earlier,
+            pdf_ref,
+            args.bulletin_repeat,
+        ),
         xlsx_ref: (bare_xlsx, None, args.bulletin_repeat),
         "bulletin attachment: lists read + attachment.write": (
             write_attachment,
