@@ -7,7 +7,7 @@ without an import cycle.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import rules
+from campaign import audit, rules
 from campaign.board.models import BoardItem
 from campaign.ledger.models import Organization
 from campaign.timeline.models import Campaign
@@ -44,3 +44,26 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
         created += 1
     session.flush()
     return created
+
+
+def follow_organization(session: Session, org: Organization, user, source: str) -> None:
+    """Move the organization's item to the board of the unit whose ledger now holds it
+    (recorded), so each unit's board shows exactly the items of its ledger."""
+    item = session.scalar(
+        select(BoardItem).where(
+            BoardItem.campaign_id == org.campaign_id, BoardItem.organization_id == org.id
+        )
+    )
+    if item is None or item.unit_id == org.unit_id:
+        return
+    before = item.unit_id
+    item.unit_id = org.unit_id
+    audit.record(
+        session,
+        user=user,
+        action="item.move",
+        obj_type="board_item",
+        obj_id=item.id,
+        before={"unit_id": before},
+        after={"unit_id": org.unit_id, "source": source},
+    )

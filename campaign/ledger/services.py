@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, figures, rules
 from campaign.accounts.models import Unit
-from campaign.board.items import sync_items
+from campaign.board.items import follow_organization, sync_items
 from campaign.clock import now
 from campaign.errors import ValidationFailed
 from campaign.ledger import excel
@@ -362,6 +362,8 @@ def update_organization(
         before={k: before[k] for k in changed},
         after=changed,
     )
+    if "unit_id" in changed:
+        follow_organization(session, org, user, source)
     session.flush()
     return changed
 

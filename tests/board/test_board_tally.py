@@ -5,6 +5,7 @@ The board is tests/board/test_board_services.py's ``w``: once synced, 江岸区 
 "Today" is 2026-11-15 (Beijing).
 """
 
+import json
 from datetime import date
 
 from flask_migrate import downgrade, stamp, upgrade
@@ -12,9 +13,12 @@ from sqlalchemy import case, event, func, inspect, select, update
 
 from campaign import demo
 from campaign.accounts.models import Unit
+from campaign.audit import AuditEntry
 from campaign.board import services as board
 from campaign.board.models import BOARD_TALLY, NO_PLANNED_DATE, BoardCounts, BoardItem
 from campaign.extensions import db
+from campaign.figures import LEDGER_TALLY
+from campaign.ledger.services import update_organization
 from campaign.timeline.models import Campaign
 from tests.board.test_board_services import (  # noqa: F401  (the fixtures)
     close,
@@ -266,3 +270,37 @@ def test_the_counts_are_one_statement_each(w):  # noqa: F811
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 2 and all("board_counts" in s for s in statements)
+
+
+def test_an_item_follows_its_organization_to_another_unit(w):  # noqa: F811
+    synced(w)
+    plan(w, w.small, "2026-11-01")
+    db.session.commit()
+    changed = update_organization(
+        db.session, w.campaign, w.small, {"unit_id": w.wuchang.id}, user=w.coordinator
+    )
+    db.session.commit()
+    assert changed == {"unit_id": w.wuchang.id}
+    assert item_of(w.small).unit_id == w.wuchang.id
+    (moved,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "item.move"))
+    assert (moved.object_type, moved.object_id) == ("board_item", str(item_of(w.small).id))
+    assert json.loads(moved.before) == {"unit_id": w.jiangan.id}
+    assert json.loads(moved.after) == {"unit_id": w.wuchang.id, "source": "台账变更"}
+    # Each unit's board shows the items of its own ledger, and both tallies follow.
+    assert board.unit_counts(db.session, w.campaign) == {
+        w.jiangan.id: {"todo": 2},
+        w.wuchang.id: {"todo": 1, "in_progress": 1, "overdue": 1},
+    }
+    assert board.column_counts(db.session, w.campaign, w.wuchang.id, {"kind": "enterprise"}) == {
+        "todo": 1,
+        "in_progress": 1,
+    }
+    assert BOARD_TALLY.matches(db.session, w.campaign)
+    assert LEDGER_TALLY.matches(db.session, w.campaign)
+    # An edit that leaves the unit moves nothing.
+    update_organization(db.session, w.campaign, w.small, {"employees": 12}, user=None)
+    db.session.commit()
+    assert (
+        len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "item.move")).all())
+        == 1
+    )
