@@ -186,6 +186,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
                     campaign_id=campaign.id,
                     unit_id=unit.id,
                     organization_id=serial,
+                    kind=org["kind"],
                     target=org["target"],
                     path=org["path"],
                     measures=org["measures"],

@@ -34,6 +34,7 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
                 campaign_id=campaign.id,
                 unit_id=org.unit_id,
                 organization_id=org.id,
+                kind=org.kind,
                 target=requirement.target.value,
                 path=requirement.path.value,
                 measures=org.measures,
@@ -46,24 +47,33 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
     return created
 
 
+# What an item keeps of its organization, and so follows when the ledger row changes.
+FOLLOWED = ("unit_id", "kind")
+
+
 def follow_organization(session: Session, org: Organization, user, source: str) -> None:
-    """Move the organization's item to the board of the unit whose ledger now holds it
-    (recorded), so each unit's board shows exactly the items of its ledger."""
+    """Bring the organization's item in step with its ledger row (recorded): on the board of
+    the unit whose ledger now holds it, with its kind."""
     item = session.scalar(
         select(BoardItem).where(
             BoardItem.campaign_id == org.campaign_id, BoardItem.organization_id == org.id
         )
     )
-    if item is None or item.unit_id == org.unit_id:
+    if item is None:
         return
-    before = item.unit_id
-    item.unit_id = org.unit_id
+    before = audit.snapshot(item, list(FOLLOWED))
+    after = audit.snapshot(org, list(FOLLOWED))
+    changed = [k for k in FOLLOWED if before[k] != after[k]]
+    if not changed:
+        return
+    for key in changed:
+        setattr(item, key, getattr(org, key))
     audit.record(
         session,
         user=user,
-        action="item.move",
+        action="item.follow",
         obj_type="board_item",
         obj_id=item.id,
-        before={"unit_id": before},
-        after={"unit_id": org.unit_id, "source": source},
+        before={k: before[k] for k in changed},
+        after={**{k: after[k] for k in changed}, "source": source},
     )

@@ -35,6 +35,9 @@ class BoardItem(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    # The organization's kind, kept on the item (it follows the organization, as unit_id
+    # does) so the board filtered by kind is a range of ix_board_item_kind_column.
+    kind: Mapped[str] = mapped_column(String(20))
     target: Mapped[str] = mapped_column(String(20))  # what the rules ask (vocab.Target)
     state: Mapped[str] = mapped_column(String(20), default="todo")
     # The plan.
@@ -63,6 +66,16 @@ class BoardItem(Base):
         # A board column in its order (planned date, then id): each page reads just its rows,
         # and the per-unit and per-column counts read the index only.
         Index("ix_board_item_column", "campaign_id", "unit_id", "state", "planned_on", "id"),
+        # The same for one kind of organization (the board's ?kind= filter).
+        Index(
+            "ix_board_item_kind_column",
+            "campaign_id",
+            "unit_id",
+            "kind",
+            "state",
+            "planned_on",
+            "id",
+        ),
     )
     __mapper_args__ = {"version_id_col": version}
 

@@ -612,10 +612,10 @@ def _filtered(campaign: Campaign, unit_id: int, filters: Mapping, stmt: Select) 
     """``stmt`` over the unit's items restricted by the board's filters; organization is
     joined only when a filter needs its columns."""
     stmt = stmt.where(BoardItem.campaign_id == campaign.id, BoardItem.unit_id == unit_id)
-    if filters.get("kind") or filters.get("area") or filters.get("q"):
+    if filters.get("area") or filters.get("q"):
         stmt = stmt.join(Organization, Organization.id == BoardItem.organization_id)
     if filters.get("kind"):
-        stmt = stmt.where(Organization.kind == filters["kind"])
+        stmt = stmt.where(BoardItem.kind == filters["kind"])
     if filters.get("area"):
         stmt = stmt.where(Organization.area_id == int(filters["area"]))
     if filters.get("path"):

@@ -165,6 +165,10 @@ def test_the_migration_fills_the_tally_of_an_existing_board(w):  # noqa: F811
         wuchang_id: {"todo": 1},
     }
     assert BOARD_TALLY.matches(db.session, campaign)
+    # The kind of each item is filled from its organization (all of jiangan's are enterprises).
+    filtered = board.column_counts(db.session, campaign, jiangan_id, {"kind": "enterprise"})
+    assert filtered == {"todo": 2, "in_progress": 1}
+    assert board.column_counts(db.session, campaign, jiangan_id, {"kind": "social"}) == {}
 
 
 def test_overdue_items_as_of_a_day(w):  # noqa: F811
@@ -282,7 +286,7 @@ def test_an_item_follows_its_organization_to_another_unit(w):  # noqa: F811
     db.session.commit()
     assert changed == {"unit_id": w.wuchang.id}
     assert item_of(w.small).unit_id == w.wuchang.id
-    (moved,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "item.move"))
+    (moved,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "item.follow"))
     assert (moved.object_type, moved.object_id) == ("board_item", str(item_of(w.small).id))
     assert json.loads(moved.before) == {"unit_id": w.jiangan.id}
     assert json.loads(moved.after) == {"unit_id": w.wuchang.id, "source": "台账变更"}
@@ -297,10 +301,22 @@ def test_an_item_follows_its_organization_to_another_unit(w):  # noqa: F811
     }
     assert BOARD_TALLY.matches(db.session, w.campaign)
     assert LEDGER_TALLY.matches(db.session, w.campaign)
-    # An edit that leaves the unit moves nothing.
+    # A new kind follows too: the item is on the social organizations' view of the board.
+    social = {"kind": "social", "category": "other", "registration_level": "district"}
+    update_organization(db.session, w.campaign, w.small, social, user=None)
+    db.session.commit()
+    assert item_of(w.small).kind == "social"
+    assert board.column_counts(db.session, w.campaign, w.wuchang.id, {"kind": "social"}) == {
+        "in_progress": 1
+    }
+    follows = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "item.follow").order_by(AuditEntry.id)
+    ).all()
+    assert json.loads(follows[-1].after) == {"kind": "social", "source": "台账变更"}
+    # An edit that leaves the unit and the kind moves nothing.
     update_organization(db.session, w.campaign, w.small, {"employees": 12}, user=None)
     db.session.commit()
     assert (
-        len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "item.move")).all())
-        == 1
+        len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "item.follow")).all())
+        == 2
     )
