@@ -11,8 +11,11 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from campaign import config, figures
-from campaign import models  # noqa: F401  (every table registered before use)
+from campaign import (
+    config,
+    models,  # noqa: F401  (every table and tally registered before use)
+    tally,
+)
 from campaign.db import render_migration_item
 from campaign.extensions import api, csrf, db, limiter, login_manager, migrate
 from notifications import models as notification_models  # noqa: F401
@@ -38,7 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.json.ensure_ascii = False  # Chinese messages readable in API responses
     db.init_app(app)
-    figures.track(db.session)  # the figures' tally recounts what each commit changed
+    tally.track(db.session)  # the figures' and the board's tallies recount what commits change
     migrate.init_app(
         app,
         db,

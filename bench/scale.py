@@ -60,7 +60,7 @@ from campaign import audit, clock, figures, rules  # noqa: E402
 from campaign.accounts.models import Unit, User  # noqa: E402
 from campaign.accounts.services import create_user, issue_token  # noqa: E402
 from campaign.board import services as board  # noqa: E402
-from campaign.board.models import BoardItem, Closure  # noqa: E402
+from campaign.board.models import BOARD_TALLY, BoardItem, Closure  # noqa: E402
 from campaign.demo import (  # noqa: E402
     DEMO_PASSWORD,
     DISTRICTS,
@@ -188,6 +188,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
                     campaign_id=campaign.id,
                     unit_id=unit.id,
                     organization_id=serial,
+                    kind=org["kind"],
                     target=org["target"],
                     path=org["path"],
                     measures=org["measures"],
@@ -244,7 +245,9 @@ def build(session, n: int, today: date, log=print) -> Campaign:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
                 )
             )
-    figures.stale(session, campaign)  # COPY bypasses the ORM: recount before the commit
+    # COPY bypasses the ORM: both tallies are recounted before the commit.
+    figures.stale(session, campaign)
+    BOARD_TALLY.stale(session, campaign)
     # Committed and analyzed as after a real bulk import (autovacuum sees only committed
     # rows): without statistics PostgreSQL planned the spot-check draw below as a nested
     # loop over every closure, which ran for more than 5 minutes at 1,000,000.

@@ -486,6 +486,7 @@ def _board(session: Session, campaign: Campaign, rng: random.Random, build_start
             campaign_id=campaign.id,
             unit_id=org.unit_id,
             organization_id=org.id,
+            kind=org.kind,
             target=org.target,
             path=org.path,
             state="closed",

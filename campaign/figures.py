@@ -6,35 +6,21 @@ No Flask here: every function takes a SQLAlchemy session.
 
 Current figures are sums over ``LedgerCounts``, the same aggregate kept per group of
 organizations (unit, street/park, kind, category), so a page costs a few thousand rows,
-not a scan of the ledger. The groups are recounted from the ledger by SQL in the
-transaction that changes it: ORM changes to organizations are noticed at flush
-(``track``), bulk writes say which units they touched (``stale``), and the recount runs
-before commit, or before figures are read in the same transaction. Figures as of a past
-day (``as_of``) count Party orgs by founding date and are always taken from the ledger.
+not a scan of the ledger. ``campaign.tally`` keeps it in step: the groups are recounted
+from the ledger by SQL in the transaction that changes it (ORM changes to organizations
+noticed at flush, bulk writes marked with ``stale``), before commit, or before figures are
+read in the same transaction (``settle``). Figures as of a past day (``as_of``) count Party
+orgs by founding date and are always taken from the ledger.
 """
 
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from decimal import Decimal
-from itertools import chain
 
-from sqlalchemy import (
-    and_,
-    case,
-    delete,
-    event,
-    func,
-    insert,
-    inspect,
-    literal,
-    null,
-    or_,
-    select,
-    tuple_,
-    union_all,
-)
+from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
+from campaign import tally
 from campaign.accounts.models import Unit
 from campaign.ledger.models import LedgerCounts, Organization
 from campaign.timeline.models import Campaign
@@ -183,7 +169,6 @@ def _counts(row) -> Counts:
 
 
 _COUNT_NAMES = [f.name for f in fields(Counts)]
-Tally = LedgerCounts
 _KEYS = {
     None: [],
     "unit": ["unit_id"],
@@ -201,16 +186,16 @@ def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, a
     day less what they count now (an index range on the founding date; one statement, so
     both parts read the same ledger).
     """
-    tally = select(
-        Tally.unit_id,
-        Tally.area_key,
-        Tally.kind,
-        Tally.category,
-        *[getattr(Tally, n).label(n) for n in _COUNT_NAMES],
-    ).where(Tally.campaign_id == campaign.id)
+    kept = select(
+        LedgerCounts.unit_id,
+        LedgerCounts.area_key,
+        LedgerCounts.kind,
+        LedgerCounts.category,
+        *[getattr(LedgerCounts, n).label(n) for n in _COUNT_NAMES],
+    ).where(LedgerCounts.campaign_id == campaign.id)
     if unit_ids is not None:
-        tally = tally.where(Tally.unit_id.in_(unit_ids))
-    source = tally
+        kept = kept.where(LedgerCounts.unit_id.in_(unit_ids))
+    source = kept
     if as_of is not None:
         then, now_ = _conditions(campaign, as_of), _conditions(campaign, None)
         later = _scoped(
@@ -224,7 +209,7 @@ def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, a
             campaign,
             unit_ids,
         )
-        source = union_all(tally, later)
+        source = union_all(kept, later)
     rows = source.subquery()
     columns = [rows.c[k] for k in _KEYS[by]]
     sums = [func.coalesce(func.sum(rows.c[n]), 0).label(n) for n in _COUNT_NAMES]
@@ -326,13 +311,13 @@ def coverage_trend(
     if not days:
         return []
     settle(session)
-    tally = select(
-        func.sum(Tally.base).label("base"),
-        func.sum(Tally.with_party_org).label("n"),
+    kept = select(
+        func.sum(LedgerCounts.base).label("base"),
+        func.sum(LedgerCounts.with_party_org).label("n"),
         null().label("founded_on"),
-    ).where(Tally.campaign_id == campaign.id)
+    ).where(LedgerCounts.campaign_id == campaign.id)
     if unit_ids is not None:
-        tally = tally.where(Tally.unit_id.in_(unit_ids))
+        kept = kept.where(LedgerCounts.unit_id.in_(unit_ids))
     by_founding = _scoped(
         select(
             literal(0).label("base"),
@@ -350,7 +335,7 @@ def coverage_trend(
     )
     base, with_org, founded = 0, 0, []
     # The founding date's type comes from the first part of the union.
-    for row in session.execute(union_all(by_founding, tally)):
+    for row in session.execute(union_all(by_founding, kept)):
         if row.founded_on is None:
             base, with_org = int(row.base or 0), int(row.n or 0)
         else:
@@ -358,158 +343,23 @@ def coverage_trend(
     return [(day, _rate(with_org - sum(n for on, n in founded if on > day), base)) for day in days]
 
 
-# --- The tally: LedgerCounts kept in step with the ledger -------------------------------
+# --- The tally: LedgerCounts kept in step with the ledger (campaign.tally) -------------
 
-_STALE = "figures.stale"  # session.info: {campaign_id: {"all": bool, "units": set, "groups": set}}
-# Beyond this many groups in one commit, whole units are recounted instead.
-_GROUPS_AT_MOST = 50
-
-
-def _group_of(org: Organization, *, before: bool = False) -> tuple:
-    """(unit_id, area_key, kind, category) of an organization, now or as loaded."""
-    state = inspect(org)
-    values = []
-    for name in ("unit_id", "area_id", "kind", "category"):
-        history = state.attrs[name].history
-        value = history.deleted[0] if before and history.deleted else getattr(org, name)
-        values.append(value)
-    unit_id, area_id, kind, category = values
-    return (unit_id, area_id or 0, str(kind), str(category))
-
-
-def _marks(session: Session, campaign_id: int) -> dict:
-    return session.info.setdefault(_STALE, {}).setdefault(
-        campaign_id, {"all": False, "units": set(), "groups": set()}
-    )
-
-
-def stale(session: Session, campaign: Campaign, unit_ids=None) -> None:
-    """Say that a bulk write changed the ledger of ``unit_ids`` (None: the whole campaign).
-
-    For writes that bypass the ORM's unit of work (Core or bulk statements); the units are
-    recounted before the transaction commits.
-    """
-    marks = _marks(session, campaign.id)
-    if unit_ids is None:
-        marks["all"] = True
-    else:
-        marks["units"].update(unit_ids)
-
-
-def _after_flush(session: Session, _context) -> None:
-    for org in chain(session.new, session.dirty, session.deleted):
-        if isinstance(org, Organization) and org.campaign_id is not None:
-            groups = _marks(session, org.campaign_id)["groups"]
-            groups.add(_group_of(org))
-            if org not in session.new:
-                groups.add(_group_of(org, before=True))
-
-
-def _forget(session: Session, *_args) -> None:
-    session.info.pop(_STALE, None)
-
-
-def settle(session: Session) -> None:
-    """Recount what this transaction changed, so the tally matches the ledger it sees."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    stale_campaigns = session.info.pop(_STALE, None)
-    for campaign_id, marks in sorted((stale_campaigns or {}).items()):
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            continue
-        if marks["all"]:
-            recount(session, campaign)
-        elif marks["units"] or len(marks["groups"]) > _GROUPS_AT_MOST:
-            units = marks["units"] | {g[0] for g in marks["groups"]}
-            recount(session, campaign, unit_ids=sorted(units))
-        elif marks["groups"]:
-            recount(session, campaign, groups=sorted(marks["groups"]))
-
-
-def track(target) -> None:
-    """Keep the tally in step on ``target`` (a Session, sessionmaker or scoped_session).
-
-    Idempotent: every app a process creates shares ``db.session``.
-    """
-    for name, listener in (
-        ("after_flush", _after_flush),
-        ("before_commit", settle),
-        ("after_rollback", _forget),
-    ):
-        if not event.contains(target, name, listener):
-            event.listen(target, name, listener)
-
-
-def _lock_units(session: Session, unit_ids) -> None:
-    """Serialize recounts of the same units (PostgreSQL; SQLite has one writer anyway).
-
-    FOR NO KEY UPDATE: rows that merely reference a unit (FOR KEY SHARE) are not blocked.
-    The recount's statements then see every commit of an earlier holder.
-    """
-    stmt = select(Unit.id).order_by(Unit.id).with_for_update(key_share=True)
-    if unit_ids is not None:
-        stmt = stmt.where(Unit.id.in_(sorted(unit_ids)))
-    session.execute(stmt).all()
-
-
-def recount(
-    session: Session,
-    campaign: Campaign,
-    unit_ids: list[int] | None = None,
-    groups: list[tuple] | None = None,
-) -> None:
-    """Rebuild the tally from the ledger by SQL: of ``groups``, of ``unit_ids``, or all.
-
-    Also the repair for a tally that was not kept (``flask campaign recount``).
-    """
-    t = LedgerCounts.__table__
-    area_key = func.coalesce(Org.area_id, 0)
-    key = [Org.unit_id, area_key, Org.kind, Org.category]
-    in_ledger = [Org.campaign_id == campaign.id]
-    in_tally = [t.c.campaign_id == campaign.id]
-    if groups is not None:
-        _lock_units(session, {g[0] for g in groups})
-        in_ledger.append(
-            or_(
-                *(
-                    and_(
-                        Org.unit_id == unit_id,
-                        Org.area_id == area if area else Org.area_id.is_(None),
-                        Org.kind == kind,
-                        Org.category == category,
-                    )
-                    for unit_id, area, kind, category in groups
-                )
-            )
-        )
-        in_tally.append(tuple_(t.c.unit_id, t.c.area_key, t.c.kind, t.c.category).in_(groups))
-    else:
-        _lock_units(session, unit_ids)
-        if unit_ids is not None:
-            in_ledger.append(Org.unit_id.in_(unit_ids))
-            in_tally.append(t.c.unit_id.in_(unit_ids))
-    session.execute(delete(t).where(*in_tally))
-    counted = (
-        select(literal(campaign.id), *key, *_sums(campaign, None)).where(*in_ledger).group_by(*key)
-    )
-    columns = ["campaign_id", "unit_id", "area_key", "kind", "category", *_COUNT_NAMES]
-    session.execute(insert(t).from_select(columns, counted))
-
-
-def tally_matches_ledger(session: Session, campaign: Campaign) -> bool:
-    """Whether the tally gives the same figures per group as a scan of the ledger."""
-    settle(session)
-    key = [Org.unit_id, func.coalesce(Org.area_id, 0), Org.kind, Org.category]
-    scanned = {
-        tuple(row[:4]): _counts(row)
-        for row in session.execute(
-            _scoped(select(*key, *_sums(campaign, None)), campaign, None).group_by(*key)
-        )
-    }
-    t = LedgerCounts
-    kept = {
-        (row.unit_id, row.area_key, row.kind, row.category): _counts(row)
-        for row in session.scalars(select(t).where(t.campaign_id == campaign.id))
-    }
-    return scanned == kept
+LEDGER_TALLY = tally.Tally(
+    title="指标计数",
+    source_title="台账",
+    model=LedgerCounts,
+    source=Organization,
+    keys=(
+        tally.Key("unit_id", "unit_id"),
+        tally.Key("area_key", "area_id", null=0),
+        tally.Key("kind", "kind"),
+        tally.Key("category", "category"),
+    ),
+    counts=lambda campaign: {c.name: c for c in _sums(campaign, None)},
+)
+# The figures' names for the shared machinery, as the ledger's writers and tests call it.
+stale = LEDGER_TALLY.stale
+recount = LEDGER_TALLY.recount
+tally_matches_ledger = LEDGER_TALLY.matches
+settle = tally.settle

@@ -1,12 +1,23 @@
-"""Every model, imported once so the metadata (and Alembic) sees all tables."""
+"""Every model, imported once so the metadata (and Alembic) sees all tables, and every
+tally, so campaign.tally keeps each from the first flush on."""
 
 from campaign.accounts.models import ApiToken, Unit, User
 from campaign.audit import AuditEntry
-from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheck, SpotCheckResult
+from campaign.board.models import (
+    BOARD_TALLY,
+    BoardCounts,
+    BoardItem,
+    Closure,
+    ItemNote,
+    SpotCheck,
+    SpotCheckResult,
+)
+from campaign.figures import LEDGER_TALLY
 from campaign.ledger.models import (
     ChangeRequest,
     ImportBatch,
     LedgerConflict,
+    LedgerCounts,
     Organization,
     UnitLedger,
 )
@@ -14,6 +25,9 @@ from campaign.reporting.models import UnitReport
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 
 __all__ = [
+    "BOARD_TALLY",
+    "LEDGER_TALLY",
+    "BoardCounts",
     "BoardItem",
     "Closure",
     "ItemNote",
@@ -26,6 +40,7 @@ __all__ = [
     "Deliverable",
     "ImportBatch",
     "LedgerConflict",
+    "LedgerCounts",
     "Organization",
     "Phase",
     "Task",

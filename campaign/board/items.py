@@ -7,7 +7,7 @@ without an import cycle.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import rules
+from campaign import audit, rules
 from campaign.board.models import BoardItem
 from campaign.ledger.models import Organization
 from campaign.timeline.models import Campaign
@@ -34,6 +34,7 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
                 campaign_id=campaign.id,
                 unit_id=org.unit_id,
                 organization_id=org.id,
+                kind=org.kind,
                 target=requirement.target.value,
                 path=requirement.path.value,
                 measures=org.measures,
@@ -44,3 +45,35 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
         created += 1
     session.flush()
     return created
+
+
+# What an item keeps of its organization, and so follows when the ledger row changes.
+FOLLOWED = ("unit_id", "kind")
+
+
+def follow_organization(session: Session, org: Organization, user, source: str) -> None:
+    """Bring the organization's item in step with its ledger row (recorded): on the board of
+    the unit whose ledger now holds it, with its kind."""
+    item = session.scalar(
+        select(BoardItem).where(
+            BoardItem.campaign_id == org.campaign_id, BoardItem.organization_id == org.id
+        )
+    )
+    if item is None:
+        return
+    before = audit.snapshot(item, list(FOLLOWED))
+    after = audit.snapshot(org, list(FOLLOWED))
+    changed = [k for k in FOLLOWED if before[k] != after[k]]
+    if not changed:
+        return
+    for key in changed:
+        setattr(item, key, getattr(org, key))
+    audit.record(
+        session,
+        user=user,
+        action="item.follow",
+        obj_type="board_item",
+        obj_id=item.id,
+        before={k: before[k] for k in changed},
+        after={**{k: after[k] for k in changed}, "source": source},
+    )

@@ -2,13 +2,14 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.db import Base
 from campaign.ledger.models import Organization
+from campaign.tally import Key, Tally
 
 ITEM_STATES = {
     "todo": "待攻坚",
@@ -34,6 +35,9 @@ class BoardItem(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    # The organization's kind, kept on the item (it follows the organization, as unit_id
+    # does) so the board filtered by kind is a range of ix_board_item_kind_column.
+    kind: Mapped[str] = mapped_column(String(20))
     target: Mapped[str] = mapped_column(String(20))  # what the rules ask (vocab.Target)
     state: Mapped[str] = mapped_column(String(20), default="todo")
     # The plan.
@@ -62,12 +66,59 @@ class BoardItem(Base):
         # A board column in its order (planned date, then id): each page reads just its rows,
         # and the per-unit and per-column counts read the index only.
         Index("ix_board_item_column", "campaign_id", "unit_id", "state", "planned_on", "id"),
+        # The same for one kind of organization (the board's ?kind= filter).
+        Index(
+            "ix_board_item_kind_column",
+            "campaign_id",
+            "unit_id",
+            "kind",
+            "state",
+            "planned_on",
+            "id",
+        ),
     )
     __mapper_args__ = {"version_id_col": version}
 
     @property
     def state_label(self) -> str:
         return ITEM_STATES[self.state]
+
+
+# The planned date the board's tally keeps for an item without one: never before a day, so
+# "planned_on < day" (overdue) reads the same on the tally as on the items.
+NO_PLANNED_DATE = date.max
+
+
+class BoardCounts(Base):
+    """Board items per (campaign, unit, state, planned date): what the wall chart counts.
+
+    A few thousand rows for 700,000 items, so items per unit and state, and the overdue ones
+    (open, planned before a day), are sums over this table, not a scan of the items. Derived
+    data, kept in step by campaign.tally (``BOARD_TALLY``).
+    """
+
+    __tablename__ = "board_counts"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    planned_key: Mapped[date] = mapped_column(primary_key=True)  # NO_PLANNED_DATE for none
+    items: Mapped[int] = mapped_column(default=0)
+
+
+BOARD_TALLY = Tally(
+    title="挂图计数",
+    source_title="挂图事项",
+    model=BoardCounts,
+    source=BoardItem,
+    keys=(
+        Key("unit_id", "unit_id"),
+        Key("state", "state"),
+        Key("planned_key", "planned_on", null=NO_PLANNED_DATE),
+    ),
+    counts=lambda campaign: {"items": func.count()},
+    key_only=True,
+)
 
 
 class ItemNote(Base):

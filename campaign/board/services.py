@@ -15,11 +15,12 @@ from pathlib import Path
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from campaign import audit, rules
+from campaign import audit, rules, tally
 from campaign.audit import AuditEntry
 from campaign.board.items import sync_items  # noqa: F401  (one place to call it from)
 from campaign.board.models import (
     CLOSURE_METHODS,
+    BoardCounts,
     BoardItem,
     Closure,
     ItemNote,
@@ -568,9 +569,12 @@ def _tell(session: Session, kind: str, item: BoardItem, user, **extra) -> None:
 # ---- reading --------------------------------------------------------------------------
 
 
-def overdue(on: date):
-    """The SQL condition for an item past its planned date and still open on ``on``."""
-    return and_(BoardItem.state.in_(OPEN_STATES), BoardItem.planned_on < on)
+def overdue(on: date, *, counted: bool = False):
+    """The SQL condition for an item past its planned date and still open on ``on``; over the
+    board's tally when ``counted`` (where no planned date is NO_PLANNED_DATE, never before)."""
+    rows = BoardCounts if counted else BoardItem
+    planned = BoardCounts.planned_key if counted else BoardItem.planned_on
+    return and_(rows.state.in_(OPEN_STATES), planned < on)
 
 
 def unit_counts(
@@ -579,25 +583,26 @@ def unit_counts(
     """Items per unit and state, and overdue items (past their planned date, not closed, on
     ``on``, default today)."""
     on = on or today(campaign.timezone)
-    # One pass over the items: the overdue ones are counted in the same GROUP BY.
+    tally.settle(session)  # the tally as this transaction's items are
+    # One pass over the tally: the overdue ones are summed in the same GROUP BY.
     stmt = (
         select(
-            BoardItem.unit_id,
-            BoardItem.state,
-            func.count(),
-            func.sum(case((overdue(on), 1), else_=0)),
+            BoardCounts.unit_id,
+            BoardCounts.state,
+            func.sum(BoardCounts.items),
+            func.sum(case((overdue(on, counted=True), BoardCounts.items), else_=0)),
         )
-        .where(BoardItem.campaign_id == campaign.id)
-        .group_by(BoardItem.unit_id, BoardItem.state)
+        .where(BoardCounts.campaign_id == campaign.id)
+        .group_by(BoardCounts.unit_id, BoardCounts.state)
     )
     if unit_ids is not None:
-        stmt = stmt.where(BoardItem.unit_id.in_(unit_ids))
+        stmt = stmt.where(BoardCounts.unit_id.in_(unit_ids))
     counts: dict[int, dict[str, int]] = {}
     late: dict[int, int] = {}
     for unit_id, state, n, n_late in session.execute(stmt):
-        counts.setdefault(unit_id, {})[state] = n
+        counts.setdefault(unit_id, {})[state] = int(n)
         if n_late:
-            late[unit_id] = late.get(unit_id, 0) + n_late
+            late[unit_id] = late.get(unit_id, 0) + int(n_late)
     for unit_id, n in late.items():
         counts[unit_id]["overdue"] = n
     return counts
@@ -607,10 +612,10 @@ def _filtered(campaign: Campaign, unit_id: int, filters: Mapping, stmt: Select) 
     """``stmt`` over the unit's items restricted by the board's filters; organization is
     joined only when a filter needs its columns."""
     stmt = stmt.where(BoardItem.campaign_id == campaign.id, BoardItem.unit_id == unit_id)
-    if filters.get("kind") or filters.get("area") or filters.get("q"):
+    if filters.get("area") or filters.get("q"):
         stmt = stmt.join(Organization, Organization.id == BoardItem.organization_id)
     if filters.get("kind"):
-        stmt = stmt.where(Organization.kind == filters["kind"])
+        stmt = stmt.where(BoardItem.kind == filters["kind"])
     if filters.get("area"):
         stmt = stmt.where(Organization.area_id == int(filters["area"]))
     if filters.get("path"):
@@ -627,12 +632,25 @@ def _filtered(campaign: Campaign, unit_id: int, filters: Mapping, stmt: Select) 
     return stmt
 
 
+# Filters that need the items themselves (their organization, path or person); the others
+# (none, or only overdue) are answered by the board's tally.
+_ITEM_FILTERS = ("kind", "area", "path", "person", "q")
+
+
 def column_counts(
     session: Session, campaign: Campaign, unit_id: int, filters: Mapping
 ) -> dict[str, int]:
     """Items per state on a unit's board matching the filters (states with none left out)."""
-    stmt = _filtered(campaign, unit_id, filters, select(BoardItem.state, func.count()))
-    return {state: n for state, n in session.execute(stmt.group_by(BoardItem.state))}
+    if any(filters.get(f) for f in _ITEM_FILTERS):
+        stmt = _filtered(campaign, unit_id, filters, select(BoardItem.state, func.count()))
+        return {state: n for state, n in session.execute(stmt.group_by(BoardItem.state))}
+    tally.settle(session)
+    stmt = select(BoardCounts.state, func.sum(BoardCounts.items)).where(
+        BoardCounts.campaign_id == campaign.id, BoardCounts.unit_id == unit_id
+    )
+    if filters.get("overdue"):
+        stmt = stmt.where(overdue(today(campaign.timezone), counted=True))
+    return {state: int(n) for state, n in session.execute(stmt.group_by(BoardCounts.state))}
 
 
 def list_items(

@@ -44,17 +44,20 @@ def list_campaigns() -> None:
 
 @campaign_cli.command("recount")
 def recount() -> None:
-    """Rebuild the figures' tally (ledger_counts) from the ledger, for every campaign.
+    """Check every tally (the figures' ledger_counts, the board's board_counts) against the
+    rows it counts, for every campaign, and rebuild it where it differs.
 
-    The tally is kept in step by every commit; this is the repair after the ledger was
-    changed outside Gongjian (SQL by hand, a partial restore).
+    The tallies are kept in step by every commit; this is the repair after the ledger or the
+    board was changed outside Gongjian (SQL by hand, a partial restore).
     """
-    from campaign import figures
+    from campaign import tally
     from campaign.timeline.models import Campaign
 
     for c in db.session.scalars(db.select(Campaign).order_by(Campaign.id)):
-        matched = figures.tally_matches_ledger(db.session, c)
-        if not matched:
-            figures.recount(db.session, c)
-        db.session.commit()
-        click.echo(f"#{c.id}  {c.name}：{'与台账一致' if matched else '与台账不一致，已重算'}")
+        for kept in tally.TALLIES:
+            matched = kept.matches(db.session, c)
+            if not matched:
+                kept.recount(db.session, c)
+            db.session.commit()
+            verdict = "一致" if matched else "不一致，已重算"
+            click.echo(f"#{c.id}  {c.name}：{kept.title}与{kept.source_title}{verdict}")

@@ -1,0 +1,256 @@
+"""Tallies: counts of a table's rows kept per group in a small table, in step by SQL.
+
+A page that needs counts per unit sums a few thousand tally rows instead of scanning a
+table of a million. Each ``Tally`` says which table it counts (an ORM class with
+``campaign_id`` and ``unit_id``), which columns make a group (``Key``), and what it counts
+per group. The groups a transaction changes are recounted from that table by SQL in the same
+transaction: ORM changes are noticed at flush (``track``), bulk writes say which units they
+touched (``Tally.stale``), and the recount runs before commit, or before a tally is read in
+the same transaction (``settle``). Recounts of the same units are serialized by a lock on the
+unit rows (PostgreSQL).
+
+Two tallies use it: the figures' (``figures.LEDGER_TALLY``, table ledger_counts) and the
+board's (``board.models.BOARD_TALLY``, table board_counts). No Flask here.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import and_, delete, event, func, insert, inspect, literal, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from campaign.accounts.models import Unit
+from campaign.timeline.models import Campaign
+
+_STALE = "tally.stale"  # session.info: {Tally: {campaign_id: {"all", "units", "groups"}}}
+# Beyond this many groups in one commit, whole units are recounted instead.
+_GROUPS_AT_MOST = 50
+
+TALLIES: list["Tally"] = []  # every tally defined, in the order they are recounted
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of a tally's group: the tally's column, the counted table's attribute, and
+    the value kept for NULL (a primary key column cannot be NULL)."""
+
+    column: str
+    attribute: str
+    null: Any = None
+
+    def of(self, source):
+        """The key as SQL over the counted table."""
+        value = getattr(source, self.attribute)
+        return value if self.null is None else func.coalesce(value, self.null)
+
+    def value(self, raw):
+        """The key of a Python value as the tally keeps it."""
+        return self.null if raw is None else raw
+
+    def matches(self, source, kept):
+        """The SQL condition for rows of the counted table whose key is ``kept``."""
+        value = getattr(source, self.attribute)
+        if self.null is not None and kept == self.null:
+            return or_(value.is_(None), value == kept)
+        return value == kept
+
+
+@dataclass(eq=False)
+class Tally:
+    """Counts of ``source`` rows per group, kept in ``model`` (its key columns, then
+    ``campaign_id`` and the counts)."""
+
+    title: str  # for messages: what is kept ("指标计数")
+    source_title: str  # and what it is checked against ("台账")
+    model: type
+    source: type
+    keys: tuple[Key, ...]  # the first is the unit
+    counts: Callable[[Campaign], dict]  # name -> SQL aggregate over one group's rows
+    # True when only the key decides what a row counts for (a count of rows): an edit that
+    # leaves a row's key as it was changes nothing.
+    key_only: bool = False
+
+    def __post_init__(self) -> None:
+        assert self.keys[0].attribute == "unit_id", "a tally's first key is the unit"
+        TALLIES.append(self)
+
+    # ---- noting what changed -----------------------------------------------------------
+
+    def group_of(self, row, *, before: bool = False) -> tuple:
+        """The group of an ORM row, now or as loaded."""
+        state = inspect(row)
+        group = []
+        for key in self.keys:
+            history = state.attrs[key.attribute].history
+            raw = history.deleted[0] if before and history.deleted else getattr(row, key.attribute)
+            group.append(key.value(raw))
+        return tuple(group)
+
+    def _marks(self, session: Session, campaign_id: int) -> dict:
+        return (
+            session.info.setdefault(_STALE, {})
+            .setdefault(self, {})
+            .setdefault(campaign_id, {"all": False, "units": set(), "groups": set()})
+        )
+
+    def stale(self, session: Session, campaign: Campaign, unit_ids=None) -> None:
+        """Say that a bulk write changed the rows of ``unit_ids`` (None: the whole campaign).
+
+        For writes that bypass the ORM's unit of work (Core or bulk statements, COPY); the
+        units are recounted before the transaction commits.
+        """
+        marks = self._marks(session, campaign.id)
+        if unit_ids is None:
+            marks["all"] = True
+        else:
+            marks["units"].update(unit_ids)
+
+    def _note(self, session: Session, row, new: bool) -> None:
+        now_ = self.group_of(row)
+        before = now_ if new else self.group_of(row, before=True)
+        if self.key_only and before == now_ and row in session.dirty:
+            return
+        self._marks(session, row.campaign_id)["groups"].update({now_, before})
+
+    # ---- counting ----------------------------------------------------------------------
+
+    def _key_sql(self) -> list:
+        return [key.of(self.source) for key in self.keys]
+
+    def recount(
+        self,
+        session: Session,
+        campaign: Campaign,
+        unit_ids: list[int] | None = None,
+        groups: list[tuple] | None = None,
+    ) -> None:
+        """Rebuild the tally from the counted table by SQL: of ``groups``, of ``unit_ids``, or
+        all. Also the repair for a tally that was not kept (``flask campaign recount``)."""
+        lock_units(session, {g[0] for g in groups} if groups is not None else unit_ids)
+        self._recount(session, campaign, unit_ids, groups)
+
+    def _recount(self, session, campaign, unit_ids, groups) -> None:
+        t, source = self.model.__table__, self.source
+        in_source = [source.campaign_id == campaign.id]
+        in_tally = [t.c.campaign_id == campaign.id]
+        if groups is not None:
+            in_source.append(
+                or_(
+                    *(
+                        and_(*(k.matches(source, v) for k, v in zip(self.keys, g, strict=True)))
+                        for g in groups
+                    )
+                )
+            )
+            in_tally.append(tuple_(*(t.c[k.column] for k in self.keys)).in_(groups))
+        elif unit_ids is not None:
+            in_source.append(source.unit_id.in_(unit_ids))
+            in_tally.append(t.c.unit_id.in_(unit_ids))
+        session.execute(delete(t).where(*in_tally))
+        key = self._key_sql()
+        counts = self.counts(campaign)
+        counted = (
+            select(literal(campaign.id), *key, *counts.values()).where(*in_source).group_by(*key)
+        )
+        columns = ["campaign_id", *(k.column for k in self.keys), *counts]
+        session.execute(insert(t).from_select(columns, counted))
+
+    def matches(self, session: Session, campaign: Campaign) -> bool:
+        """Whether the tally holds the same counts per group as a scan of the counted table."""
+        settle(session)
+        key = self._key_sql()
+        counts = self.counts(campaign)
+        width = len(key)
+        scanned = session.execute(
+            select(*key, *counts.values())
+            .where(self.source.campaign_id == campaign.id)
+            .group_by(*key)
+        )
+        t = self.model.__table__
+        kept = session.execute(
+            select(*(t.c[k.column] for k in self.keys), *(t.c[n] for n in counts)).where(
+                t.c.campaign_id == campaign.id
+            )
+        )
+
+        def by_group(rows) -> dict:
+            return {tuple(r[:width]): tuple(int(n) for n in r[width:]) for r in rows}
+
+        return by_group(scanned) == by_group(kept)
+
+
+# ---- keeping every tally in step with the session ---------------------------------------
+
+
+def _after_flush(session: Session, _context) -> None:
+    for row in chain(session.new, session.dirty, session.deleted):
+        for tally in TALLIES:
+            if isinstance(row, tally.source) and row.campaign_id is not None:
+                tally._note(session, row, new=row in session.new)
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(_STALE, None)
+
+
+def settle(session: Session) -> None:
+    """Recount what this transaction changed, so every tally matches the rows it sees."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    stale = session.info.pop(_STALE, None)
+    if not stale:
+        return
+    work = []
+    for tally in TALLIES:
+        for campaign_id, marks in sorted(stale.get(tally, {}).items()):
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                continue
+            if marks["all"]:
+                work.append((tally, campaign, None, None))
+            elif marks["units"] or len(marks["groups"]) > _GROUPS_AT_MOST:
+                units = marks["units"] | {g[0] for g in marks["groups"]}
+                work.append((tally, campaign, sorted(units), None))
+            elif marks["groups"]:
+                work.append((tally, campaign, None, sorted(marks["groups"])))
+    if not work:
+        return
+    # Every unit any recount touches is locked first, in one statement and in id order, so
+    # two writers recounting different tallies of the same units cannot deadlock.
+    if any(unit_ids is None and groups is None for _, _, unit_ids, groups in work):
+        lock_units(session, None)
+    else:
+        lock_units(
+            session,
+            {u for _, _, unit_ids, groups in work for u in unit_ids or [g[0] for g in groups]},
+        )
+    for tally, campaign, unit_ids, groups in work:
+        tally._recount(session, campaign, unit_ids, groups)
+
+
+def track(target) -> None:
+    """Keep every tally in step on ``target`` (a Session, sessionmaker or scoped_session).
+
+    Idempotent: every app a process creates shares ``db.session``.
+    """
+    for name, listener in (
+        ("after_flush", _after_flush),
+        ("before_commit", settle),
+        ("after_rollback", _forget),
+    ):
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
+
+
+def lock_units(session: Session, unit_ids) -> None:
+    """Serialize recounts of the same units (PostgreSQL; SQLite has one writer anyway).
+
+    FOR NO KEY UPDATE: rows that merely reference a unit (FOR KEY SHARE) are not blocked.
+    The recount's statements then see every commit of an earlier holder.
+    """
+    stmt = select(Unit.id).order_by(Unit.id).with_for_update(key_share=True)
+    if unit_ids is not None:
+        stmt = stmt.where(Unit.id.in_(sorted(unit_ids)))
+    session.execute(stmt).all()
