@@ -167,7 +167,16 @@ class Closure(Base):
 
     item: Mapped[BoardItem] = relationship(back_populates="closures", foreign_keys=[item_id])
 
-    __table_args__ = (Index("ix_closure_status", "status"),)
+    __table_args__ = (
+        # The queues (status) and a period's verified closures (status, decided_at range),
+        # with the item for the join to its unit read from the index on PostgreSQL.
+        Index(
+            "ix_closure_status_decided",
+            "status",
+            "decided_at",
+            postgresql_include=["item_id"],
+        ),
+    )
 
     @property
     def method_label(self) -> str:

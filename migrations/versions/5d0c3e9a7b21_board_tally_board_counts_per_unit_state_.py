@@ -8,7 +8,7 @@ stand, in SQL (a data migration must not depend on code that will change after i
 
 Revision ID: 5d0c3e9a7b21
 Revises: c233cb4f8612
-Create Date: 2026-11-23 09:00:00.000000
+Create Date: 2026-11-22 10:50:00.000000
 
 """
 from alembic import op

@@ -8,7 +8,7 @@ from one index range. Filled from the organizations in SQL.
 
 Revision ID: 9e4b7c1d2f60
 Revises: 5d0c3e9a7b21
-Create Date: 2026-11-23 10:00:00.000000
+Create Date: 2026-11-22 11:00:00.000000
 
 """
 from alembic import op
