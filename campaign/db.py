@@ -6,7 +6,7 @@ Flask-SQLAlchemy is given the same base in ``extensions.py``.
 """
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
@@ -95,7 +95,7 @@ def insert_rows(
     for i, name in enumerate(columns):
         process = processor(name)
         if process is not None:
-            values[i] = list(map(process, values[i]))
+            values[i] = _processed(process, values[i])
     for name, value in shared.items():
         process = processor(name)
         values.append(repeat(process(value) if process is not None else value, len(rows)))
@@ -107,6 +107,20 @@ def insert_rows(
     )
     conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
     return len(rows)
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list:
+    """``process`` over a column's values, once per distinct value: flags, dates and times of
+    an import repeat a few values (mostly None) over every row. Values of mixed types (True
+    and 1 are equal, for one) or unhashable ones are processed one by one."""
+    try:
+        distinct = set(column)
+    except TypeError:
+        return list(map(process, column))
+    if len({type(v) for v in distinct if v is not None}) > 1 or len(distinct) * 2 > len(column):
+        return list(map(process, column))
+    done = {v: process(v) for v in distinct}
+    return list(map(done.__getitem__, column))
 
 
 def one_of(session: Session, column: ColumnElement, values: Sequence[Any]) -> ColumnElement[bool]:

@@ -128,3 +128,35 @@ def test_one_of_matches_tens_of_thousands_of_values_in_one_statement(app):
         ).all()
         == []
     )
+
+
+def test_insert_rows_processes_repeated_values_once_and_stores_what_core_stores(app):
+    # 30 rows over two dates, two flags and one time (plus None): each processed once per value.
+    unit = make_unit("a")
+    core, fast = make_campaign(2026), make_campaign(2027)
+    shared = dict(REQUIRED, kind="enterprise", category="other", unit_id=unit.id)
+    shared.update(created_at=STAMP, updated_at=STAMP)
+    rows = [
+        (
+            f"组织{n}",
+            f"91420100{n:09d}X",
+            n % 3 == 0,
+            [None, date(2026, 10, 1), date(2026, 11, 30)][n % 3],
+            STAMP if n % 2 else None,
+        )
+        for n in range(30)
+    ]
+    db.session.execute(
+        Organization.__table__.insert(),
+        [dict(zip(VARYING, r, strict=True), campaign_id=core.id, **shared) for r in rows],
+    )
+    insert_rows(
+        db.session, Organization.__table__, VARYING, rows, shared=dict(shared, campaign_id=fast.id)
+    )
+    db.session.commit()
+    db.session.expire_all()
+    stored = _stored(fast.id)
+    assert stored == _stored(core.id)
+    assert [s["planned_on"] for s in stored[:3]] == [None, date(2026, 10, 1), date(2026, 11, 30)]
+    assert [s["investor_is_member"] for s in stored[:4]] == [True, False, False, True]
+    assert [s["exclusion_decided_at"] for s in stored[:2]] == [None, STAMP]

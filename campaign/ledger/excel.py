@@ -467,7 +467,10 @@ def _parse_bool(value: Any) -> bool:
 
 
 def _parse_code(value: Any) -> str:
-    code = _nfkc(_norm_text(value)).replace(" ", "").upper()
+    if type(value) is str and value.isascii() and value.isalnum():
+        code = value.upper()  # the common case: nothing to normalise
+    else:
+        code = _nfkc(_norm_text(value)).replace(" ", "").upper()
     if not code:
         raise _CellError("不能为空")
     problem = creditcode.problem(code)
