@@ -5,12 +5,14 @@ figures and report builders can import them without importing Flask;
 Flask-SQLAlchemy is given the same base in ``extensions.py``.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table
+from sqlalchemy import ColumnElement, DateTime, MetaData, Table, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -93,7 +95,7 @@ def insert_rows(
     for i, name in enumerate(columns):
         process = processor(name)
         if process is not None:
-            values[i] = list(map(process, values[i]))
+            values[i] = _processed(process, values[i])
     for name, value in shared.items():
         process = processor(name)
         values.append(repeat(process(value) if process is not None else value, len(rows)))
@@ -105,6 +107,36 @@ def insert_rows(
     )
     conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
     return len(rows)
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list:
+    """``process`` over a column's values, once per distinct value: flags, dates and times of
+    an import repeat a few values (mostly None) over every row. Values of mixed types (True
+    and 1 are equal, for one) or unhashable ones are processed one by one."""
+    try:
+        distinct = set(column)
+    except TypeError:
+        return list(map(process, column))
+    if len({type(v) for v in distinct if v is not None}) > 1 or len(distinct) * 2 > len(column):
+        return list(map(process, column))
+    done = {v: process(v) for v in distinct}
+    return list(map(done.__getitem__, column))
+
+
+def one_of(session: Session, column: ColumnElement, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values`` with every value in one bound parameter, however many there are.
+
+    ``column.in_(values)`` binds one parameter per value: SQLite refuses more than 32,766 and
+    PostgreSQL 65,535, and chunking 50,000 codes of an import costs dozens of statements.
+    PostgreSQL takes an array (``= ANY``), SQLite a JSON list unpacked by ``json_each``.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    if dialect == "sqlite":
+        listed = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+        return column.in_(select(listed.c.value))
+    return column.in_(list(values))
 
 
 def render_migration_item(type_, obj, autogen_context):

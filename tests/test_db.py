@@ -3,9 +3,9 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from campaign.db import insert_rows
+from campaign.db import insert_rows, one_of
 from campaign.extensions import db
 from campaign.ledger.models import Organization
 from tests.conftest import make_campaign, make_unit
@@ -88,3 +88,75 @@ def test_insert_rows_refuses_to_skip_a_column_default(app):
 
 def test_insert_rows_with_no_rows_does_nothing(app):
     assert insert_rows(db.session, Organization.__table__, ["name"], []) == 0
+
+
+def test_one_of_matches_tens_of_thousands_of_values_in_one_statement(app):
+    # 40,000 values: past SQLite's 32,766 bound parameters, which column.in_() would hit.
+    unit = make_unit("a")
+    campaign = make_campaign(2026)
+    shared = dict(REQUIRED, kind="enterprise", category="other", unit_id=unit.id)
+    insert_rows(
+        db.session,
+        Organization.__table__,
+        VARYING,
+        _rows([1, 2, 3]),
+        shared=dict(shared, campaign_id=campaign.id, created_at=STAMP, updated_at=STAMP),
+    )
+    codes = [f"91420100{n:09d}X" for n in range(2, 40_002)]  # holds the 2nd and 3rd
+    statements = []
+
+    def count(conn, cursor, sql, params, context, many):
+        statements.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        found = db.session.scalars(
+            select(Organization.name).where(one_of(db.session, Organization.credit_code, codes))
+        ).all()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert sorted(found) == ["组织2", "组织3"]
+    assert len(statements) == 1
+    ids = db.session.scalars(select(Organization.id).order_by(Organization.id)).all()
+    picked = [*range(-40_000, 0), ids[0], ids[2]]
+    assert db.session.scalars(
+        select(Organization.name).where(one_of(db.session, Organization.id, picked))
+    ).all() == ["组织1", "组织3"]
+    assert (
+        db.session.scalars(
+            select(Organization.name).where(one_of(db.session, Organization.id, []))
+        ).all()
+        == []
+    )
+
+
+def test_insert_rows_processes_repeated_values_once_and_stores_what_core_stores(app):
+    # 30 rows over two dates, two flags and one time (plus None): each processed once per value.
+    unit = make_unit("a")
+    core, fast = make_campaign(2026), make_campaign(2027)
+    shared = dict(REQUIRED, kind="enterprise", category="other", unit_id=unit.id)
+    shared.update(created_at=STAMP, updated_at=STAMP)
+    rows = [
+        (
+            f"组织{n}",
+            f"91420100{n:09d}X",
+            n % 3 == 0,
+            [None, date(2026, 10, 1), date(2026, 11, 30)][n % 3],
+            STAMP if n % 2 else None,
+        )
+        for n in range(30)
+    ]
+    db.session.execute(
+        Organization.__table__.insert(),
+        [dict(zip(VARYING, r, strict=True), campaign_id=core.id, **shared) for r in rows],
+    )
+    insert_rows(
+        db.session, Organization.__table__, VARYING, rows, shared=dict(shared, campaign_id=fast.id)
+    )
+    db.session.commit()
+    db.session.expire_all()
+    stored = _stored(fast.id)
+    assert stored == _stored(core.id)
+    assert [s["planned_on"] for s in stored[:3]] == [None, date(2026, 10, 1), date(2026, 11, 30)]
+    assert [s["investor_is_member"] for s in stored[:4]] == [True, False, False, True]
+    assert [s["exclusion_decided_at"] for s in stored[:2]] == [None, STAMP]

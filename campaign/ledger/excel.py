@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from difflib import get_close_matches
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 from xml.etree.ElementTree import iterparse
@@ -302,6 +304,7 @@ def _write_instructions(ws) -> None:
 # ---- reading ------------------------------------------------------------------
 
 _FORMULA_TAG = re.compile(rb"<\w+:f[\s/>]")  # a prefixed <x:f>; plain <f> is found faster
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _DATE_TEXT = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
 
@@ -351,9 +354,10 @@ def check_file(data: bytes) -> None:
         raise FileRefused("文件不完整或已损坏，无法打开，请重新保存后上传") from None
 
 
-def _formula_cells(data: bytes) -> dict[str, dict[str, bool]]:
-    """Per sheet name: the cells holding a formula -> whether a cached value is stored."""
-    out: dict[str, dict[str, bool]] = {}
+def _formula_cells(data: bytes) -> dict[str, dict[str, dict[int, bool]]]:
+    """Per sheet name and column letter: the rows holding a formula -> whether a cached value
+    is stored."""
+    out: dict[str, dict[str, dict[int, bool]]] = {}
     ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
     with zipfile.ZipFile(io.BytesIO(data)) as z:
@@ -376,13 +380,16 @@ def _formula_cells(data: bytes) -> dict[str, dict[str, bool]]:
                 and (b":f" not in raw or not _FORMULA_TAG.search(raw))
             ):
                 continue
-            cells: dict[str, bool] = {}
+            cells: dict[str, dict[int, bool]] = {}
             for _, el in iterparse(io.BytesIO(raw)):
                 if el.tag == f"{ns_main}c":
                     formula = el.find(f"{ns_main}f")
                     if formula is not None:
                         value = el.find(f"{ns_main}v")
-                        cells[el.get("r")] = value is not None and (value.text or "") != ""
+                        letter, number = _CELL_REF.match(el.get("r")).groups()
+                        cells.setdefault(letter, {})[int(number)] = (
+                            value is not None and (value.text or "") != ""
+                        )
                     el.clear()
             if cells:
                 out[name] = cells
@@ -460,7 +467,10 @@ def _parse_bool(value: Any) -> bool:
 
 
 def _parse_code(value: Any) -> str:
-    code = _nfkc(_norm_text(value)).replace(" ", "").upper()
+    if type(value) is str and value.isascii() and value.isalnum():
+        code = value.upper()  # the common case: nothing to normalise
+    else:
+        code = _nfkc(_norm_text(value)).replace(" ", "").upper()
     if not code:
         raise _CellError("不能为空")
     problem = creditcode.problem(code)
@@ -625,33 +635,10 @@ def read_workbook(
         if any(c not in columns.values() and not c.optional_column for c in spec.columns):
             done += len(rows) - HEADER_ROW
             continue  # the missing columns are reported; rows without them cannot be read
-        parsers = [(i, c, _parser(c, ctx)) for i, c in columns.items()]
-        sheet_formulas = formulas.get(name, {})
-        for offset, raw in enumerate(rows[HEADER_ROW:], start=HEADER_ROW + 1):
-            done += 1
-            if progress and done % 2000 == 0:
-                progress(done, total)
-            if all(_norm_text(v) == "" for v in raw):
-                continue
-            row = _read_row(spec, name, offset, raw, parsers, sheet_formulas, result)
-            if row is None:
-                continue
-            code = row.get("credit_code")
-            if code:
-                where = f"「{name}」第{offset}行"
-                if code in seen:
-                    result.problems.append(
-                        Problem(
-                            f"{code} 在本文件中重复（另见{seen[code]}）",
-                            name,
-                            offset,
-                            _letter(parsers, "credit_code"),
-                            "统一社会信用代码",
-                        )
-                    )
-                else:
-                    seen[code] = where
-            result.rows.append(row)
+        _read_sheet(spec, name, rows, columns, ctx, formulas.get(name, {}), result, seen)
+        if progress:
+            done += len(rows) - HEADER_ROW
+            progress(done, total)
     if progress:
         progress(total, total)
     return result
@@ -661,63 +648,139 @@ def _letter(parsers: list, field_name: str) -> str:
     return next((get_column_letter(i + 1) for i, c, _ in parsers if c.field == field_name), "")
 
 
-def _read_row(spec, sheet, row_number, raw, parsers, formulas, result) -> dict | None:
-    row: dict[str, Any] = {"kind": spec.kind.value, "_sheet": sheet, "_row": row_number}
-    ok = True
-    width = len(raw)
-    for index, column, parse in parsers:
-        value = raw[index] if index < width else None
-        if formulas and (ref := f"{get_column_letter(index + 1)}{row_number}") in formulas:
-            letter = get_column_letter(index + 1)
-            if not formulas[ref]:
-                result.problems.append(
-                    Problem(
-                        "是公式但没有计算结果，请改为填写数值",
-                        sheet,
-                        row_number,
-                        letter,
-                        column.header,
-                    )
-                )
-                ok = False
-                continue
-            result.notices.append(
-                str(
-                    Problem(
-                        f"是公式，已使用其计算结果“{_norm_text(value)}”",
-                        sheet,
-                        row_number,
-                        letter,
-                        column.header,
-                    )
-                )
-            )
+def _blank(value: Any) -> bool:
+    """Whether a cell holds nothing (``_norm_text`` gives "")."""
+    return value is None or (type(value) is str and not value.strip())
+
+
+def _parse_cells(parse: Callable[[Any], Any], cells: tuple) -> tuple[list, dict[int, str]]:
+    """``parse`` over one column: the values (None where bad) and {position: message}.
+
+    Each distinct cell value is parsed once, and problems are looked up per cell only when a
+    value was bad: most columns hold a few values many times (choices, counts, streets). A
+    dict would merge True with 1 (equal, same hash) though they read differently, so a column
+    holding both is parsed cell by cell.
+    """
+    distinct = set(cells)
+    if (0 in distinct or 1 in distinct) and _bools_among_numbers(cells):
+        values, errors = [], {}
+        for position, value in enumerate(cells):
+            try:
+                values.append(parse(value))
+            except _CellError as e:
+                values.append(None)
+                errors[position] = str(e)
+        return values, errors
+    parsed, bad = {}, {}
+    for value in distinct:
         try:
-            row[column.field] = parse(value)
+            parsed[value] = parse(value)
         except _CellError as e:
-            letter = get_column_letter(index + 1)
-            result.problems.append(Problem(str(e), sheet, row_number, letter, column.header))
-            ok = False
-    if not ok:
-        return None
-    if row["formal_members"] > row["employees"]:
-        result.problems.append(
-            Problem(
-                f"正式党员数（{row['formal_members']}）多于从业人员数（{row['employees']}）",
-                sheet,
-                row_number,
-                _letter(parsers, "formal_members"),
-                "正式党员数",
+            bad[value] = str(e)
+    values = list(map(parsed.get, cells))
+    errors = {p: bad[v] for p, v in enumerate(cells) if v in bad} if bad else {}
+    return values, errors
+
+
+def _bools_among_numbers(cells: tuple) -> bool:
+    types = set(map(type, cells))
+    return bool in types and (int in types or float in types)
+
+
+def _read_sheet(
+    spec: SheetSpec,
+    sheet: str,
+    rows: list[list],
+    columns: dict[int, Column],
+    ctx: UnitContext,
+    formulas: dict[str, dict[int, bool]],
+    result: ReadResult,
+    seen: dict[str, str],
+) -> None:
+    """Check one sheet a column at a time; add its rows, and its problems and notices in the
+    order of the sheet (row, then column), as a row-by-row reading gives them."""
+    parsers = [(i, c, _parser(c, ctx)) for i, c in columns.items()]
+    data = rows[HEADER_ROW:]
+    numbers = range(HEADER_ROW + 1, HEADER_ROW + 1 + len(data))
+    blank = [
+        p
+        for p, raw in enumerate(data)
+        if (not raw or _blank(raw[0])) and all(_norm_text(v) == "" for v in raw)
+    ]
+    if blank:  # empty rows are skipped, wherever they are
+        skip = set(blank)
+        numbers = [n for p, n in enumerate(numbers) if p not in skip]
+        data = [raw for p, raw in enumerate(data) if p not in skip]
+    width = max(i for i, _, _ in parsers) + 1
+    if any(len(raw) < width for raw in data):
+        data = [raw + [None] * (width - len(raw)) for raw in data]
+    cells_of = list(zip(*data, strict=True)) if data else [()] * width
+    position_of = {n: p for p, n in enumerate(numbers)} if formulas else {}
+    found: list[tuple[int, int, Problem]] = []  # (position, order in the row, problem)
+    notices: list[tuple[int, int, str]] = []
+    values_of: dict[str, list] = {}
+    for seq, (index, column, parse) in enumerate(parsers):
+        cells = cells_of[index]
+        values, errors = _parse_cells(parse, cells)
+        letter = get_column_letter(index + 1)
+        for number, has_value in formulas.get(letter, {}).items():
+            position = position_of.get(number)
+            if position is None:
+                continue
+            if has_value:
+                text = f"是公式，已使用其计算结果“{_norm_text(cells[position])}”"
+                where = Problem(text, sheet, number, letter, column.header)
+                notices.append((position, seq, str(where)))
+            else:
+                errors[position] = "是公式但没有计算结果，请改为填写数值"
+        for position, message in errors.items():
+            found.append(
+                (position, seq, Problem(message, sheet, numbers[position], letter, column.header))
             )
-        )
-        return None
-    row.setdefault("party_org_founded_on", None)
+        values_of[column.field] = values
+    bad = {position for position, _, _ in found}
+    formal, employees = values_of["formal_members"], values_of["employees"]
+    more = [
+        p for p, (f, e) in enumerate(zip(formal, employees, strict=True)) if p not in bad and f > e
+    ]
+    for p in more:
+        message = f"正式党员数（{formal[p]}）多于从业人员数（{employees[p]}）"
+        letter = _letter(parsers, "formal_members")
+        found.append((p, len(parsers), Problem(message, sheet, numbers[p], letter, "正式党员数")))
+        bad.add(p)
+    extra: dict[str, Any] = (
+        {"party_org_founded_on": None} if "party_org_founded_on" not in values_of else {}
+    )
     if spec.kind == OrgKind.SOCIAL:
-        row["operating_status"] = OperatingStatus.NORMAL.value
+        extra["operating_status"] = OperatingStatus.NORMAL.value
     else:
-        row["registration_level"] = None
-        row["supervising_unit"] = ""
-    return row
+        extra.update(registration_level=None, supervising_unit="")
+    keys = ("kind", "_sheet", "_row", *values_of, *extra)
+    constants = [repeat(v) for v in extra.values()]
+    code_letter = _letter(parsers, "credit_code")
+    for p, values in enumerate(
+        zip(repeat(spec.kind.value), repeat(sheet), numbers, *values_of.values(), *constants)
+    ):
+        if p in bad:
+            continue
+        row = dict(zip(keys, values, strict=True))
+        code = row["credit_code"]
+        if code in seen:
+            message = f"{code} 在本文件中重复（另见{seen[code]}）"
+            found.append(
+                (
+                    p,
+                    len(parsers) + 1,
+                    Problem(message, sheet, numbers[p], code_letter, "统一社会信用代码"),
+                )
+            )
+        elif code:
+            seen[code] = f"「{sheet}」第{numbers[p]}行"
+        result.rows.append(row)
+    found.sort(key=itemgetter(0, 1))
+    result.problems += [problem for _, _, problem in found]
+    notices.sort(key=itemgetter(0, 1))
+    result.notices += [text for _, _, text in notices]
 
 
 def read_path(path: Path, ctx: UnitContext) -> ReadResult:

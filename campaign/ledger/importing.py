@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from campaign import audit, figures, rules
 from campaign.accounts.models import Unit
 from campaign.clock import now
-from campaign.db import insert_rows
+from campaign.db import insert_rows, one_of
 from campaign.errors import ValidationFailed
 from campaign.ledger import excel
 from campaign.ledger.models import (
@@ -33,9 +33,12 @@ from campaign.ledger.services import apply_rules, area_ids, ledger_values, unit_
 from campaign.timeline.models import Campaign
 from campaign.vocab import OperatingStatus, UnitKind
 
+# A preview stores an added or changed row as its values in this order ("values"), not as a
+# dict repeating every field name per row (which made a 50,000-row preview 35 MB). Previews made
+# before that carry "row" dicts and still apply. A preview whose lists are not this long was
+# made under another column set and is refused at apply: add fields, never reorder them.
 COMPARED = [*excel.LEDGER_FIELDS, "area_name"]
 _COMPARED_VALUES = itemgetter(*COMPARED)
-CHUNK = 900  # below SQLite's limit on bound parameters
 
 
 def unit_context(session: Session, unit: Unit) -> excel.UnitContext:
@@ -69,20 +72,21 @@ def _other_units_holding(
     session: Session, campaign: Campaign, unit: Unit, codes: list[str]
 ) -> dict[str, tuple[int, str, str]]:
     """Codes already in another unit's ledger: code -> (unit id, unit name, org name)."""
-    found = {}
-    for start in range(0, len(codes), CHUNK):
-        stmt = (
-            select(Organization.credit_code, Organization.unit_id, Unit.name, Organization.name)
-            .join(Unit, Unit.id == Organization.unit_id)
-            .where(
-                Organization.campaign_id == campaign.id,
-                Organization.unit_id != unit.id,
-                Organization.credit_code.in_(codes[start : start + CHUNK]),
-            )
+    if not codes:
+        return {}
+    stmt = (
+        select(Organization.credit_code, Organization.unit_id, Unit.name, Organization.name)
+        .join(Unit, Unit.id == Organization.unit_id)
+        .where(
+            Organization.campaign_id == campaign.id,
+            Organization.unit_id != unit.id,
+            one_of(session, Organization.credit_code, codes),
         )
-        for code, unit_id, unit_name, org_name in session.execute(stmt):
-            found[code] = (unit_id, unit_name, org_name)
-    return found
+    )
+    return {
+        code: (unit_id, unit_name, org_name)
+        for code, unit_id, unit_name, org_name in session.execute(stmt)
+    }
 
 
 def start_import(
@@ -246,26 +250,30 @@ def _refuse(batch: ImportBatch, problems: list[str], notices: list[str]) -> Impo
 
 def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[list, dict]:
     """What applying ``rows`` would do: add, update, remove (drafts only), and how many stay."""
-    diff, same = [], 0
+    diff, same, added, updated = [], 0, 0, 0
     for row in rows:
         try:
-            values = dict(zip(COMPARED, _COMPARED_VALUES(row), strict=True))
+            values = _COMPARED_VALUES(row)
         except KeyError:  # a file without an optional column
-            values = {f: row.get(f) for f in COMPARED}
+            values = tuple(row.get(f) for f in COMPARED)
         old = stored.pop(row["credit_code"], None)
         if old is None:
+            added += 1
             diff.append(
                 {
                     "action": "add",
                     "credit_code": row["credit_code"],
                     "name": row["name"],
-                    "row": values,
+                    "values": values,
                     "where": [row["_sheet"], row["_row"]],
                 }
             )
             continue
-        changes = {f: [old[f], values[f]] for f in COMPARED if old[f] != values[f]}
+        changes = {
+            f: [old[f], new] for f, new in zip(COMPARED, values, strict=True) if old[f] != new
+        }
         if changes:
+            updated += 1
             diff.append(
                 {
                     "action": "update",
@@ -273,7 +281,7 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
                     "name": row["name"],
                     "id": old["id"],
                     "changes": changes,
-                    "row": values,
+                    "values": values,
                     "where": [row["_sheet"], row["_row"]],
                 }
             )
@@ -285,14 +293,26 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
                 {"action": "remove", "credit_code": code, "name": old["name"], "id": old["id"]}
             )
     summary = {
-        "add": sum(d["action"] == "add" for d in diff),
-        "update": sum(d["action"] == "update" for d in diff),
-        "remove": sum(d["action"] == "remove" for d in diff),
+        "add": added,
+        "update": updated,
+        "remove": len(stored) if editable else 0,
         "same": same,
         "untouched": 0 if editable else len(stored),
         "editable": editable,
     }
     return diff, summary
+
+
+def _file_values(item: dict) -> list:
+    """An added or changed row of a stored preview as its values in ``COMPARED`` order."""
+    if "values" not in item:  # a preview stored before rows were lists
+        return [item["row"].get(f) for f in COMPARED]
+    if len(item["values"]) != len(COMPARED):
+        raise ValidationFailed([("batch", STALE_PREVIEW)])
+    return item["values"]
+
+
+STALE_PREVIEW = "预览之后台账已有变化，请重新上传文件预览差异"
 
 
 def apply_import(session: Session, batch: ImportBatch, user) -> dict:
@@ -309,7 +329,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
         ledger.is_editable != summary["editable"]
         or _fingerprint(session, campaign, unit) != summary["fingerprint"]
     ):
-        raise ValidationFailed([("batch", "预览之后台账已有变化，请重新上传文件预览差异")])
+        raise ValidationFailed([("batch", STALE_PREVIEW)])
     diff = json.loads(batch.diff)
     added = [d["credit_code"] for d in diff if d["action"] == "add"]
     taken = _other_units_holding(session, campaign, unit, added)
@@ -336,7 +356,9 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
                     organization_id=item.get("id"),
                     action=item["action"],
                     credit_code=item["credit_code"],
-                    payload=json.dumps(item["row"], ensure_ascii=False),
+                    payload=json.dumps(
+                        dict(zip(COMPARED, _file_values(item), strict=True)), ensure_ascii=False
+                    ),
                     reason=f"导入文件《{batch.filename}》",
                     requested_by_id=getattr(user, "id", None),
                     import_batch_id=batch.id,
@@ -380,19 +402,20 @@ _ADDED = (
     "exclusion_decided_by_id",
     "exclusion_decided_at",
 )
-_FILE_VALUES = itemgetter(*excel.LEDGER_FIELDS)
-_DATES = [
-    i for i, f in enumerate(excel.LEDGER_FIELDS) if f in ("party_org_founded_on", "planned_on")
-]
+_FILE_FIELDS = len(excel.LEDGER_FIELDS)  # COMPARED starts with them
+_FACTS_AT = itemgetter(*(COMPARED.index(f) for f in rules.EVALUATED_FACTS))
+_DATES_AT = [i for i, f in enumerate(COMPARED) if f in ("party_org_founded_on", "planned_on")]
+_AREA_AT = COMPARED.index("area_name")
+_STATUS_AT = COMPARED.index("operating_status")
 
 
-def _verdicts(thresholds: rules.Thresholds) -> Callable[[dict], dict]:
-    """``apply_rules`` for a file row, evaluated once per combination of the facts it reads."""
-    facts = itemgetter(*rules.EVALUATED_FACTS)
+def _verdicts(thresholds: rules.Thresholds) -> Callable[[list], dict]:
+    """``apply_rules`` for a file row's values, evaluated once per combination of the facts it
+    reads."""
     known: dict[tuple, dict] = {}
 
-    def verdict(row: dict) -> dict:
-        key = facts(row)
+    def verdict(values: list) -> dict:
+        key = _FACTS_AT(values)
         if key not in known:
             known[key] = apply_rules(dict(zip(rules.EVALUATED_FACTS, key, strict=True)), thresholds)
         return known[key]
@@ -400,15 +423,14 @@ def _verdicts(thresholds: rules.Thresholds) -> Callable[[dict], dict]:
     return verdict
 
 
-def _added_row(row: dict, areas: dict[str, int], verdict: dict, exclusion: dict) -> tuple:
+def _added_row(values: list, areas: dict[str, int], verdict: dict, exclusion: dict) -> tuple:
     """An added file row as a tuple in ``_ADDED`` order (what ``ledger_values`` gives, as a tuple)."""
-    values = list(_FILE_VALUES(row))
-    for i in _DATES:
+    for i in _DATES_AT:
         if isinstance(values[i], str):
             values[i] = date.fromisoformat(values[i])
     return (
-        *values,
-        areas.get(row.get("area_name") or ""),
+        *values[:_FILE_FIELDS],
+        areas.get(values[_AREA_AT] or ""),
         verdict["in_base"],
         verdict["target"],
         verdict["path"],
@@ -428,15 +450,17 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
         if action == "remove":
             removes.append(item["id"])
             continue
-        row = item["row"]
-        verdict = verdict_of(row)
+        values = _file_values(item)
+        verdict = verdict_of(values)
         leaving = not verdict["in_base"] and (
             action == "add" or "operating_status" in item["changes"]
         )
         if action == "add":
-            exclusion = _exclusion(row, True, user, batch_id) if leaving else staying
-            adds.append(_added_row(row, areas, verdict, exclusion))
+            status = {"operating_status": values[_STATUS_AT]}
+            exclusion = _exclusion(status, True, user, batch_id) if leaving else staying
+            adds.append(_added_row(values, areas, verdict, exclusion))
             continue
+        row = dict(zip(COMPARED, values, strict=True))
         data = {**ledger_values(row, areas), **verdict}
         if leaving:
             exclusions.append({"id": item["id"], **data, **_exclusion(data, True, user, batch_id)})
@@ -451,11 +475,10 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
                     "after": {f: new for f, (_, new) in item["changes"].items()},
                 }
             )
-    for start in range(0, len(removes), CHUNK):
-        chunk = removes[start : start + CHUNK]
+    if removes:
         before = session.execute(
             select(Organization.id, Organization.credit_code, Organization.name).where(
-                Organization.id.in_(chunk)
+                one_of(session, Organization.id, removes)
             )
         ).all()
         entries += [
@@ -467,7 +490,7 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
             }
             for r in before
         ]
-        session.execute(delete(Organization).where(Organization.id.in_(chunk)))
+        session.execute(delete(Organization).where(one_of(session, Organization.id, removes)))
     for rows in (updates, exclusions):
         if rows:
             session.execute(update(Organization), rows)

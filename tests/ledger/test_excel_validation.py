@@ -458,6 +458,46 @@ def test_every_problem_of_a_file_is_listed_at_once():
     ]
 
 
+def test_the_same_bad_value_in_many_rows_is_named_at_every_row_in_sheet_order():
+    # Cells are checked a column at a time, each distinct value once: every cell holding a bad
+    # value is still named, and the list reads row by row, left to right, blank rows skipped.
+    data = ledger_xlsx(
+        [
+            enterprise("甲公司", CODE_A, 经营状态="破产"),
+            {},  # a blank line between rows
+            enterprise("乙公司", CODE_B, 从业人员数="十二", 经营状态="破产"),
+            enterprise("丙公司", CODE_C, 从业人员数="十二"),
+        ]
+    )
+    result = read(data)
+    bad_status = "“破产”不是可选值（可选：正常、空壳、僵尸、影子、停业）"
+    assert problems(result) == [
+        f"{E}第3行F列「经营状态」：{bad_status}",
+        f"{E}第5行F列「经营状态」：{bad_status}",
+        f"{E}第5行G列「从业人员数」：应为整数，而不是“十二”",
+        f"{E}第6行G列「从业人员数」：应为整数，而不是“十二”",
+    ]
+    assert result.rows == []
+
+
+def test_a_true_cell_among_ones_is_not_read_as_one():
+    # TRUE equals 1 in Python (and hashes alike): a per-value check must not merge them.
+    data = ledger_xlsx(
+        [
+            enterprise("甲公司", CODE_A, 从业人员数=1, 预备党员数=1),
+            enterprise("乙公司", CODE_B, 从业人员数=True),
+            enterprise("丙公司", CODE_C, 预备党员数=True, 出资人是否党员=1),
+        ]
+    )
+    result = read(data)
+    assert problems(result) == [
+        f"{E}第4行G列「从业人员数」：应为整数，而不是“True”",
+        f"{E}第5行I列「预备党员数」：应为整数，而不是“True”",
+        f"{E}第5行K列「出资人是否党员」：应填“是”或“否”，而不是“1”",
+    ]
+    assert [(r["employees"], r["probationary_members"]) for r in result.rows] == [(1, 1)]
+
+
 def test_a_street_of_another_district_is_refused_with_a_suggestion():
     data = ledger_xlsx([enterprise("甲公司", CODE_A, **{"街道（乡镇）/园区": "二七街"})])
     assert problems(read(data)) == [

@@ -722,3 +722,129 @@ def test_another_districts_operator_gets_404_on_the_import_and_the_upload(w):
 
     post(op, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
     assert len(orgs(w)) == 5
+
+
+# ---- the stored preview ------------------------------------------------------------------
+
+
+def as_stored_before_lists(batch: ImportBatch) -> None:
+    """Rewrite a preview as it was stored before rows were lists: each row a dict by field."""
+    diff = json.loads(batch.diff)
+    for item in diff:
+        if "values" in item:
+            item["row"] = dict(zip(importing.COMPARED, item.pop("values"), strict=True))
+    batch.diff = json.dumps(diff, ensure_ascii=False)
+    db.session.commit()
+
+
+def ledger_of(campaign) -> dict[str, tuple]:
+    """Every stored column of a campaign's organizations by code, minus identity and time."""
+    db.session.expire_all()
+    skip = {"id", "campaign_id", "created_at", "updated_at", "exclusion_decided_at"}
+    columns = [c for c in Organization.__table__.c if c.name not in skip]
+    rows = db.session.execute(select(*columns).where(Organization.campaign_id == campaign.id)).all()
+    # The exclusion note names the import record, which differs between the two campaigns.
+    return {
+        r.credit_code: tuple(re.sub(r"#\d+", "#N", v) if isinstance(v, str) else v for v in r)
+        for r in rows
+    }
+
+
+def test_a_preview_keeps_each_row_once_as_its_values_in_field_order(w):
+    batch = import_file(w, ledger_xlsx(*V1))
+    diff = {d["credit_code"]: d for d in json.loads(batch.diff)}
+    assert all(
+        "row" not in d and len(d["values"]) == len(importing.COMPARED) for d in diff.values()
+    )
+    s = dict(zip(importing.COMPARED, diff[CODE_S]["values"], strict=True))
+    assert (s["kind"], s["registration_level"], s["category"], s["employees"]) == (
+        "social",
+        "city",
+        "law_firm",
+        15,
+    )
+    assert (s["party_org_founded_on"], s["area_name"], s["operating_status"]) == (
+        "2026-09-01",
+        "",
+        "normal",
+    )
+    assert diff[CODE_S]["where"] == ["附表2 社会组织", 3]
+
+
+def test_a_preview_stored_before_rows_were_lists_still_applies_alike(w):
+    # The same files into a second campaign of the same unit, their previews in the old form:
+    # the ledgers and change records come out the same as with the new form.
+    other = make_campaign(2027)
+    db.session.commit()
+    for version in (V1, V2):
+        new = import_file(w, ledger_xlsx(*version))
+        old = importing.start_import(
+            db.session, other, w.jiangan, ledger_xlsx(*version), "台账.xlsx", w.op, w.storage
+        )
+        db.session.commit()
+        old = importing.run_import(db.session, old.id, w.storage)
+        as_stored_before_lists(old)
+        applied = [importing.apply_import(db.session, b, w.op) for b in (new, old)]
+        assert [{k: a[k] for k in SUMMARY_KEYS} for a in applied] == [summary_of(new.id)] * 2
+        db.session.commit()
+    assert ledger_of(w.campaign) == ledger_of(other)
+    assert set(ledger_of(other)) == {CODE_A, CODE_B, CODE_D, CODE_E, CODE_S}
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "organization").order_by(AuditEntry.id)
+    ).all()
+    by_campaign = {}
+    for e in entries:
+        after = re.sub(r'"import_batch": \d+', "", e.after)
+        by_campaign.setdefault(e.object_id, []).append((e.action, e.before, after))
+    first, second = (
+        [by_campaign[str(o.id)] for o in sorted(orgs_of(c).values(), key=lambda o: o.credit_code)]
+        for c in (w.campaign, other)
+    )
+    assert first == second
+
+
+def orgs_of(campaign) -> dict[str, Organization]:
+    return {
+        o.credit_code: o
+        for o in db.session.scalars(
+            select(Organization).where(Organization.campaign_id == campaign.id)
+        )
+    }
+
+
+def test_a_change_request_from_a_preview_of_either_form_proposes_the_same_values(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    services.unit_ledger(db.session, w.campaign, w.jiangan).status = LedgerStatus.APPROVED
+    db.session.commit()
+    payloads = []
+    for rewrite in (False, True):
+        batch = import_file(w, ledger_xlsx(*V2))
+        if rewrite:
+            as_stored_before_lists(batch)
+        importing.apply_import(db.session, batch, w.op)
+        db.session.commit()
+        payloads.append(
+            {
+                r.credit_code: json.loads(r.payload)
+                for r in db.session.scalars(
+                    select(ChangeRequest).where(ChangeRequest.import_batch_id == batch.id)
+                )
+            }
+        )
+    assert payloads[0] == payloads[1]
+    assert payloads[0][CODE_B]["employees"] == 45
+    assert payloads[0][CODE_E]["category"] == "internet"
+    assert list(payloads[0][CODE_E]) == importing.COMPARED
+
+
+def test_a_preview_whose_rows_have_another_length_is_refused_and_changes_nothing(w):
+    batch = import_file(w, ledger_xlsx(*V1))
+    diff = json.loads(batch.diff)
+    for item in diff:
+        item["values"].append("")  # as if made by a version with one more column
+    batch.diff = json.dumps(diff, ensure_ascii=False)
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="预览之后台账已有变化，请重新上传文件预览差异"):
+        importing.apply_import(db.session, batch, w.op)
+    db.session.rollback()
+    assert orgs(w) == {}
