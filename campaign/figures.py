@@ -287,8 +287,7 @@ def founded_between(
     """New Party orgs per unit: in the base, with a Party org founded in [starts_on, ends_on]."""
     stmt = _scoped(
         select(Org.unit_id, func.count()).where(
-            Org.in_base,
-            Org.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG]),
+            _conditions(campaign, None)["with_party_org"],
             Org.party_org_founded_on >= starts_on,
             Org.party_org_founded_on <= ends_on,
         ),
@@ -324,11 +323,7 @@ def coverage_trend(
             func.count().label("n"),
             Org.party_org_founded_on.label("founded_on"),
         )
-        .where(
-            Org.party_org_founded_on > min(days),
-            Org.in_base,
-            Org.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG]),
-        )
+        .where(Org.party_org_founded_on > min(days), _conditions(campaign, None)["with_party_org"])
         .group_by(Org.party_org_founded_on),
         campaign,
         unit_ids,

@@ -303,6 +303,9 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
     return diff, summary
 
 
+STALE_PREVIEW = "预览之后台账已有变化，请重新上传文件预览差异"
+
+
 def _file_values(item: dict) -> list:
     """An added or changed row of a stored preview as its values in ``COMPARED`` order."""
     if "values" not in item:  # a preview stored before rows were lists
@@ -310,9 +313,6 @@ def _file_values(item: dict) -> list:
     if len(item["values"]) != len(COMPARED):
         raise ValidationFailed([("batch", STALE_PREVIEW)])
     return item["values"]
-
-
-STALE_PREVIEW = "预览之后台账已有变化，请重新上传文件预览差异"
 
 
 def apply_import(session: Session, batch: ImportBatch, user) -> dict:
