@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from campaign import (
+    clock,
     config,
     models,  # noqa: F401  (every table and tally registered before use)
     tally,
@@ -39,6 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(Path(app.instance_path))
 
+    if clock.is_moved():
+        app.logger.warning("%s moves the clock to %s", clock.TEST_CLOCK_ENV, clock.now())
     app.json.ensure_ascii = False  # Chinese messages readable in API responses
     db.init_app(app)
     tally.track(db.session)  # the figures' and the board's tallies recount what commits change

@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -121,14 +121,16 @@ def jobs(app: Flask) -> list[dict]:
             "id": "bulletins.catch_up",
             "func": produce_due_bulletins,
             "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
-            "next_run_time": now(),
+            # The scheduler's timers run on the wall clock, even when a test moved the
+            # campaign's clock (campaign/clock.py): "now" for APScheduler is the real now.
+            "next_run_time": datetime.now(UTC),
         },
         {
             # Messages a process left unsent (it died, SMTP was down): retried with back-off.
             "id": "notifications.deliver",
             "func": deliver_notifications,
             "trigger": IntervalTrigger(minutes=1),
-            "next_run_time": now(),
+            "next_run_time": datetime.now(UTC),
         },
         {
             # Hourly in office hours: a day the job did not run loses no reminder.

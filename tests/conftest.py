@@ -6,20 +6,27 @@ under `make test`); TEST_POSTGRES_URL points at the throwaway server.
 
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 
-import pytest
-from flask import g
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+# GONGJIAN_TEST_CLOCK=2030-01-01T10:00+08:00 runs the whole suite as if it were that day
+# (`make test` passes the environment on). In this process time-machine moves the clock for
+# the session, so the variable is taken out of the environment before campaign.clock reads
+# it; a test that starts a process hands it the moment it wants (tests.timeutil.clock_env).
+SUITE_CLOCK = os.environ.pop("GONGJIAN_TEST_CLOCK", "")
 
-from app import create_app
-from campaign.accounts.models import Unit
-from campaign.accounts.services import create_user
-from campaign.extensions import db
-from campaign.ledger.services import add_organization
-from campaign.timeline.services import create_from_template
-from campaign.vocab import UnitKind
+import pytest  # noqa: E402
+import time_machine  # noqa: E402
+from flask import g  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from app import create_app  # noqa: E402
+from campaign.accounts.models import Unit  # noqa: E402
+from campaign.accounts.services import create_user  # noqa: E402
+from campaign.extensions import db  # noqa: E402
+from campaign.ledger.services import add_organization  # noqa: E402
+from campaign.timeline.services import create_from_template  # noqa: E402
+from campaign.vocab import UnitKind  # noqa: E402
 
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite").split(",") if b]
 PASSWORD = "correct-horse-battery"
@@ -89,6 +96,17 @@ def _clean_postgresql() -> None:
     db.create_all()
     with db.engine.connect() as conn:
         _clean_digests[url] = conn.execute(_SCHEMA_DIGEST).scalar()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_clock():
+    """The whole session at GONGJIAN_TEST_CLOCK, ticking on from there (when it is set).
+    A test's own time travel (tests.timeutil.at) nests inside and wins."""
+    if not SUITE_CLOCK:
+        yield None
+        return
+    with time_machine.travel(datetime.fromisoformat(SUITE_CLOCK), tick=True):
+        yield SUITE_CLOCK
 
 
 @pytest.fixture(params=BACKENDS)

@@ -8,9 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -22,6 +20,7 @@ from notifications.models import Delivery, Event, MailingListEntry
 from reports.models import Bulletin, BulletinRun
 from tests.conftest import BACKENDS, make_campaign, make_org, make_unit, make_user
 from tests.notifications.loopback import smtp_server
+from tests.timeutil import at, clock_env, shanghai
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -47,16 +46,19 @@ def _wait(condition, seconds: float) -> bool:
 def test_two_web_workers_and_two_schedulers_publish_one_bulletin_and_one_mail_each(
     app, backend, tmp_path
 ):
-    campaign = make_campaign()
-    # Set up in Gongjian on 11-09: of the past report days, only 11-10 (18:00) is due.
-    campaign.created_at = datetime(2026, 11, 9, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    unit = make_unit("jiangan", "江岸区")
-    make_org(campaign, unit, party_org="standalone", formal=3)
-    make_org(campaign, unit)
-    leader = make_user("lingdao", Role.LEADERSHIP)
-    leader.email = "lingdao@example.cn"
-    db.session.add(MailingListEntry(campaign_id=campaign.id, name="市委办", email="swb@example.cn"))
-    db.session.commit()
+    with at(2026, 11, 10, 19, 0):  # the moment the processes below start from, too
+        campaign = make_campaign()
+        # Set up in Gongjian on 11-09: of the past report days, only 11-10 (18:00) is due.
+        campaign.created_at = shanghai(2026, 11, 9, 9, 0)
+        unit = make_unit("jiangan", "江岸区")
+        make_org(campaign, unit, party_org="standalone", formal=3)
+        make_org(campaign, unit)
+        leader = make_user("lingdao", Role.LEADERSHIP)
+        leader.email = "lingdao@example.cn"
+        db.session.add(
+            MailingListEntry(campaign_id=campaign.id, name="市委办", email="swb@example.cn")
+        )
+        db.session.commit()
 
     web_log = tmp_path / "gunicorn.log"
     with smtp_server() as mailbox, web_log.open("wb") as web_err:
@@ -68,6 +70,9 @@ def test_two_web_workers_and_two_schedulers_publish_one_bulletin_and_one_mail_ea
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(mailbox.port),
             "MAIL_FOLDER": str(tmp_path / "mail"),
+            # 11-10 at 19:00, an hour after that day's cut-off and long before 11-25's, whatever
+            # day the suite runs on: the processes make up exactly the 11-10 bulletin.
+            **clock_env(shanghai(2026, 11, 10, 19, 0)),
         }
         web = subprocess.Popen(
             # Port 0: the kernel picks a free port as gunicorn binds it (a port picked beforehand

@@ -32,6 +32,12 @@ def shanghai(*args) -> datetime:
     return datetime(*args, tzinfo=SH)
 
 
+def clock_env(moment: datetime) -> dict[str, str]:
+    """The environment that starts a child process's clock (campaign/clock.py) at ``moment``:
+    time-machine reaches only this process."""
+    return {"GONGJIAN_TEST_CLOCK": moment.isoformat()}
+
+
 def at(*args):
     """Travel to a Beijing wall-clock time, given to time_machine as the UTC instant
     (a zoned target would also switch the process zone and hide zone bugs)."""

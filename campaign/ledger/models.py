@@ -84,7 +84,9 @@ class Organization(Base):
         UniqueConstraint("campaign_id", "credit_code"),
         Index("ix_organization_campaign_unit", "campaign_id", "unit_id", "in_base"),
         # One tally group (LedgerCounts) is recounted through this index after a change.
-        Index("ix_organization_tally_group", "campaign_id", "unit_id", "area_id", "kind", "category"),
+        Index(
+            "ix_organization_tally_group", "campaign_id", "unit_id", "area_id", "kind", "category"
+        ),
         # Figures as of a past day add what the Party orgs founded after it change; new Party
         # orgs of a period per unit (figures.founded_between) are read from the index alone.
         Index(
