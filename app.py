@@ -17,6 +17,7 @@ from campaign import (
     models,  # noqa: F401  (every table and tally registered before use)
     tally,
 )
+from campaign.api import errors
 from campaign.db import render_migration_item
 from campaign.extensions import api, csrf, db, limiter, login_manager, migrate
 from notifications import models as notification_models  # noqa: F401
@@ -24,6 +25,7 @@ from reports import models as report_models  # noqa: F401
 
 ERROR_PAGES = {
     400: "errors/400.html",
+    403: "errors/403.html",
     404: "errors/404.html",
     413: "errors/413.html",
     429: "errors/429.html",
@@ -140,21 +142,10 @@ def _register_templates(app: Flask) -> None:
     app.jinja_env.globals.update(display.GLOBALS)
 
 
-API_FIELD_ERRORS = {"Unknown field.": "未知字段", "Not a valid date.": "日期格式不正确"}
-
-
 def _api_error(error: HTTPException):
-    """flask-smorest's JSON error, with a Chinese message for request-parsing errors."""
+    """flask-smorest's JSON error, with a Chinese message whatever the error was."""
     payload, code, headers = api.handle_http_exception(error)
-    data = getattr(error, "data", None) or {}
-    if "message" not in payload and data.get("messages"):
-        problems = []
-        for location in data["messages"].values():
-            for name, messages in location.items():
-                texts = [API_FIELD_ERRORS.get(m, m) for m in messages]
-                problems.append(f"「{name}」{'；'.join(texts)}")
-        payload["message"] = "请求参数有误：" + "，".join(problems)
-    return payload, code, headers
+    return errors.payload(error, payload), code, headers
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -168,4 +159,6 @@ def _register_error_pages(app: Flask) -> None:
         template = ERROR_PAGES.get(error.code)
         if template is None:
             return error
-        return render_template(template, error=error), error.code
+        # ``permissions.ensure`` says why in Chinese; werkzeug's English defaults are not shown.
+        reason = error.description if errors.is_ours(error.description or "") else ""
+        return render_template(template, error=error, reason=reason), error.code

@@ -2,8 +2,12 @@
 
 Coordinators (市级专班), leadership and admins see the whole city; unit
 operators and leaders see their own unit and the streets/parks below it.
-Whatever a user may not see answers 404, never 403, so object ids leak nothing.
+Whatever a user may not see answers 404 (``require`` and the ``*_or_404`` loaders), so
+object ids leak nothing. What he sees but may not do answers 403 with the reason
+(``ensure``): every ``may_*`` check carries its reason in Chinese.
 """
+
+from collections.abc import Callable
 
 from flask import abort
 from sqlalchemy import Select, select
@@ -18,22 +22,36 @@ CITY_WIDE_ROLES = (Role.COORDINATOR, Role.LEADERSHIP, Role.ADMIN)
 CAMPAIGN_EDITORS = (Role.COORDINATOR, Role.ADMIN)
 
 
+def because(reason: str) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+    """Attach the Chinese reason a refused ``may_*`` check gives the user (403)."""
+
+    def attach(check: Callable[..., bool]) -> Callable[..., bool]:
+        check.reason = reason  # type: ignore[attr-defined]
+        return check
+
+    return attach
+
+
+def ensure(check: Callable[..., bool], *args) -> None:
+    """Abort with 403 and ``check``'s reason unless ``check(*args)``: for what the user sees
+    (the object was loaded through a ``*_or_404`` first) but may not do."""
+    if not check(*args):
+        abort(403, description=check.reason)  # type: ignore[attr-defined]
+
+
 def sees_city(user: User) -> bool:
     """Whether ``user`` reads every unit's data."""
     return user.role in CITY_WIDE_ROLES
 
 
+@because("此操作仅限市级专班和系统管理员")
 def may_edit_campaign(user: User) -> bool:
     """Coordinators and admins edit phases and settings."""
     return user.role in CAMPAIGN_EDITORS
 
 
-def may_manage_users(user: User) -> bool:
-    return user.role == Role.ADMIN
-
-
 def require(allowed: bool) -> None:
-    """Abort with 404 unless ``allowed``."""
+    """Abort with 404 unless ``allowed``: for what the user may not see at all."""
     if not allowed:
         abort(404)
 
@@ -83,6 +101,7 @@ def organization_or_404(user: User, org_id: int) -> Organization:
     return db.session.scalar(stmt) or abort(404)
 
 
+@because("只有本单位的台账填报员可以导入、修改和报送本单位台账")
 def may_edit_ledger(user: User, unit: Unit) -> bool:
     """Unit operators import their own unit's ledger; admins may act for any responsible unit.
 
@@ -95,6 +114,7 @@ def may_edit_ledger(user: User, unit: Unit) -> bool:
     return user.role == Role.OPERATOR and user.unit_id == unit.id
 
 
+@because("只有市级专班可以审核台账、处理变更申请和剔除组织")
 def may_review_ledgers(user: User) -> bool:
     """Coordinators (and admins) approve or return ledgers, decide change requests and exclusions."""
     return user.role in CAMPAIGN_EDITORS
@@ -114,16 +134,19 @@ def unit_record_or_404(user: User, model, record_id: int, campaign_id: int):
     return record
 
 
+@because("只有本单位的填报员可以报送本单位的阶段任务和半月报")
 def may_deliver(user: User, unit: Unit) -> bool:
     """Unit operators deliver their own unit's tasks and reports (admins may act for any unit)."""
     return may_edit_ledger(user, unit)
 
 
+@because("只有本单位的填报员可以维护攻坚计划、记录进展和提交销号")
 def may_work_items(user: User, unit: Unit) -> bool:
     """Unit operators keep their unit's plans and notes and submit its closures."""
     return may_edit_ledger(user, unit)
 
 
+@because("只有本单位负责人可以核验或退回销号")
 def may_verify_closures(user: User, unit: Unit) -> bool:
     """A unit's leader verifies or returns its closures (an operator never verifies)."""
     if not unit.is_responsible:
@@ -131,11 +154,13 @@ def may_verify_closures(user: User, unit: Unit) -> bool:
     return user.role == Role.ADMIN or (user.role == Role.LEADER and user.unit_id == unit.id)
 
 
+@because("只有市级专班可以组织随机抽查和回头看")
 def may_spot_check(user: User) -> bool:
     """Coordinators draw spot checks and run the look-back."""
     return user.role in CAMPAIGN_EDITORS
 
 
+@because("单位群机器人由本单位负责人设置，全市群机器人由市级专班设置")
 def may_set_webhook(user: User, unit: Unit) -> bool:
     """A unit's group robot is set by its admins: its leader; the city's by coordinators;
     system admins set any."""

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from campaign import audit, permissions
-from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
+from campaign.paging import page_arg
 from campaign.webforms import perform
 from notifications import dispatch, services
 from notifications.channels import CHANNELS
@@ -113,7 +113,8 @@ def preferences():
 @login_required
 def log(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.require(permissions.sees_city(current_user))  # every unit's messages
+    permissions.ensure(permissions.may_edit_campaign, current_user)
     status = request.args.get("status", "")
     if status not in DELIVERY_STATUSES:
         status = ""
@@ -127,9 +128,7 @@ def log(campaign_id: int):
     if status:
         stmt = stmt.where(Delivery.status == status)
     # A page past the last one (or below 1) is a 404, as db.paginate does by default.
-    deliveries = db.paginate(
-        stmt, page=request.args.get("page", 1, type=int), per_page=LOG_PER_PAGE, count=True
-    )
+    deliveries = db.paginate(stmt, page=page_arg(strict=True), per_page=LOG_PER_PAGE, count=True)
     counts = dict(
         db.session.execute(
             select(Delivery.status, func.count()).where(of_campaign).group_by(Delivery.status)
@@ -157,7 +156,7 @@ def log(campaign_id: int):
 def _log_place() -> dict:
     """The status filter and page a form on the log came from, to go back to them."""
     status = request.args.get("status", "")
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     return {
         "status": status if status in DELIVERY_STATUSES else None,
         "page": page if page > 1 else None,
@@ -168,7 +167,8 @@ def _log_place() -> dict:
 @login_required
 def resend(campaign_id: int, delivery_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.require(permissions.sees_city(current_user))  # every unit's messages
+    permissions.ensure(permissions.may_edit_campaign, current_user)
     delivery = db.session.get(Delivery, delivery_id)
     if delivery is None or delivery.event.campaign_id != campaign.id:
         abort(404)
@@ -196,7 +196,8 @@ def resend(campaign_id: int, delivery_id: int):
 @login_required
 def mailing_list(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.require(permissions.sees_city(current_user))  # every unit's messages
+    permissions.ensure(permissions.may_edit_campaign, current_user)
 
     def change():
         if remove := request.form.get("remove"):
@@ -223,8 +224,8 @@ def mailing_list(campaign_id: int):
 @bp.route("/units/<code>/webhook", methods=["GET", "POST"])
 @login_required
 def webhook(code: str):
-    unit = db.session.scalar(select(Unit).where(Unit.code == code)) or abort(404)
-    permissions.require(permissions.may_set_webhook(current_user, unit))
+    unit = permissions.unit_or_404(current_user, code)
+    permissions.ensure(permissions.may_set_webhook, current_user, unit)
     hook = db.session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
     if request.method == "POST":
         perform(

@@ -57,8 +57,7 @@ class Bulletins(MethodView):
     def post(self, body, campaign_id: int):
         """Produce the bulletin of a report day whose cut-off has passed (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
-        if not permissions.may_edit_campaign(g.api_user):
-            abort(404)
+        permissions.ensure(permissions.may_edit_campaign, g.api_user)
         settings = services.settings_from(current_app.config)
 
         def produce():

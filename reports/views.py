@@ -80,7 +80,7 @@ def _produce_in_background(run_id: int, user_id: int | None) -> None:
 @login_required
 def generate(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.ensure(permissions.may_edit_campaign, current_user)
     started = {}
 
     def start():

@@ -213,9 +213,15 @@ def test_overview_of_missing_campaign_is_404(app, world):
 
 @pytest.mark.parametrize("username", ["jiangan_op", "jiangan_leader", "boss"])
 def test_only_editors_open_settings_and_phase_pages(app, world, username):
+    # Everyone reads the campaign; only editors change it, and the others are told why.
     client = logged_in(app, username)
-    assert client.get(f"/campaigns/{world.cid}/settings").status_code == 404
-    assert client.get(f"/campaigns/{world.cid}/phases/{world.phase_id}").status_code == 404
+    for path in (
+        f"/campaigns/{world.cid}/settings",
+        f"/campaigns/{world.cid}/phases/{world.phase_id}",
+    ):
+        response = client.get(path)
+        assert response.status_code == 403
+        assert "此操作仅限市级专班和系统管理员" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("username", ["jiangan_op", "boss"])
@@ -230,7 +236,7 @@ def test_non_editors_cannot_post_settings_or_phases_even_with_a_valid_token(app,
         f"/campaigns/{world.cid}/phases/{world.phase_id}",
         data={"csrf_token": token, "name": "改掉的阶段"},
     )
-    assert settings.status_code == phase.status_code == 404
+    assert settings.status_code == phase.status_code == 403
     assert stored_campaign(world.cid).target_party_org_coverage == Decimal("80")
     assert db.session.get(Phase, world.phase_id).name == world.phase_name
 

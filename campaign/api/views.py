@@ -9,7 +9,7 @@ from flask import current_app, g, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,6 +21,7 @@ from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.ledger import importing
 from campaign.ledger import services as ledger_services
+from campaign.paging import MAX_PAGE, PAGE_RANGE
 from campaign.reporting import services as reporting
 from campaign.reporting.models import UnitReport
 from campaign.timeline import services as timeline
@@ -164,7 +165,7 @@ class CampaignSettings(MethodView):
     def patch(self, data: dict, campaign_id: int):
         """Change settings (coordinators and admins); all or nothing, messages in Chinese."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
-        permissions.require(permissions.may_edit_campaign(g.api_user))
+        permissions.ensure(permissions.may_edit_campaign, g.api_user)
         raw = {k: str(v) for k, v in data.items()}
         commit(lambda: timeline.update_settings(db.session, campaign, raw, g.api_user))
         return campaign
@@ -260,7 +261,7 @@ class UnitLedgerResource(MethodView):
         """Import an xlsx into the unit's ledger: all or nothing; 422 lists every problem in Chinese."""
         campaign = _ledger_campaign(query["campaign_id"])
         unit = permissions.unit_or_404(g.api_user, code)
-        permissions.require(permissions.may_edit_ledger(g.api_user, unit))
+        permissions.ensure(permissions.may_edit_ledger, g.api_user, unit)
         data = files["file"].read()
         storage = Path(current_app.config["STORAGE_PATH"])
         batch = importing.start_import(
@@ -355,7 +356,7 @@ class TaskSubmissions(MethodView):
         """Deliver a task (a file and a note) for the caller's own unit."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)
-        permissions.require(permissions.may_deliver(g.api_user, task.unit))
+        permissions.ensure(permissions.may_deliver, g.api_user, task.unit)
         upload = files.get("file")
         file = (upload.filename, upload.read()) if upload else None
         storage = Path(current_app.config["STORAGE_PATH"])
@@ -371,7 +372,7 @@ class TaskReview(MethodView):
         """Accept or return the pending delivery (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)
-        permissions.require(permissions.may_edit_campaign(g.api_user))
+        permissions.ensure(permissions.may_edit_campaign, g.api_user)
         commit(
             lambda: tasks.review_task(db.session, task, data["accept"], data["comment"], g.api_user)
         )
@@ -446,7 +447,7 @@ class UnitReports(MethodView):
         """File the unit's report (a new version if one exists); figures are frozen now."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit = permissions.unit_or_404(g.api_user, code)
-        permissions.require(permissions.may_deliver(g.api_user, unit))
+        permissions.ensure(permissions.may_deliver, g.api_user, unit)
         try:
             due_on = date.fromisoformat(due)
         except ValueError:
@@ -468,7 +469,7 @@ class ReportReturn(MethodView):
         """Return a report with comments (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         report = permissions.unit_record_or_404(g.api_user, UnitReport, report_id, campaign.id)
-        permissions.require(permissions.may_edit_campaign(g.api_user))
+        permissions.ensure(permissions.may_edit_campaign, g.api_user)
         commit(lambda: reporting.return_report(db.session, report, data["comment"], g.api_user))
         return report
 
@@ -509,7 +510,7 @@ class ItemQuerySchema(Schema):
     path = fields.Str(load_default="")
     person = fields.Str(load_default="")
     overdue = fields.Str(load_default="")
-    page = fields.Int(load_default=1)
+    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE, error=PAGE_RANGE))
 
 
 class PlanSchema(Schema):
@@ -588,9 +589,7 @@ class Items(MethodView):
         """A unit's board items (30 a page), filtered as on the page."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit = permissions.unit_or_404(g.api_user, query["unit"])
-        return board.list_items(
-            db.session, campaign, unit.id, query, query["state"], max(1, query["page"])
-        )
+        return board.list_items(db.session, campaign, unit.id, query, query["state"], query["page"])
 
 
 @blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/plan")
@@ -600,7 +599,7 @@ class ItemPlan(MethodView):
     def patch(self, data: dict, campaign_id: int, item_id: int):
         """Change the item's plan (the unit's operators)."""
         item = _board_item(campaign_id, item_id)
-        permissions.require(permissions.may_work_items(g.api_user, item.unit))
+        permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
         raw = {
             **{
                 f: getattr(item, f) or ""
@@ -621,7 +620,7 @@ class ItemClosures(MethodView):
     def post(self, form: dict, files: dict, campaign_id: int, item_id: int):
         """Submit a 销号 with its approving document (PDF or image)."""
         item = _board_item(campaign_id, item_id)
-        permissions.require(permissions.may_work_items(g.api_user, item.unit))
+        permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
         upload = files.get("document")
         document = (upload.filename, upload.read()) if upload else None
         storage = Path(current_app.config["STORAGE_PATH"])
@@ -636,7 +635,7 @@ class ItemDecision(MethodView):
     def post(self, data: dict, campaign_id: int, item_id: int, decision: str):
         """Verify or return the pending closure (the unit's leaders)."""
         item = _board_item(campaign_id, item_id)
-        permissions.require(permissions.may_verify_closures(g.api_user, item.unit))
+        permissions.ensure(permissions.may_verify_closures, g.api_user, item.unit)
         if decision == "verify":
             commit(lambda: board.verify_closure(db.session, item, g.api_user))
         else:
@@ -651,7 +650,8 @@ class SpotChecks(MethodView):
     def post(self, data: dict, campaign_id: int):
         """Draw verified closures at random (recorded seed), or a look-back batch."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
-        permissions.require(permissions.may_spot_check(g.api_user))
+        permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
+        permissions.ensure(permissions.may_spot_check, g.api_user)
         unit_ids = [permissions.unit_or_404(g.api_user, code).id for code in data["units"]] or None
         kind = "lookback" if data["kind"] == "lookback" else "spot_check"
         return commit(
@@ -676,11 +676,12 @@ class SpotCheckResults(MethodView):
     def post(self, data: dict, campaign_id: int, check_id: int, result_id: int):
         """Record a checker's finding; a failure reopens the item."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
-        permissions.require(permissions.may_spot_check(g.api_user))
+        permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
         check = db.session.get(SpotCheck, check_id)
         if check is None or check.campaign_id != campaign.id:
             abort(404)
         result = next((r for r in check.results if r.id == result_id), None) or abort(404)
+        permissions.ensure(permissions.may_spot_check, g.api_user)
         commit(
             lambda: board.record_result(
                 db.session, result, data["passed"], data["checklist"], data["notes"], g.api_user

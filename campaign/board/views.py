@@ -22,6 +22,7 @@ from campaign.accounts.models import Unit
 from campaign.board import services
 from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
 from campaign.extensions import db
+from campaign.paging import page_arg
 from campaign.timeline.services import build_deadline
 from campaign.vocab import JOINT_FORMS, OrgKind
 from campaign.vocab import Path as RulePath
@@ -62,7 +63,7 @@ def unit(campaign_id: int, code: str):
     if not unit.is_responsible and unit.parent is not None:
         return redirect(url_for("board.unit", campaign_id=campaign.id, code=unit.parent.code))
     filters = _filters()
-    page = min(max(1, request.args.get("page", 1, type=int)), 100_000)
+    page = page_arg()
     counts = services.column_counts(db.session, campaign, unit.id, filters)
     columns = {
         # Closed items are the long column: a short page of them.
@@ -143,15 +144,17 @@ def _covered_names(item: BoardItem) -> dict[int, list[str]]:
 
 def _item_action(campaign, item: BoardItem, action: str) -> None:
     user, form = current_user, request.form
-    work = permissions.may_work_items(user, item.unit)
-    verify = permissions.may_verify_closures(user, item.unit)
-    if action == "plan" and work:
+    if action in ("plan", "note", "close"):
+        permissions.ensure(permissions.may_work_items, user, item.unit)
+    elif action in ("verify", "return"):
+        permissions.ensure(permissions.may_verify_closures, user, item.unit)
+    if action == "plan":
         perform(lambda: services.update_plan(db.session, item, form, user), "计划已保存。")
-    elif action == "note" and work:
+    elif action == "note":
         perform(
             lambda: services.add_note(db.session, item, form.get("text", ""), user), "已记录进展。"
         )
-    elif action == "close" and work:
+    elif action == "close":
         upload = request.files.get("document")
         document = (upload.filename, upload.read()) if upload and upload.filename else None
         storage = Path(current_app.config["STORAGE_PATH"])
@@ -159,15 +162,15 @@ def _item_action(campaign, item: BoardItem, action: str) -> None:
             lambda: services.submit_closure(db.session, item, form, document, user, storage),
             "已提交销号，待单位负责人核验。",
         )
-    elif action == "verify" and verify:
+    elif action == "verify":
         perform(lambda: services.verify_closure(db.session, item, user), "已核验销号，计入统计。")
-    elif action == "return" and verify:
+    elif action == "return":
         perform(
             lambda: services.return_closure(db.session, item, form.get("reason", ""), user),
             "已退回，回到推进中。",
         )
     else:
-        abort(404)
+        abort(400)  # no such action
 
 
 @bp.get("/campaigns/<int:campaign_id>/closures/<int:closure_id>/document")
@@ -185,8 +188,9 @@ def document(campaign_id: int, closure_id: int):
 @login_required
 def spot_checks(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_spot_check(current_user))
+    permissions.require(permissions.sees_city(current_user))  # checks span every unit
     if request.method == "POST":
+        permissions.ensure(permissions.may_spot_check, current_user)
         form = request.form
         unit_ids = [int(u) for u in form.getlist("unit") if u.isdigit()] or None
         value = form.get("size", "0")
@@ -224,6 +228,7 @@ def spot_checks(campaign_id: int):
         checks=checks,
         form=FlaskForm(),
         units=permissions.responsible_units(current_user),
+        may_check=permissions.may_spot_check(current_user),
     )
 
 
@@ -231,11 +236,12 @@ def spot_checks(campaign_id: int):
 @login_required
 def spot_check(campaign_id: int, check_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_spot_check(current_user))
+    permissions.require(permissions.sees_city(current_user))  # checks span every unit
     check = db.session.get(SpotCheck, check_id)
     if check is None or check.campaign_id != campaign.id:
         abort(404)
     if request.method == "POST":
+        permissions.ensure(permissions.may_spot_check, current_user)
         result = next(
             (r for r in check.results if str(r.id) == request.form.get("result_id")), None
         )
@@ -261,4 +267,5 @@ def spot_check(campaign_id: int, check_id: int):
         form=FlaskForm(),
         checklist=services.CHECKLIST,
         reproduced=services.reproduce(check) == json.loads(check.drawn_ids),
+        may_check=permissions.may_spot_check(current_user),
     )

@@ -70,12 +70,13 @@ def _stored_rows(session: Session, campaign: Campaign, unit: Unit) -> dict[str, 
 
 def _other_units_holding(
     session: Session, campaign: Campaign, unit: Unit, codes: list[str]
-) -> dict[str, tuple[int, str, str]]:
-    """Codes already in another unit's ledger: code -> (unit id, unit name, org name)."""
+) -> dict[str, tuple[int, str]]:
+    """Codes already in another unit's ledger: code -> (unit id, unit name). Not the name that
+    ledger gives the organization: that is the other unit's data."""
     if not codes:
         return {}
     stmt = (
-        select(Organization.credit_code, Organization.unit_id, Unit.name, Organization.name)
+        select(Organization.credit_code, Organization.unit_id, Unit.name)
         .join(Unit, Unit.id == Organization.unit_id)
         .where(
             Organization.campaign_id == campaign.id,
@@ -83,10 +84,7 @@ def _other_units_holding(
             one_of(session, Organization.credit_code, codes),
         )
     )
-    return {
-        code: (unit_id, unit_name, org_name)
-        for code, unit_id, unit_name, org_name in session.execute(stmt)
-    }
+    return {code: (unit_id, unit_name) for code, unit_id, unit_name in session.execute(stmt)}
 
 
 def start_import(
@@ -174,7 +172,8 @@ def process_import(
             problems.append(
                 str(
                     excel.Problem(
-                        f"{row['credit_code']} 已在{held[1]}的台账中（{held[2]}），同一组织不能由两个单位填报",
+                        f"{row['credit_code']} 已在{held[1]}的台账中，"
+                        "同一组织不能由两个单位填报，请与该单位核实",
                         row["_sheet"],
                         row["_row"],
                         "",
@@ -334,7 +333,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     added = [d["credit_code"] for d in diff if d["action"] == "add"]
     taken = _other_units_holding(session, campaign, unit, added)
     if taken:
-        code, (_, unit_name, _) = next(iter(taken.items()))
+        code, (_, unit_name) = next(iter(taken.items()))
         raise ValidationFailed(
             [
                 (

@@ -16,7 +16,13 @@ from campaign.board.items import follow_organization, sync_items
 from campaign.clock import now
 from campaign.errors import ValidationFailed
 from campaign.ledger import excel
-from campaign.ledger.models import ChangeRequest, LedgerStatus, Organization, UnitLedger
+from campaign.ledger.models import (
+    ChangeRequest,
+    LedgerConflict,
+    LedgerStatus,
+    Organization,
+    UnitLedger,
+)
 from campaign.timeline import tasks
 from campaign.timeline.models import Campaign
 from campaign.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
@@ -422,6 +428,45 @@ def exclusions(session: Session, campaign: Campaign, unit_ids: list[int] | None)
 
 
 # ---- ledger rows as files carry them ------------------------------------------------
+
+
+def conflicts(session: Session, campaign: Campaign, unit: Unit, limit: int = 50) -> list:
+    """The unit's credit-code conflicts, newest first, each with the name this unit's own
+    records give it: the holder's ledger row, or the name in the claimant's refused file.
+    Neither unit reads the other's text (an import must not put words on another's page)."""
+    rows = session.scalars(
+        select(LedgerConflict)
+        .options(joinedload(LedgerConflict.holder_unit), joinedload(LedgerConflict.claimant_unit))
+        .where(
+            LedgerConflict.campaign_id == campaign.id,
+            or_(
+                LedgerConflict.holder_unit_id == unit.id, LedgerConflict.claimant_unit_id == unit.id
+            ),
+        )
+        .order_by(LedgerConflict.id.desc())
+        .limit(limit)
+    ).all()
+    held = [c.credit_code for c in rows if c.holder_unit_id == unit.id]
+    names = (
+        dict(
+            session.execute(
+                select(Organization.credit_code, Organization.name).where(
+                    Organization.campaign_id == campaign.id,
+                    Organization.unit_id == unit.id,
+                    Organization.credit_code.in_(held),
+                )
+            ).all()
+        )
+        if held
+        else {}
+    )
+    return [
+        SimpleNamespace(
+            conflict=c,
+            name=c.name if c.claimant_unit_id == unit.id else names.get(c.credit_code, ""),
+        )
+        for c in rows
+    ]
 
 
 def area_ids(session: Session, unit_id: int) -> dict[str, int]:

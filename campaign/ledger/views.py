@@ -25,7 +25,8 @@ from campaign import clock, figures, jobs, permissions
 from campaign.accounts.models import Unit
 from campaign.extensions import db
 from campaign.ledger import excel, importing, services
-from campaign.ledger.models import ChangeRequest, ImportBatch, LedgerConflict, Organization
+from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
+from campaign.paging import page_arg
 from campaign.vocab import EXCLUDED_STATUSES
 from campaign.webforms import perform
 
@@ -41,7 +42,7 @@ def unit(campaign_id: int, code: str):
     if not unit.is_responsible and unit.parent is not None:
         # Streets and parks have no ledger of their own: their rows are on the district's page.
         return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=unit.parent.code))
-    page = min(max(1, request.args.get("page", 1, type=int)), 1_000_000)
+    page = page_arg()
     q = request.args.get("q", "").strip()
     orgs, total = services.list_organizations(db.session, campaign, unit.id, q, page)
     by_area = figures.grouped(db.session, campaign, "area", [unit.id])
@@ -85,17 +86,7 @@ def ledger(campaign_id: int, code: str):
         .order_by(ImportBatch.id.desc())
         .limit(20)
     ).all()
-    conflicts = db.session.scalars(
-        select(LedgerConflict)
-        .options(joinedload(LedgerConflict.holder_unit), joinedload(LedgerConflict.claimant_unit))
-        .where(
-            LedgerConflict.campaign_id == campaign.id,
-            (LedgerConflict.holder_unit_id == unit.id)
-            | (LedgerConflict.claimant_unit_id == unit.id),
-        )
-        .order_by(LedgerConflict.id.desc())
-        .limit(50)
-    ).all()
+    conflicts = services.conflicts(db.session, campaign, unit)
     requests = db.session.scalars(
         select(ChangeRequest)
         .where(ChangeRequest.campaign_id == campaign.id, ChangeRequest.unit_id == unit.id)
@@ -153,7 +144,7 @@ def export_city(campaign_id: int):
 def upload(campaign_id: int, code: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
-    permissions.require(permissions.may_edit_ledger(current_user, unit))
+    permissions.ensure(permissions.may_edit_ledger, current_user, unit)
     form = FlaskForm()
     file = request.files.get("file")
     back = url_for("ledger.ledger", campaign_id=campaign.id, code=unit.code)
@@ -223,7 +214,7 @@ def import_status(campaign_id: int, batch_id: int):
 def decide_import(campaign_id: int, batch_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
-    permissions.require(permissions.may_edit_ledger(current_user, batch.unit))
+    permissions.ensure(permissions.may_edit_ledger, current_user, batch.unit)
     if action == "apply":
         perform(lambda: importing.apply_import(db.session, batch, current_user), _applied_message)
     else:
@@ -252,9 +243,9 @@ def review(campaign_id: int, code: str, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     if action == "submit":
-        permissions.require(permissions.may_edit_ledger(current_user, unit))
+        permissions.ensure(permissions.may_edit_ledger, current_user, unit)
     else:
-        permissions.require(permissions.may_review_ledgers(current_user))
+        permissions.ensure(permissions.may_review_ledgers, current_user)
     ledger = services.unit_ledger(db.session, campaign, unit)
     comment = request.form.get("comment", "")
     move = {
@@ -296,7 +287,7 @@ def change_requests(campaign_id: int):
 def decide_change(campaign_id: int, request_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     req = permissions.unit_record_or_404(current_user, ChangeRequest, request_id, campaign.id)
-    permissions.require(permissions.may_review_ledgers(current_user))
+    permissions.ensure(permissions.may_review_ledgers, current_user)
     accept = action == "accept"
     perform(
         lambda: services.decide_change(
@@ -326,9 +317,8 @@ def exclusions(campaign_id: int):
 def exclusion(campaign_id: int, org_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     org: Organization = permissions.organization_or_404(current_user, org_id)
-    permissions.require(
-        org.campaign_id == campaign.id and permissions.may_review_ledgers(current_user)
-    )
+    permissions.require(org.campaign_id == campaign.id)
+    permissions.ensure(permissions.may_review_ledgers, current_user)
     reason = request.form.get("reason", "")
     if action == "exclude":
         status = request.form.get("status", "")

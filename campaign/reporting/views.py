@@ -80,7 +80,7 @@ def unit_report(campaign_id: int, code: str, due: str):
         abort(404)
     form, problems = FlaskForm(), []
     if request.method == "POST":
-        permissions.require(permissions.may_deliver(current_user, unit))
+        permissions.ensure(permissions.may_deliver, current_user, unit)
         if form.validate_on_submit():
             upload = request.files.get("attachment")
             attachment = (upload.filename, upload.read()) if upload and upload.filename else None
@@ -132,7 +132,7 @@ def unit_report(campaign_id: int, code: str, due: str):
 def return_report(campaign_id: int, report_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     report = permissions.unit_record_or_404(current_user, UnitReport, report_id, campaign.id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.ensure(permissions.may_edit_campaign, current_user)
     comment = request.form.get("comment", "")
     perform(
         lambda: services.return_report(db.session, report, comment, current_user),

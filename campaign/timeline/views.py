@@ -81,7 +81,7 @@ def _edit_form(obj, update, fields, template: str, saved: str, done_url: str, **
 @login_required
 def settings(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.ensure(permissions.may_edit_campaign, current_user)
     return _edit_form(
         campaign,
         services.update_settings,
@@ -97,7 +97,7 @@ def settings(campaign_id: int):
 @login_required
 def edit_phase(campaign_id: int, phase_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.ensure(permissions.may_edit_campaign, current_user)
     phase = db.session.get(Phase, phase_id)
     if phase is None or phase.campaign_id != campaign.id:
         abort(404)
@@ -161,7 +161,7 @@ def task(campaign_id: int, task_id: int):
 def _task_action(campaign, task, action: str) -> None:
     user = current_user
     if action == "submit":
-        permissions.require(permissions.may_deliver(user, task.unit))
+        permissions.ensure(permissions.may_deliver, user, task.unit)
         upload = request.files.get("file")
         file = (upload.filename, upload.read()) if upload and upload.filename else None
         tasks.submit_task(
@@ -173,12 +173,12 @@ def _task_action(campaign, task, action: str) -> None:
             Path(current_app.config["STORAGE_PATH"]),
         )
     elif action in ("accept", "return"):
-        permissions.require(permissions.may_edit_campaign(user))
+        permissions.ensure(permissions.may_edit_campaign, user)
         tasks.review_task(
             db.session, task, action == "accept", request.form.get("comment", ""), user
         )
     elif action == "change":
-        permissions.require(permissions.may_edit_campaign(user))
+        permissions.ensure(permissions.may_edit_campaign, user)
         tasks.change_task(db.session, task, request.form, user)
     else:
         abort(400)
@@ -200,7 +200,7 @@ def task_file(campaign_id: int, task_id: int, submission_id: int):
 @login_required
 def save_deliverable(campaign_id: int, deliverable_id: int | None = None):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.may_edit_campaign(current_user))
+    permissions.ensure(permissions.may_edit_campaign, current_user)
     deliverable = None
     if deliverable_id is not None:
         deliverable = db.session.get(Deliverable, deliverable_id)

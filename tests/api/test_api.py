@@ -451,11 +451,12 @@ def test_every_problem_is_reported_at_once(client, world):
 
 
 @pytest.mark.parametrize("username", ["jiangan_op", "jiangan_leader", "boss"])
-def test_non_editors_get_404_on_settings(client, world, username):
+def test_non_editors_get_403_with_the_reason_on_settings(client, world, username):
+    # They read the campaign and its settings, so the refusal says why (not 404).
     before = settings_now(client, world)
     response = patch_settings(client, world, username, {"target_party_org_coverage": "85"})
-    assert response.status_code == 404
-    assert response.is_json
+    assert response.status_code == 403
+    assert response.json["message"] == "此操作仅限市级专班和系统管理员"
     assert settings_now(client, world) == before
 
 

@@ -80,7 +80,8 @@ def test_an_operator_cannot_verify_and_the_leader_can(app, world):
         refused = operator.post(
             f"/campaigns/{cid}/items/{item_id}", data={"csrf_token": token, "action": "verify"}
         )
-        assert refused.status_code == 404
+        assert refused.status_code == 403
+        assert "只有本单位负责人可以核验或退回销号" in refused.get_data(as_text=True)
         leader = client_as(app, "wuchang_leader")
         token = csrf_token(leader, f"/campaigns/{cid}/items/{item_id}")
         done = leader.post(

@@ -458,8 +458,9 @@ def test_a_code_already_in_another_units_ledger_is_refused_and_both_units_see_it
     batch = db.session.get(ImportBatch, batch_id)
     assert batch.status == "refused"
     assert json.loads(batch.problems) == [
-        f"「{ENTERPRISE_SHEET}」第4行「统一社会信用代码」：{CODE_A} 已在江岸区的台账中"
-        "（江岸甲制造有限公司），同一组织不能由两个单位填报"
+        # Whose ledger holds it, so the two units can settle it; not what that ledger calls it.
+        f"「{ENTERPRISE_SHEET}」第4行「统一社会信用代码」：{CODE_A} 已在江岸区的台账中，"
+        "同一组织不能由两个单位填报，请与该单位核实"
     ]
     assert orgs(w, w.wuchang) == {}
     assert orgs(w)[CODE_A].name == "江岸甲制造有限公司"
@@ -537,7 +538,9 @@ def test_after_approval_an_import_makes_change_requests_and_figures_wait_for_a_c
     ledger_url = f"/campaigns/{w.cid}/units/jiangan/ledger"
 
     post(op, w, f"{ledger_url}/submit")
-    assert post(op, w, f"{ledger_url}/approve").status_code == 404  # not the operator's call
+    refused = post(op, w, f"{ledger_url}/approve")  # not the operator's call
+    assert refused.status_code == 403
+    assert "只有市级专班可以审核台账" in text(refused)
     assert "待审核" in text(op.get(ledger_url))
     post(coord, w, f"{ledger_url}/approve", comment="同意作为党建基数")
     ledger = services.unit_ledger(db.session, w.campaign, w.jiangan)
@@ -572,7 +575,7 @@ def test_after_approval_an_import_makes_change_requests_and_figures_wait_for_a_c
 
     # Rejecting needs a comment; without one nothing happens.
     cr_url = f"/campaigns/{w.cid}/change-requests"
-    assert post(op, w, f"{cr_url}/{requests[CODE_E].id}/reject", comment="x").status_code == 404
+    assert post(op, w, f"{cr_url}/{requests[CODE_E].id}/reject", comment="x").status_code == 403
     answer = post(coord, w, f"{cr_url}/{requests[CODE_E].id}/reject", comment="  ")
     assert "驳回时必须填写意见" in text(coord.get(answer.headers["Location"]))
     db.session.expire_all()
@@ -650,7 +653,7 @@ def test_excluding_a_shell_enterprise_leaves_the_base_with_a_reason_and_restorin
     url = f"/campaigns/{w.cid}/organizations/{a.id}"
     assert counts(w).base == 4
 
-    assert post(op, w, f"{url}/exclude", status="shell", reason="x").status_code == 404
+    assert post(op, w, f"{url}/exclude", status="shell", reason="x").status_code == 403
     answer = post(coord, w, f"{url}/exclude", status="shell", reason=" ")
     assert "剔除时必须填写理由" in text(coord.get(answer.headers["Location"]))
     assert orgs(w)[CODE_A].in_base is True
@@ -701,7 +704,7 @@ def test_a_social_organization_cannot_be_excluded(w):
 # ---- who may do what ----------------------------------------------------------------------------
 
 
-def test_another_districts_operator_gets_404_on_the_import_and_the_upload(w):
+def test_another_districts_operator_gets_404_and_the_coordinator_403_on_the_import(w):
     op, wop = w.client["op"], w.client["wop"]
     batch_id = uploaded_batch(upload(op, w, ledger_xlsx(*V1)))
     assert op.get(f"/campaigns/{w.cid}/imports/{batch_id}").status_code == 200
@@ -711,12 +714,15 @@ def test_another_districts_operator_gets_404_on_the_import_and_the_upload(w):
     assert upload(wop, w, ledger_xlsx(*V1), code="jiangan").status_code == 404
     assert post(wop, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply").status_code == 404
     assert wop.get(f"/campaigns/{w.cid}/units/jiangan/ledger").status_code == 404
-    # The coordinator reads it but does not import for a unit.
-    assert w.client["coord"].get(f"/campaigns/{w.cid}/imports/{batch_id}").status_code == 200
-    assert (
-        post(w.client["coord"], w, f"/campaigns/{w.cid}/imports/{batch_id}/apply").status_code
-        == 404
-    )
+    # The coordinator reads it but does not import for a unit: told so, not "not found".
+    coord = w.client["coord"]
+    assert coord.get(f"/campaigns/{w.cid}/imports/{batch_id}").status_code == 200
+    for refused in (
+        post(coord, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply"),
+        upload(coord, w, ledger_xlsx(*V1), code="jiangan"),
+    ):
+        assert refused.status_code == 403
+        assert "只有本单位的台账填报员可以导入、修改和报送本单位台账" in text(refused)
     assert orgs(w) == {}
     assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 1
 

@@ -203,12 +203,14 @@ def test_a_district_leader_sets_the_own_units_robot_only(w):
     # The city's robot is the coordinators'.
     assert leader.get("/units/city/webhook").status_code == 404
 
-    # An operator: not even the own unit's.
+    # An operator: not even the own unit's (he sees his unit, so he is told why).
     operator = client_of(w, "jiangan-op")
-    assert operator.get(page).status_code == 404
+    assert operator.get(page).status_code == 403
     token = csrf_token(operator, "/notifications/preferences")
     data = {"csrf_token": token, "flavour": "wecom", "url": "https://example.cn/hook"}
-    assert operator.post(page, data=data).status_code == 404
+    refused = operator.post(page, data=data)
+    assert refused.status_code == 403
+    assert "单位群机器人由本单位负责人设置" in refused.get_data(as_text=True)
 
     assert db.session.scalars(select(UnitWebhook.url)).all() == [DINGTALK]
 

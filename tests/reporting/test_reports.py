@@ -382,7 +382,8 @@ def test_who_may_see_and_file_a_units_report(world):
         assert response.status_code == 404
         assert coord.get(url).status_code == 200
         response = coord.post(url, data={"csrf_token": coord_token, "progress": "代报"})
-        assert response.status_code == 404  # coordinators read, units file
+        assert response.status_code == 403  # coordinators read, units file
+        assert "只有本单位的填报员可以报送" in response.get_data(as_text=True)
         assert reports(world) == 0
         base = f"/campaigns/{world.campaign.id}/units/jiangan/reports"
         assert coord.get(f"{base}/2026-09-11").status_code == 404  # not a due day
@@ -399,7 +400,7 @@ def test_who_may_see_and_file_a_units_report(world):
             f"/campaigns/{world.campaign.id}/reports/{report.id}/return",
             data={"csrf_token": own_token, "comment": "退回"},
         )
-        assert response.status_code == 404
+        assert response.status_code == 403  # his own unit's report: seen, not his to return
         assert db.session.get(UnitReport, report.id).status == "submitted"
 
 

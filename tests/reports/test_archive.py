@@ -202,7 +202,7 @@ def test_coordinator_produces_a_bulletin_and_each_role_reads_what_it_may(w):
     assert operator.get(f"{base}/runs/{run.id}").status_code == 404
     token = csrf_token(operator, base)
     refused = operator.post(f"{base}/generate", data={"due_on": "2026-10-25", "csrf_token": token})
-    assert refused.status_code == 404
+    assert refused.status_code == 403  # he reads the archive, but does not produce bulletins
 
     # Leadership: everything to read, nothing to produce.
     boss = client_for(w, "boss")
@@ -214,7 +214,7 @@ def test_coordinator_produces_a_bulletin_and_each_role_reads_what_it_may(w):
     assert boss.get(f"{base}/runs/{run.id}").json["status"] == "published"
     token = csrf_token(boss, base)
     refused = boss.post(f"{base}/generate", data={"due_on": "2026-10-25", "csrf_token": token})
-    assert refused.status_code == 404
+    assert refused.status_code == 403
 
     assert (count(Bulletin), count(BulletinRun)) == (1, 1)
     assert coord.get(f"{base}/7.pdf").status_code == 404
@@ -271,8 +271,11 @@ def test_api_produces_once_and_scopes_what_each_token_reads(w, client):
         return response
 
     assert client.get(base).status_code == 401
-    assert call("POST", "boss", json={"due_on": "2026-11-10"}).status_code == 404
-    assert call("POST", "jiangan_op", json={"due_on": "2026-11-10"}).status_code == 404
+    # Everyone reads the archive; only coordinators produce, and the others are told why.
+    for username in ("boss", "jiangan_op"):
+        refused = call("POST", username, json={"due_on": "2026-11-10"})
+        assert refused.status_code == 403
+        assert refused.json["message"] == "此操作仅限市级专班和系统管理员"
     assert count(BulletinRun) == 0
 
     created = call("POST", "coord", json={"due_on": "2026-11-10"})

@@ -620,7 +620,7 @@ def test_ledger_task_cannot_be_delivered_by_upload(app, world):
 # ---- who may do what, and where files go ----------------------------------------------------
 
 
-def test_other_units_and_operators_get_404(app, world):
+def test_other_units_get_404_and_operators_403_on_what_is_not_theirs_to_do(app, world):
     task = task_of(world, world.jiangan, "work_plan")
     wc, wc_token = user_client(app, world, "op_wuchang")
     assert wc.get(task_url(world, task)).status_code == 404
@@ -635,10 +635,10 @@ def test_other_units_and_operators_get_404(app, world):
     sub = db.session.scalars(select(TaskSubmission).where(TaskSubmission.task_id == task.id)).one()
     file_url = f"{task_url(world, task)}/submissions/{sub.id}"
     assert wc.get(file_url).status_code == 404
-    assert post_task(ja, ja_token, world, task, action="accept").status_code == 404
+    assert post_task(ja, ja_token, world, task, action="accept").status_code == 403
     assert (
         post_task(ja, ja_token, world, task, action="change", due_on="2026-12-30").status_code
-        == 404
+        == 403
     )
     db.session.expire_all()
     task = db.session.get(Task, task.id)
@@ -647,14 +647,14 @@ def test_other_units_and_operators_get_404(app, world):
     coord, token = user_client(app, world, "coord")
     other = task_of(world, world.wuchang, "work_plan")
     response = post_task(coord, token, world, other, action="submit", note="代报")
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert post_task(coord, token, world, task, action="dance").status_code == 400
     # Operators may not edit deliverables either.
     response = ja.post(
         f"/campaigns/{world.campaign.id}/deliverables/{task.deliverable_id}",
         data={"csrf_token": ja_token, "action": "drop", "reason": "不想报"},
     )
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert not db.session.get(Deliverable, task.deliverable_id).dropped
 
 

@@ -1,0 +1,19 @@
+"""Page numbers from requests: one bound for every paginated list, pages and API alike.
+
+A page number is multiplied into an OFFSET; 2**63 - 1 overflows the database's integers
+(a 500) and no list of ours has 100,000 pages.
+"""
+
+from flask import abort, request
+
+MAX_PAGE = 100_000
+PAGE_RANGE = f"页码应在1到{MAX_PAGE}之间"
+
+
+def page_arg(name: str = "page", strict: bool = False) -> int:
+    """The page number a page's query string asks for, within 1..MAX_PAGE: the nearest one, or
+    with ``strict`` a 404 (as ``db.paginate`` answers a page past the last)."""
+    page = request.args.get(name, 1, type=int)
+    if strict and not 1 <= page <= MAX_PAGE:
+        abort(404)
+    return min(max(1, page), MAX_PAGE)

@@ -1,0 +1,4 @@
+"""The hostile corpus shares the API tests' world: 江岸区 and 武昌区 with a user and a token
+per role (tests/api/test_api.py)."""
+
+from tests.api.test_api import world  # noqa: F401  (a fixture, used by name)
