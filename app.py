@@ -73,7 +73,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_login(app: Flask) -> None:
     from campaign.accounts import services as accounts
-    from campaign.accounts.models import User
 
     accounts.HASH_METHOD = app.config["PASSWORD_HASH_METHOD"]
     login_manager.init_app(app)
@@ -82,9 +81,8 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id))
-        return user if user and user.active else None
+    def load_user(session_id: str):
+        return accounts.user_for_session(db.session, session_id)
 
 
 def _register_blueprints(app: Flask) -> None:

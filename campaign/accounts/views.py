@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from campaign.accounts.services import authenticate
+from campaign.accounts.services import authenticate, end_sessions
 from campaign.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -64,6 +64,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Ends the session on the server too: a copy of the cookie is refused from now on.
+    end_sessions(db.session, current_user)
+    db.session.commit()
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("accounts.login"))
