@@ -10,6 +10,7 @@ from dotenv import load_dotenv
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import (
     clock,
@@ -56,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     _init_login(app)
+    _init_security(app)
     from notifications.events import init_app as init_notifications
 
     init_notifications(app)
@@ -83,6 +85,13 @@ def _init_login(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_id: str):
         return accounts.user_for_session(db.session, session_id)
+
+
+def _init_security(app: Flask) -> None:
+    """The trusted proxy, if any."""
+    if hops := app.config["PROXY_FIX"]:
+        # X-Forwarded-Host is not trusted: nginx passes the Host header itself.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _register_blueprints(app: Flask) -> None:

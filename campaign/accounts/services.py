@@ -1,5 +1,6 @@
 """Users, passwords and API tokens."""
 
+import functools
 import hashlib
 import hmac
 import re
@@ -19,8 +20,13 @@ UNIT_ROLES = (Role.OPERATOR, Role.LEADER)
 # Werkzeug's method string; create_app sets it from PASSWORD_HASH_METHOD (tests use a fast one).
 HASH_METHOD = "scrypt"
 MIN_PASSWORD = 8
-# Compared against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Compared against when the username is unknown, so both cases take the same time: a
+    hash made the way real ones are."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def create_user(
@@ -77,7 +83,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None (without saying which part was wrong)."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(HASH_METHOD), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
