@@ -17,6 +17,15 @@ def instance_secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if value not in ("0", "1"):
+        raise ValueError(f"{name}={value!r}: expected 1 (on) or 0 (off)")
+    return value == "1"
+
+
 def _limit(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip() or default
     try:
@@ -69,6 +78,9 @@ def from_environment(instance_path: Path) -> dict:
         # X-Forwarded-For and X-Forwarded-Proto believed.
         "PROXY_FIX": _count("PROXY_FIX"),
     }
+    # Cookies only over HTTPS: by default when BASE_URL is https://.
+    secure = _flag("SESSION_COOKIE_SECURE", settings["BASE_URL"].startswith("https://"))
+    settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = secure
     if key := os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = key
     return settings
@@ -78,6 +90,8 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Uploads above this are cut off before they are read (ledger files are checked at 20 MB).
     "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
