@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from limits import parse
+
 
 def instance_secret_key(instance_path: Path) -> str:
     """A key generated once and kept in instance/, for when SECRET_KEY is not set."""
@@ -13,6 +15,33 @@ def instance_secret_key(instance_path: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if value not in ("0", "1"):
+        raise ValueError(f"{name}={value!r}: expected 1 (on) or 0 (off)")
+    return value == "1"
+
+
+def _limit(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        allowed = parse(value).amount
+    except ValueError:
+        allowed = 0
+    if allowed < 1:  # 0 would refuse every login
+        raise ValueError(f"{name}={value!r}: expected e.g. “5 per 10 minutes”")
+    return value
+
+
+def _count(name: str) -> int:
+    value = os.environ.get(name, "").strip() or "0"
+    if not value.isdigit():
+        raise ValueError(f"{name}={value!r}: expected a whole number")
+    return int(value)
 
 
 def from_environment(instance_path: Path) -> dict:
@@ -38,8 +67,20 @@ def from_environment(instance_path: Path) -> dict:
         ),
         # Reminders this many days before a due day (and once when it is overdue).
         "REMINDER_DAYS": os.environ.get("REMINDER_DAYS", "3,1"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Where login failures are counted: this app's database (shared by every worker) or
+        # redis://host:6379/0 (needs the redis package). See campaign/ratelimit.py.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "database://",
+        # Failed logins allowed per account and per address before attempts are refused
+        # (see campaign/accounts/throttle.py).
+        "LOGIN_ACCOUNT_FAILURES": _limit("LOGIN_ACCOUNT_FAILURES", "5 per 10 minutes"),
+        "LOGIN_ADDRESS_FAILURES": _limit("LOGIN_ADDRESS_FAILURES", "20 per 10 minutes"),
+        # Trusted proxy hops in front of the app (1: the documented nginx). Only then are
+        # X-Forwarded-For and X-Forwarded-Proto believed.
+        "PROXY_FIX": _count("PROXY_FIX"),
     }
+    # Cookies only over HTTPS: by default when BASE_URL is https://.
+    secure = _flag("SESSION_COOKIE_SECURE", settings["BASE_URL"].startswith("https://"))
+    settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = secure
     if key := os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = key
     return settings
@@ -49,11 +90,11 @@ DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Uploads above this are cut off before they are read (ledger files are checked at 20 MB).
     "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
-    # Failed logins per username and address before the form refuses for a while.
-    "LOGIN_FAILURE_LIMIT": "5 per 10 minutes",
     "PASSWORD_HASH_METHOD": "scrypt",
     "API_TITLE": "Gongjian API",
     "API_VERSION": "v1",

@@ -21,6 +21,7 @@ from campaign.ledger.models import (
     Organization,
     UnitLedger,
 )
+from campaign.ratelimit import RateLimitCounter
 from campaign.reporting.models import UnitReport
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 
@@ -43,6 +44,7 @@ __all__ = [
     "LedgerCounts",
     "Organization",
     "Phase",
+    "RateLimitCounter",
     "Task",
     "TaskSubmission",
     "Unit",

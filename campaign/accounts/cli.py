@@ -15,6 +15,13 @@ from campaign.vocab import Role
 users_cli = AppGroup("users", help="管理用户和API令牌。")
 
 
+def _user(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"用户“{username}”不存在")
+    return user
+
+
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -43,9 +50,24 @@ def create(username, role, unit_code, display_name, email, password_stdin) -> No
 @click.argument("username")
 def token(username: str) -> None:
     """Print a new API bearer token for USERNAME (shown once)."""
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise click.ClickException(f"用户“{username}”不存在")
-    value = services.issue_token(db.session, user)
+    value = services.issue_token(db.session, _user(username))
     db.session.commit()
     click.echo(value)
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable(username: str) -> None:
+    """Disable USERNAME: his sessions end and his API tokens are revoked at once."""
+    services.disable_user(db.session, _user(username), actor="cli")
+    db.session.commit()
+    click.echo(f"已停用用户 {username}：已退出全部登录，API令牌已作废")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable(username: str) -> None:
+    """Enable USERNAME again; he logs in afresh (old API tokens stay revoked)."""
+    services.enable_user(db.session, _user(username), actor="cli")
+    db.session.commit()
+    click.echo(f"已启用用户 {username}")

@@ -1,5 +1,6 @@
 """Units (责任单位 and the streets/parks below them), users and API tokens."""
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -32,6 +33,11 @@ class Unit(Base):
         return f"<Unit {self.code}>"
 
 
+def new_session_key() -> str:
+    """A fresh random key; a session is valid while it carries its user's current key."""
+    return secrets.token_urlsafe(24)
+
+
 class User(Base):
     """A person who logs in; what they may see follows from role and unit."""
 
@@ -46,6 +52,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Part of the id every session cookie carries (get_id); replaced on logout, when the user
+    # is disabled, and by anything else that must end his sessions (accounts.end_sessions).
+    session_key: Mapped[str] = mapped_column(String(40), default=new_session_key)
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -58,7 +67,8 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login's "alternative id": a copied cookie dies with the key it carries.
+        return f"{self.id}:{self.session_key}"
 
     @property
     def role_label(self) -> str:

@@ -2,14 +2,15 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from campaign.accounts.services import authenticate
-from campaign.extensions import db, limiter
+from campaign.accounts import throttle
+from campaign.accounts.services import authenticate, end_sessions
+from campaign.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -17,11 +18,6 @@ bp = Blueprint("accounts", __name__)
 class LoginForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])
-
-
-def _login_key() -> str:
-    # Per address and username, so one person's typos do not lock out a whole office.
-    return f"{request.remote_addr}:{request.form.get('username', '').strip().lower()}"
 
 
 def _local_target(target: str) -> str:
@@ -38,22 +34,21 @@ def _local_target(target: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURE_LIMIT"],
-    key_func=_login_key,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code != 302,
-)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("timeline.overview"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = authenticate(db.session, form.username.data.strip(), form.password.data)
+        username, address = form.username.data.strip(), request.remote_addr
+        if throttle.refused(username, address):
+            abort(429)
+        user = authenticate(db.session, username, form.password.data)
         if user:
+            throttle.succeeded(username, address)
             login_user(user)
             return redirect(_local_target(request.args.get("next", "")))
+        throttle.failed(username, address)
         flash("用户名或密码错误。", "error")
         status = 401
     elif request.method == "POST":
@@ -64,6 +59,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Ends the session on the server too: a copy of the cookie is refused from now on.
+    end_sessions(db.session, current_user)
+    db.session.commit()
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("accounts.login"))

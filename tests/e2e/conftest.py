@@ -91,17 +91,36 @@ def live_server(tmp_path):
                 db.engine.dispose()
 
 
+def csp_violations(page: Page) -> list[str]:
+    """What the browser refuses under the Content-Security-Policy on ``page``, as it goes
+    (Chromium reports each refusal on the console)."""
+    refused: list[str] = []
+
+    def seen(message):
+        if "Content Security Policy" in message.text:
+            refused.append(f"{page.url}: {message.text}")
+
+    page.on("console", seen)
+    return refused
+
+
 @pytest.fixture
 def browser_page(live_server) -> Page:
-    """A fresh Chromium page (its own context, so no cookies carry over between tests)."""
+    """A fresh Chromium page (its own context, so no cookies carry over between tests).
+
+    Every journey doubles as a check of the Content-Security-Policy: a script, style or
+    handler the policy refuses (a feature silently dead in the browser) fails the test.
+    """
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
             page = context.new_page()
+            refused = csp_violations(page)
             try:
                 yield page
             finally:
                 context.close()
+            assert refused == [], "refused by the Content-Security-Policy"
         finally:
             browser.close()

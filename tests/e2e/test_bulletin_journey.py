@@ -110,6 +110,16 @@ def test_coordinator_generates_the_bulletin_and_a_district_reads_it(
     shown = row.locator("[title=SHA-256]").inner_text().rstrip("…")
     assert len(shown) == 16
     assert hashlib.sha256(data).hexdigest().startswith(shown)
+    # Opened in the browser, the PDF shows in the browser's viewer, the security headers
+    # (nosniff, the Content-Security-Policy) notwithstanding.
+    viewer = page.context.new_page()
+    assert viewer.goto(pdf_url).headers["content-security-policy"]
+    for _ in range(20):  # the viewer (an extension frame) starts once the file is in
+        if any(f.url.startswith("chrome-extension://") for f in viewer.frames):
+            break
+        viewer.wait_for_timeout(500)
+    assert any(f.url.startswith("chrome-extension://") for f in viewer.frames), viewer.frames
+    viewer.close()
     page.click("text=退出")
 
     # A district reads the archive and the PDF, but neither generates nor sees the lists.
