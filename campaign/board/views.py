@@ -44,6 +44,7 @@ def city(campaign_id: int):
         counts=services.unit_counts(db.session, campaign, unit_ids),
         deadline=build_deadline(campaign),
         days_left=(build_deadline(campaign) - clock.today(campaign.timezone)).days,
+        sees_city=permissions.sees_city(current_user),  # spot checks span every unit
     )
 
 
