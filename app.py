@@ -15,6 +15,7 @@ from campaign import (
     clock,
     config,
     models,  # noqa: F401  (every table and tally registered before use)
+    storage,
     tally,
 )
 from campaign.db import render_migration_item
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese messages readable in API responses
     db.init_app(app)
     tally.track(db.session)  # the figures' and the board's tallies recount what commits change
+    storage.track(db.session)  # a file stored by a transaction that does not commit is removed
     migrate.init_app(
         app,
         db,
@@ -165,7 +167,7 @@ def _register_error_pages(app: Flask) -> None:
             return _api_error(error)
         if isinstance(error, CSRFError):
             return render_template("errors/csrf.html"), 400
-        template = ERROR_PAGES.get(error.code)
+        template = getattr(error, "template", None) or ERROR_PAGES.get(error.code)
         if template is None:
             return error
         return render_template(template, error=error), error.code

@@ -3,7 +3,6 @@
 import hashlib
 import json
 import logging
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,6 +13,7 @@ from campaign.display import local_time
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.reporting.cli import current_campaign
+from campaign.storage import resolve
 from reports import render, scheduler, services
 from reports.models import Bulletin
 
@@ -86,7 +86,7 @@ def verify(number: int) -> None:
     problems = []
     if hashlib.sha256(bulletin.snapshot.encode()).hexdigest() != bulletin.snapshot_sha256:
         problems.append("数据快照与其 SHA-256 不符")
-    stored = Path(bulletin.pdf_path)
+    stored = resolve(bulletin.pdf_path)
     if (
         not stored.exists()
         or hashlib.sha256(stored.read_bytes()).hexdigest() != bulletin.pdf_sha256
