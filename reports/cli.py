@@ -52,9 +52,9 @@ def generate(due) -> None:
             raise click.ClickException(str(e)) from e
     click.echo(f"第{bulletin.number}期：{bulletin.title}")
     click.echo(
-        f"  PDF  {bulletin.pdf_path}（{bulletin.pdf_pages}页，SHA-256 {bulletin.pdf_sha256}）"
+        f"  PDF  {resolve(bulletin.pdf_path)}（{bulletin.pdf_pages}页，SHA-256 {bulletin.pdf_sha256}）"
     )
-    click.echo(f"  附件 {bulletin.xlsx_path}")
+    click.echo(f"  附件 {resolve(bulletin.xlsx_path)}")
 
 
 @bulletin_cli.command("list")
@@ -64,7 +64,7 @@ def list_bulletins() -> None:
     for b in services.archive(db.session, campaign):
         click.echo(
             f"第{b.number}期  报送日 {b.due_on}  生成于 {local_time(b.created_at)}  "
-            f"{b.pdf_pages}页  {b.pdf_path}"
+            f"{b.pdf_pages}页  {resolve(b.pdf_path)}"
         )
     for run in services.runs(db.session, campaign):
         if run.status in ("failed", "abandoned"):
