@@ -136,8 +136,10 @@ def looks_like(data: bytes) -> str:
 
 
 def _text(head: bytes) -> str | None:
-    """``head`` as text if it is text (UTF-8, UTF-16 or GBK, no control bytes), else None."""
-    for encoding in ("utf-8-sig", "utf-16", "gb18030"):
+    """``head`` as text if it is text (UTF-8, UTF-16 with its BOM, or GBK; no control
+    characters), else None."""
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "gb18030"):
         try:
             text = head.decode(encoding)
         except UnicodeDecodeError:
@@ -156,7 +158,8 @@ def _ooxml_kind(data: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             return _main_part(package)[0]
-    except (zipfile.BadZipFile, NotAsNamed, KeyError, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, NotAsNamed, KeyError, OSError, ValueError, EOFError, SyntaxError):
+        # (ElementTree's ParseError is a SyntaxError)
         return None
 
 
