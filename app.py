@@ -16,6 +16,7 @@ from campaign import (
     clock,
     config,
     models,  # noqa: F401  (every table and tally registered before use)
+    storage,
     tally,
 )
 from campaign.api import errors
@@ -48,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese messages readable in API responses
     db.init_app(app)
     tally.track(db.session)  # the figures' and the board's tallies recount what commits change
+    storage.track(db.session)  # a file stored by a transaction that does not commit is removed
     migrate.init_app(
         app,
         db,
@@ -195,7 +197,7 @@ def _register_error_pages(app: Flask) -> None:
             return _api_error(error)
         if isinstance(error, CSRFError):
             return render_template("errors/csrf.html"), 400
-        template = ERROR_PAGES.get(error.code)
+        template = getattr(error, "template", None) or ERROR_PAGES.get(error.code)
         if template is None:
             return error
         # ``permissions.ensure`` says why in Chinese; werkzeug's English defaults are not shown.

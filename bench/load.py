@@ -28,8 +28,29 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
+
+def _pdf() -> str:
+    """A one-page PDF in plain ASCII (uploads are opened with pypdf), for a Lua string; each
+    request appends a comment after %%EOF so every document differs."""
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    out, offsets = "%PDF-1.4\n", []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{body}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n"
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.replace("\n", "\\n")
+
+
 LUA_CLOSURES = r"""
 local ids = {%(ids)s}
+local pdf = "%(pdf)s"
 local token = "%(token)s"
 local campaign = %(campaign)d
 local boundary = "----gongjianbench"
@@ -63,7 +84,7 @@ request = function()
     field("secretary", "张书记") .. field("formal_members", "3") ..
     field("established_on", "%(established)s") ..
     "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"document\"; " ..
-    "filename=\"pifu.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%%PDF-1.4\n%%bench " .. id ..
+    "filename=\"pifu.pdf\"\r\nContent-Type: application/pdf\r\n\r\n" .. pdf .. "%%bench " .. id ..
     "\n\r\n--" .. boundary .. "--\r\n"
   return wrk.format("POST", "/api/v1/campaigns/" .. campaign .. "/items/" .. id .. "/closures",
     {["Authorization"] = "Bearer " .. token,
@@ -238,6 +259,7 @@ def main() -> None:
                     "campaign": c,
                     "threads": 2,
                     "established": established,
+                    "pdf": _pdf(),
                 }
             )
             results.append(

@@ -53,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import openpyxl  # noqa: E402
 import sqlalchemy  # noqa: E402
 import weasyprint  # noqa: E402
+from pypdf import PdfWriter  # noqa: E402
 from sqlalchemy import delete, event, func, insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -86,7 +87,18 @@ SEED = 20160814
 CHUNK = 20_000
 # The demo city's proportions (campaign.demo.load at size 1.0 = 3,300 organizations).
 DEMO_PLAN = [(code, 170, 40) for code, *_ in DISTRICTS] + [("mzj", 0, 60), ("jggw", 0, 90)]
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _pdf() -> bytes:
+    """A one-page PDF: uploads are opened with pypdf before they are kept."""
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _pdf()
 
 
 # ---- building -------------------------------------------------------------------------

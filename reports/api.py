@@ -1,8 +1,6 @@
 """/api/v1 bulletins: list, metadata with the snapshot, the PDF, and producing one."""
 
-from pathlib import Path
-
-from flask import current_app, g, send_file
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
@@ -12,6 +10,7 @@ from campaign import permissions
 from campaign.api.views import authenticate_bearer, commit
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
+from campaign.storage import send_stored
 from reports import render, services
 from reports.models import Bulletin
 
@@ -92,8 +91,4 @@ class BulletinPdf(MethodView):
     def get(self, campaign_id: int, number: int):
         """The archived PDF."""
         b = _bulletin(campaign_id, number)
-        if not Path(b.pdf_path).is_file():
-            abort(404, message="PDF 文件缺失")
-        return send_file(
-            b.pdf_path, mimetype="application/pdf", download_name=f"bulletin-{number}.pdf"
-        )
+        return send_stored(b.pdf_path, f"bulletin-{number}.pdf", inline=True)

@@ -3,7 +3,6 @@
 import hashlib
 import json
 import logging
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,6 +13,7 @@ from campaign.display import local_time
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.reporting.cli import current_campaign
+from campaign.storage import resolve
 from reports import render, scheduler, services
 from reports.models import Bulletin
 
@@ -52,9 +52,9 @@ def generate(due) -> None:
             raise click.ClickException(str(e)) from e
     click.echo(f"第{bulletin.number}期：{bulletin.title}")
     click.echo(
-        f"  PDF  {bulletin.pdf_path}（{bulletin.pdf_pages}页，SHA-256 {bulletin.pdf_sha256}）"
+        f"  PDF  {resolve(bulletin.pdf_path)}（{bulletin.pdf_pages}页，SHA-256 {bulletin.pdf_sha256}）"
     )
-    click.echo(f"  附件 {bulletin.xlsx_path}")
+    click.echo(f"  附件 {resolve(bulletin.xlsx_path)}")
 
 
 @bulletin_cli.command("list")
@@ -64,7 +64,7 @@ def list_bulletins() -> None:
     for b in services.archive(db.session, campaign):
         click.echo(
             f"第{b.number}期  报送日 {b.due_on}  生成于 {local_time(b.created_at)}  "
-            f"{b.pdf_pages}页  {b.pdf_path}"
+            f"{b.pdf_pages}页  {resolve(b.pdf_path)}"
         )
     for run in services.runs(db.session, campaign):
         if run.status in ("failed", "abandoned"):
@@ -86,7 +86,7 @@ def verify(number: int) -> None:
     problems = []
     if hashlib.sha256(bulletin.snapshot.encode()).hexdigest() != bulletin.snapshot_sha256:
         problems.append("数据快照与其 SHA-256 不符")
-    stored = Path(bulletin.pdf_path)
+    stored = resolve(bulletin.pdf_path)
     if (
         not stored.exists()
         or hashlib.sha256(stored.read_bytes()).hexdigest() != bulletin.pdf_sha256

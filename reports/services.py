@@ -25,7 +25,7 @@ from campaign.display import local_time, percent
 from campaign.display import target as display_target
 from campaign.errors import ValidationFailed
 from campaign.reporting import services as reporting
-from campaign.storage import store_bytes
+from campaign.storage import keep
 from campaign.timeline.models import Campaign
 from notifications import events
 from reports import attachment, render, snapshot
@@ -182,7 +182,6 @@ def produce(
         if progress:
             progress(label, percent)
 
-    written: list[Path] = []
     try:
         step("汇总数据", 5)
         _one_view(session)
@@ -206,12 +205,10 @@ def produce(
         document = render.html(data)
         pdf = render.pdf(document, progress=step)
         step("保存文件", 92)
-        folder = settings.storage / "bulletins" / str(campaign.id)
-        stem = f"{campaign.year}-{number:02d}"
-        pdf_path, pdf_sha = store_bytes(folder, stem, ".pdf", pdf.data)
-        written.append(pdf_path)
-        xlsx_path, xlsx_sha = store_bytes(folder, stem, ".xlsx", xlsx)
-        written.append(xlsx_path)
+        # Kept for this transaction: removed again if the bulletin is not published.
+        folder, stem = f"bulletins/{campaign.id}", f"{campaign.year}-{number:02d}"
+        pdf_path, pdf_sha = keep(session, settings.storage, folder, stem, ".pdf", pdf.data)
+        xlsx_path, xlsx_sha = keep(session, settings.storage, folder, stem, ".xlsx", xlsx)
         text = dumps(data)
         bulletin = Bulletin(
             campaign_id=campaign.id,
@@ -221,10 +218,10 @@ def produce(
             title=data["title"],
             snapshot=text,
             snapshot_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            pdf_path=str(pdf_path),
+            pdf_path=pdf_path,
             pdf_sha256=pdf_sha,
             pdf_pages=pdf.pages,
-            xlsx_path=str(xlsx_path),
+            xlsx_path=xlsx_path,
             xlsx_sha256=xlsx_sha,
             trigger=run.trigger,
             created_by_id=getattr(user, "id", None),
@@ -254,7 +251,6 @@ def produce(
         return bulletin
     except IntegrityError:
         session.rollback()
-        _forget(session, written)
         run = session.get(BulletinRun, run_id)
         existing = find(session, campaign, run.due_on)
         run.finished_at = now()
@@ -272,7 +268,6 @@ def produce(
         return existing
     except BaseException as e:  # a failure is recorded (and retried), never half-published
         session.rollback()
-        _forget(session, written)
         run = session.get(BulletinRun, run_id)
         run.status, run.finished_at = "failed", now()
         run.error = _explain(e)
@@ -337,18 +332,6 @@ def _explain(error: BaseException) -> str:
     if isinstance(error, (render.RenderRefused, ValidationFailed)):
         return str(error)
     return f"程序错误（{type(error).__name__}: {error}），已记录，将自动重试；反复出现请联系管理员"
-
-
-def _forget(session: Session, paths: list[Path]) -> None:
-    """Remove a failed run's files, unless a published bulletin holds the same file (same hash)."""
-    for path in paths:
-        held = session.scalar(
-            select(Bulletin.id).where(
-                (Bulletin.pdf_path == str(path)) | (Bulletin.xlsx_path == str(path))
-            )
-        )
-        if path.exists() and not held:
-            path.unlink()
 
 
 def dumps(data: dict) -> str:

@@ -1,7 +1,5 @@
 """The bulletin archive: every bulletin with its PDF, attachment and snapshot; producing one."""
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
@@ -9,7 +7,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -18,12 +15,12 @@ from sqlalchemy import select
 from campaign import clock, jobs, permissions
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
+from campaign.storage import send_stored
 from campaign.webforms import perform
 from reports import services
 from reports.models import Bulletin, BulletinRun
 
 bp = Blueprint("bulletins", __name__, url_prefix="/campaigns/<int:campaign_id>/bulletins")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _settings() -> services.Settings:
@@ -118,27 +115,18 @@ def run_status(campaign_id: int, run_id: int):
     }
 
 
-def _file(path: str, name: str, mimetype: str, inline: bool = False):
-    stored = Path(path)
-    if not stored.is_file():
-        abort(404)
-    return send_file(stored, mimetype=mimetype, as_attachment=not inline, download_name=name)
-
-
 @bp.get("/<int:number>.pdf")
 @login_required
 def pdf(campaign_id: int, number: int):
     b = bulletin_or_404(campaign_id, number)
-    return _file(
-        b.pdf_path, f"通报第{b.number}期（{b.due_on}）.pdf", "application/pdf", inline=True
-    )
+    return send_stored(b.pdf_path, f"通报第{b.number}期（{b.due_on}）.pdf", inline=True)
 
 
 @bp.get("/<int:number>.xlsx")
 @login_required
 def xlsx(campaign_id: int, number: int):
     b = bulletin_or_404(campaign_id, number, detail=True)
-    return _file(b.xlsx_path, f"通报第{b.number}期附件（{b.due_on}）.xlsx", XLSX)
+    return send_stored(b.xlsx_path, f"通报第{b.number}期附件（{b.due_on}）.xlsx")
 
 
 @bp.get("/<int:number>/snapshot.json")

@@ -9,6 +9,7 @@ from campaign import audit
 from campaign.board import services as board
 from campaign.board.models import BoardItem
 from campaign.extensions import db
+from tests import documents
 from tests.conftest import make_campaign, make_org, make_unit
 from tests.timeutil import at
 
@@ -35,7 +36,7 @@ def some_history(app):
                 "formal_members": "4",
                 "established_on": "2026-10-08",
             },
-            ("批复.pdf", b"%PDF-1.4"),
+            ("批复.pdf", documents.pdf()),
             None,
             Path(app.config["STORAGE_PATH"]),
         )

@@ -1,12 +1,18 @@
 """`flask backup create|restore` on both databases: the data and the stored files come back."""
 
+import shutil
 import tarfile
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from campaign.board import services as board
+from campaign.board.models import BoardItem
 from campaign.extensions import db
 from campaign.ledger.models import Organization
-from tests.conftest import make_campaign, make_org, make_unit
+from tests import documents
+from tests.conftest import login, make_campaign, make_org, make_unit, make_user
+from tests.timeutil import at
 
 
 def _orgs() -> int:
@@ -60,3 +66,53 @@ def test_a_file_that_is_not_a_backup_is_refused_in_chinese(app, runner, tmp_path
     result = runner.invoke(args=["backup", "restore", str(bogus)])
     assert result.exit_code != 0
     assert "不是攻坚备份文件" in result.output
+
+
+def test_a_backup_restored_on_another_machine_serves_its_evidence(app, runner, tmp_path):
+    """Another machine keeps its files elsewhere (another STORAGE_PATH) and starts empty: the
+    restored closure still finds its document, since rows keep paths relative to the root."""
+    with at(2026, 11, 20, 10, 0):
+        campaign = make_campaign()
+        unit = make_unit("jiangan", "江岸区")
+        operator = make_user("jiangan_op", "operator", unit)
+        make_org(campaign, unit, name="甲公司", employees=120)
+        board.sync_items(db.session, campaign)
+        item = db.session.scalar(select(BoardItem))
+        evidence = documents.pdf("甲公司批复")
+        closure = board.submit_closure(
+            db.session,
+            item,
+            {
+                "method": "joint",
+                "joint_form": "区域联建",
+                "party_org_name": "中共甲公司联合支部",
+                "established_on": "2026-11-18",
+                "formal_members": "0",
+                "secretary": "张三",
+            },
+            ("批复.pdf", evidence),
+            operator,
+            Path(app.config["STORAGE_PATH"]),
+        )
+        db.session.commit()
+        url = f"/campaigns/{campaign.id}/closures/{closure.id}/document"
+        archive = tmp_path / "backup.tar.gz"
+        assert runner.invoke(args=["backup", "create", "-o", str(archive)]).exit_code == 0
+
+        # The other machine: its own storage folder, nothing of the first one left.
+        shutil.rmtree(app.config["STORAGE_PATH"])
+        app.config["STORAGE_PATH"] = str(tmp_path / "elsewhere" / "files")
+        db.session.remove()
+        db.drop_all()
+        db.create_all()
+        result = runner.invoke(args=["backup", "restore", str(archive)])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+
+        client = app.test_client()
+        assert login(client, "jiangan_op").status_code == 302
+        with client.get(url) as response:
+            assert response.status_code == 200
+            assert response.data == evidence
+            assert response.headers["Content-Type"] == "application/pdf"
+    assert (tmp_path / "elsewhere" / "files" / closure.document_path).read_bytes() == evidence

@@ -1,11 +1,18 @@
 """`flask db upgrade` builds exactly the schema the models describe, on every backend."""
 
+from datetime import UTC, date, datetime
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
-from sqlalchemy import inspect, text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select, text
 
+from campaign.board.models import BoardItem, Closure
 from campaign.extensions import db
+from campaign.reporting.models import UnitReport
+from reports.models import Bulletin
+from tests.conftest import make_campaign, make_org, make_unit
 
 
 def test_upgrade_from_empty_matches_models(app, backend):
@@ -45,3 +52,82 @@ def test_users_get_a_session_key_each_on_upgrade(app, backend):
         keys = conn.execute(text('SELECT session_key FROM "user" ORDER BY id')).scalars().all()
     assert len(keys) == 2 and len(set(keys)) == 2
     assert all(len(k) == 32 for k in keys)  # 24 random bytes, URL-safe base64
+
+
+def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, tmp_path):
+    """Rows written before d3f1a7c9e2b4 kept absolute paths: those under STORAGE_PATH are
+    made relative (and back on downgrade); one outside it is left as it was."""
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="7b0e4de458c3")
+    root = Path(app.config["STORAGE_PATH"])
+    elsewhere = tmp_path / "old-disk" / "closures" / "1-feedbeef.pdf"
+    campaign = make_campaign()
+    unit = make_unit("jiangan", "江岸区")
+    org = make_org(campaign, unit, employees=120)
+    item = BoardItem(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        organization_id=org.id,
+        kind=org.kind,
+        target="party_org",
+        path="grow_members",
+    )
+    db.session.add(item)
+    db.session.flush()
+    db.session.add_all(
+        [
+            Closure(item_id=item.id, method="joint", document_path=f"{root}/closures/1-ab.pdf"),
+            Closure(item_id=item.id, method="joint", document_path=str(elsewhere)),
+            Closure(item_id=item.id, method="joint", document_path=""),
+            UnitReport(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                due_on=date(2026, 9, 10),
+                submitted_at=datetime(2026, 9, 10, 1, tzinfo=UTC),
+                figures="{}",
+                attachment_path=f"{root}/reports/jiangan-2026-09-10-cd.png",
+            ),
+            Bulletin(
+                campaign_id=campaign.id,
+                number=1,
+                due_on=date(2026, 9, 10),
+                cutoff_at=datetime(2026, 9, 10, 10, tzinfo=UTC),
+                title="通报",
+                snapshot="{}",
+                snapshot_sha256="0" * 64,
+                pdf_path=f"{root}/bulletins/1/2026-01-ef.pdf",
+                pdf_sha256="0" * 64,
+                pdf_pages=1,
+                xlsx_path=f"{root}/bulletins/1/2026-01-ef.xlsx",
+                xlsx_sha256="0" * 64,
+                trigger="manual",
+            ),
+        ]
+    )
+    db.session.commit()
+
+    def paths():
+        db.session.expire_all()
+        bulletin = db.session.scalar(select(Bulletin))
+        return (
+            list(db.session.scalars(select(Closure.document_path).order_by(Closure.id))),
+            db.session.scalar(select(UnitReport.attachment_path)),
+            (bulletin.pdf_path, bulletin.xlsx_path),
+        )
+
+    db.session.remove()
+    upgrade()
+    assert paths() == (
+        ["closures/1-ab.pdf", str(elsewhere), ""],
+        "reports/jiangan-2026-09-10-cd.png",
+        ("bulletins/1/2026-01-ef.pdf", "bulletins/1/2026-01-ef.xlsx"),
+    )
+    db.session.remove()
+    downgrade(revision="7b0e4de458c3")
+    assert paths() == (
+        [f"{root}/closures/1-ab.pdf", str(elsewhere), ""],
+        f"{root}/reports/jiangan-2026-09-10-cd.png",
+        (f"{root}/bulletins/1/2026-01-ef.pdf", f"{root}/bulletins/1/2026-01-ef.xlsx"),
+    )

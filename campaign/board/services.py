@@ -212,6 +212,7 @@ def submit_closure(
     if problems:
         raise ValidationFailed(problems)
     stored = store_upload(
+        session,
         storage,
         "closures",
         str(item.id),

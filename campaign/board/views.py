@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -23,6 +22,7 @@ from campaign.board import services
 from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
 from campaign.extensions import db
 from campaign.paging import page_arg
+from campaign.storage import send_stored
 from campaign.timeline.services import build_deadline
 from campaign.vocab import JOINT_FORMS, OrgKind
 from campaign.vocab import Path as RulePath
@@ -182,7 +182,7 @@ def document(campaign_id: int, closure_id: int):
     _item(campaign.id, closure.item_id)
     if not closure.document_path:
         abort(404)
-    return send_file(closure.document_path, as_attachment=True, download_name=closure.document_name)
+    return send_stored(closure.document_path, closure.document_name)
 
 
 @bp.route("/campaigns/<int:campaign_id>/spot-checks", methods=["GET", "POST"])

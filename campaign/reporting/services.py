@@ -134,6 +134,7 @@ def submit_report(
     )
     if attachment is not None:
         stored = store_upload(
+            session,
             storage,
             "reports",
             f"{unit.code}-{due_on}",

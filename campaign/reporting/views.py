@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -24,6 +23,7 @@ from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.reporting import services
 from campaign.reporting.models import UnitReport
+from campaign.storage import send_stored
 from campaign.webforms import perform
 
 bp = Blueprint("reporting", __name__)
@@ -155,6 +155,4 @@ def attachment(campaign_id: int, report_id: int):
     report = permissions.unit_record_or_404(current_user, UnitReport, report_id, campaign.id)
     if not report.attachment_path:
         abort(404)
-    return send_file(
-        report.attachment_path, as_attachment=True, download_name=report.attachment_name
-    )
+    return send_stored(report.attachment_path, report.attachment_name)

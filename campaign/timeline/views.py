@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -20,6 +19,7 @@ from campaign import clock, figures, permissions
 from campaign.board import services as board
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
+from campaign.storage import send_stored
 from campaign.timeline import services, tasks
 from campaign.timeline.models import Deliverable, Phase, Task
 from campaign.webforms import perform
@@ -192,7 +192,7 @@ def task_file(campaign_id: int, task_id: int, submission_id: int):
     submission = next((s for s in task.submissions if s.id == submission_id), None)
     if submission is None or not submission.file_path:
         abort(404)
-    return send_file(submission.file_path, as_attachment=True, download_name=submission.file_name)
+    return send_stored(submission.file_path, submission.file_name)
 
 
 @bp.route("/campaigns/<int:campaign_id>/deliverables", methods=["POST"])

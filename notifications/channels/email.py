@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
+from campaign.storage import resolve
 from notifications.channels.base import Channel, SendFailed
 
 
@@ -35,7 +36,7 @@ class EmailChannel(Channel):
         # clean (short lines would otherwise go out as raw 8bit); headers RFC 2047-encoded.
         mail.set_content(message.body, cte="base64")
         for path, filename in message.attachments:
-            data = Path(path).read_bytes()
+            data = resolve(path, self.config.get("STORAGE_PATH")).read_bytes()
             kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
             maintype, subtype = kind.split("/", 1)
             mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

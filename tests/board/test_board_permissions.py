@@ -7,10 +7,11 @@ import pytest
 from campaign.board.models import BoardItem
 from campaign.board.services import sync_items
 from campaign.extensions import db
+from tests import documents
 from tests.conftest import csrf_token, login, make_two_districts, make_user
 from tests.timeutil import at
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = documents.pdf("批复")
 
 
 @pytest.fixture

@@ -40,10 +40,11 @@ from campaign.extensions import db
 from campaign.figures import Counts
 from campaign.ledger import creditcode
 from campaign.ledger.services import LEDGER_FIELDS
+from tests import documents
 from tests.conftest import make_campaign, make_org, make_unit, make_user
 from tests.timeutil import at, machine_zone
 
-PDF = ("批复文件.pdf", b"%PDF-1.4 board test")
+PDF = ("批复文件.pdf", documents.pdf("board test"))
 
 
 BASELINE = Counts(
@@ -494,15 +495,21 @@ def test_the_document_must_be_a_pdf_or_an_image(w, document, message):
     assert db.session.scalar(select(func.count()).select_from(Closure)) == 0
 
 
+KIND = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
+
+
 @pytest.mark.parametrize("name", ["批复.pdf", "照片.JPG", "扫描件.jpeg", "截图.png"])
 def test_pdf_and_images_are_accepted_and_stored_with_their_hash(w, name):
     synced(w)
-    data = b"evidence " + name.encode()
+    suffix = Path(name).suffix.lower()
+    data = documents.pdf(name) if suffix == ".pdf" else documents.image(KIND[suffix], name)
     closure = submit(w, item_of(w.four), standalone(), document=(name, data))
     assert closure.document_name == name
-    assert Path(closure.document_path).read_bytes() == data
-    assert closure.document_sha256 == hashlib.sha256(data).hexdigest()
-    assert Path(closure.document_path).is_relative_to(w.storage)
+    # Kept relative to the storage root (so a restore elsewhere finds it), named by its hash.
+    digest = hashlib.sha256(data).hexdigest()
+    assert closure.document_path == f"closures/{item_of(w.four).id}-{digest[:16]}{suffix}"
+    assert (w.storage / closure.document_path).read_bytes() == data
+    assert closure.document_sha256 == digest
 
 
 def test_a_joint_closure_names_covered_orgs_by_credit_code_and_an_unknown_one_is_refused(w):
@@ -660,7 +667,9 @@ def test_return_needs_a_reason_and_puts_the_item_back_in_progress(w):
     ]
 
     # Resubmitted with the stamped document, then verified: now it counts.
-    submit(w, item_of(w.four), standalone(), document=("批复（盖章）.pdf", b"%PDF stamped"))
+    submit(
+        w, item_of(w.four), standalone(), document=("批复（盖章）.pdf", documents.pdf("stamped"))
+    )
     assert item_of(w.four).state == "awaiting"
     assert counts(w) == BASELINE
     verify(w, item_of(w.four))

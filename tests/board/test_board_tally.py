@@ -20,6 +20,7 @@ from campaign.extensions import db
 from campaign.figures import LEDGER_TALLY
 from campaign.ledger.services import update_organization
 from campaign.timeline.models import Campaign
+from tests import documents
 from tests.board.test_board_services import (  # noqa: F401  (the fixtures)
     close,
     item_of,
@@ -73,7 +74,7 @@ def test_closure_states_are_counted_as_they_move(w):  # noqa: F811
     synced(w)
     item = item_of(w.four)
     board.submit_closure(
-        db.session, item, standalone(), ("批复.pdf", b"%PDF-1.4 x"), w.operator, w.storage
+        db.session, item, standalone(), ("批复.pdf", documents.pdf("x")), w.operator, w.storage
     )
     db.session.commit()
     assert board.unit_counts(db.session, w.campaign)[w.jiangan.id] == {"todo": 2, "awaiting": 1}

@@ -24,6 +24,7 @@ from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.ledger.models import Organization
 from campaign.timeline.models import Campaign
+from tests import documents
 from tests.conftest import make_campaign, make_org, make_unit, make_user
 from tests.timeutil import at
 
@@ -53,7 +54,7 @@ def awaiting_items(app, n: int):
                     "formal_members": "4",
                     "established_on": "2026-10-08",
                 },
-                ("批复.pdf", b"%PDF-1.4 " + org.name.encode()),
+                ("批复.pdf", documents.pdf(org.name)),
                 None,
                 Path(app.config["STORAGE_PATH"]),
             )

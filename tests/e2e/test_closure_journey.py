@@ -9,9 +9,11 @@ the count is back where it was.
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests import documents
+
 pytestmark = pytest.mark.e2e
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = documents.pdf("批复")
 
 
 def log_in(page: Page, live_server, username: str) -> None:

@@ -16,11 +16,12 @@ from campaign.board import services as board
 from campaign.board.models import BoardItem
 from campaign.extensions import db
 from notifications.models import Delivery, Event, Notification
+from tests import documents
 from tests.conftest import make_campaign, make_org, make_unit, make_user
 from tests.notifications.loopback import HOST, free_port, smtp_server
 
 OPERATOR, LEADER = "zhang@example.cn", "li@example.cn"
-PDF = ("批复文件.pdf", b"%PDF-1.4 closure evidence")
+PDF = ("批复文件.pdf", documents.pdf("closure evidence"))
 COVERAGE = {"method": "work_coverage", "instructor": "王指导员", "mass_organizations": "工会"}
 
 

@@ -25,7 +25,6 @@ import hashlib
 import io
 import warnings
 from datetime import date, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pypdf
@@ -33,6 +32,7 @@ import pytest
 from sqlalchemy import select
 
 from campaign.extensions import db
+from campaign.storage import resolve
 from campaign.vocab import UnitKind
 from notifications import dispatch, events
 from notifications.models import Delivery, MailingListEntry, Notification
@@ -133,7 +133,7 @@ def test_a_published_bulletin_is_mailed_with_its_pdf_to_leadership_and_the_list(
     # One mail per recipient: 王书记 and the mailing list; not the operator, not 李副书记
     # (no address).
     assert sorted(r for m in box.mails for r in m.rcpt_tos) == [BOSS, OFFICE]
-    pdf_on_disk = Path(bulletin.pdf_path).read_bytes()
+    pdf_on_disk = resolve(bulletin.pdf_path).read_bytes()
     for mail in box.mails:
         message = mail.message
         # Headers RFC 2047-encoded: the raw mail is plain ASCII and decodes to the Chinese.
@@ -193,7 +193,7 @@ def test_mail_fails_while_the_server_is_down_and_goes_out_once_when_it_is_back(w
     # The bulletin is published and archived whatever the mail server does.
     assert db.session.scalars(select(Bulletin.number)).all() == [6]
     assert db.session.scalars(select(BulletinRun.status)).all() == ["published"]
-    assert sha256(Path(bulletin.pdf_path).read_bytes()) == bulletin.pdf_sha256
+    assert sha256(resolve(bulletin.pdf_path).read_bytes()) == bulletin.pdf_sha256
     # In-app went out; both mails failed, said in Chinese, to be retried after a minute.
     assert [(d.user_id, d.status) for d in deliveries("inapp")] == [
         (w.boss.id, "sent"),

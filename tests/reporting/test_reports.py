@@ -28,11 +28,13 @@ from campaign.extensions import db
 from campaign.ledger.services import update_organization
 from campaign.reporting import services
 from campaign.reporting.models import UnitReport
+from campaign.storage import resolve
 from campaign.timeline.services import report_due_days
 from campaign.vocab import UnitKind
+from tests import documents
 from tests.timeutil import at, machine_zone, shanghai
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = documents.pdf("江岸区半月报")
 
 PERIODS_2026 = [
     (date(2026, 8, 14), date(2026, 8, 25)),
@@ -348,8 +350,9 @@ def test_unit_operator_reports_through_the_page(world):
             "继续走访",
         )
         assert report.submitted_by_id == world.op_jiangan.id and not report.is_late
-        assert Path(report.attachment_path).is_relative_to(world.storage)
-        assert Path(report.attachment_path).read_bytes() == PDF
+        assert report.attachment_path.startswith("reports/")  # relative to STORAGE_PATH
+        assert resolve(report.attachment_path).is_relative_to(world.storage)
+        assert resolve(report.attachment_path).read_bytes() == PDF
         html = op.get(url).get_data(as_text=True)
         assert "已报送第1版。" in html and 'id="report-v1"' in html
 

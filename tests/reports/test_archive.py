@@ -27,13 +27,15 @@ from campaign.accounts.services import issue_token
 from campaign.board import services as board
 from campaign.board.models import BoardItem
 from campaign.extensions import db
+from campaign.storage import resolve
 from reports import render, services
 from reports.models import Bulletin, BulletinRun
+from tests import documents
 from tests.conftest import csrf_token, login, make_org, make_two_districts, make_user
 from tests.timeutil import at, machine_zone, shanghai
 
 TITLE_6 = "关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第6期）"
-PDF_UPLOAD = ("批复文件.pdf", b"%PDF-1.4 closure evidence")
+PDF_UPLOAD = ("批复文件.pdf", documents.pdf("closure evidence"))
 
 
 @pytest.fixture(autouse=True)
@@ -283,7 +285,7 @@ def test_api_produces_once_and_scopes_what_each_token_reads(w, client):
     bulletin = db.session.scalars(select(Bulletin)).one()
     assert created.json["number"] == 6 and created.json["title"] == TITLE_6
     assert (created.json["due_on"], created.json["trigger"]) == ("2026-11-10", "api")
-    assert created.json["pdf_sha256"] == sha256(Path(bulletin.pdf_path).read_bytes())
+    assert created.json["pdf_sha256"] == sha256(resolve(bulletin.pdf_path).read_bytes())
 
     again = call("POST", "coord", json={"due_on": "2026-11-10"})
     assert again.status_code == 409

@@ -32,13 +32,15 @@ from campaign.board.models import BoardItem
 from campaign.extensions import db
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
+from campaign.storage import resolve
 from reports import attachment, render, services
 from reports.models import BulletinRun
+from tests import documents
 from tests.conftest import make_org, make_two_districts, make_user
 from tests.timeutil import at, machine_zone, shanghai
 
 DAY_6, DAY_7 = date(2026, 11, 10), date(2026, 11, 25)
-PDF_UPLOAD = ("批复文件.pdf", b"%PDF-1.4 closure evidence")
+PDF_UPLOAD = ("批复文件.pdf", documents.pdf("closure evidence"))
 
 
 @pytest.fixture(autouse=True)
@@ -132,7 +134,7 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
     title = bulletin.title
     code = {name: org.credit_code for name, org in w.orgs.items()}
 
-    closures = sheet_rows(bulletin.xlsx_path, "本期销号")
+    closures = sheet_rows(resolve(bulletin.xlsx_path), "本期销号")
     assert closures[:2] == [
         (f"{title}——本期销号",),
         ("单位", "组织名称", "统一社会信用代码", "销号方式", "党组织名称", "成立日期", "核验时间"),
@@ -157,7 +159,7 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
             "2026-10-25T18:30+08:00",
         ),
     ]
-    overdue = sheet_rows(bulletin.xlsx_path, "逾期事项")
+    overdue = sheet_rows(resolve(bulletin.xlsx_path), "逾期事项")
     assert overdue[1] == (
         "单位",
         "组织名称",
@@ -171,7 +173,7 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
         ("江岸区", "江岸己", code["江岸己"], "应单独组建", "推进中", "2026-11-01", "李四"),
         ("武昌区", "武昌甲", code["武昌甲"], "应建党组织", "待攻坚", "2026-11-09", None),
     ]
-    units = sheet_rows(bulletin.xlsx_path, "各单位情况")
+    units = sheet_rows(resolve(bulletin.xlsx_path), "各单位情况")
     assert {r[1]: r[9] for r in units[2:]} == {"江岸区": 1, "武昌区": 1}  # 逾期事项
 
     # The snapshot holds the counts the PDF prints, not the lists.
@@ -184,7 +186,7 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
         "武昌区": 1,
     }
     text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", bulletin.pdf_path, "-"],
+        ["pdftotext", "-enc", "UTF-8", resolve(bulletin.pdf_path), "-"],
         capture_output=True,
         text=True,
         check=True,

@@ -58,6 +58,7 @@ from campaign import audit, figures
 from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.ledger.services import update_organization
+from campaign.storage import resolve
 from campaign.vocab import UnitKind
 from notifications import events
 from notifications.models import Event
@@ -236,10 +237,10 @@ def test_the_bulletin_prints_the_hand_worked_figures(w):
     assert figures.overall(db.session, w.campaign, as_of=DAY_6).party_org_coverage == 0.625
 
     # The PDF, read back as a reader would.
-    pdf = Path(bulletin.pdf_path)
+    pdf = resolve(bulletin.pdf_path)
     assert pdf.parent == w.storage / "bulletins" / str(w.campaign.id)
     assert sha256(pdf.read_bytes()) == bulletin.pdf_sha256
-    text = pdftotext(bulletin.pdf_path)
+    text = pdftotext(resolve(bulletin.pdf_path))
     whole = flat(text)
     assert whole.startswith(
         "“百日攻坚行动”工作通报第6期" + TITLE_6 + "（数据截至2026年11月10日18:00）"
@@ -274,7 +275,7 @@ def test_the_bulletin_prints_the_hand_worked_figures(w):
 
     # Every font is embedded, none is a Type 3 bitmap, and they are the CJK faces asked for.
     report = subprocess.run(
-        ["pdffonts", bulletin.pdf_path], capture_output=True, text=True, check=True
+        ["pdffonts", resolve(bulletin.pdf_path)], capture_output=True, text=True, check=True
     ).stdout
     lines = report.splitlines()[2:]
     assert lines, report
@@ -295,7 +296,7 @@ def test_the_bulletin_prints_the_hand_worked_figures(w):
 
     # The snapshot's hash, and the attachment's, are those of what was stored.
     assert sha256(bulletin.snapshot.encode()) == bulletin.snapshot_sha256
-    assert sha256(Path(bulletin.xlsx_path).read_bytes()) == bulletin.xlsx_sha256
+    assert sha256(resolve(bulletin.xlsx_path).read_bytes()) == bulletin.xlsx_sha256
     # Published: one audit entry and one notification.
     published = db.session.scalars(select(Event).where(Event.kind == "bulletin_published")).all()
     assert [json.loads(e.payload)["number"] for e in published] == [6]
@@ -370,7 +371,7 @@ def test_reading_the_faces_leaves_no_font_file_open():
 
 def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, runner):
     first = publish(w, DAY_6, AFTER_6)
-    first_pdf = Path(first.pdf_path).read_bytes()
+    first_pdf = resolve(first.pdf_path).read_bytes()
 
     # 11-16: 武昌丙 reports a joint Party org founded on 11-15.
     update_organization(
@@ -398,7 +399,7 @@ def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, 
         0.75,
         0.625,
     )
-    text = pdftotext(second.pdf_path)
+    text = pdftotext(resolve(second.pdf_path))
     assert row(text, "1", "江岸区", "4", "0", "75.0%", "持平", "100.0%", "100.0%", "0")
     assert row(text, "2", "武昌区", "4", "1", "75.0%", "+25.0", "75.0%", "66.7%", "0")
     assert row(text, "全市合计", "8", "1", "75.0%", "+12.5", "87.5%", "75.0%", "0")
@@ -418,7 +419,7 @@ def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, 
 
     # Someone edits the archived PDF, and types a figure into the stored snapshot: verify
     # names each problem (one re-render checks all three).
-    Path(first.pdf_path).write_bytes(first_pdf + b"\n% edited\n")
+    resolve(first.pdf_path).write_bytes(first_pdf + b"\n% edited\n")
     edited = json.loads(first.snapshot)
     edited["overall"]["party_org_coverage"] = 0.875
     first.snapshot = services.dumps(edited)
@@ -473,14 +474,14 @@ def test_a_live_run_blocks_a_second_until_its_lease_runs_out(w):
 def test_a_bulletin_published_meanwhile_by_another_process_wins(w, tmp_path, monkeypatch):
     cid = w.campaign.id
     written = []
-    real_write = services.store_bytes
+    real_keep = services.keep
 
-    def spy(folder, stem, suffix, data):  # the real write, remembering what the loser wrote
-        path, digest = real_write(folder, stem, suffix, data)
-        written.append(path)
+    def spy(session, root, folder, stem, suffix, data):  # the real write, remembered
+        path, digest = real_keep(session, root, folder, stem, suffix, data)
+        written.append(resolve(path))
         return path, digest
 
-    monkeypatch.setattr(services, "store_bytes", spy)
+    monkeypatch.setattr(services, "keep", spy)
     run = services.start_run(db.session, w.campaign, DAY_6, w.settings, "schedule", moment=AFTER_6)
 
     # Another process publishes the same period and commits, on its own connection.

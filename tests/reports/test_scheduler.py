@@ -32,6 +32,7 @@ from sqlalchemy import select
 from campaign import audit, clock
 from campaign.accounts.models import Unit
 from campaign.extensions import db
+from campaign.storage import resolve
 from notifications.models import Event
 from reports import fonts, render, scheduler, services
 from reports.models import Bulletin, BulletinRun
@@ -371,7 +372,7 @@ def test_two_scheduler_processes_publish_each_period_once(app, tmp_path, jobs):
     assert {r.status for r in runs} <= {"published", "exists"}, [(r.status, r.error) for r in runs]
     assert sorted(r.bulletin_id for r in runs if r.status == "published") == ids
     # Only the published files are kept (a run that lost removes its own).
-    kept = {Path(p) for b in bulletins for p in (b.pdf_path, b.xlsx_path)}
+    kept = {resolve(p) for b in bulletins for p in (b.pdf_path, b.xlsx_path)}
     assert set(stored_files(app)) == kept
 
 
@@ -412,7 +413,7 @@ def test_a_run_that_loses_at_publication_keeps_nothing_and_reports_nothing(app, 
         select(audit.AuditEntry).where(audit.AuditEntry.action == "bulletin.publish")
     ).all()
     assert [e.object_id for e in entries] == [str(bulletin.id)]
-    pdf, xlsx = Path(bulletin.pdf_path), Path(bulletin.xlsx_path)
+    pdf, xlsx = resolve(bulletin.pdf_path), resolve(bulletin.xlsx_path)
     assert set(stored_files(app)) == {pdf, xlsx}
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == bulletin.pdf_sha256
     # This job published nothing: it must not report (nor log) the other's bulletin as its own.
@@ -455,9 +456,9 @@ def test_a_run_killed_half_way_is_redone_once_after_a_restart(app, tmp_path, job
     assert new == [bulletin.id] and redo.bulletin_id == bulletin.id
     assert (bulletin.due_on, bulletin.number) == (date(2026, 11, 10), 6)
     assert [e["bulletin_id"] for e in published_events()] == [bulletin.id]
-    pdf = Path(bulletin.pdf_path)
+    pdf = resolve(bulletin.pdf_path)
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == bulletin.pdf_sha256
     assert len(PdfReader(pdf).pages) == bulletin.pdf_pages >= 1
-    xlsx = Path(bulletin.xlsx_path)
+    xlsx = resolve(bulletin.xlsx_path)
     assert hashlib.sha256(xlsx.read_bytes()).hexdigest() == bulletin.xlsx_sha256
     assert set(stored_files(app)) == {pdf, xlsx}

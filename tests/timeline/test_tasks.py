@@ -33,13 +33,15 @@ from sqlalchemy import func, select
 
 from campaign.extensions import db
 from campaign.ledger.services import approve_ledger, return_ledger, submit_ledger, unit_ledger
+from campaign.storage import resolve
 from campaign.timeline import tasks
 from campaign.timeline.models import Deliverable, Phase, Task, TaskSubmission
 from campaign.timeline.states import TaskState
 from campaign.vocab import UnitKind
+from tests import documents
 from tests.timeutil import at, machine_zone, shanghai
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = documents.pdf("工作方案")
 
 EXPECTED = {
     "jiangan": {"work_plan", "ledger", "acceptance_report", "lookback_summary"},
@@ -503,7 +505,7 @@ def test_returned_task_is_in_progress_again_and_can_be_resubmitted(app, world):
             task,
             action="submit",
             note="补充专人负责名单",
-            file=(io.BytesIO(PDF + b"v2"), "方案（修改）.pdf"),
+            file=(io.BytesIO(documents.pdf("工作方案 v2")), "方案（修改）.pdf"),
         )
         assert state_now(world, task).label == "已逾期·待审核"
         post_task(coord, token, world, task, action="accept")
@@ -690,7 +692,8 @@ def test_evidence_is_stored_under_storage_path_and_exe_is_refused(app, world):
         file=(io.BytesIO(PDF), "江岸区方案.pdf"),
     )
     sub = db.session.scalars(select(TaskSubmission).where(TaskSubmission.task_id == task.id)).one()
-    stored = Path(sub.file_path)
+    assert sub.file_path.startswith("tasks/")  # relative to STORAGE_PATH
+    stored = resolve(sub.file_path)
     assert stored.is_relative_to(storage)
     assert stored.read_bytes() == PDF
     assert sub.file_name == "江岸区方案.pdf"
