@@ -16,6 +16,7 @@ from campaign import (
     config,
     models,  # noqa: F401  (every table and tally registered before use)
     tally,
+    text,
 )
 from campaign.db import render_migration_item
 from campaign.extensions import api, csrf, db, limiter, login_manager, migrate
@@ -45,6 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese messages readable in API responses
     db.init_app(app)
     tally.track(db.session)  # the figures' and the board's tallies recount what commits change
+    text.guard(db.session)  # every text a user typed is checked before it is written
     migrate.init_app(
         app,
         db,

@@ -27,6 +27,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from campaign.ledger import creditcode
+from campaign.ledger.models import Organization
+from campaign.text import TextRefused, clean, field_of, for_cell, within
 from campaign.vocab import (
     EnterpriseCategory,
     Labelled,
@@ -185,36 +187,37 @@ _HEADER_STYLE = dict(
 
 
 def safe_value(ws, value: Any) -> Any:
-    """A value for a write-only sheet: text like "=HYPERLINK(...)" stays text, never a live
-    formula in an export."""
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        return cell
+    """A value for a write-only sheet: text as a cell can hold it, whatever is stored
+    (``text.for_cell``), and text like "=HYPERLINK(...)" stays text, never a live formula in
+    an export."""
+    if isinstance(value, str):
+        value = for_cell(value)
+        if value[:1] in _FORMULA_STARTS:
+            cell = WriteOnlyCell(ws, value=value)
+            cell.data_type = "s"
+            return cell
     return value
 
 
 def header_cells(ws, headers: Iterable[str]) -> list:
     """A styled header row for a write-only sheet."""
     cells = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
+    for header in headers:
+        cell = WriteOnlyCell(ws, value=for_cell(header))
         for key, value in _HEADER_STYLE.items():
             setattr(cell, key, value)
         cells.append(cell)
     return cells
 
 
-def _cell_value(column: Column, value: Any, ws=None) -> Any:
+def _cell_value(column: Column, value: Any, ws) -> Any:
     if value is None:
         return None
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS and ws is not None:
-        return safe_value(ws, value)
     if column.kind == "enum":
         return column.enum(value).label
     if column.kind == "bool":
         return YES if value else NO
-    return value
+    return safe_value(ws, value)
 
 
 def write_workbook(
@@ -480,7 +483,35 @@ def _parse_code(value: Any) -> str:
 
 
 def _parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
-    """The function that turns one raw cell of ``column`` into a ledger value."""
+    """The function that turns one raw cell of ``column`` into a ledger value; text is
+    cleaned first (``campaign.text.clean``: composed, no control characters)."""
+    parse = _value_parser(column, ctx)
+
+    def parse_cell(value: Any) -> Any:
+        if type(value) is str:
+            try:
+                value = clean(value)
+            except TextRefused as e:
+                raise _CellError(str(e)) from None
+        return parse(value)
+
+    return parse_cell
+
+
+def _max_length(column: Column) -> int | None:
+    """The most characters the ledger column behind a text cell holds."""
+    spec = field_of(Organization.__table__.c[column.field])
+    return spec.max_length if spec else None
+
+
+def _within(text: str, max_length: int | None) -> str:
+    try:
+        return within(text, max_length)
+    except TextRefused as e:
+        raise _CellError(str(e)) from None
+
+
+def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
     if column.kind == "int":
         return _parse_int
     if column.kind == "date":
@@ -490,12 +521,13 @@ def _parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
     if column.kind == "code":
         return _parse_code
     if column.kind == "text":
+        max_length = _max_length(column)
 
         def parse_text(value: Any) -> str:
             text = _norm_text(value)
             if column.required and not text:
                 raise _CellError("不能为空")
-            return text
+            return _within(text, max_length)
 
         return parse_text
     if column.kind == "enum":
@@ -513,12 +545,13 @@ def _parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
 
         return parse_enum
     if column.kind == "district":
+        max_length = _max_length(column)
 
         def parse_district(value: Any) -> str:
             text = _norm_text(value)
             if ctx.is_district and text and text != ctx.name:
                 raise _CellError(f"应为本单位“{ctx.name}”，而不是“{text}”")
-            return ctx.name if ctx.is_district else text
+            return ctx.name if ctx.is_district else _within(text, max_length)
 
         return parse_district
     if column.kind == "area":

@@ -30,6 +30,7 @@ from campaign.ledger.models import (
     Organization,
 )
 from campaign.ledger.services import apply_rules, area_ids, ledger_values, unit_ledger
+from campaign.text import printable
 from campaign.timeline.models import Campaign
 from campaign.vocab import OperatingStatus, UnitKind
 
@@ -104,7 +105,9 @@ def start_import(
         campaign_id=campaign.id,
         unit_id=unit.id,
         user_id=getattr(user, "id", None),
-        filename=Path(filename or "ledger.xlsx").name[:255],
+        # Kept as metadata and quoted in change requests: what a file system allowed in it
+        # (control characters) is dropped rather than refused.
+        filename=printable(Path(filename or "").name)[:255] or "ledger.xlsx",
         sha256=digest,
         size=len(data),
     )
