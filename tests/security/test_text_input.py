@@ -35,7 +35,7 @@ from campaign.board.models import BoardItem
 from campaign.db import Base
 from campaign.extensions import db
 from campaign.ledger import excel, importing
-from campaign.ledger.models import ImportBatch, Organization
+from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
 from campaign.reporting.models import UnitReport
 from campaign.vocab import UnitKind
 from reports import services as bulletins
@@ -332,6 +332,48 @@ def test_a_control_character_in_a_plan_through_the_api_is_refused_naming_the_fie
     db.session.expire_all()
     item = db.session.get(BoardItem, item.id)
     assert (item.measures, item.responsible_person) == ("", "李四 王五")
+
+
+def test_a_change_request_stored_before_the_checks_cannot_bring_a_control_character_in(w):
+    """The probe's road into the base: a change request filed (before these checks) from a
+    file with `_x0001_`, then accepted. Accepting it now is refused, naming the field."""
+    values = (
+        {f: None for f in importing.COMPARED}
+        | {
+            "kind": "enterprise",
+            "name": "江岸\x01甲制造有限公司",
+            "credit_code": CODE_A,
+            "district_name": "江岸区",
+            "area_name": "二七街道",
+            "category": "other",
+            "operating_status": "normal",
+            "employees": 20,
+            "formal_members": 0,
+            "probationary_members": 0,
+            "investor_is_member": False,
+            "party_org_status": "none",
+        }
+        | {f: "" for f in ("investor", "party_org_name", "no_party_org_reason", "instructor")}
+    )
+    values |= {f: "" for f in ("mass_organizations", "measures", "responsible_person")}
+    request = ChangeRequest(
+        campaign_id=w.cid,
+        unit_id=w.jiangan.id,
+        action="add",
+        credit_code=CODE_A,
+        payload=json.dumps(values, ensure_ascii=False),
+        reason="导入文件《台账.xlsx》",
+    )
+    db.session.add(request)
+    db.session.commit()
+    client = logged_in(w, "coord")
+    page = f"/campaigns/{w.cid}/change-requests"
+    client.post(f"{page}/{request.id}/accept", data={"csrf_token": csrf_token(client, page)})
+    shown = client.get(page).get_data(as_text=True)
+    assert "「组织名称」含有不可见的控制字符（U+0001，第3个字），请删除后重新填写" in shown
+    db.session.expire_all()
+    assert db.session.get(ChangeRequest, request.id).status == "pending"
+    assert organizations() == []
 
 
 # ---- every column a user types into is checked -----------------------------------------------
