@@ -233,7 +233,7 @@ def write_workbook(
     """Write 附表1 and 附表2 (plus instructions and dropdown lists) to ``out``; returns rows."""
     wb = Workbook(write_only=True)
     choices = wb.create_sheet(CHOICES_SHEET)
-    lists = _write_choices(choices, sorted(set(areas)))
+    lists = _write_choices(choices, sorted({for_cell(a) for a in areas}))
     choices.sheet_state = "hidden"
     written = 0
     for kind, spec in SHEETS.items():

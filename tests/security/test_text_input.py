@@ -29,6 +29,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select, text
 from werkzeug.test import encode_multipart
 
+from campaign.accounts.models import Unit
 from campaign.accounts.services import issue_token
 from campaign.board import services as board
 from campaign.board.models import BoardItem
@@ -504,11 +505,12 @@ SHOWN = "江岸甲制造有限公司_x0001_"  # the invisible characters dropped
 
 @pytest.fixture
 def stored_before(w):
-    """江岸甲 (120 staff, nothing: must have a Party org) on the board, overdue since 10-31,
-    its name and measures given control characters by SQL, as a database written before the
-    checks may hold them."""
+    """江岸甲 (120 staff, nothing: must have a Party org; in 二七街道) on the board, overdue
+    since 10-31, its name and measures, and its street's name, given control characters by
+    SQL, as a database written before the checks may hold them."""
+    erqi = db.session.scalar(select(Unit).where(Unit.code == "erqi"))
     with at(2026, 10, 20, 9, 0):
-        org = make_org(w.campaign, w.jiangan, name="江岸甲", employees=120)
+        org = make_org(w.campaign, w.jiangan, name="江岸甲", employees=120, area=erqi)
         board.sync_items(db.session, w.campaign, [w.jiangan.id])
         item = db.session.scalar(select(BoardItem).where(BoardItem.organization_id == org.id))
         item.planned_on = date(2026, 10, 31)
@@ -516,6 +518,9 @@ def stored_before(w):
     db.session.execute(
         text("UPDATE organization SET name = :name, measures = :measures WHERE id = :id"),
         {"name": STORED, "measures": "第一步\x07\n第二步", "id": org.id},
+    )
+    db.session.execute(
+        text("UPDATE unit SET name = '二七\x1f街道' WHERE id = :id"), {"id": erqi.id}
     )
     db.session.commit()
     db.session.expire_all()
@@ -537,8 +542,10 @@ def test_the_unit_and_city_ledger_export_text_stored_with_control_characters(w, 
     )
     for response in (unit, city, api):
         assert response.status_code == 200
-        ((name, *_, measures, _planned, _person),) = exported_rows(response.data)
-        assert (name, measures) == (SHOWN, "第一步\n第二步")
+        ((name, _code, _district, area, *_, measures, _planned, _person),) = exported_rows(
+            response.data
+        )
+        assert (name, area, measures) == (SHOWN, "二七街道", "第一步\n第二步")
         # Imported again, the row is refused for the escape, not silently changed.
         (problem,) = excel.read_workbook(response.data, CTX).problems
         assert str(problem) == (
