@@ -18,6 +18,7 @@ from campaign import (
     models,  # noqa: F401  (every table and tally registered before use)
     storage,
     tally,
+    text,
 )
 from campaign.api import errors
 from campaign.db import render_migration_item
@@ -50,6 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     tally.track(db.session)  # the figures' and the board's tallies recount what commits change
     storage.track(db.session)  # a file stored by a transaction that does not commit is removed
+    text.guard(db.session)  # every text a user typed is checked before it is written
     migrate.init_app(
         app,
         db,

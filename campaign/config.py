@@ -94,6 +94,9 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Uploads above this are cut off before they are read (ledger files are checked at 20 MB).
     "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+    # A form's text fields may take as much (Werkzeug's own cap is 500 KB a field, answered
+    # with a bare 413): each field's own limit is then checked and named (campaign/text.py).
+    "MAX_FORM_MEMORY_SIZE": 25 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
     "PASSWORD_HASH_METHOD": "scrypt",
     "API_TITLE": "Gongjian API",

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaign.accounts.models import User
 from campaign.clock import now
 from campaign.db import Base
+from campaign.text import text_field
 
 
 class Event(Base):
@@ -111,7 +112,7 @@ class UnitWebhook(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), unique=True)
     flavour: Mapped[str] = mapped_column(String(20))  # wecom | dingtalk
-    url: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(500), info=text_field("Webhook 地址"))
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
@@ -123,7 +124,7 @@ class MailingListEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
-    name: Mapped[str] = mapped_column(String(80), default="")
-    email: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(80), default="", info=text_field("姓名"))
+    email: Mapped[str] = mapped_column(String(200), info=text_field("电子邮件"))
 
     __table_args__ = (UniqueConstraint("campaign_id", "email"),)

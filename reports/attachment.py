@@ -12,6 +12,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from campaign.ledger.excel import header_cells, safe_value
+from campaign.text import for_cell
 
 UNITS = (
     "各单位情况",
@@ -76,7 +77,7 @@ def _sheet(wb: Workbook, snapshot: dict, title: str, columns: list[tuple[str, in
     ws = wb.create_sheet(title)
     for i, (_, width) in enumerate(columns):
         ws.column_dimensions[chr(ord("A") + i)].width = width
-    caption = WriteOnlyCell(ws, value=f"{snapshot['title']}——{title}")
+    caption = WriteOnlyCell(ws, value=for_cell(f"{snapshot['title']}——{title}"))
     caption.font = Font(bold=True, size=12)
     ws.append([caption])
     ws.append(header_cells(ws, (header for header, _ in columns)))

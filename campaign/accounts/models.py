@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.clock import now
 from campaign.db import Base
+from campaign.text import text_field
 from campaign.vocab import Role, UnitKind
 
 
@@ -18,8 +19,8 @@ class Unit(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Short, stable code used in the CLI, the API and file names (e.g. "jiangan").
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(40), unique=True, info=text_field("单位代码"))
+    name: Mapped[str] = mapped_column(String(100), info=text_field("单位名称"))
     kind: Mapped[UnitKind] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     # A responsible unit (责任单位) keeps a ledger, reports half-monthly and is ranked.
@@ -44,12 +45,12 @@ class User(Base):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80), unique=True)
-    display_name: Mapped[str] = mapped_column(String(80), default="")
+    username: Mapped[str] = mapped_column(String(80), unique=True, info=text_field("用户名"))
+    display_name: Mapped[str] = mapped_column(String(80), default="", info=text_field("姓名"))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    email: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="", info=text_field("电子邮件"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     # Part of the id every session cookie carries (get_id); replaced on logout, when the user

@@ -10,6 +10,7 @@ from campaign.clock import now
 from campaign.db import Base
 from campaign.ledger.models import Organization
 from campaign.tally import Key, Tally
+from campaign.text import text_field
 
 ITEM_STATES = {
     "todo": "待攻坚",
@@ -43,11 +44,17 @@ class BoardItem(Base):
     # The plan.
     path: Mapped[str] = mapped_column(String(20))  # vocab.Path, as suggested then chosen
     joint_form: Mapped[str] = mapped_column(String(20), default="")  # 区域联建 …
-    measures: Mapped[str] = mapped_column(Text, default="")
+    measures: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("推进措施", 2000, multiline=True)
+    )
     planned_on: Mapped[date | None]
-    responsible_person: Mapped[str] = mapped_column(String(80), default="")
+    responsible_person: Mapped[str] = mapped_column(
+        String(80), default="", info=text_field("责任人")
+    )
     # Why it was last sent back or reopened.
-    last_reason: Mapped[str] = mapped_column(Text, default="")
+    last_reason: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("退回理由", 1000, multiline=True)
+    )
     # Closed by work coverage only: never counted as a Party org.
     work_coverage_only: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -129,7 +136,7 @@ class ItemNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("board_item.id"), index=True)
     noted_on: Mapped[date]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info=text_field("进展情况", 2000, multiline=True))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -143,15 +150,25 @@ class Closure(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("board_item.id"), index=True)
     method: Mapped[str] = mapped_column(String(20))  # CLOSURE_METHODS
     joint_form: Mapped[str] = mapped_column(String(20), default="")
-    party_org_name: Mapped[str] = mapped_column(String(200), default="")
+    party_org_name: Mapped[str] = mapped_column(
+        String(200), default="", info=text_field("党组织名称")
+    )
     established_on: Mapped[date | None]
     formal_members: Mapped[int] = mapped_column(default=0)
-    secretary: Mapped[str] = mapped_column(String(80), default="")
-    instructor: Mapped[str] = mapped_column(String(80), default="")
-    mass_organizations: Mapped[str] = mapped_column(String(100), default="")
+    secretary: Mapped[str] = mapped_column(
+        String(80), default="", info=text_field("书记（负责人）")
+    )
+    instructor: Mapped[str] = mapped_column(
+        String(80), default="", info=text_field("党建工作指导员")
+    )
+    mass_organizations: Mapped[str] = mapped_column(
+        String(100), default="", info=text_field("群团组织")
+    )
     # Other organizations a joint Party org covers (JSON list of organization ids).
     covered_org_ids: Mapped[str] = mapped_column(Text, default="[]")
-    document_name: Mapped[str] = mapped_column(String(255), default="")
+    document_name: Mapped[str] = mapped_column(
+        String(255), default="", info=text_field("批复文件名")
+    )
     document_path: Mapped[str] = mapped_column(String(500), default="")
     document_sha256: Mapped[str] = mapped_column(String(64), default="")
     # pending → verified | returned; verified → revoked (spot check, look-back)
@@ -160,7 +177,9 @@ class Closure(Base):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    decision_reason: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("核验意见", 1000, multiline=True)
+    )
     # The ledger fields of every organization it changed, before verification (JSON), so a
     # revoked closure puts them back exactly.
     ledger_before: Mapped[str] = mapped_column(Text, default="{}")
@@ -197,7 +216,9 @@ class SpotCheck(Base):
     size_value: Mapped[int] = mapped_column(default=0)
     population_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn from
     drawn_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("抽查说明", 1000, multiline=True)
+    )
     created_at: Mapped[datetime] = mapped_column(default=now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
@@ -214,7 +235,9 @@ class SpotCheckResult(Base):
     closure_id: Mapped[int] = mapped_column(ForeignKey("closure.id"))
     result: Mapped[str] = mapped_column(String(10), default="pending")  # pending|pass|fail
     checklist: Mapped[str] = mapped_column(Text, default="{}")
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("问题说明", 2000, multiline=True)
+    )
     checked_at: Mapped[datetime | None]
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

@@ -51,8 +51,13 @@ def import_command(file: Path, unit_code: str, campaign_id: int | None, dry_run:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        importing.process_import(db.session, batch, data, progress)
-    db.session.commit()
+        try:
+            batch = importing.run_import(db.session, batch.id, storage, progress)
+        except Exception as e:
+            # run_import refused the batch and recorded why; the shell is told, not traced.
+            raise click.ClickException(
+                f"{importing.SYSTEM_ERROR}（{type(e).__name__}：{e}）"
+            ) from None
     if batch.status == "refused":
         problems = json.loads(batch.problems)
         for problem in problems:

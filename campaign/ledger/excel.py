@@ -26,7 +26,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from campaign.ledger import creditcode
+from campaign.ledger import creditcode, ooxml
+from campaign.ledger.models import Organization
+from campaign.ledger.ooxml import FileRefused
+from campaign.text import TextRefused, clean, field_of, for_cell, within
 from campaign.vocab import (
     EnterpriseCategory,
     Labelled,
@@ -41,6 +44,16 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a zip bomb unpacks far beyond this
 MAX_ROWS = 200_000
 HEADER_ROW = 2  # row 1 holds the form's title
+# The template's 21 columns fit in A-Z; calamine builds a sheet as the grid from A1 to its
+# farthest cell, so the grid of a sheet is at most (MAX_ROWS + HEADER_ROW) x MAX_COLUMNS
+# cells, and a file holds at most as many cells with content.
+MAX_COLUMNS = 26
+LIMITS = ooxml.Limits(
+    rows=MAX_ROWS + HEADER_ROW,
+    columns=MAX_COLUMNS,
+    cells=(MAX_ROWS + HEADER_ROW) * MAX_COLUMNS,
+    unpacked=MAX_UNPACKED_BYTES,
+)
 YES, NO = "是", "否"
 
 
@@ -152,10 +165,6 @@ class Problem:
         return f"{where}：{self.message}" if where else self.message
 
 
-class FileRefused(Exception):
-    """The file cannot be read as a ledger at all (wrong type, too big, damaged)."""
-
-
 @dataclass
 class ReadResult:
     rows: list[dict] = field(default_factory=list)
@@ -185,36 +194,37 @@ _HEADER_STYLE = dict(
 
 
 def safe_value(ws, value: Any) -> Any:
-    """A value for a write-only sheet: text like "=HYPERLINK(...)" stays text, never a live
-    formula in an export."""
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        return cell
+    """A value for a write-only sheet: text as a cell can hold it, whatever is stored
+    (``text.for_cell``), and text like "=HYPERLINK(...)" stays text, never a live formula in
+    an export."""
+    if isinstance(value, str):
+        value = for_cell(value)
+        if value[:1] in _FORMULA_STARTS:
+            cell = WriteOnlyCell(ws, value=value)
+            cell.data_type = "s"
+            return cell
     return value
 
 
 def header_cells(ws, headers: Iterable[str]) -> list:
     """A styled header row for a write-only sheet."""
     cells = []
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
+    for header in headers:
+        cell = WriteOnlyCell(ws, value=for_cell(header))
         for key, value in _HEADER_STYLE.items():
             setattr(cell, key, value)
         cells.append(cell)
     return cells
 
 
-def _cell_value(column: Column, value: Any, ws=None) -> Any:
+def _cell_value(column: Column, value: Any, ws) -> Any:
     if value is None:
         return None
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS and ws is not None:
-        return safe_value(ws, value)
     if column.kind == "enum":
         return column.enum(value).label
     if column.kind == "bool":
         return YES if value else NO
-    return value
+    return safe_value(ws, value)
 
 
 def write_workbook(
@@ -223,7 +233,7 @@ def write_workbook(
     """Write 附表1 and 附表2 (plus instructions and dropdown lists) to ``out``; returns rows."""
     wb = Workbook(write_only=True)
     choices = wb.create_sheet(CHOICES_SHEET)
-    lists = _write_choices(choices, sorted(set(areas)))
+    lists = _write_choices(choices, sorted({for_cell(a) for a in areas}))
     choices.sheet_state = "hidden"
     written = 0
     for kind, spec in SHEETS.items():
@@ -303,7 +313,6 @@ def _write_instructions(ws) -> None:
 
 # ---- reading ------------------------------------------------------------------
 
-_FORMULA_TAG = re.compile(rb"<\w+:f[\s/>]")  # a prefixed <x:f>; plain <f> is found faster
 _CELL_REF = re.compile(r"([A-Z]+)(\d+)")
 _DATE_TEXT = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 
@@ -321,8 +330,9 @@ def _looks_like_csv(sample: bytes) -> bool:
     return False
 
 
-def check_file(data: bytes) -> None:
-    """Refuse what is not a readable xlsx: too big, old .xls, encrypted, CSV, damaged, a zip bomb."""
+def check_file(data: bytes) -> ooxml.Package:
+    """Refuse what is not a readable xlsx (too big, old .xls, encrypted, CSV, damaged, a zip
+    bomb) or is crafted against its readers (see ``ooxml``); what the checks learnt."""
     if len(data) > MAX_FILE_BYTES:
         raise FileRefused(
             f"文件过大（{len(data) / 1024 / 1024:.1f} MB），上限为{MAX_FILE_BYTES // 1024 // 1024} MB"
@@ -339,58 +349,36 @@ def check_file(data: bytes) -> None:
         if _looks_like_csv(data[:2048]):
             raise FileRefused("这不是 xlsx 文件（内容是 CSV 文本），请用模板填写后保存为 .xlsx")
         raise FileRefused("这不是 xlsx 文件，请用下载的模板填写后保存为 .xlsx")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = z.infolist()
-            names = {i.filename for i in infos}
-            unpacked = sum(i.file_size for i in infos)
-            if unpacked > MAX_UNPACKED_BYTES:
-                raise FileRefused(
-                    f"文件解压后过大（{unpacked / 1024 / 1024:.0f} MB），可能是压缩炸弹，已拒绝"
-                )
-            if "xl/workbook.xml" not in names:
-                raise FileRefused("这不是 Excel 工作簿（缺少 xl/workbook.xml），请保存为 .xlsx")
-    except zipfile.BadZipFile:
-        raise FileRefused("文件不完整或已损坏，无法打开，请重新保存后上传") from None
+    return ooxml.inspect(data, LIMITS)
 
 
-def _formula_cells(data: bytes) -> dict[str, dict[str, dict[int, bool]]]:
+def _formula_cells(data: bytes, package: ooxml.Package) -> dict[str, dict[str, dict[int, bool]]]:
     """Per sheet name and column letter: the rows holding a formula -> whether a cached value
-    is stored."""
+    is stored. Only the sheets ``check_file`` saw a formula in are parsed, as a stream."""
     out: dict[str, dict[str, dict[int, bool]]] = {}
     ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        rels = {}
-        for _, el in iterparse(z.open("xl/_rels/workbook.xml.rels")):
-            if el.tag.endswith("Relationship"):
-                rels[el.get("Id")] = el.get("Target").lstrip("/").removeprefix("xl/")
-        sheets = {}
-        for _, el in iterparse(z.open("xl/workbook.xml")):
-            if el.tag == f"{ns_main}sheet":
-                sheets[el.get("name")] = "xl/" + rels.get(el.get(f"{ns_rel}id"), "")
-        for name, path in sheets.items():
-            if path not in z.namelist():
-                continue
-            raw = z.read(path)
-            # Plain substring tests first: the prefixed-tag pattern is slow over a large sheet.
-            if (
-                b"<f>" not in raw
-                and b"<f " not in raw
-                and (b":f" not in raw or not _FORMULA_TAG.search(raw))
-            ):
+        for name, path in package.sheets.items():
+            if path not in package.formula_parts:
                 continue
             cells: dict[str, dict[int, bool]] = {}
-            for _, el in iterparse(io.BytesIO(raw)):
-                if el.tag == f"{ns_main}c":
-                    formula = el.find(f"{ns_main}f")
-                    if formula is not None:
-                        value = el.find(f"{ns_main}v")
-                        letter, number = _CELL_REF.match(el.get("r")).groups()
-                        cells.setdefault(letter, {})[int(number)] = (
-                            value is not None and (value.text or "") != ""
-                        )
-                    el.clear()
+            with z.open(path) as part:
+                for _, el in iterparse(part):
+                    if el.tag == f"{ns_main}c":
+                        formula = el.find(f"{ns_main}f")
+                        if formula is not None:
+                            value = el.find(f"{ns_main}v")
+                            where = _CELL_REF.fullmatch(el.get("r") or "")
+                            if where is None:
+                                raise FileRefused(
+                                    f"「{name}」中有公式的单元格没有位置，"
+                                    "请在 Excel 或 WPS 中重新保存为 .xlsx 后上传"
+                                )
+                            letter, number = where.groups()
+                            cells.setdefault(letter, {})[int(number)] = (
+                                value is not None and (value.text or "") != ""
+                            )
+                        el.clear()
             if cells:
                 out[name] = cells
     return out
@@ -480,7 +468,35 @@ def _parse_code(value: Any) -> str:
 
 
 def _parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
-    """The function that turns one raw cell of ``column`` into a ledger value."""
+    """The function that turns one raw cell of ``column`` into a ledger value; text is
+    cleaned first (``campaign.text.clean``: composed, no control characters)."""
+    parse = _value_parser(column, ctx)
+
+    def parse_cell(value: Any) -> Any:
+        if type(value) is str:
+            try:
+                value = clean(value)
+            except TextRefused as e:
+                raise _CellError(str(e)) from None
+        return parse(value)
+
+    return parse_cell
+
+
+def _max_length(column: Column) -> int | None:
+    """The most characters the ledger column behind a text cell holds."""
+    spec = field_of(Organization.__table__.c[column.field])
+    return spec.max_length if spec else None
+
+
+def _within(text: str, max_length: int | None) -> str:
+    try:
+        return within(text, max_length)
+    except TextRefused as e:
+        raise _CellError(str(e)) from None
+
+
+def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
     if column.kind == "int":
         return _parse_int
     if column.kind == "date":
@@ -490,12 +506,13 @@ def _parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
     if column.kind == "code":
         return _parse_code
     if column.kind == "text":
+        max_length = _max_length(column)
 
         def parse_text(value: Any) -> str:
             text = _norm_text(value)
             if column.required and not text:
                 raise _CellError("不能为空")
-            return text
+            return _within(text, max_length)
 
         return parse_text
     if column.kind == "enum":
@@ -513,12 +530,13 @@ def _parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
 
         return parse_enum
     if column.kind == "district":
+        max_length = _max_length(column)
 
         def parse_district(value: Any) -> str:
             text = _norm_text(value)
             if ctx.is_district and text and text != ctx.name:
                 raise _CellError(f"应为本单位“{ctx.name}”，而不是“{text}”")
-            return ctx.name if ctx.is_district else text
+            return ctx.name if ctx.is_district else _within(text, max_length)
 
         return parse_district
     if column.kind == "area":
@@ -590,7 +608,7 @@ def read_workbook(
     """Read and validate a ledger file; ``rows`` are normalised ledger fields (+ sheet, row)."""
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-    check_file(data)
+    package = check_file(data)
     result = ReadResult()
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -598,14 +616,28 @@ def read_workbook(
         raise FileRefused("文件设置了打开密码（已加密），请取消密码后再上传") from None
     except CalamineError as e:
         raise FileRefused(f"文件无法读取（{e}），请在 Excel 或 WPS 中重新保存为 .xlsx") from None
-    formulas = _formula_cells(data)
+
+    def rows_of(name: str, skip_empty_area: bool = True) -> list[list]:
+        try:
+            return wb.get_sheet_by_name(name).to_python(skip_empty_area=skip_empty_area)
+        except CalamineError as e:
+            raise FileRefused(
+                f"工作表「{name}」无法读取（{e}），请在 Excel 或 WPS 中重新保存为 .xlsx"
+            ) from None
+
+    try:
+        formulas = _formula_cells(data, package)
+    except SyntaxError:  # ElementTree's ParseError
+        raise FileRefused(
+            "文件中的工作表不是有效的 XML，请在 Excel 或 WPS 中重新保存为 .xlsx"
+        ) from None
     specs: list[tuple[str, SheetSpec]] = []
     for name in wb.sheet_names:
         if name in (INSTRUCTIONS_SHEET, CHOICES_SHEET):
             continue
         spec = _match_sheet(name)
         if spec is None:
-            rows = wb.get_sheet_by_name(name).to_python()
+            rows = rows_of(name)
             if all(_norm_text(v) == "" for row in rows for v in row):
                 # An empty "Sheet1" left by Excel or LibreOffice holds nothing to misread.
                 result.notices.append(f"已忽略空白工作表「{name}」")
@@ -618,10 +650,7 @@ def read_workbook(
             specs.append((name, spec))
     if not specs and not result.problems:
         result.problems.append(Problem("文件中没有「附表1 非公企业」或「附表2 社会组织」工作表"))
-    sheets = [
-        (name, spec, wb.get_sheet_by_name(name).to_python(skip_empty_area=False))
-        for name, spec in specs
-    ]
+    sheets = [(name, spec, rows_of(name, skip_empty_area=False)) for name, spec in specs]
     total = sum(max(0, len(rows) - HEADER_ROW) for _, _, rows in sheets)
     if total > MAX_ROWS:
         raise FileRefused(f"行数过多（{total}行），单个文件最多{MAX_ROWS}行")

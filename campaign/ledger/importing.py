@@ -8,6 +8,7 @@ coordinator to decide.
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -30,6 +31,7 @@ from campaign.ledger.models import (
     Organization,
 )
 from campaign.ledger.services import apply_rules, area_ids, ledger_values, unit_ledger
+from campaign.text import printable
 from campaign.timeline.models import Campaign
 from campaign.vocab import OperatingStatus, UnitKind
 
@@ -39,6 +41,7 @@ from campaign.vocab import OperatingStatus, UnitKind
 # made under another column set and is refused at apply: add fields, never reorder them.
 COMPARED = [*excel.LEDGER_FIELDS, "area_name"]
 _COMPARED_VALUES = itemgetter(*COMPARED)
+log = logging.getLogger(__name__)
 
 
 def unit_context(session: Session, unit: Unit) -> excel.UnitContext:
@@ -102,7 +105,9 @@ def start_import(
         campaign_id=campaign.id,
         unit_id=unit.id,
         user_id=getattr(user, "id", None),
-        filename=Path(filename or "ledger.xlsx").name[:255],
+        # Kept as metadata and quoted in change requests: what a file system allowed in it
+        # (control characters) is dropped rather than refused.
+        filename=printable(Path(filename or "").name)[:255] or "ledger.xlsx",
         sha256=digest,
         size=len(data),
     )
@@ -119,20 +124,32 @@ def stored_file(storage: Path, batch: ImportBatch) -> Path:
     return storage / "imports" / f"{batch.id}-{batch.sha256[:16]}.xlsx"
 
 
-def run_import(session: Session, batch_id: int, storage: Path) -> ImportBatch:
-    """Process a stored upload to its end, committing progress as rows are read (a job)."""
+SYSTEM_ERROR = "处理文件时发生系统错误，台账未作任何修改；请重试或联系管理员"
+
+
+def run_import(
+    session: Session,
+    batch_id: int,
+    storage: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportBatch:
+    """Process a stored upload to its end, committing progress as rows are read (a job, and
+    the CLI). Whatever happens, the batch ends refused or previewed, never "processing":
+    an error is recorded on it, committed, and raised again for the caller to log."""
     batch = session.get(ImportBatch, batch_id)
 
-    def progress(done: int, total: int) -> None:
+    def counted(done: int, total: int) -> None:
         batch.progress, batch.total = done, total
         session.commit()  # only the counters: nothing of the ledger is written yet
+        if progress:
+            progress(done, total)
 
     try:
-        process_import(session, batch, stored_file(storage, batch).read_bytes(), progress)
+        process_import(session, batch, stored_file(storage, batch).read_bytes(), counted)
     except Exception:
         session.rollback()
         batch = session.get(ImportBatch, batch_id)
-        _refuse(batch, ["处理文件时发生系统错误，台账未作任何修改；请重试或联系管理员"], [])
+        _refuse(batch, [SYSTEM_ERROR], [])
         session.commit()
         raise
     session.commit()
@@ -155,6 +172,11 @@ def process_import(
         result = excel.read_workbook(data, unit_context(session, unit), progress)
     except excel.FileRefused as e:
         return _refuse(batch, [f"文件《{batch.filename}》：{e}"], [])
+    except Exception:
+        # The readers met something in the file the checks did not foresee: the file is
+        # refused (and the case logged to be looked at), the request does not fail.
+        log.exception("import batch %s: reading %s failed", batch.id, batch.filename)
+        return _refuse(batch, [f"文件《{batch.filename}》：{UNREADABLE}"], [])
     problems = [str(p) for p in result.problems]
     holders = _other_units_holding(session, campaign, unit, [r["credit_code"] for r in result.rows])
     known = set(
@@ -216,6 +238,7 @@ def process_import(
     return batch
 
 
+UNREADABLE = "文件无法读取，请在 Excel 或 WPS 中重新保存为 .xlsx 后上传；如仍不行请联系管理员"
 LOCKED = "台账已报送审核，审核期间不能导入；如需修改，请市级专班退回后再导入"
 
 

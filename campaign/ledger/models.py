@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.db import Base
+from campaign.text import text_field
 from campaign.vocab import (
     EnterpriseCategory,
     OperatingStatus,
@@ -33,37 +34,51 @@ class Organization(Base):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     kind: Mapped[OrgKind] = mapped_column(String(20))
 
-    name: Mapped[str] = mapped_column(String(200))
-    credit_code: Mapped[str] = mapped_column(String(18))
-    district_name: Mapped[str] = mapped_column(String(40), default="")  # 所在区
+    name: Mapped[str] = mapped_column(String(200), info=text_field("组织名称"))
+    credit_code: Mapped[str] = mapped_column(String(18), info=text_field("统一社会信用代码"))
+    district_name: Mapped[str] = mapped_column(String(40), default="", info=text_field("所在区"))
     # 企业类别 for enterprises, 类别 for social organizations (vocab enums).
     category: Mapped[str] = mapped_column(String(30))
     operating_status: Mapped[OperatingStatus] = mapped_column(
         String(20), default=OperatingStatus.NORMAL
     )
     registration_level: Mapped[str | None] = mapped_column(String(20))  # social only
-    supervising_unit: Mapped[str] = mapped_column(String(100), default="")  # 业务主管单位
+    supervising_unit: Mapped[str] = mapped_column(
+        String(100), default="", info=text_field("业务主管单位")
+    )
 
     employees: Mapped[int] = mapped_column(default=0)
     formal_members: Mapped[int] = mapped_column(default=0)
     probationary_members: Mapped[int] = mapped_column(default=0)
-    investor: Mapped[str] = mapped_column(String(80), default="")
+    investor: Mapped[str] = mapped_column(
+        String(80), default="", info=text_field("出资人（负责人）")
+    )
     investor_is_member: Mapped[bool] = mapped_column(default=False)
 
     party_org_status: Mapped[PartyOrgStatus] = mapped_column(
         String(20), default=PartyOrgStatus.NONE
     )
-    party_org_name: Mapped[str] = mapped_column(String(200), default="")
+    party_org_name: Mapped[str] = mapped_column(
+        String(200), default="", info=text_field("党组织名称")
+    )
     party_org_founded_on: Mapped[date | None]
-    no_party_org_reason: Mapped[str] = mapped_column(Text, default="")
-    instructor: Mapped[str] = mapped_column(String(80), default="")  # 党建工作指导员
-    mass_organizations: Mapped[str] = mapped_column(String(100), default="")  # 群团组织
-    measures: Mapped[str] = mapped_column(Text, default="")  # 推进措施
+    no_party_org_reason: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("未建原因", 1000)
+    )
+    instructor: Mapped[str] = mapped_column(
+        String(80), default="", info=text_field("党建工作指导员")
+    )
+    mass_organizations: Mapped[str] = mapped_column(
+        String(100), default="", info=text_field("群团组织")
+    )
+    measures: Mapped[str] = mapped_column(Text, default="", info=text_field("推进措施", 2000))
     planned_on: Mapped[date | None]  # 计划完成时间
-    responsible_person: Mapped[str] = mapped_column(String(80), default="")
+    responsible_person: Mapped[str] = mapped_column(
+        String(80), default="", info=text_field("责任人")
+    )
 
     # Who put the organization out of (or back into) the base, and why (DOMAIN.md §5).
-    exclusion_note: Mapped[str] = mapped_column(Text, default="")
+    exclusion_note: Mapped[str] = mapped_column(Text, default="", info=text_field("剔除理由", 1000))
     exclusion_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     exclusion_decided_at: Mapped[datetime | None]
 
@@ -169,7 +184,9 @@ class UnitLedger(Base):
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    review_comment: Mapped[str] = mapped_column(Text, default="")
+    review_comment: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("审核意见", 1000, multiline=True)
+    )
     # Bumped on every change so two reviewers acting at once cannot both succeed.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -236,13 +253,17 @@ class ChangeRequest(Base):
     action: Mapped[str] = mapped_column(String(20))  # add | update
     credit_code: Mapped[str] = mapped_column(String(18))
     payload: Mapped[str] = mapped_column(Text)  # JSON of the proposed field values
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("申请理由", 1000, multiline=True)
+    )
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|accepted|rejected
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     requested_at: Mapped[datetime] = mapped_column(default=now)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None]
-    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    decision_comment: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("审核意见", 1000, multiline=True)
+    )
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
     unit: Mapped[Unit] = relationship()

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.accounts.models import Unit
 from campaign.db import Base
+from campaign.text import text_field
 
 
 class UnitReport(Base):
@@ -26,15 +27,24 @@ class UnitReport(Base):
     is_late: Mapped[bool] = mapped_column(default=False)
     # The figures at the moment of submission (JSON), never typed in and never recomputed.
     figures: Mapped[str] = mapped_column(Text)
-    progress: Mapped[str] = mapped_column(Text, default="")
-    problems: Mapped[str] = mapped_column(Text, default="")
-    next_steps: Mapped[str] = mapped_column(Text, default="")
-    attachment_name: Mapped[str] = mapped_column(String(255), default="")
+    # Each section at most 5,000 characters: longer than a whole city plan (seed 004: 4,380).
+    progress: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("工作进展", 5000, multiline=True)
+    )
+    problems: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("存在问题", 5000, multiline=True)
+    )
+    next_steps: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("下步打算", 5000, multiline=True)
+    )
+    attachment_name: Mapped[str] = mapped_column(String(255), default="", info=text_field("附件名"))
     attachment_path: Mapped[str] = mapped_column(String(500), default="")
     attachment_sha256: Mapped[str] = mapped_column(String(64), default="")
     returned_at: Mapped[datetime | None]
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    return_comment: Mapped[str] = mapped_column(Text, default="")
+    return_comment: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("退回意见", 1000, multiline=True)
+    )
 
     unit: Mapped[Unit] = relationship()
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from campaign.accounts.models import Unit
 from campaign.clock import DEFAULT_TZ, now
 from campaign.db import Base
+from campaign.text import text_field
 
 
 class Campaign(Base):
@@ -17,11 +18,13 @@ class Campaign(Base):
     __tablename__ = "campaign"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), info=text_field("行动名称"))
     year: Mapped[int]
     template: Mapped[str] = mapped_column(String(40), default="")
-    issuing_body: Mapped[str] = mapped_column(String(100), default="中共武汉市委组织部")
-    city_name: Mapped[str] = mapped_column(String(40), default="武汉市")
+    issuing_body: Mapped[str] = mapped_column(
+        String(100), default="中共武汉市委组织部", info=text_field("发文机关")
+    )
+    city_name: Mapped[str] = mapped_column(String(40), default="武汉市", info=text_field("城市"))
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     timezone: Mapped[str] = mapped_column(String(40), default=DEFAULT_TZ)
@@ -68,11 +71,13 @@ class Phase(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     position: Mapped[int]
     code: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), info=text_field("阶段名称"))
     # A phase "by 08-15" has no start of its own: it starts with the campaign.
     starts_on: Mapped[date]
     ends_on: Mapped[date]
-    deliverable: Mapped[str] = mapped_column(Text, default="")
+    deliverable: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("阶段任务", 2000, multiline=True)
+    )
 
     campaign: Mapped[Campaign] = relationship(back_populates="phases")
 
@@ -94,8 +99,10 @@ class Deliverable(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     phase_id: Mapped[int] = mapped_column(ForeignKey("phase.id"))
     code: Mapped[str] = mapped_column(String(40), default="")
-    name: Mapped[str] = mapped_column(String(100))
-    description: Mapped[str] = mapped_column(Text, default="")
+    name: Mapped[str] = mapped_column(String(100), info=text_field("材料名称"))
+    description: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("材料说明", 2000, multiline=True)
+    )
     # Which responsible units owe it: "districts", "departments" or "all".
     audience: Mapped[str] = mapped_column(String(20), default="all")
     due_on: Mapped[date]
@@ -121,7 +128,9 @@ class Task(Base):
     # open → submitted → accepted, or returned → submitted again
     status: Mapped[str] = mapped_column(String(20), default="open")
     dropped: Mapped[bool] = mapped_column(default=False)
-    drop_reason: Mapped[str] = mapped_column(Text, default="")
+    drop_reason: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("取消理由", 1000, multiline=True)
+    )
     version: Mapped[int] = mapped_column(default=1)
 
     deliverable: Mapped[Deliverable] = relationship(back_populates="tasks")
@@ -145,8 +154,10 @@ class TaskSubmission(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
-    note: Mapped[str] = mapped_column(Text, default="")
-    file_name: Mapped[str] = mapped_column(String(255), default="")
+    note: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("报送说明", 2000, multiline=True)
+    )
+    file_name: Mapped[str] = mapped_column(String(255), default="", info=text_field("材料文件名"))
     file_path: Mapped[str] = mapped_column(String(500), default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")
     submitted_at: Mapped[datetime]
@@ -155,6 +166,8 @@ class TaskSubmission(Base):
     review: Mapped[str] = mapped_column(String(20), default="pending")
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    review_comment: Mapped[str] = mapped_column(Text, default="")
+    review_comment: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("审核意见", 1000, multiline=True)
+    )
 
     task: Mapped[Task] = relationship(back_populates="submissions")

@@ -160,8 +160,9 @@ def ledger_xlsx(enterprises=(), socials=(), path: Path | None = None) -> bytes:
     )
 
 
-def soffice(files: list[Path], fmt: str, outdir: Path) -> list[Path]:
-    """Convert ``files`` with LibreOffice in one call (own profile, killed on timeout)."""
+def soffice(files: list[Path], fmt: str, outdir: Path, infilter: str = "") -> list[Path]:
+    """Convert ``files`` with LibreOffice in one call (own profile, killed on timeout);
+    ``infilter`` sets how it reads them ("CSV:44,34,76": comma, quote, UTF-8)."""
     if shutil.which("soffice") is None:
         # make test installs it (libreoffice-calc-nogui); a missing one is a broken set-up.
         pytest.fail(
@@ -173,6 +174,7 @@ def soffice(files: list[Path], fmt: str, outdir: Path) -> list[Path]:
         f"-env:UserInstallation={profile.as_uri()}",
         "--headless",
         "--norestore",
+        *([f"--infilter={infilter}"] if infilter else []),
         "--convert-to",
         fmt,
         "--outdir",
