@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from campaign.errors import ValidationFailed
+from campaign.errors import Conflict, ValidationFailed
 from campaign.extensions import db
 
 STALE = "该记录刚被他人修改（或同时提交），未保存；请刷新查看最新状态后再操作。"
@@ -25,7 +25,8 @@ def perform(action: Callable[[], Any], success: str | Callable[[Any], str]) -> b
     try:
         result = action()
         db.session.commit()
-    except ValidationFailed as e:
+    except (ValidationFailed, Conflict) as e:
+        # Conflict: the act was already done (a double submission); its message says so.
         db.session.rollback()
         flash(str(e), "error")
         return False

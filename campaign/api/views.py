@@ -17,7 +17,7 @@ from campaign import clock, figures, permissions
 from campaign.accounts.services import user_for_token
 from campaign.board import services as board
 from campaign.board.models import BoardItem, SpotCheck
-from campaign.errors import ValidationFailed
+from campaign.errors import Conflict, ValidationFailed
 from campaign.extensions import db
 from campaign.ledger import importing
 from campaign.ledger import services as ledger_services
@@ -34,13 +34,17 @@ blp = Blueprint("api", __name__, url_prefix="/api/v1", description="攻坚 API v
 
 def commit(action, status: int = 422):
     """Run a service call and commit; refused input answers ``status`` with the Chinese
-    messages (and per-field ``errors``), nothing kept."""
+    messages (and per-field ``errors``), an act already done (a double submission) 409 with
+    its message; nothing kept."""
     try:
         result = action()
         db.session.commit()
     except ValidationFailed as e:
         db.session.rollback()
         abort(status, message=str(e), errors=dict(e.problems))
+    except Conflict as e:
+        db.session.rollback()
+        abort(409, message=e.message)
     except (StaleDataError, IntegrityError):
         db.session.rollback()
         abort(409, message=STALE)
