@@ -121,7 +121,10 @@ def submit_report(
     narrative = {k: (raw.get(k) or "").strip() for k in ("progress", "problems", "next_steps")}
     if not narrative["progress"]:
         raise ValidationFailed([("progress", "「工作进展」不能为空")])
-    # Kept under its content's hash: a second copy of the same file is the same file.
+    # One filing of a unit's report for a period at a time: a second one posted at once waits
+    # here, then finds the first as the latest version. (Its attachment is stored under the
+    # lock too: the same file posted twice is one file, written by one filing at a time.)
+    serialize(session, UnitReport.__table__, campaign.id, unit.id, due_on)
     stored = (
         store_upload(
             storage,
@@ -134,9 +137,6 @@ def submit_report(
         if attachment is not None
         else None
     )
-    # One filing of a unit's report for a period at a time: a second one posted at once waits
-    # here, then finds the first as the latest version.
-    serialize(session, UnitReport.__table__, campaign.id, unit.id, due_on)
     previous = latest(session, campaign, unit, due_on)
     if previous is not None and previous.status == "submitted":
         same = {k: getattr(previous, k) for k in narrative} == narrative

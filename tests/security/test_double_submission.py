@@ -25,13 +25,18 @@ from sqlalchemy import func, select
 
 from campaign.accounts.services import issue_token
 from campaign.audit import AuditEntry
+from campaign.board import services as board
+from campaign.board.models import BoardItem, Closure
 from campaign.extensions import db
 from campaign.ledger import importing
 from campaign.ledger import services as ledger
-from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
+from campaign.ledger.models import ChangeRequest, ImportBatch, Organization, UnitLedger
 from campaign.reporting.models import UnitReport
+from campaign.timeline import tasks
+from campaign.timeline.models import Deliverable, Task
 from campaign.vocab import UnitKind
-from tests.conftest import csrf_token, login, make_campaign, make_unit, make_user
+from notifications.models import Delivery, Event
+from tests.conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
 from tests.ledger.conftest import enterprise as row
 from tests.ledger.conftest import ledger_xlsx
 from tests.timeutil import at
@@ -81,9 +86,27 @@ def post_pages(clients: list, paths: str | list[str], **form) -> list:
     return at_once(clients, send)
 
 
-def post_api(clients: list, path: str, body: dict) -> list:
-    """Every API client posts ``body`` as JSON to ``path`` at once."""
-    return at_once(clients, lambda k, client: client.post(path, json=body, headers=client.headers))
+def post_api(clients: list, paths: str | list[str], body: dict) -> list:
+    """Every API client posts ``body`` as JSON at once, to ``paths`` (one for all, or one
+    each)."""
+
+    def send(k: int, client):
+        url = paths if isinstance(paths, str) else paths[k]
+        return client.post(url, json=body, headers=client.headers)
+
+    return at_once(clients, send)
+
+
+def post_files(clients: list, path: str, form: dict, **files: tuple[str, bytes]) -> list:
+    """Every API client posts ``form`` with ``files`` (field: (name, bytes)) at once."""
+
+    def send(k: int, client):
+        data = {**form, **{f: (io.BytesIO(d), name) for f, (name, d) in files.items()}}
+        return client.post(
+            path, data=data, headers=client.headers, content_type="multipart/form-data"
+        )
+
+    return at_once(clients, send)
 
 
 def flashed(client) -> list[tuple[str, str]]:
@@ -275,15 +298,7 @@ def test_twenty_api_uploads_of_one_file_to_the_base_propose_its_changes_once(w):
     clients = api_clients(w.app, token, 20)
     data = ledger_xlsx([row("江岸乙", CODE_B, 从业人员数=45), row("江岸丙", CODE_C, 从业人员数=8)])
     url = f"/api/v1/units/jiangan/ledger?campaign_id={w.cid}"
-    answers = at_once(
-        clients,
-        lambda k, client: client.post(
-            url,
-            data={"file": (io.BytesIO(data), "台账.xlsx")},
-            headers=client.headers,
-            content_type="multipart/form-data",
-        ),
-    )
+    answers = post_files(clients, url, {}, file=("台账.xlsx", data))
     outcomes = api_outcomes(answers)
     assert outcomes == {
         (200, None): 1,
@@ -396,3 +411,309 @@ def test_fifty_api_posts_of_one_report_file_one_version(w):
             )
             == version
         )
+
+
+def test_twenty_page_posts_of_one_report_with_its_attachment_file_one_version(w):
+    """Through the page, with an attachment: the same text and the same file are one
+    filing; the same text with another file is a correction (a new version)."""
+    url = f"/campaigns/{w.cid}/units/jiangan/reports/2026-11-10"
+    clients = logged_in(w.app, "jiangan_op", 20, url)
+    form = {"progress": "完成组建3个", "problems": "无", "next_steps": "继续"}
+    for version, pdf in enumerate((b"%PDF-1.4 first", b"%PDF-1.4 corrected"), start=1):
+
+        def send(k: int, client, pdf=pdf):
+            data = {"csrf_token": client.csrf, **form, "attachment": (io.BytesIO(pdf), "附件.pdf")}
+            return client.post(url, data=data, content_type="multipart/form-data")
+
+        answers = at_once(clients, send)
+        statuses = Counter(a.status_code for a in answers)
+        assert statuses == {302: 1, 409: 19}, statuses
+        message = f"该期半月报已报送（第{version}版），内容相同，未重复报送"
+        assert all(message in a.get_data(as_text=True) for a in answers if a.status_code == 409)
+        db.session.expire_all()
+        reports = db.session.scalars(select(UnitReport).order_by(UnitReport.version)).all()
+        assert [(r.version, r.status) for r in reports][-1] == (version, "submitted")
+        assert len(reports) == version
+        assert reports[-1].attachment_name == "附件.pdf"
+        for client in clients:
+            flashed(client)  # the winner's "已报送第N版", shown by its next page
+
+
+# ---- 4. the ledger's review: submit, approve or return ------------------------------------
+
+M = 20  # concurrent posts in the races below (the same mechanism as above, fewer threads)
+
+
+def draft_ledgers(w, n: int) -> list[SimpleNamespace]:
+    """``n`` districts, each with an operator and one organization in a draft ledger."""
+    made = []
+    for k in range(n):
+        unit = make_unit(f"d{k}", f"测试{k}区")
+        make_user(f"d{k}_op", "operator", unit)
+        make_org(w.campaign, unit)
+        made.append(SimpleNamespace(unit=unit, code=unit.code, username=f"d{k}_op"))
+    tasks.ensure_tasks(db.session, w.campaign)  # their phase tasks, the ledger's among them
+    db.session.commit()
+    return made
+
+
+def ledger_of(w, unit) -> UnitLedger:
+    db.session.expire_all()
+    return ledger.unit_ledger(db.session, w.campaign, unit)
+
+
+def test_twenty_submissions_of_one_ledger_send_it_for_review_once(w):
+    for d in draft_ledgers(w, ROUNDS):
+        url = f"/campaigns/{w.cid}/units/{d.code}/ledger"
+        clients = logged_in(w.app, d.username, M, url)
+        answers = post_pages(clients, f"{url}/submit")
+        assert page_outcomes(clients, answers) == {
+            ("success", "台账状态：待审核。"): 1,
+            ("error", "台账当前为“待审核”，不能报送审核"): M - 1,
+        }
+        unit_ledger = ledger_of(w, d.unit)
+        assert unit_ledger.status == "submitted"
+        assert audit_count("ledger.submitted", unit_ledger.id) == 1
+        # The survey phase's ledger deliverable got one delivery, awaiting review.
+        [task] = db.session.scalars(
+            select(Task)
+            .join(Deliverable)
+            .where(Deliverable.fulfilled_by == "ledger", Task.unit_id == d.unit.id)
+        ).all()
+        assert [s.review for s in task.submissions] == ["pending"]
+
+
+def test_approving_and_returning_one_ledger_at_once_does_one_of_them(w):
+    clients = logged_in(w.app, "coord", M, f"/campaigns/{w.cid}/change-requests")
+    for d in draft_ledgers(w, ROUNDS):
+        ledger.submit_ledger(db.session, ledger_of(w, d.unit), None)
+        db.session.commit()
+        url = f"/campaigns/{w.cid}/units/{d.code}/ledger/"
+        answers = post_pages(
+            clients, [url + ("approve", "return")[k % 2] for k in range(M)], comment="请核实"
+        )
+        outcomes = page_outcomes(clients, answers)
+        unit_ledger = ledger_of(w, d.unit)
+        label = {"approved": "已审核（党建基数）", "returned": "已退回"}[unit_ledger.status]
+        assert outcomes == {
+            ("success", f"台账状态：{label}。"): 1,
+            ("error", f"台账当前为“{label}”，只有待审核的台账可以审核通过"): M // 2
+            - (unit_ledger.status == "approved"),
+            ("error", f"台账当前为“{label}”，只有待审核的台账可以退回"): M // 2
+            - (unit_ledger.status == "returned"),
+        }
+        assert (
+            audit_count("ledger.approved", unit_ledger.id)
+            + audit_count("ledger.returned", unit_ledger.id)
+            == 1
+        )
+
+
+# ---- 5. exclusions ------------------------------------------------------------------------
+
+
+def test_twenty_exclusions_of_one_enterprise_take_it_out_once_and_restores_bring_it_back_once(w):
+    clients = logged_in(w.app, "coord", M, f"/campaigns/{w.cid}/exclusions")
+    a = db.session.scalar(select(Organization).where(Organization.credit_code == CODE_A))
+    url = f"/campaigns/{w.cid}/organizations/{a.id}"
+    for _ in range(ROUNDS):
+        answers = post_pages(
+            clients, f"{url}/exclude", status="zombie", reason="工商核实：长期停业"
+        )
+        assert page_outcomes(clients, answers) == {
+            ("success", "“江岸甲”已剔除出党建基数。"): 1,
+            ("error", "该组织已作为僵尸企业剔除出党建基数，未重复剔除"): M - 1,
+        }
+        answers = post_pages(clients, f"{url}/restore", reason="复核：恢复经营")
+        assert page_outcomes(clients, answers) == {
+            ("success", "“江岸甲”已恢复到党建基数。"): 1,
+            ("error", "该组织未被剔除"): M - 1,
+        }
+    db.session.expire_all()
+    assert db.session.get(Organization, a.id).in_base is True
+    assert audit_count("organization.exclude", a.id) == ROUNDS
+    assert audit_count("organization.restore", a.id) == ROUNDS
+
+
+# ---- 6. phase tasks: deliver, review -------------------------------------------------------
+
+
+def task_for(w, code: str) -> Task:
+    return db.session.scalar(
+        select(Task).join(Deliverable).where(Deliverable.code == code, Task.unit_id == w.jiangan.id)
+    )
+
+
+def test_twenty_deliveries_of_one_task_file_it_once_and_twenty_reviews_decide_it_once(w):
+    op = api_clients(w.app, issue_token(db.session, w.op), M)
+    coord = api_clients(w.app, issue_token(db.session, w.coord), M)
+    db.session.commit()
+    for code in ("work_plan", "acceptance_report", "lookback_summary"):
+        task = task_for(w, code)
+        url = f"/api/v1/campaigns/{w.cid}/tasks/{task.id}"
+        answers = post_files(
+            op, f"{url}/submissions", {"note": "见附件"}, file=("方案.pdf", b"%PDF-1.4 plan")
+        )
+        outcomes = api_outcomes(answers)
+        assert outcomes[(409, "该项已报送（待审核），不能重复报送")] == M - 1, outcomes
+        assert sorted(status for status, _ in outcomes) == [201, 409]
+
+        answers = post_api(coord, f"{url}/review", {"accept": True})
+        outcomes = api_outcomes(answers)
+        assert outcomes[(409, "该项没有待审核的报送")] == M - 1, outcomes
+        assert sorted(status for status, _ in outcomes) == [200, 409]
+
+        db.session.expire_all()
+        task = db.session.get(Task, task.id)
+        assert (task.status, [s.review for s in task.submissions]) == ("accepted", ["accepted"])
+        assert audit_count("task.submit", task.id) == 1
+        assert audit_count("task.accepted", task.id) == 1
+
+
+# ---- 7. returning a report ----------------------------------------------------------------
+
+
+def test_twenty_returns_of_one_report_return_it_once(w):
+    op = api_clients(w.app, issue_token(db.session, w.op), 1)[0]
+    coord = api_clients(w.app, issue_token(db.session, w.coord), M)
+    db.session.commit()
+    url = f"/api/v1/campaigns/{w.cid}/units/jiangan/reports/2026-11-10"
+    for version in range(1, ROUNDS + 1):
+        filed = op.post(url, json={"progress": f"第{version}版"}, headers=op.headers)
+        assert filed.status_code == 201, filed.json
+        report_id = filed.json["id"]
+        answers = post_api(
+            coord, f"/api/v1/campaigns/{w.cid}/reports/{report_id}/return", {"comment": "补充数据"}
+        )
+        assert api_outcomes(answers) == {
+            (200, None): 1,
+            (409, "只能退回最新一版已报送的报告"): M - 1,
+        }
+        assert audit_count("report.return", report_id) == 1
+
+
+# ---- 8. 销号: submitting, verifying or returning, spot-check findings ----------------------------
+
+
+def board_items(w, n: int) -> list[int]:
+    """``n`` enterprises of 10 staff and 4 formal members (应单独组建) on 江岸区's board."""
+    orgs = [
+        make_org(w.campaign, w.jiangan, name=f"四党员{k}", employees=10, formal=4) for k in range(n)
+    ]
+    board.sync_items(db.session, w.campaign)
+    db.session.commit()
+    return [
+        db.session.scalar(select(BoardItem.id).where(BoardItem.organization_id == o.id))
+        for o in orgs
+    ]
+
+
+CLOSURE = {
+    "method": "standalone",
+    "party_org_name": "四党员公司党支部",
+    "secretary": "张书记",
+    "formal_members": "4",
+    "established_on": "2026-10-08",
+}
+
+
+def test_twenty_submissions_of_one_closure_file_it_once(w):
+    clients = api_clients(w.app, issue_token(db.session, w.op), M)
+    db.session.commit()
+    for item_id in board_items(w, ROUNDS):
+        url = f"/api/v1/campaigns/{w.cid}/items/{item_id}/closures"
+        answers = post_files(clients, url, CLOSURE, document=("批复.pdf", b"%PDF-1.4 approval"))
+        outcomes = api_outcomes(answers)
+        assert outcomes[(409, "该组织当前为“待核验”，不能提交销号")] == M - 1, outcomes
+        assert sorted(status for status, _ in outcomes) == [201, 409]
+        closures = db.session.scalars(select(Closure.status).where(Closure.item_id == item_id))
+        assert list(closures) == ["pending"]
+        assert audit_count("closure.submit", item_id) == 1
+
+
+def test_verifying_and_returning_one_closure_at_once_decides_it_once(w):
+    leader = make_user("jiangan_leader", "leader", w.jiangan)
+    clients = api_clients(w.app, issue_token(db.session, leader), M)
+    db.session.commit()
+    for item_id in board_items(w, ROUNDS):
+        board.submit_closure(
+            db.session,
+            db.session.get(BoardItem, item_id),
+            CLOSURE,
+            ("批复.pdf", b"%PDF-1.4 approval"),
+            w.op,
+            w.storage,
+        )
+        db.session.commit()
+        base = f"/api/v1/campaigns/{w.cid}/items/{item_id}/"
+        paths = [base + ("verify", "return")[k % 2] for k in range(M)]
+        answers = post_api(clients, paths, {"reason": "批复文件未盖章"})
+        outcomes = api_outcomes(answers)
+        assert outcomes[(409, "没有待核验的销号")] == M - 1, outcomes
+        assert sorted(status for status, _ in outcomes) == [200, 409]
+        [closure] = db.session.scalars(select(Closure).where(Closure.item_id == item_id))
+        assert closure.status in ("verified", "returned")
+        assert audit_count("closure.verify", item_id) + audit_count("closure.return", item_id) == 1
+
+
+def test_twenty_failing_findings_on_one_drawn_closure_revoke_it_once(w):
+    leader = make_user("jiangan_leader", "leader", w.jiangan)
+    clients = api_clients(w.app, issue_token(db.session, w.coord), M)
+    items = board_items(w, ROUNDS)
+    for item_id in items:
+        item = db.session.get(BoardItem, item_id)
+        board.submit_closure(
+            db.session, item, CLOSURE, ("批复.pdf", b"%PDF-1.4 approval"), w.op, w.storage
+        )
+        board.verify_closure(db.session, item, leader)
+    check = board.draw(db.session, w.campaign, None, "count", ROUNDS, w.coord, seed=7)
+    db.session.commit()
+    for result in check.results:
+        url = f"/api/v1/campaigns/{w.cid}/spot-checks/{check.id}/results/{result.id}"
+        answers = post_api(clients, url, {"passed": False, "notes": "党员人数不实"})
+        assert api_outcomes(answers) == {(200, None): 1, (409, "该项已有检查结论"): M - 1}
+        item_id = result.closure.item_id
+        assert audit_count("spot_check.result", item_id) == 1
+        assert audit_count("closure.revoke", item_id) == 1
+    db.session.expire_all()
+    assert {c.status for c in db.session.scalars(select(Closure))} == {"revoked"}
+    assert {
+        o.party_org_status
+        for o in db.session.scalars(select(Organization).where(Organization.name.like("四党员%")))
+    } == {"none"}
+
+
+# ---- 9. resending a message -----------------------------------------------------------------
+
+
+def test_twenty_resends_of_one_message_queue_it_once(w):
+    event = Event(kind="report_due", campaign_id=w.cid, payload="{}")
+    db.session.add(event)
+    db.session.flush()
+    sent = Delivery(
+        key=f"{event.id}:email:{w.op.id}",
+        event_id=event.id,
+        channel="email",
+        user_id=w.op.id,
+        address="zhang@example.cn",
+        status="sent",
+    )
+    db.session.add(sent)
+    db.session.commit()
+    clients = logged_in(w.app, "coord", M, f"/campaigns/{w.cid}/change-requests")
+    for round_ in range(1, ROUNDS + 1):
+        answers = post_pages(clients, f"/campaigns/{w.cid}/deliveries/{sent.id}/resend")
+        assert page_outcomes(clients, answers) == {
+            ("success", "已重新排队发送"): 1,
+            ("error", "该消息已重新排队，尚未发出，未重复排队"): M - 1,
+        }
+        copies = db.session.scalars(
+            select(Delivery).where(Delivery.key.like(f"{sent.key}:resend:%"))
+        ).all()
+        assert sorted(c.key for c in copies) == [
+            f"{sent.key}:resend:{n}" for n in range(1, round_ + 1)
+        ]
+        assert audit_count("delivery.resend", sent.id) == round_
+        for copy in copies:  # the sender delivers it; a later resend is a new one
+            copy.status = "sent"
+        db.session.commit()
