@@ -400,7 +400,7 @@ def exclude_organization(
         session,
         org,
         Organization.operating_status != status,
-        f"该组织已按“{label}”剔除出党建基数，未重复剔除",
+        f"该组织已作为{label}企业剔除出党建基数，未重复剔除",
     )
     return _set_exclusion(session, org, status, reason, user, "organization.exclude")
 

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from campaign import audit
 from campaign.accounts.models import Unit
 from campaign.clock import now
-from campaign.errors import ValidationFailed
+from campaign.db import claim
+from campaign.errors import Conflict, ValidationFailed
 from campaign.storage import store_upload
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
@@ -212,11 +213,18 @@ def submit_task(
     """A unit delivers (a note, usually a file); it waits for the coordinator's review."""
     if task.dropped:
         raise ValidationFailed([("task", "该项已取消报送")])
-    if task.status in ("submitted", "accepted"):
-        state = "待审核" if task.status == "submitted" else "已通过"
-        raise ValidationFailed([("task", f"该项已报送（{state}），不能重复报送")])
     if task.deliverable.fulfilled_by == "ledger":
         raise ValidationFailed([("task", "台账请在台账页面报送审核")])
+    # The first of two submissions makes it wait for review; the other is told so.
+    claim(
+        session,
+        task,
+        Task.status.in_(("open", "returned")),
+        lambda: (
+            f"该项已报送（{'待审核' if task.status == 'submitted' else '已通过'}），不能重复报送"
+        ),
+        status="submitted",
+    )
     submission = TaskSubmission(
         task=task,
         note=note.strip(),
@@ -229,7 +237,6 @@ def submit_task(
         submission.sha256 = stored.sha256
     elif not note.strip():
         raise ValidationFailed([("file", "请上传材料或填写说明")])
-    task.status = "submitted"
     session.add(submission)
     session.flush()
     audit.record(
@@ -248,6 +255,9 @@ def submit_task(
     return submission
 
 
+NOTHING_PENDING = "该项没有待审核的报送"
+
+
 def review_task(
     session: Session,
     task: Task,
@@ -261,15 +271,17 @@ def review_task(
     """Accept or return the pending delivery of a task (returning needs a reason)."""
     if task.deliverable.fulfilled_by == "ledger" and not by_ledger_review:
         raise ValidationFailed([("task", "此项以台账审核为准，请在台账页面审核")])
-    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
-    if pending is None:
-        raise ValidationFailed([("task", "该项没有待审核的报送")])
     if not accept and not comment.strip():
         raise ValidationFailed([("comment", "退回时必须填写退回意见")])
-    pending.review = "accepted" if accept else "returned"
+    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
+    if pending is None:
+        raise Conflict(NOTHING_PENDING)
+    review = "accepted" if accept else "returned"
+    # Of two reviewers (or two clicks) the first decides; the other finds nothing pending.
+    claim(session, pending, TaskSubmission.review == "pending", NOTHING_PENDING, review=review)
     pending.reviewed_at, pending.reviewed_by_id = at or now(), getattr(user, "id", None)
     pending.review_comment = comment.strip()
-    task.status = pending.review
+    task.status = review
     audit.record(
         session,
         user=user,
