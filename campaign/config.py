@@ -39,6 +39,9 @@ def from_environment(instance_path: Path) -> dict:
         # Reminders this many days before a due day (and once when it is overdue).
         "REMINDER_DAYS": os.environ.get("REMINDER_DAYS", "3,1"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # SQLite writes one transaction at a time: a writer waits this long (seconds) for the
+        # one before it (a large import holds the lock for seconds) before it gives up.
+        "SQLITE_BUSY_TIMEOUT": float(os.environ.get("SQLITE_BUSY_TIMEOUT") or 30),
     }
     if key := os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = key
@@ -65,3 +68,14 @@ DEFAULTS = {
         "security": [{"bearerAuth": []}],
     },
 }
+
+
+def engine_options(config: dict) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS for ``config``'s database: on SQLite with the busy timeout
+    (pysqlite's default of 5 s turned a wait behind a long import into a 500)."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", config.get("SQLITE_BUSY_TIMEOUT", 30))
+        options["connect_args"] = connect_args
+    return options

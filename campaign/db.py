@@ -6,6 +6,7 @@ Flask-SQLAlchemy is given the same base in ``extensions.py``.
 """
 
 import json
+import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -216,6 +218,16 @@ def serialize(session: Session, table: Table, *key: Any) -> None:
     elif dialect == "sqlite":
         pk = list(table.primary_key)[0].name
         session.execute(text(f"UPDATE {table.name} SET {pk} = {pk} WHERE 0"))
+
+
+def is_busy(error: DBAPIError) -> bool:
+    """Whether the database gave up waiting for a lock another transaction holds (SQLite's
+    busy timeout; on PostgreSQL a deadlock, a serialization failure or a lock timeout):
+    nothing was kept, and the same request may simply be sent again."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "database is locked" in str(orig)
+    return getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03")
 
 
 def _int4(value: str) -> int:

@@ -15,14 +15,16 @@ little. On SQLite the database is a file and every thread has its own connection
 import io
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from app import create_app
 from campaign.accounts.services import issue_token
 from campaign.audit import AuditEntry
 from campaign.board import services as board
@@ -717,3 +719,75 @@ def test_twenty_resends_of_one_message_queue_it_once(w):
         for copy in copies:  # the sender delivers it; a later resend is a new one
             copy.status = "sent"
         db.session.commit()
+
+
+# ---- 10. waiting for another writer -----------------------------------------------------------
+
+
+def holding(engine, statement, seconds: float, held: threading.Event) -> threading.Thread:
+    """A thread that runs ``statement`` in a transaction of its own (taking its locks), keeps
+    them ``seconds``, then commits; ``held`` is set once the locks are taken."""
+
+    def hold() -> None:
+        with engine.connect() as conn, conn.begin():
+            conn.execute(statement)
+            held.set()
+            time.sleep(seconds)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(10), "the holder never got its lock"
+    return thread
+
+
+def test_a_decision_posted_while_another_holds_the_request_waits_and_is_told_it_was_decided(w):
+    """Another coordinator's transaction accepts the request and keeps its lock for a second
+    and a half (on SQLite the whole database's): the post waits for it, then finds the
+    request decided: the same 409 message, not a 500."""
+    [request_id] = pending_requests(w, 1)
+    [client] = logged_in(w.app, "coord", 1, f"/campaigns/{w.cid}/change-requests")
+    accept = (
+        update(ChangeRequest)
+        .where(ChangeRequest.id == request_id)
+        .values(status="accepted", decided_by_id=w.coord.id)
+    )
+    holder = holding(db.engine, accept, 1.5, threading.Event())
+    started = time.monotonic()
+    [answer] = post_pages([client], f"/campaigns/{w.cid}/change-requests/{request_id}/accept")
+    waited = time.monotonic() - started
+    holder.join()
+    assert page_outcomes([client], [answer]) == {("error", CHANGE_DONE): 1}
+    assert waited > 1.0  # it waited for the holder, and did not give up
+    assert audit_count("change_request.accepted", request_id) == 0  # the holder records none
+
+
+def test_a_post_that_waits_longer_than_sqlites_busy_timeout_is_told_to_retry(w, backend):
+    """SQLite gives up waiting for the write lock after SQLITE_BUSY_TIMEOUT: the post is told
+    the system is busy and to retry, nothing kept (it was a 500 "database is locked")."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL waits for a row lock as long as it takes (no lock timeout)")
+    impatient = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": w.app.config["SQLALCHEMY_DATABASE_URI"],
+            "STORAGE_PATH": w.app.config["STORAGE_PATH"],
+            "NOTIFY_AFTER_COMMIT": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SQLITE_BUSY_TIMEOUT": 0.3,
+        }
+    )
+    [request_id] = pending_requests(w, 1)
+    [client] = logged_in(impatient, "coord", 1, f"/campaigns/{w.cid}/change-requests")
+    # Another writer, e.g. a large import, holds SQLite's write lock for two seconds.
+    touch = update(ImportBatch).where(ImportBatch.id == 0).values(status="processing")
+    holder = holding(db.engine, touch, 2, threading.Event())
+    [answer] = post_pages([client], f"/campaigns/{w.cid}/change-requests/{request_id}/accept")
+    holder.join()
+    assert page_outcomes([client], [answer]) == {
+        ("error", "系统正忙（他人的保存尚未完成），本次未保存；请稍后重试。"): 1
+    }
+    db.session.expire_all()
+    assert db.session.get(ChangeRequest, request_id).status == "pending"
+    with impatient.app_context():
+        db.engine.dispose()
