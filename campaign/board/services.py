@@ -28,7 +28,7 @@ from campaign.board.models import (
     SpotCheckResult,
 )
 from campaign.clock import now, today
-from campaign.db import claim
+from campaign.db import claim, serialize
 from campaign.errors import Conflict, ValidationFailed
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
@@ -87,15 +87,16 @@ def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
         item.state = "in_progress"
     after = audit.snapshot(item, PLAN_FIELDS)
     changed = {k: v for k, v in after.items() if before[k] != v}
-    audit.record(
-        session,
-        user=user,
-        action="item.plan",
-        obj_type="board_item",
-        obj_id=item.id,
-        before={k: before[k] for k in changed},
-        after=changed,
-    )
+    if changed:  # the same plan saved again changes nothing and records nothing
+        audit.record(
+            session,
+            user=user,
+            action="item.plan",
+            obj_type="board_item",
+            obj_id=item.id,
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
     session.flush()
     return changed
 
@@ -106,9 +107,20 @@ def add_note(
     """A dated progress note."""
     if not text.strip():
         raise ValidationFailed([("text", "进展情况不能为空")])
+    noted_on = on or today()
+    # Notes of an item one at a time: the same note posted twice (a double click) is kept once.
+    serialize(session, ItemNote.__table__, item.id)
+    if session.scalar(
+        select(ItemNote.id).where(
+            ItemNote.item_id == item.id,
+            ItemNote.noted_on == noted_on,
+            ItemNote.text == text.strip(),
+        )
+    ):
+        raise Conflict(f"{noted_on}的这条进展已记录，未重复记录")
     note = ItemNote(
         item_id=item.id,
-        noted_on=on or today(),
+        noted_on=noted_on,
         text=text.strip(),
         user_id=getattr(user, "id", None),
     )
@@ -497,6 +509,7 @@ def draw(
     if not population:
         raise ValidationFailed([("scope", "所选范围内没有已核验的销号")])
     size = value if mode == "count" else max(1, -(-len(population) * value // 100))
+    _not_drawn_already(session, campaign, kind, unit_ids, mode, value, seed, note, population)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     drawn = sorted(random.Random(seed).sample(population, min(size, len(population))))
     check = SpotCheck(
@@ -524,6 +537,35 @@ def draw(
     )
     session.flush()
     return check
+
+
+def _not_drawn_already(
+    session: Session,
+    campaign: Campaign,
+    kind: str,
+    unit_ids: list[int] | None,
+    mode: str,
+    value: int,
+    seed: int | None,
+    note: str,
+    population: list[int],
+) -> None:
+    """Draws of a campaign one at a time; a draw asked again while the last one, with the
+    same terms over the same closures, has no finding yet is the same draw posted twice."""
+    serialize(session, SpotCheck.__table__, campaign.id)
+    last = session.scalar(
+        select(SpotCheck).where(SpotCheck.campaign_id == campaign.id).order_by(SpotCheck.id.desc())
+    )
+    if last is None or any(r.result != "pending" for r in last.results):
+        return
+    same = (
+        (last.kind, last.size_mode, last.size_value, last.note) == (kind, mode, value, note)
+        and json.loads(last.unit_ids) == (unit_ids or [])
+        and json.loads(last.population_ids) == population
+        and (seed is None or seed == last.seed)
+    )
+    if same:
+        raise Conflict(f"已按相同条件抽取（第{last.id}号），尚未检查，未重复抽取")
 
 
 def reproduce(check: SpotCheck) -> list[int]:

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, figures, rules
@@ -139,9 +141,18 @@ def unit_ledger(session: Session, campaign: Campaign, unit) -> UnitLedger:
         )
     )
     if ledger is None:
-        ledger = UnitLedger(campaign_id=campaign.id, unit_id=unit.id, status=LedgerStatus.DRAFT)
-        session.add(ledger)
-        session.flush()
+        # Two first visits at once: one creates it, the other finds it (no IntegrityError).
+        insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+        session.execute(
+            insert(UnitLedger)
+            .values(campaign_id=campaign.id, unit_id=unit.id, status=LedgerStatus.DRAFT)
+            .on_conflict_do_nothing(index_elements=["campaign_id", "unit_id"])
+        )
+        ledger = session.scalar(
+            select(UnitLedger).where(
+                UnitLedger.campaign_id == campaign.id, UnitLedger.unit_id == unit.id
+            )
+        )
     return ledger
 
 

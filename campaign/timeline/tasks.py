@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from campaign import audit
 from campaign.accounts.models import Unit
 from campaign.clock import now
-from campaign.db import claim
+from campaign.db import claim, serialize
 from campaign.errors import Conflict, ValidationFailed
 from campaign.storage import store_upload
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
@@ -118,6 +118,17 @@ def save_deliverable(
     _check_due(campaign, due)
     before = {}
     if deliverable is None:
+        # One addition at a time per campaign: the same form posted twice adds one deliverable.
+        serialize(session, Deliverable.__table__, campaign.id)
+        if session.scalar(
+            select(Deliverable.id).where(
+                Deliverable.campaign_id == campaign.id,
+                Deliverable.phase_id == phase.id,
+                Deliverable.name == name,
+                Deliverable.dropped.is_(False),
+            )
+        ):
+            raise Conflict(f"该阶段已有报送要求“{name}”，未重复添加")
         deliverable = Deliverable(
             campaign_id=campaign.id, phase_id=phase.id, due_on=due, name=name, audience=audience
         )
@@ -139,15 +150,17 @@ def save_deliverable(
         elif owes and task.dropped and task.drop_reason == "报送单位范围调整":
             task.dropped, task.drop_reason = False, ""
     session.flush()
-    audit.record(
-        session,
-        user=user,
-        action=action,
-        obj_type="deliverable",
-        obj_id=deliverable.id,
-        before=before,
-        after=audit.snapshot(deliverable, ["name", "description", "audience", "due_on"]),
-    )
+    after = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
+    if after != before:  # a change posted again records nothing
+        audit.record(
+            session,
+            user=user,
+            action=action,
+            obj_type="deliverable",
+            obj_id=deliverable.id,
+            before=before,
+            after=after,
+        )
     ensure_tasks(session, campaign)
     return deliverable
 
@@ -156,7 +169,13 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
     """Drop a deliverable for every unit (recorded; its tasks stay on file)."""
     if not reason.strip():
         raise ValidationFailed([("reason", "取消报送要求时必须填写理由")])
-    deliverable.dropped = True
+    claim(
+        session,
+        deliverable,
+        Deliverable.dropped.is_(False),
+        "该项报送要求已取消，未重复取消",
+        dropped=True,
+    )
     for task in deliverable.tasks:
         task.dropped, task.drop_reason = True, reason.strip()
     audit.record(
@@ -185,15 +204,17 @@ def change_task(session: Session, task: Task, raw: Mapping, user) -> Task:
         if dropped and not reason:
             raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
         task.dropped, task.drop_reason = dropped, reason if dropped else ""
-    audit.record(
-        session,
-        user=user,
-        action="task.update",
-        obj_type="task",
-        obj_id=task.id,
-        before=before,
-        after=audit.snapshot(task, ["due_on", "dropped", "drop_reason"]),
-    )
+    after = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
+    if after != before:  # the same change posted again changes nothing and records nothing
+        audit.record(
+            session,
+            user=user,
+            action="task.update",
+            obj_type="task",
+            obj_id=task.id,
+            before=before,
+            after=after,
+        )
     session.flush()
     return task
 

@@ -22,13 +22,13 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app import create_app
 from campaign.accounts.services import issue_token
 from campaign.audit import AuditEntry
 from campaign.board import services as board
-from campaign.board.models import BoardItem, Closure
+from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheck
 from campaign.extensions import db
 from campaign.ledger import importing
 from campaign.ledger import services as ledger
@@ -791,3 +791,130 @@ def test_a_post_that_waits_longer_than_sqlites_busy_timeout_is_told_to_retry(w, 
     assert db.session.get(ChangeRequest, request_id).status == "pending"
     with impatient.app_context():
         db.engine.dispose()
+
+
+# ---- 11. the rest: plans, notes, draws, settings, deliverables, robots, first visits ------------
+
+
+def test_the_same_note_posted_twenty_times_is_kept_once(w):
+    [item_id] = board_items(w, 1)
+    url = f"/campaigns/{w.cid}/items/{item_id}"
+    clients = logged_in(w.app, "jiangan_op", M, url)
+    answers = post_pages(clients, url, action="note", text="已约谈出资人，拟10月底前组建")
+    assert page_outcomes(clients, answers) == {
+        ("success", "已记录进展。"): 1,
+        ("error", "2026-11-09的这条进展已记录，未重复记录"): M - 1,
+    }
+    assert db.session.scalar(select(func.count()).select_from(ItemNote)) == 1
+    assert audit_count("item.note", item_id) == 1
+
+
+def test_the_same_plan_saved_twenty_times_at_once_is_recorded_once(w):
+    [item_id] = board_items(w, 1)
+    clients = api_clients(w.app, issue_token(db.session, w.op), M)
+    db.session.commit()
+    plan = {"path": "standalone", "measures": "约谈出资人", "planned_on": "2026-11-30"}
+    answers = at_once(
+        clients,
+        lambda k, client: client.patch(
+            f"/api/v1/campaigns/{w.cid}/items/{item_id}/plan", json=plan, headers=client.headers
+        ),
+    )
+    outcomes = api_outcomes(answers)
+    # Saved once; a post racing it is told the item changed meanwhile, a later one finds the
+    # plan already as it says (200, nothing changed).
+    assert set(outcomes) <= {
+        (200, None),
+        (409, "该记录刚被他人修改（或同时提交），未保存；请刷新查看最新状态后再操作。"),
+    }, outcomes
+    assert audit_count("item.plan", item_id) == 1
+
+
+def test_the_same_draw_posted_twenty_times_draws_once(w):
+    leader = make_user("jiangan_leader", "leader", w.jiangan)
+    for item_id in board_items(w, 4):
+        item = db.session.get(BoardItem, item_id)
+        board.submit_closure(
+            db.session, item, CLOSURE, ("批复.pdf", b"%PDF-1.4 approval"), w.op, w.storage
+        )
+        board.verify_closure(db.session, item, leader)
+    db.session.commit()
+    url = f"/campaigns/{w.cid}/spot-checks"
+    clients = logged_in(w.app, "coord", M, url)
+    answers = post_pages(clients, url, mode="count", size="2", kind="spot_check", note="第一批")
+    [check_id] = db.session.scalars(select(SpotCheck.id)).all()
+    assert page_outcomes(clients, answers) == {
+        ("success", "已抽取。"): 1,
+        ("error", f"已按相同条件抽取（第{check_id}号），尚未检查，未重复抽取"): M - 1,
+    }
+
+
+def test_the_same_settings_saved_twenty_times_at_once_are_recorded_once(w):
+    clients = api_clients(w.app, issue_token(db.session, w.coord), M)
+    db.session.commit()
+    answers = at_once(
+        clients,
+        lambda k, client: client.patch(
+            f"/api/v1/campaigns/{w.cid}/settings",
+            json={"party_org_required_employees": "80"},
+            headers=client.headers,
+        ),
+    )
+    assert api_outcomes(answers) == {(200, None): M}
+    assert audit_count("campaign.settings", w.cid) == 1
+    db.session.expire_all()
+    assert db.session.get(type(w.campaign), w.cid).party_org_required_employees == 80
+
+
+def test_the_same_deliverable_added_or_dropped_twenty_times_is_added_and_dropped_once(w):
+    url = f"/campaigns/{w.cid}/deliverables"
+    clients = logged_in(w.app, "coord", M, f"/campaigns/{w.cid}/change-requests")
+    phase_id = db.session.scalar(
+        select(Deliverable.phase_id).where(Deliverable.code == "acceptance_report")
+    )
+    form = {"name": "组建情况专项报告", "audience": "districts", "due_on": "2026-11-30"}
+    answers = post_pages(clients, url, phase_id=str(phase_id), **form)
+    assert page_outcomes(clients, answers) == {
+        ("success", "报送要求已保存。"): 1,
+        ("error", "该阶段已有报送要求“组建情况专项报告”，未重复添加"): M - 1,
+    }
+    [added] = db.session.scalars(select(Deliverable).where(Deliverable.name == form["name"]))
+    answers = post_pages(clients, f"{url}/{added.id}", action="drop", reason="与验收报告合并")
+    assert page_outcomes(clients, answers) == {
+        ("success", "已取消该项报送要求。"): 1,
+        ("error", "该项报送要求已取消，未重复取消"): M - 1,
+    }
+    assert audit_count("deliverable.create", added.id) == 1
+    assert audit_count("deliverable.drop", added.id) == 1
+
+
+def test_the_same_robot_saved_twenty_times_at_once_is_recorded_once(w):
+    make_user("jiangan_leader", "leader", w.jiangan)
+    db.session.commit()
+    url = "/units/jiangan/webhook"
+    clients = logged_in(w.app, "jiangan_leader", M, url)
+    robot = "https://oapi.dingtalk.com/robot/send?access_token=jiangan"
+    answers = post_pages(clients, url, flavour="dingtalk", url=robot)
+    outcomes = page_outcomes(clients, answers)
+    assert outcomes[("success", "群机器人设置已保存")] >= 1, outcomes
+    assert set(outcomes) <= {
+        ("success", "群机器人设置已保存"),
+        ("error", "该记录刚被他人修改（或同时提交），未保存；请刷新查看最新状态后再操作。"),
+    }, outcomes
+    assert audit_count("webhook.set", w.jiangan.id) == 1
+
+
+def test_twenty_first_visits_of_a_ledger_page_at_once_create_its_draft_once(w):
+    [d] = draft_ledgers(w, 1)
+    db.session.execute(delete(UnitLedger).where(UnitLedger.unit_id == d.unit.id))
+    db.session.commit()
+    url = f"/campaigns/{w.cid}/units/{d.code}/ledger"
+    clients = logged_in(w.app, d.username, M, f"/campaigns/{w.cid}/exclusions")
+    answers = at_once(clients, lambda k, client: client.get(url))
+    assert [a.status_code for a in answers] == [200] * M
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(UnitLedger).where(UnitLedger.unit_id == d.unit.id)
+        )
+        == 1
+    )
