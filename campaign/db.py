@@ -164,8 +164,9 @@ def one_of(session: Session, column: ColumnElement, values: Sequence[Any]) -> Co
 # rule says "one" (the next version of a report) first takes a lock on what it creates under,
 # then looks whether it was done already. Either way a second submission waits for the first
 # to commit and then finds the act done: Conflict, with the message the first one's outcome
-# gives, before any work. Both come first among a transaction's writes: the audit chain's lock
-# (audit._last_entry_locked) is taken after them, always in this order.
+# gives, before any work. The claim or lock comes before the act records anything, so the
+# audit chain's lock (audit._last_entry_locked) is always taken after it, never before: two
+# acts cannot each hold what the other waits for.
 
 
 def claim(
