@@ -44,6 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.instance_secret_key(Path(app.instance_path))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config)
 
     if clock.is_moved():
         app.logger.warning("%s moves the clock to %s", clock.TEST_CLOCK_ENV, clock.now())

@@ -77,6 +77,9 @@ def from_environment(instance_path: Path) -> dict:
         # Trusted proxy hops in front of the app (1: the documented nginx). Only then are
         # X-Forwarded-For and X-Forwarded-Proto believed.
         "PROXY_FIX": _count("PROXY_FIX"),
+        # SQLite writes one transaction at a time: a writer waits this long (seconds) for the
+        # one before it (a large import holds the lock for seconds) before it gives up.
+        "SQLITE_BUSY_TIMEOUT": float(os.environ.get("SQLITE_BUSY_TIMEOUT") or 30),
     }
     # Cookies only over HTTPS: by default when BASE_URL is https://.
     secure = _flag("SESSION_COOKIE_SECURE", settings["BASE_URL"].startswith("https://"))
@@ -109,3 +112,14 @@ DEFAULTS = {
         "security": [{"bearerAuth": []}],
     },
 }
+
+
+def engine_options(config: dict) -> dict:
+    """SQLALCHEMY_ENGINE_OPTIONS for ``config``'s database: on SQLite with the busy timeout
+    (pysqlite's default of 5 s turned a wait behind a long import into a 500)."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", config.get("SQLITE_BUSY_TIMEOUT", 30))
+        options["connect_args"] = connect_args
+    return options

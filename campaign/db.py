@@ -6,15 +6,32 @@ Flask-SQLAlchemy is given the same base in ``extensions.py``.
 """
 
 import json
+import sqlite3
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, Table, any_, bindparam, func, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Table,
+    any_,
+    bindparam,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
+
+from campaign.errors import Conflict
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -137,6 +154,86 @@ def one_of(session: Session, column: ColumnElement, values: Sequence[Any]) -> Co
         listed = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
         return column.in_(select(listed.c.value))
     return column.in_(list(values))
+
+
+# ---- double submissions: the first of several posts of one act wins ---------------------------
+#
+# An act that moves a record from one state to another (apply an import, accept a change
+# request, verify a closure) claims the record first: one conditional UPDATE whose row count
+# says whether this submission is the one that happens. An act that creates a record where a
+# rule says "one" (the next version of a report) first takes a lock on what it creates under,
+# then looks whether it was done already. Either way a second submission waits for the first
+# to commit and then finds the act done: Conflict, with the message the first one's outcome
+# gives, before any work. The claim or lock comes before the act records anything, so the
+# audit chain's lock (audit._last_entry_locked) is always taken after it, never before: two
+# acts cannot each hold what the other waits for.
+
+
+def claim(
+    session: Session,
+    obj: Any,
+    condition: ColumnElement[bool],
+    conflict: str | Callable[[], str],
+    **values: Any,
+) -> None:
+    """Move ``obj``'s row by ``UPDATE … SET values WHERE <its key> AND condition``; when no
+    row matches (the state ``condition`` asks for is gone), raise Conflict(conflict), or
+    Conflict(conflict()) with ``obj`` read again, for a message that names the state it found.
+
+    PostgreSQL locks the row and SQLite the database until commit: a second claim waits,
+    then matches nothing. Without ``values`` the row is only claimed (locked and counted).
+    ``values`` are also set on ``obj``, so the unit of work writes them as any change: a
+    version column is checked and bumped, and tallies see the new state.
+    """
+    state = inspect(obj)
+    mapper = state.mapper
+    key = [
+        column == value for column, value in zip(mapper.primary_key, state.identity, strict=True)
+    ]
+    changes = dict(values) or {c.name: c for c in mapper.primary_key}
+    session.flush()  # obj's own pending changes go first, checked as usual
+    result = session.execute(update(mapper.local_table).where(*key, condition).values(changes))
+    if result.rowcount != 1:
+        if callable(conflict):
+            session.refresh(obj)
+            conflict = conflict()
+        raise Conflict(conflict)
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+def serialize(session: Session, table: Table, *key: Any) -> None:
+    """Hold the lock on ``key`` in ``table`` until this transaction ends, so that a second
+    transaction asking for it waits for the first to commit and then reads what it wrote.
+
+    For acts that create a row where there is none to claim. PostgreSQL: an advisory lock on
+    (table, key); SQLite writes one at a time, so its database write lock, taken now by a
+    write that changes nothing.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))"),
+            {"space": _int4(table.name), "key": _int4(repr(key))},
+        )
+    elif dialect == "sqlite":
+        pk = list(table.primary_key)[0].name
+        session.execute(text(f"UPDATE {table.name} SET {pk} = {pk} WHERE 0"))
+
+
+def is_busy(error: DBAPIError) -> bool:
+    """Whether the database gave up waiting for a lock another transaction holds (SQLite's
+    busy timeout; on PostgreSQL a deadlock, a serialization failure or a lock timeout):
+    nothing was kept, and the same request may simply be sent again."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "database is locked" in str(orig)
+    return getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03")
+
+
+def _int4(value: str) -> int:
+    """``value`` as a signed 32-bit lock key (equal keys for equal values, across processes)."""
+    return zlib.crc32(value.encode()) - 2**31
 
 
 def render_migration_item(type_, obj, autogen_context):

@@ -11,3 +11,12 @@ class ValidationFailed(Exception):
     @property
     def messages(self) -> list[str]:
         return [message for _, message in self.problems]
+
+
+class Conflict(Exception):
+    """The act was already done: another submission of it won (a double click, a retry, two
+    people at once). Answered 409 with ``message``; nothing of this submission is kept."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)

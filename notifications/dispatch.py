@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign.clock import now
+from campaign.db import claim
+from campaign.errors import Conflict
 from notifications import kinds
 from notifications.channels import CHANNELS
 from notifications.channels.base import SendFailed
@@ -158,11 +160,27 @@ def process(session: Session, config: Mapping, moment: datetime | None = None) -
     return send_due(session, config, moment)
 
 
+RESEND_PENDING = "该消息已重新排队，尚未发出，未重复排队"
+
+
 def resend(session: Session, delivery: Delivery) -> Delivery:
-    """Send a delivered (or given-up) message again, as a new, logged delivery."""
-    earlier = session.scalar(
-        select(func.count()).where(Delivery.key.like(f"{delivery.key}:resend:%"))
+    """Send a delivered (or given-up) message again, as a new, logged delivery; not while an
+    earlier resend of it is still on its way (a double click queues it once)."""
+    # Claiming the row makes a second resend posted at once wait here for the first.
+    claim(
+        session,
+        delivery,
+        Delivery.status.in_(("sent", "gave_up")),
+        "该消息仍在发送或重试中，无需重发",
     )
+    copies = f"{delivery.key}:resend:%"
+    if session.scalar(
+        select(func.count()).where(
+            Delivery.key.like(copies), Delivery.status.in_(("queued", "sending", "failed"))
+        )
+    ):
+        raise Conflict(RESEND_PENDING)
+    earlier = session.scalar(select(func.count()).where(Delivery.key.like(copies)))
     copy = Delivery(
         key=f"{delivery.key}:resend:{earlier + 1}",
         event_id=delivery.event_id,

@@ -76,6 +76,9 @@ def save_webhook(session: Session, unit: Unit, flavour: str, url: str, user) -> 
     robot's key masked."""
     hook = session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
     url = url.strip()
+    unchanged = (hook.flavour, hook.url) == (flavour, url) if hook else not url
+    if unchanged:
+        return  # the same form posted again changes and records nothing
     before = {"flavour": hook.flavour, "url": robots.masked(hook.url)} if hook else {}
     if not url:
         if hook is not None:

@@ -28,7 +28,8 @@ from campaign.board.models import (
     SpotCheckResult,
 )
 from campaign.clock import now, today
-from campaign.errors import ValidationFailed
+from campaign.db import claim, serialize
+from campaign.errors import Conflict, ValidationFailed
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
 from campaign.storage import store_upload
@@ -86,15 +87,16 @@ def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
         item.state = "in_progress"
     after = audit.snapshot(item, PLAN_FIELDS)
     changed = {k: v for k, v in after.items() if before[k] != v}
-    audit.record(
-        session,
-        user=user,
-        action="item.plan",
-        obj_type="board_item",
-        obj_id=item.id,
-        before={k: before[k] for k in changed},
-        after=changed,
-    )
+    if changed:  # the same plan saved again changes nothing and records nothing
+        audit.record(
+            session,
+            user=user,
+            action="item.plan",
+            obj_type="board_item",
+            obj_id=item.id,
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
     session.flush()
     return changed
 
@@ -105,9 +107,20 @@ def add_note(
     """A dated progress note."""
     if not text.strip():
         raise ValidationFailed([("text", "进展情况不能为空")])
+    noted_on = on or today()
+    # Notes of an item one at a time: the same note posted twice (a double click) is kept once.
+    serialize(session, ItemNote.__table__, item.id)
+    if session.scalar(
+        select(ItemNote.id).where(
+            ItemNote.item_id == item.id,
+            ItemNote.noted_on == noted_on,
+            ItemNote.text == text.strip(),
+        )
+    ):
+        raise Conflict(f"{noted_on}的这条进展已记录，未重复记录")
     note = ItemNote(
         item_id=item.id,
-        noted_on=on or today(),
+        noted_on=noted_on,
         text=text.strip(),
         user_id=getattr(user, "id", None),
     )
@@ -139,8 +152,14 @@ def submit_closure(
 ) -> Closure:
     """A unit claims 销号 with its evidence; checked against the rules before it is filed."""
     campaign = session.get(Campaign, item.campaign_id)
-    if item.state not in OPEN_STATES:
-        raise ValidationFailed([("state", f"该组织当前为“{item.state_label}”，不能提交销号")])
+    # The first of two submissions takes the item out of the open states; the other is told.
+    claim(
+        session,
+        item,
+        BoardItem.state.in_(OPEN_STATES),
+        lambda: f"该组织当前为“{item.state_label}”，不能提交销号",
+        state="awaiting",
+    )
     method = raw.get("method", "")
     if method not in CLOSURE_METHODS:
         raise ValidationFailed([("method", "请选择组建方式")])
@@ -223,7 +242,6 @@ def submit_closure(
     )
     closure.document_name, closure.document_path = stored.name, stored.path
     closure.document_sha256 = stored.sha256
-    item.state = "awaiting"
     closure.item = item
     session.add(closure)
     session.flush()
@@ -289,11 +307,31 @@ def pending_closure(item: BoardItem) -> Closure | None:
     return next((c for c in item.closures if c.status == "pending"), None)
 
 
-def verify_closure(session: Session, item: BoardItem, user) -> Closure:
-    """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
+NOTHING_AWAITING = "没有待核验的销号"
+
+
+def _decide(session: Session, item: BoardItem, status: str, user, **values) -> Closure:
+    """Claim the item's pending closure for one decision before any work: of two leaders (or
+    two clicks) the first decides, the other finds nothing awaiting."""
     closure = pending_closure(item)
     if closure is None:
-        raise ValidationFailed([("closure", "没有待核验的销号")])
+        raise Conflict(NOTHING_AWAITING)
+    claim(
+        session,
+        closure,
+        Closure.status == "pending",
+        NOTHING_AWAITING,
+        status=status,
+        decided_at=now(),
+        decided_by_id=getattr(user, "id", None),
+        **values,
+    )
+    return closure
+
+
+def verify_closure(session: Session, item: BoardItem, user) -> Closure:
+    """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
+    closure = _decide(session, item, "verified", user)
     campaign = session.get(Campaign, item.campaign_id)
     orgs = [item.organization] + [
         session.get(Organization, i) for i in json.loads(closure.covered_org_ids)
@@ -332,11 +370,6 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
         ensure_ascii=False,
         default=str,
     )
-    closure.status, closure.decided_at, closure.decided_by_id = (
-        "verified",
-        now(),
-        getattr(user, "id", None),
-    )
     item.state, item.work_coverage_only, item.last_reason = (
         "closed",
         closure.method == "work_coverage",
@@ -365,17 +398,9 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
 
 def return_closure(session: Session, item: BoardItem, reason: str, user) -> Closure:
     """A unit leader sends the claim back with a reason: the item is back in progress."""
-    closure = pending_closure(item)
-    if closure is None:
-        raise ValidationFailed([("closure", "没有待核验的销号")])
     if not reason.strip():
         raise ValidationFailed([("reason", "退回时必须填写理由")])
-    closure.status, closure.decided_at, closure.decided_by_id = (
-        "returned",
-        now(),
-        getattr(user, "id", None),
-    )
-    closure.decision_reason = reason.strip()
+    closure = _decide(session, item, "returned", user, decision_reason=reason.strip())
     item.state, item.last_reason = "in_progress", reason.strip()
     audit.record(
         session,
@@ -399,10 +424,18 @@ def return_closure(session: Session, item: BoardItem, reason: str, user) -> Clos
 
 def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Closure:
     """Reopen a verified closure (spot check or look-back): ledger rows back as they were."""
-    if closure.status != "verified":
-        raise ValidationFailed([("closure", "只能撤销已核验的销号")])
     if not reason.strip():
         raise ValidationFailed([("reason", "撤销销号时必须填写理由")])
+    claim(
+        session,
+        closure,
+        Closure.status == "verified",
+        "只能撤销已核验的销号",
+        status="revoked",
+        decision_reason=reason.strip(),
+        decided_at=now(),
+        decided_by_id=getattr(user, "id", None),
+    )
     item = closure.item
     campaign = session.get(Campaign, item.campaign_id)
     kept = []
@@ -434,8 +467,6 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
             covered_item.state, covered_item.last_reason = "reopened", reason.strip()
             covered_item.work_coverage_only = False
     item.state, item.last_reason, item.work_coverage_only = "reopened", reason.strip(), False
-    closure.status, closure.decision_reason = "revoked", reason.strip()
-    closure.decided_at, closure.decided_by_id = now(), getattr(user, "id", None)
     audit.record(
         session,
         user=user,
@@ -479,6 +510,7 @@ def draw(
     if not population:
         raise ValidationFailed([("scope", "所选范围内没有已核验的销号")])
     size = value if mode == "count" else max(1, -(-len(population) * value // 100))
+    _not_drawn_already(session, campaign, kind, unit_ids, mode, value, seed, note, population)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     drawn = sorted(random.Random(seed).sample(population, min(size, len(population))))
     check = SpotCheck(
@@ -508,6 +540,35 @@ def draw(
     return check
 
 
+def _not_drawn_already(
+    session: Session,
+    campaign: Campaign,
+    kind: str,
+    unit_ids: list[int] | None,
+    mode: str,
+    value: int,
+    seed: int | None,
+    note: str,
+    population: list[int],
+) -> None:
+    """Draws of a campaign one at a time; a draw asked again while the last one, with the
+    same terms over the same closures, has no finding yet is the same draw posted twice."""
+    serialize(session, SpotCheck.__table__, campaign.id)
+    last = session.scalar(
+        select(SpotCheck).where(SpotCheck.campaign_id == campaign.id).order_by(SpotCheck.id.desc())
+    )
+    if last is None or any(r.result != "pending" for r in last.results):
+        return
+    same = (
+        (last.kind, last.size_mode, last.size_value, last.note) == (kind, mode, value, note)
+        and json.loads(last.unit_ids) == (unit_ids or [])
+        and json.loads(last.population_ids) == population
+        and (seed is None or seed == last.seed)
+    )
+    if same:
+        raise Conflict(f"已按相同条件抽取（第{last.id}号），尚未检查，未重复抽取")
+
+
 def reproduce(check: SpotCheck) -> list[int]:
     """The same draw again from the recorded seed and population (for an audit of the draw)."""
     population = json.loads(check.population_ids)
@@ -523,21 +584,22 @@ def record_result(
     session: Session, result: SpotCheckResult, passed: bool, checklist: Mapping, notes: str, user
 ) -> SpotCheckResult:
     """A checker's finding; a failure reopens the item and its unit sees why."""
-    if result.result != "pending":
-        raise ValidationFailed([("result", "该项已有检查结论")])
-    if result.closure.status != "verified":
-        raise ValidationFailed([("result", "该销号已不是已核验状态（已被撤销），无需再检查")])
     if not passed and not notes.strip():
         raise ValidationFailed([("notes", "不合格时必须填写问题说明")])
-    result.result = "pass" if passed else "fail"
-    result.checklist = json.dumps(
-        {k: bool(checklist.get(k)) for k in CHECKLIST}, ensure_ascii=False
+    # One finding per drawn closure: of two checkers (or two clicks) the first records it.
+    claim(
+        session,
+        result,
+        SpotCheckResult.result == "pending",
+        "该项已有检查结论",
+        result="pass" if passed else "fail",
+        checklist=json.dumps({k: bool(checklist.get(k)) for k in CHECKLIST}, ensure_ascii=False),
+        notes=notes.strip(),
+        checked_at=now(),
+        checked_by_id=getattr(user, "id", None),
     )
-    result.notes, result.checked_at, result.checked_by_id = (
-        notes.strip(),
-        now(),
-        getattr(user, "id", None),
-    )
+    if result.closure.status != "verified":
+        raise ValidationFailed([("result", "该销号已不是已核验状态（已被撤销），无需再检查")])
     audit.record(
         session,
         user=user,

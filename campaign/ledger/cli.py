@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from campaign.accounts.models import Unit
-from campaign.errors import ValidationFailed
+from campaign.errors import Conflict, ValidationFailed
 from campaign.extensions import db
 from campaign.ledger import importing, services
 from campaign.timeline.services import latest_campaign
@@ -77,7 +77,7 @@ def import_command(file: Path, unit_code: str, campaign_id: int | None, dry_run:
         return
     try:
         importing.apply_import(db.session, batch, "cli")
-    except ValidationFailed as e:
+    except (ValidationFailed, Conflict) as e:
         db.session.rollback()
         raise click.ClickException(str(e)) from None
     db.session.commit()

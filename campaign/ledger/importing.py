@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from campaign import audit, figures, rules
 from campaign.accounts.models import Unit
 from campaign.clock import now
-from campaign.db import insert_rows, one_of
-from campaign.errors import ValidationFailed
+from campaign.db import claim, insert_rows, one_of, serialize
+from campaign.errors import Conflict, ValidationFailed
 from campaign.ledger import excel
 from campaign.ledger.models import (
     ChangeRequest,
@@ -29,6 +29,7 @@ from campaign.ledger.models import (
     LedgerConflict,
     LedgerStatus,
     Organization,
+    UnitLedger,
 )
 from campaign.ledger.services import apply_rules, area_ids, ledger_values, unit_ledger
 from campaign.text import printable
@@ -337,10 +338,31 @@ def _file_values(item: dict) -> list:
     return item["values"]
 
 
+# Told to every submission of an apply or discard but the first (a double click, two tabs).
+IMPORT_DONE = "该导入已由他人（或另一次提交）处理，未重复导入"
+ALREADY_PROPOSED = "该文件提出的变更已在待审核的变更申请中，未重复提交"
+
+
+def _settle(session: Session, batch: ImportBatch, status: str, **values) -> None:
+    """Claim the previewed batch for one outcome before any work: of several submissions of
+    apply or discard the first wins, the others get IMPORT_DONE (rolled back)."""
+    if batch.status not in ("previewed", "applied", "discarded"):
+        raise ValidationFailed([("batch", _NOT_PREVIEWED[status])])
+    claim(session, batch, ImportBatch.status == "previewed", IMPORT_DONE, status=status, **values)
+
+
+_NOT_PREVIEWED = {
+    "applied": "该文件未通过校验或已处理，不能再次导入",
+    "discarded": "该文件已处理，不能放弃",
+}
+
+
 def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     """Apply a previewed import whole: replace a draft ledger, or file change requests."""
-    if batch.status != "previewed":
-        raise ValidationFailed([("batch", "该文件未通过校验或已处理，不能再次导入")])
+    _settle(session, batch, "applied", applied_at=now())
+    # One import of a unit at a time: a second upload applied at once then finds the ledger
+    # changed (a draft) or its changes already proposed (the base).
+    serialize(session, UnitLedger.__table__, batch.campaign_id, batch.unit_id)
     campaign = session.get(Campaign, batch.campaign_id)
     unit = session.get(Unit, batch.unit_id)
     ledger = unit_ledger(session, campaign, unit)
@@ -370,24 +392,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
         _replace_draft(session, campaign, unit, diff, areas, user, batch.id)
         figures.stale(session, campaign, [unit.id])  # Core writes: recount the unit
     else:
-        for item in diff:
-            session.add(
-                ChangeRequest(
-                    campaign_id=campaign.id,
-                    unit_id=unit.id,
-                    organization_id=item.get("id"),
-                    action=item["action"],
-                    credit_code=item["credit_code"],
-                    payload=json.dumps(
-                        dict(zip(COMPARED, _file_values(item), strict=True)), ensure_ascii=False
-                    ),
-                    reason=f"导入文件《{batch.filename}》",
-                    requested_by_id=getattr(user, "id", None),
-                    import_batch_id=batch.id,
-                )
-            )
-    batch.status = "applied"
-    batch.applied_at = now()
+        _propose(session, campaign, unit, diff, batch, user)
     audit.record(
         session,
         user=user,
@@ -398,6 +403,43 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     )
     session.flush()
     return summary
+
+
+def _propose(session: Session, campaign: Campaign, unit: Unit, diff: list, batch, user) -> None:
+    """File the file's additions and corrections to the approved base as change requests;
+    the same file applied twice (two uploads of it) proposes them once."""
+    pending = set(
+        session.execute(
+            select(ChangeRequest.action, ChangeRequest.credit_code, ChangeRequest.payload).where(
+                ChangeRequest.campaign_id == campaign.id,
+                ChangeRequest.unit_id == unit.id,
+                ChangeRequest.status == "pending",
+            )
+        ).all()
+    )
+    proposed = 0
+    for item in diff:
+        payload = json.dumps(
+            dict(zip(COMPARED, _file_values(item), strict=True)), ensure_ascii=False
+        )
+        if (item["action"], item["credit_code"], payload) in pending:
+            continue
+        proposed += 1
+        session.add(
+            ChangeRequest(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                organization_id=item.get("id"),
+                action=item["action"],
+                credit_code=item["credit_code"],
+                payload=payload,
+                reason=f"导入文件《{batch.filename}》",
+                requested_by_id=getattr(user, "id", None),
+                import_batch_id=batch.id,
+            )
+        )
+    if diff and not proposed:
+        raise Conflict(ALREADY_PROPOSED)
 
 
 def _exclusion(data: dict, leaving: bool, user, batch_id: int) -> dict:
@@ -554,9 +596,7 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
 
 def discard_import(session: Session, batch: ImportBatch, user) -> None:
     """Drop a previewed import without applying it."""
-    if batch.status != "previewed":
-        raise ValidationFailed([("batch", "该文件已处理，不能放弃")])
-    batch.status = "discarded"
+    _settle(session, batch, "discarded")
     audit.record(
         session, user=user, action="ledger.import_discard", obj_type="import_batch", obj_id=batch.id
     )

@@ -7,6 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, figures, rules
@@ -14,6 +16,7 @@ from campaign.accounts.models import Unit
 from campaign.board.items import FOLLOWED as FOLLOWED_BY_ITEM
 from campaign.board.items import follow_organization, sync_items
 from campaign.clock import now
+from campaign.db import claim
 from campaign.errors import ValidationFailed
 from campaign.ledger import excel
 from campaign.ledger.models import (
@@ -144,9 +147,18 @@ def unit_ledger(session: Session, campaign: Campaign, unit) -> UnitLedger:
         )
     )
     if ledger is None:
-        ledger = UnitLedger(campaign_id=campaign.id, unit_id=unit.id, status=LedgerStatus.DRAFT)
-        session.add(ledger)
-        session.flush()
+        # Two first visits at once: one creates it, the other finds it (no IntegrityError).
+        insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+        session.execute(
+            insert(UnitLedger)
+            .values(campaign_id=campaign.id, unit_id=unit.id, status=LedgerStatus.DRAFT)
+            .on_conflict_do_nothing(index_elements=["campaign_id", "unit_id"])
+        )
+        ledger = session.scalar(
+            select(UnitLedger).where(
+                UnitLedger.campaign_id == campaign.id, UnitLedger.unit_id == unit.id
+            )
+        )
     return ledger
 
 
@@ -159,10 +171,15 @@ def _move(
     message: str,
     comment: str = "",
 ) -> UnitLedger:
-    if ledger.status not in allowed:
-        raise ValidationFailed([("status", message.format(status=ledger.status_label))])
     before = {"status": ledger.status}
-    ledger.status = to
+    # The first of two submissions (or two reviewers) moves it; the other is told where it is.
+    claim(
+        session,
+        ledger,
+        UnitLedger.status.in_(allowed),
+        lambda: message.format(status=ledger.status_label),
+        status=to,
+    )
     stamp = now()
     if to == LedgerStatus.SUBMITTED:
         ledger.submitted_at, ledger.submitted_by_id = stamp, getattr(user, "id", None)
@@ -261,15 +278,25 @@ def _tell_reviewed(session: Session, ledger: UnitLedger, user, outcome: str, com
 
 # ---- change requests on an approved base ---------------------------------------
 
+CHANGE_DECIDED = "该变更申请已由他人（或另一次提交）处理，未重复处理"
+
 
 def decide_change(
     session: Session, request: ChangeRequest, accept: bool, user, comment: str = ""
 ) -> ChangeRequest:
     """Accept (apply to the base, recorded) or reject a change request."""
-    if request.status != "pending":
-        raise ValidationFailed([("status", "该变更申请已处理")])
     if not accept and not comment.strip():
         raise ValidationFailed([("comment", "驳回时必须填写意见")])
+    claim(
+        session,
+        request,
+        ChangeRequest.status == "pending",
+        CHANGE_DECIDED,
+        status="accepted" if accept else "rejected",
+        decided_by_id=getattr(user, "id", None),
+        decided_at=now(),
+        decision_comment=comment.strip(),
+    )
     campaign = session.get(Campaign, request.campaign_id)
     if accept:
         values = json.loads(request.payload)
@@ -302,10 +329,6 @@ def decide_change(
             )
     if accept:
         sync_items(session, campaign, [request.unit_id])
-    request.status = "accepted" if accept else "rejected"
-    request.decided_by_id = getattr(user, "id", None)
-    request.decided_at = now()
-    request.decision_comment = comment.strip()
     audit.record(
         session,
         user=user,
@@ -388,15 +411,22 @@ def exclude_organization(
         raise ValidationFailed([("status", "剔除类型应为空壳、僵尸或影子企业")])
     if not reason.strip():
         raise ValidationFailed([("reason", "剔除时必须填写理由（如工商部门核实情况）")])
+    label = OperatingStatus(status).label
+    # Of two submissions the first excludes; the second finds it done.
+    claim(
+        session,
+        org,
+        Organization.operating_status != status,
+        f"该组织已作为{label}企业剔除出党建基数，未重复剔除",
+    )
     return _set_exclusion(session, org, status, reason, user, "organization.exclude")
 
 
 def restore_organization(session: Session, org: Organization, reason: str, user) -> Organization:
     """Put an excluded enterprise back into the base (经营状态 back to 正常)."""
-    if org.in_base:
-        raise ValidationFailed([("status", "该组织未被剔除")])
     if not reason.strip():
         raise ValidationFailed([("reason", "恢复时必须填写理由")])
+    claim(session, org, Organization.in_base.is_(False), "该组织未被剔除")
     return _set_exclusion(
         session, org, OperatingStatus.NORMAL.value, reason, user, "organization.restore"
     )

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from campaign import audit, figures
 from campaign.accounts.models import Unit
 from campaign.clock import is_on_time, now
-from campaign.errors import ValidationFailed
+from campaign.db import claim, serialize
+from campaign.errors import Conflict, ValidationFailed
 from campaign.ledger.models import ChangeRequest
 from campaign.reporting.models import UnitReport
 from campaign.storage import store_upload
@@ -120,7 +121,28 @@ def submit_report(
     narrative = {k: (raw.get(k) or "").strip() for k in ("progress", "problems", "next_steps")}
     if not narrative["progress"]:
         raise ValidationFailed([("progress", "「工作进展」不能为空")])
+    # One filing of a unit's report for a period at a time: a second one posted at once waits
+    # here, then finds the first as the latest version. (Its attachment is stored under the
+    # lock too: the same file posted twice is one file, written by one filing at a time.)
+    serialize(session, UnitReport.__table__, campaign.id, unit.id, due_on)
+    stored = (
+        store_upload(
+            session,
+            storage,
+            "reports",
+            f"{unit.code}-{due_on}",
+            *attachment,
+            field="attachment",
+            label="附件",
+        )
+        if attachment is not None
+        else None
+    )
     previous = latest(session, campaign, unit, due_on)
+    if previous is not None and previous.status == "submitted":
+        same = {k: getattr(previous, k) for k in narrative} == narrative
+        if same and previous.attachment_sha256 == (stored.sha256 if stored else ""):
+            raise Conflict(f"该期半月报已报送（第{previous.version}版），内容相同，未重复报送")
     report = UnitReport(
         campaign_id=campaign.id,
         unit_id=unit.id,
@@ -132,20 +154,14 @@ def submit_report(
         figures=json.dumps(snapshot(session, campaign, unit, period, moment), ensure_ascii=False),
         **narrative,
     )
-    if attachment is not None:
-        stored = store_upload(
-            session,
-            storage,
-            "reports",
-            f"{unit.code}-{due_on}",
-            *attachment,
-            field="attachment",
-            label="附件",
-        )
+    if stored is not None:
         report.attachment_name, report.attachment_path = stored.name, stored.path
         report.attachment_sha256 = stored.sha256
     if previous is not None and previous.status == "submitted":
-        previous.status = "superseded"
+        try:  # a correction supersedes it, unless it was returned meanwhile
+            claim(session, previous, UnitReport.status == "submitted", "", status="superseded")
+        except Conflict:
+            pass
     session.add(report)
     session.flush()
     audit.record(
@@ -167,13 +183,19 @@ def submit_report(
 
 def return_report(session: Session, report: UnitReport, comment: str, user) -> UnitReport:
     """A coordinator returns the newest version with comments; the unit files a new version."""
-    if report.status != "submitted":
-        raise ValidationFailed([("status", "只能退回最新一版已报送的报告")])
     if not comment.strip():
         raise ValidationFailed([("comment", "退回时必须填写退回意见")])
-    report.status = "returned"
-    report.returned_at, report.returned_by_id = now(), getattr(user, "id", None)
-    report.return_comment = comment.strip()
+    # Returned once: a second return (or one after a newer version) finds it no longer submitted.
+    claim(
+        session,
+        report,
+        UnitReport.status == "submitted",
+        "只能退回最新一版已报送的报告",
+        status="returned",
+        returned_at=now(),
+        returned_by_id=getattr(user, "id", None),
+        return_comment=comment.strip(),
+    )
     audit.record(
         session,
         user=user,

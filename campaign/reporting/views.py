@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from campaign import clock, permissions
-from campaign.errors import ValidationFailed
+from campaign.errors import Conflict, ValidationFailed
 from campaign.extensions import db
 from campaign.reporting import services
 from campaign.reporting.models import UnitReport
@@ -78,7 +78,7 @@ def unit_report(campaign_id: int, code: str, due: str):
         period = services.period_for(campaign, due_on)
     except ValidationFailed:
         abort(404)
-    form, problems = FlaskForm(), []
+    form, problems, status = FlaskForm(), [], 200
     if request.method == "POST":
         permissions.ensure(permissions.may_deliver, current_user, unit)
         if form.validate_on_submit():
@@ -97,7 +97,10 @@ def unit_report(campaign_id: int, code: str, due: str):
                 )
             except ValidationFailed as e:
                 db.session.rollback()
-                problems = e.messages
+                problems, status = e.messages, 422
+            except Conflict as e:  # the same report filed a moment ago (a double submission)
+                db.session.rollback()
+                problems, status = [e.message], 409
             else:
                 db.session.commit()
                 flash(
@@ -124,7 +127,7 @@ def unit_report(campaign_id: int, code: str, due: str):
         submitted=request.form if problems else None,
         may_deliver=permissions.may_deliver(current_user, unit),
         may_review=permissions.may_edit_campaign(current_user),
-    ), (422 if problems else 200)
+    ), status
 
 
 @bp.post("/campaigns/<int:campaign_id>/reports/<int:report_id>/return")

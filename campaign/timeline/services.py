@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import audit
+from campaign.db import serialize
 from campaign.errors import ValidationFailed
 from campaign.ledger.services import reevaluate_campaign
 from campaign.timeline import tasks
@@ -144,8 +145,17 @@ def _apply(obj, spec: Mapping, raw: Mapping[str, str]) -> tuple[dict, dict]:
     return {f: before[f] for f in changed}, changed
 
 
+def _fresh(session: Session, obj: Campaign | Phase) -> None:
+    """Edits of one campaign's settings or phases one at a time, each compared with what the
+    one before it saved: the same form posted twice changes (and records) once."""
+    campaign_id = obj.id if isinstance(obj, Campaign) else obj.campaign_id
+    serialize(session, Campaign.__table__, campaign_id)
+    session.refresh(obj)
+
+
 def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str], user) -> dict:
     """Change campaign settings from form/API strings; all or nothing. Returns what changed."""
+    _fresh(session, campaign)
     before, changed = _apply(campaign, SETTINGS, raw)
     if "report_day_first" in changed or "report_day_second" in changed:
         first = changed.get("report_day_first", campaign.report_day_first)
@@ -172,6 +182,7 @@ def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str]
 
 def update_phase(session: Session, phase: Phase, raw: Mapping[str, str], user) -> dict:
     """Change a phase's name, window or deliverable; all or nothing."""
+    _fresh(session, phase)
     before, changed = _apply(phase, PHASE_FIELDS, raw)
     for field, value in changed.items():
         setattr(phase, field, value)

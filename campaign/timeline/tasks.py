@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from campaign import audit
 from campaign.accounts.models import Unit
 from campaign.clock import now
-from campaign.errors import ValidationFailed
+from campaign.db import claim, serialize
+from campaign.errors import Conflict, ValidationFailed
 from campaign.storage import store_upload
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
@@ -117,6 +118,17 @@ def save_deliverable(
     _check_due(campaign, due)
     before = {}
     if deliverable is None:
+        # One addition at a time per campaign: the same form posted twice adds one deliverable.
+        serialize(session, Deliverable.__table__, campaign.id)
+        if session.scalar(
+            select(Deliverable.id).where(
+                Deliverable.campaign_id == campaign.id,
+                Deliverable.phase_id == phase.id,
+                Deliverable.name == name,
+                Deliverable.dropped.is_(False),
+            )
+        ):
+            raise Conflict(f"该阶段已有报送要求“{name}”，未重复添加")
         deliverable = Deliverable(
             campaign_id=campaign.id, phase_id=phase.id, due_on=due, name=name, audience=audience
         )
@@ -138,15 +150,17 @@ def save_deliverable(
         elif owes and task.dropped and task.drop_reason == "报送单位范围调整":
             task.dropped, task.drop_reason = False, ""
     session.flush()
-    audit.record(
-        session,
-        user=user,
-        action=action,
-        obj_type="deliverable",
-        obj_id=deliverable.id,
-        before=before,
-        after=audit.snapshot(deliverable, ["name", "description", "audience", "due_on"]),
-    )
+    after = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
+    if after != before:  # a change posted again records nothing
+        audit.record(
+            session,
+            user=user,
+            action=action,
+            obj_type="deliverable",
+            obj_id=deliverable.id,
+            before=before,
+            after=after,
+        )
     ensure_tasks(session, campaign)
     return deliverable
 
@@ -155,7 +169,13 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
     """Drop a deliverable for every unit (recorded; its tasks stay on file)."""
     if not reason.strip():
         raise ValidationFailed([("reason", "取消报送要求时必须填写理由")])
-    deliverable.dropped = True
+    claim(
+        session,
+        deliverable,
+        Deliverable.dropped.is_(False),
+        "该项报送要求已取消，未重复取消",
+        dropped=True,
+    )
     for task in deliverable.tasks:
         task.dropped, task.drop_reason = True, reason.strip()
     audit.record(
@@ -184,15 +204,17 @@ def change_task(session: Session, task: Task, raw: Mapping, user) -> Task:
         if dropped and not reason:
             raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
         task.dropped, task.drop_reason = dropped, reason if dropped else ""
-    audit.record(
-        session,
-        user=user,
-        action="task.update",
-        obj_type="task",
-        obj_id=task.id,
-        before=before,
-        after=audit.snapshot(task, ["due_on", "dropped", "drop_reason"]),
-    )
+    after = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
+    if after != before:  # the same change posted again changes nothing and records nothing
+        audit.record(
+            session,
+            user=user,
+            action="task.update",
+            obj_type="task",
+            obj_id=task.id,
+            before=before,
+            after=after,
+        )
     session.flush()
     return task
 
@@ -212,11 +234,18 @@ def submit_task(
     """A unit delivers (a note, usually a file); it waits for the coordinator's review."""
     if task.dropped:
         raise ValidationFailed([("task", "该项已取消报送")])
-    if task.status in ("submitted", "accepted"):
-        state = "待审核" if task.status == "submitted" else "已通过"
-        raise ValidationFailed([("task", f"该项已报送（{state}），不能重复报送")])
     if task.deliverable.fulfilled_by == "ledger":
         raise ValidationFailed([("task", "台账请在台账页面报送审核")])
+    # The first of two submissions makes it wait for review; the other is told so.
+    claim(
+        session,
+        task,
+        Task.status.in_(("open", "returned")),
+        lambda: (
+            f"该项已报送（{'待审核' if task.status == 'submitted' else '已通过'}），不能重复报送"
+        ),
+        status="submitted",
+    )
     submission = TaskSubmission(
         task=task,
         note=note.strip(),
@@ -231,7 +260,6 @@ def submit_task(
         submission.sha256 = stored.sha256
     elif not note.strip():
         raise ValidationFailed([("file", "请上传材料或填写说明")])
-    task.status = "submitted"
     session.add(submission)
     session.flush()
     audit.record(
@@ -250,6 +278,9 @@ def submit_task(
     return submission
 
 
+NOTHING_PENDING = "该项没有待审核的报送"
+
+
 def review_task(
     session: Session,
     task: Task,
@@ -263,15 +294,17 @@ def review_task(
     """Accept or return the pending delivery of a task (returning needs a reason)."""
     if task.deliverable.fulfilled_by == "ledger" and not by_ledger_review:
         raise ValidationFailed([("task", "此项以台账审核为准，请在台账页面审核")])
-    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
-    if pending is None:
-        raise ValidationFailed([("task", "该项没有待审核的报送")])
     if not accept and not comment.strip():
         raise ValidationFailed([("comment", "退回时必须填写退回意见")])
-    pending.review = "accepted" if accept else "returned"
+    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
+    if pending is None:
+        raise Conflict(NOTHING_PENDING)
+    review = "accepted" if accept else "returned"
+    # Of two reviewers (or two clicks) the first decides; the other finds nothing pending.
+    claim(session, pending, TaskSubmission.review == "pending", NOTHING_PENDING, review=review)
     pending.reviewed_at, pending.reviewed_by_id = at or now(), getattr(user, "id", None)
     pending.review_comment = comment.strip()
-    task.status = pending.review
+    task.status = review
     audit.record(
         session,
         user=user,

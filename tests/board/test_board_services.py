@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from campaign import audit, figures, rules
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheckResult
-from campaign.errors import ValidationFailed
+from campaign.errors import Conflict, ValidationFailed
 from campaign.extensions import db
 from campaign.figures import Counts
 from campaign.ledger import creditcode
@@ -121,6 +121,15 @@ def refused(fn) -> list[str]:
         fn()
     db.session.rollback()
     return caught.value.messages
+
+
+def conflicted(fn) -> str:
+    """The message of an act refused because its record is no longer in the state it needs
+    (done already: a double submission, or another's act first); rolled back likewise."""
+    with pytest.raises(Conflict) as caught:
+        fn()
+    db.session.rollback()
+    return caught.value.message
 
 
 def standalone(members=4, on="2026-10-08", name="四党员公司党支部", **extra) -> dict:
@@ -564,18 +573,20 @@ def test_a_valid_submission_awaits_verification_and_is_recorded(w):
 def test_submitting_again_while_awaiting_is_refused(w):
     synced(w)
     submit(w, item_of(w.four), standalone())
-    assert refused(lambda: submit(w, item_of(w.four), standalone())) == [
-        "该组织当前为“待核验”，不能提交销号"
-    ]
+    assert (
+        conflicted(lambda: submit(w, item_of(w.four), standalone()))
+        == "该组织当前为“待核验”，不能提交销号"
+    )
     assert db.session.scalar(select(func.count()).select_from(Closure)) == 1
 
 
 def test_a_closed_item_cannot_be_submitted_again(w):
     synced(w)
     close(w, w.four, standalone())
-    assert refused(lambda: submit(w, item_of(w.four), standalone())) == [
-        "该组织当前为“已销号”，不能提交销号"
-    ]
+    assert (
+        conflicted(lambda: submit(w, item_of(w.four), standalone()))
+        == "该组织当前为“已销号”，不能提交销号"
+    )
 
 
 # ---- only verified closures count ----------------------------------------------------
@@ -644,7 +655,7 @@ def test_a_joint_closure_counts_its_org_and_every_covered_org_once_verified(w):
 
 def test_verify_with_nothing_awaiting_is_refused(w):
     synced(w)
-    assert refused(lambda: verify(w, item_of(w.four))) == ["没有待核验的销号"]
+    assert conflicted(lambda: verify(w, item_of(w.four))) == "没有待核验的销号"
 
 
 def test_return_needs_a_reason_and_puts_the_item_back_in_progress(w):
@@ -661,10 +672,11 @@ def test_return_needs_a_reason_and_puts_the_item_back_in_progress(w):
     assert (item.state, item.last_reason) == ("in_progress", "批复文件未盖章")
     assert (closure.status, closure.decision_reason) == ("returned", "批复文件未盖章")
     assert counts(w) == BASELINE
-    assert refused(lambda: verify(w, item_of(w.four))) == ["没有待核验的销号"]
-    assert refused(lambda: board.return_closure(db.session, item_of(w.four), "再退", None)) == [
-        "没有待核验的销号"
-    ]
+    assert conflicted(lambda: verify(w, item_of(w.four))) == "没有待核验的销号"
+    assert (
+        conflicted(lambda: board.return_closure(db.session, item_of(w.four), "再退", None))
+        == "没有待核验的销号"
+    )
 
     # Resubmitted with the stamped document, then verified: now it counts.
     submit(
@@ -706,9 +718,10 @@ def test_a_work_coverage_closure_raises_work_coverage_only(w):
 def test_only_a_verified_closure_can_be_revoked_and_only_with_a_reason(w):
     synced(w)
     closure = submit(w, item_of(w.four), standalone())
-    assert refused(lambda: board.revoke_closure(db.session, closure, "不实", None)) == [
-        "只能撤销已核验的销号"
-    ]
+    assert (
+        conflicted(lambda: board.revoke_closure(db.session, closure, "不实", None))
+        == "只能撤销已核验的销号"
+    )
     closure = verify(w, item_of(w.four))
     assert refused(lambda: board.revoke_closure(db.session, closure, " ", None)) == [
         "撤销销号时必须填写理由"
@@ -926,9 +939,12 @@ def test_a_passed_check_leaves_everything(w, checked):
     assert item_of(w.four).state == "closed"
     assert counts(w) == before
     assert audit.snapshot(db.session.get(type(w.four), w.four.id), LEDGER_FIELDS) == snapshot
-    assert refused(
-        lambda: board.record_result(db.session, result, False, {}, "改判", w.coordinator)
-    ) == ["该项已有检查结论"]
+    assert (
+        conflicted(
+            lambda: board.record_result(db.session, result, False, {}, "改判", w.coordinator)
+        )
+        == "该项已有检查结论"
+    )
 
 
 # ---- unit_counts ----------------------------------------------------------------------

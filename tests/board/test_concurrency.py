@@ -1,12 +1,13 @@
 """Two leaders act on the same awaiting item at the same moment: exactly one act applies.
 
-BoardItem has a version column (optimistic locking), and the audit chain is locked per
+The act claims the pending closure first (a conditional UPDATE on its status), BoardItem
+has a version column (optimistic locking), and the audit chain is locked per
 transaction (an advisory lock on PostgreSQL, the database write lock on SQLite). Each
 thread has its own app context, hence its own ``db.session`` and connection; a barrier
 lines them up after both have loaded the item and its pending closure, so both start
 from the same version. On SQLite the writes serialize on the database lock; the outcome
-asserted is the same on both backends: one success, one StaleDataError or
-ValidationFailed, and the ledger changed exactly once.
+asserted is the same on both backends: one success, one Conflict (the pending closure was
+claimed by the other: "没有待核验的销号"), and the ledger changed exactly once.
 """
 
 import threading
@@ -14,13 +15,12 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from campaign import audit, figures
 from campaign.accounts.models import User
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure
-from campaign.errors import ValidationFailed
+from campaign.errors import Conflict
 from campaign.extensions import db
 from campaign.ledger.models import Organization
 from campaign.timeline.models import Campaign
@@ -107,7 +107,9 @@ def one_won(outcomes: list) -> int:
     winners = [k for k, o in enumerate(outcomes) if o == "ok"]
     losers = [o for o in outcomes if o != "ok"]
     assert len(winners) == 1, outcomes
-    assert all(isinstance(o, (StaleDataError, ValidationFailed)) for o in losers), outcomes
+    # The loser's claim of the pending closure found it decided: nothing awaiting any more.
+    assert all(isinstance(o, Conflict) for o in losers), outcomes
+    assert {o.message for o in losers} == {"没有待核验的销号"}
     return winners[0]
 
 

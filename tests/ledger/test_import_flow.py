@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 
 from campaign import figures
 from campaign.audit import AuditEntry
-from campaign.errors import ValidationFailed
+from campaign.errors import Conflict, ValidationFailed
 from campaign.extensions import db
 from campaign.ledger import importing, services
 from campaign.ledger.models import (
@@ -405,7 +405,7 @@ def test_only_a_fresh_preview_can_be_applied(w):
     newer = import_file(w, ledger_xlsx(*V2))
     db.session.expire_all()
     assert (older.status, newer.status) == ("discarded", "previewed")
-    with pytest.raises(ValidationFailed, match="该文件未通过校验或已处理"):
+    with pytest.raises(Conflict, match="该导入已由他人（或另一次提交）处理，未重复导入"):
         importing.apply_import(db.session, older, w.op)
     db.session.rollback()
 
@@ -829,14 +829,13 @@ def test_a_change_request_from_a_preview_of_either_form_proposes_the_same_values
             as_stored_before_lists(batch)
         importing.apply_import(db.session, batch, w.op)
         db.session.commit()
-        payloads.append(
-            {
-                r.credit_code: json.loads(r.payload)
-                for r in db.session.scalars(
-                    select(ChangeRequest).where(ChangeRequest.import_batch_id == batch.id)
-                )
-            }
-        )
+        requests = db.session.scalars(
+            select(ChangeRequest).where(ChangeRequest.import_batch_id == batch.id)
+        ).all()
+        payloads.append({r.credit_code: json.loads(r.payload) for r in requests})
+        for request in requests:  # decided, so the same file may propose them again
+            services.decide_change(db.session, request, False, w.coord, "重新导入")
+        db.session.commit()
     assert payloads[0] == payloads[1]
     assert payloads[0][CODE_B]["employees"] == 45
     assert payloads[0][CODE_E]["category"] == "internet"

@@ -174,11 +174,15 @@ def test_a_stored_file_is_served_with_its_type_and_nosniff(app, world):
 @contextmanager
 def changed_meanwhile(table: str, row_id: int):
     """Another user changes the row (its version moves on) between this request's read
-    and its write, on a connection of its own: the write then finds a stale version."""
+    and its write, on a connection of its own: the write then finds a stale version.
+
+    The other change comes before this transaction first writes: at its first flush, or at
+    its first UPDATE statement (a claim, campaign.db.claim, locks the row; a change made
+    after it would wait for this transaction, which waits for it)."""
 
     done = []
 
-    def bump(session, _context, _instances):
+    def bump(*_args):
         if done:
             return
         done.append(True)
@@ -187,11 +191,17 @@ def changed_meanwhile(table: str, row_id: int):
                 text(f"UPDATE {table} SET version = version + 1 WHERE id = :id"), {"id": row_id}
             )
 
+    def before_update(state):
+        if state.is_update:
+            bump()
+
     event.listen(db.session, "before_flush", bump)
+    event.listen(db.session, "do_orm_execute", before_update)
     try:
         yield
     finally:
         event.remove(db.session, "before_flush", bump)
+        event.remove(db.session, "do_orm_execute", before_update)
 
 
 def test_a_closure_refused_with_409_leaves_no_file_behind(app, world):
