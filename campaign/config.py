@@ -42,6 +42,10 @@ def from_environment(instance_path: Path) -> dict:
     }
     if key := os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = key
+    # Earlier keys, comma-separated, while SECRET_KEY is being changed: sessions signed with
+    # them stay valid (Flask) and so do the change record's signatures (campaign/audit.py).
+    if old := os.environ.get("SECRET_KEY_FALLBACKS"):
+        settings["SECRET_KEY_FALLBACKS"] = [k.strip() for k in old.split(",") if k.strip()]
     return settings
 
 
