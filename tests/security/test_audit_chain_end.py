@@ -373,6 +373,28 @@ def test_a_replayed_old_head_is_caught_only_by_an_anchor_kept_elsewhere(app, run
     )
 
 
+def test_everything_deleted_looks_like_a_new_record_but_for_a_head_kept_elsewhere(
+    app, runner, tmp_path
+):
+    write(8)
+    kept = tmp_path / "head.json"
+    kept.write_text(runner.invoke(args=["audit", "head"]).output)
+    last = ids()[-1]
+    sql("DELETE FROM audit_entry")
+    sql("DELETE FROM audit_head")
+
+    alone = verify(runner)
+    assert alone.exit_code == 0, alone.output  # an empty record without a head: a new one
+    assert alone.output.strip() == "变更记录完整：0条。"
+
+    result = verify(runner, "--anchor", str(kept))
+    assert result.exit_code != 0
+    assert (
+        f"变更记录末尾被删除：文件 head.json 中的记录头为第{last}条（共8条），现已没有任何记录"
+        in result.output
+    )
+
+
 def test_a_replayed_old_head_is_caught_by_a_bulletins_anchor_unless_that_goes_too(app, runner):
     write(8)
     old = saved_head()
