@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from campaign.accounts.models import Unit  # noqa: E402
-from campaign.audit import AuditEntry  # noqa: E402
+from campaign.audit import AuditEntry, AuditHead  # noqa: E402
 from campaign.extensions import db  # noqa: E402
 from campaign.ledger import creditcode, excel, importing  # noqa: E402
 from campaign.ledger.models import ImportBatch, Organization, UnitLedger  # noqa: E402
@@ -134,7 +134,8 @@ def main() -> None:
             timings["check (read + validate)"].append(time.perf_counter() - t)
             assert not result.problems, result.problems[:3]
 
-            for model in (Organization, ImportBatch, UnitLedger, AuditEntry):
+            # The head goes with the entries: a head naming deleted entries is left as it is.
+            for model in (Organization, ImportBatch, UnitLedger, AuditEntry, AuditHead):
                 db.session.execute(delete(model))
             db.session.commit()
             t = time.perf_counter()

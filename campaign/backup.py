@@ -40,7 +40,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import Session
 
+from campaign import audit
 from campaign.clock import now
 from campaign.extensions import db
 
@@ -126,8 +128,9 @@ def _add(tar: tarfile.TarFile, name: str, path: Path) -> dict:
     return {"sha256": digest.hexdigest(), "size": size}
 
 
-def _dump(target: Path) -> tuple[str | None, dict[str, int]]:
-    """Copy the database to ``target``; returns its revision and counts, as of the copy."""
+def _dump(target: Path) -> tuple[str | None, dict[str, int], dict | None]:
+    """Copy the database to ``target``; returns its revision, counts and the change record's
+    signed head, as of the copy (so the head names the last entry the copy holds)."""
     if _dialect() == "sqlite":
         source = sqlite3.connect(_sqlite_path())
         copy = sqlite3.connect(target)
@@ -139,7 +142,7 @@ def _dump(target: Path) -> tuple[str | None, dict[str, int]]:
         engine = create_engine(f"sqlite:///{target}")
         try:
             with engine.connect() as conn:
-                return _revision(conn), _counts(conn)
+                return _revision(conn), _counts(conn), _head(conn)
         finally:
             engine.dispose()
     if _dialect() == "postgresql":
@@ -149,7 +152,7 @@ def _dump(target: Path) -> tuple[str | None, dict[str, int]]:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar()
-                revision, counts = _revision(conn), _counts(conn)
+                revision, counts, head = _revision(conn), _counts(conn), _head(conn)
                 subprocess.run(
                     [
                         "pg_dump",
@@ -162,8 +165,16 @@ def _dump(target: Path) -> tuple[str | None, dict[str, int]]:
                     check=True,
                     capture_output=True,
                 )
-        return revision, counts
+        return revision, counts, head
     raise click.ClickException(f"不支持的数据库：{_dialect()}")
+
+
+def _head(conn: Connection) -> dict | None:
+    """The change record's signed head as ``conn`` sees it (None before the head existed)."""
+    if not inspect(conn).has_table("audit_head"):
+        return None
+    with Session(bind=conn) as session:
+        return audit.signed_head(session)
 
 
 def create(out: Path) -> dict:
@@ -171,7 +182,7 @@ def create(out: Path) -> dict:
     storage = Path(current_app.config["STORAGE_PATH"])
     with tempfile.TemporaryDirectory() as tmp:
         dump = Path(tmp) / DATABASE.get(_dialect(), "database")
-        revision, counts = _dump(dump)
+        revision, counts, head = _dump(dump)
         partial = out.with_name(out.name + ".part")
         files = {}
         with tarfile.open(partial, "w:gz") as tar:
@@ -185,6 +196,9 @@ def create(out: Path) -> dict:
                 "revision": revision,
                 "tables": counts,
                 "files": files,
+                # Checked by `audit verify --anchor` and after a restore: the record's end is
+                # kept outside the database it describes.
+                "audit_head": head,
             }
             data = json.dumps(manifest, ensure_ascii=False, indent=1).encode()
             info = tarfile.TarInfo(MANIFEST)
@@ -597,3 +611,8 @@ def restore_command(archive: Path, force: bool) -> None:
         f"已从 {archive} 恢复（备份于 {manifest['created_at'][:16]}）：备份校验通过，"
         f"各表行数与备份一致，{len(manifest['files']) - 1} 个上传文件已就位"
     )
+    if manifest.get("audit_head"):
+        problem = audit.check_anchor(
+            db.session, manifest["audit_head"], f"备份 {archive.name} 中的记录头"
+        )
+        click.echo(f"变更记录核对：{problem}" if problem else "变更记录与备份中签名的记录头一致")

@@ -86,6 +86,10 @@ def from_environment(instance_path: Path) -> dict:
     settings["SESSION_COOKIE_SECURE"] = settings["REMEMBER_COOKIE_SECURE"] = secure
     if key := os.environ.get("SECRET_KEY"):
         settings["SECRET_KEY"] = key
+    # Earlier keys, comma-separated, while SECRET_KEY is being changed: sessions signed with
+    # them stay valid (Flask) and so do the change record's signatures (campaign/audit.py).
+    if old := os.environ.get("SECRET_KEY_FALLBACKS"):
+        settings["SECRET_KEY_FALLBACKS"] = [k.strip() for k in old.split(",") if k.strip()]
     return settings
 
 

@@ -3,8 +3,8 @@
 A bulletin exists at most once per campaign and period: the database's unique constraint
 decides, whatever produces it (scheduler processes, a web worker with the scheduler on by
 mistake, the CLI, a coordinator's button). Files are written first under names no other run
-uses, then the row, the audit entry and the "published" event commit together, so a crash
-at any point leaves either a whole bulletin or none.
+uses, then the row, the audit entry with its anchor and the "published" event commit
+together, so a crash at any point leaves either a whole bulletin or none.
 """
 
 import hashlib
@@ -241,6 +241,11 @@ def produce(
                 "snapshot_sha256": bulletin.snapshot_sha256,
                 "trigger": run.trigger,
             },
+        )
+        # A signed copy of the record's head, at this very entry, kept with the bulletin: an
+        # earlier head put back later, with the entries after it deleted, shows against it.
+        audit.keep_anchor(
+            session, ref=f"bulletin:{bulletin.id}", label=f"{campaign.year}年第{number}期通报"
         )
         events.emit(session, events.BULLETIN_PUBLISHED, **_headline(data, bulletin))
         run.status, run.step, run.progress = "published", "完成", 100

@@ -72,7 +72,7 @@ def test_a_fresh_chain_is_whole(app, runner):
     ]
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "变更记录完整：8条，哈希链接无误。"
+    assert result.output.strip() == "变更记录完整：8条，哈希链接无误，与签名的记录头一致。"
 
 
 def test_an_entry_edited_by_sql_is_named(app, runner):

@@ -1,11 +1,13 @@
 """`flask backup create|restore` on both databases: the data and the stored files come back."""
 
+import json
 import shutil
 import tarfile
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from campaign.audit import AuditEntry
 from campaign.board import services as board
 from campaign.board.models import BoardItem
 from campaign.extensions import db
@@ -116,3 +118,44 @@ def test_a_backup_restored_on_another_machine_serves_its_evidence(app, runner, t
             assert response.data == evidence
             assert response.headers["Content-Type"] == "application/pdf"
     assert (tmp_path / "elsewhere" / "files" / closure.document_path).read_bytes() == evidence
+
+
+def test_a_backup_carries_the_records_signed_head_and_checks_it_on_restore(
+    app, runner, tmp_path
+):
+    """The manifest keeps the change record's head as of the dump: `audit verify --anchor`
+    then finds the tail deleted afterwards, and a restore says the record matches it."""
+    campaign = make_campaign()
+    unit = make_unit("jiangan", "江岸区")
+    for name in ("甲公司", "乙公司", "丙公司"):
+        make_org(campaign, unit, name=name)
+    db.session.commit()
+    entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    last = db.session.scalar(select(func.max(AuditEntry.id)))
+    archive = tmp_path / "backup.tar.gz"
+    assert runner.invoke(args=["backup", "create", "-o", str(archive)]).exit_code == 0
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert (manifest["audit_head"]["entries"], manifest["audit_head"]["last_id"]) == (
+        entries,
+        last,
+    )
+
+    # Someone with database access removes the last entry and the head after the backup.
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entry WHERE id = :id"), {"id": last})
+        conn.execute(text("DELETE FROM audit_head"))
+    db.session.remove()
+    result = runner.invoke(args=["audit", "verify", "--anchor", str(archive)])
+    assert result.exit_code != 0
+    assert (
+        f"变更记录末尾被删除：备份 backup.tar.gz 中的记录头为第{last}条（共{entries}条）"
+        in result.output
+    )
+
+    db.session.remove()
+    restored = runner.invoke(args=["backup", "restore", str(archive), "--force"])
+    assert restored.exit_code == 0, restored.output
+    assert "变更记录与备份中签名的记录头一致" in restored.output
+    db.session.remove()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0

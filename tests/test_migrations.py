@@ -1,13 +1,16 @@
 """`flask db upgrade` builds exactly the schema the models describe, on every backend."""
 
+import hashlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
+from campaign import audit
+from campaign.audit import AuditEntry
 from campaign.board.models import BoardItem, Closure
 from campaign.extensions import db
 from campaign.reporting.models import UnitReport
@@ -60,7 +63,7 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
     db.drop_all()
     with db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(revision="7b0e4de458c3")
+    upgrade(revision="d3a1f0c9e842")
     root = Path(app.config["STORAGE_PATH"])
     elsewhere = tmp_path / "old-disk" / "closures" / "1-feedbeef.pdf"
     campaign = make_campaign()
@@ -125,9 +128,45 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
         ("bulletins/1/2026-01-ef.pdf", "bulletins/1/2026-01-ef.xlsx"),
     )
     db.session.remove()
-    downgrade(revision="7b0e4de458c3")
+    downgrade(revision="d3a1f0c9e842")
     assert paths() == (
         [f"{root}/closures/1-ab.pdf", str(elsewhere), ""],
         f"{root}/reports/jiangan-2026-09-10-cd.png",
         (f"{root}/bulletins/1/2026-01-ef.pdf", f"{root}/bulletins/1/2026-01-ef.xlsx"),
     )
+
+
+def test_upgrade_signs_the_head_of_a_chain_written_before_it(app, runner):
+    """A chain written by the release before the signed head verifies after `db upgrade`:
+    the upgrade signs its head with the instance's SECRET_KEY (whatever the chain was then is
+    taken as the start)."""
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="7b0e4de458c3")
+    moment = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    prev = ""
+    with db.engine.begin() as conn:
+        for n in (1, 2, 3):
+            before, after = "{}", f'{{"n": {n}}}'
+            content = f"{prev}|2026-11-20T02:00:00+00:00||coord|x.create|x|{n}|{before}|{after}"
+            digest = hashlib.sha256(content.encode()).hexdigest()
+            conn.execute(
+                insert(AuditEntry.__table__).values(
+                    at=moment,
+                    actor="coord",
+                    action="x.create",
+                    object_type="x",
+                    object_id=str(n),
+                    before=before,
+                    after=after,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+    upgrade()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "变更记录完整：3条，哈希链接无误，与签名的记录头一致。"
+    assert audit.signed_head(db.session)["last_hash"] == prev

@@ -7,7 +7,7 @@ pointed at files that are not there. Rows now keep the path relative to the stor
 any outside it are left as they are and still resolve as before. No schema change.
 
 Revision ID: d3f1a7c9e2b4
-Revises: 7b0e4de458c3
+Revises: d3a1f0c9e842
 Create Date: 2026-12-06 10:00:00.000000
 
 """
@@ -21,7 +21,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = 'd3f1a7c9e2b4'
-down_revision = '7b0e4de458c3'
+down_revision = 'd3a1f0c9e842'
 branch_labels = None
 depends_on = None
 
