@@ -7,7 +7,7 @@ flask --app app db upgrade     create or migrate the database
 from pathlib import Path
 
 from dotenv import load_dotenv
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -117,6 +117,9 @@ SECURITY_HEADERS = {
 }
 
 
+NUL_REFUSED = "请求中含有空字符（U+0000），请删除后重试"
+
+
 def _init_security(app: Flask) -> None:
     """The trusted proxy (if any), and the browser-side defences on every response."""
     if hops := app.config["PROXY_FIX"]:
@@ -131,6 +134,18 @@ def _init_security(app: Flask) -> None:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
+
+    @app.before_request
+    def refuse_nul():
+        # PostgreSQL cannot hold U+0000 in text: a search for it would be a database error.
+        # Text that is stored is cleaned by campaign.text; this covers what is only compared.
+        fields = [*request.args.lists(), *(request.form.lists() if request.form else [])]
+        found = any("\x00" in value for _, values in fields for value in values)
+        if not found and request.is_json:
+            body = request.get_data(cache=True)
+            found = b"\\u0000" in body or b"\x00" in body
+        if found:
+            abort(400, description=NUL_REFUSED)
 
 
 def _register_blueprints(app: Flask) -> None:

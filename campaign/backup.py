@@ -517,31 +517,45 @@ def _restore_postgresql(sql: Path, manifest: dict, work: Path) -> None:
         raise Refused(f"恢复数据库时出错，已整体撤销（{problem}）")
 
 
-def _swap_storage(new: Path, storage: Path) -> None:
-    """Put the archive's files in place of the stored ones: renames inside STORAGE_PATH
-    (one file system), the old files moved aside first and put back if a rename fails."""
-    aside = Path(tempfile.mkdtemp(prefix=STAGING + "old-", dir=storage))
-    moved_out: list[Path] = []
-    moved_in: list[Path] = []
-    try:
-        for entry in sorted(storage.iterdir()):
-            if entry.name.startswith("."):
-                continue
-            entry.rename(aside / entry.name)
-            moved_out.append(entry)
-        if new.is_dir():
-            for entry in sorted(new.iterdir()):
-                entry.rename(storage / entry.name)
-                moved_in.append(storage / entry.name)
-    except OSError as e:
-        for entry in moved_in:
-            entry.rename(new / entry.name)
-        for entry in moved_out:
-            (aside / entry.name).rename(entry)
-        raise click.ClickException(
-            f"数据库已恢复，但上传文件未能替换（{e}），原有文件已放回；请检查 {storage} 的权限后重试"
-        ) from e
-    shutil.rmtree(aside, ignore_errors=True)
+class _StorageSwap:
+    """The archive's files put in place of the stored ones by renames inside STORAGE_PATH (one
+    file system): the old files moved aside first. ``undo`` puts everything back, ``done``
+    drops the old files; a failed rename undoes what was moved."""
+
+    def __init__(self, new: Path, storage: Path):
+        self.new, self.storage = new, storage
+        self.aside = Path(tempfile.mkdtemp(prefix=STAGING + "old-", dir=storage))
+        self.moved_out: list[Path] = []
+        self.moved_in: list[Path] = []
+        try:
+            for entry in sorted(storage.iterdir()):
+                if entry.name.startswith("."):
+                    continue
+                entry.rename(self.aside / entry.name)
+                self.moved_out.append(entry)
+            if new.is_dir():
+                for entry in sorted(new.iterdir()):
+                    entry.rename(storage / entry.name)
+                    self.moved_in.append(storage / entry.name)
+        except OSError as e:
+            self.undo()
+            raise Refused(
+                f"上传文件未能替换（{e}），数据库和原有文件都未改动；请检查 {storage} 的权限后重试"
+            ) from e
+
+    def undo(self) -> None:
+        for entry in self.moved_in:
+            entry.rename(self.new / entry.name)
+        for entry in self.moved_out:
+            (self.aside / entry.name).rename(entry)
+        shutil.rmtree(self.aside, ignore_errors=True)
+
+    def done(self) -> None:
+        shutil.rmtree(self.aside, ignore_errors=True)
+
+
+# Tables a freshly migrated, empty instance already has rows in: not data a restore overwrites.
+_BOOKKEEPING = {"alembic_version", "audit_head", "rate_limit_counter"}
 
 
 def restore(archive: Path, force: bool = False) -> dict:
@@ -553,7 +567,7 @@ def restore(archive: Path, force: bool = False) -> dict:
     try:
         _unpack(archive, staging)
         manifest = _read_manifest(staging, archive)
-        existing = {t: n for t, n in _live_counts().items() if n and t != "alembic_version"}
+        existing = {t: n for t, n in _live_counts().items() if n and t not in _BOOKKEEPING}
         if existing and not force:
             raise click.ClickException(
                 f"当前数据库已有数据（{len(existing)} 张表非空），恢复会覆盖它们；确认请加 --force"
@@ -562,14 +576,23 @@ def restore(archive: Path, force: bool = False) -> dict:
         database = staging / DATABASE[_dialect()]
         if database.stat().st_size == 0:
             raise Refused(f"备份中的数据库文件 {database.name} 是空的（0 字节）")
+        sql = staging / "restore.sql"
         if _dialect() == "sqlite":
             _check_sqlite(database, manifest)
-            _replace_sqlite(database)
         else:
-            sql = staging / "restore.sql"
             _check_dump(database, sql)
-            _restore_postgresql(sql, manifest, staging)
-        _swap_storage(staging / "storage", storage)
+        # The files first, by renames that can be undone; then the database, in one
+        # transaction; if that fails, the old files go back: all of the archive or none of it.
+        files = _StorageSwap(staging / "storage", storage)
+        try:
+            if _dialect() == "sqlite":
+                _replace_sqlite(database)
+            else:
+                _restore_postgresql(sql, manifest, staging)
+        except BaseException:
+            files.undo()
+            raise
+        files.done()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest

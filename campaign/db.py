@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 from campaign.errors import Conflict
+from campaign.text import cleaned_for
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -190,6 +191,14 @@ def claim(
     key = [
         column == value for column, value in zip(mapper.primary_key, state.identity, strict=True)
     ]
+    # Written here without a flush, so the text guard's cleaning is applied here (a reason
+    # with a control character is refused by name, not a database error).
+    values = {
+        name: cleaned_for(mapper.local_table.c[name], value, name)
+        if isinstance(value, str)
+        else value
+        for name, value in values.items()
+    }
     changes = dict(values) or {c.name: c for c in mapper.primary_key}
     session.flush()  # obj's own pending changes go first, checked as usual
     result = session.execute(update(mapper.local_table).where(*key, condition).values(changes))

@@ -1,5 +1,8 @@
 """Errors services raise for bad input; views, API and CLI show their messages."""
 
+STALE = "该记录刚被他人修改（或同时提交），未保存；请刷新查看最新状态后再操作。"
+BUSY = "系统正忙（他人的保存尚未完成），本次未保存；请稍后重试。"
+
 
 class ValidationFailed(Exception):
     """Input refused as a whole; ``problems`` lists (field, Chinese message) pairs."""

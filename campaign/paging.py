@@ -7,7 +7,7 @@ A page number is multiplied into an OFFSET; 2**63 - 1 overflows the database's i
 from flask import abort, request
 
 MAX_PAGE = 100_000
-PAGE_RANGE = f"页码应在1到{MAX_PAGE}之间"
+PAGE_RANGE = f"应在1到{MAX_PAGE}之间"  # said of the field 「页码」
 
 
 def page_arg(name: str = "page", strict: bool = False) -> int:

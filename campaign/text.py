@@ -122,6 +122,21 @@ def field_of(column: Any) -> TextField | None:
     return TextField(info["label"], min(limits) if limits else None, info.get("multiline", False))
 
 
+def cleaned_for(column: Any, value: str, key: str | None = None) -> str:
+    """``value`` cleaned as the labelled ``column`` (a Table column or mapped attribute) will
+    store it, or ValidationFailed naming the field. For services that compare what a user
+    typed with what is stored (a double submission), or write without a flush (a claim):
+    the comparison must see the text as it will be kept (a browser's CR LF as LF)."""
+    column = getattr(column, "expression", column)
+    spec = field_of(column)
+    if spec is None:
+        return value
+    try:
+        return clean(value, spec.max_length, multiline=spec.multiline)
+    except TextRefused as e:
+        raise ValidationFailed([(key or column.key, f"「{spec.label}」{e}")]) from None
+
+
 _fields_by_mapper: dict[Mapper, list[tuple[str, TextField]]] = {}
 
 

@@ -94,7 +94,7 @@ def payload(error: HTTPException, base: dict) -> dict:
             base["message"] = described
         else:
             base["message"] = f"{STATUS.get(error.code or 422, '请求参数有误')}：{described}"
-    elif error.code in (403,) and error.description and is_ours(error.description):
+    elif error.description and is_ours(error.description):  # said by us, in Chinese
         base["message"] = error.description
     else:
         base["message"] = STATUS.get(error.code or 500, "服务器内部错误")

@@ -10,15 +10,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from campaign import clock, figures, permissions
+from campaign import commit as transaction
 from campaign.accounts.services import user_for_token
 from campaign.board import services as board
 from campaign.board.models import BoardItem, SpotCheck
-from campaign.db import is_busy
-from campaign.errors import Conflict, ValidationFailed
+from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.ledger import importing
 from campaign.ledger import services as ledger_services
@@ -28,34 +26,21 @@ from campaign.reporting.models import UnitReport
 from campaign.timeline import services as timeline
 from campaign.timeline import tasks
 from campaign.timeline.models import Campaign, Task
-from campaign.webforms import BUSY, STALE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="攻坚 API v1")
 
 
 def commit(action, status: int = 422):
-    """Run a service call and commit; refused input answers ``status`` with the Chinese
-    messages (and per-field ``errors``), an act already done (a double submission) 409 with
-    its message; nothing kept."""
-    try:
-        result = action()
-        db.session.commit()
-    except ValidationFailed as e:
-        db.session.rollback()
-        abort(status, message=str(e), errors=dict(e.problems))
-    except Conflict as e:
-        db.session.rollback()
-        abort(409, message=e.message)
-    except (StaleDataError, IntegrityError):
-        db.session.rollback()
-        abort(409, message=STALE)
-    except OperationalError as e:
-        db.session.rollback()
-        if not is_busy(e):
-            raise
-        abort(409, message=BUSY)
-    return result
+    """Run a service call through the one commit path; a refusal answers its status (refused
+    input ``status``) with the Chinese message and per-field ``errors``; nothing kept."""
+    outcome = transaction.commit(action)
+    if (refusal := outcome.refusal) is not None:
+        code = status if refusal.status == 422 else refusal.status
+        if refusal.status == 422:
+            abort(code, message=refusal.message, errors=dict(refusal.problems))
+        abort(code, message=refusal.message)
+    return outcome.result
 
 
 @blp.before_request

@@ -33,6 +33,7 @@ from campaign.errors import Conflict, ValidationFailed
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
 from campaign.storage import store_upload
+from campaign.text import cleaned_for
 from campaign.timeline.models import Campaign
 from campaign.vocab import JOINT_FORMS
 from campaign.vocab import Path as RulePath
@@ -105,7 +106,8 @@ def add_note(
     session: Session, item: BoardItem, text: str, user, on: date | None = None
 ) -> ItemNote:
     """A dated progress note."""
-    if not text.strip():
+    text = cleaned_for(ItemNote.__table__.c.text, text.strip())
+    if not text:
         raise ValidationFailed([("text", "进展情况不能为空")])
     noted_on = on or today()
     # Notes of an item one at a time: the same note posted twice (a double click) is kept once.
@@ -114,14 +116,14 @@ def add_note(
         select(ItemNote.id).where(
             ItemNote.item_id == item.id,
             ItemNote.noted_on == noted_on,
-            ItemNote.text == text.strip(),
+            ItemNote.text == text,
         )
     ):
         raise Conflict(f"{noted_on}的这条进展已记录，未重复记录")
     note = ItemNote(
         item_id=item.id,
         noted_on=noted_on,
-        text=text.strip(),
+        text=text,
         user_id=getattr(user, "id", None),
     )
     session.add(note)

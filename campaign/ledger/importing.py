@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from campaign import audit, figures, rules
 from campaign.accounts.models import Unit
 from campaign.clock import now
-from campaign.db import claim, insert_rows, one_of, serialize
+from campaign.db import claim, insert_rows, one_of
 from campaign.errors import Conflict, ValidationFailed
 from campaign.ledger import excel
 from campaign.ledger.models import (
@@ -360,15 +360,14 @@ _NOT_PREVIEWED = {
 def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     """Apply a previewed import whole: replace a draft ledger, or file change requests."""
     _settle(session, batch, "applied", applied_at=now())
-    # One import of a unit at a time: a second upload applied at once then finds the ledger
-    # changed (a draft) or its changes already proposed (the base).
-    serialize(session, UnitLedger.__table__, batch.campaign_id, batch.unit_id)
     campaign = session.get(Campaign, batch.campaign_id)
     unit = session.get(Unit, batch.unit_id)
     ledger = unit_ledger(session, campaign, unit)
+    # The unit's ledger row, claimed until commit: a second import applied at once, or the
+    # unit's submission for review, waits for this one, then finds the ledger changed (a
+    # draft), its changes already proposed (the base), or the import applied.
+    claim(session, ledger, UnitLedger.status != LedgerStatus.SUBMITTED, LOCKED)
     summary = json.loads(batch.summary)
-    if ledger.status == LedgerStatus.SUBMITTED:
-        raise ValidationFailed([("batch", LOCKED)])
     if (
         ledger.is_editable != summary["editable"]
         or _fingerprint(session, campaign, unit) != summary["fingerprint"]

@@ -18,6 +18,7 @@ from campaign.errors import Conflict, ValidationFailed
 from campaign.ledger.models import ChangeRequest
 from campaign.reporting.models import UnitReport
 from campaign.storage import store_upload
+from campaign.text import cleaned_for
 from campaign.timeline.models import Campaign
 from campaign.timeline.services import report_due_days
 
@@ -118,7 +119,11 @@ def submit_report(
     period = period_for(campaign, due_on)
     if moment.astimezone(ZoneInfo(campaign.timezone)).date() < period.starts_on:
         raise ValidationFailed([("due_on", f"该期（{period.label}）尚未开始，不能提前报送")])
-    narrative = {k: (raw.get(k) or "").strip() for k in ("progress", "problems", "next_steps")}
+    # As the columns keep them (a browser's CR LF as LF): a second post compares equal.
+    narrative = {
+        k: cleaned_for(UnitReport.__table__.c[k], (raw.get(k) or "").strip())
+        for k in ("progress", "problems", "next_steps")
+    }
     if not narrative["progress"]:
         raise ValidationFailed([("progress", "「工作进展」不能为空")])
     # One filing of a unit's report for a period at a time: a second one posted at once waits

@@ -19,7 +19,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from campaign import clock, permissions
-from campaign.errors import Conflict, ValidationFailed
+from campaign.commit import commit
+from campaign.errors import ValidationFailed
 from campaign.extensions import db
 from campaign.reporting import services
 from campaign.reporting.models import UnitReport
@@ -84,8 +85,8 @@ def unit_report(campaign_id: int, code: str, due: str):
         if form.validate_on_submit():
             upload = request.files.get("attachment")
             attachment = (upload.filename, upload.read()) if upload and upload.filename else None
-            try:
-                report = services.submit_report(
+            outcome = commit(
+                lambda: services.submit_report(
                     db.session,
                     campaign,
                     unit,
@@ -95,14 +96,11 @@ def unit_report(campaign_id: int, code: str, due: str):
                     current_user,
                     Path(current_app.config["STORAGE_PATH"]),
                 )
-            except ValidationFailed as e:
-                db.session.rollback()
-                problems, status = e.messages, 422
-            except Conflict as e:  # the same report filed a moment ago (a double submission)
-                db.session.rollback()
-                problems, status = [e.message], 409
+            )
+            if (refusal := outcome.refusal) is not None:
+                problems, status = [m for _, m in refusal.problems], refusal.status
             else:
-                db.session.commit()
+                report = outcome.result
                 flash(
                     f"已报送第{report.version}版{'（迟报）' if report.is_late else ''}。", "success"
                 )

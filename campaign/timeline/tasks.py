@@ -18,6 +18,7 @@ from campaign.clock import now
 from campaign.db import claim, serialize
 from campaign.errors import Conflict, ValidationFailed
 from campaign.storage import store_upload
+from campaign.text import cleaned_for
 from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
 from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
 from campaign.timeline.templates import DELIVERABLES
@@ -102,7 +103,7 @@ def save_deliverable(
 ) -> Deliverable:
     """Add a deliverable to a phase, or change one; task due dates follow unless set per unit."""
     problems = []
-    name = (raw.get("name") or "").strip()
+    name = cleaned_for(Deliverable.__table__.c.name, (raw.get("name") or "").strip())
     if not name:
         problems.append(("name", "「材料名称」不能为空"))
     audience = raw.get("audience") or "all"

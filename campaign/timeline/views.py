@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 
 from campaign import clock, figures, permissions
 from campaign.board import services as board
-from campaign.errors import ValidationFailed
+from campaign.commit import commit
 from campaign.extensions import db
 from campaign.storage import send_stored
 from campaign.timeline import services, tasks
@@ -56,17 +56,13 @@ def campaign_overview(campaign_id: int):
 
 def _edit_form(obj, update, fields, template: str, saved: str, done_url: str, **context):
     """GET shows the form; POST applies ``update`` whole or re-renders with every problem."""
-    form, problems = FlaskForm(), []
+    form, problems, status = FlaskForm(), [], 200
     if form.validate_on_submit():
-        try:
-            changed = update(db.session, obj, request.form, current_user)
-        except ValidationFailed as e:
-            db.session.rollback()
-            problems = e.problems
-        else:
-            db.session.commit()
-            flash(saved if changed else "没有修改。", "success")
+        outcome = commit(lambda: update(db.session, obj, request.form, current_user))
+        if (refusal := outcome.refusal) is None:
+            flash(saved if outcome.result else "没有修改。", "success")
             return redirect(done_url)
+        problems, status = refusal.problems, refusal.status
     return render_template(
         template,
         form=form,
@@ -74,7 +70,7 @@ def _edit_form(obj, update, fields, template: str, saved: str, done_url: str, **
         problems=dict(problems),
         submitted=request.form if problems else None,
         **context,
-    ), (422 if problems else 200)
+    ), status
 
 
 @bp.route("/campaigns/<int:campaign_id>/settings", methods=["GET", "POST"])

@@ -29,6 +29,7 @@ from campaign.accounts.services import issue_token
 from campaign.audit import AuditEntry
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheck
+from campaign.errors import Conflict
 from campaign.extensions import db
 from campaign.ledger import importing
 from campaign.ledger import services as ledger
@@ -447,6 +448,22 @@ def test_twenty_page_posts_of_one_report_with_its_attachment_file_one_version(w)
 M = 20  # concurrent posts in the races below (the same mechanism as above, fewer threads)
 
 
+def test_a_report_with_line_breaks_posted_twice_from_a_browser_is_one_filing(w):
+    """Browsers send a textarea's line breaks as CR LF; the report keeps them as LF. The same
+    text posted again is still the same filing, and so is a note."""
+    url = f"/campaigns/{w.cid}/units/jiangan/reports/2026-11-10"
+    [client] = logged_in(w.app, "jiangan_op", 1, url)
+    form = {"progress": "一、完成组建3个\r\n二、推进中5个", "problems": "无", "next_steps": "继续"}
+    first = client.post(url, data={"csrf_token": client.csrf, **form})
+    assert first.status_code == 302
+    again = client.post(url, data={"csrf_token": client.csrf, **form})
+    assert again.status_code == 409
+    assert "该期半月报已报送（第1版），内容相同，未重复报送" in again.get_data(as_text=True)
+    db.session.expire_all()
+    [report] = db.session.scalars(select(UnitReport)).all()
+    assert report.progress == "一、完成组建3个\n二、推进中5个"
+
+
 def draft_ledgers(w, n: int) -> list[SimpleNamespace]:
     """``n`` districts, each with an operator and one organization in a draft ledger."""
     made = []
@@ -736,6 +753,7 @@ def holding(engine, statement, seconds: float, held: threading.Event) -> threadi
             conn.execute(statement)
             held.set()
             time.sleep(seconds)
+            thread.released = time.monotonic()  # type: ignore[attr-defined]  # then commits
 
     thread = threading.Thread(target=hold)
     thread.start()
@@ -755,13 +773,40 @@ def test_a_decision_posted_while_another_holds_the_request_waits_and_is_told_it_
         .values(status="accepted", decided_by_id=w.coord.id)
     )
     holder = holding(db.engine, accept, 1.5, threading.Event())
-    started = time.monotonic()
     [answer] = post_pages([client], f"/campaigns/{w.cid}/change-requests/{request_id}/accept")
-    waited = time.monotonic() - started
+    answered = time.monotonic()
     holder.join()
     assert page_outcomes([client], [answer]) == {("error", CHANGE_DONE): 1}
-    assert waited > 1.0  # it waited for the holder, and did not give up
+    assert answered >= holder.released  # it waited for the holder, and did not give up
     assert audit_count("change_request.accepted", request_id) == 0  # the holder records none
+
+
+def test_an_import_applied_while_the_ledger_is_being_submitted_waits_and_is_refused(w):
+    """The unit's submission for review is under way (its transaction holds the ledger row
+    for a second) when an import of a draft is applied: the import waits, then finds the
+    ledger submitted and changes nothing (on PostgreSQL it replaced the rows of a ledger
+    just sent for review)."""
+
+    def codes() -> set[str]:
+        db.session.expire_all()
+        return set(
+            db.session.scalars(
+                select(Organization.credit_code).where(Organization.unit_id == w.jiangan.id)
+            )
+        )
+
+    before = codes()
+    batch = previewed(w, [row("江岸新公司", "914201020000791938")])
+    ledger_row = ledger.unit_ledger(db.session, w.campaign, w.jiangan)
+    db.session.commit()
+    submit = update(UnitLedger).where(UnitLedger.id == ledger_row.id).values(status="submitted")
+    holder = holding(db.engine, submit, 1.0, threading.Event())
+    with pytest.raises(Conflict, match=importing.LOCKED):
+        importing.apply_import(db.session, batch, w.op)
+    db.session.rollback()
+    holder.join()
+    assert db.session.get(ImportBatch, batch.id).status == "previewed"
+    assert codes() == before  # the submitted ledger is as it was sent
 
 
 def test_a_post_that_waits_longer_than_sqlites_busy_timeout_is_told_to_retry(w, backend):
