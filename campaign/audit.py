@@ -12,6 +12,7 @@ entries behind it were deleted. ``verify`` checks all of them; README.md, "What 
 verify` proves", says what this does and does not prove.
 """
 
+import functools
 import hashlib
 import hmac
 import json
@@ -197,7 +198,12 @@ class Point:
 def _keys() -> list[bytes]:
     """The signing keys: from SECRET_KEY first, then from each of SECRET_KEY_FALLBACKS."""
     config = current_app.config
-    secrets = [config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or [])]
+    return _derived((config["SECRET_KEY"], *(config.get("SECRET_KEY_FALLBACKS") or [])))
+
+
+@functools.lru_cache(maxsize=8)
+def _derived(secrets: tuple) -> list[bytes]:
+    """Each secret's signing key (derived once per set of secrets, not at every write)."""
     return [
         hmac.new(s.encode() if isinstance(s, str) else s, _KEY_CONTEXT, hashlib.sha256).digest()
         for s in secrets

@@ -318,11 +318,16 @@ def keep(
             out = open(path, "xb")  # noqa: SIM115 (closed below; removed if the write fails)
         except FileExistsError:
             continue
-        session.info.setdefault(_WRITTEN, []).append(path)
+        adopt(session, path)
         with out:
             out.write(data)
         return path.relative_to(root).as_posix(), digest
     raise AssertionError("unreachable")
+
+
+def adopt(session: Session, path: Path) -> None:
+    """Count ``path``, a new file this transaction wrote, as its own: removed unless it commits."""
+    session.info.setdefault(_WRITTEN, []).append(path)
 
 
 def track(target) -> None:
@@ -352,14 +357,6 @@ def _discard(session: Session, transaction: SessionTransaction) -> None:
 
 
 # ---- finding and serving a stored file ----------------------------------------------
-
-
-def relative(root: Path, path: Path) -> str:
-    """How a row keeps ``path``: relative to ``root`` with "/" when under it, else as is."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def resolve(path: str, root: Path | str | None = None) -> Path:

@@ -236,7 +236,10 @@ class SpotCheckResult(Base):
     result: Mapped[str] = mapped_column(String(10), default="pending")  # pending|pass|fail
     checklist: Mapped[str] = mapped_column(Text, default="{}")
     notes: Mapped[str] = mapped_column(
-        Text, default="", info=text_field("问题说明", 2000, multiline=True)
+        # 1000, as the closure's reason it becomes when the finding fails the closure.
+        Text,
+        default="",
+        info=text_field("问题说明", 1000, multiline=True),
     )
     checked_at: Mapped[datetime | None]
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
+from campaign import storage as files
 from campaign.accounts.models import Unit
 from campaign.clock import now
 from campaign.db import claim, insert_rows, one_of
@@ -116,7 +117,8 @@ def start_import(
     session.flush()
     path = stored_file(storage, batch)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path.write_bytes(data)  # named by the new batch's id: no other row's file
+    files.adopt(session, path)
     return batch
 
 
