@@ -13,16 +13,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import (
-    clock,
-    config,
     models,  # noqa: F401  (every table and tally registered before use)
-    storage,
     tally,
-    text,
 )
 from campaign.api import errors
-from campaign.db import render_migration_item
-from campaign.extensions import api, csrf, db, limiter, login_manager, migrate
+from campaign.core import clock, config, storage, text
+from campaign.core.db import render_migration_item
+from campaign.core.extensions import api, csrf, db, limiter, login_manager, migrate
 from notifications import models as notification_models  # noqa: F401
 from reports import models as report_models  # noqa: F401
 
@@ -81,11 +78,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _init_login(app: Flask) -> None:
-    from campaign.accounts import services as accounts
+    from campaign.core import accounts
 
     accounts.HASH_METHOD = app.config["PASSWORD_HASH_METHOD"]
     login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
+    login_manager.login_view = "core.login"
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
 
@@ -149,16 +146,18 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from campaign.accounts.views import bp as accounts_bp
     from campaign.api import register_api
     from campaign.board.views import bp as board_bp
+    from campaign.core.views import bp as core_bp
+    from campaign.half_monthly.views import bp as reporting_bp
+    from campaign.home.views import bp as home_bp
     from campaign.ledger.views import bp as ledger_bp
-    from campaign.reporting.views import bp as reporting_bp
     from campaign.timeline.views import bp as timeline_bp
     from notifications.views import bp as notifications_bp
     from reports.views import bp as bulletins_bp
 
-    app.register_blueprint(accounts_bp)
+    app.register_blueprint(core_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(reporting_bp)
@@ -173,13 +172,13 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from campaign.accounts.cli import users_cli
     from campaign.audit_cli import audit_cli
     from campaign.backup import backup_cli
+    from campaign.core.cli import campaign_cli, users_cli
     from campaign.demo import demo_cli
+    from campaign.half_monthly.cli import reports_cli
     from campaign.ledger.cli import ledger_cli
-    from campaign.reporting.cli import reports_cli, tasks_cli
-    from campaign.timeline.cli import campaign_cli
+    from campaign.timeline.cli import tasks_cli
     from reports.cli import bulletin_cli, scheduler_cli
 
     app.cli.add_command(campaign_cli)

@@ -23,16 +23,16 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from campaign import figures, rules  # noqa: E402
-from campaign.accounts.models import Unit  # noqa: E402
-from campaign.accounts.services import create_user  # noqa: E402
 from campaign.board.items import sync_items  # noqa: E402
 from campaign.board.models import BoardItem  # noqa: E402
+from campaign.core.accounts import create_user  # noqa: E402
+from campaign.core.campaigns import create_from_template  # noqa: E402
+from campaign.core.extensions import db  # noqa: E402
+from campaign.core.models import Unit  # noqa: E402
 from campaign.demo import create_units  # noqa: E402
-from campaign.extensions import db  # noqa: E402
 from campaign.ledger import creditcode  # noqa: E402
 from campaign.ledger.models import Organization  # noqa: E402
 from campaign.ledger.services import apply_rules  # noqa: E402
-from campaign.timeline.services import create_from_template  # noqa: E402
 
 
 def build(n: int) -> tuple[int, str]:
@@ -122,7 +122,7 @@ def main() -> None:
             f"built {args.orgs} organizations, {items} board items in {time.perf_counter() - t:.1f} s",
             file=sys.stderr,
         )
-        from campaign.timeline.models import Campaign
+        from campaign.core.models import Campaign
 
         campaign = db.session.get(Campaign, cid)
         item_id = db.session.scalar(select(BoardItem.id).where(BoardItem.state == "todo").limit(1))

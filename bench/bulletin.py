@@ -44,7 +44,7 @@ from sqlalchemy import delete, func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from campaign import demo  # noqa: E402
-from campaign.extensions import db  # noqa: E402
+from campaign.core.extensions import db  # noqa: E402
 from campaign.ledger.models import Organization  # noqa: E402
 from reports import attachment, fonts, render, services, snapshot  # noqa: E402
 from reports.models import Bulletin, BulletinRun  # noqa: E402

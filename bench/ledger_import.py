@@ -24,13 +24,13 @@ from python_calamine import CalamineWorkbook  # noqa: E402
 from sqlalchemy import delete, func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from campaign.accounts.models import Unit  # noqa: E402
 from campaign.audit import AuditEntry, AuditHead  # noqa: E402
-from campaign.extensions import db  # noqa: E402
+from campaign.core.campaigns import create_from_template  # noqa: E402
+from campaign.core.extensions import db  # noqa: E402
+from campaign.core.models import Unit  # noqa: E402
+from campaign.core.vocab import UnitKind  # noqa: E402
 from campaign.ledger import creditcode, excel, importing  # noqa: E402
 from campaign.ledger.models import ImportBatch, Organization, UnitLedger  # noqa: E402
-from campaign.timeline.services import create_from_template  # noqa: E402
-from campaign.vocab import UnitKind  # noqa: E402
 
 AREAS = [f"第{i}街道" for i in range(1, 13)]
 

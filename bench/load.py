@@ -112,11 +112,11 @@ def prepare(env: dict, size: float) -> dict:
 
     from app import create_app
     from campaign import demo
-    from campaign.accounts.models import User
-    from campaign.accounts.services import issue_token
     from campaign.board.models import BoardItem
     from campaign.board.services import OPEN_STATES
-    from campaign.extensions import db
+    from campaign.core.accounts import issue_token
+    from campaign.core.extensions import db
+    from campaign.core.models import User
 
     flask(env, "db", "upgrade")
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})

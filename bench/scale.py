@@ -57,11 +57,19 @@ from pypdf import PdfWriter  # noqa: E402
 from sqlalchemy import delete, event, func, insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
-from campaign import audit, clock, figures, rules  # noqa: E402
-from campaign.accounts.models import Unit, User  # noqa: E402
-from campaign.accounts.services import create_user, issue_token  # noqa: E402
+from campaign import audit, figures, rules
 from campaign.board import services as board  # noqa: E402
 from campaign.board.models import BOARD_TALLY, BoardItem, Closure  # noqa: E402
+from campaign.core import clock  # noqa: E402
+from campaign.core.accounts import create_user, issue_token  # noqa: E402
+from campaign.core.campaigns import build_deadline, create_from_template  # noqa: E402
+from campaign.core.extensions import db  # noqa: E402
+from campaign.core.models import (  # noqa: E402
+    Campaign,  # noqa: E402
+    Unit,
+    User,
+)
+from campaign.core.vocab import OrgKind  # noqa: E402
 from campaign.demo import (  # noqa: E402
     DEMO_PASSWORD,
     DISTRICTS,
@@ -73,13 +81,9 @@ from campaign.demo import (  # noqa: E402
     demo_users,
     registration_level,
 )
-from campaign.extensions import db  # noqa: E402
+from campaign.half_monthly import services as half_monthly  # noqa: E402
 from campaign.ledger.models import Organization  # noqa: E402
 from campaign.ledger.services import apply_rules  # noqa: E402
-from campaign.reporting import services as reporting  # noqa: E402
-from campaign.timeline.models import Campaign  # noqa: E402
-from campaign.timeline.services import build_deadline, create_from_template  # noqa: E402
-from campaign.vocab import OrgKind  # noqa: E402
 from reports import attachment, render, services, snapshot  # noqa: E402
 from reports.models import Bulletin, BulletinRun  # noqa: E402
 
@@ -421,7 +425,7 @@ def main() -> None:
         # The bulletin of the last report day whose cut-off has passed.
         due_on = max(
             p.due_on
-            for p in reporting.periods(campaign)
+            for p in half_monthly.periods(campaign)
             if snapshot.cutoff_of(campaign, p.due_on, settings.at) < clock.now()
         )
         number, bulletin_period = services.numbered_period(campaign, due_on)
@@ -436,12 +440,12 @@ def main() -> None:
         }
         # The earlier bulletins' snapshots, as a campaign that published them reads them back.
         earlier = []
-        for p in reporting.periods(campaign):
+        for p in half_monthly.periods(campaign):
             if p.due_on < due_on:
                 n, of = services.numbered_period(campaign, p.due_on)
                 at = snapshot.cutoff_of(campaign, p.due_on, settings.at)
                 earlier.append(snapshot.build(db.session, campaign, of, n, at, list(earlier), at))
-        period = reporting.current_period(campaign, today) or reporting.periods(campaign)[-1]
+        period = half_monthly.current_period(campaign, today) or half_monthly.periods(campaign)[-1]
         db.session.rollback()
     # From here on no application context is pushed outside each call: the test client
     # pushes its own per request (as a server would), and the in-process steps get a fresh
@@ -499,7 +503,7 @@ def main() -> None:
     @in_context
     def report_snapshot(campaign):
         unit = db.session.get(Unit, unit_id)
-        reporting.snapshot(db.session, campaign, unit, period, clock.now())
+        half_monthly.snapshot(db.session, campaign, unit, period, clock.now())
 
     @in_context
     def gather(campaign):
@@ -565,7 +569,7 @@ def main() -> None:
         ),
         "item page": (get(f"/campaigns/{cid}/items/{item_page}"), flask_ref, args.repeat),
         "closure submission (API, multipart PDF)": (close_one, flask_ref, args.repeat),
-        f"report snapshot, reporting.snapshot ({unit_code})": (
+        f"report snapshot, half_monthly.snapshot ({unit_code})": (
             report_snapshot,
             all_ref,
             args.repeat,

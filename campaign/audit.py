@@ -40,8 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from campaign.clock import now
-from campaign.db import Base, insert_rows
+from campaign.core.clock import now
+from campaign.core.db import Base, insert_rows
 
 log = logging.getLogger("gongjian.audit")
 

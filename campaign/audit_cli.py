@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from campaign import audit
-from campaign.extensions import db
+from campaign.core.extensions import db
 
 audit_cli = AppGroup("audit", help="变更记录。")
 

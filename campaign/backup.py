@@ -43,8 +43,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session
 
 from campaign import audit
-from campaign.clock import now
-from campaign.extensions import db
+from campaign.core.clock import now
+from campaign.core.extensions import db
 
 backup_cli = AppGroup("backup", help="备份与恢复：数据库和上传文件、通报。")
 FORMAT = 2

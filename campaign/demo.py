@@ -15,19 +15,15 @@ from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from campaign import audit, clock, figures, rules
-from campaign.accounts.models import Unit, User
-from campaign.accounts.services import create_user
+from campaign import audit, figures, rules
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure
-from campaign.extensions import db
-from campaign.ledger import creditcode
-from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
-from campaign.ledger.services import apply_rules
-from campaign.reporting import services as reporting
-from campaign.timeline.models import Campaign, Deliverable, Task, TaskSubmission
-from campaign.timeline.services import build_deadline, create_from_template
-from campaign.vocab import (
+from campaign.core import clock
+from campaign.core.accounts import create_user
+from campaign.core.campaigns import build_deadline, create_from_template
+from campaign.core.extensions import db
+from campaign.core.models import Campaign, Unit, User
+from campaign.core.vocab import (
     EnterpriseCategory,
     OperatingStatus,
     OrgKind,
@@ -37,6 +33,11 @@ from campaign.vocab import (
     SocialCategory,
     UnitKind,
 )
+from campaign.half_monthly import services as half_monthly
+from campaign.ledger import creditcode
+from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
+from campaign.ledger.services import apply_rules
+from campaign.timeline.models import Deliverable, Task, TaskSubmission
 
 DEMO_PASSWORD = "gongjian-demo"
 SEED = 20160814
@@ -554,7 +555,7 @@ def _history(
     operators = {
         u.unit_id: u for u in session.scalars(select(User).where(User.role == Role.OPERATOR))
     }
-    for period in reporting.periods(campaign):
+    for period in half_monthly.periods(campaign):
         if period.due_on >= today:
             break
         for unit in units:
@@ -575,7 +576,7 @@ def _history(
                     2,
                 )
             )
-            reporting.submit_report(
+            half_monthly.submit_report(
                 session,
                 campaign,
                 unit,

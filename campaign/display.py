@@ -5,8 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from campaign import figures, vocab
-from campaign.clock import DEFAULT_TZ
+from campaign import figures
+from campaign.core import vocab
+from campaign.core.clock import DEFAULT_TZ
 
 WEEKDAYS = "一二三四五六日"
 

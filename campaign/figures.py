@@ -21,10 +21,9 @@ from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from campaign import tally
-from campaign.accounts.models import Unit
+from campaign.core.models import Campaign, Unit
+from campaign.core.vocab import PARTY_ORG_STATUSES_WITH_ORG, OrgKind, PartyOrgStatus, Target
 from campaign.ledger.models import LedgerCounts, Organization
-from campaign.timeline.models import Campaign
-from campaign.vocab import PARTY_ORG_STATUSES_WITH_ORG, OrgKind, PartyOrgStatus, Target
 
 Org = Organization
 

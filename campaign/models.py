@@ -1,7 +1,6 @@
 """Every model, imported once so the metadata (and Alembic) sees all tables, and every
 tally, so campaign.tally keeps each from the first flush on."""
 
-from campaign.accounts.models import ApiToken, Unit, User
 from campaign.audit import AuditEntry
 from campaign.board.models import (
     BOARD_TALLY,
@@ -12,7 +11,10 @@ from campaign.board.models import (
     SpotCheck,
     SpotCheckResult,
 )
+from campaign.core.models import ApiToken, Campaign, Phase, Unit, User
+from campaign.core.ratelimit import RateLimitCounter
 from campaign.figures import LEDGER_TALLY
+from campaign.half_monthly.models import UnitReport
 from campaign.ledger.models import (
     ChangeRequest,
     ImportBatch,
@@ -21,9 +23,7 @@ from campaign.ledger.models import (
     Organization,
     UnitLedger,
 )
-from campaign.ratelimit import RateLimitCounter
-from campaign.reporting.models import UnitReport
-from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
+from campaign.timeline.models import Deliverable, Task, TaskSubmission
 
 __all__ = [
     "BOARD_TALLY",

@@ -8,7 +8,7 @@ ledger services store the result on the row so figures stay SQL aggregates.
 from dataclasses import dataclass
 from typing import Protocol
 
-from campaign.vocab import (
+from campaign.core.vocab import (
     EXCLUDED_STATUSES,
     PARTY_ORG_STATUSES_WITH_ORG,
     EnterpriseCategory,

@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy import and_, delete, event, func, insert, inspect, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from campaign.accounts.models import Unit
-from campaign.timeline.models import Campaign
+from campaign.core.models import Campaign, Unit
 
 _STALE = "tally.stale"  # session.info: {Tally: {campaign_id: {"all", "units", "groups"}}}
 # Beyond this many groups in one commit, whole units are recounted instead.

@@ -15,9 +15,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from campaign.clock import now
-from campaign.db import claim
-from campaign.errors import Conflict
+from campaign.core.clock import now
+from campaign.core.db import claim
+from campaign.core.errors import Conflict
 from notifications import kinds
 from notifications.channels import CHANNELS
 from notifications.channels.base import SendFailed

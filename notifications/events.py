@@ -58,7 +58,7 @@ def mark_pending(session: Session) -> None:
 
 def deliver_now(app: Flask) -> None:
     """Fan out and send what is pending, in a session of its own."""
-    from campaign.extensions import db  # noqa: PLC0415
+    from campaign.core.extensions import db  # noqa: PLC0415
     from notifications import dispatch  # noqa: PLC0415
 
     # Runs inside the after_commit hook when jobs are inline: a failure here must never
@@ -75,8 +75,8 @@ _hooked = False
 
 def init_app(app: Flask) -> None:
     """Deliver after every commit that wrote events; forget them on rollback."""
-    from campaign import jobs  # noqa: PLC0415
-    from campaign.extensions import db  # noqa: PLC0415
+    from campaign.core import jobs  # noqa: PLC0415
+    from campaign.core.extensions import db  # noqa: PLC0415
 
     global _hooked
     if _hooked:  # db.session is shared by every app the process creates

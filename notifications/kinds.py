@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.accounts.models import Unit, User
-from campaign.vocab import Role, UnitKind
+from campaign.core.models import Unit, User
+from campaign.core.vocab import Role, UnitKind
 from notifications.models import MailingListEntry
 
 USER_CHANNELS = ("email", "inapp")  # what a user chooses per kind; webhooks belong to units

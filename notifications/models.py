@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.accounts.models import User
-from campaign.clock import now
-from campaign.db import Base
-from campaign.text import text_field
+from campaign.core.clock import now
+from campaign.core.db import Base
+from campaign.core.models import User
+from campaign.core.text import text_field
 
 
 class Event(Base):

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.accounts.models import Unit
 from campaign.board import services as board
 from campaign.board.models import BoardItem
+from campaign.core.models import Campaign, Unit
+from campaign.half_monthly import services as half_monthly
 from campaign.ledger.models import Organization
-from campaign.reporting import services as reporting
 from campaign.timeline import tasks
-from campaign.timeline.models import Campaign, Deliverable
+from campaign.timeline.models import Deliverable
 from campaign.timeline.states import TaskState
 from notifications import events
 
@@ -55,11 +55,11 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
     units = _units(session)
 
     # Half-monthly reports: the period being reported, and the one just past if missing.
-    for period in reporting.periods(campaign):
+    for period in half_monthly.periods(campaign):
         w = window(period.due_on, today, days)
         if w is None or (w == "overdue" and (today - period.due_on).days > 15):
             continue
-        rows = reporting.period_overview(session, campaign, period.due_on, None, moment)
+        rows = half_monthly.period_overview(session, campaign, period.due_on, None, moment)
         for unit, _, state in rows:
             if state not in ("waiting", "missing", "returned"):
                 continue

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import audit
-from campaign.accounts.models import Unit
-from campaign.errors import ValidationFailed
-from campaign.timeline.models import Campaign
+from campaign.core.errors import ValidationFailed
+from campaign.core.models import Campaign, Unit
 from notifications.channels import webhook as robots
 from notifications.kinds import KINDS, USER_CHANNELS
 from notifications.models import MailingListEntry, Preference, UnitWebhook

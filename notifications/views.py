@@ -6,11 +6,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from campaign import audit, permissions
-from campaign.clock import now
-from campaign.extensions import db
-from campaign.paging import page_arg
-from campaign.webforms import perform
+from campaign import audit
+from campaign.core import permissions
+from campaign.core.clock import now
+from campaign.core.extensions import db
+from campaign.core.paging import page_arg
+from campaign.core.webforms import perform
 from notifications import dispatch, services
 from notifications.channels import CHANNELS
 from notifications.channels import webhook as robots

@@ -6,11 +6,11 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from campaign import permissions
 from campaign.api.views import authenticate_bearer, commit
-from campaign.errors import ValidationFailed
-from campaign.extensions import db
-from campaign.storage import send_stored
+from campaign.core import permissions
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.storage import send_stored
 from reports import render, services
 from reports.models import Bulletin
 

@@ -11,8 +11,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from campaign.core.text import for_cell
 from campaign.ledger.excel import header_cells, safe_value
-from campaign.text import for_cell
 
 UNITS = (
     "各单位情况",

@@ -9,11 +9,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from campaign.core.cli import current_campaign
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.storage import resolve
 from campaign.display import local_time
-from campaign.errors import ValidationFailed
-from campaign.extensions import db
-from campaign.reporting.cli import current_campaign
-from campaign.storage import resolve
 from reports import render, scheduler, services
 from reports.models import Bulletin
 

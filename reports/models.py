@@ -5,9 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.clock import now
-from campaign.db import Base
-from campaign.timeline.models import Campaign
+from campaign.core.clock import now
+from campaign.core.db import Base
+from campaign.core.models import Campaign
 
 TRIGGERS = {"schedule": "定时", "manual": "手动", "cli": "命令行", "api": "接口"}
 

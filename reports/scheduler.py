@@ -22,10 +22,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import select
 
-from campaign.clock import DEFAULT_TZ, now
-from campaign.errors import ValidationFailed
-from campaign.extensions import db
-from campaign.timeline.models import Campaign
+from campaign.core.clock import DEFAULT_TZ, now
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.models import Campaign
 from reports import services
 
 log = logging.getLogger("gongjian.scheduler")

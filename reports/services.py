@@ -20,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign import audit, display
-from campaign.clock import now
+from campaign.core.clock import now
+from campaign.core.errors import ValidationFailed
+from campaign.core.models import Campaign
+from campaign.core.storage import keep
 from campaign.display import local_time, percent
 from campaign.display import target as display_target
-from campaign.errors import ValidationFailed
-from campaign.reporting import services as reporting
-from campaign.storage import keep
-from campaign.timeline.models import Campaign
+from campaign.half_monthly import services as half_monthly
 from notifications import events
 from reports import attachment, render, snapshot
 from reports.models import Bulletin, BulletinRun
@@ -47,12 +47,12 @@ class Busy(RuntimeError):
     """Another process is producing this period's bulletin right now."""
 
 
-def numbered_period(campaign: Campaign, due_on: date) -> tuple[int, reporting.Period]:
+def numbered_period(campaign: Campaign, due_on: date) -> tuple[int, half_monthly.Period]:
     """第N期 and the period of the report day ``due_on`` (refused if it is not one)."""
-    for number, period in enumerate(reporting.periods(campaign), 1):
+    for number, period in enumerate(half_monthly.periods(campaign), 1):
         if period.due_on == due_on:
             return number, period
-    days = "、".join(p.due_on.isoformat() for p in reporting.periods(campaign))
+    days = "、".join(p.due_on.isoformat() for p in half_monthly.periods(campaign))
     raise ValidationFailed([("due_on", f"{due_on} 不是本行动的半月报送日（可选：{days}）")])
 
 
@@ -371,7 +371,7 @@ def due(session: Session, campaign: Campaign, settings: Settings, moment: dateti
     ):
         attempts.setdefault(run.due_on, []).append(run)
     out = []
-    for period in reporting.periods(campaign):
+    for period in half_monthly.periods(campaign):
         cutoff = snapshot.cutoff_of(campaign, period.due_on, settings.at)
         if cutoff > moment or cutoff < campaign.created_at or period.due_on in published:
             continue
@@ -393,7 +393,7 @@ def pending_cutoffs(campaign: Campaign, settings: Settings, moment: datetime) ->
     """Report days whose cut-off has passed (what a coordinator may produce by hand)."""
     return [
         p.due_on
-        for p in reporting.periods(campaign)
+        for p in half_monthly.periods(campaign)
         if snapshot.cutoff_of(campaign, p.due_on, settings.at) <= moment
     ]
 

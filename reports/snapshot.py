@@ -19,18 +19,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import figures
-from campaign.accounts.models import Unit
 from campaign.board import services as board
 from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
+from campaign.core import campaigns as timeline
+from campaign.core.models import Campaign, Unit
+from campaign.core.vocab import Target
 from campaign.display import percent, short_date
 from campaign.display import target as display_target
+from campaign.half_monthly import services as half_monthly
 from campaign.ledger.models import Organization
-from campaign.reporting import services as reporting
-from campaign.timeline import services as timeline
 from campaign.timeline import tasks
-from campaign.timeline.models import Campaign
 from campaign.timeline.states import TaskState
-from campaign.vocab import Target
 
 # 2: the closures and overdue items are counted in the snapshot and listed only in the
 # attachment (1 carried both lists whole; reports.render still reads it).
@@ -102,7 +101,7 @@ def _units(session, campaign, period, cutoff_day, before: dict, closures: dict) 
     return units
 
 
-def closures_since(campaign: Campaign, period: reporting.Period, cutoff: datetime) -> datetime:
+def closures_since(campaign: Campaign, period: half_monthly.Period, cutoff: datetime) -> datetime:
     """Where the period's closures start: after the previous bulletin's cut-off (its report day
     at the same time), so one verified that evening is in the next bulletin, not in none."""
     if period.starts_on > campaign.starts_on:
@@ -204,7 +203,7 @@ def _overdue_rows(session, campaign, cutoff_day: date) -> Iterator[tuple]:
 
 
 def lists(
-    session: Session, campaign: Campaign, period: reporting.Period, cutoff: datetime
+    session: Session, campaign: Campaign, period: half_monthly.Period, cutoff: datetime
 ) -> dict[str, Iterator[tuple]]:
     """The attachment's long lists at ``cutoff``, by sheet: rows read (lazily, streamed) with
     the conditions the snapshot counted them by. Read them in the transaction that built the
@@ -242,8 +241,8 @@ def _deliverables(session, campaign, period, cutoff: datetime) -> dict:
 
 def _reports(session, campaign, due_on: date, cutoff: datetime) -> dict:
     """Who filed the half-monthly report due on ``due_on``, as it stood at the cut-off."""
-    states: dict[str, list[str]] = {s: [] for s in reporting.REPORT_STATE_LABELS}
-    for unit, _, state in reporting.period_overview(session, campaign, due_on, None, cutoff):
+    states: dict[str, list[str]] = {s: [] for s in half_monthly.REPORT_STATE_LABELS}
+    for unit, _, state in half_monthly.period_overview(session, campaign, due_on, None, cutoff):
         states[state].append(unit.name)
     return {"due_on": due_on.isoformat(), **states}
 
@@ -289,7 +288,7 @@ def _phases(campaign: Campaign, day: date) -> tuple[list[dict], dict | None]:
 def build(
     session: Session,
     campaign: Campaign,
-    period: reporting.Period,
+    period: half_monthly.Period,
     number: int,
     cutoff: datetime,
     earlier: list[dict],
@@ -331,7 +330,7 @@ def build(
     published = {s["period"]["due_on"]: s["overall"]["party_org_coverage"] for s in earlier}
     if before_rows is not None:
         published.setdefault(before_day.isoformat(), previous_coverage)
-    shown = [p for p in reporting.periods(campaign) if p.due_on <= period.due_on]
+    shown = [p for p in half_monthly.periods(campaign) if p.due_on <= period.due_on]
     missing = [
         p.due_on
         for p in shown

@@ -12,11 +12,11 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from campaign import clock, jobs, permissions
-from campaign.errors import ValidationFailed
-from campaign.extensions import db
-from campaign.storage import send_stored
-from campaign.webforms import perform
+from campaign.core import clock, jobs, permissions
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.storage import send_stored
+from campaign.core.webforms import perform
 from reports import services
 from reports.models import Bulletin, BulletinRun
 
@@ -63,7 +63,7 @@ def archive(campaign_id: int):
 
 
 def _produce_in_background(run_id: int, user_id: int | None) -> None:
-    from campaign.accounts.models import User  # noqa: PLC0415
+    from campaign.core.models import User  # noqa: PLC0415
 
     run = db.session.get(BulletinRun, run_id)
     user = db.session.get(User, user_id) if user_id else None

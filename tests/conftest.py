@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 # GONGJIAN_TEST_CLOCK=2030-01-01T10:00+08:00 runs the whole suite as if it were that day
 # (`make test` passes the environment on). In this process time-machine moves the clock for
-# the session, so the variable is taken out of the environment before campaign.clock reads
+# the session, so the variable is taken out of the environment before campaign.core.clock reads
 # it; a test that starts a process hands it the moment it wants (tests.timeutil.clock_env).
 SUITE_CLOCK = os.environ.pop("GONGJIAN_TEST_CLOCK", "")
 
@@ -21,12 +21,12 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
-from campaign.accounts.models import Unit  # noqa: E402
-from campaign.accounts.services import create_user  # noqa: E402
-from campaign.extensions import db  # noqa: E402
+from campaign.core.accounts import create_user  # noqa: E402
+from campaign.core.campaigns import create_from_template  # noqa: E402
+from campaign.core.extensions import db  # noqa: E402
+from campaign.core.models import Unit  # noqa: E402
+from campaign.core.vocab import UnitKind  # noqa: E402
 from campaign.ledger.services import add_organization  # noqa: E402
-from campaign.timeline.services import create_from_template  # noqa: E402
-from campaign.vocab import UnitKind  # noqa: E402
 
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite").split(",") if b]
 PASSWORD = "correct-horse-battery"

@@ -1,6 +1,6 @@
 """Real documents for uploads: each opens with the library a user's own software would use.
 
-Uploads are checked by content (campaign.storage), so a test that stores evidence gives
+Uploads are checked by content (campaign.core.storage), so a test that stores evidence gives
 a real PDF, image or Office file; ``text`` makes the bytes (and so the stored name) differ.
 """
 

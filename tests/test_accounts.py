@@ -2,9 +2,9 @@
 
 import pytest
 
-from campaign.accounts.models import ApiToken, User
-from campaign.accounts.services import authenticate, user_for_token
-from campaign.extensions import db
+from campaign.core.accounts import authenticate, user_for_token
+from campaign.core.extensions import db
+from campaign.core.models import ApiToken, User
 from tests.conftest import csrf_token, login, make_unit
 
 

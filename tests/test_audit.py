@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import text
 
 from campaign import audit
-from campaign.extensions import db
+from campaign.core.extensions import db
 from tests.conftest import make_campaign, make_org, make_unit
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from campaign import audit
 from campaign.board import services as board
 from campaign.board.models import BoardItem
-from campaign.extensions import db
+from campaign.core.extensions import db
 from tests import documents
 from tests.conftest import make_campaign, make_org, make_unit
 from tests.timeutil import at

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from campaign.audit import AuditEntry
 from campaign.board import services as board
 from campaign.board.models import BoardItem
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.ledger.models import Organization
 from tests import documents
 from tests.conftest import login, make_campaign, make_org, make_unit, make_user

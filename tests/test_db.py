@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import event, select
 
-from campaign.db import insert_rows, one_of
-from campaign.extensions import db
+from campaign.core.db import insert_rows, one_of
+from campaign.core.extensions import db
 from campaign.ledger.models import Organization
 from tests.conftest import make_campaign, make_unit
 

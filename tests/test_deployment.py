@@ -14,8 +14,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from campaign.extensions import db
-from campaign.vocab import Role
+from campaign.core.extensions import db
+from campaign.core.vocab import Role
 from notifications.models import Delivery, Event, MailingListEntry
 from reports.models import Bulletin, BulletinRun
 from tests.conftest import BACKENDS, make_campaign, make_org, make_unit, make_user

@@ -26,10 +26,10 @@ from decimal import Decimal
 import pytest
 
 from campaign import figures
-from campaign.extensions import db
+from campaign.core.campaigns import update_settings
+from campaign.core.extensions import db
+from campaign.core.vocab import UnitKind
 from campaign.figures import Counts
-from campaign.timeline.services import update_settings
-from campaign.vocab import UnitKind
 from tests.conftest import make_campaign, make_org, make_unit
 
 

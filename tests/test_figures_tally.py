@@ -13,14 +13,14 @@ from flask_migrate import downgrade, stamp, upgrade
 from sqlalchemy import inspect, select, update
 
 from campaign import figures
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.models import Campaign
 from campaign.ledger.models import LedgerCounts, Organization
 from campaign.ledger.services import (
     exclude_organization,
     restore_organization,
     update_organization,
 )
-from campaign.timeline.models import Campaign
 from tests.conftest import make_org
 from tests.test_figures import ledger  # noqa: F401  (the fixture)
 

@@ -12,8 +12,8 @@ from sqlalchemy import insert, inspect, select, text
 from campaign import audit
 from campaign.audit import AuditEntry
 from campaign.board.models import BoardItem, Closure
-from campaign.extensions import db
-from campaign.reporting.models import UnitReport
+from campaign.core.extensions import db
+from campaign.half_monthly.models import UnitReport
 from reports.models import Bulletin
 from tests.conftest import make_campaign, make_org, make_unit
 

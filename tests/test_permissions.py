@@ -27,9 +27,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from campaign.accounts.models import Unit, User
-from campaign.extensions import db
-from campaign.timeline.models import Campaign, Phase
+from campaign.core.extensions import db
+from campaign.core.models import Campaign, Phase, Unit, User
 from tests.conftest import (
     PASSWORD,
     csrf_token,

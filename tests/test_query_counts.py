@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from campaign import demo
 from campaign.board.models import BoardItem
-from campaign.extensions import db
+from campaign.core.extensions import db
 from tests.conftest import login
 from tests.timeutil import at
 

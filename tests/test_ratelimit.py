@@ -4,8 +4,8 @@ import threading
 
 from sqlalchemy import func, select
 
-from campaign.extensions import db
-from campaign.ratelimit import DatabaseStorage, RateLimitCounter
+from campaign.core.extensions import db
+from campaign.core.ratelimit import DatabaseStorage, RateLimitCounter
 from tests.timeutil import at, shanghai
 
 

@@ -19,6 +19,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from campaign.core.vocab import (
+    EnterpriseCategory,
+    OperatingStatus,
+    OrgKind,
+    PartyOrgStatus,
+    Path,
+    Target,
+)
 from campaign.rules import (
     Requirement,
     Thresholds,
@@ -27,14 +35,6 @@ from campaign.rules import (
     has_work_coverage,
     meets,
     suggested_path,
-)
-from campaign.vocab import (
-    EnterpriseCategory,
-    OperatingStatus,
-    OrgKind,
-    PartyOrgStatus,
-    Path,
-    Target,
 )
 
 
@@ -858,8 +858,8 @@ def test_evaluate_reads_only_the_evaluated_facts():
     # a rule reading another fact must be added there.
     from itertools import product
 
+    from campaign.core.vocab import RegistrationLevel, SocialCategory
     from campaign.rules import EVALUATED_FACTS
-    from campaign.vocab import RegistrationLevel, SocialCategory
 
     read: set[str] = set()
     orgs = [

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from campaign.audit import AuditEntry
-from campaign.errors import ValidationFailed
-from campaign.extensions import db
-from campaign.timeline import services
-from campaign.timeline.models import Campaign
+from campaign.core import campaigns as services
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.models import Campaign
 from tests.conftest import make_campaign
 
 WUHAN_2016_PHASES = [

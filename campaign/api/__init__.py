@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from campaign.extensions import api, csrf
+from campaign.core.extensions import api, csrf
 
 
 def register_api(app: Flask) -> None:

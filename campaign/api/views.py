@@ -11,21 +11,23 @@ from flask_smorest import Blueprint, abort
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from campaign import clock, figures, permissions
-from campaign import commit as transaction
-from campaign.accounts.services import user_for_token
+from campaign import figures
 from campaign.board import services as board
 from campaign.board.models import BoardItem, SpotCheck
-from campaign.errors import ValidationFailed
-from campaign.extensions import db
+from campaign.core import campaigns as timeline
+from campaign.core import clock, permissions
+from campaign.core import commit as transaction
+from campaign.core.accounts import user_for_token
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.models import Campaign
+from campaign.core.paging import MAX_PAGE, PAGE_RANGE
+from campaign.half_monthly import services as half_monthly
+from campaign.half_monthly.models import UnitReport
 from campaign.ledger import importing
 from campaign.ledger import services as ledger_services
-from campaign.paging import MAX_PAGE, PAGE_RANGE
-from campaign.reporting import services as reporting
-from campaign.reporting.models import UnitReport
-from campaign.timeline import services as timeline
 from campaign.timeline import tasks
-from campaign.timeline.models import Campaign, Task
+from campaign.timeline.models import Task
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="攻坚 API v1")
@@ -422,10 +424,10 @@ class Reports(MethodView):
         """Who has reported for the period due on ``due``: on time, late, returned, missing."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         try:
-            period = reporting.period_for(campaign, query["due"])
+            period = half_monthly.period_for(campaign, query["due"])
         except ValidationFailed as e:
             abort(404, message=str(e))
-        return reporting.period_overview(
+        return half_monthly.period_overview(
             db.session,
             campaign,
             period.due_on,
@@ -449,7 +451,7 @@ class UnitReports(MethodView):
             abort(404)
         storage = Path(current_app.config["STORAGE_PATH"])
         report = commit(
-            lambda: reporting.submit_report(
+            lambda: half_monthly.submit_report(
                 db.session, campaign, unit, due_on, data, None, g.api_user, storage
             )
         )
@@ -465,7 +467,7 @@ class ReportReturn(MethodView):
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         report = permissions.unit_record_or_404(g.api_user, UnitReport, report_id, campaign.id)
         permissions.ensure(permissions.may_edit_campaign, g.api_user)
-        commit(lambda: reporting.return_report(db.session, report, data["comment"], g.api_user))
+        commit(lambda: half_monthly.return_report(db.session, report, data["comment"], g.api_user))
         return report
 
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from campaign import audit, rules
 from campaign.board.models import BoardItem
+from campaign.core.models import Campaign
 from campaign.ledger.models import Organization
-from campaign.timeline.models import Campaign
 
 
 def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> int:

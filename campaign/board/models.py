@@ -5,12 +5,12 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.accounts.models import Unit
-from campaign.clock import now
-from campaign.db import Base
+from campaign.core.clock import now
+from campaign.core.db import Base
+from campaign.core.models import Unit
+from campaign.core.text import text_field
 from campaign.ledger.models import Organization
 from campaign.tally import Key, Tally
-from campaign.text import text_field
 
 ITEM_STATES = {
     "todo": "待攻坚",

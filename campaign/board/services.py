@@ -27,16 +27,16 @@ from campaign.board.models import (
     SpotCheck,
     SpotCheckResult,
 )
-from campaign.clock import now, today
-from campaign.db import claim, serialize
-from campaign.errors import Conflict, ValidationFailed
+from campaign.core.clock import now, today
+from campaign.core.db import claim, serialize
+from campaign.core.errors import Conflict, ValidationFailed
+from campaign.core.models import Campaign
+from campaign.core.storage import store_upload
+from campaign.core.text import cleaned_for
+from campaign.core.vocab import JOINT_FORMS
+from campaign.core.vocab import Path as RulePath
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
-from campaign.storage import store_upload
-from campaign.text import cleaned_for
-from campaign.timeline.models import Campaign
-from campaign.vocab import JOINT_FORMS
-from campaign.vocab import Path as RulePath
 from notifications import events
 
 OPEN_STATES = ("todo", "in_progress", "reopened")

@@ -16,17 +16,18 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from campaign import clock, figures, permissions, rules
-from campaign.accounts.models import Unit
+from campaign import figures, rules
 from campaign.board import services
 from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
-from campaign.extensions import db
-from campaign.paging import page_arg
-from campaign.storage import send_stored
-from campaign.timeline.services import build_deadline
-from campaign.vocab import JOINT_FORMS, OrgKind
-from campaign.vocab import Path as RulePath
-from campaign.webforms import perform
+from campaign.core import clock, permissions
+from campaign.core.campaigns import build_deadline
+from campaign.core.extensions import db
+from campaign.core.models import Unit
+from campaign.core.paging import page_arg
+from campaign.core.storage import send_stored
+from campaign.core.vocab import JOINT_FORMS, OrgKind
+from campaign.core.vocab import Path as RulePath
+from campaign.core.webforms import perform
 
 bp = Blueprint("board", __name__)
 COLUMNS = ["todo", "in_progress", "reopened", "awaiting", "closed"]

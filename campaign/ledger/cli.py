@@ -8,17 +8,17 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from campaign.accounts.models import Unit
-from campaign.errors import Conflict, ValidationFailed
-from campaign.extensions import db
+from campaign.core.campaigns import latest_campaign
+from campaign.core.errors import Conflict, ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.models import Unit
 from campaign.ledger import importing, services
-from campaign.timeline.services import latest_campaign
 
 ledger_cli = AppGroup("ledger", help="台账导入、导出。")
 
 
 def _campaign(campaign_id: int | None):
-    from campaign.timeline.models import Campaign
+    from campaign.core.models import Campaign
 
     campaign = db.session.get(Campaign, campaign_id) if campaign_id else latest_campaign(db.session)
     if campaign is None:

@@ -26,11 +26,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from campaign.ledger import creditcode, ooxml
-from campaign.ledger.models import Organization
-from campaign.ledger.ooxml import FileRefused
-from campaign.text import TextRefused, clean, field_of, for_cell, within
-from campaign.vocab import (
+from campaign.core.text import TextRefused, clean, field_of, for_cell, within
+from campaign.core.vocab import (
     EnterpriseCategory,
     Labelled,
     OperatingStatus,
@@ -39,6 +36,9 @@ from campaign.vocab import (
     RegistrationLevel,
     SocialCategory,
 )
+from campaign.ledger import creditcode, ooxml
+from campaign.ledger.models import Organization
+from campaign.ledger.ooxml import FileRefused
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a zip bomb unpacks far beyond this
@@ -469,7 +469,7 @@ def _parse_code(value: Any) -> str:
 
 def _parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
     """The function that turns one raw cell of ``column`` into a ledger value; text is
-    cleaned first (``campaign.text.clean``: composed, no control characters)."""
+    cleaned first (``campaign.core.text.clean``: composed, no control characters)."""
     parse = _value_parser(column, ctx)
 
     def parse_cell(value: Any) -> Any:

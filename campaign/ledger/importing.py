@@ -18,11 +18,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
-from campaign import storage as files
-from campaign.accounts.models import Unit
-from campaign.clock import now
-from campaign.db import claim, insert_rows, one_of
-from campaign.errors import Conflict, ValidationFailed
+from campaign.core import storage as files
+from campaign.core.clock import now
+from campaign.core.db import claim, insert_rows, one_of
+from campaign.core.errors import Conflict, ValidationFailed
+from campaign.core.models import Campaign, Unit
+from campaign.core.text import printable
+from campaign.core.vocab import OperatingStatus, UnitKind
 from campaign.ledger import excel
 from campaign.ledger.models import (
     ChangeRequest,
@@ -33,9 +35,6 @@ from campaign.ledger.models import (
     UnitLedger,
 )
 from campaign.ledger.services import apply_rules, area_ids, ledger_values, unit_ledger
-from campaign.text import printable
-from campaign.timeline.models import Campaign
-from campaign.vocab import OperatingStatus, UnitKind
 
 # A preview stores an added or changed row as its values in this order ("values"), not as a
 # dict repeating every field name per row (which made a 50,000-row preview 35 MB). Previews made

@@ -7,11 +7,11 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.accounts.models import Unit
-from campaign.clock import now
-from campaign.db import Base
-from campaign.text import text_field
-from campaign.vocab import (
+from campaign.core.clock import now
+from campaign.core.db import Base
+from campaign.core.models import Unit
+from campaign.core.text import text_field
+from campaign.core.vocab import (
     EnterpriseCategory,
     OperatingStatus,
     OrgKind,

@@ -12,12 +12,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, figures, rules
-from campaign.accounts.models import Unit
 from campaign.board.items import FOLLOWED as FOLLOWED_BY_ITEM
 from campaign.board.items import follow_organization, sync_items
-from campaign.clock import now
-from campaign.db import claim
-from campaign.errors import ValidationFailed
+from campaign.core.clock import now
+from campaign.core.db import claim
+from campaign.core.errors import ValidationFailed
+from campaign.core.models import Campaign, Unit
+from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 from campaign.ledger import excel
 from campaign.ledger.models import (
     ChangeRequest,
@@ -27,8 +28,6 @@ from campaign.ledger.models import (
     UnitLedger,
 )
 from campaign.timeline import tasks
-from campaign.timeline.models import Campaign
-from campaign.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 from notifications import events
 
 # The columns the change record keeps for an organization: the ledger file's, where it sits,

@@ -21,14 +21,15 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from campaign import clock, figures, jobs, permissions
-from campaign.accounts.models import Unit
-from campaign.extensions import db
+from campaign import figures
+from campaign.core import clock, jobs, permissions
+from campaign.core.extensions import db
+from campaign.core.models import Unit
+from campaign.core.paging import page_arg
+from campaign.core.vocab import EXCLUDED_STATUSES
+from campaign.core.webforms import perform
 from campaign.ledger import excel, importing, services
 from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
-from campaign.paging import page_arg
-from campaign.vocab import EXCLUDED_STATUSES
-from campaign.webforms import perform
 
 bp = Blueprint("ledger", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

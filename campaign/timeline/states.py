@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from campaign.clock import DEFAULT_TZ, is_on_time
+from campaign.core.clock import DEFAULT_TZ, is_on_time
 
 
 class TaskState(StrEnum):

@@ -13,16 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from campaign import audit
-from campaign.accounts.models import Unit
-from campaign.clock import now
-from campaign.db import claim, serialize
-from campaign.errors import Conflict, ValidationFailed
-from campaign.storage import store_upload
-from campaign.text import cleaned_for
-from campaign.timeline.models import Campaign, Deliverable, Phase, Task, TaskSubmission
+from campaign.core.clock import now
+from campaign.core.db import claim, serialize
+from campaign.core.errors import Conflict, ValidationFailed
+from campaign.core.models import Campaign, Phase, Unit
+from campaign.core.storage import store_upload
+from campaign.core.text import cleaned_for
+from campaign.core.vocab import UnitKind
+from campaign.timeline.models import Deliverable, Task, TaskSubmission
 from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
 from campaign.timeline.templates import DELIVERABLES
-from campaign.vocab import UnitKind
 
 AUDIENCES = {"districts": "各区", "departments": "市直部门", "all": "全部责任单位"}
 

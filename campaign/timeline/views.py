@@ -1,4 +1,4 @@
-"""The campaign overview (timeline and figures), settings and phase editing."""
+"""The timeline page (phases, deliverables, the units × deliverables matrix) and tasks."""
 
 from pathlib import Path
 
@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -15,98 +14,15 @@ from flask import (
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from campaign import clock, figures, permissions
-from campaign.board import services as board
-from campaign.commit import commit
-from campaign.extensions import db
-from campaign.storage import send_stored
-from campaign.timeline import services, tasks
-from campaign.timeline.models import Deliverable, Phase, Task
-from campaign.webforms import perform
+from campaign.core import campaigns as services
+from campaign.core import clock, permissions
+from campaign.core.extensions import db
+from campaign.core.storage import send_stored
+from campaign.core.webforms import perform
+from campaign.timeline import tasks
+from campaign.timeline.models import Deliverable, Task
 
 bp = Blueprint("timeline", __name__)
-
-
-@bp.get("/")
-@login_required
-def overview():
-    campaign = services.latest_campaign(db.session)
-    if campaign is None:
-        return render_template("timeline/empty.html")
-    return redirect(url_for("timeline.campaign_overview", campaign_id=campaign.id))
-
-
-@bp.get("/campaigns/<int:campaign_id>")
-@login_required
-def campaign_overview(campaign_id: int):
-    campaign = permissions.campaign_or_404(current_user, campaign_id)
-    unit_ids = permissions.visible_unit_ids(current_user)
-    rows = figures.by_unit(db.session, campaign, unit_ids)
-    return render_template(
-        "timeline/overview.html",
-        campaign=campaign,
-        timeline=services.timeline_view(campaign, clock.today(campaign.timezone)),
-        rows=rows,
-        total=figures.total_of(rows),
-        board=board.totals(db.session, campaign, unit_ids),
-        sees_city=permissions.sees_city(current_user),
-        may_edit=permissions.may_edit_campaign(current_user),
-    )
-
-
-def _edit_form(obj, update, fields, template: str, saved: str, done_url: str, **context):
-    """GET shows the form; POST applies ``update`` whole or re-renders with every problem."""
-    form, problems, status = FlaskForm(), [], 200
-    if form.validate_on_submit():
-        outcome = commit(lambda: update(db.session, obj, request.form, current_user))
-        if (refusal := outcome.refusal) is None:
-            flash(saved if outcome.result else "没有修改。", "success")
-            return redirect(done_url)
-        problems, status = refusal.problems, refusal.status
-    return render_template(
-        template,
-        form=form,
-        fields=fields,
-        problems=dict(problems),
-        submitted=request.form if problems else None,
-        **context,
-    ), status
-
-
-@bp.route("/campaigns/<int:campaign_id>/settings", methods=["GET", "POST"])
-@login_required
-def settings(campaign_id: int):
-    campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.ensure(permissions.may_edit_campaign, current_user)
-    return _edit_form(
-        campaign,
-        services.update_settings,
-        services.SETTINGS,
-        "timeline/settings.html",
-        "设置已保存。",
-        url_for("timeline.settings", campaign_id=campaign.id),
-        campaign=campaign,
-    )
-
-
-@bp.route("/campaigns/<int:campaign_id>/phases/<int:phase_id>", methods=["GET", "POST"])
-@login_required
-def edit_phase(campaign_id: int, phase_id: int):
-    campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.ensure(permissions.may_edit_campaign, current_user)
-    phase = db.session.get(Phase, phase_id)
-    if phase is None or phase.campaign_id != campaign.id:
-        abort(404)
-    return _edit_form(
-        phase,
-        services.update_phase,
-        services.PHASE_FIELDS,
-        "timeline/phase.html",
-        f"已保存“{phase.name}”。",
-        url_for("timeline.campaign_overview", campaign_id=campaign.id),
-        campaign=campaign,
-        phase=phase,
-    )
 
 
 # ---- the timeline page: phases as bars, deliverables as milestones, the task matrix -----

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from pathlib import Path
 
-from campaign.storage import resolve
+from campaign.core.storage import resolve
 from notifications.channels.base import Channel, SendFailed
 
 

@@ -20,10 +20,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from campaign.accounts.models import ApiToken, User
-from campaign.accounts.services import issue_token
-from campaign.clock import now
-from campaign.extensions import db
+from campaign.core.accounts import issue_token
+from campaign.core.clock import now
+from campaign.core.extensions import db
+from campaign.core.models import ApiToken, User
 from tests.conftest import login, make_two_districts, make_user
 
 JIANGAN = {

@@ -6,7 +6,7 @@ import pytest
 
 from campaign.board.models import BoardItem
 from campaign.board.services import sync_items
-from campaign.extensions import db
+from campaign.core.extensions import db
 from tests import documents
 from tests.conftest import csrf_token, login, make_two_districts, make_user
 from tests.timeutil import at

@@ -35,8 +35,8 @@ from sqlalchemy import func, select
 from campaign import audit, figures, rules
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheckResult
-from campaign.errors import Conflict, ValidationFailed
-from campaign.extensions import db
+from campaign.core.errors import Conflict, ValidationFailed
+from campaign.core.extensions import db
 from campaign.figures import Counts
 from campaign.ledger import creditcode
 from campaign.ledger.services import LEDGER_FIELDS

@@ -12,14 +12,13 @@ from flask_migrate import downgrade, stamp, upgrade
 from sqlalchemy import case, event, func, inspect, select, update
 
 from campaign import demo
-from campaign.accounts.models import Unit
 from campaign.audit import AuditEntry
 from campaign.board import services as board
 from campaign.board.models import BOARD_TALLY, NO_PLANNED_DATE, BoardCounts, BoardItem
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.models import Campaign, Unit
 from campaign.figures import LEDGER_TALLY
 from campaign.ledger.services import update_organization
-from campaign.timeline.models import Campaign
 from tests import documents
 from tests.board.test_board_services import (  # noqa: F401  (the fixtures)
     close,

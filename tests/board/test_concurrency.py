@@ -17,13 +17,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from campaign import audit, figures
-from campaign.accounts.models import User
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure
-from campaign.errors import Conflict
-from campaign.extensions import db
+from campaign.core.errors import Conflict
+from campaign.core.extensions import db
+from campaign.core.models import Campaign, User
 from campaign.ledger.models import Organization
-from campaign.timeline.models import Campaign
 from tests import documents
 from tests.conftest import make_campaign, make_org, make_unit, make_user
 from tests.timeutil import at

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from campaign import demo
-from campaign.extensions import db
+from campaign.core.extensions import db
 
 # The day the demo is generated for and the pages are viewed on.
 DEMO_DAY = date(2026, 11, 22)

@@ -35,8 +35,9 @@ from sqlalchemy import func, select
 
 from campaign import figures
 from campaign.audit import AuditEntry
-from campaign.errors import Conflict, ValidationFailed
-from campaign.extensions import db
+from campaign.core.errors import Conflict, ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.vocab import UnitKind
 from campaign.ledger import importing, services
 from campaign.ledger.models import (
     ChangeRequest,
@@ -45,7 +46,6 @@ from campaign.ledger.models import (
     LedgerStatus,
     Organization,
 )
-from campaign.vocab import UnitKind
 
 from .conftest import (
     CODE_A,

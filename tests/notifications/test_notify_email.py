@@ -31,9 +31,9 @@ import pypdf
 import pytest
 from sqlalchemy import select
 
-from campaign.extensions import db
-from campaign.storage import resolve
-from campaign.vocab import UnitKind
+from campaign.core.extensions import db
+from campaign.core.storage import resolve
+from campaign.core.vocab import UnitKind
 from notifications import dispatch, events
 from notifications.models import Delivery, MailingListEntry, Notification
 from reports import charts, services

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from notifications import dispatch, events
 from notifications.models import Delivery, Event, Notification
 from tests.conftest import make_campaign, make_unit, make_user

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from campaign import audit
-from campaign.extensions import db
-from campaign.vocab import UnitKind
+from campaign.core.extensions import db
+from campaign.core.vocab import UnitKind
 from notifications import events
 from notifications.kinds import KINDS, USER_CHANNELS
 from notifications.models import Delivery, Notification, UnitWebhook

@@ -22,8 +22,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from campaign.extensions import db
-from campaign.reporting import services as reporting
+from campaign.core.extensions import db
+from campaign.half_monthly import services as half_monthly
 from notifications.models import Delivery, Event
 from reports import scheduler
 from tests.conftest import make_campaign, make_unit, make_user
@@ -49,7 +49,7 @@ def w(app):
     wuchang_op = make_user("wuchang-op", "operator", wuchang)
     wuchang_op.email = "wuchang@example.cn"
     storage = Path(app.config["STORAGE_PATH"])
-    reporting.submit_report(
+    half_monthly.submit_report(
         db.session,
         campaign,
         wuchang,

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from campaign.extensions import db
-from campaign.vocab import UnitKind
+from campaign.core.extensions import db
+from campaign.core.vocab import UnitKind
 from notifications import events
 from notifications.models import Delivery, UnitWebhook
 from tests.conftest import make_campaign, make_unit

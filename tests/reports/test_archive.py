@@ -23,11 +23,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from campaign.accounts.services import issue_token
 from campaign.board import services as board
 from campaign.board.models import BoardItem
-from campaign.extensions import db
-from campaign.storage import resolve
+from campaign.core.accounts import issue_token
+from campaign.core.extensions import db
+from campaign.core.storage import resolve
 from reports import render, services
 from reports.models import Bulletin, BulletinRun
 from tests import documents

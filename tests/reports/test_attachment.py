@@ -29,10 +29,10 @@ from sqlalchemy import select
 from campaign import figures
 from campaign.board import services as board
 from campaign.board.models import BoardItem
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.storage import resolve
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
-from campaign.storage import resolve
 from reports import attachment, render, services
 from reports.models import BulletinRun
 from tests import documents

@@ -55,11 +55,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign import audit, figures
-from campaign.errors import ValidationFailed
-from campaign.extensions import db
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.core.storage import resolve
+from campaign.core.vocab import UnitKind
 from campaign.ledger.services import update_organization
-from campaign.storage import resolve
-from campaign.vocab import UnitKind
 from notifications import events
 from notifications.models import Event
 from reports import charts, fonts, render, services

@@ -29,10 +29,11 @@ from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from campaign import audit, clock
-from campaign.accounts.models import Unit
-from campaign.extensions import db
-from campaign.storage import resolve
+from campaign import audit
+from campaign.core import clock
+from campaign.core.extensions import db
+from campaign.core.models import Unit
+from campaign.core.storage import resolve
 from notifications.models import Event
 from reports import fonts, render, scheduler, services
 from reports.models import Bulletin, BulletinRun

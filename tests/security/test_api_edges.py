@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.ledger.models import ImportBatch, LedgerConflict
 from tests.api.test_api import bearer
 from tests.conftest import csrf_token, login, make_user
@@ -114,8 +114,7 @@ def test_a_refused_import_does_not_tell_one_unit_another_units_organization_name
     He learns that 江岸区 holds it (both units must sort it out), but not what 江岸区's ledger
     calls it; 江岸区's page shows its own name for the organization, never his text."""
     app.config["JOBS_IN_BACKGROUND"] = False
-    from campaign.accounts.models import Unit
-    from campaign.timeline.models import Campaign
+    from campaign.core.models import Campaign, Unit
     from tests.conftest import make_org
 
     campaign = db.session.get(Campaign, world.cid)
@@ -160,8 +159,8 @@ def test_a_refused_import_does_not_tell_one_unit_another_units_organization_name
 
 
 def _token_for(world, username: str) -> str:
-    from campaign.accounts.models import User
-    from campaign.accounts.services import issue_token
+    from campaign.core.accounts import issue_token
+    from campaign.core.models import User
 
     user = db.session.scalar(select(User).where(User.username == username))
     token = issue_token(db.session, user)
@@ -172,8 +171,7 @@ def _token_for(world, username: str) -> str:
 def test_the_claimants_own_page_shows_his_own_file_name_not_the_holders(app, world):
     """The 武昌区 operator's ledger page lists the conflict with the name from his file."""
     app.config["JOBS_IN_BACKGROUND"] = False
-    from campaign.accounts.models import Unit
-    from campaign.timeline.models import Campaign
+    from campaign.core.models import Campaign, Unit
     from tests.conftest import make_org
 
     campaign = db.session.get(Campaign, world.cid)

@@ -22,7 +22,7 @@ from datetime import UTC, date
 from sqlalchemy import func, insert, select, text
 
 from campaign import audit
-from campaign.extensions import db
+from campaign.core.extensions import db
 from reports import services as bulletins
 from tests.conftest import make_two_districts
 from tests.timeutil import at, shanghai

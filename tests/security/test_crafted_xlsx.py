@@ -24,11 +24,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from campaign.accounts.services import issue_token
-from campaign.extensions import db
+from campaign.core.accounts import issue_token
+from campaign.core.extensions import db
+from campaign.core.vocab import UnitKind
 from campaign.ledger import excel, importing
 from campaign.ledger.models import ImportBatch, Organization
-from campaign.vocab import UnitKind
 from tests.conftest import csrf_token, login, make_campaign, make_unit, make_user
 from tests.security import crafted
 

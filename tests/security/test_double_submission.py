@@ -25,19 +25,19 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from app import create_app
-from campaign.accounts.services import issue_token
 from campaign.audit import AuditEntry
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheck
-from campaign.errors import Conflict
-from campaign.extensions import db
+from campaign.core.accounts import issue_token
+from campaign.core.errors import Conflict
+from campaign.core.extensions import db
+from campaign.core.vocab import UnitKind
+from campaign.half_monthly.models import UnitReport
 from campaign.ledger import importing
 from campaign.ledger import services as ledger
 from campaign.ledger.models import ChangeRequest, ImportBatch, Organization, UnitLedger
-from campaign.reporting.models import UnitReport
 from campaign.timeline import tasks
 from campaign.timeline.models import Deliverable, Task
-from campaign.vocab import UnitKind
 from notifications.models import Delivery, Event
 from tests import documents
 from tests.conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user

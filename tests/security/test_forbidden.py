@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from campaign.extensions import db
+from campaign.core.extensions import db
 from tests.api.test_api import bearer
 from tests.conftest import csrf_token, login, make_user
 from tests.ledger.conftest import CODE_A, enterprise, ledger_xlsx

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from campaign import config
-from campaign.extensions import db
+from campaign.core import config
+from campaign.core.extensions import db
 from tests.conftest import csrf_token, login, make_campaign, make_user
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

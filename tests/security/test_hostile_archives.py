@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure
-from campaign.extensions import db
+from campaign.core.extensions import db
 from campaign.ledger.models import Organization
 from tests import documents
 from tests.conftest import make_campaign, make_org, make_unit, make_user

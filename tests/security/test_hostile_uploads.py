@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from campaign.board.models import BoardItem, Closure
 from campaign.board.services import sync_items
-from campaign.extensions import db
-from campaign.reporting.models import UnitReport
+from campaign.core.extensions import db
+from campaign.half_monthly.models import UnitReport
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
 from tests import documents
 from tests.conftest import csrf_token, login, make_two_districts, make_user

@@ -16,9 +16,9 @@ import pytest
 from flask import request
 
 from app import create_app
-from campaign import config
-from campaign.clock import now
-from campaign.extensions import db
+from campaign.core import config
+from campaign.core.clock import now
+from campaign.core.extensions import db
 from tests.conftest import PASSWORD, csrf_token, make_user
 from tests.timeutil import at, clock_env
 

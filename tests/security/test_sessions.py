@@ -8,9 +8,9 @@ logout (a shared computer, a proxy log, malware) keeps working until the key cha
 import pytest
 from sqlalchemy import select
 
-from campaign.accounts import services
-from campaign.accounts.models import ApiToken, User
-from campaign.extensions import db
+from campaign.core import accounts as services
+from campaign.core.extensions import db
+from campaign.core.models import ApiToken, User
 from tests.conftest import PASSWORD, csrf_token, login, make_campaign, make_user
 
 

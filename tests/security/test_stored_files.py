@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select, text
 
-from campaign.accounts.models import User
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure
-from campaign.extensions import db
-from campaign.reporting.models import UnitReport
-from campaign.storage import resolve
+from campaign.core.extensions import db
+from campaign.core.models import User
+from campaign.core.storage import resolve
+from campaign.core.webforms import STALE
+from campaign.half_monthly.models import UnitReport
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
-from campaign.webforms import STALE
 from reports.models import Bulletin
 from tests import documents
 from tests.conftest import csrf_token, login, make_two_districts, make_user
@@ -177,7 +177,7 @@ def changed_meanwhile(table: str, row_id: int):
     and its write, on a connection of its own: the write then finds a stale version.
 
     The other change comes before this transaction first writes: at its first flush, or at
-    its first UPDATE statement (a claim, campaign.db.claim, locks the row; a change made
+    its first UPDATE statement (a claim, campaign.core.db.claim, locks the row; a change made
     after it would wait for this transaction, which waits for it)."""
 
     done = []

@@ -28,17 +28,17 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select, text
 from werkzeug.test import encode_multipart
 
-from campaign import storage
-from campaign.accounts.models import Unit
-from campaign.accounts.services import issue_token
 from campaign.board import services as board
 from campaign.board.models import BoardItem
-from campaign.db import Base
-from campaign.extensions import db
+from campaign.core import storage
+from campaign.core.accounts import issue_token
+from campaign.core.db import Base
+from campaign.core.extensions import db
+from campaign.core.models import Unit
+from campaign.core.vocab import UnitKind
+from campaign.half_monthly.models import UnitReport
 from campaign.ledger import excel, importing
 from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
-from campaign.reporting.models import UnitReport
-from campaign.vocab import UnitKind
 from reports import services as bulletins
 from tests.conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
 from tests.ledger.conftest import (
@@ -501,7 +501,9 @@ def test_every_text_column_is_either_labelled_for_users_or_known_as_the_systems(
             if isinstance(column.type, String):  # Text is a String too
                 name = f"{table.name}.{column.name}"
                 (labelled if "label" in column.info else unlabelled).add(name)
-    assert unlabelled == SYSTEM_TEXT, "label the new column (campaign.text.text_field) or list it"
+    assert unlabelled == SYSTEM_TEXT, (
+        "label the new column (campaign.core.text.text_field) or list it"
+    )
     assert "unit_report.progress" in labelled and "organization.name" in labelled
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaign.clock import end_of_day, is_on_time
+from campaign.core.clock import end_of_day, is_on_time
 from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
 
 SH = ZoneInfo("Asia/Shanghai")

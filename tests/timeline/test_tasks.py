@@ -31,13 +31,14 @@ import pytest
 from conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
 from sqlalchemy import func, select
 
-from campaign.extensions import db
+from campaign.core.extensions import db
+from campaign.core.models import Phase
+from campaign.core.storage import resolve
+from campaign.core.vocab import UnitKind
 from campaign.ledger.services import approve_ledger, return_ledger, submit_ledger, unit_ledger
-from campaign.storage import resolve
 from campaign.timeline import tasks
-from campaign.timeline.models import Deliverable, Phase, Task, TaskSubmission
+from campaign.timeline.models import Deliverable, Task, TaskSubmission
 from campaign.timeline.states import TaskState
-from campaign.vocab import UnitKind
 from tests import documents
 from tests.timeutil import at, machine_zone, shanghai
 

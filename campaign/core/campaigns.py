@@ -1,0 +1,286 @@
+"""Creating campaigns from templates, editing settings and phases, deadlines."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaign import audit
+from campaign.core.db import serialize
+from campaign.core.errors import ValidationFailed
+from campaign.core.models import Campaign, Phase
+from campaign.core.templates import TEMPLATES
+from campaign.ledger.services import reevaluate_campaign
+from campaign.timeline import tasks
+
+# Editable settings: field -> (Chinese label, kind).
+SETTINGS = {
+    "name": ("行动名称", "text"),
+    "issuing_body": ("发文机关", "text"),
+    "starts_on": ("开始日期", "date"),
+    "ends_on": ("结束日期", "date"),
+    "report_day_first": ("半月报送日（一）", "day"),
+    "report_day_second": ("半月报送日（二）", "day"),
+    "member_required_employees": ("应有党员的职工人数", "count"),
+    "party_org_required_employees": ("应建党组织的职工人数", "count"),
+    "standalone_formal_members": ("单独组建所需正式党员数", "count"),
+    "social_staff_threshold": ("民办学校、医院应建的从业人员数", "count"),
+    "large_enterprise_employees": ("规模较大互联网、文化创意企业的职工人数", "count"),
+    "rural_min_formal_members": ("农村新型经营主体应建所需正式党员数", "count"),
+    "target_party_org_coverage": ("党组织覆盖率目标（%）", "percent"),
+    "target_required_coverage": ("应建尽建率目标（%）", "percent"),
+}
+MAX_COUNT = 1_000_000  # no threshold of people is larger; keeps values inside an INTEGER
+RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == "count"]
+PHASE_FIELDS = {
+    "name": ("阶段名称", "text"),
+    "starts_on": ("开始日期", "date"),
+    "ends_on": ("截止日期", "date"),
+    "deliverable": ("工作任务与报送材料", "longtext"),
+}
+
+
+def create_from_template(session: Session, template: str, year: int, user=None) -> Campaign:
+    """A new campaign from ``template`` with every phase shifted to ``year``."""
+    try:
+        tpl = TEMPLATES[template]
+    except KeyError:
+        known = "、".join(TEMPLATES)
+        problem = f"没有名为“{template}”的模板（可用：{known}）"
+        raise ValidationFailed([("template", problem)]) from None
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed([("year", f"年份“{year}”无效，应在2000至2100之间")])
+    campaign = Campaign(
+        name=tpl.name.format(city=tpl.city_name, year=year),
+        year=year,
+        template=tpl.code,
+        city_name=tpl.city_name,
+        issuing_body=tpl.issuing_body,
+        starts_on=date(year, *tpl.starts),
+        ends_on=date(year, *tpl.ends),
+    )
+    campaign.phases = [
+        Phase(
+            position=i,
+            code=p.code,
+            name=p.name,
+            starts_on=date(year, *p.starts),
+            ends_on=date(year, *p.ends),
+            deliverable=p.deliverable,
+        )
+        for i, p in enumerate(tpl.phases, start=1)
+    ]
+    session.add(campaign)
+    session.flush()
+    tasks.create_from_template(session, campaign, template)
+    audit.record(
+        session,
+        user=user,
+        action="campaign.create",
+        obj_type="campaign",
+        obj_id=campaign.id,
+        after={"name": campaign.name, "template": template, "year": year},
+    )
+    return campaign
+
+
+def _parse(field: str, label: str, kind: str, raw: str):
+    raw = (raw or "").strip()
+    if kind in ("text", "longtext"):
+        if kind == "text" and not raw:
+            raise ValueError(f"「{label}」不能为空")
+        return raw
+    if kind == "date":
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"「{label}」应为日期（如 2026-08-15），而不是“{raw}”") from None
+    if kind in ("count", "day"):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"「{label}」应为整数，而不是“{raw}”") from None
+        if kind == "count" and value < 0:
+            raise ValueError(f"「{label}」不能为负数（{value}）")
+        if kind == "count" and value > MAX_COUNT:
+            raise ValueError(f"「{label}」过大（{value}），应不超过{MAX_COUNT}") from None
+        if kind == "day" and not 1 <= value <= 28:
+            raise ValueError(f"「{label}」应在1至28日之间（{value}）")
+        return value
+    if kind == "percent":
+        try:
+            value = Decimal(raw.rstrip("%"))
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise ValueError(f"「{label}」应为百分数，而不是“{raw}”")
+        if value.as_tuple().exponent < -2:
+            raise ValueError(f"「{label}」最多保留两位小数（{raw}）")
+        if not Decimal(0) <= value <= Decimal(100):
+            raise ValueError(f"「{label}」应在0%至100%之间（{value}%）") from None
+        return value
+    raise AssertionError(kind)
+
+
+def _apply(obj, spec: Mapping, raw: Mapping[str, str]) -> tuple[dict, dict]:
+    """Parse every field of ``spec`` present in ``raw``; refuse all if any is wrong."""
+    values, problems = {}, []
+    for field, (label, kind) in spec.items():
+        if field in raw:
+            try:
+                values[field] = _parse(field, label, kind, raw[field])
+            except ValueError as e:
+                problems.append((field, str(e)))
+    starts = values.get("starts_on", obj.starts_on)
+    ends = values.get("ends_on", obj.ends_on)
+    if not problems and ends < starts:
+        problems.append(("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）"))
+    if problems:
+        raise ValidationFailed(problems)
+    before = {f: getattr(obj, f) for f in values}
+    changed = {f: v for f, v in values.items() if before[f] != v}
+    return {f: before[f] for f in changed}, changed
+
+
+def _fresh(session: Session, obj: Campaign | Phase) -> None:
+    """Edits of one campaign's settings or phases one at a time, each compared with what the
+    one before it saved: the same form posted twice changes (and records) once."""
+    campaign_id = obj.id if isinstance(obj, Campaign) else obj.campaign_id
+    serialize(session, Campaign.__table__, campaign_id)
+    session.refresh(obj)
+
+
+def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str], user) -> dict:
+    """Change campaign settings from form/API strings; all or nothing. Returns what changed."""
+    _fresh(session, campaign)
+    before, changed = _apply(campaign, SETTINGS, raw)
+    if "report_day_first" in changed or "report_day_second" in changed:
+        first = changed.get("report_day_first", campaign.report_day_first)
+        second = changed.get("report_day_second", campaign.report_day_second)
+        if first >= second:
+            raise ValidationFailed([("report_day_second", "第二个半月报送日应晚于第一个")])
+    for field, value in changed.items():
+        setattr(campaign, field, value)
+    if changed:
+        audit.record(
+            session,
+            user=user,
+            action="campaign.settings",
+            obj_type="campaign",
+            obj_id=campaign.id,
+            before=before,
+            after=changed,
+        )
+    if any(f in RULE_SETTINGS for f in changed):
+        reevaluate_campaign(session, campaign)
+    session.flush()
+    return changed
+
+
+def update_phase(session: Session, phase: Phase, raw: Mapping[str, str], user) -> dict:
+    """Change a phase's name, window or deliverable; all or nothing."""
+    _fresh(session, phase)
+    before, changed = _apply(phase, PHASE_FIELDS, raw)
+    for field, value in changed.items():
+        setattr(phase, field, value)
+    if changed:
+        audit.record(
+            session,
+            user=user,
+            action="phase.update",
+            obj_type="phase",
+            obj_id=phase.id,
+            before=before,
+            after=changed,
+        )
+    session.flush()
+    return changed
+
+
+@dataclass(frozen=True)
+class Deadline:
+    day: date
+    label: str
+
+    def days_left(self, today: date) -> int:
+        return (self.day - today).days
+
+
+def report_due_days(campaign: Campaign) -> list[date]:
+    """Every half-monthly due date (the 10th and 25th by default) while the campaign runs."""
+    days, month = [], date(campaign.starts_on.year, campaign.starts_on.month, 1)
+    while month <= campaign.ends_on:
+        for d in (campaign.report_day_first, campaign.report_day_second):
+            day = month.replace(day=d)
+            if campaign.starts_on <= day <= campaign.ends_on:
+                days.append(day)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return days
+
+
+def deadlines(campaign: Campaign) -> list[Deadline]:
+    """Phase deadlines and report due days, in date order."""
+    items = [Deadline(p.ends_on, f"{p.name}截止") for p in campaign.phases]
+    items += [Deadline(d, "半月报送截止") for d in report_due_days(campaign)]
+    return sorted(items, key=lambda d: (d.day, d.label))
+
+
+def next_deadline(campaign: Campaign, today: date) -> Deadline | None:
+    """The first deadline on or after ``today`` (a deadline runs to the end of its day)."""
+    return next((d for d in deadlines(campaign) if d.day >= today), None)
+
+
+def current_phases(campaign: Campaign, today: date) -> list[Phase]:
+    """The phases in force on ``today``."""
+    return [p for p in campaign.phases if p.starts_on <= today <= p.ends_on]
+
+
+def build_deadline(campaign: Campaign) -> date:
+    """The 集中组建 deadline: the end of the "build" phase, else of the campaign."""
+    return next((p.ends_on for p in campaign.phases if p.code == "build"), campaign.ends_on)
+
+
+def latest_campaign(session: Session) -> Campaign | None:
+    """The campaign shown by default: the most recent one."""
+    return session.scalar(select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()))
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """Where a campaign stands on a given day, for the timeline bar."""
+
+    campaign: Campaign
+    today: date
+    in_force: list
+    next: Deadline | None
+    progress: float  # share of the campaign's days passed, 0..1
+
+    def offset(self, day: date) -> float:
+        """Position of ``day`` on the bar, in percent of the campaign's span."""
+        span = (self.campaign.ends_on - self.campaign.starts_on).days + 1  # both ends included
+        return max(0.0, min(100.0, (day - self.campaign.starts_on).days * 100 / span))
+
+    def state(self, phase) -> str:
+        """ "done", "now" or "" (not started) for a phase on this day."""
+        if phase.ends_on < self.today:
+            return "done"
+        return "now" if phase.starts_on <= self.today else ""
+
+    def width(self, starts: date, ends: date) -> float:
+        return max(0.8, self.offset(ends + timedelta(days=1)) - self.offset(starts))
+
+
+def timeline_view(campaign: Campaign, today: date) -> TimelineView:
+    """The campaign's timeline as seen on ``today``."""
+    span = (campaign.ends_on - campaign.starts_on).days + 1
+    passed = (today - campaign.starts_on).days + 1
+    return TimelineView(
+        campaign=campaign,
+        today=today,
+        in_force=current_phases(campaign, today),
+        next=next_deadline(campaign, today),
+        progress=max(0.0, min(1.0, passed / span)),
+    )

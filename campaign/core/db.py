@@ -1,0 +1,252 @@
+"""The declarative base shared by every model.
+
+Models subclass this plain SQLAlchemy base (not ``db.Model``) so that rules,
+figures and report builders can import them without importing Flask;
+Flask-SQLAlchemy is given the same base in ``extensions.py``.
+"""
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from itertools import repeat
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Table,
+    any_,
+    bindparam,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.types import TypeDecorator
+
+from campaign.core.errors import Conflict
+from campaign.core.text import cleaned_for
+
+# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes stored as UTC and read back aware, on SQLite as on PostgreSQL.
+
+    SQLite keeps no zone; without this a time written in Asia/Shanghai would
+    come back as a naive wall-clock value eight hours off.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use campaign.core.clock.now()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    shared: Mapping[str, Any] | None = None,
+) -> int:
+    """INSERT ``rows`` (tuples in ``columns`` order) plus ``shared`` values common to every row,
+    in one executemany on the session's connection; returns the number of rows.
+
+    Core's executemany builds a parameter dict per row and runs every column's bind processing
+    on it, which at 50,000 rows costs more than the database's own work. Here the processing is
+    looked up once per column, applied column by column, and to a shared value once in all.
+    Python-side column defaults are not applied, so every column that has one must be given.
+    """
+    rows = list(rows)
+    if not rows:
+        return 0
+    shared = dict(shared or {})
+    names = [*columns, *shared]
+    if len(set(names)) != len(names):
+        raise ValueError(f"insert_rows into {table.name} names a column twice: {names}")
+    missing = [c.name for c in table.c if c.default is not None and c.name not in names]
+    if missing:
+        raise ValueError(f"insert_rows into {table.name} without a value for {missing}")
+    conn = session.connection()
+    dialect = conn.dialect
+
+    def processor(name: str):
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+    values = list(zip(*rows, strict=True)) if columns else []
+    for i, name in enumerate(columns):
+        process = processor(name)
+        if process is not None:
+            values[i] = _processed(process, values[i])
+    for name, value in shared.items():
+        process = processor(name)
+        values.append(repeat(process(value) if process is not None else value, len(rows)))
+    prep = dialect.identifier_preparer
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        prep.format_table(table),
+        ", ".join(prep.quote(name) for name in names),
+        ", ".join([_MARKERS[dialect.paramstyle]] * len(names)),
+    )
+    conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+    return len(rows)
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list:
+    """``process`` over a column's values, once per distinct value: flags, dates and times of
+    an import repeat a few values (mostly None) over every row. Values of mixed types (True
+    and 1 are equal, for one) or unhashable ones are processed one by one."""
+    try:
+        distinct = set(column)
+    except TypeError:
+        return list(map(process, column))
+    if len({type(v) for v in distinct if v is not None}) > 1 or len(distinct) * 2 > len(column):
+        return list(map(process, column))
+    done = {v: process(v) for v in distinct}
+    return list(map(done.__getitem__, column))
+
+
+def one_of(session: Session, column: ColumnElement, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values`` with every value in one bound parameter, however many there are.
+
+    ``column.in_(values)`` binds one parameter per value: SQLite refuses more than 32,766 and
+    PostgreSQL 65,535, and chunking 50,000 codes of an import costs dozens of statements.
+    PostgreSQL takes an array (``= ANY``), SQLite a JSON list unpacked by ``json_each``.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    if dialect == "sqlite":
+        listed = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+        return column.in_(select(listed.c.value))
+    return column.in_(list(values))
+
+
+# ---- double submissions: the first of several posts of one act wins ---------------------------
+#
+# An act that moves a record from one state to another (apply an import, accept a change
+# request, verify a closure) claims the record first: one conditional UPDATE whose row count
+# says whether this submission is the one that happens. An act that creates a record where a
+# rule says "one" (the next version of a report) first takes a lock on what it creates under,
+# then looks whether it was done already. Either way a second submission waits for the first
+# to commit and then finds the act done: Conflict, with the message the first one's outcome
+# gives, before any work. The claim or lock comes before the act records anything, so the
+# audit chain's lock (audit._last_entry_locked) is always taken after it, never before: two
+# acts cannot each hold what the other waits for.
+
+
+def claim(
+    session: Session,
+    obj: Any,
+    condition: ColumnElement[bool],
+    conflict: str | Callable[[], str],
+    **values: Any,
+) -> None:
+    """Move ``obj``'s row by ``UPDATE … SET values WHERE <its key> AND condition``; when no
+    row matches (the state ``condition`` asks for is gone), raise Conflict(conflict), or
+    Conflict(conflict()) with ``obj`` read again, for a message that names the state it found.
+
+    PostgreSQL locks the row and SQLite the database until commit: a second claim waits,
+    then matches nothing. Without ``values`` the row is only claimed (locked and counted).
+    ``values`` are also set on ``obj``, so the unit of work writes them as any change: a
+    version column is checked and bumped, and tallies see the new state.
+    """
+    state = inspect(obj)
+    mapper = state.mapper
+    key = [
+        column == value for column, value in zip(mapper.primary_key, state.identity, strict=True)
+    ]
+    # Written here without a flush, so the text guard's cleaning is applied here (a reason
+    # with a control character is refused by name, not a database error).
+    values = {
+        name: cleaned_for(mapper.local_table.c[name], value, name)
+        if isinstance(value, str)
+        else value
+        for name, value in values.items()
+    }
+    changes = dict(values) or {c.name: c for c in mapper.primary_key}
+    session.flush()  # obj's own pending changes go first, checked as usual
+    result = session.execute(update(mapper.local_table).where(*key, condition).values(changes))
+    if result.rowcount != 1:
+        if callable(conflict):
+            session.refresh(obj)
+            conflict = conflict()
+        raise Conflict(conflict)
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+def serialize(session: Session, table: Table, *key: Any) -> None:
+    """Hold the lock on ``key`` in ``table`` until this transaction ends, so that a second
+    transaction asking for it waits for the first to commit and then reads what it wrote.
+
+    For acts that create a row where there is none to claim. PostgreSQL: an advisory lock on
+    (table, key); SQLite writes one at a time, so its database write lock, taken now by a
+    write that changes nothing.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), CAST(:key AS integer))"),
+            {"space": _int4(table.name), "key": _int4(repr(key))},
+        )
+    elif dialect == "sqlite":
+        pk = list(table.primary_key)[0].name
+        session.execute(text(f"UPDATE {table.name} SET {pk} = {pk} WHERE 0"))
+
+
+def is_busy(error: DBAPIError) -> bool:
+    """Whether the database gave up waiting for a lock another transaction holds (SQLite's
+    busy timeout; on PostgreSQL a deadlock, a serialization failure or a lock timeout):
+    nothing was kept, and the same request may simply be sent again."""
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "database is locked" in str(orig)
+    return getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03")
+
+
+def _int4(value: str) -> int:
+    """``value`` as a signed 32-bit lock key (equal keys for equal values, across processes)."""
+    return zlib.crc32(value.encode()) - 2**31
+
+
+def render_migration_item(type_, obj, autogen_context):
+    """Alembic autogenerate hook: write UTCDateTime as the plain column type it stores."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

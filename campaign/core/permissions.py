@@ -1,0 +1,170 @@
+"""The one place that decides who may see and change what.
+
+Coordinators (市级专班), leadership and admins see the whole city; unit
+operators and leaders see their own unit and the streets/parks below it.
+Whatever a user may not see answers 404 (``require`` and the ``*_or_404`` loaders), so
+object ids leak nothing. What he sees but may not do answers 403 with the reason
+(``ensure``): every ``may_*`` check carries its reason in Chinese.
+"""
+
+from collections.abc import Callable
+
+from flask import abort
+from sqlalchemy import Select, select
+
+from campaign.core.extensions import db
+from campaign.core.models import Campaign, Unit, User
+from campaign.core.vocab import Role, UnitKind
+from campaign.ledger.models import Organization
+
+CITY_WIDE_ROLES = (Role.COORDINATOR, Role.LEADERSHIP, Role.ADMIN)
+CAMPAIGN_EDITORS = (Role.COORDINATOR, Role.ADMIN)
+
+
+def because(reason: str) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+    """Attach the Chinese reason a refused ``may_*`` check gives the user (403)."""
+
+    def attach(check: Callable[..., bool]) -> Callable[..., bool]:
+        check.reason = reason  # type: ignore[attr-defined]
+        return check
+
+    return attach
+
+
+def ensure(check: Callable[..., bool], *args) -> None:
+    """Abort with 403 and ``check``'s reason unless ``check(*args)``: for what the user sees
+    (the object was loaded through a ``*_or_404`` first) but may not do."""
+    if not check(*args):
+        abort(403, description=check.reason)  # type: ignore[attr-defined]
+
+
+def sees_city(user: User) -> bool:
+    """Whether ``user`` reads every unit's data."""
+    return user.role in CITY_WIDE_ROLES
+
+
+@because("此操作仅限市级专班和系统管理员")
+def may_edit_campaign(user: User) -> bool:
+    """Coordinators and admins edit phases and settings."""
+    return user.role in CAMPAIGN_EDITORS
+
+
+def require(allowed: bool) -> None:
+    """Abort with 404 unless ``allowed``: for what the user may not see at all."""
+    if not allowed:
+        abort(404)
+
+
+def visible_unit_ids(user: User) -> list[int] | None:
+    """Responsible unit ids ``user`` may read, or None for all."""
+    if sees_city(user):
+        return None
+    return [user.unit_id] if user.unit_id else []
+
+
+def scope_units(user: User, stmt: Select) -> Select:
+    """Restrict a select over Unit to the responsible units ``user`` may read."""
+    ids = visible_unit_ids(user)
+    return stmt if ids is None else stmt.where(Unit.id.in_(ids))
+
+
+def scope_organizations(user: User, stmt: Select) -> Select:
+    """Restrict a select over Organization to what ``user`` may read."""
+    ids = visible_unit_ids(user)
+    return stmt if ids is None else stmt.where(Organization.unit_id.in_(ids))
+
+
+def responsible_units(user: User) -> list[Unit]:
+    """The responsible units ``user`` may read, in display order."""
+    stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+    return list(db.session.scalars(scope_units(user, stmt)))
+
+
+def unit_or_404(user: User, code: str) -> Unit:
+    """The unit with ``code`` if ``user`` may read it (or its parent unit), else 404."""
+    unit = db.session.scalar(select(Unit).where(Unit.code == code)) or abort(404)
+    ids = visible_unit_ids(user)
+    if ids is not None and unit.id not in ids and unit.parent_id not in ids:
+        abort(404)
+    return unit
+
+
+def campaign_or_404(user: User, campaign_id: int) -> Campaign:
+    """A campaign; every logged-in user of the city may read its timeline."""
+    return db.session.get(Campaign, campaign_id) or abort(404)
+
+
+def organization_or_404(user: User, org_id: int) -> Organization:
+    """An organization if ``user`` may read its unit's ledger, else 404."""
+    stmt = scope_organizations(user, select(Organization).where(Organization.id == org_id))
+    return db.session.scalar(stmt) or abort(404)
+
+
+@because("只有本单位的台账填报员可以导入、修改和报送本单位台账")
+def may_edit_ledger(user: User, unit: Unit) -> bool:
+    """Unit operators import their own unit's ledger; admins may act for any responsible unit.
+
+    Streets and parks keep no ledger of their own (their rows are the district's).
+    """
+    if not unit.is_responsible:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.OPERATOR and user.unit_id == unit.id
+
+
+@because("只有市级专班可以审核台账、处理变更申请和剔除组织")
+def may_review_ledgers(user: User) -> bool:
+    """Coordinators (and admins) approve or return ledgers, decide change requests and exclusions."""
+    return user.role in CAMPAIGN_EDITORS
+
+
+def unit_record_or_404(user: User, model, record_id: int, campaign_id: int):
+    """A row of ``model`` (it has ``unit_id`` and a campaign) that belongs to ``campaign_id`` and
+    to a unit ``user`` may read, else 404: imports, change requests, tasks, reports."""
+    record = db.session.get(model, record_id)
+    ids = visible_unit_ids(user)
+    if (
+        record is None
+        or record.campaign_id != campaign_id
+        or (ids is not None and record.unit_id not in ids)
+    ):
+        abort(404)
+    return record
+
+
+@because("只有本单位的填报员可以报送本单位的阶段任务和半月报")
+def may_deliver(user: User, unit: Unit) -> bool:
+    """Unit operators deliver their own unit's tasks and reports (admins may act for any unit)."""
+    return may_edit_ledger(user, unit)
+
+
+@because("只有本单位的填报员可以维护攻坚计划、记录进展和提交销号")
+def may_work_items(user: User, unit: Unit) -> bool:
+    """Unit operators keep their unit's plans and notes and submit its closures."""
+    return may_edit_ledger(user, unit)
+
+
+@because("只有本单位负责人可以核验或退回销号")
+def may_verify_closures(user: User, unit: Unit) -> bool:
+    """A unit's leader verifies or returns its closures (an operator never verifies)."""
+    if not unit.is_responsible:
+        return False
+    return user.role == Role.ADMIN or (user.role == Role.LEADER and user.unit_id == unit.id)
+
+
+@because("只有市级专班可以组织随机抽查和回头看")
+def may_spot_check(user: User) -> bool:
+    """Coordinators draw spot checks and run the look-back."""
+    return user.role in CAMPAIGN_EDITORS
+
+
+@because("单位群机器人由本单位负责人设置，全市群机器人由市级专班设置")
+def may_set_webhook(user: User, unit: Unit) -> bool:
+    """A unit's group robot is set by its admins: its leader; the city's by coordinators;
+    system admins set any."""
+    if user.role == Role.ADMIN:
+        return True
+    if unit.kind == UnitKind.CITY:
+        return user.role == Role.COORDINATOR
+    return user.role == Role.LEADER and user.unit_id == unit.id

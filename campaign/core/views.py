@@ -1,0 +1,127 @@
+"""Login and logout; the campaign's settings and phases."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from campaign.core import campaigns, permissions, throttle
+from campaign.core.accounts import authenticate, end_sessions
+from campaign.core.commit import commit
+from campaign.core.extensions import db
+from campaign.core.models import Phase
+
+bp = Blueprint("core", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名")])
+    password = PasswordField("密码", validators=[DataRequired("请输入密码")])
+
+
+def _local_target(target: str) -> str:
+    """``target`` if it is a path on this site, else the overview.
+
+    Browsers drop tabs and newlines and read backslashes as slashes, so
+    "/\t/evil.example" is a link to another site: judge the URL as they will.
+    """
+    cleaned = "".join(ch for ch in target if ch >= " ").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if not cleaned.startswith("/") or cleaned.startswith("//") or parts.scheme or parts.netloc:
+        return url_for("home.index")
+    return cleaned
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        username, address = form.username.data.strip(), request.remote_addr
+        if throttle.refused(username, address):
+            abort(429)
+        user = authenticate(db.session, username, form.password.data)
+        if user:
+            throttle.succeeded(username, address)
+            login_user(user)
+            return redirect(_local_target(request.args.get("next", "")))
+        throttle.failed(username, address)
+        flash("用户名或密码错误。", "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("core/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    # Ends the session on the server too: a copy of the cookie is refused from now on.
+    end_sessions(db.session, current_user)
+    db.session.commit()
+    logout_user()
+    flash("已退出登录。", "info")
+    return redirect(url_for("core.login"))
+
+
+# ---- the campaign's settings and phases ------------------------------------------------
+
+
+def _edit_form(obj, update, fields, template: str, saved: str, done_url: str, **context):
+    """GET shows the form; POST applies ``update`` whole or re-renders with every problem."""
+    form, problems, status = FlaskForm(), [], 200
+    if form.validate_on_submit():
+        outcome = commit(lambda: update(db.session, obj, request.form, current_user))
+        if (refusal := outcome.refusal) is None:
+            flash(saved if outcome.result else "没有修改。", "success")
+            return redirect(done_url)
+        problems, status = refusal.problems, refusal.status
+    return render_template(
+        template,
+        form=form,
+        fields=fields,
+        problems=dict(problems),
+        submitted=request.form if problems else None,
+        **context,
+    ), status
+
+
+@bp.route("/campaigns/<int:campaign_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(campaign_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.ensure(permissions.may_edit_campaign, current_user)
+    return _edit_form(
+        campaign,
+        campaigns.update_settings,
+        campaigns.SETTINGS,
+        "core/settings.html",
+        "设置已保存。",
+        url_for("core.settings", campaign_id=campaign.id),
+        campaign=campaign,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/phases/<int:phase_id>", methods=["GET", "POST"])
+@login_required
+def edit_phase(campaign_id: int, phase_id: int):
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.ensure(permissions.may_edit_campaign, current_user)
+    phase = db.session.get(Phase, phase_id)
+    if phase is None or phase.campaign_id != campaign.id:
+        abort(404)
+    return _edit_form(
+        phase,
+        campaigns.update_phase,
+        campaigns.PHASE_FIELDS,
+        "core/phase.html",
+        f"已保存“{phase.name}”。",
+        url_for("home.campaign", campaign_id=campaign.id),
+        campaign=campaign,
+        phase=phase,
+    )

@@ -1,0 +1,1 @@
+"""The home pages (campaign/home/views.py)."""
