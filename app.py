@@ -16,7 +16,7 @@ from campaign import (
     models,  # noqa: F401  (every table and tally registered before use)
     tally,
 )
-from campaign.api import errors
+from campaign.core import api_errors as errors
 from campaign.core import clock, config, storage, text
 from campaign.core.db import render_migration_item
 from campaign.core.extensions import api, csrf, db, limiter, login_manager, migrate
@@ -146,7 +146,6 @@ def _init_security(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from campaign.api import register_api
     from campaign.board.views import bp as board_bp
     from campaign.core.views import bp as core_bp
     from campaign.half_monthly.views import bp as reporting_bp
@@ -164,11 +163,29 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(board_bp)
     app.register_blueprint(bulletins_bp)
     app.register_blueprint(notifications_bp)
-    register_api(app)
+    _register_api(app)
+
+
+def _register_api(app: Flask) -> None:
+    """Each area's part of /api/v1, and the OpenAPI document at /api/v1/openapi.json."""
+    from campaign.board.api import blp as board_api
+    from campaign.core.api import blp as core_api
+    from campaign.half_monthly.api import blp as half_monthly_api
+    from campaign.ledger.api import blp as ledger_api
+    from campaign.timeline.api import blp as timeline_api
     from reports.api import blp as bulletins_api
 
-    csrf.exempt(bulletins_api)
-    api.register_blueprint(bulletins_api)
+    api.init_app(app)
+    for blueprint in (
+        core_api,
+        ledger_api,
+        timeline_api,
+        half_monthly_api,
+        board_api,
+        bulletins_api,
+    ):
+        csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request can carry one
+        api.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:

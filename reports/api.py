@@ -2,20 +2,19 @@
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from campaign.api.views import authenticate_bearer, commit
 from campaign.core import permissions
+from campaign.core.api import blueprint, commit
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.storage import send_stored
 from reports import render, services
 from reports.models import Bulletin
 
-blp = Blueprint("bulletins_api", __name__, url_prefix="/api/v1", description="通报")
-blp.before_request(authenticate_bearer)
+blp = blueprint("bulletins_api", "通报")
 
 
 class BulletinSchema(Schema):

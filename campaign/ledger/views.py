@@ -26,13 +26,14 @@ from campaign.core import clock, jobs, permissions
 from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.paging import page_arg
+from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXCLUDED_STATUSES
 from campaign.core.webforms import perform
 from campaign.ledger import excel, importing, services
 from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
 
 bp = Blueprint("ledger", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = MIMETYPES[".xlsx"]
 
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>")

@@ -1,0 +1,235 @@
+"""/api/v1 for the board: items, plans, 销号 closures and spot checks."""
+
+import json
+from pathlib import Path
+
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import abort
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from campaign.board import services as board
+from campaign.board.models import BoardItem, SpotCheck
+from campaign.core import permissions
+from campaign.core.api import blueprint, commit
+from campaign.core.extensions import db
+from campaign.core.paging import MAX_PAGE, PAGE_RANGE
+
+blp = blueprint("board_api", "挂图作战与销号")
+
+
+# ---- 挂图作战 and 销号 -------------------------------------------------------------------
+
+
+class ItemSchema(Schema):
+    id = fields.Int()
+    unit = fields.Function(lambda i: i.unit.code)
+    organization = fields.Function(
+        lambda i: {
+            "id": i.organization.id,
+            "name": i.organization.name,
+            "credit_code": i.organization.credit_code,
+        }
+    )
+    target = fields.Str()
+    state = fields.Str(metadata={"description": "todo|in_progress|awaiting|closed|reopened"})
+    path = fields.Str()
+    joint_form = fields.Str()
+    measures = fields.Str()
+    planned_on = fields.Date(allow_none=True)
+    responsible_person = fields.Str()
+    last_reason = fields.Str()
+    work_coverage_only = fields.Bool()
+    version = fields.Int()
+
+
+class ItemQuerySchema(Schema):
+    unit = fields.Str(required=True)
+    state = fields.Str(
+        load_default="open",
+        metadata={"description": "open|todo|in_progress|reopened|awaiting|closed"},
+    )
+    q = fields.Str(load_default="")
+    kind = fields.Str(load_default="")
+    path = fields.Str(load_default="")
+    person = fields.Str(load_default="")
+    overdue = fields.Str(load_default="")
+    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE, error=PAGE_RANGE))
+
+
+class PlanSchema(Schema):
+    path = fields.Str()
+    joint_form = fields.Str()
+    measures = fields.Str()
+    planned_on = fields.Str()
+    responsible_person = fields.Str()
+
+
+class ClosureFormSchema(Schema):
+    method = fields.Str(required=True)
+    joint_form = fields.Str(load_default="")
+    party_org_name = fields.Str(load_default="")
+    established_on = fields.Str(load_default="")
+    formal_members = fields.Str(load_default="0")
+    secretary = fields.Str(load_default="")
+    instructor = fields.Str(load_default="")
+    mass_organizations = fields.Str(load_default="")
+    covered_codes = fields.Str(load_default="")
+
+
+class DocumentSchema(Schema):
+    document = Upload(load_default=None)
+
+
+class ReasonSchema(Schema):
+    reason = fields.Str(load_default="")
+
+
+class DrawSchema(Schema):
+    mode = fields.Str(load_default="count")
+    size = fields.Int(required=True)
+    seed = fields.Int(load_default=None)
+    units = fields.List(fields.Str(), load_default=list)
+    kind = fields.Str(load_default="spot_check")
+    note = fields.Str(load_default="")
+
+
+class SpotCheckSchema(Schema):
+    id = fields.Int()
+    kind = fields.Str()
+    seed = fields.Int()
+    size_mode = fields.Str()
+    size_value = fields.Int()
+    drawn = fields.Function(lambda c: json.loads(c.drawn_ids))
+    results = fields.Function(
+        lambda c: [
+            {
+                "id": r.id,
+                "closure": r.closure_id,
+                "item": r.closure.item_id,
+                "result": r.result,
+                "notes": r.notes,
+            }
+            for r in c.results
+        ]
+    )
+
+
+class ResultSchema(Schema):
+    passed = fields.Bool(required=True)
+    notes = fields.Str(load_default="")
+    checklist = fields.Dict(load_default=dict)
+
+
+def _board_item(campaign_id: int, item_id: int) -> BoardItem:
+    return permissions.unit_record_or_404(g.api_user, BoardItem, item_id, campaign_id)
+
+
+@blp.route("/campaigns/<int:campaign_id>/items")
+class Items(MethodView):
+    @blp.arguments(ItemQuerySchema, location="query")
+    @blp.response(200, ItemSchema(many=True))
+    def get(self, query: dict, campaign_id: int):
+        """A unit's board items (30 a page), filtered as on the page."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        unit = permissions.unit_or_404(g.api_user, query["unit"])
+        return board.list_items(db.session, campaign, unit.id, query, query["state"], query["page"])
+
+
+@blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/plan")
+class ItemPlan(MethodView):
+    @blp.arguments(PlanSchema)
+    @blp.response(200, ItemSchema)
+    def patch(self, data: dict, campaign_id: int, item_id: int):
+        """Change the item's plan (the unit's operators)."""
+        item = _board_item(campaign_id, item_id)
+        permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
+        raw = {
+            **{
+                f: getattr(item, f) or ""
+                for f in ("path", "joint_form", "measures", "responsible_person")
+            },
+            "planned_on": item.planned_on.isoformat() if item.planned_on else "",
+            **data,
+        }
+        commit(lambda: board.update_plan(db.session, item, raw, g.api_user))
+        return item
+
+
+@blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/closures")
+class ItemClosures(MethodView):
+    @blp.arguments(ClosureFormSchema, location="form")
+    @blp.arguments(DocumentSchema, location="files")
+    @blp.response(201, ItemSchema)
+    def post(self, form: dict, files: dict, campaign_id: int, item_id: int):
+        """Submit a 销号 with its approving document (PDF or image)."""
+        item = _board_item(campaign_id, item_id)
+        permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
+        upload = files.get("document")
+        document = (upload.filename, upload.read()) if upload else None
+        storage = Path(current_app.config["STORAGE_PATH"])
+        commit(lambda: board.submit_closure(db.session, item, form, document, g.api_user, storage))
+        return item
+
+
+@blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/<any(verify, return):decision>")
+class ItemDecision(MethodView):
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, ItemSchema)
+    def post(self, data: dict, campaign_id: int, item_id: int, decision: str):
+        """Verify or return the pending closure (the unit's leaders)."""
+        item = _board_item(campaign_id, item_id)
+        permissions.ensure(permissions.may_verify_closures, g.api_user, item.unit)
+        if decision == "verify":
+            commit(lambda: board.verify_closure(db.session, item, g.api_user))
+        else:
+            commit(lambda: board.return_closure(db.session, item, data["reason"], g.api_user))
+        return item
+
+
+@blp.route("/campaigns/<int:campaign_id>/spot-checks")
+class SpotChecks(MethodView):
+    @blp.arguments(DrawSchema)
+    @blp.response(201, SpotCheckSchema)
+    def post(self, data: dict, campaign_id: int):
+        """Draw verified closures at random (recorded seed), or a look-back batch."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
+        permissions.ensure(permissions.may_spot_check, g.api_user)
+        unit_ids = [permissions.unit_or_404(g.api_user, code).id for code in data["units"]] or None
+        kind = "lookback" if data["kind"] == "lookback" else "spot_check"
+        return commit(
+            lambda: board.draw(
+                db.session,
+                campaign,
+                unit_ids,
+                data["mode"],
+                data["size"],
+                g.api_user,
+                seed=data["seed"],
+                kind=kind,
+                note=data["note"],
+            )
+        )
+
+
+@blp.route("/campaigns/<int:campaign_id>/spot-checks/<int:check_id>/results/<int:result_id>")
+class SpotCheckResults(MethodView):
+    @blp.arguments(ResultSchema)
+    @blp.response(200, SpotCheckSchema)
+    def post(self, data: dict, campaign_id: int, check_id: int, result_id: int):
+        """Record a checker's finding; a failure reopens the item."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
+        check = db.session.get(SpotCheck, check_id)
+        if check is None or check.campaign_id != campaign.id:
+            abort(404)
+        result = next((r for r in check.results if r.id == result_id), None) or abort(404)
+        permissions.ensure(permissions.may_spot_check, g.api_user)
+        commit(
+            lambda: board.record_result(
+                db.session, result, data["passed"], data["checklist"], data["notes"], g.api_user
+            )
+        )
+        return check

@@ -1,0 +1,114 @@
+"""/api/v1 for half-monthly reports (半月报): who reported, filing, returning."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+from flask import current_app, g
+from flask.views import MethodView
+from flask_smorest import abort
+from marshmallow import Schema, fields
+
+from campaign.core import clock, permissions
+from campaign.core.api import blueprint, commit
+from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
+from campaign.half_monthly import services as half_monthly
+from campaign.half_monthly.models import UnitReport
+
+blp = blueprint("half_monthly_api", "半月报")
+
+
+# ---- half-monthly reports ---------------------------------------------------------------
+
+
+class ReportSchema(Schema):
+    id = fields.Int()
+    unit = fields.Function(lambda r: r.unit.code)
+    due_on = fields.Date()
+    version = fields.Int()
+    status = fields.Str()
+    is_late = fields.Bool()
+    submitted_at = fields.DateTime()
+    figures = fields.Function(lambda r: json.loads(r.figures))
+    progress = fields.Str()
+    problems = fields.Str()
+    next_steps = fields.Str()
+    return_comment = fields.Str()
+
+
+class ReportStateSchema(Schema):
+    unit = fields.Function(lambda row: row[0].code)
+    state = fields.Function(
+        lambda row: row[2], metadata={"description": "on_time|late|returned|missing|waiting"}
+    )
+    report = fields.Function(lambda row: ReportSchema().dump(row[1]) if row[1] else None)
+
+
+class ReportQuerySchema(Schema):
+    due = fields.Date(required=True, metadata={"description": "报送日，如 2026-11-10"})
+
+
+class ReportInputSchema(Schema):
+    progress = fields.Str(required=True)
+    problems = fields.Str(load_default="")
+    next_steps = fields.Str(load_default="")
+
+
+class CommentSchema(Schema):
+    comment = fields.Str(required=True)
+
+
+@blp.route("/campaigns/<int:campaign_id>/reports")
+class Reports(MethodView):
+    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.response(200, ReportStateSchema(many=True))
+    def get(self, query: dict, campaign_id: int):
+        """Who has reported for the period due on ``due``: on time, late, returned, missing."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        try:
+            period = half_monthly.period_for(campaign, query["due"])
+        except ValidationFailed as e:
+            abort(404, message=str(e))
+        return half_monthly.period_overview(
+            db.session,
+            campaign,
+            period.due_on,
+            permissions.visible_unit_ids(g.api_user),
+            clock.now(campaign.timezone),
+        )
+
+
+@blp.route("/campaigns/<int:campaign_id>/units/<code>/reports/<due>")
+class UnitReports(MethodView):
+    @blp.arguments(ReportInputSchema)
+    @blp.response(201, ReportSchema)
+    def post(self, data: dict, campaign_id: int, code: str, due: str):
+        """File the unit's report (a new version if one exists); figures are frozen now."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        unit = permissions.unit_or_404(g.api_user, code)
+        permissions.ensure(permissions.may_deliver, g.api_user, unit)
+        try:
+            due_on = date.fromisoformat(due)
+        except ValueError:
+            abort(404)
+        storage = Path(current_app.config["STORAGE_PATH"])
+        report = commit(
+            lambda: half_monthly.submit_report(
+                db.session, campaign, unit, due_on, data, None, g.api_user, storage
+            )
+        )
+        return report
+
+
+@blp.route("/campaigns/<int:campaign_id>/reports/<int:report_id>/return")
+class ReportReturn(MethodView):
+    @blp.arguments(CommentSchema)
+    @blp.response(200, ReportSchema)
+    def post(self, data: dict, campaign_id: int, report_id: int):
+        """Return a report with comments (coordinators)."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        report = permissions.unit_record_or_404(g.api_user, UnitReport, report_id, campaign.id)
+        permissions.ensure(permissions.may_edit_campaign, g.api_user)
+        commit(lambda: half_monthly.return_report(db.session, report, data["comment"], g.api_user))
+        return report

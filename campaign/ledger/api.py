@@ -1,0 +1,152 @@
+"""/api/v1 for the ledger: a unit's ledger as xlsx (export, import) and the figures."""
+
+import io
+import json
+from pathlib import Path
+
+from flask import current_app, g, send_file
+from flask.views import MethodView
+from flask_smorest import abort
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields
+
+from campaign import figures
+from campaign.core import campaigns as timeline
+from campaign.core import permissions
+from campaign.core.api import UnitSchema, blueprint, commit
+from campaign.core.extensions import db
+from campaign.core.models import Campaign
+from campaign.core.storage import MIMETYPES
+from campaign.ledger import importing
+from campaign.ledger import services as ledger_services
+
+blp = blueprint("ledger_api", "台账与指标")
+
+
+class CountsSchema(Schema):
+    base = fields.Int()
+    excluded = fields.Int()
+    with_party_org = fields.Int()
+    standalone = fields.Int()
+    work_covered = fields.Int()
+    required = fields.Int()
+    required_met = fields.Int()
+    member_required = fields.Int()
+    member_required_met = fields.Int()
+    party_org_required_by_size = fields.Int()
+    party_org_required_by_size_met = fields.Int()
+
+
+class FiguresSchema(Schema):
+    counts = fields.Nested(CountsSchema)
+    party_org_coverage = fields.Float(allow_none=True)
+    work_coverage = fields.Float(allow_none=True)
+    standalone_rate = fields.Float(allow_none=True)
+    required_coverage = fields.Float(allow_none=True)
+    member_rate = fields.Float(allow_none=True)
+    party_org_rate_by_size = fields.Float(allow_none=True)
+
+
+class UnitFiguresSchema(Schema):
+    unit = fields.Nested(UnitSchema)
+    figures = fields.Nested(FiguresSchema)
+
+
+class CampaignFiguresSchema(Schema):
+    as_of = fields.Date(allow_none=True)
+    overall = fields.Nested(FiguresSchema)
+    units = fields.List(fields.Nested(UnitFiguresSchema))
+
+
+class FiguresQuerySchema(Schema):
+    as_of = fields.Date(load_default=None, metadata={"description": "按党组织成立日期回溯到该日"})
+
+
+@blp.route("/campaigns/<int:campaign_id>/figures")
+class CampaignFigures(MethodView):
+    @blp.arguments(FiguresQuerySchema, location="query")
+    @blp.response(200, CampaignFiguresSchema)
+    def get(self, query: dict, campaign_id: int):
+        """Figures overall and per unit, over what the caller may read."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        unit_ids = permissions.visible_unit_ids(g.api_user)
+        as_of = query["as_of"]
+        rows = figures.by_unit(db.session, campaign, unit_ids, as_of)
+        return {
+            "as_of": as_of,
+            # The units' sum: the same rows, not a second query for the total.
+            "overall": figures.total_of(rows),
+            "units": [{"unit": u, "figures": f} for u, f in rows],
+        }
+
+
+# ---- ledger ---------------------------------------------------------------------
+
+
+class LedgerUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "附表1/附表2 xlsx"})
+
+
+class LedgerQuerySchema(Schema):
+    campaign_id = fields.Int(load_default=None, metadata={"description": "默认最新的行动"})
+    dry_run = fields.Bool(load_default=False, metadata={"description": "只校验并返回差异"})
+
+
+class ImportResultSchema(Schema):
+    batch_id = fields.Int()
+    status = fields.Str(metadata={"description": "applied | previewed | discarded"})
+    summary = fields.Dict()
+    notices = fields.List(fields.Str())
+
+
+def _ledger_campaign(campaign_id: int | None) -> Campaign:
+    if campaign_id:
+        return permissions.campaign_or_404(g.api_user, campaign_id)
+    return timeline.latest_campaign(db.session) or abort(404, message="没有攻坚行动")
+
+
+@blp.route("/units/<code>/ledger")
+class UnitLedgerResource(MethodView):
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.response(200, description="xlsx（附表1、附表2），可原样再导入")
+    def get(self, query: dict, code: str):
+        """Export the unit's ledger as xlsx."""
+        campaign = _ledger_campaign(query["campaign_id"])
+        unit = permissions.unit_or_404(g.api_user, code)
+        data, _ = ledger_services.export_workbook(db.session, campaign, [unit.id])
+        return send_file(
+            io.BytesIO(data),
+            mimetype=MIMETYPES[".xlsx"],
+            as_attachment=True,
+            download_name=f"ledger-{unit.code}-{campaign.year}.xlsx",
+        )
+
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.arguments(LedgerUploadSchema, location="files")
+    @blp.response(200, ImportResultSchema)
+    def post(self, query: dict, files: dict, code: str):
+        """Import an xlsx into the unit's ledger: all or nothing; 422 lists every problem in Chinese."""
+        campaign = _ledger_campaign(query["campaign_id"])
+        unit = permissions.unit_or_404(g.api_user, code)
+        permissions.ensure(permissions.may_edit_ledger, g.api_user, unit)
+        data = files["file"].read()
+        storage = Path(current_app.config["STORAGE_PATH"])
+        batch = importing.start_import(
+            db.session, campaign, unit, data, files["file"].filename, g.api_user, storage
+        )
+        importing.process_import(db.session, batch, data)
+        if batch.status == "refused":
+            db.session.commit()  # the refused upload and any conflicts stay on record
+            abort(
+                422,
+                message="文件未通过校验，台账未作任何修改",
+                errors={"file": json.loads(batch.problems)},
+            )
+        finish = importing.discard_import if query["dry_run"] else importing.apply_import
+        commit(lambda: finish(db.session, batch, g.api_user), status=409)
+        return {
+            "batch_id": batch.id,
+            "status": batch.status,
+            "summary": json.loads(batch.summary),
+            "notices": json.loads(batch.notices),
+        }
