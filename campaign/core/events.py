@@ -1,0 +1,180 @@
+"""Domain events: what happened in one area, for the others to act on in the same transaction.
+
+A service that did something another area must follow up on publishes an event instead of
+calling that area: ``publish(session, LedgerApproved(...))``. Subscribers run at once, in
+the publisher's transaction, so what they write commits or rolls back with the act itself.
+Who subscribes to what is one list, ``campaign/subscribers.py``.
+
+Events are plain frozen dataclasses; a subscriber to a base class (``LedgerStatusChanged``)
+hears every subclass. blinker (Flask's own signal library) carries them: one signal per
+event class.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from blinker import Namespace
+from sqlalchemy.orm import Session
+
+_signals = Namespace()
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened; ``user`` is who did it (a User, a name, or None)."""
+
+    user: Any = field(default=None, kw_only=True)
+
+
+E = TypeVar("E", bound=Event)
+
+
+def _signal(event_type: type) -> Any:
+    return _signals.signal(f"{event_type.__module__}.{event_type.__qualname__}")
+
+
+def subscribe(event_type: type[E], handler: Callable[[Session, E], None]) -> None:
+    """Call ``handler(session, event)`` whenever an ``event_type`` (or a subclass) is published.
+    Idempotent: connecting the same handler twice keeps one."""
+    _signal(event_type).connect(_Receiver(handler), weak=False)
+
+
+class _Receiver:
+    """A handler as blinker calls it (sender, **kwargs), compared by the handler it wraps."""
+
+    def __init__(self, handler: Callable):
+        self.handler = handler
+
+    def __call__(self, event: Event, *, session: Session) -> None:
+        self.handler(session, event)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Receiver) and other.handler is self.handler
+
+    def __hash__(self) -> int:
+        return hash(self.handler)
+
+
+def publish(session: Session, event: Event) -> None:
+    """Run every subscriber of ``event``'s class and of its base classes, in order, now."""
+    for cls in type(event).__mro__:
+        if isinstance(cls, type) and issubclass(cls, Event):
+            _signal(cls).send(event, session=session)
+
+
+def subscribers(event_type: type) -> list[Callable]:
+    """The handlers connected to ``event_type`` itself (for the list a newcomer reads)."""
+    return [r.handler for r in _signal(event_type).receivers.values()]
+
+
+# ---- the campaign itself ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignCreated(Event):
+    """A campaign was created from a template (its phases are in place)."""
+
+    campaign: Any
+    template: str
+
+
+@dataclass(frozen=True)
+class SettingsChanged(Event):
+    """Campaign settings changed; ``changed`` maps each setting to its new value."""
+
+    campaign: Any
+    changed: dict
+
+
+# ---- the ledger ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerStatusChanged(Event):
+    """A unit's ledger moved in its review (the base class of the three below)."""
+
+    ledger: Any
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class LedgerSubmitted(LedgerStatusChanged):
+    """The unit sent its ledger for review."""
+
+
+@dataclass(frozen=True)
+class LedgerApproved(LedgerStatusChanged):
+    """The ledger became the unit's base (党建基数)."""
+
+
+@dataclass(frozen=True)
+class LedgerReturned(LedgerStatusChanged):
+    """The ledger was sent back with comments."""
+
+
+@dataclass(frozen=True)
+class ChangeRequestDecided(Event):
+    """A change request to an approved base was accepted (and applied) or rejected."""
+
+    request: Any
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class OrganizationChanged(Event):
+    """Ledger fields of one organization changed; ``changed`` maps field to new value."""
+
+    organization: Any
+    changed: dict
+    source: str
+
+
+# ---- the board -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosureSubmitted(Event):
+    """A unit claimed 销号 for an item; its leader is to verify it."""
+
+    closure: Any
+
+
+@dataclass(frozen=True)
+class ClosureReturned(Event):
+    """The unit's leader sent a closure back."""
+
+    closure: Any
+
+
+@dataclass(frozen=True)
+class ClosureVerified(Event):
+    """A closure was verified: ``rows`` maps each organization it covers to the ledger
+    fields it now has (its Party org, or its work coverage)."""
+
+    closure: Any
+    rows: dict = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ClosureRevoked(Event):
+    """A verified closure was reopened (spot check, look-back): ``rows`` maps each
+    organization to the ledger fields it had before it."""
+
+    closure: Any
+    rows: dict = field(default_factory=dict)
+    source: str = ""
+
+
+# ---- bulletins ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulletinPublished(Event):
+    """A bulletin (通报) was published; ``headline`` is what messages about it say."""
+
+    bulletin: Any
+    headline: dict = field(default_factory=dict)
+    at: datetime | None = None
