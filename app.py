@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaign import (
     models,  # noqa: F401  (every table and tally registered before use)
+    subscribers,
     tally,
 )
 from campaign.core import api_errors as errors
@@ -65,6 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from notifications.events import init_app as init_notifications
 
     init_notifications(app)
+    subscribers.connect()  # what each area does when another acts (campaign/subscribers.py)
     _register_blueprints(app)
     _register_cli(app)
     _register_templates(app)

@@ -23,8 +23,8 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from campaign import figures, rules  # noqa: E402
-from campaign.board.items import sync_items  # noqa: E402
 from campaign.board.models import BoardItem  # noqa: E402
+from campaign.board.services import sync_items  # noqa: E402
 from campaign.core.accounts import create_user  # noqa: E402
 from campaign.core.campaigns import create_from_template  # noqa: E402
 from campaign.core.extensions import db  # noqa: E402

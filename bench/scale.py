@@ -6,7 +6,7 @@
 Builds a deterministic synthetic campaign (the demo city's 17 responsible units, their
 streets and parks; enterprises and social organizations drawn like campaign.demo's rows,
 with sizes, members, Party-org states and founding dates spread over the campaign; the
-rules' verdicts stored with ledger.services.apply_rules; board items as board.items would
+rules' verdicts stored with ledger.services.apply_rules; board items as board.services.sync_items would
 sync them, the Party orgs set up during the campaign closed by verified closures; two spot
 checks; the deliverables and half-monthly reports up to today). On PostgreSQL the rows go
 in with COPY through the raw psycopg connection, then VACUUM ANALYZE; on SQLite with

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign import audit, display
+from campaign.core import events
 from campaign.core.clock import now
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign
@@ -27,7 +28,6 @@ from campaign.core.storage import keep
 from campaign.display import local_time, percent
 from campaign.display import target as display_target
 from campaign.half_monthly import services as half_monthly
-from notifications import events
 from reports import attachment, render, snapshot
 from reports.models import Bulletin, BulletinRun
 
@@ -247,7 +247,7 @@ def produce(
         audit.keep_anchor(
             session, ref=f"bulletin:{bulletin.id}", label=f"{campaign.year}年第{number}期通报"
         )
-        events.emit(session, events.BULLETIN_PUBLISHED, **_headline(data, bulletin))
+        events.publish(session, events.BulletinPublished(bulletin, _headline(data, bulletin)))
         run.status, run.step, run.progress = "published", "完成", 100
         run.finished_at, run.bulletin_id = now(), bulletin.id
         session.commit()
@@ -266,7 +266,7 @@ def produce(
             run.error = (
                 f"第{number}期的编号已被另一报送日的通报占用（报送日设置是否改过？），请联系管理员"
             )
-            _tell_failure(session, campaign, run)
+            events.publish(session, events.BulletinFailed(run))
         session.commit()
         if existing is None:
             raise ValidationFailed([("due_on", run.error)]) from None
@@ -276,7 +276,7 @@ def produce(
         run = session.get(BulletinRun, run_id)
         run.status, run.finished_at = "failed", now()
         run.error = _explain(e)
-        _tell_failure(session, campaign, run)
+        events.publish(session, events.BulletinFailed(run))
         session.commit()
         raise
 
@@ -317,19 +317,6 @@ def _headline(data: dict, bulletin: Bulletin) -> dict:
             {"path": bulletin.pdf_path, "name": f"通报第{bulletin.number}期.pdf"},
         ],
     }
-
-
-def _tell_failure(session: Session, campaign: Campaign, run: BulletinRun) -> None:
-    """Tell coordinators once a day per period that a bulletin could not be produced."""
-    events.emit(
-        session,
-        "bulletin_failed",
-        dedupe_key=f"bulletin_failed:{campaign.id}:{run.due_on}:{now().date()}",
-        campaign_id=campaign.id,
-        due_on=run.due_on.isoformat(),
-        error=run.error,
-        path=f"/campaigns/{campaign.id}/bulletins",
-    )
 
 
 def _explain(error: BaseException) -> str:

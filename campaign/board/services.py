@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules, tally
 from campaign.audit import AuditEntry
-from campaign.board.items import sync_items  # noqa: F401  (one place to call it from)
 from campaign.board.models import (
     CLOSURE_METHODS,
     BoardCounts,
@@ -27,6 +26,7 @@ from campaign.board.models import (
     SpotCheck,
     SpotCheckResult,
 )
+from campaign.core import events
 from campaign.core.clock import now, today
 from campaign.core.db import claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
@@ -36,8 +36,6 @@ from campaign.core.text import cleaned_for
 from campaign.core.vocab import JOINT_FORMS
 from campaign.core.vocab import Path as RulePath
 from campaign.ledger.models import Organization
-from campaign.ledger.services import update_organization
-from notifications import events
 
 OPEN_STATES = ("todo", "in_progress", "reopened")
 PLAN_FIELDS = ["path", "joint_form", "measures", "planned_on", "responsible_person"]
@@ -57,7 +55,92 @@ CHECKLIST = {
 }
 
 
-# ---- items (sync_items lives in board.items, which the ledger calls too) -------------
+# ---- items: which organizations are on the wall chart, and what follows them -----------
+
+
+def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> int:
+    """Put on the board every organization of the base that does not meet its target yet."""
+    thresholds = rules.Thresholds.of(campaign)
+    have = select(BoardItem.organization_id).where(BoardItem.campaign_id == campaign.id)
+    stmt = select(Organization).where(
+        Organization.campaign_id == campaign.id,
+        Organization.in_base,
+        Organization.id.not_in(have),
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(Organization.unit_id.in_(unit_ids))
+    created = 0
+    for org in session.scalars(stmt).yield_per(2000):
+        requirement = rules.evaluate(org, thresholds)
+        if rules.meets(org, requirement):
+            continue
+        session.add(
+            BoardItem(
+                campaign_id=campaign.id,
+                unit_id=org.unit_id,
+                organization_id=org.id,
+                kind=org.kind,
+                target=requirement.target.value,
+                path=requirement.path.value,
+                measures=org.measures,
+                planned_on=org.planned_on,
+                responsible_person=org.responsible_person,
+            )
+        )
+        created += 1
+    session.flush()
+    return created
+
+
+# What an item keeps of its organization, and so follows when the ledger row changes.
+FOLLOWED = ("unit_id", "kind")
+
+
+def follow_organization(session: Session, org: Organization, user, source: str) -> None:
+    """Bring the organization's item in step with its ledger row (recorded): on the board of
+    the unit whose ledger now holds it, with its kind."""
+    item = session.scalar(
+        select(BoardItem).where(
+            BoardItem.campaign_id == org.campaign_id, BoardItem.organization_id == org.id
+        )
+    )
+    if item is None:
+        return
+    before = audit.snapshot(item, list(FOLLOWED))
+    after = audit.snapshot(org, list(FOLLOWED))
+    changed = [k for k in FOLLOWED if before[k] != after[k]]
+    if not changed:
+        return
+    for key in changed:
+        setattr(item, key, getattr(org, key))
+    audit.record(
+        session,
+        user=user,
+        action="item.follow",
+        obj_type="board_item",
+        obj_id=item.id,
+        before={k: before[k] for k in changed},
+        after={**{k: after[k] for k in changed}, "source": source},
+    )
+
+
+def sync_on_approval(session: Session, event: events.LedgerApproved) -> None:
+    """A unit's approved base: every organization not yet where the rules say is an item."""
+    ledger = event.ledger
+    sync_items(session, session.get(Campaign, ledger.campaign_id), [ledger.unit_id])
+
+
+def sync_on_accepted_change(session: Session, event: events.ChangeRequestDecided) -> None:
+    """An accepted change request can add an organization, or change what one must reach."""
+    if event.accepted:
+        request = event.request
+        sync_items(session, session.get(Campaign, request.campaign_id), [request.unit_id])
+
+
+def follow_changed_organization(session: Session, event: events.OrganizationChanged) -> None:
+    """An organization moved to another unit's ledger or changed kind: its item follows."""
+    if FOLLOWED & event.changed.keys():
+        follow_organization(session, event.organization, event.user, event.source)
 
 
 def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
@@ -261,7 +344,7 @@ def submit_closure(
             "document_sha256": stored.sha256,
         },
     )
-    _tell(session, "closure_submitted", item, user, method=CLOSURE_METHODS.get(method, method))
+    events.publish(session, events.ClosureSubmitted(closure, user=user))
     return closure
 
 
@@ -334,7 +417,6 @@ def _decide(session: Session, item: BoardItem, status: str, user, **values) -> C
 def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
     closure = _decide(session, item, "verified", user)
-    campaign = session.get(Campaign, item.campaign_id)
     orgs = [item.organization] + [
         session.get(Organization, i) for i in json.loads(closure.covered_org_ids)
     ]
@@ -344,7 +426,7 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
             [("closure", f"联合组建覆盖的组织已另建党组织：{'、'.join(taken)}，请退回后重新提交")]
         )
     before = {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}
-    source = f"销号#{closure.id}"
+    rows = {}
     for org in orgs:
         if closure.method == "work_coverage":
             data = {
@@ -359,9 +441,9 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
             }
             if org is item.organization:
                 data["formal_members"] = max(org.formal_members, closure.formal_members)
-        update_organization(
-            session, campaign, org, data, user, action="organization.closure", source=source
-        )
+        rows[org.id] = data
+    # The ledger writes the rows (and records them); they are read back below.
+    events.publish(session, events.ClosureVerified(closure, rows, f"销号#{closure.id}", user=user))
     # What each row was before and what this closure made it: a revocation restores a row
     # only while it still is what this closure made it.
     closure.ledger_before = json.dumps(
@@ -413,14 +495,7 @@ def return_closure(session: Session, item: BoardItem, reason: str, user) -> Clos
         after={"closure": closure.id, "reason": closure.decision_reason},
     )
     session.flush()
-    _tell(
-        session,
-        "closure_returned",
-        item,
-        user,
-        reason=closure.decision_reason,
-        user_id=closure.submitted_by_id,
-    )
+    events.publish(session, events.ClosureReturned(closure, user=user))
     return closure
 
 
@@ -439,27 +514,23 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
         decided_by_id=getattr(user, "id", None),
     )
     item = closure.item
-    campaign = session.get(Campaign, item.campaign_id)
-    kept = []
+    kept, restored = [], {}
     for org_id, rows in json.loads(closure.ledger_before).items():
         org = session.get(Organization, int(org_id))
         if audit.snapshot(org, PARTY_FIELDS) != rows["after"]:
             # Changed since (e.g. its own closure verified later): that later act stands.
             kept.append(org.id)
             continue
-        restored = {
+        restored[org.id] = {
             k: (date.fromisoformat(v) if k == "party_org_founded_on" and v else v)
             for k, v in rows["before"].items()
         }
-        update_organization(
-            session,
-            campaign,
-            org,
-            restored,
-            user,
-            action="organization.closure_revoked",
-            source=f"撤销销号#{closure.id}",
-        )
+    # The ledger puts the rows back (and records it).
+    events.publish(
+        session, events.ClosureRevoked(closure, restored, f"撤销销号#{closure.id}", user=user)
+    )
+    for org_id in restored:
+        org = session.get(Organization, org_id)
         covered_item = session.scalar(
             select(BoardItem).where(
                 BoardItem.campaign_id == item.campaign_id, BoardItem.organization_id == org.id
@@ -478,8 +549,6 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
         after={"closure": closure.id, "reason": closure.decision_reason, "kept": kept},
     )
     session.flush()
-    source = "随机抽查" if closure.decision_reason.startswith("抽查") else "核查"
-    _tell(session, "closure_revoked", item, user, reason=closure.decision_reason, source=source)
     return closure
 
 
@@ -614,21 +683,6 @@ def record_result(
         revoke_closure(session, result.closure, f"抽查不合格：{result.notes}", user)
     session.flush()
     return result
-
-
-def _tell(session: Session, kind: str, item: BoardItem, user, **extra) -> None:
-    """Queue a notification about ``item`` (sent after the commit, if there is one)."""
-    events.emit(
-        session,
-        kind,
-        campaign_id=item.campaign_id,
-        unit_id=item.unit_id,
-        item_id=item.id,
-        organization=item.organization.name,
-        actor=events.actor_name(user),
-        path=f"/campaigns/{item.campaign_id}/items/{item.id}",
-        **extra,
-    )
 
 
 # ---- reading --------------------------------------------------------------------------

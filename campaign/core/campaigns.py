@@ -9,12 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import audit
+from campaign.core import events
 from campaign.core.db import serialize
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Phase
 from campaign.core.templates import TEMPLATES
-from campaign.ledger.services import reevaluate_campaign
-from campaign.timeline import tasks
 
 # Editable settings: field -> (Chinese label, kind).
 SETTINGS = {
@@ -75,7 +74,6 @@ def create_from_template(session: Session, template: str, year: int, user=None) 
     ]
     session.add(campaign)
     session.flush()
-    tasks.create_from_template(session, campaign, template)
     audit.record(
         session,
         user=user,
@@ -84,6 +82,7 @@ def create_from_template(session: Session, template: str, year: int, user=None) 
         obj_id=campaign.id,
         after={"name": campaign.name, "template": template, "year": year},
     )
+    events.publish(session, events.CampaignCreated(campaign, template, user=user))
     return campaign
 
 
@@ -174,9 +173,9 @@ def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str]
             before=before,
             after=changed,
         )
-    if any(f in RULE_SETTINGS for f in changed):
-        reevaluate_campaign(session, campaign)
     session.flush()
+    if changed:
+        events.publish(session, events.SettingsChanged(campaign, changed, user=user))
     return changed
 
 

@@ -12,7 +12,6 @@ event class.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
 from blinker import Namespace
@@ -37,12 +36,14 @@ def _signal(event_type: type) -> Any:
 
 def subscribe(event_type: type[E], handler: Callable[[Session, E], None]) -> None:
     """Call ``handler(session, event)`` whenever an ``event_type`` (or a subclass) is published.
-    Idempotent: connecting the same handler twice keeps one."""
-    _signal(event_type).connect(_Receiver(handler), weak=False)
+    Idempotent: connecting the same handler twice keeps one (blinker keys receivers by
+    identity, so each handler has one receiver)."""
+    receiver = _receivers.setdefault(handler, _Receiver(handler))
+    _signal(event_type).connect(receiver, weak=False)
 
 
 class _Receiver:
-    """A handler as blinker calls it (sender, **kwargs), compared by the handler it wraps."""
+    """A handler as blinker calls it: (sender, **kwargs)."""
 
     def __init__(self, handler: Callable):
         self.handler = handler
@@ -50,11 +51,8 @@ class _Receiver:
     def __call__(self, event: Event, *, session: Session) -> None:
         self.handler(session, event)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Receiver) and other.handler is self.handler
 
-    def __hash__(self) -> int:
-        return hash(self.handler)
+_receivers: dict[Callable, _Receiver] = {}
 
 
 def publish(session: Session, event: Event) -> None:
@@ -177,4 +175,10 @@ class BulletinPublished(Event):
 
     bulletin: Any
     headline: dict = field(default_factory=dict)
-    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BulletinFailed(Event):
+    """An attempt to produce a period's bulletin failed (it is retried later)."""
+
+    run: Any

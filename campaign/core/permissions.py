@@ -15,7 +15,6 @@ from sqlalchemy import Select, select
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit, User
 from campaign.core.vocab import Role, UnitKind
-from campaign.ledger.models import Organization
 
 CITY_WIDE_ROLES = (Role.COORDINATOR, Role.LEADERSHIP, Role.ADMIN)
 CAMPAIGN_EDITORS = (Role.COORDINATOR, Role.ADMIN)
@@ -68,12 +67,6 @@ def scope_units(user: User, stmt: Select) -> Select:
     return stmt if ids is None else stmt.where(Unit.id.in_(ids))
 
 
-def scope_organizations(user: User, stmt: Select) -> Select:
-    """Restrict a select over Organization to what ``user`` may read."""
-    ids = visible_unit_ids(user)
-    return stmt if ids is None else stmt.where(Organization.unit_id.in_(ids))
-
-
 def responsible_units(user: User) -> list[Unit]:
     """The responsible units ``user`` may read, in display order."""
     stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
@@ -92,12 +85,6 @@ def unit_or_404(user: User, code: str) -> Unit:
 def campaign_or_404(user: User, campaign_id: int) -> Campaign:
     """A campaign; every logged-in user of the city may read its timeline."""
     return db.session.get(Campaign, campaign_id) or abort(404)
-
-
-def organization_or_404(user: User, org_id: int) -> Organization:
-    """An organization if ``user`` may read its unit's ledger, else 404."""
-    stmt = scope_organizations(user, select(Organization).where(Organization.id == org_id))
-    return db.session.scalar(stmt) or abort(404)
 
 
 @because("只有本单位的台账填报员可以导入、修改和报送本单位台账")

@@ -12,8 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, figures, rules
-from campaign.board.items import FOLLOWED as FOLLOWED_BY_ITEM
-from campaign.board.items import follow_organization, sync_items
+from campaign.core import events
+from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now
 from campaign.core.db import claim
 from campaign.core.errors import ValidationFailed
@@ -27,8 +27,6 @@ from campaign.ledger.models import (
     Organization,
     UnitLedger,
 )
-from campaign.timeline import tasks
-from notifications import events
 
 # The columns the change record keeps for an organization: the ledger file's, where it sits,
 # and who took it out of the base and why.
@@ -195,13 +193,12 @@ def _move(
         after={"status": to.value, "comment": comment},
     )
     session.flush()
-    # The ledger review is also the survey phase's deliverable for this unit.
-    event = {LedgerStatus.SUBMITTED: "submitted", LedgerStatus.APPROVED: "approved"}.get(
-        to, "returned"
-    )
-    tasks.record_ledger_event(
-        session, ledger.campaign_id, ledger.unit_id, event, user, comment, ledger.submitted_at
-    )
+    moved = {
+        LedgerStatus.SUBMITTED: events.LedgerSubmitted,
+        LedgerStatus.APPROVED: events.LedgerApproved,
+        LedgerStatus.RETURNED: events.LedgerReturned,
+    }[to]
+    events.publish(session, moved(ledger, comment, user=user))
     return ledger
 
 
@@ -229,7 +226,7 @@ def submit_ledger(session: Session, ledger: UnitLedger, user) -> UnitLedger:
 def approve_ledger(session: Session, ledger: UnitLedger, user, comment: str = "") -> UnitLedger:
     """A coordinator approves: the ledger becomes the unit's base (党建基数), and every
     organization not yet where the rules say goes on the wall chart."""
-    moved = _move(
+    return _move(
         session,
         ledger,
         (LedgerStatus.SUBMITTED,),
@@ -238,16 +235,13 @@ def approve_ledger(session: Session, ledger: UnitLedger, user, comment: str = ""
         "台账当前为“{status}”，只有待审核的台账可以审核通过",
         comment,
     )
-    sync_items(session, session.get(Campaign, ledger.campaign_id), [ledger.unit_id])
-    _tell_reviewed(session, ledger, user, "审核通过", comment)
-    return moved
 
 
 def return_ledger(session: Session, ledger: UnitLedger, user, comment: str) -> UnitLedger:
     """A coordinator returns the ledger with comments; the unit corrects and resubmits."""
     if not comment.strip():
         raise ValidationFailed([("comment", "退回时必须填写退回意见")])
-    moved = _move(
+    return _move(
         session,
         ledger,
         (LedgerStatus.SUBMITTED,),
@@ -255,23 +249,6 @@ def return_ledger(session: Session, ledger: UnitLedger, user, comment: str) -> U
         user,
         "台账当前为“{status}”，只有待审核的台账可以退回",
         comment.strip(),
-    )
-    _tell_reviewed(session, ledger, user, "已退回，请修改后重新报送", comment.strip())
-    return moved
-
-
-def _tell_reviewed(session: Session, ledger: UnitLedger, user, outcome: str, comment: str) -> None:
-    unit = session.get(Unit, ledger.unit_id)
-    events.emit(
-        session,
-        "ledger_reviewed",
-        campaign_id=ledger.campaign_id,
-        unit_id=unit.id,
-        unit=unit.name,
-        outcome=outcome,
-        comment=comment,
-        actor=events.actor_name(user),
-        path=f"/campaigns/{ledger.campaign_id}/units/{unit.code}",
     )
 
 
@@ -326,8 +303,6 @@ def decide_change(
                 user,
                 source=f"采纳变更申请#{request.id}",
             )
-    if accept:
-        sync_items(session, campaign, [request.unit_id])
     audit.record(
         session,
         user=user,
@@ -337,19 +312,7 @@ def decide_change(
         after={"credit_code": request.credit_code, "comment": request.decision_comment},
     )
     session.flush()
-    events.emit(
-        session,
-        "change_request_decided",
-        campaign_id=request.campaign_id,
-        unit_id=request.unit_id,
-        unit=request.unit.name,
-        organization=json.loads(request.payload).get("name") or request.credit_code,
-        outcome="已采纳" if accept else "未采纳",
-        comment=request.decision_comment,
-        actor=events.actor_name(user),
-        user_id=request.requested_by_id,
-        path=f"/campaigns/{request.campaign_id}/units/{request.unit.code}",
-    )
+    events.publish(session, events.ChangeRequestDecided(request, accept, user=user))
     return request
 
 
@@ -391,9 +354,9 @@ def update_organization(
         before={k: before[k] for k in changed},
         after=changed,
     )
-    if FOLLOWED_BY_ITEM & changed.keys():
-        follow_organization(session, org, user, source)
     session.flush()
+    if changed:
+        events.publish(session, events.OrganizationChanged(org, changed, source, user=user))
     return changed
 
 
@@ -549,3 +512,31 @@ def export_workbook(
     buffer = io.BytesIO()
     count = excel.write_workbook(rows, area_names(session, unit_ids), buffer)
     return buffer.getvalue(), count
+
+
+# ---- what the ledger does when other areas act ----------------------------------------
+
+
+def rejudge_on_new_thresholds(session: Session, event: events.SettingsChanged) -> None:
+    """A rule threshold changed: every organization is judged again."""
+    if any(f in RULE_SETTINGS for f in event.changed):
+        reevaluate_campaign(session, event.campaign)
+
+
+def write_closure_rows(
+    session: Session, event: events.ClosureVerified | events.ClosureRevoked
+) -> None:
+    """A verified closure writes its Party org (or work coverage) into the ledger rows it
+    covers; a revoked one puts them back. Each change is recorded as the closure's."""
+    closure = event.closure
+    campaign = session.get(Campaign, closure.item.campaign_id)
+    action = (
+        "organization.closure"
+        if isinstance(event, events.ClosureVerified)
+        else "organization.closure_revoked"
+    )
+    for org_id, data in event.rows.items():
+        org = session.get(Organization, org_id)
+        update_organization(
+            session, campaign, org, data, event.user, action=action, source=event.source
+        )

@@ -318,8 +318,7 @@ def exclusions(campaign_id: int):
 @login_required
 def exclusion(campaign_id: int, org_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    org: Organization = permissions.organization_or_404(current_user, org_id)
-    permissions.require(org.campaign_id == campaign.id)
+    org = permissions.unit_record_or_404(current_user, Organization, org_id, campaign.id)
     permissions.ensure(permissions.may_review_ledgers, current_user)
     reason = request.form.get("reason", "")
     if action == "exclude":

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from campaign import audit
+from campaign.core import events
 from campaign.core.clock import now
 from campaign.core.db import claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
@@ -54,7 +55,7 @@ def ensure_tasks(session: Session, campaign: Campaign) -> int:
     return created
 
 
-def create_from_template(session: Session, campaign: Campaign, template: str) -> None:
+def create_deliverables(session: Session, campaign: Campaign, template: str) -> None:
     """The template's deliverables for ``campaign`` (its year), with a task per unit."""
     phases = {p.code: p for p in campaign.phases}
     for i, d in enumerate(DELIVERABLES.get(template, ())):
@@ -429,3 +430,28 @@ def matrix(
             task, state_of(task, moment, campaign.timezone)
         )
     return list(deliverables), [(u, cells.get(u.id, {})) for u in session.scalars(units_stmt)]
+
+
+# ---- what the timeline does when other areas act ----------------------------------------
+
+
+def create_for_new_campaign(session: Session, event: events.CampaignCreated) -> None:
+    """A new campaign gets its template's deliverables, with a task per unit."""
+    create_deliverables(session, event.campaign, event.template)
+
+
+_LEDGER_STEPS = {events.LedgerSubmitted: "submitted", events.LedgerApproved: "approved"}
+
+
+def record_ledger_review(session: Session, event: events.LedgerStatusChanged) -> None:
+    """The ledger review is the survey phase's deliverable for the unit."""
+    ledger = event.ledger
+    record_ledger_event(
+        session,
+        ledger.campaign_id,
+        ledger.unit_id,
+        _LEDGER_STEPS.get(type(event), "returned"),
+        event.user,
+        event.comment,
+        ledger.submitted_at,
+    )

@@ -103,7 +103,7 @@ def test_the_limit_ends_with_its_window(app, world):
 WORKER = """
 import json, sys
 from app import create_app
-from campaign import config
+from campaign.core import config
 
 config = json.loads(sys.argv[1])
 client = create_app({**config, "WTF_CSRF_ENABLED": False}).test_client()

@@ -15,10 +15,10 @@ from sqlalchemy import event, func, select, text
 
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure
+from campaign.core.errors import STALE
 from campaign.core.extensions import db
 from campaign.core.models import User
 from campaign.core.storage import resolve
-from campaign.core.webforms import STALE
 from campaign.half_monthly.models import UnitReport
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
 from reports.models import Bulletin

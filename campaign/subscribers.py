@@ -1,0 +1,53 @@
+"""What happens when: every domain event (campaign.core.events) and, in order, what each area
+does about it, in the publisher's transaction.
+
+This is the one place the areas are wired to each other's acts; no area imports another
+area's services to make something happen there. Read it as a list:
+
+- a campaign is created   -> the timeline adds its deliverables and a task per unit
+- settings change         -> the ledger judges every organization again (rule thresholds)
+- a ledger moves in review -> the timeline records the survey deliverable; once approved the
+                              board puts every organization short of its target on the wall
+                              chart; the unit is told of approval or return
+- a change request is decided -> the board adds or updates items (if accepted); the unit is told
+- an organization changes -> its board item follows it (another unit, another kind)
+- a closure is submitted / returned -> the unit's leaders / the submitter are told
+- a closure is verified   -> the ledger writes its Party org into the rows it covers
+- a closure is revoked    -> the ledger puts those rows back; the unit is told
+- a bulletin is published / fails -> leadership and the distribution list / coordinators are told
+"""
+
+from campaign.board import services as board
+from campaign.core import events
+from campaign.ledger import services as ledger
+from campaign.timeline import tasks
+from notifications import subscribers as notify
+
+SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
+    (events.CampaignCreated, [tasks.create_for_new_campaign]),
+    (events.SettingsChanged, [ledger.rejudge_on_new_thresholds]),
+    (
+        events.LedgerStatusChanged,
+        [tasks.record_ledger_review],
+    ),
+    (events.LedgerApproved, [board.sync_on_approval]),
+    (events.LedgerStatusChanged, [notify.ledger_reviewed]),
+    (
+        events.ChangeRequestDecided,
+        [board.sync_on_accepted_change, notify.change_request_decided],
+    ),
+    (events.OrganizationChanged, [board.follow_changed_organization]),
+    (events.ClosureSubmitted, [notify.closure_submitted]),
+    (events.ClosureReturned, [notify.closure_returned]),
+    (events.ClosureVerified, [ledger.write_closure_rows]),
+    (events.ClosureRevoked, [ledger.write_closure_rows, notify.closure_revoked]),
+    (events.BulletinPublished, [notify.bulletin_published]),
+    (events.BulletinFailed, [notify.bulletin_failed]),
+]
+
+
+def connect() -> None:
+    """Subscribe every handler above (idempotent: every app a process creates shares them)."""
+    for event_type, handlers in SUBSCRIBERS:
+        for handler in handlers:
+            events.subscribe(event_type, handler)

@@ -1,0 +1,126 @@
+"""What the areas' domain events tell people: each handler turns an event into a message in
+the outbox (``events.emit``), in the transaction of the act, so a rolled-back act tells
+nobody. The payloads are what the message templates (templates/notifications/*.txt) read.
+"""
+
+import json
+
+from sqlalchemy.orm import Session
+
+from campaign.board.models import CLOSURE_METHODS
+from campaign.core import events as domain
+from campaign.core.clock import now
+from campaign.core.models import Unit
+from notifications import events
+
+
+def _item(closure) -> dict:
+    item = closure.item
+    return {
+        "campaign_id": item.campaign_id,
+        "unit_id": item.unit_id,
+        "item_id": item.id,
+        "organization": item.organization.name,
+        "path": f"/campaigns/{item.campaign_id}/items/{item.id}",
+    }
+
+
+def closure_submitted(session: Session, event: domain.ClosureSubmitted) -> None:
+    """销号待核验: the unit's leaders."""
+    method = event.closure.method
+    events.emit(
+        session,
+        "closure_submitted",
+        **_item(event.closure),
+        actor=events.actor_name(event.user),
+        method=CLOSURE_METHODS.get(method, method),
+    )
+
+
+def closure_returned(session: Session, event: domain.ClosureReturned) -> None:
+    """销号被退回: the one who submitted it."""
+    closure = event.closure
+    events.emit(
+        session,
+        "closure_returned",
+        **_item(closure),
+        actor=events.actor_name(event.user),
+        reason=closure.decision_reason,
+        user_id=closure.submitted_by_id,
+    )
+
+
+def closure_revoked(session: Session, event: domain.ClosureRevoked) -> None:
+    """销号被撤销 by a spot check or the look-back: the unit."""
+    reason = event.closure.decision_reason
+    events.emit(
+        session,
+        "closure_revoked",
+        **_item(event.closure),
+        actor=events.actor_name(event.user),
+        reason=reason,
+        source="随机抽查" if reason.startswith("抽查") else "核查",
+    )
+
+
+_REVIEW_OUTCOMES = {
+    domain.LedgerApproved: "审核通过",
+    domain.LedgerReturned: "已退回，请修改后重新报送",
+}
+
+
+def ledger_reviewed(session: Session, event: domain.LedgerStatusChanged) -> None:
+    """台账审核结果 (approved or returned): the unit."""
+    outcome = _REVIEW_OUTCOMES.get(type(event))
+    if outcome is None:  # a submission for review is nobody's news yet
+        return
+    ledger = event.ledger
+    unit = session.get(Unit, ledger.unit_id)
+    events.emit(
+        session,
+        "ledger_reviewed",
+        campaign_id=ledger.campaign_id,
+        unit_id=unit.id,
+        unit=unit.name,
+        outcome=outcome,
+        comment=event.comment,
+        actor=events.actor_name(event.user),
+        path=f"/campaigns/{ledger.campaign_id}/units/{unit.code}",
+    )
+
+
+def change_request_decided(session: Session, event: domain.ChangeRequestDecided) -> None:
+    """台账变更申请处理结果: the unit, and the one who asked."""
+    request = event.request
+    events.emit(
+        session,
+        "change_request_decided",
+        campaign_id=request.campaign_id,
+        unit_id=request.unit_id,
+        unit=request.unit.name,
+        organization=json.loads(request.payload).get("name") or request.credit_code,
+        outcome="已采纳" if event.accepted else "未采纳",
+        comment=request.decision_comment,
+        actor=events.actor_name(event.user),
+        user_id=request.requested_by_id,
+        path=f"/campaigns/{request.campaign_id}/units/{request.unit.code}",
+    )
+
+
+def bulletin_published(session: Session, event: domain.BulletinPublished) -> None:
+    """通报发布: leadership, the distribution list, the city's robot."""
+    events.emit(session, events.BULLETIN_PUBLISHED, **event.headline)
+
+
+def bulletin_failed(session: Session, event: domain.BulletinFailed) -> None:
+    """通报生成失败: coordinators, once a day per period."""
+    run = event.run
+    events.emit(
+        session,
+        "bulletin_failed",
+        dedupe_key=f"bulletin_failed:{run.campaign_id}:{run.due_on}:{now().date()}",
+        campaign_id=run.campaign_id,
+        due_on=run.due_on.isoformat(),
+        error=run.error,
+        path=f"/campaigns/{run.campaign_id}/bulletins",
+    )
