@@ -17,22 +17,20 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy import func, insert, select
 
-from sqlalchemy import func, insert, select  # noqa: E402
-
-from app import create_app  # noqa: E402
-from campaign import figures, rules  # noqa: E402
-from campaign.board.models import BoardItem  # noqa: E402
-from campaign.board.services import sync_items  # noqa: E402
-from campaign.core.accounts import create_user  # noqa: E402
-from campaign.core.campaigns import create_from_template  # noqa: E402
-from campaign.core.extensions import db  # noqa: E402
-from campaign.core.models import Unit  # noqa: E402
-from campaign.demo import create_units  # noqa: E402
-from campaign.ledger import creditcode  # noqa: E402
-from campaign.ledger.models import Organization  # noqa: E402
-from campaign.ledger.services import apply_rules  # noqa: E402
+from app import create_app
+from campaign import figures, rules
+from campaign.board.models import BoardItem
+from campaign.board.services import sync_items
+from campaign.core.accounts import create_user
+from campaign.core.campaigns import create_from_template
+from campaign.core.extensions import db
+from campaign.core.models import Unit
+from campaign.demo import create_units
+from campaign.ledger import creditcode
+from campaign.ledger.models import Organization
+from campaign.ledger.services import apply_rules
 
 
 def build(n: int) -> tuple[int, str]:

@@ -36,18 +36,16 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pydyf
+import weasyprint
+from sqlalchemy import delete, func, select
 
-import pydyf  # noqa: E402
-import weasyprint  # noqa: E402
-from sqlalchemy import delete, func, select  # noqa: E402
-
-from app import create_app  # noqa: E402
-from campaign import demo  # noqa: E402
-from campaign.core.extensions import db  # noqa: E402
-from campaign.ledger.models import Organization  # noqa: E402
-from reports import attachment, fonts, render, services, snapshot  # noqa: E402
-from reports.models import Bulletin, BulletinRun  # noqa: E402
+from app import create_app
+from campaign import demo
+from campaign.core.extensions import db
+from campaign.ledger.models import Organization
+from reports import attachment, fonts, render, services, snapshot
+from reports.models import Bulletin, BulletinRun
 
 DEMO_DAY = date(2026, 11, 22)
 NOTO = {

@@ -18,19 +18,17 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from python_calamine import CalamineWorkbook
+from sqlalchemy import delete, func, select
 
-from python_calamine import CalamineWorkbook  # noqa: E402
-from sqlalchemy import delete, func, select  # noqa: E402
-
-from app import create_app  # noqa: E402
-from campaign.audit import AuditEntry, AuditHead  # noqa: E402
-from campaign.core.campaigns import create_from_template  # noqa: E402
-from campaign.core.extensions import db  # noqa: E402
-from campaign.core.models import Unit  # noqa: E402
-from campaign.core.vocab import UnitKind  # noqa: E402
-from campaign.ledger import creditcode, excel, importing  # noqa: E402
-from campaign.ledger.models import ImportBatch, Organization, UnitLedger  # noqa: E402
+from app import create_app
+from campaign.audit import AuditEntry, AuditHead
+from campaign.core.campaigns import create_from_template
+from campaign.core.extensions import db
+from campaign.core.models import Unit
+from campaign.core.vocab import UnitKind
+from campaign.ledger import creditcode, excel, importing
+from campaign.ledger.models import ImportBatch, Organization, UnitLedger
 
 AREAS = [f"第{i}街道" for i in range(1, 13)]
 

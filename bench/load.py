@@ -25,7 +25,6 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 
 

@@ -48,29 +48,27 @@ from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import openpyxl
+import sqlalchemy
+import weasyprint
+from pypdf import PdfWriter
+from sqlalchemy import delete, event, func, insert, select, text
 
-import openpyxl  # noqa: E402
-import sqlalchemy  # noqa: E402
-import weasyprint  # noqa: E402
-from pypdf import PdfWriter  # noqa: E402
-from sqlalchemy import delete, event, func, insert, select, text  # noqa: E402
-
-from app import create_app  # noqa: E402
+from app import create_app
 from campaign import audit, figures, rules
-from campaign.board import services as board  # noqa: E402
-from campaign.board.models import BOARD_TALLY, BoardItem, Closure  # noqa: E402
-from campaign.core import clock  # noqa: E402
-from campaign.core.accounts import create_user, issue_token  # noqa: E402
-from campaign.core.campaigns import build_deadline, create_from_template  # noqa: E402
-from campaign.core.extensions import db  # noqa: E402
-from campaign.core.models import (  # noqa: E402
-    Campaign,  # noqa: E402
+from campaign.board import services as board
+from campaign.board.models import BOARD_TALLY, BoardItem, Closure
+from campaign.core import clock
+from campaign.core.accounts import create_user, issue_token
+from campaign.core.campaigns import build_deadline, create_from_template
+from campaign.core.extensions import db
+from campaign.core.models import (
+    Campaign,
     Unit,
     User,
 )
-from campaign.core.vocab import OrgKind  # noqa: E402
-from campaign.demo import (  # noqa: E402
+from campaign.core.vocab import OrgKind
+from campaign.demo import (
     DEMO_PASSWORD,
     DISTRICTS,
     _history,
@@ -81,11 +79,11 @@ from campaign.demo import (  # noqa: E402
     demo_users,
     registration_level,
 )
-from campaign.half_monthly import services as half_monthly  # noqa: E402
-from campaign.ledger.models import Organization  # noqa: E402
-from campaign.ledger.services import apply_rules  # noqa: E402
-from reports import attachment, render, services, snapshot  # noqa: E402
-from reports.models import Bulletin, BulletinRun  # noqa: E402
+from campaign.half_monthly import services as half_monthly
+from campaign.ledger.models import Organization
+from campaign.ledger.services import apply_rules
+from reports import attachment, render, services, snapshot
+from reports.models import Bulletin, BulletinRun
 
 SEED = 20160814
 CHUNK = 20_000

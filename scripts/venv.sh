@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11+) and install requirements-dev.txt into it.
+# Create .venv (Python 3.11+) and install requirements-dev.txt and the application into it.
 # pip runs only when the requirements files changed since its last success
 # (their sha256 is kept in .venv/.requirements.sha256).
 set -euo pipefail
@@ -18,7 +18,7 @@ if ! venv_ok; then
     "$python" -m venv "$VENV_DIR"
 fi
 
-wanted=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+wanted=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ -f "$VENV_STAMP" && "$(cat "$VENV_STAMP")" == "$wanted" ]]; then
     exit 0
 fi
@@ -26,4 +26,6 @@ fi
 log "Installing Python packages (requirements-dev.txt)"
 rm -f "$VENV_STAMP"
 "$VENV_DIR/bin/python" -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+# The application itself, editable: tests, bench/ and the type checker import it as installed.
+"$VENV_DIR/bin/python" -m pip install --disable-pip-version-check -q --no-deps -e .
 printf '%s\n' "$wanted" >"$VENV_STAMP"
