@@ -8,7 +8,7 @@ the bulletin following 10-25 is 第5期 and the one following 11-10 is 第6期. 
 cut off on the report day at BULLETIN_TIME (18:00 by default) Beijing time, and the
 scheduler publishes once the cut-off has passed.
 
-Bulletins are produced by the job itself, ``reports.scheduler.produce_due_bulletins(app)``,
+Bulletins are produced by the job itself, ``campaign.scheduler.produce_due_bulletins(app)``,
 with the clock moved by time_machine (UTC instants; the process zone is UTC). The tests
 across processes run a small script (RUNNER) in fresh Python processes against the test's
 database and storage, as a second `flask scheduler run` or a web worker would.
@@ -29,13 +29,13 @@ from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from campaign import audit
+from campaign import audit, scheduler
 from campaign.core import clock
 from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.storage import resolve
 from notifications.models import Event
-from reports import fonts, render, scheduler, services
+from reports import fonts, render, services
 from reports.models import Bulletin, BulletinRun
 from tests.conftest import make_campaign, make_org, make_unit
 from tests.timeutil import at, machine_zone, shanghai
@@ -57,7 +57,8 @@ from pathlib import Path
 import time_machine
 
 from app import create_app
-from reports import render, scheduler
+from campaign import scheduler
+from reports import render
 
 app = create_app()  # DATABASE_URL, STORAGE_PATH and SECRET_KEY from the environment
 if os.environ.get("GJ_STALL_RENDER"):

@@ -1,4 +1,5 @@
-"""The scheduled jobs, declared in one list with stable ids (the Redash way).
+"""The scheduled jobs of every area, declared in one list with stable ids (the Redash way),
+and `flask scheduler run`.
 
 Every job opens an app context, works idempotently and commits itself. Traps avoided:
 - several processes running the scheduler (gunicorn workers, a second `scheduler run`): the
@@ -15,11 +16,14 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import click
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from campaign.core.clock import DEFAULT_TZ, now
@@ -141,7 +145,7 @@ def jobs(app: Flask) -> list[dict]:
     ]
 
 
-def build(app: Flask, factory: Callable = BackgroundScheduler):
+def build(app: Flask, factory: Callable[..., BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
     """A scheduler with every job added (not started)."""
     scheduler = factory(timezone=DEFAULT_TZ)
     for job in jobs(app):
@@ -182,3 +186,20 @@ def run_forever(app: Flask) -> None:
     for job in scheduler.get_jobs():
         log.info("job %s: %s", job.id, job.trigger)
     scheduler.start()
+
+
+scheduler_cli = AppGroup("scheduler", help="定时任务：通报在每月10日、25日生成。")
+
+
+@scheduler_cli.command("run")
+def run() -> None:
+    """Run the scheduler as its own process (one per deployment; more are harmless)."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("gongjian").setLevel(logging.INFO)  # what was published, what failed
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo("定时任务已启动（Ctrl-C 停止）：")
+    for job in jobs(app):
+        click.echo(f"  {job['id']}: {job['trigger']}")
+    run_forever(app)
