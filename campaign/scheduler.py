@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,14 +27,19 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from campaign.core import jobs as work
 from campaign.core.clock import DEFAULT_TZ, now
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.models import Campaign
+from campaign.ledger.importing import IMPORTS
+from notifications.dispatch import DELIVERIES
 from reports import services
 
 log = logging.getLogger("gongjian.scheduler")
 CATCH_UP_EVERY = timedelta(minutes=5)
+# Every kind of background work, settled by ``settle_abandoned_work`` when its process died.
+KINDS: tuple[work.Kind[Any], ...] = (IMPORTS, services.RUNS, DELIVERIES)
 
 
 def produce_due_bulletins(app: Flask) -> list[int]:
@@ -45,7 +51,7 @@ def produce_due_bulletins(app: Flask) -> list[int]:
         session = db.session
         try:
             moment = now()
-            services.settle_abandoned(session, moment)
+            work.settle_abandoned(session, services.RUNS, moment)
             session.commit()
             for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
                 for due_on in services.due(session, campaign, settings, moment):
@@ -56,6 +62,11 @@ def produce_due_bulletins(app: Flask) -> list[int]:
                         bulletin = services.produce(session, run, settings)
                     except (services.Busy, ValidationFailed):
                         continue  # another process is at it, or has just published it
+                    except work.LeaseLost:
+                        log.warning(
+                            "bulletin %s/%s was taken for dead, redone", campaign.id, due_on
+                        )
+                        continue
                     except Exception:
                         log.exception(
                             "bulletin %s/%s failed (recorded, retried later)", campaign.id, due_on
@@ -94,6 +105,22 @@ def send_reminders(app: Flask) -> int:
             db.session.remove()
     deliver_notifications(app)
     return emitted
+
+
+def settle_abandoned_work(app: Flask) -> int:
+    """Settle the work of every kind whose process died (an import left "processing" by a
+    restart, a bulletin run, a message being sent); returns how many rows."""
+    with app.app_context():
+        try:
+            moment, settled = now(), 0
+            for kind in KINDS:
+                settled += work.settle_abandoned(db.session, kind, moment)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if settled:
+        log.info("settled %s rows of abandoned work", settled)
+    return settled
 
 
 def report_days(app: Flask) -> str:
@@ -141,6 +168,14 @@ def jobs(app: Flask) -> list[dict]:
             "id": "notifications.reminders",
             "func": send_reminders,
             "trigger": CronTrigger(hour="8-20", minute=5, timezone=DEFAULT_TZ),
+        },
+        {
+            # Work whose process died, settled even when nothing of its kind starts again
+            # (an import shows as interrupted on its page before this, without a write).
+            "id": "jobs.settle_abandoned",
+            "func": settle_abandoned_work,
+            "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
+            "next_run_time": datetime.now(UTC),
         },
     ]
 

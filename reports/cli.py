@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from campaign.core import jobs
 from campaign.core.cli import current_campaign
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
@@ -46,7 +47,7 @@ def generate(due) -> None:
 
         try:
             bulletin = services.produce(db.session, run, settings, progress=progress)
-        except (render.RenderRefused, ValidationFailed) as e:
+        except (render.RenderRefused, ValidationFailed, jobs.LeaseLost) as e:
             raise click.ClickException(str(e)) from e
     click.echo(f"第{bulletin.number}期：{bulletin.title}")
     click.echo(

@@ -279,6 +279,62 @@ def test_a_failed_render_is_recorded_and_retried_with_back_off(app):
     assert [e["bulletin_id"] for e in published_events()] == [bulletin.id]
 
 
+def test_a_period_failing_for_days_is_still_retried_every_two_hours(app):
+    campaign = small_campaign(created_at=shanghai(2026, 11, 10, 9, 0))
+    # Forty failures two hours apart, the last one ending on 11-15 at 12:00.
+    for n in range(40):
+        end = shanghai(2026, 11, 15, 12, 0) - timedelta(hours=2 * (39 - n))
+        db.session.add(
+            BulletinRun(
+                campaign_id=campaign.id,
+                due_on=date(2026, 11, 10),
+                trigger="schedule",
+                status="failed",
+                error="程序错误",
+                started_at=end,
+                heartbeat_at=end,
+                finished_at=end,
+            )
+        )
+    db.session.commit()
+
+    assert run_job_at(2026, 11, 15, 13, 59) == []
+    assert len(attempts()) == 40
+    settings = services.settings_from(app.config)
+    moment = shanghai(2026, 11, 15, 14, 0)
+    assert services.due(db.session, campaign, settings, moment) == [date(2026, 11, 10)]
+
+
+def test_a_run_taken_for_dead_while_it_renders_stops_and_the_period_is_redone_once(
+    app, monkeypatch
+):
+    small_campaign(created_at=shanghai(2026, 11, 10, 9, 0))
+    real_pdf = render.pdf
+
+    def three_silent_minutes(document, progress=None):
+        # Past the 2-minute lease without a report: the scheduler's job (in another process,
+        # here its own session) takes the run for dead meanwhile.
+        with at(2026, 11, 10, 18, 3):
+            assert scheduler.settle_abandoned_work(app) == 1
+        return real_pdf(document, progress)
+
+    monkeypatch.setattr(render, "pdf", three_silent_minutes)
+    assert run_job_at(2026, 11, 10, 18, 0) == []
+    [run] = attempts()
+    assert (run.status, run.error) == (
+        "abandoned",
+        "进程在生成过程中中断（未生成通报，将自动重新生成）",
+    )
+    assert published() == [] and published_events() == [] and stored_files(app) == []
+
+    monkeypatch.setattr(render, "pdf", real_pdf)
+    new = run_job_at(2026, 11, 10, 18, 5)
+    [bulletin] = published()
+    assert new == [bulletin.id]
+    assert [r.status for r in attempts()] == ["abandoned", "published"]
+    assert [e["bulletin_id"] for e in published_events()] == [bulletin.id]
+
+
 # ---- 4 and 5. several processes against one database -----------------------------------------
 
 
