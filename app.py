@@ -72,7 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_templates(app)
     _register_error_pages(app)
     if app.config["SCHEDULER_ENABLED"]:
-        from reports.scheduler import start_in_web_process
+        from campaign.scheduler import start_in_web_process
 
         # Started by the first request, so CLI commands (db upgrade, demo load) never run jobs.
         app.before_request(lambda: start_in_web_process(app))
@@ -197,8 +197,9 @@ def _register_cli(app: Flask) -> None:
     from campaign.demo import demo_cli
     from campaign.half_monthly.cli import reports_cli
     from campaign.ledger.cli import ledger_cli
+    from campaign.scheduler import scheduler_cli
     from campaign.timeline.cli import tasks_cli
-    from reports.cli import bulletin_cli, scheduler_cli
+    from reports.cli import bulletin_cli
 
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)

@@ -11,10 +11,11 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from campaign.core import jobs
 from campaign.core.clock import now
 from campaign.core.db import claim
 from campaign.core.errors import Conflict
@@ -26,9 +27,20 @@ from notifications.models import Delivery, Event, Preference, UnitWebhook
 
 log = logging.getLogger("gongjian.notifications")
 
-RETRY_FIRST, RETRY_CAP = timedelta(minutes=1), timedelta(minutes=30)
-MAX_ATTEMPTS = 12  # about four hours of retries before a coordinator must resend
-CLAIM_LEASE = timedelta(minutes=5)  # a "sending" claim older than this died with its process
+# A failed message is retried after 1 minute, doubling up to 30, 12 attempts in all (about
+# four hours) before a coordinator must resend it.
+RETRY = jobs.Retry(first=timedelta(minutes=1), cap=timedelta(minutes=30), max_attempts=12)
+# A message claimed for sending is held by its sender; a claim older than 5 minutes died
+# with its process, and the message is sent again.
+DELIVERIES = jobs.Kind(
+    Delivery,
+    running="sending",
+    heartbeat=Delivery.claimed_at,
+    lease=timedelta(minutes=5),
+    abandoned=lambda moment: {"status": "failed", "last_error": "发送过程中断，将重试"},
+    waiting=("queued", "failed"),
+    due=Delivery.next_attempt_at,
+)
 
 
 def wanted(session: Session, user_id: int, kind: str) -> set[str]:
@@ -91,22 +103,6 @@ def fan_out_pending(session: Session) -> int:
     return total
 
 
-def _claim(session: Session, delivery_id: int, moment: datetime) -> bool:
-    """Take a delivery for sending; only one process wins it."""
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.status.in_(("queued", "failed")),
-            Delivery.next_attempt_at <= moment,
-        )
-        # The claim's own time (not the batch's start), so a long batch keeps its lease.
-        .values(status="sending", claimed_at=max(moment, now()))
-    )
-    session.commit()
-    return result.rowcount == 1
-
-
 def send_one(session: Session, delivery: Delivery, config: Mapping, moment: datetime) -> bool:
     """Send a claimed delivery and record the outcome; True if it went out."""
     channel = CHANNELS[delivery.channel](config)
@@ -120,9 +116,10 @@ def send_one(session: Session, delivery: Delivery, config: Mapping, moment: date
         delivery = session.get(Delivery, delivery.id)
         delivery.attempts += 1
         delivery.last_error = str(e) if isinstance(e, SendFailed) else f"消息无法生成：{e!r}"
-        wait = min(RETRY_FIRST * 2 ** (delivery.attempts - 1), RETRY_CAP)
-        delivery.status = "gave_up" if delivery.attempts >= MAX_ATTEMPTS else "failed"
-        delivery.next_attempt_at = (delivery.claimed_at or moment) + wait  # from this attempt
+        delivery.status = "gave_up" if RETRY.gives_up(delivery.attempts) else "failed"
+        # Counted from this attempt's claim.
+        last = delivery.claimed_at or moment
+        delivery.next_attempt_at = RETRY.next_attempt(delivery.attempts, last)
         session.commit()
         log.warning("delivery %s failed (attempt %s): %s", delivery.id, delivery.attempts, e)
         return False
@@ -135,21 +132,15 @@ def send_one(session: Session, delivery: Delivery, config: Mapping, moment: date
 def send_due(session: Session, config: Mapping, moment: datetime | None = None) -> int:
     """Send every delivery that is due (queued, or failed and past its back-off)."""
     moment = moment or now()
-    # A claim whose sender died: back to failed, to be sent again.
-    session.execute(
-        update(Delivery)
-        .where(Delivery.status == "sending", Delivery.claimed_at < now() - CLAIM_LEASE)
-        .values(status="failed", last_error="发送过程中断，将重试")
-    )
+    # A claim whose sender died: back to failed, to be sent again at once.
+    jobs.settle_abandoned(session, DELIVERIES, now())
     session.commit()
     sent = 0
     due_ids = session.scalars(
-        select(Delivery.id)
-        .where(Delivery.status.in_(("queued", "failed")), Delivery.next_attempt_at <= moment)
-        .order_by(Delivery.id)
+        select(Delivery.id).where(jobs.ready(DELIVERIES, moment)).order_by(Delivery.id)
     ).all()
     for delivery_id in due_ids:
-        if _claim(session, delivery_id, moment):
+        if jobs.claim(session, DELIVERIES, delivery_id, moment):
             sent += send_one(session, session.get(Delivery, delivery_id), config, moment)
     return sent
 

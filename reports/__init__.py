@@ -1,1 +1,1 @@
-"""Bulletins (通报): data snapshot (pure) -> HTML (Jinja2) -> PDF (WeasyPrint); scheduler jobs."""
+"""Bulletins (通报): data snapshot (pure) -> HTML (Jinja2) -> PDF (WeasyPrint)."""

@@ -1,24 +1,23 @@
-"""`flask --app app bulletin ...` and `flask --app app scheduler ...`."""
+"""`flask --app app bulletin ...`: produce, list and verify bulletins."""
 
 import hashlib
 import json
-import logging
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from campaign.core import jobs
 from campaign.core.cli import current_campaign
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.storage import resolve
 from campaign.display import local_time
-from reports import render, scheduler, services
+from reports import render, services
 from reports.models import Bulletin
 
 bulletin_cli = AppGroup("bulletin", help="通报：生成、列表、核对。")
-scheduler_cli = AppGroup("scheduler", help="定时任务：通报在每月10日、25日生成。")
 
 
 @bulletin_cli.command("generate")
@@ -48,7 +47,7 @@ def generate(due) -> None:
 
         try:
             bulletin = services.produce(db.session, run, settings, progress=progress)
-        except (render.RenderRefused, ValidationFailed) as e:
+        except (render.RenderRefused, ValidationFailed, jobs.LeaseLost) as e:
             raise click.ClickException(str(e)) from e
     click.echo(f"第{bulletin.number}期：{bulletin.title}")
     click.echo(
@@ -98,16 +97,3 @@ def verify(number: int) -> None:
     if problems:
         raise click.ClickException("；".join(problems))
     click.echo(f"第{number}期通报核对一致：快照、PDF 与按快照重新生成的结果相同。")
-
-
-@scheduler_cli.command("run")
-def run() -> None:
-    """Run the scheduler as its own process (one per deployment; more are harmless)."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
-    logging.getLogger("gongjian").setLevel(logging.INFO)  # what was published, what failed
-    click.echo("定时任务已启动（Ctrl-C 停止）：")
-    for job in scheduler.jobs(current_app._get_current_object()):
-        click.echo(f"  {job['id']}: {job['trigger']}")
-    scheduler.run_forever(current_app._get_current_object())

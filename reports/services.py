@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from campaign import audit, display
-from campaign.core import events
+from campaign.core import events, jobs
 from campaign.core.clock import now
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign
@@ -31,10 +31,18 @@ from campaign.half_monthly import services as half_monthly
 from reports import attachment, render, snapshot
 from reports.models import Bulletin, BulletinRun
 
-# A run that has not reported progress for this long died with its process.
-LEASE = timedelta(minutes=2)
-# Waiting before retrying a failed period: doubles per failure, up to the cap.
-RETRY_FIRST, RETRY_CAP = timedelta(minutes=5), timedelta(hours=2)
+ABANDONED = "进程在生成过程中中断（未生成通报，将自动重新生成）"
+# A run that has reported no progress for 2 minutes died with its process; a period whose
+# run failed is retried after 5 minutes, doubling per failure up to 2 hours, for as long
+# as its bulletin is missing.
+RETRY = jobs.Retry(first=timedelta(minutes=5), cap=timedelta(hours=2))
+RUNS = jobs.Kind(
+    BulletinRun,
+    running="running",
+    heartbeat=BulletinRun.heartbeat_at,
+    lease=timedelta(minutes=2),
+    abandoned=lambda moment: {"status": "abandoned", "finished_at": moment, "error": ABANDONED},
+)
 
 
 @dataclass(frozen=True)
@@ -89,19 +97,6 @@ def _worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def settle_abandoned(session: Session, moment: datetime) -> int:
-    """Mark runs whose process stopped reporting (killed, crashed) as abandoned."""
-    stale = session.scalars(
-        select(BulletinRun).where(
-            BulletinRun.status == "running", BulletinRun.heartbeat_at < moment - LEASE
-        )
-    ).all()
-    for run in stale:
-        run.status, run.finished_at = "abandoned", moment
-        run.error = run.error or "进程在生成过程中中断（未生成通报，将自动重新生成）"
-    return len(stale)
-
-
 def start_run(
     session: Session,
     campaign: Campaign,
@@ -128,7 +123,7 @@ def start_run(
                 )
             ]
         )
-    settle_abandoned(session, moment)
+    jobs.settle_abandoned(session, RUNS, moment)
     if session.scalar(
         select(BulletinRun.id).where(
             BulletinRun.campaign_id == campaign.id,
@@ -163,22 +158,14 @@ def produce(
     run_id = run.id
 
     def step(label: str, percent: int) -> None:
-        run.step, run.progress, run.heartbeat_at = label, percent, now()
-        session.commit()
+        jobs.progress(session, RUNS, run, step=label, progress=percent)
         if progress:
             progress(label, percent)
 
     def writing_lists(done: int, total: int) -> None:
-        # Inside the transaction the lists are read in, so not committed on ``run``: on
-        # PostgreSQL (several processes, a lease to keep) in a transaction of its own.
+        # Inside the transaction the lists are read in, which goes on: written aside.
         label, percent = f"写入附件（{done}/{total} 行）", 5 + 20 * done // total
-        if session.get_bind().dialect.name == "postgresql":
-            with session.get_bind().begin() as connection:
-                connection.execute(
-                    update(BulletinRun)
-                    .where(BulletinRun.id == run_id)
-                    .values(step=label, progress=percent, heartbeat_at=now())
-                )
+        jobs.progress_aside(session, RUNS, run_id, step=label, progress=percent)
         if progress:
             progress(label, percent)
 
@@ -210,6 +197,7 @@ def produce(
         pdf_path, pdf_sha = keep(session, settings.storage, folder, stem, ".pdf", pdf.data)
         xlsx_path, xlsx_sha = keep(session, settings.storage, folder, stem, ".xlsx", xlsx)
         text = dumps(data)
+        jobs.hold(session, RUNS, run)  # published under the run's lease, or not at all
         bulletin = Bulletin(
             campaign_id=campaign.id,
             number=number,
@@ -271,6 +259,9 @@ def produce(
         if existing is None:
             raise ValidationFailed([("due_on", run.error)]) from None
         return existing
+    except jobs.LeaseLost:  # settled as abandoned meanwhile: redone elsewhere, nothing kept
+        session.rollback()
+        raise
     except BaseException as e:  # a failure is recorded (and retried), never half-published
         session.rollback()
         run = session.get(BulletinRun, run_id)
@@ -363,14 +354,14 @@ def due(session: Session, campaign: Campaign, settings: Settings, moment: dateti
         if cutoff > moment or cutoff < campaign.created_at or period.due_on in published:
             continue
         tried = attempts.get(period.due_on, [])
-        if any(r.status == "running" and r.heartbeat_at >= moment - LEASE for r in tried):
+        if any(jobs.is_held(RUNS, r, moment) for r in tried):
             continue
         # A run whose process died is redone at once (the next catch-up); a run that failed
         # (an error it recorded) waits, so a persistent error is not retried in a loop.
         failures = [r for r in tried if r.status == "failed"]
         if failures:
-            wait = min(RETRY_FIRST * 2 ** (len(failures) - 1), RETRY_CAP)
-            if moment < (failures[-1].finished_at or failures[-1].started_at) + wait:
+            last = failures[-1].finished_at or failures[-1].started_at
+            if moment < RETRY.next_attempt(len(failures), last):
                 continue
         out.append(period.due_on)
     return out

@@ -18,7 +18,7 @@ from campaign.core.extensions import db
 from campaign.core.storage import send_stored
 from campaign.core.webforms import perform
 from reports import services
-from reports.models import Bulletin, BulletinRun
+from reports.models import RUN_STATUSES, Bulletin, BulletinRun
 
 bp = Blueprint("bulletins", __name__, url_prefix="/campaigns/<int:campaign_id>/bulletins")
 
@@ -105,13 +105,16 @@ def run_status(campaign_id: int, run_id: int):
     run = db.session.get(BulletinRun, run_id)
     if run is None or run.campaign_id != campaign.id:
         abort(404)
+    # A run whose process died shows as it will be settled (this page does not write).
+    shown = {"status": run.status, "error": run.error}
+    shown |= jobs.as_settled(services.RUNS, run, clock.now())
     return {
-        "status": run.status,
-        "status_label": run.status_label,
+        "status": shown["status"],
+        "status_label": RUN_STATUSES.get(shown["status"], shown["status"]),
         "step": run.step,
         "progress": run.progress,
-        "error": run.error,
-        "done": run.status != "running",
+        "error": shown["error"],
+        "done": shown["status"] != "running",
     }
 
 

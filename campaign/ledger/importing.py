@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from operator import itemgetter
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
+from campaign.core import jobs
 from campaign.core import storage as files
 from campaign.core.clock import now
 from campaign.core.db import claim, insert_rows, one_of
@@ -101,6 +102,10 @@ def start_import(
     storage: Path,
 ) -> ImportBatch:
     """Record an upload and keep the file (outside static) before it is processed."""
+    # The unit's uploads whose processing died are settled by its next upload, if the
+    # scheduler has not settled them already.
+    scope = (ImportBatch.campaign_id == campaign.id, ImportBatch.unit_id == unit.id)
+    jobs.settle_abandoned(session, IMPORTS, now(), *scope)
     digest = hashlib.sha256(data).hexdigest()
     batch = ImportBatch(
         campaign_id=campaign.id,
@@ -137,21 +142,26 @@ def run_import(
 ) -> ImportBatch:
     """Process a stored upload to its end, committing progress as rows are read (a job, and
     the CLI). Whatever happens, the batch ends refused or previewed, never "processing":
-    an error is recorded on it, committed, and raised again for the caller to log."""
+    an error is recorded on it, committed, and raised again for the caller to log. A batch
+    settled as interrupted meanwhile (it waited past its lease) is left as it was."""
     batch = session.get(ImportBatch, batch_id)
 
     def counted(done: int, total: int) -> None:
-        batch.progress, batch.total = done, total
-        session.commit()  # only the counters: nothing of the ledger is written yet
+        # Only the counters are committed: nothing of the ledger is written yet.
+        jobs.progress(session, IMPORTS, batch, progress=done, total=total)
         if progress:
             progress(done, total)
 
     try:
+        jobs.progress(session, IMPORTS, batch)  # taken up now: the lease runs from here
         process_import(session, batch, stored_file(storage, batch).read_bytes(), counted)
+    except jobs.LeaseLost:
+        log.warning("import batch %s was settled as interrupted while processing", batch_id)
+        return session.get(ImportBatch, batch_id)
     except Exception:
         session.rollback()
         batch = session.get(ImportBatch, batch_id)
-        _refuse(batch, [SYSTEM_ERROR], [])
+        _record(batch, _refused([SYSTEM_ERROR], []))
         session.commit()
         raise
     session.commit()
@@ -169,16 +179,18 @@ def process_import(
     unit = session.get(Unit, batch.unit_id)
     ledger = unit_ledger(session, campaign, unit)
     if ledger.status == LedgerStatus.SUBMITTED:
-        return _refuse(batch, [LOCKED], [])
+        return _refuse(session, batch, [LOCKED], [])
     try:
         result = excel.read_workbook(data, unit_context(session, unit), progress)
     except excel.FileRefused as e:
-        return _refuse(batch, [f"文件《{batch.filename}》：{e}"], [])
+        return _refuse(session, batch, [f"文件《{batch.filename}》：{e}"], [])
+    except jobs.LeaseLost:  # from ``progress``: the batch was settled, this worker stops
+        raise
     except Exception:
         # The readers met something in the file the checks did not foresee: the file is
         # refused (and the case logged to be looked at), the request does not fail.
         log.exception("import batch %s: reading %s failed", batch.id, batch.filename)
-        return _refuse(batch, [f"文件《{batch.filename}》：{UNREADABLE}"], [])
+        return _refuse(session, batch, [f"文件《{batch.filename}》：{UNREADABLE}"], [])
     problems = [str(p) for p in result.problems]
     holders = _other_units_holding(session, campaign, unit, [r["credit_code"] for r in result.rows])
     known = set(
@@ -217,9 +229,10 @@ def process_import(
                     )
                 )
     if problems:
-        return _refuse(batch, problems, result.notices)
+        return _refuse(session, batch, problems, result.notices)
     diff, summary = _diff(_stored_rows(session, campaign, unit), result.rows, ledger.is_editable)
     summary["fingerprint"] = _fingerprint(session, campaign, unit)
+    jobs.hold(session, IMPORTS, batch)  # the preview is recorded under the batch's lease
     batch.diff = json.dumps(diff, ensure_ascii=False, default=_jsonable)
     batch.summary = json.dumps(summary, ensure_ascii=False)
     batch.notices = json.dumps(result.notices, ensure_ascii=False)
@@ -254,22 +267,40 @@ def _fingerprint(session: Session, campaign: Campaign, unit: Unit) -> str:
     return f"{count}:{last.isoformat() if last else ''}"
 
 
-ABANDONED_AFTER = timedelta(minutes=30)
+INTERRUPTED = "处理被中断（服务重启等），台账未作任何修改，请重新上传"
 
 
-def settle_abandoned(batch: ImportBatch, moment: datetime) -> bool:
-    """A batch still "processing" long after upload lost its worker (a restart): refuse it."""
-    if batch.status == "processing" and moment - batch.created_at > ABANDONED_AFTER:
-        _refuse(batch, ["处理被中断（服务重启等），台账未作任何修改，请重新上传"], [])
-        return True
-    return False
+def _refused(problems: list[str], notices: list[str]) -> dict[str, str]:
+    return {
+        "status": "refused",
+        "problems": json.dumps(problems, ensure_ascii=False),
+        "notices": json.dumps(notices, ensure_ascii=False),
+    }
 
 
-def _refuse(batch: ImportBatch, problems: list[str], notices: list[str]) -> ImportBatch:
-    batch.status = "refused"
-    batch.problems = json.dumps(problems, ensure_ascii=False)
-    batch.notices = json.dumps(notices, ensure_ascii=False)
+def _record(batch: ImportBatch, values: dict[str, str]) -> ImportBatch:
+    for name, value in values.items():
+        setattr(batch, name, value)
     return batch
+
+
+def _refuse(
+    session: Session, batch: ImportBatch, problems: list[str], notices: list[str]
+) -> ImportBatch:
+    """Record the batch refused, under its lease (see ``jobs.hold``)."""
+    jobs.hold(session, IMPORTS, batch)
+    return _record(batch, _refused(problems, notices))
+
+
+# An upload being processed by a worker thread of a web process: one that has reported no
+# progress for half an hour lost its worker (a restart) and is refused, to be uploaded again.
+IMPORTS = jobs.Kind(
+    ImportBatch,
+    running="processing",
+    heartbeat=ImportBatch.heartbeat_at,
+    lease=timedelta(minutes=30),
+    abandoned=lambda moment: _refused([INTERRUPTED], []),
+)
 
 
 def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[list, dict]:

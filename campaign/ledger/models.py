@@ -222,6 +222,8 @@ class ImportBatch(Base):
     status: Mapped[str] = mapped_column(String(20), default="processing")
     progress: Mapped[int] = mapped_column(default=0)  # rows read
     total: Mapped[int] = mapped_column(default=0)
+    # While processing: the upload, then every progress report (its lease, campaign.core.jobs).
+    heartbeat_at: Mapped[datetime] = mapped_column(default=now)
     problems: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of messages
     notices: Mapped[str] = mapped_column(Text, default="[]")
     summary: Mapped[str] = mapped_column(Text, default="{}")  # counts per change kind

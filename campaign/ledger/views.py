@@ -101,6 +101,7 @@ def ledger(campaign_id: int, code: str):
         unit=unit,
         ledger=ledger,
         imports=imports,
+        import_status={b.id: _shown(b)["status"] for b in imports},
         conflicts=conflicts,
         requests=requests,
         form=FlaskForm(),
@@ -169,15 +170,23 @@ def _process(batch_id: int, storage: Path) -> None:
     importing.run_import(db.session, batch_id, storage)
 
 
+def _shown(batch: ImportBatch) -> dict:
+    """The batch's status, problems and notices as they are, or as they will be settled if
+    its processing died (read only: these pages never write)."""
+    shown = {"status": batch.status, "problems": batch.problems, "notices": batch.notices}
+    return shown | jobs.as_settled(importing.IMPORTS, batch, clock.now())
+
+
 def _batch_view(batch: ImportBatch) -> dict:
     diff = json.loads(batch.diff)
+    shown = _shown(batch)
     return {
         "id": batch.id,
-        "status": batch.status,
+        "status": shown["status"],
         "progress": batch.progress,
         "total": batch.total,
-        "problems": json.loads(batch.problems),
-        "notices": json.loads(batch.notices),
+        "problems": json.loads(shown["problems"]),
+        "notices": json.loads(shown["notices"]),
         "summary": json.loads(batch.summary),
         "changes": [d for d in diff if d["action"] != "add"][:500],
         "additions": [d for d in diff if d["action"] == "add"][:200],
@@ -189,8 +198,6 @@ def _batch_view(batch: ImportBatch) -> dict:
 def import_batch(campaign_id: int, batch_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
-    if importing.settle_abandoned(batch, clock.now()):
-        db.session.commit()
     return render_template(
         "ledger/import.html",
         campaign=campaign,
@@ -206,9 +213,7 @@ def import_batch(campaign_id: int, batch_id: int):
 @login_required
 def import_status(campaign_id: int, batch_id: int):
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign_id)
-    if importing.settle_abandoned(batch, clock.now()):
-        db.session.commit()
-    return jsonify(status=batch.status, progress=batch.progress, total=batch.total)
+    return jsonify(status=_shown(batch)["status"], progress=batch.progress, total=batch.total)
 
 
 @bp.post("/campaigns/<int:campaign_id>/imports/<int:batch_id>/<any(apply, discard):action>")

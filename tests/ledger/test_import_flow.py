@@ -25,15 +25,17 @@ File V2 corrects V1: B now 45 employees (changed), C gone (removed), E added:
 import io
 import json
 import re
+from contextlib import contextmanager
 from datetime import date
 from types import SimpleNamespace
 
 import pytest
 from conftest import csrf_token, login, make_campaign, make_unit, make_user
 from flask import g
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
-from campaign import figures
+from campaign import figures, scheduler
 from campaign.audit import AuditEntry
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.extensions import db
@@ -46,6 +48,7 @@ from campaign.ledger.models import (
     LedgerStatus,
     Organization,
 )
+from tests.timeutil import at
 
 from .conftest import (
     CODE_A,
@@ -853,3 +856,113 @@ def test_a_preview_whose_rows_have_another_length_is_refused_and_changes_nothing
         importing.apply_import(db.session, batch, w.op)
     db.session.rollback()
     assert orgs(w) == {}
+
+
+# ---- a batch whose worker died ------------------------------------------------------------
+
+INTERRUPTED = "处理被中断（服务重启等），台账未作任何修改，请重新上传"
+
+
+def uploaded_and_left(w, *moment) -> int:
+    """An upload recorded at ``moment`` whose worker thread never reports (a restart)."""
+    with at(*moment):
+        batch = importing.start_import(
+            db.session, w.campaign, w.jiangan, ledger_xlsx(*V1), "台账.xlsx", w.op, w.storage
+        )
+        db.session.commit()
+    return batch.id
+
+
+@contextmanager
+def no_writes():
+    """Fail if a statement other than a read reaches the database meanwhile."""
+    writes = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SELECT", "PRAGMA", "SAVEPOINT")):
+            writes.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        yield writes
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", seen)
+    assert not [s for s in writes if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+
+
+def stored(batch_id: int) -> tuple[str, list[str]]:
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch_id)
+    return batch.status, json.loads(batch.problems)
+
+
+def test_an_import_whose_worker_died_shows_as_interrupted_without_a_write_and_is_settled(w):
+    batch_id = uploaded_and_left(w, 2026, 11, 2, 10, 0)
+    op = w.app.test_client()
+    page = f"/campaigns/{w.cid}/imports/{batch_id}"
+    ledger = f"/campaigns/{w.cid}/units/jiangan/ledger"
+    with at(2026, 11, 2, 10, 0):  # signed in then: a session cookie from later is refused
+        assert login(op, "jiangan_op").status_code == 302
+        op.get(ledger)  # its first visit creates the ledger's draft row (a write of its own)
+
+    # Half an hour without a sign of life is still alive ...
+    with at(2026, 11, 2, 10, 30), no_writes():
+        assert op.get(f"{page}/status").json == {"status": "processing", "progress": 0, "total": 0}
+        assert "正在逐行校验" in text(op.get(page))
+        assert "处理中" in table(op.get(ledger), "imports")
+    # ... a minute more and it is shown as interrupted: its page, the page's poll and the
+    # ledger's list of imports say so, and none of them writes.
+    with at(2026, 11, 2, 10, 31), no_writes():
+        assert op.get(f"{page}/status").json == {"status": "refused", "progress": 0, "total": 0}
+        shown = text(op.get(page))
+        assert "文件未通过校验，台账未作任何修改。" in shown and INTERRUPTED in shown
+        assert "未通过校验" in table(op.get(ledger), "imports")
+    assert stored(batch_id) == ("processing", [])
+
+    # The scheduler's job settles it.
+    with at(2026, 11, 2, 10, 35):
+        assert scheduler.settle_abandoned_work(w.app) == 1
+    assert stored(batch_id) == ("refused", [INTERRUPTED])
+    # A worker still alive after all stops at its first report and leaves the batch so.
+    with at(2026, 11, 2, 10, 36):
+        assert importing.run_import(db.session, batch_id, w.storage).status == "refused"
+    assert stored(batch_id) == ("refused", [INTERRUPTED])
+    assert orgs(w) == {}
+    with at(2026, 11, 2, 10, 40):
+        assert scheduler.settle_abandoned_work(w.app) == 0
+
+
+def test_a_late_worker_renews_the_lease_and_the_next_upload_settles_a_dead_one(w):
+    # Taken up 40 minutes after the upload (the workers were busy), before anything settled
+    # it: the worker's first report renews the lease, and the file is processed.
+    late = uploaded_and_left(w, 2026, 11, 2, 10, 0)
+    with at(2026, 11, 2, 10, 40):
+        assert importing.run_import(db.session, late, w.storage).status == "previewed"
+
+    dead = uploaded_and_left(w, 2026, 11, 2, 11, 0)
+    # The unit's next upload settles the one whose worker died, once past its lease.
+    uploaded_and_left(w, 2026, 11, 2, 11, 30)
+    assert stored(dead) == ("processing", [])
+    newest = uploaded_and_left(w, 2026, 11, 2, 11, 31)
+    assert stored(dead) == ("refused", [INTERRUPTED])
+    assert stored(late)[0] == "previewed"
+    assert stored(newest) == ("processing", [])
+
+
+def test_a_batch_settled_while_its_preview_is_computed_keeps_its_settled_outcome(w, monkeypatch):
+    # The worker read the whole file, then stalled past the lease; the scheduler's job (its
+    # own session, as in another process) settled the batch before the preview was written.
+    batch_id = uploaded_and_left(w, 2026, 11, 2, 10, 0)
+    real_stored_rows = importing._stored_rows
+
+    def stalled(*args):
+        with at(2026, 11, 2, 10, 31):
+            assert scheduler.settle_abandoned_work(w.app) == 1
+        return real_stored_rows(*args)
+
+    monkeypatch.setattr(importing, "_stored_rows", stalled)
+    with at(2026, 11, 2, 10, 0, 30):
+        assert importing.run_import(db.session, batch_id, w.storage).status == "refused"
+    assert stored(batch_id) == ("refused", [INTERRUPTED])
+    db.session.expire_all()
+    assert json.loads(db.session.get(ImportBatch, batch_id).diff) == []

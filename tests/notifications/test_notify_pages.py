@@ -16,13 +16,12 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from campaign import audit
+from campaign import audit, scheduler
 from campaign.core.extensions import db
 from campaign.core.vocab import UnitKind
 from notifications import events
 from notifications.kinds import KINDS, USER_CHANNELS
 from notifications.models import Delivery, Notification, UnitWebhook
-from reports import scheduler
 from tests.conftest import csrf_token, login, make_campaign, make_unit, make_user
 
 ZHANG, LI = "zhang@example.cn", "li@example.cn"

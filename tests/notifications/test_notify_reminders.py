@@ -1,4 +1,4 @@
-"""Report reminders from the scheduler's job (reports.scheduler.send_reminders), each window
+"""Report reminders from the scheduler's job (campaign.scheduler.send_reminders), each window
 once however often the job runs, and none lost when a day is skipped.
 
 Campaign 2026 from the wuhan-2016 template starts on 08-14; its first report day is 08-25
@@ -22,10 +22,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from campaign import scheduler
 from campaign.core.extensions import db
 from campaign.half_monthly import services as half_monthly
 from notifications.models import Delivery, Event
-from reports import scheduler
 from tests.conftest import make_campaign, make_unit, make_user
 from tests.timeutil import at, machine_zone, shanghai
 

@@ -255,6 +255,37 @@ def test_a_failed_run_is_shown_with_its_error(w):
     assert "生成记录" not in operator.get(base).get_data(as_text=True)
 
 
+def test_a_run_whose_process_died_shows_as_interrupted_before_anything_settles_it(w):
+    # "Now" is 09:00: a run last heard of 2 minutes ago is alive, one a second earlier is not.
+    alive, dead = (
+        services.start_run(db.session, w.campaign, due_on, w.settings, "manual", moment=moment)
+        for due_on, moment in [
+            (date(2026, 10, 25), shanghai(2026, 11, 12, 8, 58, 0)),
+            (date(2026, 11, 10), shanghai(2026, 11, 12, 8, 57, 59)),
+        ]
+    )
+    base = f"/campaigns/{w.cid}/bulletins"
+    coord = client_for(w, "coord")
+
+    def shown(run) -> tuple:
+        status = coord.get(f"{base}/runs/{run.id}").json
+        return status["status"], status["status_label"], status["error"], status["done"]
+
+    assert shown(alive) == ("running", "生成中", "", False)
+    assert shown(dead) == (
+        "abandoned",
+        "中断",
+        "进程在生成过程中中断（未生成通报，将自动重新生成）",
+        True,
+    )
+    # Shown, not written: the scheduler's job settles it.
+    db.session.expire_all()
+    assert db.session.scalars(select(BulletinRun.status).order_by(BulletinRun.id)).all() == [
+        "running",
+        "running",
+    ]
+
+
 # ---- API -------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ the bulletin following 10-25 is 第5期 and the one following 11-10 is 第6期. 
 cut off on the report day at BULLETIN_TIME (18:00 by default) Beijing time, and the
 scheduler publishes once the cut-off has passed.
 
-Bulletins are produced by the job itself, ``reports.scheduler.produce_due_bulletins(app)``,
+Bulletins are produced by the job itself, ``campaign.scheduler.produce_due_bulletins(app)``,
 with the clock moved by time_machine (UTC instants; the process zone is UTC). The tests
 across processes run a small script (RUNNER) in fresh Python processes against the test's
 database and storage, as a second `flask scheduler run` or a web worker would.
@@ -29,13 +29,13 @@ from flask import current_app
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from campaign import audit
+from campaign import audit, scheduler
 from campaign.core import clock
 from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.storage import resolve
 from notifications.models import Event
-from reports import fonts, render, scheduler, services
+from reports import fonts, render, services
 from reports.models import Bulletin, BulletinRun
 from tests.conftest import make_campaign, make_org, make_unit
 from tests.timeutil import at, machine_zone, shanghai
@@ -57,7 +57,8 @@ from pathlib import Path
 import time_machine
 
 from app import create_app
-from reports import render, scheduler
+from campaign import scheduler
+from reports import render
 
 app = create_app()  # DATABASE_URL, STORAGE_PATH and SECRET_KEY from the environment
 if os.environ.get("GJ_STALL_RENDER"):
@@ -275,6 +276,62 @@ def test_a_failed_render_is_recorded_and_retried_with_back_off(app):
     assert [r.status for r in attempts()] == ["failed", "failed", "published"]
     assert run_job_at(2026, 11, 10, 18, 30) == []
     assert len(published()) == 1 and len(attempts()) == 3
+    assert [e["bulletin_id"] for e in published_events()] == [bulletin.id]
+
+
+def test_a_period_failing_for_days_is_still_retried_every_two_hours(app):
+    campaign = small_campaign(created_at=shanghai(2026, 11, 10, 9, 0))
+    # Forty failures two hours apart, the last one ending on 11-15 at 12:00.
+    for n in range(40):
+        end = shanghai(2026, 11, 15, 12, 0) - timedelta(hours=2 * (39 - n))
+        db.session.add(
+            BulletinRun(
+                campaign_id=campaign.id,
+                due_on=date(2026, 11, 10),
+                trigger="schedule",
+                status="failed",
+                error="程序错误",
+                started_at=end,
+                heartbeat_at=end,
+                finished_at=end,
+            )
+        )
+    db.session.commit()
+
+    assert run_job_at(2026, 11, 15, 13, 59) == []
+    assert len(attempts()) == 40
+    settings = services.settings_from(app.config)
+    moment = shanghai(2026, 11, 15, 14, 0)
+    assert services.due(db.session, campaign, settings, moment) == [date(2026, 11, 10)]
+
+
+def test_a_run_taken_for_dead_while_it_renders_stops_and_the_period_is_redone_once(
+    app, monkeypatch
+):
+    small_campaign(created_at=shanghai(2026, 11, 10, 9, 0))
+    real_pdf = render.pdf
+
+    def three_silent_minutes(document, progress=None):
+        # Past the 2-minute lease without a report: the scheduler's job (in another process,
+        # here its own session) takes the run for dead meanwhile.
+        with at(2026, 11, 10, 18, 3):
+            assert scheduler.settle_abandoned_work(app) == 1
+        return real_pdf(document, progress)
+
+    monkeypatch.setattr(render, "pdf", three_silent_minutes)
+    assert run_job_at(2026, 11, 10, 18, 0) == []
+    [run] = attempts()
+    assert (run.status, run.error) == (
+        "abandoned",
+        "进程在生成过程中中断（未生成通报，将自动重新生成）",
+    )
+    assert published() == [] and published_events() == [] and stored_files(app) == []
+
+    monkeypatch.setattr(render, "pdf", real_pdf)
+    new = run_job_at(2026, 11, 10, 18, 5)
+    [bulletin] = published()
+    assert new == [bulletin.id]
+    assert [r.status for r in attempts()] == ["abandoned", "published"]
     assert [e["bulletin_id"] for e in published_events()] == [bulletin.id]
 
 

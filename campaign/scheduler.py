@@ -1,4 +1,5 @@
-"""The scheduled jobs, declared in one list with stable ids (the Redash way).
+"""The scheduled jobs of every area, declared in one list with stable ids (the Redash way),
+and `flask scheduler run`.
 
 Every job opens an app context, works idempotently and commits itself. Traps avoided:
 - several processes running the scheduler (gunicorn workers, a second `scheduler run`): the
@@ -14,22 +15,31 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import click
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
+from campaign.core import jobs as work
 from campaign.core.clock import DEFAULT_TZ, now
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.models import Campaign
+from campaign.ledger.importing import IMPORTS
+from notifications.dispatch import DELIVERIES
 from reports import services
 
 log = logging.getLogger("gongjian.scheduler")
 CATCH_UP_EVERY = timedelta(minutes=5)
+# Every kind of background work, settled by ``settle_abandoned_work`` when its process died.
+KINDS: tuple[work.Kind[Any], ...] = (IMPORTS, services.RUNS, DELIVERIES)
 
 
 def produce_due_bulletins(app: Flask) -> list[int]:
@@ -41,7 +51,7 @@ def produce_due_bulletins(app: Flask) -> list[int]:
         session = db.session
         try:
             moment = now()
-            services.settle_abandoned(session, moment)
+            work.settle_abandoned(session, services.RUNS, moment)
             session.commit()
             for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
                 for due_on in services.due(session, campaign, settings, moment):
@@ -52,6 +62,11 @@ def produce_due_bulletins(app: Flask) -> list[int]:
                         bulletin = services.produce(session, run, settings)
                     except (services.Busy, ValidationFailed):
                         continue  # another process is at it, or has just published it
+                    except work.LeaseLost:
+                        log.warning(
+                            "bulletin %s/%s was taken for dead, redone", campaign.id, due_on
+                        )
+                        continue
                     except Exception:
                         log.exception(
                             "bulletin %s/%s failed (recorded, retried later)", campaign.id, due_on
@@ -90,6 +105,22 @@ def send_reminders(app: Flask) -> int:
             db.session.remove()
     deliver_notifications(app)
     return emitted
+
+
+def settle_abandoned_work(app: Flask) -> int:
+    """Settle the work of every kind whose process died (an import left "processing" by a
+    restart, a bulletin run, a message being sent); returns how many rows."""
+    with app.app_context():
+        try:
+            moment, settled = now(), 0
+            for kind in KINDS:
+                settled += work.settle_abandoned(db.session, kind, moment)
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if settled:
+        log.info("settled %s rows of abandoned work", settled)
+    return settled
 
 
 def report_days(app: Flask) -> str:
@@ -138,10 +169,18 @@ def jobs(app: Flask) -> list[dict]:
             "func": send_reminders,
             "trigger": CronTrigger(hour="8-20", minute=5, timezone=DEFAULT_TZ),
         },
+        {
+            # Work whose process died, settled even when nothing of its kind starts again
+            # (an import shows as interrupted on its page before this, without a write).
+            "id": "jobs.settle_abandoned",
+            "func": settle_abandoned_work,
+            "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
+            "next_run_time": datetime.now(UTC),
+        },
     ]
 
 
-def build(app: Flask, factory: Callable = BackgroundScheduler):
+def build(app: Flask, factory: Callable[..., BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
     """A scheduler with every job added (not started)."""
     scheduler = factory(timezone=DEFAULT_TZ)
     for job in jobs(app):
@@ -182,3 +221,20 @@ def run_forever(app: Flask) -> None:
     for job in scheduler.get_jobs():
         log.info("job %s: %s", job.id, job.trigger)
     scheduler.start()
+
+
+scheduler_cli = AppGroup("scheduler", help="定时任务：通报在每月10日、25日生成。")
+
+
+@scheduler_cli.command("run")
+def run() -> None:
+    """Run the scheduler as its own process (one per deployment; more are harmless)."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("gongjian").setLevel(logging.INFO)  # what was published, what failed
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo("定时任务已启动（Ctrl-C 停止）：")
+    for job in jobs(app):
+        click.echo(f"  {job['id']}: {job['trigger']}")
+    run_forever(app)
