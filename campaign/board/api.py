@@ -10,7 +10,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from campaign.board import services as board
-from campaign.board.models import BoardItem, SpotCheck
+from campaign.board.models import BoardItem, CheckKind, SpotCheck
 from campaign.core import permissions
 from campaign.core.api import blueprint, commit
 from campaign.core.extensions import db
@@ -198,7 +198,7 @@ class SpotChecks(MethodView):
         permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
         permissions.ensure(permissions.may_spot_check, g.api_user)
         unit_ids = [permissions.unit_or_404(g.api_user, code).id for code in data["units"]] or None
-        kind = "lookback" if data["kind"] == "lookback" else "spot_check"
+        kind = CheckKind.LOOKBACK if data["kind"] == CheckKind.LOOKBACK else CheckKind.SPOT_CHECK
         return commit(
             lambda: board.draw(
                 db.session,

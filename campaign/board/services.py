@@ -11,6 +11,7 @@ import random
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -18,11 +19,18 @@ from sqlalchemy.orm import Session, joinedload
 from campaign import audit, rules, tally
 from campaign.audit import AuditEntry
 from campaign.board.models import (
-    CLOSURE_METHODS,
+    ANY_OPEN,
+    OPEN_STATES,
     BoardCounts,
     BoardItem,
+    CheckKind,
+    CheckResult,
     Closure,
+    ClosureMethod,
+    ClosureStatus,
     ItemNote,
+    ItemState,
+    SizeMode,
     SpotCheck,
     SpotCheckResult,
 )
@@ -33,11 +41,10 @@ from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
-from campaign.core.vocab import JOINT_FORMS
+from campaign.core.vocab import JOINT_FORMS, PartyOrgStatus, Target
 from campaign.core.vocab import Path as RulePath
 from campaign.ledger.models import Organization
 
-OPEN_STATES = ("todo", "in_progress", "reopened")
 PLAN_FIELDS = ["path", "joint_form", "measures", "planned_on", "responsible_person"]
 PARTY_FIELDS = [
     "party_org_status",
@@ -80,8 +87,8 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
                 unit_id=org.unit_id,
                 organization_id=org.id,
                 kind=org.kind,
-                target=requirement.target.value,
-                path=requirement.path.value,
+                target=requirement.target,
+                path=requirement.path,
                 measures=org.measures,
                 planned_on=org.planned_on,
                 responsible_person=org.responsible_person,
@@ -167,8 +174,8 @@ def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
     before = audit.snapshot(item, PLAN_FIELDS)
     for key, value in values.items():
         setattr(item, key, value)
-    if item.state == "todo":
-        item.state = "in_progress"
+    if item.state == ItemState.TODO:
+        item.state = ItemState.IN_PROGRESS
     after = audit.snapshot(item, PLAN_FIELDS)
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed:  # the same plan saved again changes nothing and records nothing
@@ -210,8 +217,8 @@ def add_note(
         user_id=getattr(user, "id", None),
     )
     session.add(note)
-    if item.state == "todo":
-        item.state = "in_progress"
+    if item.state == ItemState.TODO:
+        item.state = ItemState.IN_PROGRESS
     session.flush()
     audit.record(
         session,
@@ -243,23 +250,24 @@ def submit_closure(
         item,
         BoardItem.state.in_(OPEN_STATES),
         lambda: f"该组织当前为“{item.state_label}”，不能提交销号",
-        state="awaiting",
+        state=ItemState.AWAITING,
     )
-    method = raw.get("method", "")
-    if method not in CLOSURE_METHODS:
-        raise ValidationFailed([("method", "请选择组建方式")])
+    try:
+        method = ClosureMethod(raw.get("method", ""))
+    except ValueError:
+        raise ValidationFailed([("method", "请选择组建方式")]) from None
     problems = []
     # Not attached to the item until it is filed: a refused claim leaves nothing behind.
     closure = Closure(item_id=item.id, method=method, submitted_by_id=getattr(user, "id", None))
-    if method == "work_coverage":
+    if method == ClosureMethod.WORK_COVERAGE:
         closure.instructor = (raw.get("instructor") or "").strip()
         closure.mass_organizations = (raw.get("mass_organizations") or "").strip()
         if not closure.instructor and not closure.mass_organizations:
             problems.append(("instructor", "工作覆盖须填写党建工作指导员或群团组织"))
-        if item.target in ("standalone", "party_org"):
+        if item.target in (Target.STANDALONE, Target.PARTY_ORG):
             problems.append(("method", "该组织按规则应建立党组织，工作覆盖不能销号"))
         org = item.organization
-        if item.target == "member" and org.formal_members + org.probationary_members == 0:
+        if item.target == Target.MEMBER and org.formal_members + org.probationary_members == 0:
             problems.append(("method", "该组织按规则应有党员，尚无党员时工作覆盖不能销号"))
     else:
         closure.party_org_name = (raw.get("party_org_name") or "").strip()
@@ -292,20 +300,24 @@ def submit_closure(
             if closure.established_on > today(campaign.timezone):
                 problems.append(("established_on", f"成立时间（{established}）不能晚于今天"))
         needed = campaign.standalone_formal_members
-        if method == "standalone" and raw_members.isdigit() and closure.formal_members < needed:
+        if (
+            method == ClosureMethod.STANDALONE
+            and raw_members.isdigit()
+            and closure.formal_members < needed
+        ):
             problems.append(
                 (
                     "formal_members",
                     f"单独组建须有{needed}名以上正式党员（填报{closure.formal_members}名）",
                 )
             )
-        if item.target == "standalone" and method != "standalone":
+        if item.target == Target.STANDALONE and method != ClosureMethod.STANDALONE:
             problems.append(("method", f"该组织有{needed}名以上正式党员，按规定须单独组建"))
-        elif method == "joint" and closure.formal_members >= needed:
+        elif method == ClosureMethod.JOINT and closure.formal_members >= needed:
             problems.append(
                 ("method", f"正式党员达到{needed}名（{closure.formal_members}名）的，须单独组建")
             )
-        if method == "joint":
+        if method == ClosureMethod.JOINT:
             closure.joint_form = (raw.get("joint_form") or "").strip()
             if closure.joint_form not in JOINT_FORMS:
                 problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
@@ -380,7 +392,7 @@ def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) 
         problems.append(
             ("covered_codes", f"已建有党组织，不能再纳入联合组建：{'、'.join(has_org)}")
         )
-    standalone = [o.name for o in found.values() if o.target == "standalone"]
+    standalone = [o.name for o in found.values() if o.target == Target.STANDALONE]
     if standalone:
         problems.append(
             ("covered_codes", f"正式党员达到3名以上、须单独组建：{'、'.join(standalone)}")
@@ -389,13 +401,13 @@ def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) 
 
 
 def pending_closure(item: BoardItem) -> Closure | None:
-    return next((c for c in item.closures if c.status == "pending"), None)
+    return next((c for c in item.closures if c.status == ClosureStatus.PENDING), None)
 
 
 NOTHING_AWAITING = "没有待核验的销号"
 
 
-def _decide(session: Session, item: BoardItem, status: str, user, **values) -> Closure:
+def _decide(session: Session, item: BoardItem, status: ClosureStatus, user, **values) -> Closure:
     """Claim the item's pending closure for one decision before any work: of two leaders (or
     two clicks) the first decides, the other finds nothing awaiting."""
     closure = pending_closure(item)
@@ -404,7 +416,7 @@ def _decide(session: Session, item: BoardItem, status: str, user, **values) -> C
     claim(
         session,
         closure,
-        Closure.status == "pending",
+        Closure.status == ClosureStatus.PENDING,
         NOTHING_AWAITING,
         status=status,
         decided_at=now(),
@@ -416,7 +428,7 @@ def _decide(session: Session, item: BoardItem, status: str, user, **values) -> C
 
 def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
-    closure = _decide(session, item, "verified", user)
+    closure = _decide(session, item, ClosureStatus.VERIFIED, user)
     orgs = [item.organization] + [
         session.get(Organization, i) for i in json.loads(closure.covered_org_ids)
     ]
@@ -428,14 +440,18 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     before = {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}
     rows = {}
     for org in orgs:
-        if closure.method == "work_coverage":
+        if closure.method == ClosureMethod.WORK_COVERAGE:
             data = {
                 "instructor": closure.instructor or org.instructor,
                 "mass_organizations": closure.mass_organizations or org.mass_organizations,
             }
         else:
             data = {
-                "party_org_status": "joint" if org is not item.organization else closure.method,
+                # The covered organizations are in the joint Party org; the item's own
+                # organization has the Party org its closure names (the same codes).
+                "party_org_status": PartyOrgStatus(closure.method)
+                if org is item.organization
+                else PartyOrgStatus.JOINT,
                 "party_org_name": closure.party_org_name,
                 "party_org_founded_on": closure.established_on,
             }
@@ -455,8 +471,8 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
         default=str,
     )
     item.state, item.work_coverage_only, item.last_reason = (
-        "closed",
-        closure.method == "work_coverage",
+        ItemState.CLOSED,
+        closure.method == ClosureMethod.WORK_COVERAGE,
         "",
     )
     # Organizations covered by the joint Party org leave the board with it.
@@ -467,7 +483,7 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
             )
         )
         if covered_item is not None and covered_item.state in OPEN_STATES:
-            covered_item.state = "closed"
+            covered_item.state = ItemState.CLOSED
     audit.record(
         session,
         user=user,
@@ -484,8 +500,8 @@ def return_closure(session: Session, item: BoardItem, reason: str, user) -> Clos
     """A unit leader sends the claim back with a reason: the item is back in progress."""
     if not reason.strip():
         raise ValidationFailed([("reason", "退回时必须填写理由")])
-    closure = _decide(session, item, "returned", user, decision_reason=reason.strip())
-    item.state, item.last_reason = "in_progress", reason.strip()
+    closure = _decide(session, item, ClosureStatus.RETURNED, user, decision_reason=reason.strip())
+    item.state, item.last_reason = ItemState.IN_PROGRESS, reason.strip()
     audit.record(
         session,
         user=user,
@@ -506,9 +522,9 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
     claim(
         session,
         closure,
-        Closure.status == "verified",
+        Closure.status == ClosureStatus.VERIFIED,
         "只能撤销已核验的销号",
-        status="revoked",
+        status=ClosureStatus.REVOKED,
         decision_reason=reason.strip(),
         decided_at=now(),
         decided_by_id=getattr(user, "id", None),
@@ -537,9 +553,13 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
             )
         )
         if covered_item is not None and covered_item is not item:
-            covered_item.state, covered_item.last_reason = "reopened", reason.strip()
+            covered_item.state, covered_item.last_reason = ItemState.REOPENED, reason.strip()
             covered_item.work_coverage_only = False
-    item.state, item.last_reason, item.work_coverage_only = "reopened", reason.strip(), False
+    item.state, item.last_reason, item.work_coverage_only = (
+        ItemState.REOPENED,
+        reason.strip(),
+        False,
+    )
     audit.record(
         session,
         user=user,
@@ -559,20 +579,20 @@ def draw(
     session: Session,
     campaign: Campaign,
     unit_ids: list[int] | None,
-    mode: str,
+    mode: SizeMode,
     value: int,
     user,
     seed: int | None = None,
-    kind: str = "spot_check",
+    kind: CheckKind = CheckKind.SPOT_CHECK,
     note: str = "",
 ) -> SpotCheck:
     """Draw verified closures at random (a count or a percentage), with the seed recorded."""
-    if mode not in ("count", "percent") or value <= 0 or (mode == "percent" and value > 100):
+    if mode not in set(SizeMode) or value <= 0 or (mode == SizeMode.PERCENT and value > 100):
         raise ValidationFailed([("size", "抽查数量应为正整数，或1至100之间的百分比")])
     stmt = (
         select(Closure.id)
         .join(BoardItem, BoardItem.id == Closure.item_id)
-        .where(BoardItem.campaign_id == campaign.id, Closure.status == "verified")
+        .where(BoardItem.campaign_id == campaign.id, Closure.status == ClosureStatus.VERIFIED)
         .order_by(Closure.id)
     )
     if unit_ids:
@@ -580,7 +600,7 @@ def draw(
     population = list(session.scalars(stmt))
     if not population:
         raise ValidationFailed([("scope", "所选范围内没有已核验的销号")])
-    size = value if mode == "count" else max(1, -(-len(population) * value // 100))
+    size = _size(mode, value, len(population))
     _not_drawn_already(session, campaign, kind, unit_ids, mode, value, seed, note, population)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     drawn = sorted(random.Random(seed).sample(population, min(size, len(population))))
@@ -614,9 +634,9 @@ def draw(
 def _not_drawn_already(
     session: Session,
     campaign: Campaign,
-    kind: str,
+    kind: CheckKind,
     unit_ids: list[int] | None,
-    mode: str,
+    mode: SizeMode,
     value: int,
     seed: int | None,
     note: str,
@@ -628,7 +648,7 @@ def _not_drawn_already(
     last = session.scalar(
         select(SpotCheck).where(SpotCheck.campaign_id == campaign.id).order_by(SpotCheck.id.desc())
     )
-    if last is None or any(r.result != "pending" for r in last.results):
+    if last is None or any(r.result != CheckResult.PENDING for r in last.results):
         return
     same = (
         (last.kind, last.size_mode, last.size_value, last.note) == (kind, mode, value, note)
@@ -640,14 +660,15 @@ def _not_drawn_already(
         raise Conflict(f"已按相同条件抽取（第{last.id}号），尚未检查，未重复抽取")
 
 
+def _size(mode: SizeMode, value: int, population: int) -> int:
+    """How many closures a draw takes: ``value`` of them, or ``value`` percent rounded up."""
+    return value if mode == SizeMode.COUNT else max(1, -(-population * value // 100))
+
+
 def reproduce(check: SpotCheck) -> list[int]:
     """The same draw again from the recorded seed and population (for an audit of the draw)."""
     population = json.loads(check.population_ids)
-    size = (
-        check.size_value
-        if check.size_mode == "count"
-        else max(1, -(-len(population) * check.size_value // 100))
-    )
+    size = _size(check.size_mode, check.size_value, len(population))
     return sorted(random.Random(check.seed).sample(population, min(size, len(population))))
 
 
@@ -661,15 +682,15 @@ def record_result(
     claim(
         session,
         result,
-        SpotCheckResult.result == "pending",
+        SpotCheckResult.result == CheckResult.PENDING,
         "该项已有检查结论",
-        result="pass" if passed else "fail",
+        result=CheckResult.PASS if passed else CheckResult.FAIL,
         checklist=json.dumps({k: bool(checklist.get(k)) for k in CHECKLIST}, ensure_ascii=False),
         notes=notes.strip(),
         checked_at=now(),
         checked_by_id=getattr(user, "id", None),
     )
-    if result.closure.status != "verified":
+    if result.closure.status != ClosureStatus.VERIFIED:
         raise ValidationFailed([("result", "该销号已不是已核验状态（已被撤销），无需再检查")])
     audit.record(
         session,
@@ -777,14 +798,14 @@ def list_items(
     campaign: Campaign,
     unit_id: int,
     filters: Mapping,
-    state: str,
+    state: ItemState | Literal["open"],
     page: int = 1,
     per_page: int = 30,
 ) -> list[BoardItem]:
-    """One page of a column of a unit's board: items in ``state`` ("open": any open state)
+    """One page of a column of a unit's board: items in ``state`` (ANY_OPEN: any open state)
     matching the filters, by planned date (none last), then id."""
     stmt = _filtered(campaign, unit_id, filters, select(BoardItem)).where(
-        BoardItem.state.in_(OPEN_STATES) if state == "open" else BoardItem.state == state
+        BoardItem.state.in_(OPEN_STATES) if state == ANY_OPEN else BoardItem.state == state
     )
     # NULLS LAST rather than (planned_on IS NULL): for one state, ix_board_item_column serves
     # this order on both backends (PostgreSQL sorts NULLs last ascending; SQLite reads the

@@ -18,7 +18,16 @@ from sqlalchemy import select
 
 from campaign import figures, rules
 from campaign.board import services
-from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
+from campaign.board.models import (
+    COLUMNS,
+    BoardItem,
+    CheckKind,
+    CheckResult,
+    Closure,
+    ClosureMethod,
+    ItemState,
+    SpotCheck,
+)
 from campaign.core import clock, permissions
 from campaign.core.campaigns import build_deadline
 from campaign.core.extensions import db
@@ -30,7 +39,6 @@ from campaign.core.vocab import Path as RulePath
 from campaign.core.webforms import perform
 
 bp = Blueprint("board", __name__)
-COLUMNS = ["todo", "in_progress", "reopened", "awaiting", "closed"]
 
 
 @bp.get("/campaigns/<int:campaign_id>/board")
@@ -71,7 +79,13 @@ def unit(campaign_id: int, code: str):
         # Closed items are the long column: a short page of them.
         state: (
             services.list_items(
-                db.session, campaign, unit.id, filters, state, page, 10 if state == "closed" else 30
+                db.session,
+                campaign,
+                unit.id,
+                filters,
+                state,
+                page,
+                10 if state == ItemState.CLOSED else 30,
             ),
             counts.get(state, 0),
         )
@@ -85,7 +99,6 @@ def unit(campaign_id: int, code: str):
         campaign=campaign,
         unit=unit,
         columns=columns,
-        states=ITEM_STATES,
         filters=filters,
         page=page,
         areas=list(areas),
@@ -119,7 +132,7 @@ def item(campaign_id: int, item_id: int):
         requirement=rules.evaluate(org, rules.Thresholds.of(campaign)),
         pending=services.pending_closure(item),
         history=services.history(db.session, item),
-        methods=CLOSURE_METHODS,
+        methods=list(ClosureMethod),
         joint_forms=JOINT_FORMS,
         paths=list(RulePath),
         checklist=services.CHECKLIST,
@@ -206,7 +219,9 @@ def spot_checks(campaign_id: int):
                 int(value) if value.isdigit() else 0,
                 current_user,
                 seed=int(seed) if seed.isdigit() else None,
-                kind="lookback" if form.get("kind") == "lookback" else "spot_check",
+                kind=CheckKind.LOOKBACK
+                if form.get("kind") == CheckKind.LOOKBACK
+                else CheckKind.SPOT_CHECK,
                 note=form.get("note", ""),
             ),
             "已抽取。",
@@ -249,7 +264,7 @@ def spot_check(campaign_id: int, check_id: int):
         )
         if result is None:
             abort(404)
-        passed = request.form.get("verdict") == "pass"
+        passed = request.form.get("verdict") == CheckResult.PASS
         perform(
             lambda: services.record_result(
                 db.session,

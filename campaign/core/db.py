@@ -10,6 +10,7 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from itertools import repeat
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     MetaData,
+    String,
     Table,
     any_,
     bindparam,
@@ -66,6 +68,28 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EnumText(TypeDecorator):
+    """A StrEnum stored as its value in a VARCHAR of ``length`` and read back as the member.
+
+    The column stays plain text (no database enum type, no migration for a new member);
+    code reads and compares members, never string literals. A value that is no member is
+    bound as the text it is (a filter asking for it finds nothing).
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int):
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
 
 
 class Base(DeclarativeBase):

@@ -65,7 +65,6 @@ def overview(campaign_id: int):
         periods=all_periods,
         period=period,
         rows=rows,
-        labels=services.REPORT_STATE_LABELS,
     )
 
 

@@ -2,17 +2,17 @@
 
 import json
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
-from campaign.core.db import Base
+from campaign.core.db import Base, EnumText
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import (
     EnterpriseCategory,
+    Labelled,
     OperatingStatus,
     OrgKind,
     PartyOrgStatus,
@@ -156,19 +156,17 @@ class LedgerCounts(Base):
     party_org_required_by_size_met: Mapped[int] = mapped_column(default=0)
 
 
-class LedgerStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned"
-    APPROVED = "approved"
+class LedgerStatus(Labelled):
+    """draft → submitted → approved (the unit's base), or returned → submitted again."""
+
+    DRAFT = "draft", "填报中"
+    SUBMITTED = "submitted", "待审核"
+    RETURNED = "returned", "已退回"
+    APPROVED = "approved", "已审核（党建基数）"
 
 
-LEDGER_STATUS_LABELS = {
-    LedgerStatus.DRAFT: "填报中",
-    LedgerStatus.SUBMITTED: "待审核",
-    LedgerStatus.RETURNED: "已退回",
-    LedgerStatus.APPROVED: "已审核（党建基数）",
-}
+# Ledgers that imports replace; the others change by request.
+EDITABLE = (LedgerStatus.DRAFT, LedgerStatus.RETURNED)
 
 
 class UnitLedger(Base):
@@ -179,7 +177,9 @@ class UnitLedger(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    status: Mapped[LedgerStatus] = mapped_column(String(20), default=LedgerStatus.DRAFT)
+    status: Mapped[LedgerStatus] = mapped_column(
+        EnumText(LedgerStatus, 20), default=LedgerStatus.DRAFT
+    )
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
@@ -197,12 +197,16 @@ class UnitLedger(Base):
 
     @property
     def status_label(self) -> str:
-        return LEDGER_STATUS_LABELS[LedgerStatus(self.status)]
+        return LedgerStatus(self.status).label
 
     @property
     def is_editable(self) -> bool:
         """Draft and returned ledgers are replaced by imports; others change by request."""
-        return self.status in (LedgerStatus.DRAFT, LedgerStatus.RETURNED)
+        return self.status in EDITABLE
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.status == LedgerStatus.SUBMITTED
 
 
 class ImportBatch(Base):
@@ -241,6 +245,23 @@ class ImportBatch(Base):
         return text + (f"，删除{s['remove']}" if s["editable"] else "（生成变更申请）")
 
 
+class ChangeAction(Labelled):
+    """What a change request proposes (and what an import's preview does to a row)."""
+
+    ADD = "add", "新增"
+    UPDATE = "update", "修改"
+    REMOVE = "remove", "删除"
+    SAME = "same", "未变"
+
+
+class ChangeStatus(Labelled):
+    """pending → accepted (applied to the base) | rejected."""
+
+    PENDING = "pending", "待审核"
+    ACCEPTED = "accepted", "已采纳"
+    REJECTED = "rejected", "已驳回"
+
+
 class ChangeRequest(Base):
     """A proposed change to an approved ledger, accepted or rejected by a coordinator."""
 
@@ -250,13 +271,15 @@ class ChangeRequest(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
-    action: Mapped[str] = mapped_column(String(20))  # add | update
+    action: Mapped[ChangeAction] = mapped_column(EnumText(ChangeAction, 20))  # add | update
     credit_code: Mapped[str] = mapped_column(String(18))
     payload: Mapped[str] = mapped_column(Text)  # JSON of the proposed field values
     reason: Mapped[str] = mapped_column(
         Text, default="", info=text_field("申请理由", 1000, multiline=True)
     )
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|accepted|rejected
+    status: Mapped[ChangeStatus] = mapped_column(
+        EnumText(ChangeStatus, 20), default=ChangeStatus.PENDING
+    )
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     requested_at: Mapped[datetime] = mapped_column(default=now)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

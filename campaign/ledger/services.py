@@ -21,7 +21,9 @@ from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 from campaign.ledger import excel
 from campaign.ledger.models import (
+    ChangeAction,
     ChangeRequest,
+    ChangeStatus,
     LedgerConflict,
     LedgerStatus,
     Organization,
@@ -266,9 +268,9 @@ def decide_change(
     claim(
         session,
         request,
-        ChangeRequest.status == "pending",
+        ChangeRequest.status == ChangeStatus.PENDING,
         CHANGE_DECIDED,
-        status="accepted" if accept else "rejected",
+        status=ChangeStatus.ACCEPTED if accept else ChangeStatus.REJECTED,
         decided_by_id=getattr(user, "id", None),
         decided_at=now(),
         decision_comment=comment.strip(),
@@ -277,7 +279,7 @@ def decide_change(
     if accept:
         values = json.loads(request.payload)
         data = ledger_values(values, area_ids(session, request.unit_id))
-        if request.action == "add":
+        if request.action == ChangeAction.ADD:
             taken = session.scalar(
                 select(Organization.id).where(
                     Organization.campaign_id == campaign.id,

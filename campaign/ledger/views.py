@@ -30,7 +30,13 @@ from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXCLUDED_STATUSES
 from campaign.core.webforms import perform
 from campaign.ledger import excel, importing, services
-from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
+from campaign.ledger.models import (
+    ChangeAction,
+    ChangeRequest,
+    ChangeStatus,
+    ImportBatch,
+    Organization,
+)
 
 bp = Blueprint("ledger", __name__)
 XLSX = MIMETYPES[".xlsx"]
@@ -92,7 +98,7 @@ def ledger(campaign_id: int, code: str):
     requests = db.session.scalars(
         select(ChangeRequest)
         .where(ChangeRequest.campaign_id == campaign.id, ChangeRequest.unit_id == unit.id)
-        .order_by(ChangeRequest.status != "pending", ChangeRequest.id.desc())
+        .order_by(ChangeRequest.status != ChangeStatus.PENDING, ChangeRequest.id.desc())
         .limit(100)
     ).all()
     return render_template(
@@ -179,8 +185,11 @@ def _batch_view(batch: ImportBatch) -> dict:
         "problems": json.loads(batch.problems),
         "notices": json.loads(batch.notices),
         "summary": json.loads(batch.summary),
-        "changes": [d for d in diff if d["action"] != "add"][:500],
-        "additions": [d for d in diff if d["action"] == "add"][:200],
+        "changes": [
+            {**d, "action_label": ChangeAction(d["action"]).label}
+            for d in [d for d in diff if d["action"] != ChangeAction.ADD][:500]
+        ],
+        "additions": [d for d in diff if d["action"] == ChangeAction.ADD][:200],
     }
 
 
@@ -264,7 +273,7 @@ def review(campaign_id: int, code: str, action: str):
 def change_requests(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     stmt = select(ChangeRequest).where(
-        ChangeRequest.campaign_id == campaign.id, ChangeRequest.status == "pending"
+        ChangeRequest.campaign_id == campaign.id, ChangeRequest.status == ChangeStatus.PENDING
     )
     ids = permissions.visible_unit_ids(current_user)
     if ids is not None:

@@ -20,7 +20,7 @@ from campaign.core.extensions import db
 from campaign.core.storage import send_stored
 from campaign.core.webforms import perform
 from campaign.timeline import tasks
-from campaign.timeline.models import Deliverable, Task
+from campaign.timeline.models import Audience, Deliverable, Task
 
 bp = Blueprint("timeline", __name__)
 
@@ -43,7 +43,7 @@ def timeline_page(campaign_id: int):
         deliverables=deliverables,
         rows=rows,
         may_edit=permissions.may_edit_campaign(current_user),
-        audiences=tasks.AUDIENCES,
+        audiences=list(Audience),
         form=FlaskForm(),
     )
 
