@@ -11,6 +11,7 @@ from campaign.core.db import Base, EnumText
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled, OrgKind, Path, Target
+from campaign.ledger.fields import LABELS
 from campaign.ledger.models import Organization
 from campaign.tally import Key, Tally
 
@@ -94,11 +95,11 @@ class BoardItem(Base):
     path: Mapped[Path] = mapped_column(EnumText(Path, 20))  # as suggested, then as chosen
     joint_form: Mapped[str] = mapped_column(String(20), default="")  # 区域联建 …
     measures: Mapped[str] = mapped_column(
-        Text, default="", info=text_field("推进措施", 2000, multiline=True)
+        Text, default="", info=text_field(LABELS["measures"], 2000, multiline=True)
     )
     planned_on: Mapped[date | None]
     responsible_person: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("责任人")
+        String(80), default="", info=text_field(LABELS["responsible_person"])
     )
     # Why it was last sent back or reopened.
     last_reason: Mapped[str] = mapped_column(
@@ -205,7 +206,7 @@ class Closure(Base):
     method: Mapped[ClosureMethod] = mapped_column(EnumText(ClosureMethod, 20))
     joint_form: Mapped[str] = mapped_column(String(20), default="")
     party_org_name: Mapped[str] = mapped_column(
-        String(200), default="", info=text_field("党组织名称")
+        String(200), default="", info=text_field(LABELS["party_org_name"])
     )
     established_on: Mapped[date | None]
     formal_members: Mapped[int] = mapped_column(default=0)
@@ -213,10 +214,10 @@ class Closure(Base):
         String(80), default="", info=text_field("书记（负责人）")
     )
     instructor: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("党建工作指导员")
+        String(80), default="", info=text_field(LABELS["instructor"])
     )
     mass_organizations: Mapped[str] = mapped_column(
-        String(100), default="", info=text_field("群团组织")
+        String(100), default="", info=text_field(LABELS["mass_organizations"])
     )
     # Other organizations a joint Party org covers (JSON list of organization ids).
     covered_org_ids: Mapped[str] = mapped_column(Text, default="[]")

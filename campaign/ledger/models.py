@@ -20,6 +20,7 @@ from campaign.core.vocab import (
     SocialCategory,
     Target,
 )
+from campaign.ledger.fields import LABELS
 
 
 class Organization(Base):
@@ -34,9 +35,11 @@ class Organization(Base):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     kind: Mapped[OrgKind] = mapped_column(String(20))
 
-    name: Mapped[str] = mapped_column(String(200), info=text_field("组织名称"))
-    credit_code: Mapped[str] = mapped_column(String(18), info=text_field("统一社会信用代码"))
-    district_name: Mapped[str] = mapped_column(String(40), default="", info=text_field("所在区"))
+    name: Mapped[str] = mapped_column(String(200), info=text_field(LABELS["name"]))
+    credit_code: Mapped[str] = mapped_column(String(18), info=text_field(LABELS["credit_code"]))
+    district_name: Mapped[str] = mapped_column(
+        String(40), default="", info=text_field(LABELS["district_name"])
+    )
     # 企业类别 for enterprises, 类别 for social organizations (vocab enums).
     category: Mapped[str] = mapped_column(String(30))
     operating_status: Mapped[OperatingStatus] = mapped_column(
@@ -44,14 +47,14 @@ class Organization(Base):
     )
     registration_level: Mapped[str | None] = mapped_column(String(20))  # social only
     supervising_unit: Mapped[str] = mapped_column(
-        String(100), default="", info=text_field("业务主管单位")
+        String(100), default="", info=text_field(LABELS["supervising_unit"])
     )
 
     employees: Mapped[int] = mapped_column(default=0)
     formal_members: Mapped[int] = mapped_column(default=0)
     probationary_members: Mapped[int] = mapped_column(default=0)
     investor: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("出资人（负责人）")
+        String(80), default="", info=text_field(LABELS["investor"])
     )
     investor_is_member: Mapped[bool] = mapped_column(default=False)
 
@@ -59,26 +62,30 @@ class Organization(Base):
         String(20), default=PartyOrgStatus.NONE
     )
     party_org_name: Mapped[str] = mapped_column(
-        String(200), default="", info=text_field("党组织名称")
+        String(200), default="", info=text_field(LABELS["party_org_name"])
     )
     party_org_founded_on: Mapped[date | None]
     no_party_org_reason: Mapped[str] = mapped_column(
-        Text, default="", info=text_field("未建原因", 1000)
+        Text, default="", info=text_field(LABELS["no_party_org_reason"], 1000)
     )
     instructor: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("党建工作指导员")
+        String(80), default="", info=text_field(LABELS["instructor"])
     )
     mass_organizations: Mapped[str] = mapped_column(
-        String(100), default="", info=text_field("群团组织")
+        String(100), default="", info=text_field(LABELS["mass_organizations"])
     )
-    measures: Mapped[str] = mapped_column(Text, default="", info=text_field("推进措施", 2000))
+    measures: Mapped[str] = mapped_column(
+        Text, default="", info=text_field(LABELS["measures"], 2000)
+    )
     planned_on: Mapped[date | None]  # 计划完成时间
     responsible_person: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("责任人")
+        String(80), default="", info=text_field(LABELS["responsible_person"])
     )
 
     # Who put the organization out of (or back into) the base, and why (DOMAIN.md §5).
-    exclusion_note: Mapped[str] = mapped_column(Text, default="", info=text_field("剔除理由", 1000))
+    exclusion_note: Mapped[str] = mapped_column(
+        Text, default="", info=text_field(LABELS["exclusion_note"], 1000)
+    )
     exclusion_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     exclusion_decided_at: Mapped[datetime | None]
 

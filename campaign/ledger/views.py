@@ -29,7 +29,7 @@ from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXCLUDED_STATUSES
 from campaign.core.webforms import perform
-from campaign.ledger import excel, importing, services
+from campaign.ledger import excel, fields, importing, services
 from campaign.ledger.models import (
     ChangeAction,
     ChangeRequest,
@@ -205,7 +205,7 @@ def import_batch(campaign_id: int, batch_id: int):
         campaign=campaign,
         batch=batch,
         view=_batch_view(batch),
-        labels=_FIELD_LABELS,
+        labels=fields.LABELS,
         form=FlaskForm(),
         may_edit=permissions.may_edit_ledger(current_user, batch.unit),
     )
@@ -285,7 +285,7 @@ def change_requests(campaign_id: int):
         "ledger/change_requests.html",
         campaign=campaign,
         pending=[(r, json.loads(r.payload)) for r in pending],
-        labels=_FIELD_LABELS,
+        labels=fields.LABELS,
         form=FlaskForm(),
         may_review=permissions.may_review_ledgers(current_user),
     )
@@ -347,11 +347,4 @@ def exclusion(campaign_id: int, org_id: int, action: str):
     return redirect(url_for("ledger.exclusions", campaign_id=campaign.id))
 
 
-_FIELD_LABELS = {
-    **{c.field: c.header for s in excel.SHEETS.values() for c in s.columns},
-    "name": "名称",
-    "investor": "出资人（负责人）",
-    "investor_is_member": "出资人（负责人）是否党员",
-    "kind": "类型",
-}
 EXCLUSION_CHOICES = [(s.value, s.label) for s in EXCLUDED_STATUSES]
