@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules, tally
 from campaign.audit import AuditEntry
+from campaign.board.inputs import CHECKLIST, ClosureClaim, Plan
 from campaign.board.models import (
     ANY_OPEN,
     OPEN_STATES,
@@ -54,12 +55,6 @@ PARTY_FIELDS = [
     "instructor",
     "mass_organizations",
 ]
-CHECKLIST = {
-    "document": "批复文件真实有效",
-    "members": "正式党员人数属实",
-    "secretary": "书记（负责人）已明确",
-    "activities": "组织生活正常开展",
-}
 
 
 # ---- items: which organizations are on the wall chart, and what follows them -----------
@@ -150,27 +145,23 @@ def follow_changed_organization(session: Session, event: events.OrganizationChan
         follow_organization(session, event.organization, event.user, event.source)
 
 
-def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
+def update_plan(session: Session, item: BoardItem, plan: Plan, user) -> dict:
     """Change the item's plan (一企一策): path, joint form, measures, date, person responsible."""
-    problems = []
-    values = {}
-    path = raw.get("path", item.path)
-    if path not in {p.value for p in RulePath}:
-        problems.append(("path", f"「推进路径」无效：{path}"))
-    values["path"] = path
-    joint_form = (raw.get("joint_form") or "").strip()
+    problems = plan.problems("path")
+    path = plan.path if plan.path is not None or problems else item.path
+    joint_form = plan.joint_form.strip()
     if path == RulePath.JOINT and joint_form and joint_form not in JOINT_FORMS:
         problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
-    values["joint_form"] = joint_form if path == RulePath.JOINT else ""
-    values["measures"] = (raw.get("measures") or "").strip()
-    values["responsible_person"] = (raw.get("responsible_person") or "").strip()
-    planned = (raw.get("planned_on") or "").strip()
-    try:
-        values["planned_on"] = date.fromisoformat(planned) if planned else None
-    except ValueError:
-        problems.append(("planned_on", f"「计划完成时间」应为日期，而不是“{planned}”"))
+    problems += plan.problems("planned_on")
     if problems:
         raise ValidationFailed(problems)
+    values = {
+        "path": path,
+        "joint_form": joint_form if path == RulePath.JOINT else "",
+        "measures": plan.measures.strip(),
+        "planned_on": plan.planned_on,
+        "responsible_person": plan.responsible_person.strip(),
+    }
     before = audit.snapshot(item, PLAN_FIELDS)
     for key, value in values.items():
         setattr(item, key, value)
@@ -237,7 +228,7 @@ def add_note(
 def submit_closure(
     session: Session,
     item: BoardItem,
-    raw: Mapping,
+    claimed: ClosureClaim,
     document: tuple[str, bytes] | None,
     user,
     storage: Path,
@@ -252,16 +243,15 @@ def submit_closure(
         lambda: f"该组织当前为“{item.state_label}”，不能提交销号",
         state=ItemState.AWAITING,
     )
-    try:
-        method = ClosureMethod(raw.get("method", ""))
-    except ValueError:
-        raise ValidationFailed([("method", "请选择组建方式")]) from None
+    method = claimed.method
+    if method is None:
+        raise ValidationFailed(claimed.problems("method") or [("method", "请选择组建方式")])
     problems = []
     # Not attached to the item until it is filed: a refused claim leaves nothing behind.
     closure = Closure(item_id=item.id, method=method, submitted_by_id=getattr(user, "id", None))
     if method == ClosureMethod.WORK_COVERAGE:
-        closure.instructor = (raw.get("instructor") or "").strip()
-        closure.mass_organizations = (raw.get("mass_organizations") or "").strip()
+        closure.instructor = claimed.instructor.strip()
+        closure.mass_organizations = claimed.mass_organizations.strip()
         if not closure.instructor and not closure.mass_organizations:
             problems.append(("instructor", "工作覆盖须填写党建工作指导员或群团组织"))
         if item.target in (Target.STANDALONE, Target.PARTY_ORG):
@@ -270,41 +260,32 @@ def submit_closure(
         if item.target == Target.MEMBER and org.formal_members + org.probationary_members == 0:
             problems.append(("method", "该组织按规则应有党员，尚无党员时工作覆盖不能销号"))
     else:
-        closure.party_org_name = (raw.get("party_org_name") or "").strip()
-        closure.secretary = (raw.get("secretary") or "").strip()
+        closure.party_org_name = claimed.party_org_name.strip()
+        closure.secretary = claimed.secretary.strip()
         if not closure.party_org_name:
             problems.append(("party_org_name", "「党组织名称」不能为空"))
         if not closure.secretary:
             problems.append(("secretary", "「书记（负责人）」不能为空"))
-        raw_members = str(raw.get("formal_members") or "0").strip()
-        if raw_members.isdigit():
-            closure.formal_members = int(raw_members)
+        members_given = "formal_members" not in claimed.invalid
+        closure.formal_members = claimed.formal_members
+        problems += claimed.problems("formal_members")
+        established = closure.established_on = claimed.established_on
+        if established is None:
+            problems += claimed.problems("established_on") or [
+                ("established_on", "「成立时间」应为日期，而不是“”")
+            ]
         else:
-            closure.formal_members = 0
-            problems.append(
-                ("formal_members", f"「正式党员数」应为非负整数，而不是“{raw_members}”")
-            )
-        established = (raw.get("established_on") or "").strip()
-        try:
-            closure.established_on = date.fromisoformat(established)
-        except ValueError:
-            problems.append(("established_on", f"「成立时间」应为日期，而不是“{established}”"))
-        else:
-            if closure.established_on < campaign.starts_on:
+            if established < campaign.starts_on:
                 problems.append(
                     (
                         "established_on",
                         f"成立时间（{established}）早于本次行动开始（{campaign.starts_on}），不属于本次集中组建",
                     )
                 )
-            if closure.established_on > today(campaign.timezone):
+            if established > today(campaign.timezone):
                 problems.append(("established_on", f"成立时间（{established}）不能晚于今天"))
         needed = campaign.standalone_formal_members
-        if (
-            method == ClosureMethod.STANDALONE
-            and raw_members.isdigit()
-            and closure.formal_members < needed
-        ):
+        if method == ClosureMethod.STANDALONE and members_given and closure.formal_members < needed:
             problems.append(
                 (
                     "formal_members",
@@ -318,10 +299,10 @@ def submit_closure(
                 ("method", f"正式党员达到{needed}名（{closure.formal_members}名）的，须单独组建")
             )
         if method == ClosureMethod.JOINT:
-            closure.joint_form = (raw.get("joint_form") or "").strip()
+            closure.joint_form = claimed.joint_form.strip()
             if closure.joint_form not in JOINT_FORMS:
                 problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
-            covered = _covered(session, item, raw.get("covered_codes", ""), problems)
+            covered = _covered(session, item, claimed.covered_codes, problems)
             closure.covered_org_ids = json.dumps(covered)
     if document is None:
         problems.append(("document", "请上传批复文件（PDF或图片）"))
@@ -360,16 +341,13 @@ def submit_closure(
     return closure
 
 
-def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) -> list[int]:
+def _covered(
+    session: Session, item: BoardItem, codes: tuple[str, ...], problems: list
+) -> list[int]:
     """The other organizations (of the same unit) a joint Party org covers, by credit code.
 
     Not one that has a Party org already, nor one with enough formal members to need its own.
     """
-    codes = [
-        c.strip().upper()
-        for c in raw_codes.replace("，", ",").replace("\n", ",").split(",")
-        if c.strip()
-    ]
     if not codes:
         return []
     with session.no_autoflush:
