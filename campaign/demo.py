@@ -34,6 +34,7 @@ from campaign.core.vocab import (
     UnitKind,
 )
 from campaign.half_monthly import services as half_monthly
+from campaign.half_monthly.inputs import ReportText
 from campaign.ledger import creditcode
 from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
 from campaign.ledger.services import apply_rules
@@ -581,13 +582,13 @@ def _history(
                 campaign,
                 unit,
                 period.due_on,
-                {
-                    "progress": f"本期{new}，按计划推进挂图作战、销号管理。",
-                    "problems": rng.choice(
+                ReportText(
+                    progress=f"本期{new}，按计划推进挂图作战、销号管理。",
+                    problems=rng.choice(
                         ["部分小微企业无党员，组建难度大。", "个别企业出资人支持不够。", ""]
                     ),
-                    "next_steps": "继续推进应建尽建，做好销号台账。",
-                },
+                    next_steps="继续推进应建尽建，做好销号台账。",
+                ),
                 None,
                 operators.get(unit.id, "demo"),
                 Path("/nonexistent"),

@@ -68,6 +68,16 @@ class DocumentSchema(Schema):
     document = Upload(load_default=None, metadata={"description": "批复文件（PDF或图片）"})
 
 
+class FindingSchema(Schema):
+    """A drawn closure and the checker's finding on it."""
+
+    id = fields.Int()
+    closure = fields.Int(attribute="closure_id")
+    item = fields.Function(lambda r: r.closure.item_id)
+    result = Choice(CheckResult)
+    notes = fields.Str()
+
+
 class SpotCheckSchema(Schema):
     id = fields.Int()
     kind = Choice(CheckKind)
@@ -75,21 +85,7 @@ class SpotCheckSchema(Schema):
     size_mode = Choice(SizeMode)
     size_value = fields.Int()
     drawn = fields.Function(lambda c: json.loads(c.drawn_ids))
-    results = fields.Function(
-        lambda c: [
-            {
-                "id": r.id,
-                "closure": r.closure_id,
-                "item": r.closure.item_id,
-                "result": r.result,
-                "notes": r.notes,
-            }
-            for r in c.results
-        ],
-        metadata={
-            "description": "result：" + "；".join(f"{r.value}：{r.label}" for r in CheckResult)
-        },
-    )
+    results = fields.List(fields.Nested(FindingSchema))
 
 
 def _board_item(campaign_id: int, item_id: int) -> BoardItem:

@@ -16,7 +16,9 @@ from campaign.core import commit as transaction
 from campaign.core import permissions
 from campaign.core.accounts import user_for_token
 from campaign.core.extensions import db
+from campaign.core.inputs import Choice
 from campaign.core.models import Campaign
+from campaign.core.vocab import UnitKind
 
 
 def blueprint(name: str, description: str) -> Blueprint:
@@ -81,16 +83,10 @@ class CampaignSchema(Schema):
     target_required_coverage = fields.Decimal(as_string=True)
 
 
-# Any subset of the editable settings, as strings or numbers; unknown fields are refused.
-SettingsSchema = Schema.from_dict(
-    {field: fields.Raw() for field in timeline.SETTINGS}, name="SettingsSchema"
-)
-
-
 class UnitSchema(Schema):
     code = fields.Str()
     name = fields.Str()
-    kind = fields.Str()
+    kind = Choice(UnitKind)
     parent = fields.Function(lambda u: u.parent.code if u.parent else None)
     is_responsible = fields.Bool()
 
@@ -113,14 +109,13 @@ class CampaignItem(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/settings")
 class CampaignSettings(MethodView):
-    @blp.arguments(SettingsSchema)
+    @blp.arguments(timeline.SettingsSchema)
     @blp.response(200, CampaignSchema)
     def patch(self, data: dict, campaign_id: int):
         """Change settings (coordinators and admins); all or nothing, messages in Chinese."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.ensure(permissions.may_edit_campaign, g.api_user)
-        raw = {k: str(v) for k, v in data.items()}
-        commit(lambda: timeline.update_settings(db.session, campaign, raw, g.api_user))
+        commit(lambda: timeline.update_settings(db.session, campaign, data, g.api_user))
         return campaign
 
 

@@ -23,6 +23,13 @@ from campaign.core.errors import ValidationFailed
 from campaign.core.text import field_of
 
 
+def documented(enum: type[StrEnum]) -> dict[str, Any]:
+    """What the OpenAPI document says of a field holding one of ``enum``'s values: the
+    values, and each one's label where the enum has labels."""
+    labels = "；".join(f"{m.value}：{m.label}" for m in enum if hasattr(m, "label"))
+    return {"enum": [m.value for m in enum], **({"description": labels} if labels else {})}
+
+
 class Choice(fields.String):
     """One of ``enum``'s values, read as its member. ``message`` is what a user reads for any
     other value ("{input}" is the value given); with ``optional`` an empty value is None."""
@@ -39,11 +46,7 @@ class Choice(fields.String):
         self.optional = optional
         if optional:
             kwargs.setdefault("allow_none", True)
-        labels = "；".join(f"{m.value}：{m.label}" for m in enum if hasattr(m, "label"))
-        metadata = {"enum": [m.value for m in enum], **kwargs.pop("metadata", {})}
-        if labels and "description" not in metadata:
-            metadata["description"] = labels
-        super().__init__(metadata=metadata, **kwargs)
+        super().__init__(metadata={**documented(enum), **kwargs.pop("metadata", {})}, **kwargs)
         self.error_messages["choice"] = message
 
     def _deserialize(
@@ -59,16 +62,18 @@ class Choice(fields.String):
 
 
 class Day(fields.Date):
-    """A date as YYYY-MM-DD, named ``label`` in the message for anything else; with
-    ``optional`` an empty value is no date (None)."""
+    """A date as YYYY-MM-DD, named ``label`` in the message for anything else (or
+    ``message``); with ``optional`` an empty value is no date (None)."""
 
-    def __init__(self, label: str, *, optional: bool = False, **kwargs: Any):
+    def __init__(
+        self, label: str, *, optional: bool = False, message: str | None = None, **kwargs: Any
+    ):
         self.optional = optional
         if optional:
             kwargs.setdefault("allow_none", True)
         metadata = {"description": f"{label}（YYYY-MM-DD）", **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
-        self.error_messages["invalid"] = f"「{label}」应为日期，而不是“{{input}}”"
+        self.error_messages["invalid"] = message or f"「{label}」应为日期，而不是“{{input}}”"
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date | None:
         text = value.strip() if isinstance(value, str) else value

@@ -1,7 +1,6 @@
 """Half-monthly unit reports: periods, submission with frozen figures, versions, returns."""
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
+from campaign.half_monthly.inputs import NO_PROGRESS, ReportText
 from campaign.half_monthly.models import ReportState, ReportStatus, UnitReport
 from campaign.ledger.models import ChangeRequest, ChangeStatus
 
@@ -107,7 +107,7 @@ def submit_report(
     campaign: Campaign,
     unit: Unit,
     due_on: date,
-    raw: Mapping,
+    written: ReportText,
     attachment: tuple[str, bytes] | None,
     user,
     storage: Path,
@@ -120,11 +120,11 @@ def submit_report(
         raise ValidationFailed([("due_on", f"该期（{period.label}）尚未开始，不能提前报送")])
     # As the columns keep them (a browser's CR LF as LF): a second post compares equal.
     narrative = {
-        k: cleaned_for(UnitReport.__table__.c[k], (raw.get(k) or "").strip())
+        k: cleaned_for(UnitReport.__table__.c[k], getattr(written, k).strip())
         for k in ("progress", "problems", "next_steps")
     }
     if not narrative["progress"]:
-        raise ValidationFailed([("progress", "「工作进展」不能为空")])
+        raise ValidationFailed([("progress", NO_PROGRESS)])
     # One filing of a unit's report for a period at a time: a second one posted at once waits
     # here, then finds the first as the latest version. (Its attachment is stored under the
     # lock too: the same file posted twice is one file, written by one filing at a time.)

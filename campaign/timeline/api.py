@@ -10,9 +10,12 @@ from marshmallow import Schema, fields
 from campaign.core import clock, permissions
 from campaign.core.api import blueprint, commit
 from campaign.core.extensions import db
+from campaign.core.inputs import documented
 from campaign.core.models import Campaign
 from campaign.timeline import tasks
-from campaign.timeline.models import Task
+from campaign.timeline.inputs import ReviewSchema, TaskQuerySchema, TaskSubmissionSchema
+from campaign.timeline.models import Task, TaskStatus
+from campaign.timeline.states import TaskState
 
 blp = blueprint("timeline_api", "阶段任务")
 
@@ -26,31 +29,13 @@ class TaskSchema(Schema):
     deliverable = fields.Function(lambda c: c.task.deliverable.name)
     phase = fields.Function(lambda c: c.task.deliverable.phase.name)
     due_on = fields.Function(lambda c: c.task.due_on.isoformat())
-    status = fields.Function(
-        lambda c: c.task.status, metadata={"description": "open|submitted|accepted|returned"}
-    )
-    state = fields.Function(
-        lambda c: c.state.value,
-        metadata={"description": "not_started|in_progress|done_on_time|done_late|overdue"},
-    )
+    status = fields.Function(lambda c: c.task.status, metadata=documented(TaskStatus))
+    state = fields.Function(lambda c: c.state, metadata=documented(TaskState))
     label = fields.Function(lambda c: c.label)
 
 
-class TaskQuerySchema(Schema):
-    unit = fields.Str(load_default=None)
-
-
-class TaskSubmissionSchema(Schema):
-    note = fields.Str(load_default="")
-
-
 class TaskFileSchema(Schema):
-    file = Upload(load_default=None)
-
-
-class ReviewSchema(Schema):
-    accept = fields.Bool(required=True)
-    comment = fields.Str(load_default="")
+    file = Upload(load_default=None, metadata={"description": "材料文件"})
 
 
 def _cell(task) -> tasks.Cell:

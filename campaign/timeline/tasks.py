@@ -4,7 +4,6 @@ Kept apart from timeline.services so the ledger review can record its
 deliverable here without an import cycle.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -22,6 +21,7 @@ from campaign.core.models import Campaign, Phase, Unit
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
 from campaign.core.vocab import UnitKind
+from campaign.timeline.inputs import DUE, NO_PHASE, DeliverableInput, TaskChange
 from campaign.timeline.models import (
     AWAITING_DELIVERY,
     Audience,
@@ -86,15 +86,6 @@ def create_deliverables(session: Session, campaign: Campaign, template: str) -> 
 # ---- coordinators edit deliverables and tasks ----------------------------------------
 
 
-def _due(raw: str, label: str = "截止日期") -> date:
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationFailed(
-            [("due_on", f"「{label}」应为日期（如 2026-08-26），而不是“{raw}”")]
-        ) from None
-
-
 def _check_due(campaign: Campaign, due: date) -> None:
     if not campaign.starts_on <= due <= campaign.ends_on:
         raise ValidationFailed(
@@ -108,25 +99,27 @@ def _check_due(campaign: Campaign, due: date) -> None:
 
 
 def save_deliverable(
-    session: Session, campaign: Campaign, deliverable: Deliverable | None, raw: Mapping, user
+    session: Session,
+    campaign: Campaign,
+    deliverable: Deliverable | None,
+    wanted: DeliverableInput,
+    user,
 ) -> Deliverable:
     """Add a deliverable to a phase, or change one; task due dates follow unless set per unit."""
     problems = []
-    name = cleaned_for(Deliverable.__table__.c.name, (raw.get("name") or "").strip())
+    name = cleaned_for(Deliverable.__table__.c.name, wanted.name.strip())
     if not name:
         problems.append(("name", "「材料名称」不能为空"))
-    raw_audience = raw.get("audience") or Audience.ALL
-    try:
-        audience = Audience(raw_audience)
-    except ValueError:
-        problems.append(("audience", f"「报送单位」无效：{raw_audience}"))
-    phase_id = str(raw.get("phase_id") or "")
-    phase = session.get(Phase, int(phase_id)) if phase_id.isdigit() else None
+    problems += wanted.problems("audience")
+    audience = wanted.audience or Audience.ALL
+    phase = session.get(Phase, wanted.phase_id) if wanted.phase_id is not None else None
     if deliverable is None and (phase is None or phase.campaign_id != campaign.id):
-        problems.append(("phase_id", "请选择所属阶段"))
+        problems.append(("phase_id", NO_PHASE))
     if problems:
         raise ValidationFailed(problems)
-    due = _due(raw.get("due_on", ""))
+    due = wanted.due_on
+    if due is None:
+        raise ValidationFailed(wanted.problems("due_on") or [("due_on", DUE.format(input=""))])
     _check_due(campaign, due)
     before = {}
     if deliverable is None:
@@ -153,7 +146,7 @@ def save_deliverable(
                 task.due_on = due
         action = "deliverable.update"
     deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
-    deliverable.description = (raw.get("description") or "").strip()
+    deliverable.description = wanted.description.strip()
     for task in deliverable.tasks:
         # Units no longer asked are dropped (recorded), and taken back if asked again.
         owes = _owes(session.get(Unit, task.unit_id), audience)
@@ -201,21 +194,22 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
     session.flush()
 
 
-def change_task(session: Session, task: Task, raw: Mapping, user) -> Task:
+def change_task(session: Session, task: Task, change: TaskChange, user) -> Task:
     """Change one unit's due date, or drop/restore the deliverable for that unit."""
     campaign = session.get(Campaign, task.deliverable.campaign_id)
+    problems = change.problems("due_on", "dropped")
+    if problems:
+        raise ValidationFailed(problems)
     before = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
-    if raw.get("due_on"):
-        due = _due(raw["due_on"])
-        _check_due(campaign, due)
-        if due != task.due_on:
-            task.due_on, task.due_overridden = due, True
-    if "dropped" in raw:
-        dropped = raw["dropped"] in ("1", "true", "on", True)
-        reason = (raw.get("drop_reason") or "").strip()
-        if dropped and not reason:
+    if change.due_on is not None:
+        _check_due(campaign, change.due_on)
+        if change.due_on != task.due_on:
+            task.due_on, task.due_overridden = change.due_on, True
+    if change.dropped is not None:
+        reason = change.drop_reason.strip()
+        if change.dropped and not reason:
             raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
-        task.dropped, task.drop_reason = dropped, reason if dropped else ""
+        task.dropped, task.drop_reason = change.dropped, reason if change.dropped else ""
     after = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
     if after != before:  # the same change posted again changes nothing and records nothing
         audit.record(
