@@ -70,10 +70,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class EnumText(TypeDecorator):
+class EnumText(TypeDecorator, String):
     """A StrEnum stored as its value in a VARCHAR of ``length`` and read back as the member.
 
-    The column stays plain text (no database enum type, no migration for a new member);
+    The column stays plain text (no database enum type, no migration for a new member), and
+    is a String to whatever asks (the text checks: a system value, never typed by users);
     code reads and compares members, never string literals. A value that is no member is
     bound as the text it is (a filter asking for it finds nothing).
     """
