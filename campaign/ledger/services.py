@@ -20,6 +20,7 @@ from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 from campaign.ledger import excel
+from campaign.ledger.inputs import NOT_EXCLUDED
 from campaign.ledger.models import (
     ChangeAction,
     ChangeRequest,
@@ -366,13 +367,13 @@ def update_organization(
 
 
 def exclude_organization(
-    session: Session, org: Organization, status: str, reason: str, user
+    session: Session, org: Organization, status: OperatingStatus | None, reason: str, user
 ) -> Organization:
     """Take an enterprise out of the base as 空壳/僵尸/影子, with the reason and who decided."""
     if org.kind != OrgKind.ENTERPRISE:
         raise ValidationFailed([("status", "只有非公企业可按空壳、僵尸、影子企业剔除")])
-    if status not in [s.value for s in EXCLUDED_STATUSES]:
-        raise ValidationFailed([("status", "剔除类型应为空壳、僵尸或影子企业")])
+    if status not in EXCLUDED_STATUSES:
+        raise ValidationFailed([("status", NOT_EXCLUDED)])
     if not reason.strip():
         raise ValidationFailed([("reason", "剔除时必须填写理由（如工商部门核实情况）")])
     label = OperatingStatus(status).label
@@ -392,7 +393,7 @@ def restore_organization(session: Session, org: Organization, reason: str, user)
         raise ValidationFailed([("reason", "恢复时必须填写理由")])
     claim(session, org, Organization.in_base.is_(False), "该组织未被剔除")
     return _set_exclusion(
-        session, org, OperatingStatus.NORMAL.value, reason, user, "organization.restore"
+        session, org, OperatingStatus.NORMAL, reason, user, "organization.restore"
     )
 
 

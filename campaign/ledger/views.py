@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from campaign import figures
-from campaign.core import clock, jobs, permissions
+from campaign.core import clock, inputs, jobs, permissions
 from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.paging import page_arg
@@ -30,6 +30,7 @@ from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXCLUDED_STATUSES
 from campaign.core.webforms import perform
 from campaign.ledger import excel, fields, importing, services
+from campaign.ledger.inputs import ExclusionSchema
 from campaign.ledger.models import (
     ChangeAction,
     ChangeRequest,
@@ -71,7 +72,7 @@ def unit(campaign_id: int, code: str):
         orgs=orgs,
         org_total=total,
         may_exclude=permissions.may_review_ledgers(current_user),
-        exclusion_choices=EXCLUSION_CHOICES,
+        exclusion_choices=EXCLUDED_STATUSES,
         form=FlaskForm(),
         page=page,
         pages=max(1, -(-total // 50)),
@@ -329,9 +330,10 @@ def exclusion(campaign_id: int, org_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     org = permissions.unit_record_or_404(current_user, Organization, org_id, campaign.id)
     permissions.ensure(permissions.may_review_ledgers, current_user)
-    reason = request.form.get("reason", "")
+    # A status that is none of the three is refused by the service, after what it checks first.
+    asked, _ = inputs.parse(ExclusionSchema(), request.form)
+    status, reason = asked.get("status"), asked.get("reason", "")
     if action == "exclude":
-        status = request.form.get("status", "")
         perform(
             lambda: services.exclude_organization(db.session, org, status, reason, current_user),
             f"“{org.name}”已剔除出党建基数。",
@@ -345,6 +347,3 @@ def exclusion(campaign_id: int, org_id: int, action: str):
     if back == "unit":
         return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=org.unit.code))
     return redirect(url_for("ledger.exclusions", campaign_id=campaign.id))
-
-
-EXCLUSION_CHOICES = [(s.value, s.label) for s in EXCLUDED_STATUSES]
