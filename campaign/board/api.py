@@ -6,13 +6,12 @@ from pathlib import Path
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from campaign.board import services as board
 from campaign.board.inputs import (
     ClosureClaim,
-    ClosureSchema,
+    ClosureUploadSchema,
     DrawSchema,
     ItemQuerySchema,
     Plan,
@@ -62,10 +61,6 @@ class ItemSchema(Schema):
     last_reason = fields.Str()
     work_coverage_only = fields.Bool()
     version = fields.Int()
-
-
-class DocumentSchema(Schema):
-    document = Upload(load_default=None, metadata={"description": "批复文件（PDF或图片）"})
 
 
 class FindingSchema(Schema):
@@ -119,14 +114,13 @@ class ItemPlan(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/closures")
 class ItemClosures(MethodView):
-    @blp.arguments(ClosureSchema, location="form")
-    @blp.arguments(DocumentSchema, location="files")
+    @blp.arguments(ClosureUploadSchema, location="multipart")
     @blp.response(201, ItemSchema)
-    def post(self, form: dict, files: dict, campaign_id: int, item_id: int):
+    def post(self, form: dict, campaign_id: int, item_id: int):
         """Submit a 销号 with its approving document (PDF or image)."""
         item = _board_item(campaign_id, item_id)
         permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
-        upload = files.get("document")
+        upload = form.pop("document")
         document = (upload.filename, upload.read()) if upload else None
         storage = Path(current_app.config["STORAGE_PATH"])
         claimed = ClosureClaim(**form)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from campaign.board.models import (
@@ -91,7 +92,7 @@ class Plan(Input):
 
 
 class ClosureSchema(Schema):
-    """A 销号 claim; the approving document is uploaded beside it (``document``)."""
+    """A 销号 claim; the approving document is uploaded beside it (ClosureUploadSchema)."""
 
     method = Choice(
         ClosureMethod,
@@ -107,9 +108,15 @@ class ClosureSchema(Schema):
     instructor = text(Closure.instructor, load_default="")
     mass_organizations = text(Closure.mass_organizations, load_default="")
     covered_codes = CreditCodes(
-        load_default=(),
+        load_default=tuple,
         metadata={"description": "联合组建覆盖的本单位其他组织的统一社会信用代码，逗号或换行分隔"},
     )
+
+
+class ClosureUploadSchema(ClosureSchema):
+    """A 销号 claim as the API takes it: one multipart form with the approving document."""
+
+    document = Upload(load_default=None, metadata={"description": "批复文件（PDF或图片）"})
 
 
 @dataclass(frozen=True)
@@ -136,7 +143,11 @@ class NoteSchema(Schema):
 
 
 class ReasonSchema(Schema):
-    reason = text(Closure.decision_reason, load_default="")
+    reason = text(
+        Closure.decision_reason,
+        load_default="",
+        metadata={"description": "退回理由（退回时必填）"},
+    )
 
 
 # ---- spot checks and the look-back -----------------------------------------------------
@@ -185,7 +196,8 @@ class ItemQuerySchema(Schema):
     state = fields.String(
         load_default=ANY_OPEN,
         validate=validate.OneOf(
-            [ANY_OPEN, *ItemState], error="「state」应为 open 或 {choices} 之一，而不是“{input}”"
+            [ANY_OPEN, *ItemState],
+            error="「状态」应为 open（全部未销号）或 " + "、".join(ItemState) + "，而不是“{input}”",
         ),
         metadata={
             "enum": [ANY_OPEN, *(s.value for s in ItemState)],
@@ -194,8 +206,8 @@ class ItemQuerySchema(Schema):
         },
     )
     q = fields.String(load_default="", metadata={"description": "组织名称或统一社会信用代码"})
-    kind = Choice(OrgKind, "「kind」无效：{input}", optional=True, load_default=None)
-    path = Choice(RulePath, "「path」无效：{input}", optional=True, load_default=None)
+    kind = Choice(OrgKind, "「类型」无效：{input}", optional=True, load_default=None)
+    path = Choice(RulePath, "「推进路径」无效：{input}", optional=True, load_default=None)
     person = fields.String(load_default="", metadata={"description": "责任人（包含）"})
     overdue = fields.Boolean(load_default=False, metadata={"description": "只看逾期"})
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE, error=PAGE_RANGE))

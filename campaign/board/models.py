@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
-from campaign.core.db import Base, EnumText
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled, OrgKind, Path, Target
@@ -88,11 +88,11 @@ class BoardItem(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     # The organization's kind, kept on the item (it follows the organization, as unit_id
     # does) so the board filtered by kind is a range of ix_board_item_kind_column.
-    kind: Mapped[OrgKind] = mapped_column(EnumText(OrgKind, 20))
-    target: Mapped[Target] = mapped_column(EnumText(Target, 20))  # what the rules ask
-    state: Mapped[ItemState] = mapped_column(EnumText(ItemState, 20), default=ItemState.TODO)
+    kind: Mapped[OrgKind] = mapped_column(enum_text(OrgKind, 20))
+    target: Mapped[Target] = mapped_column(enum_text(Target, 20))  # what the rules ask
+    state: Mapped[ItemState] = mapped_column(enum_text(ItemState, 20), default=ItemState.TODO)
     # The plan.
-    path: Mapped[Path] = mapped_column(EnumText(Path, 20))  # as suggested, then as chosen
+    path: Mapped[Path] = mapped_column(enum_text(Path, 20))  # as suggested, then as chosen
     joint_form: Mapped[str] = mapped_column(String(20), default="")  # 区域联建 …
     measures: Mapped[str] = mapped_column(
         Text, default="", info=text_field(LABELS["measures"], 2000, multiline=True)
@@ -163,7 +163,7 @@ class BoardCounts(Base):
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
-    state: Mapped[ItemState] = mapped_column(EnumText(ItemState, 20), primary_key=True)
+    state: Mapped[ItemState] = mapped_column(enum_text(ItemState, 20), primary_key=True)
     planned_key: Mapped[date] = mapped_column(primary_key=True)  # NO_PLANNED_DATE for none
     items: Mapped[int] = mapped_column(default=0)
 
@@ -203,7 +203,7 @@ class Closure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("board_item.id"), index=True)
-    method: Mapped[ClosureMethod] = mapped_column(EnumText(ClosureMethod, 20))
+    method: Mapped[ClosureMethod] = mapped_column(enum_text(ClosureMethod, 20))
     joint_form: Mapped[str] = mapped_column(String(20), default="")
     party_org_name: Mapped[str] = mapped_column(
         String(200), default="", info=text_field(LABELS["party_org_name"])
@@ -227,7 +227,7 @@ class Closure(Base):
     document_path: Mapped[str] = mapped_column(String(500), default="")
     document_sha256: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[ClosureStatus] = mapped_column(
-        EnumText(ClosureStatus, 20), default=ClosureStatus.PENDING
+        enum_text(ClosureStatus, 20), default=ClosureStatus.PENDING
     )
     submitted_at: Mapped[datetime] = mapped_column(default=now)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -269,10 +269,10 @@ class SpotCheck(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
-    kind: Mapped[CheckKind] = mapped_column(EnumText(CheckKind, 20), default=CheckKind.SPOT_CHECK)
+    kind: Mapped[CheckKind] = mapped_column(enum_text(CheckKind, 20), default=CheckKind.SPOT_CHECK)
     seed: Mapped[int]
     unit_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON; [] = every unit
-    size_mode: Mapped[SizeMode] = mapped_column(EnumText(SizeMode, 10), default=SizeMode.COUNT)
+    size_mode: Mapped[SizeMode] = mapped_column(enum_text(SizeMode, 10), default=SizeMode.COUNT)
     size_value: Mapped[int] = mapped_column(default=0)
     population_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn from
     drawn_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn
@@ -303,7 +303,7 @@ class SpotCheckResult(Base):
     spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_check.id"), index=True)
     closure_id: Mapped[int] = mapped_column(ForeignKey("closure.id"))
     result: Mapped[CheckResult] = mapped_column(
-        EnumText(CheckResult, 10), default=CheckResult.PENDING
+        enum_text(CheckResult, 10), default=CheckResult.PENDING
     )
     checklist: Mapped[str] = mapped_column(Text, default="{}")
     notes: Mapped[str] = mapped_column(

@@ -6,10 +6,14 @@ Every endpoint applies the same permissions as the pages; errors are JSON with a
 ``message`` (campaign.core.api_errors).
 """
 
-from flask import g, request
+from typing import Any
+
+from flask import Request, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from campaign.core import campaigns as timeline
 from campaign.core import commit as transaction
@@ -21,9 +25,29 @@ from campaign.core.models import Campaign
 from campaign.core.vocab import UnitKind
 
 
+class Parser(FlaskParser):
+    """webargs' parser, with one more location: ``multipart``, a form's fields and files
+    read by one schema (documented as one multipart/form-data body, where a ``form`` and a
+    ``files`` schema would document only one of them)."""
+
+    __location_map__ = dict(FlaskParser.__location_map__, multipart="load_multipart")
+
+    def load_multipart(self, req: Request, schema: Schema) -> Any:
+        fields_and_files = MultiDict([*req.form.items(multi=True), *req.files.items(multi=True)])
+        return self._makeproxy(fields_and_files, schema)
+
+
+class AreaBlueprint(Blueprint):
+    ARGUMENTS_PARSER = Parser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+
 def blueprint(name: str, description: str) -> Blueprint:
     """An area's API blueprint under /api/v1, every request authenticated by bearer token."""
-    blp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    blp = AreaBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     blp.before_request(authenticate_bearer)
     return blp
 

@@ -33,7 +33,7 @@ TEXTS = {
     "Not a valid file.": "应为上传的文件",
 }
 # The locations webargs reads from; the fields under them are what users name.
-LOCATIONS = {"json", "query", "form", "files", "headers", "cookies", "view_args"}
+LOCATIONS = {"json", "query", "form", "files", "multipart", "headers", "cookies", "view_args"}
 BODY = "请求体"
 FIELDS = {"page": "页码"}
 

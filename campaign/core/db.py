@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Enum,
     MetaData,
-    String,
     Table,
     any_,
     bindparam,
@@ -70,27 +70,23 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class EnumText(TypeDecorator, String):
-    """A StrEnum stored as its value in a VARCHAR of ``length`` and read back as the member.
+def enum_text(enum: type[StrEnum], length: int) -> Enum:
+    """A column of ``enum``'s values, stored as their text in a VARCHAR of ``length`` and
+    read back as the members.
 
-    The column stays plain text (no database enum type, no migration for a new member), and
-    is a String to whatever asks (the text checks: a system value, never typed by users);
-    code reads and compares members, never string literals. A value that is no member is
-    bound as the text it is (a filter asking for it finds nothing).
+    The column stays plain text (no database enum type, no CHECK, no migration for a new
+    member), a String to whatever asks (the text checks see a system value, never typed by
+    users); code reads and compares members, never string literals. A text that is no
+    member is bound as it is (a filter asking for it finds nothing).
     """
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, enum: type[StrEnum], length: int):
-        super().__init__(length)
-        self.enum = enum
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else str(value)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else self.enum(value)
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=False,
+    )
 
 
 class Base(DeclarativeBase):

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.core.db import Base, EnumText
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled
@@ -44,7 +44,7 @@ class UnitReport(Base):
     due_on: Mapped[date]
     version: Mapped[int] = mapped_column(default=1)
     status: Mapped[ReportStatus] = mapped_column(
-        EnumText(ReportStatus, 20), default=ReportStatus.SUBMITTED
+        enum_text(ReportStatus, 20), default=ReportStatus.SUBMITTED
     )
     submitted_at: Mapped[datetime]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

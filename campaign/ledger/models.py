@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
-from campaign.core.db import Base, EnumText
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import (
@@ -185,7 +185,7 @@ class UnitLedger(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     status: Mapped[LedgerStatus] = mapped_column(
-        EnumText(LedgerStatus, 20), default=LedgerStatus.DRAFT
+        enum_text(LedgerStatus, 20), default=LedgerStatus.DRAFT
     )
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -278,14 +278,14 @@ class ChangeRequest(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
-    action: Mapped[ChangeAction] = mapped_column(EnumText(ChangeAction, 20))  # add | update
+    action: Mapped[ChangeAction] = mapped_column(enum_text(ChangeAction, 20))  # add | update
     credit_code: Mapped[str] = mapped_column(String(18))
     payload: Mapped[str] = mapped_column(Text)  # JSON of the proposed field values
     reason: Mapped[str] = mapped_column(
         Text, default="", info=text_field("申请理由", 1000, multiline=True)
     )
     status: Mapped[ChangeStatus] = mapped_column(
-        EnumText(ChangeStatus, 20), default=ChangeStatus.PENDING
+        enum_text(ChangeStatus, 20), default=ChangeStatus.PENDING
     )
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     requested_at: Mapped[datetime] = mapped_column(default=now)

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from campaign.core import clock, permissions
@@ -13,7 +12,7 @@ from campaign.core.extensions import db
 from campaign.core.inputs import documented
 from campaign.core.models import Campaign
 from campaign.timeline import tasks
-from campaign.timeline.inputs import ReviewSchema, TaskQuerySchema, TaskSubmissionSchema
+from campaign.timeline.inputs import ReviewSchema, TaskDeliverySchema, TaskQuerySchema
 from campaign.timeline.models import Task, TaskStatus
 from campaign.timeline.states import TaskState
 
@@ -32,10 +31,6 @@ class TaskSchema(Schema):
     status = fields.Function(lambda c: c.task.status, metadata=documented(TaskStatus))
     state = fields.Function(lambda c: c.state, metadata=documented(TaskState))
     label = fields.Function(lambda c: c.label)
-
-
-class TaskFileSchema(Schema):
-    file = Upload(load_default=None, metadata={"description": "材料文件"})
 
 
 def _cell(task) -> tasks.Cell:
@@ -66,15 +61,14 @@ class _IdCell:
 
 @blp.route("/campaigns/<int:campaign_id>/tasks/<int:task_id>/submissions")
 class TaskSubmissions(MethodView):
-    @blp.arguments(TaskSubmissionSchema, location="form")
-    @blp.arguments(TaskFileSchema, location="files")
+    @blp.arguments(TaskDeliverySchema, location="multipart")
     @blp.response(201, TaskSchema)
-    def post(self, form: dict, files: dict, campaign_id: int, task_id: int):
+    def post(self, form: dict, campaign_id: int, task_id: int):
         """Deliver a task (a file and a note) for the caller's own unit."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)
         permissions.ensure(permissions.may_deliver, g.api_user, task.unit)
-        upload = files.get("file")
+        upload = form["file"]
         file = (upload.filename, upload.read()) if upload else None
         storage = Path(current_app.config["STORAGE_PATH"])
         commit(lambda: tasks.submit_task(db.session, task, form["note"], file, g.api_user, storage))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from campaign.core.inputs import Choice, Day, Input, text
@@ -67,8 +68,11 @@ class TaskChange(Input):
         return cls.read(TaskChangeSchema(), form)
 
 
-class TaskSubmissionSchema(Schema):
+class TaskDeliverySchema(Schema):
+    """A unit's delivery of a task: a file and a note, one multipart form."""
+
     note = text(TaskSubmission.note, load_default="")
+    file = Upload(load_default=None, metadata={"description": "材料文件"})
 
 
 class ReviewSchema(Schema):

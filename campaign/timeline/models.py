@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.core.db import Base, EnumText
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Phase, Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled
@@ -60,10 +60,10 @@ class Deliverable(Base):
     description: Mapped[str] = mapped_column(
         Text, default="", info=text_field("材料说明", 2000, multiline=True)
     )
-    audience: Mapped[Audience] = mapped_column(EnumText(Audience, 20), default=Audience.ALL)
+    audience: Mapped[Audience] = mapped_column(enum_text(Audience, 20), default=Audience.ALL)
     due_on: Mapped[date]
     fulfilled_by: Mapped[Fulfilment] = mapped_column(
-        EnumText(Fulfilment, 20), default=Fulfilment.UPLOAD
+        enum_text(Fulfilment, 20), default=Fulfilment.UPLOAD
     )
     dropped: Mapped[bool] = mapped_column(default=False)
 
@@ -87,7 +87,7 @@ class Task(Base):
     due_on: Mapped[date]
     # Set for this unit alone: later changes to the deliverable's date leave it be.
     due_overridden: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[TaskStatus] = mapped_column(EnumText(TaskStatus, 20), default=TaskStatus.OPEN)
+    status: Mapped[TaskStatus] = mapped_column(enum_text(TaskStatus, 20), default=TaskStatus.OPEN)
     dropped: Mapped[bool] = mapped_column(default=False)
     drop_reason: Mapped[str] = mapped_column(
         Text, default="", info=text_field("取消理由", 1000, multiline=True)
@@ -131,7 +131,7 @@ class TaskSubmission(Base):
     sha256: Mapped[str] = mapped_column(String(64), default="")
     submitted_at: Mapped[datetime]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    review: Mapped[Review] = mapped_column(EnumText(Review, 20), default=Review.PENDING)
+    review: Mapped[Review] = mapped_column(enum_text(Review, 20), default=Review.PENDING)
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     review_comment: Mapped[str] = mapped_column(
