@@ -6,12 +6,13 @@ from pathlib import Path
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from campaign.board import services as board
 from campaign.board.inputs import (
     ClosureClaim,
-    ClosureUploadSchema,
+    ClosureSchema,
     DrawSchema,
     ItemQuerySchema,
     Plan,
@@ -81,6 +82,12 @@ class SpotCheckSchema(Schema):
     size_value = fields.Int()
     drawn = fields.Function(lambda c: json.loads(c.drawn_ids))
     results = fields.List(fields.Nested(FindingSchema))
+
+
+class ClosureUploadSchema(ClosureSchema):
+    """A 销号 claim as the API takes it: one multipart form with the approving document."""
+
+    document = Upload(load_default=None, metadata={"description": "批复文件（PDF或图片）"})
 
 
 def _board_item(campaign_id: int, item_id: int) -> BoardItem:

@@ -1,11 +1,11 @@
 """What the board's pages and API accept: the schemas (the OpenAPI document is made from
-them) and the typed values the services take (campaign.core.inputs)."""
+them) and the typed values the services take (campaign.core.inputs). No Flask here: the
+services import it (the API adds the uploads)."""
 
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from campaign.board.models import (
@@ -14,7 +14,6 @@ from campaign.board.models import (
     CheckKind,
     Closure,
     ClosureMethod,
-    ItemNote,
     ItemState,
     SizeMode,
     SpotCheck,
@@ -92,7 +91,7 @@ class Plan(Input):
 
 
 class ClosureSchema(Schema):
-    """A 销号 claim; the approving document is uploaded beside it (ClosureUploadSchema)."""
+    """A 销号 claim; the approving document is uploaded beside it."""
 
     method = Choice(
         ClosureMethod,
@@ -113,12 +112,6 @@ class ClosureSchema(Schema):
     )
 
 
-class ClosureUploadSchema(ClosureSchema):
-    """A 销号 claim as the API takes it: one multipart form with the approving document."""
-
-    document = Upload(load_default=None, metadata={"description": "批复文件（PDF或图片）"})
-
-
 @dataclass(frozen=True)
 class ClosureClaim(Input):
     """What a unit claims 销号 with (the document aside)."""
@@ -136,10 +129,6 @@ class ClosureClaim(Input):
     @classmethod
     def from_form(cls, form: Any) -> "ClosureClaim":
         return cls.read(ClosureSchema(), form)
-
-
-class NoteSchema(Schema):
-    text = text(ItemNote.text, load_default="")
 
 
 class ReasonSchema(Schema):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import current_app, g
 from flask.views import MethodView
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from campaign.core import clock, permissions
@@ -31,6 +32,12 @@ class TaskSchema(Schema):
     status = fields.Function(lambda c: c.task.status, metadata=documented(TaskStatus))
     state = fields.Function(lambda c: c.state, metadata=documented(TaskState))
     label = fields.Function(lambda c: c.label)
+
+
+class TaskUploadSchema(TaskDeliverySchema):
+    """A delivery as the API takes it: one multipart form, the note and the file."""
+
+    file = Upload(load_default=None, metadata={"description": "材料文件"})
 
 
 def _cell(task) -> tasks.Cell:
@@ -61,7 +68,7 @@ class _IdCell:
 
 @blp.route("/campaigns/<int:campaign_id>/tasks/<int:task_id>/submissions")
 class TaskSubmissions(MethodView):
-    @blp.arguments(TaskDeliverySchema, location="multipart")
+    @blp.arguments(TaskUploadSchema, location="multipart")
     @blp.response(201, TaskSchema)
     def post(self, form: dict, campaign_id: int, task_id: int):
         """Deliver a task (a file and a note) for the caller's own unit."""

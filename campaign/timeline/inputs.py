@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from campaign.core.inputs import Choice, Day, Input, text
@@ -69,10 +68,9 @@ class TaskChange(Input):
 
 
 class TaskDeliverySchema(Schema):
-    """A unit's delivery of a task: a file and a note, one multipart form."""
+    """A unit's delivery of a task: a note (and a file, added by the API)."""
 
     note = text(TaskSubmission.note, load_default="")
-    file = Upload(load_default=None, metadata={"description": "材料文件"})
 
 
 class ReviewSchema(Schema):
