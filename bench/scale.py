@@ -57,7 +57,7 @@ from sqlalchemy import delete, event, func, insert, select, text
 from app import create_app
 from campaign import audit, figures, rules
 from campaign.board import services as board
-from campaign.board.models import BOARD_TALLY, BoardItem, Closure
+from campaign.board.models import BOARD_TALLY, BoardItem, Closure, SizeMode
 from campaign.core import clock
 from campaign.core.accounts import create_user, issue_token
 from campaign.core.campaigns import build_deadline, create_from_template
@@ -289,8 +289,8 @@ def build(session, n: int, today: date, log=print) -> Campaign:
     _history(session, campaign, responsible, rng, today)
     log(f"  deliverables and half-monthly reports in {time.perf_counter() - t:.0f} s")
     admin = session.scalar(select(User).where(User.username == "admin"))
-    board.draw(session, campaign, None, "count", 40, admin, seed=1, note="全市随机抽查")
-    board.draw(session, campaign, [units["jiangan"].id], "percent", 2, admin, seed=2)
+    board.draw(session, campaign, None, SizeMode.COUNT, 40, admin, seed=1, note="全市随机抽查")
+    board.draw(session, campaign, [units["jiangan"].id], SizeMode.PERCENT, 2, admin, seed=2)
     session.commit()
     return campaign
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
 from campaign.board import services as board
-from campaign.board.models import BoardItem, Closure
+from campaign.board.models import BoardItem, Closure, ClosureMethod, ClosureStatus, ItemState
 from campaign.core import clock
 from campaign.core.accounts import create_user
 from campaign.core.campaigns import build_deadline, create_from_template
@@ -34,10 +34,11 @@ from campaign.core.vocab import (
     UnitKind,
 )
 from campaign.half_monthly import services as half_monthly
+from campaign.half_monthly.inputs import ReportText
 from campaign.ledger import creditcode
 from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
 from campaign.ledger.services import apply_rules
-from campaign.timeline.models import Deliverable, Task, TaskSubmission
+from campaign.timeline.models import Deliverable, Review, Task, TaskStatus, TaskSubmission
 
 DEMO_PASSWORD = "gongjian-demo"
 SEED = 20160814
@@ -490,19 +491,19 @@ def _board(session: Session, campaign: Campaign, rng: random.Random, build_start
             kind=org.kind,
             target=org.target,
             path=org.path,
-            state="closed",
+            state=ItemState.CLOSED,
             responsible_person=org.responsible_person,
         )
         at = datetime.combine(org.party_org_founded_on, time(rng.randint(9, 17)), tz)
         item.closures = [
             Closure(
-                method=org.party_org_status,
+                method=ClosureMethod(org.party_org_status),
                 party_org_name=org.party_org_name,
                 established_on=org.party_org_founded_on,
                 formal_members=org.formal_members,
                 secretary=_person(rng),
                 document_name="（演示数据无附件）",
-                status="verified",
+                status=ClosureStatus.VERIFIED,
                 submitted_at=at,
                 decided_at=at + timedelta(days=1),
                 ledger_before=json.dumps({str(org.id): _closure_rows(org)}, default=str),
@@ -511,10 +512,10 @@ def _board(session: Session, campaign: Campaign, rng: random.Random, build_start
         session.add(item)
     session.flush()
     board.sync_items(session, campaign)
-    for item in session.scalars(select(BoardItem).where(BoardItem.state == "todo")):
+    for item in session.scalars(select(BoardItem).where(BoardItem.state == ItemState.TODO)):
         roll = rng.random()
         if roll < 0.45:
-            item.state = "in_progress"
+            item.state = ItemState.IN_PROGRESS
             item.measures = item.measures or "选派党建工作指导员，联系上级党组织，推进联合组建"
         if item.planned_on is None:
             item.planned_on = build_start + timedelta(days=rng.randint(20, 110))
@@ -546,12 +547,12 @@ def _history(
                 task=task,
                 note="按要求报送",
                 submitted_at=at,
-                review="accepted",
+                review=Review.ACCEPTED,
                 reviewed_at=at + timedelta(hours=20),
                 review_comment="通过",
             )
         )
-        task.status = "accepted"
+        task.status = TaskStatus.ACCEPTED
     operators = {
         u.unit_id: u for u in session.scalars(select(User).where(User.role == Role.OPERATOR))
     }
@@ -581,13 +582,13 @@ def _history(
                 campaign,
                 unit,
                 period.due_on,
-                {
-                    "progress": f"本期{new}，按计划推进挂图作战、销号管理。",
-                    "problems": rng.choice(
+                ReportText(
+                    progress=f"本期{new}，按计划推进挂图作战、销号管理。",
+                    problems=rng.choice(
                         ["部分小微企业无党员，组建难度大。", "个别企业出资人支持不够。", ""]
                     ),
-                    "next_steps": "继续推进应建尽建，做好销号台账。",
-                },
+                    next_steps="继续推进应建尽建，做好销号台账。",
+                ),
                 None,
                 operators.get(unit.id, "demo"),
                 Path("/nonexistent"),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from campaign import figures
 from campaign.core import vocab
 from campaign.core.clock import DEFAULT_TZ
+from campaign.ledger import fields
 
 WEEKDAYS = "一二三四五六日"
 
@@ -87,16 +88,9 @@ AUDIT_ACTIONS = {
     "organization.exclude": "剔除出基数",
     "organization.restore": "恢复到基数",
 }
+# The organization's fields as the ledger names them; then what other records carry.
 FIELD_LABELS = {
-    "party_org_status": "党组织状态",
-    "party_org_name": "党组织名称",
-    "party_org_founded_on": "成立时间",
-    "formal_members": "正式党员数",
-    "probationary_members": "预备党员数",
-    "employees": "从业人员数",
-    "instructor": "党建工作指导员",
-    "mass_organizations": "群团组织",
-    "operating_status": "经营状态",
+    **fields.LABELS,
     "closure": "销号编号",
     "method": "组建方式",
     "reason": "理由",
@@ -105,16 +99,10 @@ FIELD_LABELS = {
     "document_sha256": "批复文件SHA-256",
     "path": "推进路径",
     "joint_form": "联合组建方式",
-    "measures": "推进措施",
-    "planned_on": "计划完成时间",
-    "responsible_person": "责任人",
     "text": "进展",
     "noted_on": "日期",
     "organizations": "涉及组织",
     "spot_check": "抽查编号",
-    "exclusion_note": "剔除理由",
-    "name": "名称",
-    "credit_code": "统一社会信用代码",
     "kept": "保留未恢复",
 }
 

@@ -5,6 +5,7 @@ current users: a user who leaves a unit before then is not told.
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,11 +17,25 @@ from notifications.models import MailingListEntry
 USER_CHANNELS = ("email", "inapp")  # what a user chooses per kind; webhooks belong to units
 
 
+class Audience(StrEnum):
+    """Who an event of a kind is for."""
+
+    LEADERSHIP = "leadership"  # the city's leaders
+    COORDINATORS = "coordinators"  # the city's 专班
+    UNIT = "unit"  # the unit's operators and leaders
+    UNIT_LEADERS = "unit_leaders"
+    SUBMITTER = "submitter"  # the one who did what the event is about (else the unit)
+
+
+# The city-wide audiences and the role each is.
+_CITY_ROLES = {Audience.LEADERSHIP: Role.LEADERSHIP, Audience.COORDINATORS: Role.COORDINATOR}
+
+
 @dataclass(frozen=True)
 class Kind:
     code: str
     label: str
-    audience: str  # leadership | coordinators | unit | unit_leaders | submitter
+    audience: Audience
     defaults: tuple[str, ...] = USER_CHANNELS
     webhook: bool = False  # also to the unit's (or the city's) group robot
 
@@ -28,16 +43,16 @@ class Kind:
 KINDS = {
     k.code: k
     for k in (
-        Kind("bulletin_published", "通报发布", "leadership", webhook=True),
-        Kind("bulletin_failed", "通报生成失败", "coordinators"),
-        Kind("report_due", "半月报送提醒", "unit", webhook=True),
-        Kind("task_due", "阶段任务提醒", "unit", webhook=True),
-        Kind("items_overdue", "逾期攻坚事项（每日汇总）", "unit"),
-        Kind("closure_submitted", "销号待核验", "unit_leaders"),
-        Kind("closure_returned", "销号被退回", "submitter"),
-        Kind("closure_revoked", "销号被撤销（抽查/回头看）", "unit"),
-        Kind("ledger_reviewed", "台账审核结果", "unit"),
-        Kind("change_request_decided", "台账变更申请处理结果", "unit"),
+        Kind("bulletin_published", "通报发布", Audience.LEADERSHIP, webhook=True),
+        Kind("bulletin_failed", "通报生成失败", Audience.COORDINATORS),
+        Kind("report_due", "半月报送提醒", Audience.UNIT, webhook=True),
+        Kind("task_due", "阶段任务提醒", Audience.UNIT, webhook=True),
+        Kind("items_overdue", "逾期攻坚事项（每日汇总）", Audience.UNIT),
+        Kind("closure_submitted", "销号待核验", Audience.UNIT_LEADERS),
+        Kind("closure_returned", "销号被退回", Audience.SUBMITTER),
+        Kind("closure_revoked", "销号被撤销（抽查/回头看）", Audience.UNIT),
+        Kind("ledger_reviewed", "台账审核结果", Audience.UNIT),
+        Kind("change_request_decided", "台账变更申请处理结果", Audience.UNIT),
     )
 }
 
@@ -48,17 +63,19 @@ def _active(stmt):
 
 def users_for(session: Session, kind: Kind, payload: dict) -> list[User]:
     """The users an event of ``kind`` is for."""
-    if kind.audience in ("leadership", "coordinators"):
-        role = Role.LEADERSHIP if kind.audience == "leadership" else Role.COORDINATOR
+    if kind.audience in _CITY_ROLES:
+        role = _CITY_ROLES[kind.audience]
         return list(session.scalars(_active(select(User).where(User.role == role))))
     unit_id = payload.get("unit_id")
-    if kind.audience == "submitter" and payload.get("user_id"):
+    if kind.audience == Audience.SUBMITTER and payload.get("user_id"):
         user = session.get(User, payload["user_id"])
         if user is not None and user.active:
             return [user]
     if unit_id is None:
         return []
-    roles = (Role.LEADER,) if kind.audience == "unit_leaders" else (Role.OPERATOR, Role.LEADER)
+    roles = (
+        (Role.LEADER,) if kind.audience == Audience.UNIT_LEADERS else (Role.OPERATOR, Role.LEADER)
+    )
     return list(
         session.scalars(_active(select(User).where(User.unit_id == unit_id, User.role.in_(roles))))
     )
@@ -81,6 +98,6 @@ def webhook_unit(session: Session, kind: Kind, payload: dict) -> Unit | None:
     """Whose group robot hears it: the unit's, or the city's for city-wide events."""
     if not kind.webhook:
         return None
-    if kind.audience == "leadership":
+    if kind.audience == Audience.LEADERSHIP:
         return session.scalar(select(Unit).where(Unit.kind == UnitKind.CITY).limit(1))
     return session.get(Unit, payload["unit_id"]) if payload.get("unit_id") else None

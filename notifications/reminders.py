@@ -16,6 +16,7 @@ from campaign.board import services as board
 from campaign.board.models import BoardItem
 from campaign.core.models import Campaign, Unit
 from campaign.half_monthly import services as half_monthly
+from campaign.half_monthly.models import OWING
 from campaign.ledger.models import Organization
 from campaign.timeline import tasks
 from campaign.timeline.models import Deliverable
@@ -23,6 +24,7 @@ from campaign.timeline.states import TaskState
 from notifications import events
 
 DIGEST_ITEMS = 10  # items named in a digest; the rest are counted
+OVERDUE = "overdue"  # the reminder window after the due day
 
 
 def window(due_on: date, today: date, days: tuple[int, ...]) -> str | None:
@@ -32,7 +34,7 @@ def window(due_on: date, today: date, days: tuple[int, ...]) -> str | None:
     """
     left = (due_on - today).days
     if left < 0:
-        return "overdue"
+        return OVERDUE
     for d in sorted(days):
         if left <= d:
             return f"d{d}"
@@ -57,11 +59,11 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
     # Half-monthly reports: the period being reported, and the one just past if missing.
     for period in half_monthly.periods(campaign):
         w = window(period.due_on, today, days)
-        if w is None or (w == "overdue" and (today - period.due_on).days > 15):
+        if w is None or (w == OVERDUE and (today - period.due_on).days > 15):
             continue
         rows = half_monthly.period_overview(session, campaign, period.due_on, None, moment)
         for unit, _, state in rows:
-            if state not in ("waiting", "missing", "returned"):
+            if state not in OWING:
                 continue
             emitted += _emit(
                 session,
@@ -81,7 +83,7 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
         for cell in cells.values():
             if cell.state in (TaskState.DONE_ON_TIME, TaskState.DONE_LATE):
                 continue
-            if cell.task.status == "submitted" and cell.state != TaskState.OVERDUE:
+            if cell.task.awaits_review and cell.state != TaskState.OVERDUE:
                 continue  # delivered, waiting for review
             w = window(cell.task.due_on, today, days)
             if w is None:

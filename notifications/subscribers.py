@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy.orm import Session
 
-from campaign.board.models import CLOSURE_METHODS
+from campaign.board.models import ClosureMethod
 from campaign.core import events as domain
 from campaign.core.clock import now
 from campaign.core.models import Unit
@@ -27,13 +27,12 @@ def _item(closure) -> dict:
 
 def closure_submitted(session: Session, event: domain.ClosureSubmitted) -> None:
     """销号待核验: the unit's leaders."""
-    method = event.closure.method
     events.emit(
         session,
         "closure_submitted",
         **_item(event.closure),
         actor=events.actor_name(event.user),
-        method=CLOSURE_METHODS.get(method, method),
+        method=ClosureMethod(event.closure.method).label,
     )
 
 

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from campaign import figures
 from campaign.board import services as board
-from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
+from campaign.board.models import (
+    BoardItem,
+    CheckResult,
+    Closure,
+    ClosureMethod,
+    ClosureStatus,
+    ItemState,
+    SpotCheck,
+)
 from campaign.core import campaigns as timeline
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import Target
@@ -87,8 +95,8 @@ def _units(session, campaign, period, cutoff_day, before: dict, closures: dict) 
                 "previous_coverage": before.get(unit.code),
                 "overdue_items": counts.get("overdue", 0),
                 "open_items": sum(counts.get(s, 0) for s in board.OPEN_STATES),
-                "awaiting_items": counts.get("awaiting", 0),
-                "closed_items": counts.get("closed", 0),
+                "awaiting_items": counts.get(ItemState.AWAITING, 0),
+                "closed_items": counts.get(ItemState.CLOSED, 0),
                 "closures_verified": closures.get(unit.id, 0),
                 "gap": f.gap_to(target),
                 "reaches": figures.reaches(f.counts.with_party_org, f.counts.base, target),
@@ -115,7 +123,7 @@ def _verified_between(campaign: Campaign, since: datetime, cutoff: datetime) -> 
     One set of conditions for the count the PDF prints and the rows the attachment lists."""
     return [
         BoardItem.campaign_id == campaign.id,
-        Closure.status == "verified",
+        Closure.status == ClosureStatus.VERIFIED,
         Closure.decided_at >= since,
         Closure.decided_at <= cutoff,
     ]
@@ -160,14 +168,11 @@ def _closure_rows(session, campaign, since: datetime, cutoff: datetime) -> Itera
             unit,
             name,
             code,
-            CLOSURE_METHODS.get(method, method),
+            ClosureMethod(method).label,
             party_org,
             established.isoformat() if established else None,
             verified.astimezone(zone).isoformat(timespec="minutes"),
         )
-
-
-TARGET_LABELS = {t.value: t.label for t in Target}
 
 
 def _overdue_rows(session, campaign, cutoff_day: date) -> Iterator[tuple]:
@@ -195,8 +200,8 @@ def _overdue_rows(session, campaign, cutoff_day: date) -> Iterator[tuple]:
             unit,
             name,
             code,
-            TARGET_LABELS[target],
-            ITEM_STATES.get(state, state),
+            Target(target).label,
+            ItemState(state).label,
             planned_on.isoformat(),
             person,
         )
@@ -261,12 +266,12 @@ def _spot_checks(session, campaign, cutoff: datetime) -> list[dict]:
         out.append(
             {
                 "id": check.id,
-                "kind": "回头看" if check.kind == "lookback" else "随机抽查",
+                "kind": check.kind.label,
                 "created_on": check.created_at.astimezone(zone).date().isoformat(),
                 "drawn": len(results),
-                "passed": results.count("pass"),
-                "failed": results.count("fail"),
-                "pending": results.count("pending"),
+                "passed": results.count(CheckResult.PASS),
+                "failed": results.count(CheckResult.FAIL),
+                "pending": results.count(CheckResult.PENDING),
             }
         )
     return out

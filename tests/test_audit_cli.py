@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 
 from campaign import audit
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim, Plan
 from campaign.board.models import BoardItem
 from campaign.core.extensions import db
 from tests import documents
@@ -25,17 +26,21 @@ def some_history(app):
         make_org(campaign, unit, name="空壳", employees=200, status="shell")
         board.sync_items(db.session, campaign)
         item = db.session.scalar(select(BoardItem))
-        board.update_plan(db.session, item, {"path": "standalone", "measures": "本月组建"}, None)
+        board.update_plan(
+            db.session, item, Plan.from_form({"path": "standalone", "measures": "本月组建"}), None
+        )
         board.submit_closure(
             db.session,
             item,
-            {
-                "method": "standalone",
-                "party_org_name": "四党员公司党支部",
-                "secretary": "张书记",
-                "formal_members": "4",
-                "established_on": "2026-10-08",
-            },
+            ClosureClaim.from_form(
+                {
+                    "method": "standalone",
+                    "party_org_name": "四党员公司党支部",
+                    "secretary": "张书记",
+                    "formal_members": "4",
+                    "established_on": "2026-10-08",
+                }
+            ),
             ("批复.pdf", documents.pdf()),
             None,
             Path(app.config["STORAGE_PATH"]),

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 
 from campaign.audit import AuditEntry
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem
 from campaign.core.extensions import db
 from campaign.ledger.models import Organization
@@ -85,14 +86,16 @@ def test_a_backup_restored_on_another_machine_serves_its_evidence(app, runner, t
         closure = board.submit_closure(
             db.session,
             item,
-            {
-                "method": "joint",
-                "joint_form": "区域联建",
-                "party_org_name": "中共甲公司联合支部",
-                "established_on": "2026-11-18",
-                "formal_members": "0",
-                "secretary": "张三",
-            },
+            ClosureClaim.from_form(
+                {
+                    "method": "joint",
+                    "joint_form": "区域联建",
+                    "party_org_name": "中共甲公司联合支部",
+                    "established_on": "2026-11-18",
+                    "formal_members": "0",
+                    "secretary": "张三",
+                }
+            ),
             ("批复.pdf", evidence),
             operator,
             Path(app.config["STORAGE_PATH"]),

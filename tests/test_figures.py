@@ -26,7 +26,7 @@ from decimal import Decimal
 import pytest
 
 from campaign import figures
-from campaign.core.campaigns import update_settings
+from campaign.core.campaigns import settings_from, update_settings
 from campaign.core.extensions import db
 from campaign.core.vocab import UnitKind
 from campaign.figures import Counts
@@ -205,7 +205,9 @@ def test_over_time_counts_party_orgs_from_their_founding(ledger):
 def test_changing_a_threshold_rejudges_the_ledger(ledger):
     campaign, a, b = ledger
     # With 60 staff enough to require a Party org, org 2 (60 staff, joint) becomes required and met.
-    update_settings(db.session, campaign, {"party_org_required_employees": "60"}, user=None)
+    update_settings(
+        db.session, campaign, settings_from({"party_org_required_employees": "60"}), user=None
+    )
     db.session.commit()
     total = figures.overall(db.session, campaign)
     assert (total.counts.required, total.counts.required_met) == (6, 4)

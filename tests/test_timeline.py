@@ -8,6 +8,7 @@ import pytest
 
 from campaign.audit import AuditEntry
 from campaign.core import campaigns as services
+from campaign.core.campaigns import phase_from, settings_from
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.models import Campaign
@@ -81,7 +82,9 @@ def test_bad_settings_are_refused_whole(app, raw, message):
     before = (c.member_required_employees, c.target_party_org_coverage, c.ends_on, c.name)
     with pytest.raises(ValidationFailed) as e:
         # A valid change alongside the bad one must not be applied either.
-        services.update_settings(db.session, c, {**raw, "social_staff_threshold": "15"}, user=None)
+        services.update_settings(
+            db.session, c, settings_from({**raw, "social_staff_threshold": "15"}), user=None
+        )
     assert message in str(e.value)
     db.session.rollback()
     c = db.session.get(Campaign, c.id)
@@ -94,7 +97,7 @@ def test_settings_change_is_recorded_with_before_and_after(app):
     changed = services.update_settings(
         db.session,
         c,
-        {"target_party_org_coverage": "85", "member_required_employees": "50"},
+        settings_from({"target_party_org_coverage": "85", "member_required_employees": "50"}),
         user=None,
     )
     db.session.commit()
@@ -110,7 +113,10 @@ def test_phase_ending_before_it_starts_is_refused(app):
     phase = c.phases[3]
     with pytest.raises(ValidationFailed) as e:
         services.update_phase(
-            db.session, phase, {"starts_on": "2026-11-21", "ends_on": "2026-11-20"}, None
+            db.session,
+            phase,
+            phase_from({"starts_on": "2026-11-21", "ends_on": "2026-11-20"}),
+            None,
         )
     assert "不能早于开始日期" in str(e.value)
 

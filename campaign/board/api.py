@@ -7,14 +7,34 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from campaign.board import services as board
-from campaign.board.models import BoardItem, SpotCheck
+from campaign.board.inputs import (
+    ClosureClaim,
+    ClosureSchema,
+    DrawSchema,
+    ItemQuerySchema,
+    Plan,
+    PlanSchema,
+    ReasonSchema,
+    ResultSchema,
+)
+from campaign.board.models import (
+    ANY_OPEN,
+    BoardItem,
+    CheckKind,
+    CheckResult,
+    ItemState,
+    SizeMode,
+    SpotCheck,
+)
 from campaign.core import permissions
 from campaign.core.api import blueprint, commit
 from campaign.core.extensions import db
-from campaign.core.paging import MAX_PAGE, PAGE_RANGE
+from campaign.core.inputs import Choice
+from campaign.core.vocab import Path as RulePath
+from campaign.core.vocab import Target
 
 blp = blueprint("board_api", "挂图作战与销号")
 
@@ -32,9 +52,9 @@ class ItemSchema(Schema):
             "credit_code": i.organization.credit_code,
         }
     )
-    target = fields.Str()
-    state = fields.Str(metadata={"description": "todo|in_progress|awaiting|closed|reopened"})
-    path = fields.Str()
+    target = Choice(Target)
+    state = Choice(ItemState)
+    path = Choice(RulePath)
     joint_form = fields.Str()
     measures = fields.Str()
     planned_on = fields.Date(allow_none=True)
@@ -44,82 +64,30 @@ class ItemSchema(Schema):
     version = fields.Int()
 
 
-class ItemQuerySchema(Schema):
-    unit = fields.Str(required=True)
-    state = fields.Str(
-        load_default="open",
-        metadata={"description": "open|todo|in_progress|reopened|awaiting|closed"},
-    )
-    q = fields.Str(load_default="")
-    kind = fields.Str(load_default="")
-    path = fields.Str(load_default="")
-    person = fields.Str(load_default="")
-    overdue = fields.Str(load_default="")
-    page = fields.Int(load_default=1, validate=validate.Range(1, MAX_PAGE, error=PAGE_RANGE))
+class FindingSchema(Schema):
+    """A drawn closure and the checker's finding on it."""
 
-
-class PlanSchema(Schema):
-    path = fields.Str()
-    joint_form = fields.Str()
-    measures = fields.Str()
-    planned_on = fields.Str()
-    responsible_person = fields.Str()
-
-
-class ClosureFormSchema(Schema):
-    method = fields.Str(required=True)
-    joint_form = fields.Str(load_default="")
-    party_org_name = fields.Str(load_default="")
-    established_on = fields.Str(load_default="")
-    formal_members = fields.Str(load_default="0")
-    secretary = fields.Str(load_default="")
-    instructor = fields.Str(load_default="")
-    mass_organizations = fields.Str(load_default="")
-    covered_codes = fields.Str(load_default="")
-
-
-class DocumentSchema(Schema):
-    document = Upload(load_default=None)
-
-
-class ReasonSchema(Schema):
-    reason = fields.Str(load_default="")
-
-
-class DrawSchema(Schema):
-    mode = fields.Str(load_default="count")
-    size = fields.Int(required=True)
-    seed = fields.Int(load_default=None)
-    units = fields.List(fields.Str(), load_default=list)
-    kind = fields.Str(load_default="spot_check")
-    note = fields.Str(load_default="")
+    id = fields.Int()
+    closure = fields.Int(attribute="closure_id")
+    item = fields.Function(lambda r: r.closure.item_id)
+    result = Choice(CheckResult)
+    notes = fields.Str()
 
 
 class SpotCheckSchema(Schema):
     id = fields.Int()
-    kind = fields.Str()
+    kind = Choice(CheckKind)
     seed = fields.Int()
-    size_mode = fields.Str()
+    size_mode = Choice(SizeMode)
     size_value = fields.Int()
     drawn = fields.Function(lambda c: json.loads(c.drawn_ids))
-    results = fields.Function(
-        lambda c: [
-            {
-                "id": r.id,
-                "closure": r.closure_id,
-                "item": r.closure.item_id,
-                "result": r.result,
-                "notes": r.notes,
-            }
-            for r in c.results
-        ]
-    )
+    results = fields.List(fields.Nested(FindingSchema))
 
 
-class ResultSchema(Schema):
-    passed = fields.Bool(required=True)
-    notes = fields.Str(load_default="")
-    checklist = fields.Dict(load_default=dict)
+class ClosureUploadSchema(ClosureSchema):
+    """A 销号 claim as the API takes it: one multipart form with the approving document."""
+
+    document = Upload(load_default=None, metadata={"description": "批复文件（PDF或图片）"})
 
 
 def _board_item(campaign_id: int, item_id: int) -> BoardItem:
@@ -134,7 +102,8 @@ class Items(MethodView):
         """A unit's board items (30 a page), filtered as on the page."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit = permissions.unit_or_404(g.api_user, query["unit"])
-        return board.list_items(db.session, campaign, unit.id, query, query["state"], query["page"])
+        state = query["state"] if query["state"] == ANY_OPEN else ItemState(query["state"])
+        return board.list_items(db.session, campaign, unit.id, query, state, query["page"])
 
 
 @blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/plan")
@@ -145,31 +114,26 @@ class ItemPlan(MethodView):
         """Change the item's plan (the unit's operators)."""
         item = _board_item(campaign_id, item_id)
         permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
-        raw = {
-            **{
-                f: getattr(item, f) or ""
-                for f in ("path", "joint_form", "measures", "responsible_person")
-            },
-            "planned_on": item.planned_on.isoformat() if item.planned_on else "",
-            **data,
-        }
-        commit(lambda: board.update_plan(db.session, item, raw, g.api_user))
+        plan = Plan.of(item, **data)  # what is left out stays as it is
+        commit(lambda: board.update_plan(db.session, item, plan, g.api_user))
         return item
 
 
 @blp.route("/campaigns/<int:campaign_id>/items/<int:item_id>/closures")
 class ItemClosures(MethodView):
-    @blp.arguments(ClosureFormSchema, location="form")
-    @blp.arguments(DocumentSchema, location="files")
+    @blp.arguments(ClosureUploadSchema, location="multipart")
     @blp.response(201, ItemSchema)
-    def post(self, form: dict, files: dict, campaign_id: int, item_id: int):
+    def post(self, form: dict, campaign_id: int, item_id: int):
         """Submit a 销号 with its approving document (PDF or image)."""
         item = _board_item(campaign_id, item_id)
         permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
-        upload = files.get("document")
+        upload = form.pop("document")
         document = (upload.filename, upload.read()) if upload else None
         storage = Path(current_app.config["STORAGE_PATH"])
-        commit(lambda: board.submit_closure(db.session, item, form, document, g.api_user, storage))
+        claimed = ClosureClaim(**form)
+        commit(
+            lambda: board.submit_closure(db.session, item, claimed, document, g.api_user, storage)
+        )
         return item
 
 
@@ -198,7 +162,6 @@ class SpotChecks(MethodView):
         permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
         permissions.ensure(permissions.may_spot_check, g.api_user)
         unit_ids = [permissions.unit_or_404(g.api_user, code).id for code in data["units"]] or None
-        kind = "lookback" if data["kind"] == "lookback" else "spot_check"
         return commit(
             lambda: board.draw(
                 db.session,
@@ -208,7 +171,7 @@ class SpotChecks(MethodView):
                 data["size"],
                 g.api_user,
                 seed=data["seed"],
-                kind=kind,
+                kind=data["kind"],
                 note=data["note"],
             )
         )

@@ -1,30 +1,80 @@
 """挂图作战 items, their plans and notes, 销号 closures, and spot checks (DOMAIN.md §7)."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
-from campaign.core.db import Base
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
+from campaign.core.vocab import Labelled, OrgKind, Path, Target
+from campaign.ledger.fields import LABELS
 from campaign.ledger.models import Organization
 from campaign.tally import Key, Tally
 
-ITEM_STATES = {
-    "todo": "待攻坚",
-    "in_progress": "推进中",
-    "awaiting": "待核验",
-    "closed": "已销号",
-    "reopened": "已撤销销号",
-}
-CLOSURE_METHODS = {
-    "standalone": "单独组建",
-    "joint": "联合组建",
-    "functional": "功能型党组织",
-    "work_coverage": "工作覆盖（指导员、群团组织）",
-}
+
+class ItemState(Labelled):
+    """Where an item is on the wall chart: todo → in_progress → awaiting → closed, back to
+    in_progress when a closure is returned, reopened when a verified one is revoked."""
+
+    TODO = "todo", "待攻坚"
+    IN_PROGRESS = "in_progress", "推进中"
+    AWAITING = "awaiting", "待核验"
+    CLOSED = "closed", "已销号"
+    REOPENED = "reopened", "已撤销销号"
+
+
+# The states in which a unit still works an item (and may claim its closure).
+OPEN_STATES = (ItemState.TODO, ItemState.IN_PROGRESS, ItemState.REOPENED)
+# What a list of items asks for to have every open state at once.
+ANY_OPEN: Literal["open"] = "open"
+# The board's columns, left to right.
+COLUMNS = (
+    ItemState.TODO,
+    ItemState.IN_PROGRESS,
+    ItemState.REOPENED,
+    ItemState.AWAITING,
+    ItemState.CLOSED,
+)
+
+
+class ClosureMethod(Labelled):
+    """How the organization met its target (组建方式)."""
+
+    STANDALONE = "standalone", "单独组建"
+    JOINT = "joint", "联合组建"
+    FUNCTIONAL = "functional", "功能型党组织"
+    WORK_COVERAGE = "work_coverage", "工作覆盖（指导员、群团组织）"
+
+
+class ClosureStatus(Labelled):
+    """pending → verified | returned; verified → revoked (spot check, look-back)."""
+
+    PENDING = "pending", "待核验"
+    VERIFIED = "verified", "已核验"
+    RETURNED = "returned", "已退回"
+    REVOKED = "revoked", "已撤销"
+
+
+class CheckKind(Labelled):
+    SPOT_CHECK = "spot_check", "随机抽查"
+    LOOKBACK = "lookback", "回头看"
+
+
+class SizeMode(Labelled):
+    """How a draw's size is given: a number of closures or a percentage of them."""
+
+    COUNT = "count", "数量"
+    PERCENT = "percent", "百分比"
+
+
+class CheckResult(Labelled):
+    PENDING = "pending", "待检查"
+    PASS = "pass", "合格"
+    FAIL = "fail", "不合格"
 
 
 class BoardItem(Base):
@@ -38,18 +88,18 @@ class BoardItem(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     # The organization's kind, kept on the item (it follows the organization, as unit_id
     # does) so the board filtered by kind is a range of ix_board_item_kind_column.
-    kind: Mapped[str] = mapped_column(String(20))
-    target: Mapped[str] = mapped_column(String(20))  # what the rules ask (vocab.Target)
-    state: Mapped[str] = mapped_column(String(20), default="todo")
+    kind: Mapped[OrgKind] = mapped_column(enum_text(OrgKind, 20))
+    target: Mapped[Target] = mapped_column(enum_text(Target, 20))  # what the rules ask
+    state: Mapped[ItemState] = mapped_column(enum_text(ItemState, 20), default=ItemState.TODO)
     # The plan.
-    path: Mapped[str] = mapped_column(String(20))  # vocab.Path, as suggested then chosen
+    path: Mapped[Path] = mapped_column(enum_text(Path, 20))  # as suggested, then as chosen
     joint_form: Mapped[str] = mapped_column(String(20), default="")  # 区域联建 …
     measures: Mapped[str] = mapped_column(
-        Text, default="", info=text_field("推进措施", 2000, multiline=True)
+        Text, default="", info=text_field(LABELS["measures"], 2000, multiline=True)
     )
     planned_on: Mapped[date | None]
     responsible_person: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("责任人")
+        String(80), default="", info=text_field(LABELS["responsible_person"])
     )
     # Why it was last sent back or reopened.
     last_reason: Mapped[str] = mapped_column(
@@ -88,7 +138,12 @@ class BoardItem(Base):
 
     @property
     def state_label(self) -> str:
-        return ITEM_STATES[self.state]
+        return ItemState(self.state).label
+
+    @property
+    def is_open(self) -> bool:
+        """Still worked by its unit: no closure awaiting verification or verified."""
+        return self.state in OPEN_STATES
 
 
 # The planned date the board's tally keeps for an item without one: never before a day, so
@@ -108,7 +163,7 @@ class BoardCounts(Base):
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
-    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[ItemState] = mapped_column(enum_text(ItemState, 20), primary_key=True)
     planned_key: Mapped[date] = mapped_column(primary_key=True)  # NO_PLANNED_DATE for none
     items: Mapped[int] = mapped_column(default=0)
 
@@ -148,10 +203,10 @@ class Closure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("board_item.id"), index=True)
-    method: Mapped[str] = mapped_column(String(20))  # CLOSURE_METHODS
+    method: Mapped[ClosureMethod] = mapped_column(enum_text(ClosureMethod, 20))
     joint_form: Mapped[str] = mapped_column(String(20), default="")
     party_org_name: Mapped[str] = mapped_column(
-        String(200), default="", info=text_field("党组织名称")
+        String(200), default="", info=text_field(LABELS["party_org_name"])
     )
     established_on: Mapped[date | None]
     formal_members: Mapped[int] = mapped_column(default=0)
@@ -159,10 +214,10 @@ class Closure(Base):
         String(80), default="", info=text_field("书记（负责人）")
     )
     instructor: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("党建工作指导员")
+        String(80), default="", info=text_field(LABELS["instructor"])
     )
     mass_organizations: Mapped[str] = mapped_column(
-        String(100), default="", info=text_field("群团组织")
+        String(100), default="", info=text_field(LABELS["mass_organizations"])
     )
     # Other organizations a joint Party org covers (JSON list of organization ids).
     covered_org_ids: Mapped[str] = mapped_column(Text, default="[]")
@@ -171,8 +226,9 @@ class Closure(Base):
     )
     document_path: Mapped[str] = mapped_column(String(500), default="")
     document_sha256: Mapped[str] = mapped_column(String(64), default="")
-    # pending → verified | returned; verified → revoked (spot check, look-back)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[ClosureStatus] = mapped_column(
+        enum_text(ClosureStatus, 20), default=ClosureStatus.PENDING
+    )
     submitted_at: Mapped[datetime] = mapped_column(default=now)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None]
@@ -199,7 +255,11 @@ class Closure(Base):
 
     @property
     def method_label(self) -> str:
-        return CLOSURE_METHODS[self.method]
+        return ClosureMethod(self.method).label
+
+    @property
+    def status_label(self) -> str:
+        return ClosureStatus(self.status).label
 
 
 class SpotCheck(Base):
@@ -209,10 +269,10 @@ class SpotCheck(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), default="spot_check")  # | lookback
+    kind: Mapped[CheckKind] = mapped_column(enum_text(CheckKind, 20), default=CheckKind.SPOT_CHECK)
     seed: Mapped[int]
     unit_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON; [] = every unit
-    size_mode: Mapped[str] = mapped_column(String(10), default="count")  # count | percent
+    size_mode: Mapped[SizeMode] = mapped_column(enum_text(SizeMode, 10), default=SizeMode.COUNT)
     size_value: Mapped[int] = mapped_column(default=0)
     population_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn from
     drawn_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn
@@ -224,6 +284,15 @@ class SpotCheck(Base):
 
     results: Mapped[list["SpotCheckResult"]] = relationship(order_by="SpotCheckResult.id")
 
+    @property
+    def size_unit(self) -> str:
+        return "%" if self.size_mode == SizeMode.PERCENT else ""
+
+    @property
+    def failed(self) -> int:
+        """How many drawn closures failed the check."""
+        return sum(r.result == CheckResult.FAIL for r in self.results)
+
 
 class SpotCheckResult(Base):
     """A checker's finding on one drawn closure: a checklist, notes, pass or fail."""
@@ -233,7 +302,9 @@ class SpotCheckResult(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_check.id"), index=True)
     closure_id: Mapped[int] = mapped_column(ForeignKey("closure.id"))
-    result: Mapped[str] = mapped_column(String(10), default="pending")  # pending|pass|fail
+    result: Mapped[CheckResult] = mapped_column(
+        enum_text(CheckResult, 10), default=CheckResult.PENDING
+    )
     checklist: Mapped[str] = mapped_column(Text, default="{}")
     notes: Mapped[str] = mapped_column(
         # 1000, as the closure's reason it becomes when the finding fails the closure.
@@ -247,3 +318,7 @@ class SpotCheckResult(Base):
     closure: Mapped[Closure] = relationship()
 
     __table_args__ = (UniqueConstraint("spot_check_id", "closure_id"),)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.result == CheckResult.PENDING

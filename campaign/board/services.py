@@ -11,18 +11,27 @@ import random
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from campaign import audit, rules, tally
 from campaign.audit import AuditEntry
+from campaign.board.inputs import CHECKLIST, ClosureClaim, Plan
 from campaign.board.models import (
-    CLOSURE_METHODS,
+    ANY_OPEN,
+    OPEN_STATES,
     BoardCounts,
     BoardItem,
+    CheckKind,
+    CheckResult,
     Closure,
+    ClosureMethod,
+    ClosureStatus,
     ItemNote,
+    ItemState,
+    SizeMode,
     SpotCheck,
     SpotCheckResult,
 )
@@ -33,11 +42,10 @@ from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
-from campaign.core.vocab import JOINT_FORMS
+from campaign.core.vocab import JOINT_FORMS, PartyOrgStatus, Target
 from campaign.core.vocab import Path as RulePath
 from campaign.ledger.models import Organization
 
-OPEN_STATES = ("todo", "in_progress", "reopened")
 PLAN_FIELDS = ["path", "joint_form", "measures", "planned_on", "responsible_person"]
 PARTY_FIELDS = [
     "party_org_status",
@@ -47,12 +55,6 @@ PARTY_FIELDS = [
     "instructor",
     "mass_organizations",
 ]
-CHECKLIST = {
-    "document": "批复文件真实有效",
-    "members": "正式党员人数属实",
-    "secretary": "书记（负责人）已明确",
-    "activities": "组织生活正常开展",
-}
 
 
 # ---- items: which organizations are on the wall chart, and what follows them -----------
@@ -80,8 +82,8 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
                 unit_id=org.unit_id,
                 organization_id=org.id,
                 kind=org.kind,
-                target=requirement.target.value,
-                path=requirement.path.value,
+                target=requirement.target,
+                path=requirement.path,
                 measures=org.measures,
                 planned_on=org.planned_on,
                 responsible_person=org.responsible_person,
@@ -143,32 +145,28 @@ def follow_changed_organization(session: Session, event: events.OrganizationChan
         follow_organization(session, event.organization, event.user, event.source)
 
 
-def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
+def update_plan(session: Session, item: BoardItem, plan: Plan, user) -> dict:
     """Change the item's plan (一企一策): path, joint form, measures, date, person responsible."""
-    problems = []
-    values = {}
-    path = raw.get("path", item.path)
-    if path not in {p.value for p in RulePath}:
-        problems.append(("path", f"「推进路径」无效：{path}"))
-    values["path"] = path
-    joint_form = (raw.get("joint_form") or "").strip()
+    problems = plan.problems("path")
+    path = plan.path if plan.path is not None or problems else item.path
+    joint_form = plan.joint_form.strip()
     if path == RulePath.JOINT and joint_form and joint_form not in JOINT_FORMS:
         problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
-    values["joint_form"] = joint_form if path == RulePath.JOINT else ""
-    values["measures"] = (raw.get("measures") or "").strip()
-    values["responsible_person"] = (raw.get("responsible_person") or "").strip()
-    planned = (raw.get("planned_on") or "").strip()
-    try:
-        values["planned_on"] = date.fromisoformat(planned) if planned else None
-    except ValueError:
-        problems.append(("planned_on", f"「计划完成时间」应为日期，而不是“{planned}”"))
+    problems += plan.problems("planned_on")
     if problems:
         raise ValidationFailed(problems)
+    values = {
+        "path": path,
+        "joint_form": joint_form if path == RulePath.JOINT else "",
+        "measures": plan.measures.strip(),
+        "planned_on": plan.planned_on,
+        "responsible_person": plan.responsible_person.strip(),
+    }
     before = audit.snapshot(item, PLAN_FIELDS)
     for key, value in values.items():
         setattr(item, key, value)
-    if item.state == "todo":
-        item.state = "in_progress"
+    if item.state == ItemState.TODO:
+        item.state = ItemState.IN_PROGRESS
     after = audit.snapshot(item, PLAN_FIELDS)
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed:  # the same plan saved again changes nothing and records nothing
@@ -210,8 +208,8 @@ def add_note(
         user_id=getattr(user, "id", None),
     )
     session.add(note)
-    if item.state == "todo":
-        item.state = "in_progress"
+    if item.state == ItemState.TODO:
+        item.state = ItemState.IN_PROGRESS
     session.flush()
     audit.record(
         session,
@@ -230,7 +228,7 @@ def add_note(
 def submit_closure(
     session: Session,
     item: BoardItem,
-    raw: Mapping,
+    claimed: ClosureClaim,
     document: tuple[str, bytes] | None,
     user,
     storage: Path,
@@ -243,73 +241,68 @@ def submit_closure(
         item,
         BoardItem.state.in_(OPEN_STATES),
         lambda: f"该组织当前为“{item.state_label}”，不能提交销号",
-        state="awaiting",
+        state=ItemState.AWAITING,
     )
-    method = raw.get("method", "")
-    if method not in CLOSURE_METHODS:
-        raise ValidationFailed([("method", "请选择组建方式")])
+    method = claimed.method
+    if method is None:
+        raise ValidationFailed(claimed.problems("method") or [("method", "请选择组建方式")])
     problems = []
     # Not attached to the item until it is filed: a refused claim leaves nothing behind.
     closure = Closure(item_id=item.id, method=method, submitted_by_id=getattr(user, "id", None))
-    if method == "work_coverage":
-        closure.instructor = (raw.get("instructor") or "").strip()
-        closure.mass_organizations = (raw.get("mass_organizations") or "").strip()
+    if method == ClosureMethod.WORK_COVERAGE:
+        closure.instructor = claimed.instructor.strip()
+        closure.mass_organizations = claimed.mass_organizations.strip()
         if not closure.instructor and not closure.mass_organizations:
             problems.append(("instructor", "工作覆盖须填写党建工作指导员或群团组织"))
-        if item.target in ("standalone", "party_org"):
+        if item.target in (Target.STANDALONE, Target.PARTY_ORG):
             problems.append(("method", "该组织按规则应建立党组织，工作覆盖不能销号"))
         org = item.organization
-        if item.target == "member" and org.formal_members + org.probationary_members == 0:
+        if item.target == Target.MEMBER and org.formal_members + org.probationary_members == 0:
             problems.append(("method", "该组织按规则应有党员，尚无党员时工作覆盖不能销号"))
     else:
-        closure.party_org_name = (raw.get("party_org_name") or "").strip()
-        closure.secretary = (raw.get("secretary") or "").strip()
+        closure.party_org_name = claimed.party_org_name.strip()
+        closure.secretary = claimed.secretary.strip()
         if not closure.party_org_name:
             problems.append(("party_org_name", "「党组织名称」不能为空"))
         if not closure.secretary:
             problems.append(("secretary", "「书记（负责人）」不能为空"))
-        raw_members = str(raw.get("formal_members") or "0").strip()
-        if raw_members.isdigit():
-            closure.formal_members = int(raw_members)
+        members_given = "formal_members" not in claimed.invalid
+        closure.formal_members = claimed.formal_members
+        problems += claimed.problems("formal_members")
+        established = closure.established_on = claimed.established_on
+        if established is None:
+            problems += claimed.problems("established_on") or [
+                ("established_on", "「成立时间」应为日期，而不是“”")
+            ]
         else:
-            closure.formal_members = 0
-            problems.append(
-                ("formal_members", f"「正式党员数」应为非负整数，而不是“{raw_members}”")
-            )
-        established = (raw.get("established_on") or "").strip()
-        try:
-            closure.established_on = date.fromisoformat(established)
-        except ValueError:
-            problems.append(("established_on", f"「成立时间」应为日期，而不是“{established}”"))
-        else:
-            if closure.established_on < campaign.starts_on:
+            if established < campaign.starts_on:
                 problems.append(
                     (
                         "established_on",
                         f"成立时间（{established}）早于本次行动开始（{campaign.starts_on}），不属于本次集中组建",
                     )
                 )
-            if closure.established_on > today(campaign.timezone):
+            if established > today(campaign.timezone):
                 problems.append(("established_on", f"成立时间（{established}）不能晚于今天"))
         needed = campaign.standalone_formal_members
-        if method == "standalone" and raw_members.isdigit() and closure.formal_members < needed:
+        if method == ClosureMethod.STANDALONE and members_given and closure.formal_members < needed:
             problems.append(
                 (
                     "formal_members",
                     f"单独组建须有{needed}名以上正式党员（填报{closure.formal_members}名）",
                 )
             )
-        if item.target == "standalone" and method != "standalone":
+        if item.target == Target.STANDALONE and method != ClosureMethod.STANDALONE:
             problems.append(("method", f"该组织有{needed}名以上正式党员，按规定须单独组建"))
-        elif method == "joint" and closure.formal_members >= needed:
+        elif method == ClosureMethod.JOINT and closure.formal_members >= needed:
             problems.append(
                 ("method", f"正式党员达到{needed}名（{closure.formal_members}名）的，须单独组建")
             )
-        if method == "joint":
-            closure.joint_form = (raw.get("joint_form") or "").strip()
+        if method == ClosureMethod.JOINT:
+            closure.joint_form = claimed.joint_form.strip()
             if closure.joint_form not in JOINT_FORMS:
                 problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
-            covered = _covered(session, item, raw.get("covered_codes", ""), problems)
+            covered = _covered(session, item, claimed.covered_codes, problems)
             closure.covered_org_ids = json.dumps(covered)
     if document is None:
         problems.append(("document", "请上传批复文件（PDF或图片）"))
@@ -348,16 +341,13 @@ def submit_closure(
     return closure
 
 
-def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) -> list[int]:
+def _covered(
+    session: Session, item: BoardItem, codes: tuple[str, ...], problems: list
+) -> list[int]:
     """The other organizations (of the same unit) a joint Party org covers, by credit code.
 
     Not one that has a Party org already, nor one with enough formal members to need its own.
     """
-    codes = [
-        c.strip().upper()
-        for c in raw_codes.replace("，", ",").replace("\n", ",").split(",")
-        if c.strip()
-    ]
     if not codes:
         return []
     with session.no_autoflush:
@@ -380,7 +370,7 @@ def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) 
         problems.append(
             ("covered_codes", f"已建有党组织，不能再纳入联合组建：{'、'.join(has_org)}")
         )
-    standalone = [o.name for o in found.values() if o.target == "standalone"]
+    standalone = [o.name for o in found.values() if o.target == Target.STANDALONE]
     if standalone:
         problems.append(
             ("covered_codes", f"正式党员达到3名以上、须单独组建：{'、'.join(standalone)}")
@@ -389,13 +379,13 @@ def _covered(session: Session, item: BoardItem, raw_codes: str, problems: list) 
 
 
 def pending_closure(item: BoardItem) -> Closure | None:
-    return next((c for c in item.closures if c.status == "pending"), None)
+    return next((c for c in item.closures if c.status == ClosureStatus.PENDING), None)
 
 
 NOTHING_AWAITING = "没有待核验的销号"
 
 
-def _decide(session: Session, item: BoardItem, status: str, user, **values) -> Closure:
+def _decide(session: Session, item: BoardItem, status: ClosureStatus, user, **values) -> Closure:
     """Claim the item's pending closure for one decision before any work: of two leaders (or
     two clicks) the first decides, the other finds nothing awaiting."""
     closure = pending_closure(item)
@@ -404,7 +394,7 @@ def _decide(session: Session, item: BoardItem, status: str, user, **values) -> C
     claim(
         session,
         closure,
-        Closure.status == "pending",
+        Closure.status == ClosureStatus.PENDING,
         NOTHING_AWAITING,
         status=status,
         decided_at=now(),
@@ -416,7 +406,7 @@ def _decide(session: Session, item: BoardItem, status: str, user, **values) -> C
 
 def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
-    closure = _decide(session, item, "verified", user)
+    closure = _decide(session, item, ClosureStatus.VERIFIED, user)
     orgs = [item.organization] + [
         session.get(Organization, i) for i in json.loads(closure.covered_org_ids)
     ]
@@ -428,14 +418,18 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     before = {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}
     rows = {}
     for org in orgs:
-        if closure.method == "work_coverage":
+        if closure.method == ClosureMethod.WORK_COVERAGE:
             data = {
                 "instructor": closure.instructor or org.instructor,
                 "mass_organizations": closure.mass_organizations or org.mass_organizations,
             }
         else:
             data = {
-                "party_org_status": "joint" if org is not item.organization else closure.method,
+                # The covered organizations are in the joint Party org; the item's own
+                # organization has the Party org its closure names (the same codes).
+                "party_org_status": PartyOrgStatus(closure.method)
+                if org is item.organization
+                else PartyOrgStatus.JOINT,
                 "party_org_name": closure.party_org_name,
                 "party_org_founded_on": closure.established_on,
             }
@@ -455,8 +449,8 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
         default=str,
     )
     item.state, item.work_coverage_only, item.last_reason = (
-        "closed",
-        closure.method == "work_coverage",
+        ItemState.CLOSED,
+        closure.method == ClosureMethod.WORK_COVERAGE,
         "",
     )
     # Organizations covered by the joint Party org leave the board with it.
@@ -467,7 +461,7 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
             )
         )
         if covered_item is not None and covered_item.state in OPEN_STATES:
-            covered_item.state = "closed"
+            covered_item.state = ItemState.CLOSED
     audit.record(
         session,
         user=user,
@@ -484,8 +478,8 @@ def return_closure(session: Session, item: BoardItem, reason: str, user) -> Clos
     """A unit leader sends the claim back with a reason: the item is back in progress."""
     if not reason.strip():
         raise ValidationFailed([("reason", "退回时必须填写理由")])
-    closure = _decide(session, item, "returned", user, decision_reason=reason.strip())
-    item.state, item.last_reason = "in_progress", reason.strip()
+    closure = _decide(session, item, ClosureStatus.RETURNED, user, decision_reason=reason.strip())
+    item.state, item.last_reason = ItemState.IN_PROGRESS, reason.strip()
     audit.record(
         session,
         user=user,
@@ -506,9 +500,9 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
     claim(
         session,
         closure,
-        Closure.status == "verified",
+        Closure.status == ClosureStatus.VERIFIED,
         "只能撤销已核验的销号",
-        status="revoked",
+        status=ClosureStatus.REVOKED,
         decision_reason=reason.strip(),
         decided_at=now(),
         decided_by_id=getattr(user, "id", None),
@@ -537,9 +531,13 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
             )
         )
         if covered_item is not None and covered_item is not item:
-            covered_item.state, covered_item.last_reason = "reopened", reason.strip()
+            covered_item.state, covered_item.last_reason = ItemState.REOPENED, reason.strip()
             covered_item.work_coverage_only = False
-    item.state, item.last_reason, item.work_coverage_only = "reopened", reason.strip(), False
+    item.state, item.last_reason, item.work_coverage_only = (
+        ItemState.REOPENED,
+        reason.strip(),
+        False,
+    )
     audit.record(
         session,
         user=user,
@@ -559,20 +557,20 @@ def draw(
     session: Session,
     campaign: Campaign,
     unit_ids: list[int] | None,
-    mode: str,
+    mode: SizeMode,
     value: int,
     user,
     seed: int | None = None,
-    kind: str = "spot_check",
+    kind: CheckKind = CheckKind.SPOT_CHECK,
     note: str = "",
 ) -> SpotCheck:
     """Draw verified closures at random (a count or a percentage), with the seed recorded."""
-    if mode not in ("count", "percent") or value <= 0 or (mode == "percent" and value > 100):
+    if mode not in set(SizeMode) or value <= 0 or (mode == SizeMode.PERCENT and value > 100):
         raise ValidationFailed([("size", "抽查数量应为正整数，或1至100之间的百分比")])
     stmt = (
         select(Closure.id)
         .join(BoardItem, BoardItem.id == Closure.item_id)
-        .where(BoardItem.campaign_id == campaign.id, Closure.status == "verified")
+        .where(BoardItem.campaign_id == campaign.id, Closure.status == ClosureStatus.VERIFIED)
         .order_by(Closure.id)
     )
     if unit_ids:
@@ -580,7 +578,7 @@ def draw(
     population = list(session.scalars(stmt))
     if not population:
         raise ValidationFailed([("scope", "所选范围内没有已核验的销号")])
-    size = value if mode == "count" else max(1, -(-len(population) * value // 100))
+    size = _size(mode, value, len(population))
     _not_drawn_already(session, campaign, kind, unit_ids, mode, value, seed, note, population)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     drawn = sorted(random.Random(seed).sample(population, min(size, len(population))))
@@ -614,9 +612,9 @@ def draw(
 def _not_drawn_already(
     session: Session,
     campaign: Campaign,
-    kind: str,
+    kind: CheckKind,
     unit_ids: list[int] | None,
-    mode: str,
+    mode: SizeMode,
     value: int,
     seed: int | None,
     note: str,
@@ -628,7 +626,7 @@ def _not_drawn_already(
     last = session.scalar(
         select(SpotCheck).where(SpotCheck.campaign_id == campaign.id).order_by(SpotCheck.id.desc())
     )
-    if last is None or any(r.result != "pending" for r in last.results):
+    if last is None or any(r.result != CheckResult.PENDING for r in last.results):
         return
     same = (
         (last.kind, last.size_mode, last.size_value, last.note) == (kind, mode, value, note)
@@ -640,14 +638,15 @@ def _not_drawn_already(
         raise Conflict(f"已按相同条件抽取（第{last.id}号），尚未检查，未重复抽取")
 
 
+def _size(mode: SizeMode, value: int, population: int) -> int:
+    """How many closures a draw takes: ``value`` of them, or ``value`` percent rounded up."""
+    return value if mode == SizeMode.COUNT else max(1, -(-population * value // 100))
+
+
 def reproduce(check: SpotCheck) -> list[int]:
     """The same draw again from the recorded seed and population (for an audit of the draw)."""
     population = json.loads(check.population_ids)
-    size = (
-        check.size_value
-        if check.size_mode == "count"
-        else max(1, -(-len(population) * check.size_value // 100))
-    )
+    size = _size(check.size_mode, check.size_value, len(population))
     return sorted(random.Random(check.seed).sample(population, min(size, len(population))))
 
 
@@ -661,15 +660,15 @@ def record_result(
     claim(
         session,
         result,
-        SpotCheckResult.result == "pending",
+        SpotCheckResult.result == CheckResult.PENDING,
         "该项已有检查结论",
-        result="pass" if passed else "fail",
+        result=CheckResult.PASS if passed else CheckResult.FAIL,
         checklist=json.dumps({k: bool(checklist.get(k)) for k in CHECKLIST}, ensure_ascii=False),
         notes=notes.strip(),
         checked_at=now(),
         checked_by_id=getattr(user, "id", None),
     )
-    if result.closure.status != "verified":
+    if result.closure.status != ClosureStatus.VERIFIED:
         raise ValidationFailed([("result", "该销号已不是已核验状态（已被撤销），无需再检查")])
     audit.record(
         session,
@@ -777,14 +776,14 @@ def list_items(
     campaign: Campaign,
     unit_id: int,
     filters: Mapping,
-    state: str,
+    state: ItemState | Literal["open"],
     page: int = 1,
     per_page: int = 30,
 ) -> list[BoardItem]:
-    """One page of a column of a unit's board: items in ``state`` ("open": any open state)
+    """One page of a column of a unit's board: items in ``state`` (ANY_OPEN: any open state)
     matching the filters, by planned date (none last), then id."""
     stmt = _filtered(campaign, unit_id, filters, select(BoardItem)).where(
-        BoardItem.state.in_(OPEN_STATES) if state == "open" else BoardItem.state == state
+        BoardItem.state.in_(OPEN_STATES) if state == ANY_OPEN else BoardItem.state == state
     )
     # NULLS LAST rather than (planned_on IS NULL): for one state, ix_board_item_column serves
     # this order on both backends (PostgreSQL sorts NULLs last ascending; SQLite reads the

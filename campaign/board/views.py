@@ -18,8 +18,17 @@ from sqlalchemy import select
 
 from campaign import figures, rules
 from campaign.board import services
-from campaign.board.models import CLOSURE_METHODS, ITEM_STATES, BoardItem, Closure, SpotCheck
-from campaign.core import clock, permissions
+from campaign.board.inputs import CHECKLIST, ClosureClaim, DrawSchema, Plan
+from campaign.board.models import (
+    COLUMNS,
+    BoardItem,
+    CheckResult,
+    Closure,
+    ClosureMethod,
+    ItemState,
+    SpotCheck,
+)
+from campaign.core import clock, inputs, permissions
 from campaign.core.campaigns import build_deadline
 from campaign.core.extensions import db
 from campaign.core.models import Unit
@@ -30,7 +39,6 @@ from campaign.core.vocab import Path as RulePath
 from campaign.core.webforms import perform
 
 bp = Blueprint("board", __name__)
-COLUMNS = ["todo", "in_progress", "reopened", "awaiting", "closed"]
 
 
 @bp.get("/campaigns/<int:campaign_id>/board")
@@ -71,7 +79,13 @@ def unit(campaign_id: int, code: str):
         # Closed items are the long column: a short page of them.
         state: (
             services.list_items(
-                db.session, campaign, unit.id, filters, state, page, 10 if state == "closed" else 30
+                db.session,
+                campaign,
+                unit.id,
+                filters,
+                state,
+                page,
+                10 if state == ItemState.CLOSED else 30,
             ),
             counts.get(state, 0),
         )
@@ -85,7 +99,6 @@ def unit(campaign_id: int, code: str):
         campaign=campaign,
         unit=unit,
         columns=columns,
-        states=ITEM_STATES,
         filters=filters,
         page=page,
         areas=list(areas),
@@ -119,10 +132,10 @@ def item(campaign_id: int, item_id: int):
         requirement=rules.evaluate(org, rules.Thresholds.of(campaign)),
         pending=services.pending_closure(item),
         history=services.history(db.session, item),
-        methods=CLOSURE_METHODS,
+        methods=list(ClosureMethod),
         joint_forms=JOINT_FORMS,
         paths=list(RulePath),
-        checklist=services.CHECKLIST,
+        checklist=CHECKLIST,
         form=FlaskForm(),
         today=clock.today(campaign.timezone),
         may_work=permissions.may_work_items(current_user, item.unit),
@@ -151,7 +164,10 @@ def _item_action(campaign, item: BoardItem, action: str) -> None:
     elif action in ("verify", "return"):
         permissions.ensure(permissions.may_verify_closures, user, item.unit)
     if action == "plan":
-        perform(lambda: services.update_plan(db.session, item, form, user), "计划已保存。")
+        perform(
+            lambda: services.update_plan(db.session, item, Plan.from_form(form), user),
+            "计划已保存。",
+        )
     elif action == "note":
         perform(
             lambda: services.add_note(db.session, item, form.get("text", ""), user), "已记录进展。"
@@ -160,8 +176,9 @@ def _item_action(campaign, item: BoardItem, action: str) -> None:
         upload = request.files.get("document")
         document = (upload.filename, upload.read()) if upload and upload.filename else None
         storage = Path(current_app.config["STORAGE_PATH"])
+        claimed = ClosureClaim.from_form(form)
         perform(
-            lambda: services.submit_closure(db.session, item, form, document, user, storage),
+            lambda: services.submit_closure(db.session, item, claimed, document, user, storage),
             "已提交销号，待单位负责人核验。",
         )
     elif action == "verify":
@@ -195,22 +212,22 @@ def spot_checks(campaign_id: int):
         permissions.ensure(permissions.may_spot_check, current_user)
         form = request.form
         unit_ids = [int(u) for u in form.getlist("unit") if u.isdigit()] or None
-        value = form.get("size", "0")
-        seed = form.get("seed", "").strip()
-        ok = perform(
-            lambda: services.draw(
+
+        def draw():
+            asked = inputs.load(DrawSchema(), form)
+            return services.draw(
                 db.session,
                 campaign,
                 unit_ids,
-                form.get("mode", "count"),
-                int(value) if value.isdigit() else 0,
+                asked["mode"],
+                asked["size"],
                 current_user,
-                seed=int(seed) if seed.isdigit() else None,
-                kind="lookback" if form.get("kind") == "lookback" else "spot_check",
-                note=form.get("note", ""),
-            ),
-            "已抽取。",
-        )
+                seed=asked["seed"],
+                kind=asked["kind"],
+                note=asked["note"],
+            )
+
+        ok = perform(draw, "已抽取。")
         if ok:
             newest = db.session.scalar(
                 select(SpotCheck)
@@ -249,7 +266,7 @@ def spot_check(campaign_id: int, check_id: int):
         )
         if result is None:
             abort(404)
-        passed = request.form.get("verdict") == "pass"
+        passed = request.form.get("verdict") == CheckResult.PASS
         perform(
             lambda: services.record_result(
                 db.session,
@@ -267,7 +284,7 @@ def spot_check(campaign_id: int, check_id: int):
         campaign=campaign,
         check=check,
         form=FlaskForm(),
-        checklist=services.CHECKLIST,
+        checklist=CHECKLIST,
         reproduced=services.reproduce(check) == json.loads(check.drawn_ids),
         may_check=permissions.may_spot_check(current_user),
     )

@@ -6,22 +6,48 @@ Every endpoint applies the same permissions as the pages; errors are JSON with a
 ``message`` (campaign.core.api_errors).
 """
 
-from flask import g, request
+from typing import Any
+
+from flask import Request, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from campaign.core import campaigns as timeline
 from campaign.core import commit as transaction
 from campaign.core import permissions
 from campaign.core.accounts import user_for_token
 from campaign.core.extensions import db
+from campaign.core.inputs import Choice
 from campaign.core.models import Campaign
+from campaign.core.vocab import UnitKind
+
+
+class Parser(FlaskParser):
+    """webargs' parser, with one more location: ``multipart``, a form's fields and files
+    read by one schema (documented as one multipart/form-data body, where a ``form`` and a
+    ``files`` schema would document only one of them)."""
+
+    __location_map__ = dict(FlaskParser.__location_map__, multipart="load_multipart")
+
+    def load_multipart(self, req: Request, schema: Schema) -> Any:
+        fields_and_files = MultiDict([*req.form.items(multi=True), *req.files.items(multi=True)])
+        return self._makeproxy(fields_and_files, schema)
+
+
+class AreaBlueprint(Blueprint):
+    ARGUMENTS_PARSER = Parser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
 
 def blueprint(name: str, description: str) -> Blueprint:
     """An area's API blueprint under /api/v1, every request authenticated by bearer token."""
-    blp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    blp = AreaBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     blp.before_request(authenticate_bearer)
     return blp
 
@@ -81,16 +107,10 @@ class CampaignSchema(Schema):
     target_required_coverage = fields.Decimal(as_string=True)
 
 
-# Any subset of the editable settings, as strings or numbers; unknown fields are refused.
-SettingsSchema = Schema.from_dict(
-    {field: fields.Raw() for field in timeline.SETTINGS}, name="SettingsSchema"
-)
-
-
 class UnitSchema(Schema):
     code = fields.Str()
     name = fields.Str()
-    kind = fields.Str()
+    kind = Choice(UnitKind)
     parent = fields.Function(lambda u: u.parent.code if u.parent else None)
     is_responsible = fields.Bool()
 
@@ -113,14 +133,13 @@ class CampaignItem(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/settings")
 class CampaignSettings(MethodView):
-    @blp.arguments(SettingsSchema)
+    @blp.arguments(timeline.SettingsSchema)
     @blp.response(200, CampaignSchema)
     def patch(self, data: dict, campaign_id: int):
         """Change settings (coordinators and admins); all or nothing, messages in Chinese."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.ensure(permissions.may_edit_campaign, g.api_user)
-        raw = {k: str(v) for k, v in data.items()}
-        commit(lambda: timeline.update_settings(db.session, campaign, raw, g.api_user))
+        commit(lambda: timeline.update_settings(db.session, campaign, data, g.api_user))
         return campaign
 
 

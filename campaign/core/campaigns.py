@@ -4,41 +4,57 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
 
+from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import audit
-from campaign.core import events
+from campaign.core import events, inputs
 from campaign.core.db import serialize
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Phase
 from campaign.core.templates import TEMPLATES
 
+
+class SettingKind(StrEnum):
+    """What a setting holds, and so how a form's text or an API value is read."""
+
+    TEXT = "text"  # one line, not empty
+    LONGTEXT = "longtext"  # several lines, may be empty
+    DATE = "date"
+    COUNT = "count"  # a number of people: a rule threshold
+    DAY = "day"  # a day of the month, 1-28
+    PERCENT = "percent"  # 0-100, two decimals at most; "85%" reads as 85
+
+
+K = SettingKind
 # Editable settings: field -> (Chinese label, kind).
 SETTINGS = {
-    "name": ("行动名称", "text"),
-    "issuing_body": ("发文机关", "text"),
-    "starts_on": ("开始日期", "date"),
-    "ends_on": ("结束日期", "date"),
-    "report_day_first": ("半月报送日（一）", "day"),
-    "report_day_second": ("半月报送日（二）", "day"),
-    "member_required_employees": ("应有党员的职工人数", "count"),
-    "party_org_required_employees": ("应建党组织的职工人数", "count"),
-    "standalone_formal_members": ("单独组建所需正式党员数", "count"),
-    "social_staff_threshold": ("民办学校、医院应建的从业人员数", "count"),
-    "large_enterprise_employees": ("规模较大互联网、文化创意企业的职工人数", "count"),
-    "rural_min_formal_members": ("农村新型经营主体应建所需正式党员数", "count"),
-    "target_party_org_coverage": ("党组织覆盖率目标（%）", "percent"),
-    "target_required_coverage": ("应建尽建率目标（%）", "percent"),
+    "name": ("行动名称", K.TEXT),
+    "issuing_body": ("发文机关", K.TEXT),
+    "starts_on": ("开始日期", K.DATE),
+    "ends_on": ("结束日期", K.DATE),
+    "report_day_first": ("半月报送日（一）", K.DAY),
+    "report_day_second": ("半月报送日（二）", K.DAY),
+    "member_required_employees": ("应有党员的职工人数", K.COUNT),
+    "party_org_required_employees": ("应建党组织的职工人数", K.COUNT),
+    "standalone_formal_members": ("单独组建所需正式党员数", K.COUNT),
+    "social_staff_threshold": ("民办学校、医院应建的从业人员数", K.COUNT),
+    "large_enterprise_employees": ("规模较大互联网、文化创意企业的职工人数", K.COUNT),
+    "rural_min_formal_members": ("农村新型经营主体应建所需正式党员数", K.COUNT),
+    "target_party_org_coverage": ("党组织覆盖率目标（%）", K.PERCENT),
+    "target_required_coverage": ("应建尽建率目标（%）", K.PERCENT),
 }
 MAX_COUNT = 1_000_000  # no threshold of people is larger; keeps values inside an INTEGER
-RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == "count"]
+RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.COUNT]
 PHASE_FIELDS = {
-    "name": ("阶段名称", "text"),
-    "starts_on": ("开始日期", "date"),
-    "ends_on": ("截止日期", "date"),
-    "deliverable": ("工作任务与报送材料", "longtext"),
+    "name": ("阶段名称", K.TEXT),
+    "starts_on": ("开始日期", K.DATE),
+    "ends_on": ("截止日期", K.DATE),
+    "deliverable": ("工作任务与报送材料", K.LONGTEXT),
 }
 
 
@@ -86,30 +102,32 @@ def create_from_template(session: Session, template: str, year: int, user=None) 
     return campaign
 
 
-def _parse(field: str, label: str, kind: str, raw: str):
+def _parse(label: str, kind: SettingKind, raw: str) -> Any:
+    """``raw`` (a form's text, or an API value as text) read as a setting of ``kind``;
+    ValueError with the Chinese message naming the setting."""
     raw = (raw or "").strip()
-    if kind in ("text", "longtext"):
-        if kind == "text" and not raw:
+    if kind in (K.TEXT, K.LONGTEXT):
+        if kind == K.TEXT and not raw:
             raise ValueError(f"「{label}」不能为空")
         return raw
-    if kind == "date":
+    if kind == K.DATE:
         try:
             return date.fromisoformat(raw)
         except ValueError:
             raise ValueError(f"「{label}」应为日期（如 2026-08-15），而不是“{raw}”") from None
-    if kind in ("count", "day"):
+    if kind in (K.COUNT, K.DAY):
         try:
             value = int(raw)
         except ValueError:
             raise ValueError(f"「{label}」应为整数，而不是“{raw}”") from None
-        if kind == "count" and value < 0:
+        if kind == K.COUNT and value < 0:
             raise ValueError(f"「{label}」不能为负数（{value}）")
-        if kind == "count" and value > MAX_COUNT:
+        if kind == K.COUNT and value > MAX_COUNT:
             raise ValueError(f"「{label}」过大（{value}），应不超过{MAX_COUNT}") from None
-        if kind == "day" and not 1 <= value <= 28:
+        if kind == K.DAY and not 1 <= value <= 28:
             raise ValueError(f"「{label}」应在1至28日之间（{value}）")
         return value
-    if kind == "percent":
+    if kind == K.PERCENT:
         try:
             value = Decimal(raw.rstrip("%"))
         except InvalidOperation:
@@ -124,21 +142,63 @@ def _parse(field: str, label: str, kind: str, raw: str):
     raise AssertionError(kind)
 
 
-def _apply(obj, spec: Mapping, raw: Mapping[str, str]) -> tuple[dict, dict]:
-    """Parse every field of ``spec`` present in ``raw``; refuse all if any is wrong."""
-    values, problems = {}, []
-    for field, (label, kind) in spec.items():
-        if field in raw:
-            try:
-                values[field] = _parse(field, label, kind, raw[field])
-            except ValueError as e:
-                problems.append((field, str(e)))
+# What the OpenAPI document says each kind accepts.
+_KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
+    K.TEXT: {"type": "string", "minLength": 1},
+    K.LONGTEXT: {"type": "string"},
+    K.DATE: {"type": "string", "format": "date"},
+    K.COUNT: {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+    K.DAY: {"type": "integer", "minimum": 1, "maximum": 28},
+    K.PERCENT: {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
+}
+_KIND_NOTES = {K.PERCENT: "；最多两位小数，也可写作“85%”", K.DATE: "（YYYY-MM-DD）"}
+
+
+class Setting(fields.Field):
+    """A setting of ``kind``: a form's text or an API value (numbers as numbers or text),
+    read by ``_parse``; what it refuses is said as ``_parse`` says it."""
+
+    def __init__(self, label: str, kind: SettingKind, **kwargs: Any):
+        self.label, self.kind = label, kind
+        described = {"description": label + _KIND_NOTES.get(kind, ""), **_KIND_DOCUMENTED[kind]}
+        super().__init__(metadata=described, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            return _parse(self.label, self.kind, str(value))
+        except ValueError as e:
+            raise ValidationError(str(e)) from None
+
+
+def _schema(spec: Mapping[str, tuple[str, SettingKind]], name: str) -> type[Schema]:
+    return Schema.from_dict(
+        {field: Setting(label, kind) for field, (label, kind) in spec.items()}, name=name
+    )
+
+
+# Any subset of the editable settings, or of a phase's fields.
+SettingsSchema = _schema(SETTINGS, "SettingsSchema")
+PhaseSchema = _schema(PHASE_FIELDS, "PhaseInputSchema")
+
+
+def settings_from(form: Mapping) -> dict[str, Any]:
+    """The settings a form (or the API) gives, read; ValidationFailed naming every one
+    that is not what it should be."""
+    return inputs.load(SettingsSchema(), form)
+
+
+def phase_from(form: Mapping) -> dict[str, Any]:
+    """A phase's fields a form gives, read; ValidationFailed likewise."""
+    return inputs.load(PhaseSchema(), form)
+
+
+def _apply(obj, values: Mapping[str, Any]) -> tuple[dict, dict]:
+    """The settings ``values`` (read) would change: before and after; refused if the window
+    would end before it starts."""
     starts = values.get("starts_on", obj.starts_on)
     ends = values.get("ends_on", obj.ends_on)
-    if not problems and ends < starts:
-        problems.append(("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）"))
-    if problems:
-        raise ValidationFailed(problems)
+    if ends < starts:
+        raise ValidationFailed([("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）")])
     before = {f: getattr(obj, f) for f in values}
     changed = {f: v for f, v in values.items() if before[f] != v}
     return {f: before[f] for f in changed}, changed
@@ -152,10 +212,11 @@ def _fresh(session: Session, obj: Campaign | Phase) -> None:
     session.refresh(obj)
 
 
-def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str], user) -> dict:
-    """Change campaign settings from form/API strings; all or nothing. Returns what changed."""
+def update_settings(session: Session, campaign: Campaign, values: Mapping[str, Any], user) -> dict:
+    """Change campaign settings (read by ``settings_from``); all or nothing. Returns what
+    changed."""
     _fresh(session, campaign)
-    before, changed = _apply(campaign, SETTINGS, raw)
+    before, changed = _apply(campaign, values)
     if "report_day_first" in changed or "report_day_second" in changed:
         first = changed.get("report_day_first", campaign.report_day_first)
         second = changed.get("report_day_second", campaign.report_day_second)
@@ -179,10 +240,10 @@ def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str]
     return changed
 
 
-def update_phase(session: Session, phase: Phase, raw: Mapping[str, str], user) -> dict:
-    """Change a phase's name, window or deliverable; all or nothing."""
+def update_phase(session: Session, phase: Phase, values: Mapping[str, Any], user) -> dict:
+    """Change a phase's name, window or deliverable (read by ``phase_from``); all or nothing."""
     _fresh(session, phase)
-    before, changed = _apply(phase, PHASE_FIELDS, raw)
+    before, changed = _apply(phase, values)
     for field, value in changed.items():
         setattr(phase, field, value)
     if changed:

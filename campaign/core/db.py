@@ -10,12 +10,14 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from itertools import repeat
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Enum,
     MetaData,
     Table,
     any_,
@@ -66,6 +68,25 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_text(enum: type[StrEnum], length: int) -> Enum:
+    """A column of ``enum``'s values, stored as their text in a VARCHAR of ``length`` and
+    read back as the members.
+
+    The column stays plain text (no database enum type, no CHECK, no migration for a new
+    member), a String to whatever asks (the text checks see a system value, never typed by
+    users); code reads and compares members, never string literals. A text that is no
+    member is bound as it is (a filter asking for it finds nothing).
+    """
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=False,
+    )
 
 
 class Base(DeclarativeBase):

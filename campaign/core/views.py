@@ -72,11 +72,12 @@ def logout():
 # ---- the campaign's settings and phases ------------------------------------------------
 
 
-def _edit_form(obj, update, fields, template: str, saved: str, done_url: str, **context):
-    """GET shows the form; POST applies ``update`` whole or re-renders with every problem."""
+def _edit_form(obj, read, update, fields, template: str, saved: str, done_url: str, **context):
+    """GET shows the form; POST reads it (``read``) and applies ``update`` whole, or
+    re-renders with every problem."""
     form, problems, status = FlaskForm(), [], 200
     if form.validate_on_submit():
-        outcome = commit(lambda: update(db.session, obj, request.form, current_user))
+        outcome = commit(lambda: update(db.session, obj, read(request.form), current_user))
         if (refusal := outcome.refusal) is None:
             flash(saved if outcome.result else "没有修改。", "success")
             return redirect(done_url)
@@ -98,6 +99,7 @@ def settings(campaign_id: int):
     permissions.ensure(permissions.may_edit_campaign, current_user)
     return _edit_form(
         campaign,
+        campaigns.settings_from,
         campaigns.update_settings,
         campaigns.SETTINGS,
         "core/settings.html",
@@ -117,6 +119,7 @@ def edit_phase(campaign_id: int, phase_id: int):
         abort(404)
     return _edit_form(
         phase,
+        campaigns.phase_from,
         campaigns.update_phase,
         campaigns.PHASE_FIELDS,
         "core/phase.html",

@@ -13,8 +13,11 @@ from campaign.core import clock, permissions
 from campaign.core.api import blueprint, commit
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
+from campaign.core.inputs import Choice, documented
+from campaign.half_monthly import inputs
 from campaign.half_monthly import services as half_monthly
-from campaign.half_monthly.models import UnitReport
+from campaign.half_monthly.inputs import ReportText
+from campaign.half_monthly.models import ReportState, ReportStatus, UnitReport
 
 blp = blueprint("half_monthly_api", "半月报")
 
@@ -27,7 +30,7 @@ class ReportSchema(Schema):
     unit = fields.Function(lambda r: r.unit.code)
     due_on = fields.Date()
     version = fields.Int()
-    status = fields.Str()
+    status = Choice(ReportStatus)
     is_late = fields.Bool()
     submitted_at = fields.DateTime()
     figures = fields.Function(lambda r: json.loads(r.figures))
@@ -40,28 +43,15 @@ class ReportSchema(Schema):
 class ReportStateSchema(Schema):
     unit = fields.Function(lambda row: row[0].code)
     state = fields.Function(
-        lambda row: row[2], metadata={"description": "on_time|late|returned|missing|waiting"}
+        lambda row: row[2],
+        metadata=documented(ReportState),
     )
     report = fields.Function(lambda row: ReportSchema().dump(row[1]) if row[1] else None)
 
 
-class ReportQuerySchema(Schema):
-    due = fields.Date(required=True, metadata={"description": "报送日，如 2026-11-10"})
-
-
-class ReportInputSchema(Schema):
-    progress = fields.Str(required=True)
-    problems = fields.Str(load_default="")
-    next_steps = fields.Str(load_default="")
-
-
-class CommentSchema(Schema):
-    comment = fields.Str(required=True)
-
-
 @blp.route("/campaigns/<int:campaign_id>/reports")
 class Reports(MethodView):
-    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.arguments(inputs.ReportQuerySchema, location="query")
     @blp.response(200, ReportStateSchema(many=True))
     def get(self, query: dict, campaign_id: int):
         """Who has reported for the period due on ``due``: on time, late, returned, missing."""
@@ -81,7 +71,7 @@ class Reports(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/units/<code>/reports/<due>")
 class UnitReports(MethodView):
-    @blp.arguments(ReportInputSchema)
+    @blp.arguments(inputs.ReportInputSchema)
     @blp.response(201, ReportSchema)
     def post(self, data: dict, campaign_id: int, code: str, due: str):
         """File the unit's report (a new version if one exists); figures are frozen now."""
@@ -95,7 +85,7 @@ class UnitReports(MethodView):
         storage = Path(current_app.config["STORAGE_PATH"])
         report = commit(
             lambda: half_monthly.submit_report(
-                db.session, campaign, unit, due_on, data, None, g.api_user, storage
+                db.session, campaign, unit, due_on, ReportText(**data), None, g.api_user, storage
             )
         )
         return report
@@ -103,7 +93,7 @@ class UnitReports(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/reports/<int:report_id>/return")
 class ReportReturn(MethodView):
-    @blp.arguments(CommentSchema)
+    @blp.arguments(inputs.CommentSchema)
     @blp.response(200, ReportSchema)
     def post(self, data: dict, campaign_id: int, report_id: int):
         """Return a report with comments (coordinators)."""

@@ -33,4 +33,4 @@ def status(due, unit_code: str | None) -> None:
         db.session, campaign, period.due_on, unit_ids_of(unit_code), moment
     ):
         when = local_time(report.submitted_at, campaign.timezone) if report else ""
-        click.echo(f"  {unit.name:<12}{services.REPORT_STATE_LABELS[state]:<6}{when}")
+        click.echo(f"  {unit.name:<12}{state.label:<6}{when}")

@@ -5,9 +5,32 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.core.db import Base
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
+from campaign.core.vocab import Labelled
+
+
+class ReportStatus(Labelled):
+    """submitted → returned, or superseded by a later version; never edited in place."""
+
+    SUBMITTED = "submitted", "已报送"
+    RETURNED = "returned", "已退回"
+    SUPERSEDED = "superseded", "已被新版本取代"
+
+
+class ReportState(Labelled):
+    """Where a unit stands for a period (``services.report_state``)."""
+
+    ON_TIME = "on_time", "按时报送"
+    LATE = "late", "迟报"
+    RETURNED = "returned", "已退回"
+    MISSING = "missing", "未报送"
+    WAITING = "waiting", "待报送"
+
+
+# A unit that still owes the period's report (the reminders name them).
+OWING = (ReportState.WAITING, ReportState.MISSING, ReportState.RETURNED)
 
 
 class UnitReport(Base):
@@ -20,8 +43,9 @@ class UnitReport(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     due_on: Mapped[date]
     version: Mapped[int] = mapped_column(default=1)
-    # submitted → returned, or superseded by a later version; never edited in place
-    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_text(ReportStatus, 20), default=ReportStatus.SUBMITTED
+    )
     submitted_at: Mapped[datetime]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     is_late: Mapped[bool] = mapped_column(default=False)
@@ -47,6 +71,19 @@ class UnitReport(Base):
     )
 
     unit: Mapped[Unit] = relationship()
+
+    @property
+    def is_current(self) -> bool:
+        """The version in force: filed, neither returned nor superseded."""
+        return self.status == ReportStatus.SUBMITTED
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == ReportStatus.RETURNED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == ReportStatus.SUPERSEDED
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "unit_id", "due_on", "version"),

@@ -1,7 +1,6 @@
 """Half-monthly unit reports: periods, submission with frozen figures, versions, returns."""
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,8 +17,9 @@ from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
-from campaign.half_monthly.models import UnitReport
-from campaign.ledger.models import ChangeRequest
+from campaign.half_monthly.inputs import NO_PROGRESS, ReportText
+from campaign.half_monthly.models import ReportState, ReportStatus, UnitReport
+from campaign.ledger.models import ChangeRequest, ChangeStatus
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def snapshot(
         .where(
             ChangeRequest.campaign_id == campaign.id,
             ChangeRequest.unit_id == unit.id,
-            ChangeRequest.status == "pending",
+            ChangeRequest.status == ChangeStatus.PENDING,
         )
     )
     return {
@@ -107,7 +107,7 @@ def submit_report(
     campaign: Campaign,
     unit: Unit,
     due_on: date,
-    raw: Mapping,
+    written: ReportText,
     attachment: tuple[str, bytes] | None,
     user,
     storage: Path,
@@ -120,11 +120,11 @@ def submit_report(
         raise ValidationFailed([("due_on", f"该期（{period.label}）尚未开始，不能提前报送")])
     # As the columns keep them (a browser's CR LF as LF): a second post compares equal.
     narrative = {
-        k: cleaned_for(UnitReport.__table__.c[k], (raw.get(k) or "").strip())
+        k: cleaned_for(UnitReport.__table__.c[k], getattr(written, k).strip())
         for k in ("progress", "problems", "next_steps")
     }
     if not narrative["progress"]:
-        raise ValidationFailed([("progress", "「工作进展」不能为空")])
+        raise ValidationFailed([("progress", NO_PROGRESS)])
     # One filing of a unit's report for a period at a time: a second one posted at once waits
     # here, then finds the first as the latest version. (Its attachment is stored under the
     # lock too: the same file posted twice is one file, written by one filing at a time.)
@@ -143,7 +143,7 @@ def submit_report(
         else None
     )
     previous = latest(session, campaign, unit, due_on)
-    if previous is not None and previous.status == "submitted":
+    if previous is not None and previous.is_current:
         same = {k: getattr(previous, k) for k in narrative} == narrative
         if same and previous.attachment_sha256 == (stored.sha256 if stored else ""):
             raise Conflict(f"该期半月报已报送（第{previous.version}版），内容相同，未重复报送")
@@ -161,9 +161,15 @@ def submit_report(
     if stored is not None:
         report.attachment_name, report.attachment_path = stored.name, stored.path
         report.attachment_sha256 = stored.sha256
-    if previous is not None and previous.status == "submitted":
+    if previous is not None and previous.is_current:
         try:  # a correction supersedes it, unless it was returned meanwhile
-            claim(session, previous, UnitReport.status == "submitted", "", status="superseded")
+            claim(
+                session,
+                previous,
+                UnitReport.status == ReportStatus.SUBMITTED,
+                "",
+                status=ReportStatus.SUPERSEDED,
+            )
         except Conflict:
             pass
     session.add(report)
@@ -193,9 +199,9 @@ def return_report(session: Session, report: UnitReport, comment: str, user) -> U
     claim(
         session,
         report,
-        UnitReport.status == "submitted",
+        UnitReport.status == ReportStatus.SUBMITTED,
         "只能退回最新一版已报送的报告",
-        status="returned",
+        status=ReportStatus.RETURNED,
         returned_at=now(),
         returned_by_id=getattr(user, "id", None),
         return_comment=comment.strip(),
@@ -214,33 +220,27 @@ def return_report(session: Session, report: UnitReport, comment: str, user) -> U
 
 # ---- who has reported ---------------------------------------------------------------
 
-REPORT_STATE_LABELS = {
-    "on_time": "按时报送",
-    "late": "迟报",
-    "returned": "已退回",
-    "missing": "未报送",
-    "waiting": "待报送",
-}
+REPORT_STATE_LABELS = {s: s.label for s in ReportState}
 
 
 def report_state(
     report: UnitReport | None, due_on: date, moment: datetime, tz: str, first_late: bool = False
-) -> str:
+) -> ReportState:
     """on_time / late / returned / missing (past due, nothing) / waiting (not yet due).
 
     ``report`` is the newest version; timeliness is the first version's, so a correction
     filed after the due day does not make a unit that reported on time late.
     """
     if report is None:
-        return "waiting" if is_on_time(moment, due_on, tz) else "missing"
-    if report.status == "returned":
-        return "returned"
-    return "late" if first_late else "on_time"
+        return ReportState.WAITING if is_on_time(moment, due_on, tz) else ReportState.MISSING
+    if report.status == ReportStatus.RETURNED:
+        return ReportState.RETURNED
+    return ReportState.LATE if first_late else ReportState.ON_TIME
 
 
 def period_overview(
     session: Session, campaign: Campaign, due_on: date, unit_ids: list[int] | None, moment: datetime
-) -> list[tuple[Unit, UnitReport | None, str]]:
+) -> list[tuple[Unit, UnitReport | None, ReportState]]:
     """For one period: every responsible unit, its newest report, and its state."""
     newest = (
         select(UnitReport.unit_id, func.max(UnitReport.version).label("version"))

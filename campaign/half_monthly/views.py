@@ -25,6 +25,7 @@ from campaign.core.extensions import db
 from campaign.core.storage import send_stored
 from campaign.core.webforms import perform
 from campaign.half_monthly import services
+from campaign.half_monthly.inputs import ReportText
 from campaign.half_monthly.models import UnitReport
 
 bp = Blueprint("half_monthly", __name__)
@@ -65,7 +66,6 @@ def overview(campaign_id: int):
         periods=all_periods,
         period=period,
         rows=rows,
-        labels=services.REPORT_STATE_LABELS,
     )
 
 
@@ -85,13 +85,14 @@ def unit_report(campaign_id: int, code: str, due: str):
         if form.validate_on_submit():
             upload = request.files.get("attachment")
             attachment = (upload.filename, upload.read()) if upload and upload.filename else None
+            written = ReportText.from_form(request.form)
             outcome = commit(
                 lambda: services.submit_report(
                     db.session,
                     campaign,
                     unit,
                     due_on,
-                    request.form,
+                    written,
                     attachment,
                     current_user,
                     Path(current_app.config["STORAGE_PATH"]),

@@ -36,7 +36,7 @@ from campaign.core.vocab import (
     RegistrationLevel,
     SocialCategory,
 )
-from campaign.ledger import creditcode, ooxml
+from campaign.ledger import creditcode, fields, ooxml
 from campaign.ledger.models import Organization
 from campaign.ledger.ooxml import FileRefused
 
@@ -84,52 +84,58 @@ class SheetSpec:
         return next(c for c in self.columns if c.field == field_name)
 
 
-def _party_columns(lead: str, lead_is_member: str) -> tuple[Column, ...]:
+def _column(of: OrgKind, field_name: str, kind: str, **options: Any) -> Column:
+    """A column of the 附表 of ``of``, headed as that sheet names the field (fields.header)."""
+    return Column(field_name, fields.header(field_name, of), kind, **options)
+
+
+def _party_columns(of: OrgKind) -> tuple[Column, ...]:
     return (
-        Column("employees", "从业人员数", "int", required=True, width=10),
-        Column("formal_members", "正式党员数", "int", required=True, width=10),
-        Column("probationary_members", "预备党员数", "int", required=True, width=10),
-        Column("investor", lead, "text", width=12),
-        Column("investor_is_member", lead_is_member, "bool", width=10),
-        Column("party_org_status", "党组织状态", "enum", required=True, enum=PartyOrgStatus),
-        Column("party_org_name", "党组织名称", "text", width=28),
-        Column("party_org_founded_on", "党组织成立时间", "date", optional_column=True),
-        Column("no_party_org_reason", "未建原因", "text", width=20),
-        Column("instructor", "党建工作指导员", "text"),
-        Column("mass_organizations", "群团组织", "text"),
-        Column("measures", "推进措施", "text", width=24),
-        Column("planned_on", "计划完成时间", "date"),
-        Column("responsible_person", "责任人", "text"),
+        _column(of, "employees", "int", required=True, width=10),
+        _column(of, "formal_members", "int", required=True, width=10),
+        _column(of, "probationary_members", "int", required=True, width=10),
+        _column(of, "investor", "text", width=12),
+        _column(of, "investor_is_member", "bool", width=10),
+        _column(of, "party_org_status", "enum", required=True, enum=PartyOrgStatus),
+        _column(of, "party_org_name", "text", width=28),
+        _column(of, "party_org_founded_on", "date", optional_column=True),
+        _column(of, "no_party_org_reason", "text", width=20),
+        _column(of, "instructor", "text"),
+        _column(of, "mass_organizations", "text"),
+        _column(of, "measures", "text", width=24),
+        _column(of, "planned_on", "date"),
+        _column(of, "responsible_person", "text"),
     )
 
 
+_E, _S = OrgKind.ENTERPRISE, OrgKind.SOCIAL
 ENTERPRISE_SHEET = SheetSpec(
-    OrgKind.ENTERPRISE,
+    _E,
     "附表1 非公企业",
     "附表1  非公有制企业党建工作情况调查摸底表",
     (
-        Column("name", "企业名称", "text", required=True, width=30),
-        Column("credit_code", "统一社会信用代码", "code", required=True, width=21),
-        Column("district_name", "所在区", "district", width=10),
-        Column("area_name", "街道（乡镇）/园区", "area", width=16),
-        Column("category", "企业类别", "enum", required=True, enum=EnterpriseCategory, width=14),
-        Column("operating_status", "经营状态", "enum", required=True, enum=OperatingStatus),
-        *_party_columns("出资人（负责人）", "出资人是否党员"),
+        _column(_E, "name", "text", required=True, width=30),
+        _column(_E, "credit_code", "code", required=True, width=21),
+        _column(_E, "district_name", "district", width=10),
+        _column(_E, "area_name", "area", width=16),
+        _column(_E, "category", "enum", required=True, enum=EnterpriseCategory, width=14),
+        _column(_E, "operating_status", "enum", required=True, enum=OperatingStatus),
+        *_party_columns(_E),
     ),
 )
 SOCIAL_SHEET = SheetSpec(
-    OrgKind.SOCIAL,
+    _S,
     "附表2 社会组织",
     "附表2  社会组织党建工作情况调查摸底表",
     (
-        Column("name", "社会组织名称", "text", required=True, width=30),
-        Column("credit_code", "统一社会信用代码", "code", required=True, width=21),
-        Column("district_name", "所在区", "district", width=10),
-        Column("area_name", "街道（乡镇）/园区", "area", width=16),
-        Column("registration_level", "登记层级", "enum", required=True, enum=RegistrationLevel),
-        Column("category", "类别", "enum", required=True, enum=SocialCategory, width=14),
-        Column("supervising_unit", "业务主管单位", "text", width=16),
-        *_party_columns("负责人", "负责人是否党员"),
+        _column(_S, "name", "text", required=True, width=30),
+        _column(_S, "credit_code", "code", required=True, width=21),
+        _column(_S, "district_name", "district", width=10),
+        _column(_S, "area_name", "area", width=16),
+        _column(_S, "registration_level", "enum", required=True, enum=RegistrationLevel),
+        _column(_S, "category", "enum", required=True, enum=SocialCategory, width=14),
+        _column(_S, "supervising_unit", "text", width=16),
+        *_party_columns(_S),
     ),
 )
 SHEETS = {ENTERPRISE_SHEET.kind: ENTERPRISE_SHEET, SOCIAL_SHEET.kind: SOCIAL_SHEET}

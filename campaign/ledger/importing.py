@@ -28,7 +28,9 @@ from campaign.core.text import printable
 from campaign.core.vocab import OperatingStatus, UnitKind
 from campaign.ledger import excel
 from campaign.ledger.models import (
+    ChangeAction,
     ChangeRequest,
+    ChangeStatus,
     ImportBatch,
     LedgerConflict,
     LedgerStatus,
@@ -316,7 +318,7 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
             added += 1
             diff.append(
                 {
-                    "action": "add",
+                    "action": ChangeAction.ADD,
                     "credit_code": row["credit_code"],
                     "name": row["name"],
                     "values": values,
@@ -331,7 +333,7 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
             updated += 1
             diff.append(
                 {
-                    "action": "update",
+                    "action": ChangeAction.UPDATE,
                     "credit_code": row["credit_code"],
                     "name": row["name"],
                     "id": old["id"],
@@ -345,7 +347,12 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
     if editable:
         for code, old in stored.items():
             diff.append(
-                {"action": "remove", "credit_code": code, "name": old["name"], "id": old["id"]}
+                {
+                    "action": ChangeAction.REMOVE,
+                    "credit_code": code,
+                    "name": old["name"],
+                    "id": old["id"],
+                }
             )
     summary = {
         "add": added,
@@ -406,7 +413,7 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     ):
         raise ValidationFailed([("batch", STALE_PREVIEW)])
     diff = json.loads(batch.diff)
-    added = [d["credit_code"] for d in diff if d["action"] == "add"]
+    added = [d["credit_code"] for d in diff if d["action"] == ChangeAction.ADD]
     taken = _other_units_holding(session, campaign, unit, added)
     if taken:
         code, (_, unit_name) = next(iter(taken.items()))
@@ -444,7 +451,7 @@ def _propose(session: Session, campaign: Campaign, unit: Unit, diff: list, batch
             select(ChangeRequest.action, ChangeRequest.credit_code, ChangeRequest.payload).where(
                 ChangeRequest.campaign_id == campaign.id,
                 ChangeRequest.unit_id == unit.id,
-                ChangeRequest.status == "pending",
+                ChangeRequest.status == ChangeStatus.PENDING,
             )
         ).all()
     )
@@ -461,7 +468,7 @@ def _propose(session: Session, campaign: Campaign, unit: Unit, diff: list, batch
                 campaign_id=campaign.id,
                 unit_id=unit.id,
                 organization_id=item.get("id"),
-                action=item["action"],
+                action=ChangeAction(item["action"]),
                 credit_code=item["credit_code"],
                 payload=payload,
                 reason=f"导入文件《{batch.filename}》",
@@ -542,15 +549,15 @@ def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) ->
     adds, updates, exclusions, removes, entries = [], [], [], [], []
     for item in diff:
         action = item["action"]
-        if action == "remove":
+        if action == ChangeAction.REMOVE:
             removes.append(item["id"])
             continue
         values = _file_values(item)
         verdict = verdict_of(values)
         leaving = not verdict["in_base"] and (
-            action == "add" or "operating_status" in item["changes"]
+            action == ChangeAction.ADD or "operating_status" in item["changes"]
         )
-        if action == "add":
+        if action == ChangeAction.ADD:
             status = {"operating_status": values[_STATUS_AT]}
             exclusion = _exclusion(status, True, user, batch_id) if leaving else staying
             adds.append(_added_row(values, areas, verdict, exclusion))

@@ -2,17 +2,17 @@
 
 import json
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
-from campaign.core.db import Base
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import (
     EnterpriseCategory,
+    Labelled,
     OperatingStatus,
     OrgKind,
     PartyOrgStatus,
@@ -20,6 +20,7 @@ from campaign.core.vocab import (
     SocialCategory,
     Target,
 )
+from campaign.ledger.fields import LABELS
 
 
 class Organization(Base):
@@ -34,9 +35,11 @@ class Organization(Base):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     kind: Mapped[OrgKind] = mapped_column(String(20))
 
-    name: Mapped[str] = mapped_column(String(200), info=text_field("组织名称"))
-    credit_code: Mapped[str] = mapped_column(String(18), info=text_field("统一社会信用代码"))
-    district_name: Mapped[str] = mapped_column(String(40), default="", info=text_field("所在区"))
+    name: Mapped[str] = mapped_column(String(200), info=text_field(LABELS["name"]))
+    credit_code: Mapped[str] = mapped_column(String(18), info=text_field(LABELS["credit_code"]))
+    district_name: Mapped[str] = mapped_column(
+        String(40), default="", info=text_field(LABELS["district_name"])
+    )
     # 企业类别 for enterprises, 类别 for social organizations (vocab enums).
     category: Mapped[str] = mapped_column(String(30))
     operating_status: Mapped[OperatingStatus] = mapped_column(
@@ -44,14 +47,14 @@ class Organization(Base):
     )
     registration_level: Mapped[str | None] = mapped_column(String(20))  # social only
     supervising_unit: Mapped[str] = mapped_column(
-        String(100), default="", info=text_field("业务主管单位")
+        String(100), default="", info=text_field(LABELS["supervising_unit"])
     )
 
     employees: Mapped[int] = mapped_column(default=0)
     formal_members: Mapped[int] = mapped_column(default=0)
     probationary_members: Mapped[int] = mapped_column(default=0)
     investor: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("出资人（负责人）")
+        String(80), default="", info=text_field(LABELS["investor"])
     )
     investor_is_member: Mapped[bool] = mapped_column(default=False)
 
@@ -59,26 +62,30 @@ class Organization(Base):
         String(20), default=PartyOrgStatus.NONE
     )
     party_org_name: Mapped[str] = mapped_column(
-        String(200), default="", info=text_field("党组织名称")
+        String(200), default="", info=text_field(LABELS["party_org_name"])
     )
     party_org_founded_on: Mapped[date | None]
     no_party_org_reason: Mapped[str] = mapped_column(
-        Text, default="", info=text_field("未建原因", 1000)
+        Text, default="", info=text_field(LABELS["no_party_org_reason"], 1000)
     )
     instructor: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("党建工作指导员")
+        String(80), default="", info=text_field(LABELS["instructor"])
     )
     mass_organizations: Mapped[str] = mapped_column(
-        String(100), default="", info=text_field("群团组织")
+        String(100), default="", info=text_field(LABELS["mass_organizations"])
     )
-    measures: Mapped[str] = mapped_column(Text, default="", info=text_field("推进措施", 2000))
+    measures: Mapped[str] = mapped_column(
+        Text, default="", info=text_field(LABELS["measures"], 2000)
+    )
     planned_on: Mapped[date | None]  # 计划完成时间
     responsible_person: Mapped[str] = mapped_column(
-        String(80), default="", info=text_field("责任人")
+        String(80), default="", info=text_field(LABELS["responsible_person"])
     )
 
     # Who put the organization out of (or back into) the base, and why (DOMAIN.md §5).
-    exclusion_note: Mapped[str] = mapped_column(Text, default="", info=text_field("剔除理由", 1000))
+    exclusion_note: Mapped[str] = mapped_column(
+        Text, default="", info=text_field(LABELS["exclusion_note"], 1000)
+    )
     exclusion_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     exclusion_decided_at: Mapped[datetime | None]
 
@@ -156,19 +163,17 @@ class LedgerCounts(Base):
     party_org_required_by_size_met: Mapped[int] = mapped_column(default=0)
 
 
-class LedgerStatus(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned"
-    APPROVED = "approved"
+class LedgerStatus(Labelled):
+    """draft → submitted → approved (the unit's base), or returned → submitted again."""
+
+    DRAFT = "draft", "填报中"
+    SUBMITTED = "submitted", "待审核"
+    RETURNED = "returned", "已退回"
+    APPROVED = "approved", "已审核（党建基数）"
 
 
-LEDGER_STATUS_LABELS = {
-    LedgerStatus.DRAFT: "填报中",
-    LedgerStatus.SUBMITTED: "待审核",
-    LedgerStatus.RETURNED: "已退回",
-    LedgerStatus.APPROVED: "已审核（党建基数）",
-}
+# Ledgers that imports replace; the others change by request.
+EDITABLE = (LedgerStatus.DRAFT, LedgerStatus.RETURNED)
 
 
 class UnitLedger(Base):
@@ -179,7 +184,9 @@ class UnitLedger(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    status: Mapped[LedgerStatus] = mapped_column(String(20), default=LedgerStatus.DRAFT)
+    status: Mapped[LedgerStatus] = mapped_column(
+        enum_text(LedgerStatus, 20), default=LedgerStatus.DRAFT
+    )
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None]
@@ -197,12 +204,16 @@ class UnitLedger(Base):
 
     @property
     def status_label(self) -> str:
-        return LEDGER_STATUS_LABELS[LedgerStatus(self.status)]
+        return LedgerStatus(self.status).label
 
     @property
     def is_editable(self) -> bool:
         """Draft and returned ledgers are replaced by imports; others change by request."""
-        return self.status in (LedgerStatus.DRAFT, LedgerStatus.RETURNED)
+        return self.status in EDITABLE
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.status == LedgerStatus.SUBMITTED
 
 
 class ImportBatch(Base):
@@ -243,6 +254,23 @@ class ImportBatch(Base):
         return text + (f"，删除{s['remove']}" if s["editable"] else "（生成变更申请）")
 
 
+class ChangeAction(Labelled):
+    """What a change request proposes (and what an import's preview does to a row)."""
+
+    ADD = "add", "新增"
+    UPDATE = "update", "修改"
+    REMOVE = "remove", "删除"
+    SAME = "same", "未变"
+
+
+class ChangeStatus(Labelled):
+    """pending → accepted (applied to the base) | rejected."""
+
+    PENDING = "pending", "待审核"
+    ACCEPTED = "accepted", "已采纳"
+    REJECTED = "rejected", "已驳回"
+
+
 class ChangeRequest(Base):
     """A proposed change to an approved ledger, accepted or rejected by a coordinator."""
 
@@ -252,13 +280,15 @@ class ChangeRequest(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
-    action: Mapped[str] = mapped_column(String(20))  # add | update
+    action: Mapped[ChangeAction] = mapped_column(enum_text(ChangeAction, 20))  # add | update
     credit_code: Mapped[str] = mapped_column(String(18))
     payload: Mapped[str] = mapped_column(Text)  # JSON of the proposed field values
     reason: Mapped[str] = mapped_column(
         Text, default="", info=text_field("申请理由", 1000, multiline=True)
     )
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|accepted|rejected
+    status: Mapped[ChangeStatus] = mapped_column(
+        enum_text(ChangeStatus, 20), default=ChangeStatus.PENDING
+    )
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     requested_at: Mapped[datetime] = mapped_column(default=now)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

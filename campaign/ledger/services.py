@@ -20,8 +20,11 @@ from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 from campaign.ledger import excel
+from campaign.ledger.inputs import NOT_EXCLUDED
 from campaign.ledger.models import (
+    ChangeAction,
     ChangeRequest,
+    ChangeStatus,
     LedgerConflict,
     LedgerStatus,
     Organization,
@@ -266,9 +269,9 @@ def decide_change(
     claim(
         session,
         request,
-        ChangeRequest.status == "pending",
+        ChangeRequest.status == ChangeStatus.PENDING,
         CHANGE_DECIDED,
-        status="accepted" if accept else "rejected",
+        status=ChangeStatus.ACCEPTED if accept else ChangeStatus.REJECTED,
         decided_by_id=getattr(user, "id", None),
         decided_at=now(),
         decision_comment=comment.strip(),
@@ -277,7 +280,7 @@ def decide_change(
     if accept:
         values = json.loads(request.payload)
         data = ledger_values(values, area_ids(session, request.unit_id))
-        if request.action == "add":
+        if request.action == ChangeAction.ADD:
             taken = session.scalar(
                 select(Organization.id).where(
                     Organization.campaign_id == campaign.id,
@@ -364,13 +367,13 @@ def update_organization(
 
 
 def exclude_organization(
-    session: Session, org: Organization, status: str, reason: str, user
+    session: Session, org: Organization, status: OperatingStatus | None, reason: str, user
 ) -> Organization:
     """Take an enterprise out of the base as 空壳/僵尸/影子, with the reason and who decided."""
     if org.kind != OrgKind.ENTERPRISE:
         raise ValidationFailed([("status", "只有非公企业可按空壳、僵尸、影子企业剔除")])
-    if status not in [s.value for s in EXCLUDED_STATUSES]:
-        raise ValidationFailed([("status", "剔除类型应为空壳、僵尸或影子企业")])
+    if status not in EXCLUDED_STATUSES:
+        raise ValidationFailed([("status", NOT_EXCLUDED)])
     if not reason.strip():
         raise ValidationFailed([("reason", "剔除时必须填写理由（如工商部门核实情况）")])
     label = OperatingStatus(status).label
@@ -390,7 +393,7 @@ def restore_organization(session: Session, org: Organization, reason: str, user)
         raise ValidationFailed([("reason", "恢复时必须填写理由")])
     claim(session, org, Organization.in_base.is_(False), "该组织未被剔除")
     return _set_exclusion(
-        session, org, OperatingStatus.NORMAL.value, reason, user, "organization.restore"
+        session, org, OperatingStatus.NORMAL, reason, user, "organization.restore"
     )
 
 

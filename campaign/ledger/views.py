@@ -22,15 +22,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from campaign import figures
-from campaign.core import clock, jobs, permissions
+from campaign.core import clock, inputs, jobs, permissions
 from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXCLUDED_STATUSES
 from campaign.core.webforms import perform
-from campaign.ledger import excel, importing, services
-from campaign.ledger.models import ChangeRequest, ImportBatch, Organization
+from campaign.ledger import excel, fields, importing, services
+from campaign.ledger.inputs import ExclusionSchema
+from campaign.ledger.models import (
+    ChangeAction,
+    ChangeRequest,
+    ChangeStatus,
+    ImportBatch,
+    Organization,
+)
 
 bp = Blueprint("ledger", __name__)
 XLSX = MIMETYPES[".xlsx"]
@@ -65,7 +72,7 @@ def unit(campaign_id: int, code: str):
         orgs=orgs,
         org_total=total,
         may_exclude=permissions.may_review_ledgers(current_user),
-        exclusion_choices=EXCLUSION_CHOICES,
+        exclusion_choices=EXCLUDED_STATUSES,
         form=FlaskForm(),
         page=page,
         pages=max(1, -(-total // 50)),
@@ -92,7 +99,7 @@ def ledger(campaign_id: int, code: str):
     requests = db.session.scalars(
         select(ChangeRequest)
         .where(ChangeRequest.campaign_id == campaign.id, ChangeRequest.unit_id == unit.id)
-        .order_by(ChangeRequest.status != "pending", ChangeRequest.id.desc())
+        .order_by(ChangeRequest.status != ChangeStatus.PENDING, ChangeRequest.id.desc())
         .limit(100)
     ).all()
     return render_template(
@@ -188,8 +195,11 @@ def _batch_view(batch: ImportBatch) -> dict:
         "problems": json.loads(shown["problems"]),
         "notices": json.loads(shown["notices"]),
         "summary": json.loads(batch.summary),
-        "changes": [d for d in diff if d["action"] != "add"][:500],
-        "additions": [d for d in diff if d["action"] == "add"][:200],
+        "changes": [
+            {**d, "action_label": ChangeAction(d["action"]).label}
+            for d in [d for d in diff if d["action"] != ChangeAction.ADD][:500]
+        ],
+        "additions": [d for d in diff if d["action"] == ChangeAction.ADD][:200],
     }
 
 
@@ -203,7 +213,7 @@ def import_batch(campaign_id: int, batch_id: int):
         campaign=campaign,
         batch=batch,
         view=_batch_view(batch),
-        labels=_FIELD_LABELS,
+        labels=fields.LABELS,
         form=FlaskForm(),
         may_edit=permissions.may_edit_ledger(current_user, batch.unit),
     )
@@ -269,7 +279,7 @@ def review(campaign_id: int, code: str, action: str):
 def change_requests(campaign_id: int):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     stmt = select(ChangeRequest).where(
-        ChangeRequest.campaign_id == campaign.id, ChangeRequest.status == "pending"
+        ChangeRequest.campaign_id == campaign.id, ChangeRequest.status == ChangeStatus.PENDING
     )
     ids = permissions.visible_unit_ids(current_user)
     if ids is not None:
@@ -281,7 +291,7 @@ def change_requests(campaign_id: int):
         "ledger/change_requests.html",
         campaign=campaign,
         pending=[(r, json.loads(r.payload)) for r in pending],
-        labels=_FIELD_LABELS,
+        labels=fields.LABELS,
         form=FlaskForm(),
         may_review=permissions.may_review_ledgers(current_user),
     )
@@ -325,9 +335,10 @@ def exclusion(campaign_id: int, org_id: int, action: str):
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     org = permissions.unit_record_or_404(current_user, Organization, org_id, campaign.id)
     permissions.ensure(permissions.may_review_ledgers, current_user)
-    reason = request.form.get("reason", "")
+    # A status that is none of the three is refused by the service, after what it checks first.
+    asked, _ = inputs.parse(ExclusionSchema(), request.form)
+    status, reason = asked.get("status"), asked.get("reason", "")
     if action == "exclude":
-        status = request.form.get("status", "")
         perform(
             lambda: services.exclude_organization(db.session, org, status, reason, current_user),
             f"“{org.name}”已剔除出党建基数。",
@@ -341,13 +352,3 @@ def exclusion(campaign_id: int, org_id: int, action: str):
     if back == "unit":
         return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=org.unit.code))
     return redirect(url_for("ledger.exclusions", campaign_id=campaign.id))
-
-
-_FIELD_LABELS = {
-    **{c.field: c.header for s in excel.SHEETS.values() for c in s.columns},
-    "name": "名称",
-    "investor": "出资人（负责人）",
-    "investor_is_member": "出资人（负责人）是否党员",
-    "kind": "类型",
-}
-EXCLUSION_CHOICES = [(s.value, s.label) for s in EXCLUDED_STATUSES]

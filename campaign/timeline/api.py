@@ -10,9 +10,12 @@ from marshmallow import Schema, fields
 from campaign.core import clock, permissions
 from campaign.core.api import blueprint, commit
 from campaign.core.extensions import db
+from campaign.core.inputs import documented
 from campaign.core.models import Campaign
 from campaign.timeline import tasks
-from campaign.timeline.models import Task
+from campaign.timeline.inputs import ReviewSchema, TaskDeliverySchema, TaskQuerySchema
+from campaign.timeline.models import Task, TaskStatus
+from campaign.timeline.states import TaskState
 
 blp = blueprint("timeline_api", "阶段任务")
 
@@ -26,31 +29,15 @@ class TaskSchema(Schema):
     deliverable = fields.Function(lambda c: c.task.deliverable.name)
     phase = fields.Function(lambda c: c.task.deliverable.phase.name)
     due_on = fields.Function(lambda c: c.task.due_on.isoformat())
-    status = fields.Function(
-        lambda c: c.task.status, metadata={"description": "open|submitted|accepted|returned"}
-    )
-    state = fields.Function(
-        lambda c: c.state.value,
-        metadata={"description": "not_started|in_progress|done_on_time|done_late|overdue"},
-    )
+    status = fields.Function(lambda c: c.task.status, metadata=documented(TaskStatus))
+    state = fields.Function(lambda c: c.state, metadata=documented(TaskState))
     label = fields.Function(lambda c: c.label)
 
 
-class TaskQuerySchema(Schema):
-    unit = fields.Str(load_default=None)
+class TaskUploadSchema(TaskDeliverySchema):
+    """A delivery as the API takes it: one multipart form, the note and the file."""
 
-
-class TaskSubmissionSchema(Schema):
-    note = fields.Str(load_default="")
-
-
-class TaskFileSchema(Schema):
-    file = Upload(load_default=None)
-
-
-class ReviewSchema(Schema):
-    accept = fields.Bool(required=True)
-    comment = fields.Str(load_default="")
+    file = Upload(load_default=None, metadata={"description": "材料文件"})
 
 
 def _cell(task) -> tasks.Cell:
@@ -81,15 +68,14 @@ class _IdCell:
 
 @blp.route("/campaigns/<int:campaign_id>/tasks/<int:task_id>/submissions")
 class TaskSubmissions(MethodView):
-    @blp.arguments(TaskSubmissionSchema, location="form")
-    @blp.arguments(TaskFileSchema, location="files")
+    @blp.arguments(TaskUploadSchema, location="multipart")
     @blp.response(201, TaskSchema)
-    def post(self, form: dict, files: dict, campaign_id: int, task_id: int):
+    def post(self, form: dict, campaign_id: int, task_id: int):
         """Deliver a task (a file and a note) for the caller's own unit."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)
         permissions.ensure(permissions.may_deliver, g.api_user, task.unit)
-        upload = files.get("file")
+        upload = form["file"]
         file = (upload.filename, upload.read()) if upload else None
         storage = Path(current_app.config["STORAGE_PATH"])
         commit(lambda: tasks.submit_task(db.session, task, form["note"], file, g.api_user, storage))

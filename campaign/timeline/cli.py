@@ -7,6 +7,7 @@ from campaign.core import clock
 from campaign.core.cli import current_campaign, unit_ids_of
 from campaign.core.extensions import db
 from campaign.timeline import tasks
+from campaign.timeline.states import LATE_STATES
 
 tasks_cli = AppGroup("tasks", help="阶段报送任务。")
 
@@ -23,6 +24,6 @@ def list_tasks(unit_code: str | None, late: bool) -> None:
     for unit, cells in rows:
         for d in deliverables:
             cell = cells.get(d.id)
-            if cell is None or (late and cell.state.value not in ("overdue", "done_late")):
+            if cell is None or (late and cell.state not in LATE_STATES):
                 continue
             click.echo(f"{unit.name:<12}{d.name:<24}{cell.task.due_on}  {cell.label}")

@@ -5,9 +5,46 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.core.db import Base
+from campaign.core.db import Base, enum_text
 from campaign.core.models import Phase, Unit
 from campaign.core.text import text_field
+from campaign.core.vocab import Labelled
+
+
+class Audience(Labelled):
+    """Which responsible units owe a deliverable."""
+
+    DISTRICTS = "districts", "各区"
+    DEPARTMENTS = "departments", "市直部门"
+    ALL = "all", "全部责任单位"
+
+
+class Fulfilment(Labelled):
+    """How a deliverable is delivered: an upload, or another workflow's outcome."""
+
+    UPLOAD = "", "上传材料"
+    LEDGER = "ledger", "以台账审核为准"
+
+
+class TaskStatus(Labelled):
+    """open → submitted → accepted, or returned → submitted again."""
+
+    OPEN = "open", "待报送"
+    SUBMITTED = "submitted", "待审核"
+    ACCEPTED = "accepted", "已通过"
+    RETURNED = "returned", "已退回"
+
+
+# A task a unit may deliver: never delivered, or returned to be delivered again.
+AWAITING_DELIVERY = (TaskStatus.OPEN, TaskStatus.RETURNED)
+
+
+class Review(Labelled):
+    """A delivery's review: pending → accepted | returned."""
+
+    PENDING = "pending", "待审核"
+    ACCEPTED = "accepted", "已通过"
+    RETURNED = "returned", "已退回"
 
 
 class Deliverable(Base):
@@ -23,15 +60,20 @@ class Deliverable(Base):
     description: Mapped[str] = mapped_column(
         Text, default="", info=text_field("材料说明", 2000, multiline=True)
     )
-    # Which responsible units owe it: "districts", "departments" or "all".
-    audience: Mapped[str] = mapped_column(String(20), default="all")
+    audience: Mapped[Audience] = mapped_column(enum_text(Audience, 20), default=Audience.ALL)
     due_on: Mapped[date]
-    # Fulfilled by another workflow instead of an upload ("ledger": the ledger review).
-    fulfilled_by: Mapped[str] = mapped_column(String(20), default="")
+    fulfilled_by: Mapped[Fulfilment] = mapped_column(
+        enum_text(Fulfilment, 20), default=Fulfilment.UPLOAD
+    )
     dropped: Mapped[bool] = mapped_column(default=False)
 
     phase: Mapped[Phase] = relationship()
     tasks: Mapped[list["Task"]] = relationship(back_populates="deliverable")
+
+    @property
+    def by_upload(self) -> bool:
+        """Delivered by uploading it (not by another workflow such as the ledger review)."""
+        return self.fulfilled_by == Fulfilment.UPLOAD
 
 
 class Task(Base):
@@ -45,8 +87,7 @@ class Task(Base):
     due_on: Mapped[date]
     # Set for this unit alone: later changes to the deliverable's date leave it be.
     due_overridden: Mapped[bool] = mapped_column(default=False)
-    # open → submitted → accepted, or returned → submitted again
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[TaskStatus] = mapped_column(enum_text(TaskStatus, 20), default=TaskStatus.OPEN)
     dropped: Mapped[bool] = mapped_column(default=False)
     drop_reason: Mapped[str] = mapped_column(
         Text, default="", info=text_field("取消理由", 1000, multiline=True)
@@ -66,6 +107,14 @@ class Task(Base):
     def campaign_id(self) -> int:
         return self.deliverable.campaign_id
 
+    @property
+    def awaits_delivery(self) -> bool:
+        return self.status in AWAITING_DELIVERY
+
+    @property
+    def awaits_review(self) -> bool:
+        return self.status == TaskStatus.SUBMITTED
+
 
 class TaskSubmission(Base):
     """A unit's delivery for a task (a file and a note), accepted or returned by a coordinator."""
@@ -82,8 +131,7 @@ class TaskSubmission(Base):
     sha256: Mapped[str] = mapped_column(String(64), default="")
     submitted_at: Mapped[datetime]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    # pending → accepted | returned
-    review: Mapped[str] = mapped_column(String(20), default="pending")
+    review: Mapped[Review] = mapped_column(enum_text(Review, 20), default=Review.PENDING)
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     review_comment: Mapped[str] = mapped_column(

@@ -6,27 +6,23 @@ time zone (Asia/Shanghai), whatever zone the server runs in.
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from campaign.core.clock import DEFAULT_TZ, is_on_time
+from campaign.core.vocab import Labelled
 
 
-class TaskState(StrEnum):
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    DONE_ON_TIME = "done_on_time"
-    DONE_LATE = "done_late"
-    OVERDUE = "overdue"
+class TaskState(Labelled):
+    NOT_STARTED = "not_started", "未开始"
+    IN_PROGRESS = "in_progress", "进行中"
+    DONE_ON_TIME = "done_on_time", "按时完成"
+    DONE_LATE = "done_late", "逾期完成"
+    OVERDUE = "overdue", "已逾期"
 
 
-STATE_LABELS = {
-    TaskState.NOT_STARTED: "未开始",
-    TaskState.IN_PROGRESS: "进行中",
-    TaskState.DONE_ON_TIME: "按时完成",
-    TaskState.DONE_LATE: "逾期完成",
-    TaskState.OVERDUE: "已逾期",
-}
+STATE_LABELS = {s: s.label for s in TaskState}
+# States of a task past its due day (delivered late, or not delivered at all).
+LATE_STATES = (TaskState.OVERDUE, TaskState.DONE_LATE)
 
 
 @dataclass(frozen=True)

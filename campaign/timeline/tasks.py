@@ -4,9 +4,9 @@ Kept apart from timeline.services so the ledger review can record its
 deliverable here without an import cycle.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,17 +21,25 @@ from campaign.core.models import Campaign, Phase, Unit
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
 from campaign.core.vocab import UnitKind
-from campaign.timeline.models import Deliverable, Task, TaskSubmission
-from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
+from campaign.timeline.inputs import DUE, NO_PHASE, DeliverableInput, TaskChange
+from campaign.timeline.models import (
+    AWAITING_DELIVERY,
+    Audience,
+    Deliverable,
+    Fulfilment,
+    Review,
+    Task,
+    TaskStatus,
+    TaskSubmission,
+)
+from campaign.timeline.states import TaskFacts, TaskState, task_state
 from campaign.timeline.templates import DELIVERABLES
 
-AUDIENCES = {"districts": "各区", "departments": "市直部门", "all": "全部责任单位"}
 
-
-def _owes(unit: Unit, audience: str) -> bool:
-    if audience == "districts":
+def _owes(unit: Unit, audience: Audience) -> bool:
+    if audience == Audience.DISTRICTS:
         return unit.kind == UnitKind.DISTRICT
-    if audience == "departments":
+    if audience == Audience.DEPARTMENTS:
         return unit.kind == UnitKind.DEPARTMENT
     return True
 
@@ -78,15 +86,6 @@ def create_deliverables(session: Session, campaign: Campaign, template: str) -> 
 # ---- coordinators edit deliverables and tasks ----------------------------------------
 
 
-def _due(raw: str, label: str = "截止日期") -> date:
-    try:
-        return date.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationFailed(
-            [("due_on", f"「{label}」应为日期（如 2026-08-26），而不是“{raw}”")]
-        ) from None
-
-
 def _check_due(campaign: Campaign, due: date) -> None:
     if not campaign.starts_on <= due <= campaign.ends_on:
         raise ValidationFailed(
@@ -100,23 +99,27 @@ def _check_due(campaign: Campaign, due: date) -> None:
 
 
 def save_deliverable(
-    session: Session, campaign: Campaign, deliverable: Deliverable | None, raw: Mapping, user
+    session: Session,
+    campaign: Campaign,
+    deliverable: Deliverable | None,
+    wanted: DeliverableInput,
+    user,
 ) -> Deliverable:
     """Add a deliverable to a phase, or change one; task due dates follow unless set per unit."""
     problems = []
-    name = cleaned_for(Deliverable.__table__.c.name, (raw.get("name") or "").strip())
+    name = cleaned_for(Deliverable.__table__.c.name, wanted.name.strip())
     if not name:
         problems.append(("name", "「材料名称」不能为空"))
-    audience = raw.get("audience") or "all"
-    if audience not in AUDIENCES:
-        problems.append(("audience", f"「报送单位」无效：{audience}"))
-    phase_id = str(raw.get("phase_id") or "")
-    phase = session.get(Phase, int(phase_id)) if phase_id.isdigit() else None
+    problems += wanted.problems("audience")
+    audience = wanted.audience or Audience.ALL
+    phase = session.get(Phase, wanted.phase_id) if wanted.phase_id is not None else None
     if deliverable is None and (phase is None or phase.campaign_id != campaign.id):
-        problems.append(("phase_id", "请选择所属阶段"))
+        problems.append(("phase_id", NO_PHASE))
     if problems:
         raise ValidationFailed(problems)
-    due = _due(raw.get("due_on", ""))
+    due = wanted.due_on
+    if due is None:
+        raise ValidationFailed(wanted.problems("due_on") or [("due_on", DUE.format(input=""))])
     _check_due(campaign, due)
     before = {}
     if deliverable is None:
@@ -143,7 +146,7 @@ def save_deliverable(
                 task.due_on = due
         action = "deliverable.update"
     deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
-    deliverable.description = (raw.get("description") or "").strip()
+    deliverable.description = wanted.description.strip()
     for task in deliverable.tasks:
         # Units no longer asked are dropped (recorded), and taken back if asked again.
         owes = _owes(session.get(Unit, task.unit_id), audience)
@@ -191,21 +194,22 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
     session.flush()
 
 
-def change_task(session: Session, task: Task, raw: Mapping, user) -> Task:
+def change_task(session: Session, task: Task, change: TaskChange, user) -> Task:
     """Change one unit's due date, or drop/restore the deliverable for that unit."""
     campaign = session.get(Campaign, task.deliverable.campaign_id)
+    problems = change.problems("due_on", "dropped")
+    if problems:
+        raise ValidationFailed(problems)
     before = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
-    if raw.get("due_on"):
-        due = _due(raw["due_on"])
-        _check_due(campaign, due)
-        if due != task.due_on:
-            task.due_on, task.due_overridden = due, True
-    if "dropped" in raw:
-        dropped = raw["dropped"] in ("1", "true", "on", True)
-        reason = (raw.get("drop_reason") or "").strip()
-        if dropped and not reason:
+    if change.due_on is not None:
+        _check_due(campaign, change.due_on)
+        if change.due_on != task.due_on:
+            task.due_on, task.due_overridden = change.due_on, True
+    if change.dropped is not None:
+        reason = change.drop_reason.strip()
+        if change.dropped and not reason:
             raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
-        task.dropped, task.drop_reason = dropped, reason if dropped else ""
+        task.dropped, task.drop_reason = change.dropped, reason if change.dropped else ""
     after = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
     if after != before:  # the same change posted again changes nothing and records nothing
         audit.record(
@@ -236,17 +240,15 @@ def submit_task(
     """A unit delivers (a note, usually a file); it waits for the coordinator's review."""
     if task.dropped:
         raise ValidationFailed([("task", "该项已取消报送")])
-    if task.deliverable.fulfilled_by == "ledger":
+    if task.deliverable.fulfilled_by == Fulfilment.LEDGER:
         raise ValidationFailed([("task", "台账请在台账页面报送审核")])
     # The first of two submissions makes it wait for review; the other is told so.
     claim(
         session,
         task,
-        Task.status.in_(("open", "returned")),
-        lambda: (
-            f"该项已报送（{'待审核' if task.status == 'submitted' else '已通过'}），不能重复报送"
-        ),
-        status="submitted",
+        Task.status.in_(AWAITING_DELIVERY),
+        lambda: f"该项已报送（{TaskStatus(task.status).label}），不能重复报送",
+        status=TaskStatus.SUBMITTED,
     )
     submission = TaskSubmission(
         task=task,
@@ -283,6 +285,11 @@ def submit_task(
 NOTHING_PENDING = "该项没有待审核的报送"
 
 
+def _pending(task: Task) -> TaskSubmission | None:
+    """The task's delivery awaiting review, if any (the newest)."""
+    return next((s for s in reversed(task.submissions) if s.review == Review.PENDING), None)
+
+
 def review_task(
     session: Session,
     task: Task,
@@ -294,19 +301,19 @@ def review_task(
     by_ledger_review: bool = False,
 ) -> TaskSubmission:
     """Accept or return the pending delivery of a task (returning needs a reason)."""
-    if task.deliverable.fulfilled_by == "ledger" and not by_ledger_review:
+    if task.deliverable.fulfilled_by == Fulfilment.LEDGER and not by_ledger_review:
         raise ValidationFailed([("task", "此项以台账审核为准，请在台账页面审核")])
     if not accept and not comment.strip():
         raise ValidationFailed([("comment", "退回时必须填写退回意见")])
-    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
+    pending = _pending(task)
     if pending is None:
         raise Conflict(NOTHING_PENDING)
-    review = "accepted" if accept else "returned"
+    review = Review.ACCEPTED if accept else Review.RETURNED
     # Of two reviewers (or two clicks) the first decides; the other finds nothing pending.
-    claim(session, pending, TaskSubmission.review == "pending", NOTHING_PENDING, review=review)
+    claim(session, pending, TaskSubmission.review == Review.PENDING, NOTHING_PENDING, review=review)
     pending.reviewed_at, pending.reviewed_by_id = at or now(), getattr(user, "id", None)
     pending.review_comment = comment.strip()
-    task.status = review
+    task.status = TaskStatus.ACCEPTED if accept else TaskStatus.RETURNED
     audit.record(
         session,
         user=user,
@@ -319,11 +326,19 @@ def review_task(
     return pending
 
 
+class LedgerStep(StrEnum):
+    """What happened to a unit's ledger, as its survey deliverable records it."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
 def record_ledger_event(
     session: Session,
     campaign_id: int,
     unit_id: int,
-    event: str,
+    event: LedgerStep,
     user,
     comment: str = "",
     submitted_at: datetime | None = None,
@@ -334,7 +349,7 @@ def record_ledger_event(
         .join(Deliverable)
         .where(
             Deliverable.campaign_id == campaign_id,
-            Deliverable.fulfilled_by == "ledger",
+            Deliverable.fulfilled_by == Fulfilment.LEDGER,
             Deliverable.dropped.is_(False),
             Task.unit_id == unit_id,
         )
@@ -342,8 +357,7 @@ def record_ledger_event(
     if task is None or task.dropped:
         return
     session.refresh(task)
-    pending = any(s.review == "pending" for s in task.submissions)
-    if event == "submitted" or not pending:
+    if event == LedgerStep.SUBMITTED or _pending(task) is None:
         # A review whose submission predates the task (or was dropped meanwhile) still counts.
         session.add(
             TaskSubmission(
@@ -353,14 +367,14 @@ def record_ledger_event(
                 submitted_by_id=getattr(user, "id", None),
             )
         )
-        task.status = "submitted"
+        task.status = TaskStatus.SUBMITTED
         session.flush()
         session.refresh(task)
-    if event != "submitted":
+    if event != LedgerStep.SUBMITTED:
         review_task(
             session,
             task,
-            event == "approved",
+            event == LedgerStep.APPROVED,
             comment or "台账审核退回",
             user,
             by_ledger_review=True,
@@ -372,8 +386,8 @@ def record_ledger_event(
 
 def state_of(task: Task, moment: datetime, tz: str) -> TaskState:
     """The task's state at ``moment`` (its accepted delivery's time decides on-time or late)."""
-    accepted = next((s for s in task.submissions if s.review == "accepted"), None)
-    pending = next((s for s in reversed(task.submissions) if s.review == "pending"), None)
+    accepted = next((s for s in task.submissions if s.review == Review.ACCEPTED), None)
+    pending = _pending(task)
     facts = TaskFacts(
         starts_on=task.deliverable.phase.starts_on,
         due_on=task.due_on,
@@ -391,12 +405,10 @@ class Cell:
 
     @property
     def label(self) -> str:
-        label = STATE_LABELS[self.state]
+        label = self.state.label
         if self.state in (TaskState.IN_PROGRESS, TaskState.OVERDUE):
-            if self.task.status == "submitted":
-                label += "·待审核"
-            elif self.task.status == "returned":
-                label += "·已退回"
+            if self.task.status in (TaskStatus.SUBMITTED, TaskStatus.RETURNED):
+                label += f"·{TaskStatus(self.task.status).label}"
         return label
 
 
@@ -440,7 +452,10 @@ def create_for_new_campaign(session: Session, event: events.CampaignCreated) -> 
     create_deliverables(session, event.campaign, event.template)
 
 
-_LEDGER_STEPS = {events.LedgerSubmitted: "submitted", events.LedgerApproved: "approved"}
+_LEDGER_STEPS = {
+    events.LedgerSubmitted: LedgerStep.SUBMITTED,
+    events.LedgerApproved: LedgerStep.APPROVED,
+}
 
 
 def record_ledger_review(session: Session, event: events.LedgerStatusChanged) -> None:
@@ -450,7 +465,7 @@ def record_ledger_review(session: Session, event: events.LedgerStatusChanged) ->
         session,
         ledger.campaign_id,
         ledger.unit_id,
-        _LEDGER_STEPS.get(type(event), "returned"),
+        _LEDGER_STEPS.get(type(event), LedgerStep.RETURNED),
         event.user,
         event.comment,
         ledger.submitted_at,

@@ -20,7 +20,8 @@ from campaign.core.extensions import db
 from campaign.core.storage import send_stored
 from campaign.core.webforms import perform
 from campaign.timeline import tasks
-from campaign.timeline.models import Deliverable, Task
+from campaign.timeline.inputs import DeliverableInput, TaskChange
+from campaign.timeline.models import Audience, Deliverable, Task
 
 bp = Blueprint("timeline", __name__)
 
@@ -43,7 +44,7 @@ def timeline_page(campaign_id: int):
         deliverables=deliverables,
         rows=rows,
         may_edit=permissions.may_edit_campaign(current_user),
-        audiences=tasks.AUDIENCES,
+        audiences=list(Audience),
         form=FlaskForm(),
     )
 
@@ -91,7 +92,7 @@ def _task_action(campaign, task, action: str) -> None:
         )
     elif action == "change":
         permissions.ensure(permissions.may_edit_campaign, user)
-        tasks.change_task(db.session, task, request.form, user)
+        tasks.change_task(db.session, task, TaskChange.from_form(request.form), user)
     else:
         abort(400)
 
@@ -127,10 +128,9 @@ def save_deliverable(campaign_id: int, deliverable_id: int | None = None):
             "已取消该项报送要求。",
         )
     else:
+        wanted = DeliverableInput.from_form(request.form)
         perform(
-            lambda: tasks.save_deliverable(
-                db.session, campaign, deliverable, request.form, current_user
-            ),
+            lambda: tasks.save_deliverable(db.session, campaign, deliverable, wanted, current_user),
             "报送要求已保存。",
         )
     return redirect(url_for("timeline.timeline_page", campaign_id=campaign.id))

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 
 from campaign import audit, figures, rules
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim, Plan
 from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheckResult
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.extensions import db
@@ -161,7 +162,9 @@ def coverage(instructor="王指导员", mass="工会") -> dict:
 
 
 def submit(w, item, raw, document=PDF) -> Closure:
-    closure = board.submit_closure(db.session, item, raw, document, w.operator, w.storage)
+    closure = board.submit_closure(
+        db.session, item, ClosureClaim.from_form(raw), document, w.operator, w.storage
+    )
     db.session.commit()
     return closure
 
@@ -238,13 +241,15 @@ def test_update_plan_changes_the_plan_moves_todo_to_in_progress_and_is_recorded(
     changed = board.update_plan(
         db.session,
         item,
-        {
-            "path": "joint",
-            "joint_form": "区域联建",
-            "measures": " 选派党建指导员，发展一名党员 ",
-            "planned_on": "2026-11-30",
-            "responsible_person": "王五",
-        },
+        Plan.from_form(
+            {
+                "path": "joint",
+                "joint_form": "区域联建",
+                "measures": " 选派党建指导员，发展一名党员 ",
+                "planned_on": "2026-11-30",
+                "responsible_person": "王五",
+            }
+        ),
         w.operator,
     )
     db.session.commit()
@@ -283,9 +288,11 @@ def test_update_plan_changes_the_plan_moves_todo_to_in_progress_and_is_recorded(
 def test_update_plan_on_an_item_in_progress_keeps_it_in_progress_and_records_only_changes(w):
     synced(w)
     item = item_of(w.small)
-    board.update_plan(db.session, item, {"path": "grow_members", "measures": "甲"}, w.operator)
+    board.update_plan(
+        db.session, item, Plan.from_form({"path": "grow_members", "measures": "甲"}), w.operator
+    )
     changed = board.update_plan(
-        db.session, item, {"path": "grow_members", "measures": "乙"}, w.operator
+        db.session, item, Plan.from_form({"path": "grow_members", "measures": "乙"}), w.operator
     )
     db.session.commit()
     assert changed == {"measures": "乙"}
@@ -296,7 +303,9 @@ def test_update_plan_on_an_item_in_progress_keeps_it_in_progress_and_records_onl
 def test_a_joint_form_is_dropped_when_the_path_is_not_joint(w):
     synced(w)
     item = item_of(w.four)
-    board.update_plan(db.session, item, {"path": "standalone", "joint_form": "区域联建"}, None)
+    board.update_plan(
+        db.session, item, Plan.from_form({"path": "standalone", "joint_form": "区域联建"}), None
+    )
     db.session.commit()
     assert item_of(w.four).joint_form == ""
 
@@ -319,7 +328,9 @@ def test_a_joint_form_is_dropped_when_the_path_is_not_joint(w):
 def test_update_plan_refuses_a_bad_joint_form_or_date(w, raw, message):
     synced(w)
     item = item_of(w.big)
-    assert refused(lambda: board.update_plan(db.session, item, raw, w.operator)) == [message]
+    assert refused(
+        lambda: board.update_plan(db.session, item, Plan.from_form(raw), w.operator)
+    ) == [message]
     item = item_of(w.big)
     assert (item.state, item.path, item.joint_form, item.planned_on) == (
         "todo",
@@ -335,7 +346,10 @@ def test_update_plan_lists_every_problem_at_once(w):
     item = item_of(w.big)
     messages = refused(
         lambda: board.update_plan(
-            db.session, item, {"path": "joint", "joint_form": "x", "planned_on": "y"}, None
+            db.session,
+            item,
+            Plan.from_form({"path": "joint", "joint_form": "x", "planned_on": "y"}),
+            None,
         )
     )
     assert len(messages) == 2 and "联合组建方式" in messages[0] and "计划完成时间" in messages[1]
@@ -420,7 +434,12 @@ def test_every_missing_field_is_named_at_once(w):
     synced(w)
     messages = refused(
         lambda: board.submit_closure(
-            db.session, item_of(w.four), {"method": "standalone"}, None, None, w.storage
+            db.session,
+            item_of(w.four),
+            ClosureClaim.from_form({"method": "standalone"}),
+            None,
+            None,
+            w.storage,
         )
     )
     assert messages == [
@@ -953,10 +972,17 @@ def test_a_passed_check_leaves_everything(w, checked):
 def test_unit_counts_by_state_and_overdue(w):
     synced(w)
     plan = {"path": "grow_members"}
-    board.update_plan(db.session, item_of(w.big), {**plan, "planned_on": "2026-11-14"}, None)
-    board.update_plan(db.session, item_of(w.small), {**plan, "planned_on": "2026-11-15"}, None)
     board.update_plan(
-        db.session, item_of(w.four), {"path": "standalone", "planned_on": "2026-10-01"}, None
+        db.session, item_of(w.big), Plan.from_form({**plan, "planned_on": "2026-11-14"}), None
+    )
+    board.update_plan(
+        db.session, item_of(w.small), Plan.from_form({**plan, "planned_on": "2026-11-15"}), None
+    )
+    board.update_plan(
+        db.session,
+        item_of(w.four),
+        Plan.from_form({"path": "standalone", "planned_on": "2026-10-01"}),
+        None,
     )
     db.session.commit()
     close(w, w.four, standalone())  # past its date, but closed: not overdue
@@ -976,9 +1002,17 @@ def test_a_column_lists_items_by_planned_date_undated_last_then_by_id(w):
     board.sync_items(db.session, w.campaign)
     for org, on in ((w.big, "2026-11-20"), (w.small, ""), (w.four, "2026-11-01")):
         board.update_plan(
-            db.session, item_of(org), {"path": "grow_members", "planned_on": on}, None
+            db.session,
+            item_of(org),
+            Plan.from_form({"path": "grow_members", "planned_on": on}),
+            None,
         )
-    board.update_plan(db.session, item_of(social), {"path": "grow_members", "planned_on": ""}, None)
+    board.update_plan(
+        db.session,
+        item_of(social),
+        Plan.from_form({"path": "grow_members", "planned_on": ""}),
+        None,
+    )
     db.session.commit()
     column = board.list_items(db.session, w.campaign, w.jiangan.id, {}, "in_progress")
     assert [i.organization.name for i in column] == ["四党员", "大企业", "小企业", "社会组织"]
@@ -992,10 +1026,16 @@ def test_column_counts_follow_the_filters(w):
     social = make_org(w.campaign, w.jiangan, kind="social", name="社会组织", level="district")
     board.sync_items(db.session, w.campaign)
     board.update_plan(
-        db.session, item_of(w.big), {"path": "grow_members", "planned_on": "2026-11-01"}, None
+        db.session,
+        item_of(w.big),
+        Plan.from_form({"path": "grow_members", "planned_on": "2026-11-01"}),
+        None,
     )
     board.update_plan(
-        db.session, item_of(w.four), {"path": "standalone", "planned_on": "2026-10-01"}, None
+        db.session,
+        item_of(w.four),
+        Plan.from_form({"path": "standalone", "planned_on": "2026-10-01"}),
+        None,
     )
     db.session.commit()
     close(w, w.four, standalone())  # past its date, but closed: not overdue

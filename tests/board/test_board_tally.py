@@ -14,6 +14,7 @@ from sqlalchemy import case, event, func, inspect, select, update
 from campaign import demo
 from campaign.audit import AuditEntry
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim, Plan
 from campaign.board.models import BOARD_TALLY, NO_PLANNED_DATE, BoardCounts, BoardItem
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit
@@ -45,7 +46,9 @@ def kept(w) -> dict:  # noqa: F811
 
 
 def plan(w, org, on: str, path="grow_members") -> None:  # noqa: F811
-    board.update_plan(db.session, item_of(org), {"path": path, "planned_on": on}, None)
+    board.update_plan(
+        db.session, item_of(org), Plan.from_form({"path": path, "planned_on": on}), None
+    )
 
 
 def test_new_items_a_plan_and_a_new_date_move_the_counts(w):  # noqa: F811
@@ -73,7 +76,12 @@ def test_closure_states_are_counted_as_they_move(w):  # noqa: F811
     synced(w)
     item = item_of(w.four)
     board.submit_closure(
-        db.session, item, standalone(), ("批复.pdf", documents.pdf("x")), w.operator, w.storage
+        db.session,
+        item,
+        ClosureClaim.from_form(standalone()),
+        ("批复.pdf", documents.pdf("x")),
+        w.operator,
+        w.storage,
     )
     db.session.commit()
     assert board.unit_counts(db.session, w.campaign)[w.jiangan.id] == {"todo": 2, "awaiting": 1}

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from campaign import audit, figures
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem, Closure
 from campaign.core.errors import Conflict
 from campaign.core.extensions import db
@@ -46,13 +47,15 @@ def awaiting_items(app, n: int):
             board.submit_closure(
                 db.session,
                 item,
-                {
-                    "method": "standalone",
-                    "party_org_name": f"{org.name}党支部",
-                    "secretary": "张书记",
-                    "formal_members": "4",
-                    "established_on": "2026-10-08",
-                },
+                ClosureClaim.from_form(
+                    {
+                        "method": "standalone",
+                        "party_org_name": f"{org.name}党支部",
+                        "secretary": "张书记",
+                        "formal_members": "4",
+                        "established_on": "2026-10-08",
+                    }
+                ),
                 ("批复.pdf", documents.pdf(org.name)),
                 None,
                 Path(app.config["STORAGE_PATH"]),

@@ -29,6 +29,7 @@ from campaign.core.extensions import db
 from campaign.core.storage import resolve
 from campaign.core.vocab import UnitKind
 from campaign.half_monthly import services
+from campaign.half_monthly.inputs import ReportText
 from campaign.half_monthly.models import UnitReport
 from campaign.ledger.services import update_organization
 from tests import documents
@@ -87,7 +88,7 @@ def submit(world, unit, due: date, progress="本期完成排查摸底，新建�
         world.campaign,
         unit,
         due,
-        {"progress": progress, "problems": "", "next_steps": "继续推进"},
+        ReportText.from_form({"progress": progress, "problems": "", "next_steps": "继续推进"}),
         attachment,
         user,
         world.storage,

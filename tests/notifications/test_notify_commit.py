@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem
 from campaign.core.extensions import db
 from notifications.models import Delivery, Event, Notification
@@ -69,7 +70,9 @@ def returned_events() -> int:
 
 def test_a_return_rolled_back_tells_nobody_and_committed_tells_the_submitter_once(w):
     with smtp_server(w.app.config["SMTP_PORT"]) as box:
-        board.submit_closure(db.session, item(w), COVERAGE, PDF, w.operator, w.storage)
+        board.submit_closure(
+            db.session, item(w), ClosureClaim.from_form(COVERAGE), PDF, w.operator, w.storage
+        )
         db.session.commit()
         # Filing it told the leader (待核验), by mail and in the app.
         assert [m.subject for m in box.mails] == ["【待核验】小企业的销号申请"]

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from campaign import scheduler
 from campaign.core.extensions import db
 from campaign.half_monthly import services as half_monthly
+from campaign.half_monthly.inputs import ReportText
 from notifications.models import Delivery, Event
 from tests.conftest import make_campaign, make_unit, make_user
 from tests.timeutil import at, machine_zone, shanghai
@@ -54,7 +55,9 @@ def w(app):
         campaign,
         wuchang,
         date(2026, 8, 25),
-        {"progress": "完成排查摸底。", "problems": "", "next_steps": "继续推进"},
+        ReportText.from_form(
+            {"progress": "完成排查摸底。", "problems": "", "next_steps": "继续推进"}
+        ),
         None,
         wuchang_op,
         storage,

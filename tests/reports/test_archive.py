@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem
 from campaign.core.accounts import issue_token
 from campaign.core.extensions import db
@@ -63,13 +64,15 @@ def w(app):
         board.submit_closure(
             db.session,
             item,
-            {
-                "method": "standalone",
-                "party_org_name": "武昌丙党支部",
-                "secretary": "王书记",
-                "formal_members": "3",
-                "established_on": "2026-11-05",
-            },
+            ClosureClaim.from_form(
+                {
+                    "method": "standalone",
+                    "party_org_name": "武昌丙党支部",
+                    "secretary": "王书记",
+                    "formal_members": "3",
+                    "established_on": "2026-11-05",
+                }
+            ),
             PDF_UPLOAD,
             users["wuchang_leader"],
             storage,

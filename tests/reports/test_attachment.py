@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from campaign import figures
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim, Plan
 from campaign.board.models import BoardItem
 from campaign.core.extensions import db
 from campaign.core.storage import resolve
@@ -68,7 +69,9 @@ def close(w, name: str, leader, established_on: str, *moment) -> None:
             "formal_members": "3",
             "established_on": established_on,
         }
-        board.submit_closure(db.session, item, form, PDF_UPLOAD, leader, w.storage)
+        board.submit_closure(
+            db.session, item, ClosureClaim.from_form(form), PDF_UPLOAD, leader, w.storage
+        )
         board.verify_closure(db.session, item, leader)
         db.session.commit()
 
@@ -98,7 +101,9 @@ def w(app):
         board.update_plan(
             db.session,
             item_of(campaign, "江岸己"),
-            {"planned_on": "2026-11-01", "responsible_person": "李四", "measures": "联系党员"},
+            Plan.from_form(
+                {"planned_on": "2026-11-01", "responsible_person": "李四", "measures": "联系党员"}
+            ),
             leaders["jiangan"],
         )
         db.session.commit()

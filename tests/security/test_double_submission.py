@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, select, update
 from app import create_app
 from campaign.audit import AuditEntry
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem, Closure, ItemNote, SpotCheck
 from campaign.core.accounts import issue_token
 from campaign.core.errors import Conflict
@@ -661,7 +662,7 @@ def test_verifying_and_returning_one_closure_at_once_decides_it_once(w):
         board.submit_closure(
             db.session,
             db.session.get(BoardItem, item_id),
-            CLOSURE,
+            ClosureClaim.from_form(CLOSURE),
             ("批复.pdf", documents.pdf("approval")),
             w.op,
             w.storage,
@@ -685,7 +686,12 @@ def test_twenty_failing_findings_on_one_drawn_closure_revoke_it_once(w):
     for item_id in items:
         item = db.session.get(BoardItem, item_id)
         board.submit_closure(
-            db.session, item, CLOSURE, ("批复.pdf", documents.pdf("approval")), w.op, w.storage
+            db.session,
+            item,
+            ClosureClaim.from_form(CLOSURE),
+            ("批复.pdf", documents.pdf("approval")),
+            w.op,
+            w.storage,
         )
         board.verify_closure(db.session, item, leader)
     check = board.draw(db.session, w.campaign, None, "count", ROUNDS, w.coord, seed=7)
@@ -883,7 +889,12 @@ def test_the_same_draw_posted_twenty_times_draws_once(w):
     for item_id in board_items(w, 4):
         item = db.session.get(BoardItem, item_id)
         board.submit_closure(
-            db.session, item, CLOSURE, ("批复.pdf", documents.pdf("approval")), w.op, w.storage
+            db.session,
+            item,
+            ClosureClaim.from_form(CLOSURE),
+            ("批复.pdf", documents.pdf("approval")),
+            w.op,
+            w.storage,
         )
         board.verify_closure(db.session, item, leader)
     db.session.commit()

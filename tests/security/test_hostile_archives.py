@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem, Closure
 from campaign.core.extensions import db
 from campaign.ledger.models import Organization
@@ -48,14 +49,16 @@ def live(app, runner, tmp_path):
         board.submit_closure(
             db.session,
             item,
-            {
-                "method": "joint",
-                "joint_form": "区域联建",
-                "party_org_name": "中共甲公司联合支部",
-                "established_on": "2026-11-18",
-                "formal_members": "0",
-                "secretary": "张三",
-            },
+            ClosureClaim.from_form(
+                {
+                    "method": "joint",
+                    "joint_form": "区域联建",
+                    "party_org_name": "中共甲公司联合支部",
+                    "established_on": "2026-11-18",
+                    "formal_members": "0",
+                    "secretary": "张三",
+                }
+            ),
             ("批复.pdf", documents.pdf("甲公司批复")),
             operator,
             Path(app.config["STORAGE_PATH"]),

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem, Closure
 from campaign.core.errors import STALE
 from campaign.core.extensions import db
@@ -271,7 +272,12 @@ def test_a_file_kept_by_a_committed_closure_survives_a_loser_with_the_same_bytes
                 user = session.get(User, user_id)
                 barrier.wait()
                 board.submit_closure(
-                    session, item, CLOSURE_FORM, ("批复.pdf", same), user, world.storage
+                    session,
+                    item,
+                    ClosureClaim.from_form(CLOSURE_FORM),
+                    ("批复.pdf", same),
+                    user,
+                    world.storage,
                 )
                 session.commit()
                 outcomes[k] = "ok"

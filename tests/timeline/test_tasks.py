@@ -37,6 +37,7 @@ from campaign.core.storage import resolve
 from campaign.core.vocab import UnitKind
 from campaign.ledger.services import approve_ledger, return_ledger, submit_ledger, unit_ledger
 from campaign.timeline import tasks
+from campaign.timeline.inputs import DeliverableInput
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
 from campaign.timeline.states import TaskState
 from tests import documents
@@ -281,12 +282,14 @@ def test_due_date_change_moves_tasks_except_those_set_per_unit(app, world):
         db.session,
         world.campaign,
         None,
-        {
-            "phase_id": str(phase(world, "build").id),
-            "name": "集中组建进展报告",
-            "audience": "districts",
-            "due_on": "2026-10-15",
-        },
+        DeliverableInput.from_form(
+            {
+                "phase_id": str(phase(world, "build").id),
+                "name": "集中组建进展报告",
+                "audience": "districts",
+                "due_on": "2026-10-15",
+            }
+        ),
         world.coord,
     )
     db.session.commit()
@@ -731,7 +734,9 @@ def test_narrowing_the_audience_drops_the_tasks_of_units_no_longer_asked(world):
         db.session,
         world.campaign,
         d,
-        {"name": d.name, "audience": "districts", "due_on": "2026-12-30"},
+        DeliverableInput.from_form(
+            {"name": d.name, "audience": "districts", "due_on": "2026-12-30"}
+        ),
         world.coord,
     )
     _, rows = tasks.matrix(db.session, world.campaign, [world.mzj.id], datetime.now(UTC))
