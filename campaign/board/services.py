@@ -580,10 +580,9 @@ def draw(
     population = list(session.scalars(stmt))
     if not population:
         raise ValidationFailed([("scope", "所选范围内没有已核验的销号")])
-    size = value if mode == "count" else max(1, -(-len(population) * value // 100))
     _not_drawn_already(session, campaign, kind, unit_ids, mode, value, seed, note, population)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
-    drawn = sorted(random.Random(seed).sample(population, min(size, len(population))))
+    drawn = _sample(population, mode, value, seed)
     check = SpotCheck(
         campaign_id=campaign.id,
         kind=kind,
@@ -640,15 +639,16 @@ def _not_drawn_already(
         raise Conflict(f"已按相同条件抽取（第{last.id}号），尚未检查，未重复抽取")
 
 
+def _sample(population: list[int], mode: str, value: int, seed: int) -> list[int]:
+    """The closures a draw of ``value`` (a count, or a percentage rounded up, at least one)
+    takes from ``population`` with ``seed``, in id order."""
+    size = value if mode == "count" else max(1, -(-len(population) * value // 100))
+    return sorted(random.Random(seed).sample(population, min(size, len(population))))
+
+
 def reproduce(check: SpotCheck) -> list[int]:
     """The same draw again from the recorded seed and population (for an audit of the draw)."""
-    population = json.loads(check.population_ids)
-    size = (
-        check.size_value
-        if check.size_mode == "count"
-        else max(1, -(-len(population) * check.size_value // 100))
-    )
-    return sorted(random.Random(check.seed).sample(population, min(size, len(population))))
+    return _sample(json.loads(check.population_ids), check.size_mode, check.size_value, check.seed)
 
 
 def record_result(
