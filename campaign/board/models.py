@@ -3,10 +3,10 @@
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from campaign.core.clock import now
-from campaign.core.db import Base
+from campaign.core.db import Base, StoredFile
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.ledger.models import Organization
@@ -171,6 +171,7 @@ class Closure(Base):
     )
     document_path: Mapped[str] = mapped_column(String(500), default="")
     document_sha256: Mapped[str] = mapped_column(String(64), default="")
+    document: Mapped[StoredFile] = composite("document_name", "document_path", "document_sha256")
     # pending → verified | returned; verified → revoked (spot check, look-back)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     submitted_at: Mapped[datetime] = mapped_column(default=now)

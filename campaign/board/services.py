@@ -325,8 +325,7 @@ def submit_closure(
         label="批复文件",
         allowed={".pdf", ".jpg", ".jpeg", ".png"},
     )
-    closure.document_name, closure.document_path = stored.name, stored.path
-    closure.document_sha256 = stored.sha256
+    closure.document = stored
     closure.item = item
     session.add(closure)
     session.flush()

@@ -255,11 +255,9 @@ def submit_task(
         submitted_by_id=getattr(user, "id", None),
     )
     if file is not None:
-        stored = store_upload(
+        submission.file = store_upload(
             session, storage, "tasks", str(task.id), *file, field="file", label="材料"
         )
-        submission.file_name, submission.file_path = stored.name, stored.path
-        submission.sha256 = stored.sha256
     elif not note.strip():
         raise ValidationFailed([("file", "请上传材料或填写说明")])
     session.add(submission)
