@@ -106,22 +106,12 @@ def follow_organization(session: Session, org: Organization, user, source: str) 
     )
     if item is None:
         return
-    before = audit.snapshot(item, list(FOLLOWED))
-    after = audit.snapshot(org, list(FOLLOWED))
-    changed = [k for k in FOLLOWED if before[k] != after[k]]
-    if not changed:
-        return
-    for key in changed:
-        setattr(item, key, getattr(org, key))
-    audit.record(
-        session,
-        user=user,
-        action="item.follow",
-        obj_type="board_item",
-        obj_id=item.id,
-        before={k: before[k] for k in changed},
-        after={**{k: after[k] for k in changed}, "source": source},
-    )
+    with audit.recorded_change(
+        session, item, FOLLOWED, user=user, action="item.follow", note={"source": source}
+    ):
+        for key in FOLLOWED:
+            if getattr(item, key) != getattr(org, key):
+                setattr(item, key, getattr(org, key))
 
 
 def sync_on_approval(session: Session, event: events.LedgerApproved) -> None:
@@ -164,25 +154,13 @@ def update_plan(session: Session, item: BoardItem, raw: Mapping, user) -> dict:
         problems.append(("planned_on", f"「计划完成时间」应为日期，而不是“{planned}”"))
     if problems:
         raise ValidationFailed(problems)
-    before = audit.snapshot(item, PLAN_FIELDS)
-    for key, value in values.items():
-        setattr(item, key, value)
-    if item.state == "todo":
-        item.state = "in_progress"
-    after = audit.snapshot(item, PLAN_FIELDS)
-    changed = {k: v for k, v in after.items() if before[k] != v}
-    if changed:  # the same plan saved again changes nothing and records nothing
-        audit.record(
-            session,
-            user=user,
-            action="item.plan",
-            obj_type="board_item",
-            obj_id=item.id,
-            before={k: before[k] for k in changed},
-            after=changed,
-        )
+    with audit.recorded_change(session, item, PLAN_FIELDS, user=user, action="item.plan") as change:
+        for key, value in values.items():
+            setattr(item, key, value)
+        if item.state == "todo":
+            item.state = "in_progress"
     session.flush()
-    return changed
+    return change.after
 
 
 def add_note(

@@ -124,7 +124,7 @@ def _parse(field: str, label: str, kind: str, raw: str):
     raise AssertionError(kind)
 
 
-def _apply(obj, spec: Mapping, raw: Mapping[str, str]) -> tuple[dict, dict]:
+def _parsed(obj, spec: Mapping, raw: Mapping[str, str]) -> dict:
     """Parse every field of ``spec`` present in ``raw``; refuse all if any is wrong."""
     values, problems = {}, []
     for field, (label, kind) in spec.items():
@@ -139,9 +139,7 @@ def _apply(obj, spec: Mapping, raw: Mapping[str, str]) -> tuple[dict, dict]:
         problems.append(("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）"))
     if problems:
         raise ValidationFailed(problems)
-    before = {f: getattr(obj, f) for f in values}
-    changed = {f: v for f, v in values.items() if before[f] != v}
-    return {f: before[f] for f in changed}, changed
+    return values
 
 
 def _fresh(session: Session, obj: Campaign | Phase) -> None:
@@ -155,25 +153,18 @@ def _fresh(session: Session, obj: Campaign | Phase) -> None:
 def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str], user) -> dict:
     """Change campaign settings from form/API strings; all or nothing. Returns what changed."""
     _fresh(session, campaign)
-    before, changed = _apply(campaign, SETTINGS, raw)
-    if "report_day_first" in changed or "report_day_second" in changed:
-        first = changed.get("report_day_first", campaign.report_day_first)
-        second = changed.get("report_day_second", campaign.report_day_second)
-        if first >= second:
-            raise ValidationFailed([("report_day_second", "第二个半月报送日应晚于第一个")])
-    for field, value in changed.items():
-        setattr(campaign, field, value)
-    if changed:
-        audit.record(
-            session,
-            user=user,
-            action="campaign.settings",
-            obj_type="campaign",
-            obj_id=campaign.id,
-            before=before,
-            after=changed,
-        )
+    values = _parsed(campaign, SETTINGS, raw)
+    first = values.get("report_day_first", campaign.report_day_first)
+    second = values.get("report_day_second", campaign.report_day_second)
+    if first >= second:
+        raise ValidationFailed([("report_day_second", "第二个半月报送日应晚于第一个")])
+    with audit.recorded_change(
+        session, campaign, values, user=user, action="campaign.settings"
+    ) as change:
+        for field, value in values.items():
+            setattr(campaign, field, value)
     session.flush()
+    changed = {field: values[field] for field in change.after}
     if changed:
         events.publish(session, events.SettingsChanged(campaign, changed, user=user))
     return changed
@@ -182,21 +173,12 @@ def update_settings(session: Session, campaign: Campaign, raw: Mapping[str, str]
 def update_phase(session: Session, phase: Phase, raw: Mapping[str, str], user) -> dict:
     """Change a phase's name, window or deliverable; all or nothing."""
     _fresh(session, phase)
-    before, changed = _apply(phase, PHASE_FIELDS, raw)
-    for field, value in changed.items():
-        setattr(phase, field, value)
-    if changed:
-        audit.record(
-            session,
-            user=user,
-            action="phase.update",
-            obj_type="phase",
-            obj_id=phase.id,
-            before=before,
-            after=changed,
-        )
+    values = _parsed(phase, PHASE_FIELDS, raw)
+    with audit.recorded_change(session, phase, values, user=user, action="phase.update") as change:
+        for field, value in values.items():
+            setattr(phase, field, value)
     session.flush()
-    return changed
+    return {field: values[field] for field in change.after}
 
 
 @dataclass(frozen=True)

@@ -334,30 +334,23 @@ def update_organization(
     source: str = "台账变更",
 ) -> dict:
     """Change ledger fields of one organization, re-judge it, record before and after."""
-    before = audit.snapshot(org, LEDGER_FIELDS)
-    was_in_base = org.in_base
-    for key, value in data.items():
-        setattr(org, key, value)
-    for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
-        setattr(org, key, value)
-    if was_in_base and not org.in_base and "exclusion_note" not in data:
-        # Never out of the base silently: say why and who (DOMAIN.md §5).
-        note_exclusion(org, source, user)
-    after = audit.snapshot(org, LEDGER_FIELDS)
-    changed = {k: v for k, v in after.items() if before[k] != v}
-    audit.record(
-        session,
-        user=user,
-        action=action,
-        obj_type="organization",
-        obj_id=org.id,
-        before={k: before[k] for k in changed},
-        after=changed,
-    )
+    # Recorded even when nothing changed: an exclusion, a closure, an accepted change request
+    # is an act on the row of its own.
+    with audit.recorded_change(
+        session, org, LEDGER_FIELDS, user=user, action=action, record_unchanged=True
+    ) as change:
+        was_in_base = org.in_base
+        for key, value in data.items():
+            setattr(org, key, value)
+        for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
+            setattr(org, key, value)
+        if was_in_base and not org.in_base and "exclusion_note" not in data:
+            # Never out of the base silently: say why and who (DOMAIN.md §5).
+            note_exclusion(org, source, user)
     session.flush()
-    if changed:
-        events.publish(session, events.OrganizationChanged(org, changed, source, user=user))
-    return changed
+    if change.after:
+        events.publish(session, events.OrganizationChanged(org, change.after, source, user=user))
+    return change.after
 
 
 # ---- exclusions (空壳/僵尸/影子) ---------------------------------------------------

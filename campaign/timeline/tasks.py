@@ -118,7 +118,6 @@ def save_deliverable(
         raise ValidationFailed(problems)
     due = _due(raw.get("due_on", ""))
     _check_due(campaign, due)
-    before = {}
     if deliverable is None:
         # One addition at a time per campaign: the same form posted twice adds one deliverable.
         serialize(session, Deliverable.__table__, campaign.id)
@@ -135,36 +134,45 @@ def save_deliverable(
             campaign_id=campaign.id, phase_id=phase.id, due_on=due, name=name, audience=audience
         )
         session.add(deliverable)
-        action = "deliverable.create"
+        _fill(session, deliverable, raw, name, audience, due)
+        audit.record(
+            session,
+            user=user,
+            action="deliverable.create",
+            obj_type="deliverable",
+            obj_id=deliverable.id,
+            after=audit.snapshot(deliverable, DELIVERABLE_FIELDS),
+        )
     else:
-        before = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
-        for task in deliverable.tasks:
-            if not task.due_overridden:
-                task.due_on = due
-        action = "deliverable.update"
+        # A change posted again records nothing.
+        with audit.recorded_change(
+            session, deliverable, DELIVERABLE_FIELDS, user=user, action="deliverable.update"
+        ):
+            for task in deliverable.tasks:
+                if not task.due_overridden:
+                    task.due_on = due
+            _fill(session, deliverable, raw, name, audience, due)
+    ensure_tasks(session, campaign)
+    return deliverable
+
+
+DELIVERABLE_FIELDS = ["name", "description", "audience", "due_on"]
+
+
+def _fill(
+    session: Session, deliverable: Deliverable, raw: Mapping, name: str, audience: str, due: date
+) -> None:
+    """Write a deliverable's fields; units no longer asked are dropped, and taken back if
+    asked again."""
     deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
     deliverable.description = (raw.get("description") or "").strip()
     for task in deliverable.tasks:
-        # Units no longer asked are dropped (recorded), and taken back if asked again.
         owes = _owes(session.get(Unit, task.unit_id), audience)
         if not owes and not task.dropped:
             task.dropped, task.drop_reason = True, "报送单位范围调整"
         elif owes and task.dropped and task.drop_reason == "报送单位范围调整":
             task.dropped, task.drop_reason = False, ""
     session.flush()
-    after = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
-    if after != before:  # a change posted again records nothing
-        audit.record(
-            session,
-            user=user,
-            action=action,
-            obj_type="deliverable",
-            obj_id=deliverable.id,
-            before=before,
-            after=after,
-        )
-    ensure_tasks(session, campaign)
-    return deliverable
 
 
 def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, user) -> None:
@@ -194,29 +202,20 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
 def change_task(session: Session, task: Task, raw: Mapping, user) -> Task:
     """Change one unit's due date, or drop/restore the deliverable for that unit."""
     campaign = session.get(Campaign, task.deliverable.campaign_id)
-    before = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
-    if raw.get("due_on"):
-        due = _due(raw["due_on"])
-        _check_due(campaign, due)
-        if due != task.due_on:
-            task.due_on, task.due_overridden = due, True
-    if "dropped" in raw:
-        dropped = raw["dropped"] in ("1", "true", "on", True)
-        reason = (raw.get("drop_reason") or "").strip()
-        if dropped and not reason:
-            raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
-        task.dropped, task.drop_reason = dropped, reason if dropped else ""
-    after = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
-    if after != before:  # the same change posted again changes nothing and records nothing
-        audit.record(
-            session,
-            user=user,
-            action="task.update",
-            obj_type="task",
-            obj_id=task.id,
-            before=before,
-            after=after,
-        )
+    # The same change posted again changes nothing and records nothing.
+    fields = ["due_on", "dropped", "drop_reason"]
+    with audit.recorded_change(session, task, fields, user=user, action="task.update"):
+        if raw.get("due_on"):
+            due = _due(raw["due_on"])
+            _check_due(campaign, due)
+            if due != task.due_on:
+                task.due_on, task.due_overridden = due, True
+        if "dropped" in raw:
+            dropped = raw["dropped"] in ("1", "true", "on", True)
+            reason = (raw.get("drop_reason") or "").strip()
+            if dropped and not reason:
+                raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
+            task.dropped, task.drop_reason = dropped, reason if dropped else ""
     session.flush()
     return task
 
