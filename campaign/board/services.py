@@ -31,6 +31,7 @@ from campaign.core.clock import now, today
 from campaign.core.db import claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign
+from campaign.core.paging import page_of
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
 from campaign.core.vocab import JOINT_FORMS
@@ -766,13 +767,11 @@ def list_items(
     # NULLS LAST rather than (planned_on IS NULL): for one state, ix_board_item_column serves
     # this order on both backends (PostgreSQL sorts NULLs last ascending; SQLite reads the
     # index's NULLs after the dates).
-    rows = session.scalars(
-        stmt.options(joinedload(BoardItem.organization).joinedload(Organization.area))
-        .order_by(BoardItem.planned_on.asc().nulls_last(), BoardItem.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(rows)
+    stmt = stmt.options(joinedload(BoardItem.organization).joinedload(Organization.area)).order_by(
+        BoardItem.planned_on.asc().nulls_last(), BoardItem.id
+    )
+    # The columns' counts come from the board's tally (column_counts), not from a COUNT here.
+    return page_of(session, stmt, page, per_page, count=False).items
 
 
 def history(session: Session, item: BoardItem) -> list:

@@ -6,6 +6,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,6 +19,7 @@ from campaign.core.clock import now
 from campaign.core.db import claim
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
+from campaign.core.paging import page_of
 from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 from campaign.ledger import excel
 from campaign.ledger.models import (
@@ -116,21 +118,15 @@ def list_organizations(
     q: str = "",
     page: int = 1,
     per_page: int = 50,
-) -> tuple[list[Organization], int]:
-    """One page of a unit's ledger, searched by name or credit code, and the total count."""
+) -> Pagination:
+    """One page of a unit's ledger, searched by name or credit code, with the total count."""
     stmt = select(Organization).where(
         Organization.campaign_id == campaign.id, Organization.unit_id == unit_id
     )
     if q:
         stmt = stmt.where(or_(Organization.name.contains(q), Organization.credit_code.contains(q)))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(
-        stmt.options(joinedload(Organization.area))
-        .order_by(Organization.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return list(rows), total
+    stmt = stmt.options(joinedload(Organization.area)).order_by(Organization.id)
+    return page_of(session, stmt, page, per_page)
 
 
 # ---- review: draft → submitted → approved (the base) or returned -------------
