@@ -109,6 +109,48 @@ def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {f: _jsonable(getattr(obj, f)) for f in fields}
 
 
+@dataclass
+class Change:
+    """What a recorded block changed: the changed fields before and after, as recorded."""
+
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+@contextmanager
+def recorded_change(
+    session: Session,
+    obj: Any,
+    fields: Iterable[str],
+    *,
+    user: Any,
+    action: str,
+    note: dict[str, Any] | None = None,
+    record_unchanged: bool = False,
+) -> Iterator[Change]:
+    """Record what the ``with`` block changes in ``fields`` of ``obj`` (a mapped row): when the
+    block ends without an error, one entry with the changed fields before and after (``note``
+    added to after). A block that changed nothing records nothing (the same form posted again),
+    unless ``record_unchanged`` (the act is worth an entry of its own)."""
+    fields = list(fields)
+    old = {f: getattr(obj, f) for f in fields}
+    change = Change()
+    yield change
+    changed = [f for f in fields if getattr(obj, f) != old[f]]
+    change.before = {f: _jsonable(old[f]) for f in changed}
+    change.after = snapshot(obj, changed)
+    if changed or record_unchanged:
+        record(
+            session,
+            user=user,
+            action=action,
+            obj_type=obj.__tablename__,
+            obj_id=obj.id,
+            before=change.before,
+            after={**change.after, **(note or {})},
+        )
+
+
 # One encoder for every entry: json.dumps with options builds a new one per call.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_jsonable)
 

@@ -355,5 +355,4 @@ LEDGER_TALLY = tally.Tally(
 # The figures' names for the shared machinery, as the ledger's writers and tests call it.
 stale = LEDGER_TALLY.stale
 recount = LEDGER_TALLY.recount
-tally_matches_ledger = LEDGER_TALLY.matches
 settle = tally.settle

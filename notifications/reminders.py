@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from campaign.board import services as board
 from campaign.board.models import BoardItem
 from campaign.core.models import Campaign, Unit
+from campaign.core.paths import path_for
 from campaign.half_monthly import services as half_monthly
 from campaign.half_monthly.models import OWING
 from campaign.ledger.models import Organization
@@ -74,7 +75,12 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
                 window=w,
                 due_on=period.due_on.isoformat(),
                 days_left=max((period.due_on - today).days, 0),
-                path=f"/campaigns/{campaign.id}/units/{unit.code}/reports/{period.due_on}",
+                path=path_for(
+                    "half_monthly.unit_report",
+                    campaign_id=campaign.id,
+                    code=unit.code,
+                    due=period.due_on,
+                ),
             )
 
     # Phase tasks not done: before their due day, and once when overdue.
@@ -100,7 +106,7 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
                 phase=d.phase.name,
                 due_on=cell.task.due_on.isoformat(),
                 days_left=max((cell.task.due_on - today).days, 0),
-                path=f"/campaigns/{campaign.id}/tasks/{cell.task.id}",
+                path=path_for("timeline.task", campaign_id=campaign.id, task_id=cell.task.id),
             )
 
     # Board items past their planned date: one digest per unit and day.
@@ -131,7 +137,7 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
                 {"organization": n, "planned_on": p.isoformat(), "responsible_person": r}
                 for n, p, r in rows[:DIGEST_ITEMS]
             ],
-            path=f"/campaigns/{campaign.id}/units/{unit.code}/board?overdue=1",
+            path=path_for("board.unit", campaign_id=campaign.id, code=unit.code, overdue=1),
         )
     return emitted
 

@@ -11,6 +11,7 @@ from campaign.board.models import ClosureMethod
 from campaign.core import events as domain
 from campaign.core.clock import now
 from campaign.core.models import Unit
+from campaign.core.paths import path_for
 from notifications import events
 
 
@@ -21,7 +22,7 @@ def _item(closure) -> dict:
         "unit_id": item.unit_id,
         "item_id": item.id,
         "organization": item.organization.name,
-        "path": f"/campaigns/{item.campaign_id}/items/{item.id}",
+        "path": path_for("board.item", campaign_id=item.campaign_id, item_id=item.id),
     }
 
 
@@ -84,7 +85,7 @@ def ledger_reviewed(session: Session, event: domain.LedgerStatusChanged) -> None
         outcome=outcome,
         comment=event.comment,
         actor=events.actor_name(event.user),
-        path=f"/campaigns/{ledger.campaign_id}/units/{unit.code}",
+        path=path_for("ledger.unit", campaign_id=ledger.campaign_id, code=unit.code),
     )
 
 
@@ -102,7 +103,7 @@ def change_request_decided(session: Session, event: domain.ChangeRequestDecided)
         comment=request.decision_comment,
         actor=events.actor_name(event.user),
         user_id=request.requested_by_id,
-        path=f"/campaigns/{request.campaign_id}/units/{request.unit.code}",
+        path=path_for("ledger.unit", campaign_id=request.campaign_id, code=request.unit.code),
     )
 
 
@@ -121,5 +122,5 @@ def bulletin_failed(session: Session, event: domain.BulletinFailed) -> None:
         campaign_id=run.campaign_id,
         due_on=run.due_on.isoformat(),
         error=run.error,
-        path=f"/campaigns/{run.campaign_id}/bulletins",
+        path=path_for("bulletins.archive", campaign_id=run.campaign_id),
     )

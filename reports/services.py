@@ -24,6 +24,7 @@ from campaign.core import events, jobs
 from campaign.core.clock import now
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign
+from campaign.core.paths import path_for
 from campaign.core.storage import keep
 from campaign.display import local_time, percent
 from campaign.display import target as display_target
@@ -303,7 +304,7 @@ def _headline(data: dict, bulletin: Bulletin) -> dict:
         "closures": data["overall"]["closures_verified"],
         "below_target": sum(1 for u in data["units"] if u["reaches"] is False),
         "days_left": data["days_left"],
-        "path": f"/campaigns/{bulletin.campaign_id}/bulletins",
+        "path": path_for("bulletins.archive", campaign_id=bulletin.campaign_id),
         "attachments": [
             {"path": bulletin.pdf_path, "name": f"通报第{bulletin.number}期.pdf"},
         ],

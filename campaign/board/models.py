@@ -4,10 +4,10 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from campaign.core.clock import now
-from campaign.core.db import Base, enum_text
+from campaign.core.db import Base, StoredFile, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled, OrgKind, Path, Target
@@ -226,6 +226,7 @@ class Closure(Base):
     )
     document_path: Mapped[str] = mapped_column(String(500), default="")
     document_sha256: Mapped[str] = mapped_column(String(64), default="")
+    document: Mapped[StoredFile] = composite("document_name", "document_path", "document_sha256")
     status: Mapped[ClosureStatus] = mapped_column(
         enum_text(ClosureStatus, 20), default=ClosureStatus.PENDING
     )

@@ -40,6 +40,7 @@ from campaign.core.clock import now, today
 from campaign.core.db import claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign
+from campaign.core.paging import page_of
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
 from campaign.core.vocab import JOINT_FORMS, PartyOrgStatus, Target
@@ -108,22 +109,12 @@ def follow_organization(session: Session, org: Organization, user, source: str) 
     )
     if item is None:
         return
-    before = audit.snapshot(item, list(FOLLOWED))
-    after = audit.snapshot(org, list(FOLLOWED))
-    changed = [k for k in FOLLOWED if before[k] != after[k]]
-    if not changed:
-        return
-    for key in changed:
-        setattr(item, key, getattr(org, key))
-    audit.record(
-        session,
-        user=user,
-        action="item.follow",
-        obj_type="board_item",
-        obj_id=item.id,
-        before={k: before[k] for k in changed},
-        after={**{k: after[k] for k in changed}, "source": source},
-    )
+    with audit.recorded_change(
+        session, item, FOLLOWED, user=user, action="item.follow", note={"source": source}
+    ):
+        for key in FOLLOWED:
+            if getattr(item, key) != getattr(org, key):
+                setattr(item, key, getattr(org, key))
 
 
 def sync_on_approval(session: Session, event: events.LedgerApproved) -> None:
@@ -162,25 +153,14 @@ def update_plan(session: Session, item: BoardItem, plan: Plan, user) -> dict:
         "planned_on": plan.planned_on,
         "responsible_person": plan.responsible_person.strip(),
     }
-    before = audit.snapshot(item, PLAN_FIELDS)
-    for key, value in values.items():
-        setattr(item, key, value)
-    if item.state == ItemState.TODO:
-        item.state = ItemState.IN_PROGRESS
-    after = audit.snapshot(item, PLAN_FIELDS)
-    changed = {k: v for k, v in after.items() if before[k] != v}
-    if changed:  # the same plan saved again changes nothing and records nothing
-        audit.record(
-            session,
-            user=user,
-            action="item.plan",
-            obj_type="board_item",
-            obj_id=item.id,
-            before={k: before[k] for k in changed},
-            after=changed,
-        )
+    # The same plan saved again changes nothing and records nothing.
+    with audit.recorded_change(session, item, PLAN_FIELDS, user=user, action="item.plan") as change:
+        for key, value in values.items():
+            setattr(item, key, value)
+        if item.state == ItemState.TODO:
+            item.state = ItemState.IN_PROGRESS
     session.flush()
-    return changed
+    return change.after
 
 
 def add_note(
@@ -318,8 +298,7 @@ def submit_closure(
         label="批复文件",
         allowed={".pdf", ".jpg", ".jpeg", ".png"},
     )
-    closure.document_name, closure.document_path = stored.name, stored.path
-    closure.document_sha256 = stored.sha256
+    closure.document = stored
     closure.item = item
     session.add(closure)
     session.flush()
@@ -578,10 +557,9 @@ def draw(
     population = list(session.scalars(stmt))
     if not population:
         raise ValidationFailed([("scope", "所选范围内没有已核验的销号")])
-    size = _size(mode, value, len(population))
     _not_drawn_already(session, campaign, kind, unit_ids, mode, value, seed, note, population)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
-    drawn = sorted(random.Random(seed).sample(population, min(size, len(population))))
+    drawn = _sample(population, mode, value, seed)
     check = SpotCheck(
         campaign_id=campaign.id,
         kind=kind,
@@ -638,16 +616,16 @@ def _not_drawn_already(
         raise Conflict(f"已按相同条件抽取（第{last.id}号），尚未检查，未重复抽取")
 
 
-def _size(mode: SizeMode, value: int, population: int) -> int:
-    """How many closures a draw takes: ``value`` of them, or ``value`` percent rounded up."""
-    return value if mode == SizeMode.COUNT else max(1, -(-population * value // 100))
+def _sample(population: list[int], mode: SizeMode, value: int, seed: int) -> list[int]:
+    """The closures a draw of ``value`` (a count, or a percentage rounded up, at least one)
+    takes from ``population`` with ``seed``, in id order."""
+    size = value if mode == SizeMode.COUNT else max(1, -(-len(population) * value // 100))
+    return sorted(random.Random(seed).sample(population, min(size, len(population))))
 
 
 def reproduce(check: SpotCheck) -> list[int]:
     """The same draw again from the recorded seed and population (for an audit of the draw)."""
-    population = json.loads(check.population_ids)
-    size = _size(check.size_mode, check.size_value, len(population))
-    return sorted(random.Random(check.seed).sample(population, min(size, len(population))))
+    return _sample(json.loads(check.population_ids), check.size_mode, check.size_value, check.seed)
 
 
 def record_result(
@@ -788,13 +766,11 @@ def list_items(
     # NULLS LAST rather than (planned_on IS NULL): for one state, ix_board_item_column serves
     # this order on both backends (PostgreSQL sorts NULLs last ascending; SQLite reads the
     # index's NULLs after the dates).
-    rows = session.scalars(
-        stmt.options(joinedload(BoardItem.organization).joinedload(Organization.area))
-        .order_by(BoardItem.planned_on.asc().nulls_last(), BoardItem.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(rows)
+    stmt = stmt.options(joinedload(BoardItem.organization).joinedload(Organization.area)).order_by(
+        BoardItem.planned_on.asc().nulls_last(), BoardItem.id
+    )
+    # The columns' counts come from the board's tally (column_counts), not from a COUNT here.
+    return page_of(session, stmt, page, per_page, count=False).items
 
 
 def history(session: Session, item: BoardItem) -> list:

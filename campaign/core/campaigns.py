@@ -192,16 +192,12 @@ def phase_from(form: Mapping) -> dict[str, Any]:
     return inputs.load(PhaseSchema(), form)
 
 
-def _apply(obj, values: Mapping[str, Any]) -> tuple[dict, dict]:
-    """The settings ``values`` (read) would change: before and after; refused if the window
-    would end before it starts."""
+def _check_window(obj, values: Mapping[str, Any]) -> None:
+    """Refuse ``values`` (read) if the window would end before it starts."""
     starts = values.get("starts_on", obj.starts_on)
     ends = values.get("ends_on", obj.ends_on)
     if ends < starts:
         raise ValidationFailed([("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）")])
-    before = {f: getattr(obj, f) for f in values}
-    changed = {f: v for f, v in values.items() if before[f] != v}
-    return {f: before[f] for f in changed}, changed
 
 
 def _fresh(session: Session, obj: Campaign | Phase) -> None:
@@ -216,25 +212,18 @@ def update_settings(session: Session, campaign: Campaign, values: Mapping[str, A
     """Change campaign settings (read by ``settings_from``); all or nothing. Returns what
     changed."""
     _fresh(session, campaign)
-    before, changed = _apply(campaign, values)
-    if "report_day_first" in changed or "report_day_second" in changed:
-        first = changed.get("report_day_first", campaign.report_day_first)
-        second = changed.get("report_day_second", campaign.report_day_second)
-        if first >= second:
-            raise ValidationFailed([("report_day_second", "第二个半月报送日应晚于第一个")])
-    for field, value in changed.items():
-        setattr(campaign, field, value)
-    if changed:
-        audit.record(
-            session,
-            user=user,
-            action="campaign.settings",
-            obj_type="campaign",
-            obj_id=campaign.id,
-            before=before,
-            after=changed,
-        )
+    _check_window(campaign, values)
+    first = values.get("report_day_first", campaign.report_day_first)
+    second = values.get("report_day_second", campaign.report_day_second)
+    if first >= second:
+        raise ValidationFailed([("report_day_second", "第二个半月报送日应晚于第一个")])
+    with audit.recorded_change(
+        session, campaign, values, user=user, action="campaign.settings"
+    ) as change:
+        for field, value in values.items():
+            setattr(campaign, field, value)
     session.flush()
+    changed = {field: values[field] for field in change.after}
     if changed:
         events.publish(session, events.SettingsChanged(campaign, changed, user=user))
     return changed
@@ -243,21 +232,12 @@ def update_settings(session: Session, campaign: Campaign, values: Mapping[str, A
 def update_phase(session: Session, phase: Phase, values: Mapping[str, Any], user) -> dict:
     """Change a phase's name, window or deliverable (read by ``phase_from``); all or nothing."""
     _fresh(session, phase)
-    before, changed = _apply(phase, values)
-    for field, value in changed.items():
-        setattr(phase, field, value)
-    if changed:
-        audit.record(
-            session,
-            user=user,
-            action="phase.update",
-            obj_type="phase",
-            obj_id=phase.id,
-            before=before,
-            after=changed,
-        )
+    _check_window(phase, values)
+    with audit.recorded_change(session, phase, values, user=user, action="phase.update") as change:
+        for field, value in values.items():
+            setattr(phase, field, value)
     session.flush()
-    return changed
+    return {field: values[field] for field in change.after}
 
 
 @dataclass(frozen=True)

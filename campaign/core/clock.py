@@ -49,11 +49,6 @@ def today(tz: str = DEFAULT_TZ) -> date:
     return now(tz).date()
 
 
-def end_of_day(day: date, tz: str = DEFAULT_TZ) -> datetime:
-    """The last second of ``day`` (23:59:59) in the campaign zone."""
-    return datetime.combine(day, time(23, 59, 59), ZoneInfo(tz))
-
-
 def is_on_time(moment: datetime, due: date, tz: str = DEFAULT_TZ) -> bool:
     """Whether ``moment`` falls on or before the deadline day ``due`` (until 23:59:59.999…)."""
     return moment < datetime.combine(due + timedelta(days=1), time(0), ZoneInfo(tz))

@@ -9,6 +9,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import repeat
@@ -87,6 +88,17 @@ def enum_text(enum: type[StrEnum], length: int) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=False,
     )
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file kept under STORAGE_PATH (``core.storage`` checks, writes and serves it), as a
+    row carries it: three columns mapped as one attribute with ``composite``, so that
+    ``row.document = stored`` sets them together."""
+
+    name: str  # the name the user gave it (no folders)
+    path: str  # relative to STORAGE_PATH, with "/" (``storage.resolve`` finds it)
+    sha256: str
 
 
 class Base(DeclarativeBase):

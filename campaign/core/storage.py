@@ -21,7 +21,6 @@ import itertools
 import mimetypes
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
@@ -32,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 from werkzeug.exceptions import NotFound
 
+from campaign.core.db import StoredFile
 from campaign.core.errors import ValidationFailed
 
 DOCUMENTS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"}
@@ -76,13 +76,6 @@ OOXML_MAIN = {
 DAMAGED = "文件已损坏或不完整，无法打开"
 MISSING = "文件不存在或已被移除（存储目录中找不到该文件）；如需找回，请联系管理员从备份恢复。"
 _WRITTEN = "storage.written"  # session.info key: files this transaction created
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    name: str  # the name the user gave it (no folders)
-    path: str  # relative to STORAGE_PATH, with "/" (``resolve`` finds it)
-    sha256: str
 
 
 class NotAsNamed(Exception):

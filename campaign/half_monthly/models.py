@@ -3,9 +3,9 @@
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
-from campaign.core.db import Base, enum_text
+from campaign.core.db import Base, StoredFile, enum_text
 from campaign.core.models import Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled
@@ -64,6 +64,9 @@ class UnitReport(Base):
     attachment_name: Mapped[str] = mapped_column(String(255), default="", info=text_field("附件名"))
     attachment_path: Mapped[str] = mapped_column(String(500), default="")
     attachment_sha256: Mapped[str] = mapped_column(String(64), default="")
+    attachment: Mapped[StoredFile] = composite(
+        "attachment_name", "attachment_path", "attachment_sha256"
+    )
     returned_at: Mapped[datetime | None]
     returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     return_comment: Mapped[str] = mapped_column(

@@ -159,8 +159,7 @@ def submit_report(
         **narrative,
     )
     if stored is not None:
-        report.attachment_name, report.attachment_path = stored.name, stored.path
-        report.attachment_sha256 = stored.sha256
+        report.attachment = stored
     if previous is not None and previous.is_current:
         try:  # a correction supersedes it, unless it was returned meanwhile
             claim(

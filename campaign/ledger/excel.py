@@ -16,7 +16,6 @@ from datetime import date, datetime
 from difflib import get_close_matches
 from itertools import repeat
 from operator import itemgetter
-from pathlib import Path
 from typing import Any, BinaryIO
 from xml.etree.ElementTree import iterparse
 
@@ -816,8 +815,3 @@ def _read_sheet(
     result.problems += [problem for _, _, problem in found]
     notices.sort(key=itemgetter(0, 1))
     result.notices += [text for _, _, text in notices]
-
-
-def read_path(path: Path, ctx: UnitContext) -> ReadResult:
-    """``read_workbook`` for a file on disk."""
-    return read_workbook(Path(path).read_bytes(), ctx)

@@ -6,6 +6,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,6 +19,7 @@ from campaign.core.clock import now
 from campaign.core.db import claim
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
+from campaign.core.paging import page_of
 from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
 from campaign.ledger import excel
 from campaign.ledger.inputs import NOT_EXCLUDED
@@ -119,21 +121,15 @@ def list_organizations(
     q: str = "",
     page: int = 1,
     per_page: int = 50,
-) -> tuple[list[Organization], int]:
-    """One page of a unit's ledger, searched by name or credit code, and the total count."""
+) -> Pagination:
+    """One page of a unit's ledger, searched by name or credit code, with the total count."""
     stmt = select(Organization).where(
         Organization.campaign_id == campaign.id, Organization.unit_id == unit_id
     )
     if q:
         stmt = stmt.where(or_(Organization.name.contains(q), Organization.credit_code.contains(q)))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.scalars(
-        stmt.options(joinedload(Organization.area))
-        .order_by(Organization.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
-    return list(rows), total
+    stmt = stmt.options(joinedload(Organization.area)).order_by(Organization.id)
+    return page_of(session, stmt, page, per_page)
 
 
 # ---- review: draft → submitted → approved (the base) or returned -------------
@@ -337,30 +333,23 @@ def update_organization(
     source: str = "台账变更",
 ) -> dict:
     """Change ledger fields of one organization, re-judge it, record before and after."""
-    before = audit.snapshot(org, LEDGER_FIELDS)
-    was_in_base = org.in_base
-    for key, value in data.items():
-        setattr(org, key, value)
-    for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
-        setattr(org, key, value)
-    if was_in_base and not org.in_base and "exclusion_note" not in data:
-        # Never out of the base silently: say why and who (DOMAIN.md §5).
-        note_exclusion(org, source, user)
-    after = audit.snapshot(org, LEDGER_FIELDS)
-    changed = {k: v for k, v in after.items() if before[k] != v}
-    audit.record(
-        session,
-        user=user,
-        action=action,
-        obj_type="organization",
-        obj_id=org.id,
-        before={k: before[k] for k in changed},
-        after=changed,
-    )
+    # Recorded even when nothing changed: an exclusion, a closure, an accepted change request
+    # is an act on the row of its own.
+    with audit.recorded_change(
+        session, org, LEDGER_FIELDS, user=user, action=action, record_unchanged=True
+    ) as change:
+        was_in_base = org.in_base
+        for key, value in data.items():
+            setattr(org, key, value)
+        for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
+            setattr(org, key, value)
+        if was_in_base and not org.in_base and "exclusion_note" not in data:
+            # Never out of the base silently: say why and who (DOMAIN.md §5).
+            note_exclusion(org, source, user)
     session.flush()
-    if changed:
-        events.publish(session, events.OrganizationChanged(org, changed, source, user=user))
-    return changed
+    if change.after:
+        events.publish(session, events.OrganizationChanged(org, change.after, source, user=user))
+    return change.after
 
 
 # ---- exclusions (空壳/僵尸/影子) ---------------------------------------------------

@@ -53,7 +53,7 @@ def unit(campaign_id: int, code: str):
         return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=unit.parent.code))
     page = page_arg()
     q = request.args.get("q", "").strip()
-    orgs, total = services.list_organizations(db.session, campaign, unit.id, q, page)
+    orgs = services.list_organizations(db.session, campaign, unit.id, q, page)
     by_area = figures.grouped(db.session, campaign, "area", [unit.id])
     areas = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.parent_id == unit.id))}
     return render_template(
@@ -69,13 +69,13 @@ def unit(campaign_id: int, code: str):
         ),
         by_kind=figures.grouped(db.session, campaign, "kind", [unit.id]),
         by_category=figures.grouped(db.session, campaign, "category", [unit.id]),
-        orgs=orgs,
-        org_total=total,
+        orgs=orgs.items,
+        org_total=orgs.total,
         may_exclude=permissions.may_review_ledgers(current_user),
         exclusion_choices=EXCLUDED_STATUSES,
         form=FlaskForm(),
         page=page,
-        pages=max(1, -(-total // 50)),
+        pages=max(1, orgs.pages),
         q=q,
     )
 

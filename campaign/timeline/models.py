@@ -3,9 +3,9 @@
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
-from campaign.core.db import Base, enum_text
+from campaign.core.db import Base, StoredFile, enum_text
 from campaign.core.models import Phase, Unit
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled
@@ -129,6 +129,7 @@ class TaskSubmission(Base):
     file_name: Mapped[str] = mapped_column(String(255), default="", info=text_field("材料文件名"))
     file_path: Mapped[str] = mapped_column(String(500), default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")
+    file: Mapped[StoredFile] = composite("file_name", "file_path", "sha256")
     submitted_at: Mapped[datetime]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     review: Mapped[Review] = mapped_column(enum_text(Review, 20), default=Review.PENDING)

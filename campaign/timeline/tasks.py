@@ -121,7 +121,6 @@ def save_deliverable(
     if due is None:
         raise ValidationFailed(wanted.problems("due_on") or [("due_on", DUE.format(input=""))])
     _check_due(campaign, due)
-    before = {}
     if deliverable is None:
         # One addition at a time per campaign: the same form posted twice adds one deliverable.
         serialize(session, Deliverable.__table__, campaign.id)
@@ -138,36 +137,50 @@ def save_deliverable(
             campaign_id=campaign.id, phase_id=phase.id, due_on=due, name=name, audience=audience
         )
         session.add(deliverable)
-        action = "deliverable.create"
+        _fill(session, deliverable, wanted, name, audience, due)
+        audit.record(
+            session,
+            user=user,
+            action="deliverable.create",
+            obj_type="deliverable",
+            obj_id=deliverable.id,
+            after=audit.snapshot(deliverable, DELIVERABLE_FIELDS),
+        )
     else:
-        before = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
-        for task in deliverable.tasks:
-            if not task.due_overridden:
-                task.due_on = due
-        action = "deliverable.update"
+        # A change posted again records nothing.
+        with audit.recorded_change(
+            session, deliverable, DELIVERABLE_FIELDS, user=user, action="deliverable.update"
+        ):
+            for task in deliverable.tasks:
+                if not task.due_overridden:
+                    task.due_on = due
+            _fill(session, deliverable, wanted, name, audience, due)
+    ensure_tasks(session, campaign)
+    return deliverable
+
+
+DELIVERABLE_FIELDS = ["name", "description", "audience", "due_on"]
+
+
+def _fill(
+    session: Session,
+    deliverable: Deliverable,
+    wanted: DeliverableInput,
+    name: str,
+    audience: str,
+    due: date,
+) -> None:
+    """Write a deliverable's fields; units no longer asked are dropped, and taken back if
+    asked again."""
     deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
     deliverable.description = wanted.description.strip()
     for task in deliverable.tasks:
-        # Units no longer asked are dropped (recorded), and taken back if asked again.
         owes = _owes(session.get(Unit, task.unit_id), audience)
         if not owes and not task.dropped:
             task.dropped, task.drop_reason = True, "报送单位范围调整"
         elif owes and task.dropped and task.drop_reason == "报送单位范围调整":
             task.dropped, task.drop_reason = False, ""
     session.flush()
-    after = audit.snapshot(deliverable, ["name", "description", "audience", "due_on"])
-    if after != before:  # a change posted again records nothing
-        audit.record(
-            session,
-            user=user,
-            action=action,
-            obj_type="deliverable",
-            obj_id=deliverable.id,
-            before=before,
-            after=after,
-        )
-    ensure_tasks(session, campaign)
-    return deliverable
 
 
 def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, user) -> None:
@@ -200,27 +213,18 @@ def change_task(session: Session, task: Task, change: TaskChange, user) -> Task:
     problems = change.problems("due_on", "dropped")
     if problems:
         raise ValidationFailed(problems)
-    before = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
-    if change.due_on is not None:
-        _check_due(campaign, change.due_on)
-        if change.due_on != task.due_on:
-            task.due_on, task.due_overridden = change.due_on, True
-    if change.dropped is not None:
-        reason = change.drop_reason.strip()
-        if change.dropped and not reason:
-            raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
-        task.dropped, task.drop_reason = change.dropped, reason if change.dropped else ""
-    after = audit.snapshot(task, ["due_on", "dropped", "drop_reason"])
-    if after != before:  # the same change posted again changes nothing and records nothing
-        audit.record(
-            session,
-            user=user,
-            action="task.update",
-            obj_type="task",
-            obj_id=task.id,
-            before=before,
-            after=after,
-        )
+    # The same change posted again changes nothing and records nothing.
+    fields = ["due_on", "dropped", "drop_reason"]
+    with audit.recorded_change(session, task, fields, user=user, action="task.update"):
+        if change.due_on is not None:
+            _check_due(campaign, change.due_on)
+            if change.due_on != task.due_on:
+                task.due_on, task.due_overridden = change.due_on, True
+        if change.dropped is not None:
+            reason = change.drop_reason.strip()
+            if change.dropped and not reason:
+                raise ValidationFailed([("drop_reason", "对该单位取消此项报送时必须填写理由")])
+            task.dropped, task.drop_reason = change.dropped, reason if change.dropped else ""
     session.flush()
     return task
 
@@ -257,11 +261,9 @@ def submit_task(
         submitted_by_id=getattr(user, "id", None),
     )
     if file is not None:
-        stored = store_upload(
+        submission.file = store_upload(
             session, storage, "tasks", str(task.id), *file, field="file", label="材料"
         )
-        submission.file_name, submission.file_path = stored.name, stored.path
-        submission.sha256 = stored.sha256
     elif not note.strip():
         raise ValidationFailed([("file", "请上传材料或填写说明")])
     session.add(submission)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from campaign.core.clock import end_of_day, is_on_time
+from campaign.core.clock import is_on_time
 from campaign.timeline.states import STATE_LABELS, TaskFacts, TaskState, task_state
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -56,7 +56,6 @@ def test_the_boundary_instants_are_the_same_in_both_spellings():
     assert LAST_ON_TIME[0] == LAST_ON_TIME[1]
     assert FIRST_LATE[0] == FIRST_LATE[1]
     assert FIRST_LATE[0] - LAST_ON_TIME[0] == timedelta(seconds=1)
-    assert end_of_day(DUE) == LAST_ON_TIME[1]
 
 
 @pytest.mark.parametrize("delivered", LAST_ON_TIME, ids=ZONE_IDS)
