@@ -153,7 +153,7 @@ def jobs(app: Flask) -> list[dict]:
             "func": produce_due_bulletins,
             "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
             # The scheduler's timers run on the wall clock, even when a test moved the
-            # campaign's clock (campaign/clock.py): "now" for APScheduler is the real now.
+            # campaign's clock (campaign/core/clock.py): "now" for APScheduler is the real now.
             "next_run_time": datetime.now(UTC),
         },
         {

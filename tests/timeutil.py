@@ -33,7 +33,7 @@ def shanghai(*args) -> datetime:
 
 
 def clock_env(moment: datetime) -> dict[str, str]:
-    """The environment that starts a child process's clock (campaign/clock.py) at ``moment``:
+    """The environment that starts a child process's clock (campaign/core/clock.py) at ``moment``:
     time-machine reaches only this process."""
     return {"GONGJIAN_TEST_CLOCK": moment.isoformat()}
 

@@ -71,7 +71,7 @@ def from_environment(instance_path: Path) -> dict:
         # redis://host:6379/0 (needs the redis package). See campaign/ratelimit.py.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "database://",
         # Failed logins allowed per account and per address before attempts are refused
-        # (see campaign/accounts/throttle.py).
+        # (see campaign/core/throttle.py).
         "LOGIN_ACCOUNT_FAILURES": _limit("LOGIN_ACCOUNT_FAILURES", "5 per 10 minutes"),
         "LOGIN_ADDRESS_FAILURES": _limit("LOGIN_ADDRESS_FAILURES", "20 per 10 minutes"),
         # Trusted proxy hops in front of the app (1: the documented nginx). Only then are
