@@ -5,7 +5,8 @@ table of a million. Each ``Tally`` says which table it counts (an ORM class with
 ``campaign_id`` and ``unit_id``), which columns make a group (``Key``), and what it counts
 per group. The groups a transaction changes are recounted from that table by SQL in the same
 transaction: ORM changes are noticed at flush (``track``), bulk writes say which units they
-touched (``Tally.stale``), and the recount runs before commit, or before a tally is read in
+touched (``Tally.stale``; a statement that writes a counted table without it makes the commit
+fail, so a forgotten call cannot leave the figures quietly wrong), and the recount runs before commit, or before a tally is read in
 the same transaction (``settle``). Recounts of the same units are serialized by a lock on the
 unit rows (PostgreSQL).
 
@@ -19,11 +20,12 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import and_, delete, event, func, insert, inspect, literal, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from campaign.core.models import Campaign, Unit
 
 _STALE = "tally.stale"  # session.info: {Tally: {campaign_id: {"all", "units", "groups"}}}
+_BULK = "tally.bulk"  # session.info: the tallies whose counted table a statement wrote
 # Beyond this many groups in one commit, whole units are recounted instead.
 _GROUPS_AT_MOST = 50
 
@@ -190,8 +192,20 @@ def _after_flush(session: Session, _context) -> None:
                 tally._note(session, row, new=row in session.new)
 
 
+def _bulk_write(state: ORMExecuteState) -> None:
+    """Note an INSERT, UPDATE or DELETE statement on a counted table (not the ORM's flush,
+    which ``_after_flush`` follows): the writer must say which units it touched."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    name = getattr(state.statement.table, "name", None)
+    for tally in TALLIES:
+        if name == tally.source.__table__.name:
+            state.session.info.setdefault(_BULK, set()).add(tally)
+
+
 def _forget(session: Session, *_args) -> None:
     session.info.pop(_STALE, None)
+    session.info.pop(_BULK, None)
 
 
 def settle(session: Session) -> None:
@@ -199,6 +213,12 @@ def settle(session: Session) -> None:
     if session.new or session.dirty or session.deleted:
         session.flush()
     stale = session.info.pop(_STALE, None)
+    unsaid = session.info.pop(_BULK, set()) - set(stale or ())
+    if unsaid:
+        # A bulk write that did not say which units it touched would leave the figures
+        # quietly wrong: refuse the commit instead (a programming error; the suite finds it).
+        tables = "、".join(sorted(t.source.__table__.name for t in unsaid))
+        raise RuntimeError(f"{tables}: a bulk write without Tally.stale; nothing committed")
     if not stale:
         return
     work = []
@@ -235,6 +255,7 @@ def track(target) -> None:
     Idempotent: every app a process creates shares ``db.session``.
     """
     for name, listener in (
+        ("do_orm_execute", _bulk_write),
         ("after_flush", _after_flush),
         ("before_commit", settle),
         ("after_rollback", _forget),

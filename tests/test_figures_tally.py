@@ -9,8 +9,9 @@ unit A has orgs 1 (street a-01, 120 staff, 4 formal, 单独组建), 2 (a-01, 60 
 import threading
 from datetime import date
 
+import pytest
 from flask_migrate import downgrade, stamp, upgrade
-from sqlalchemy import inspect, select, update
+from sqlalchemy import func, inspect, select, update
 
 from campaign import figures
 from campaign.core.extensions import db
@@ -132,6 +133,28 @@ def test_a_bulk_write_is_recounted_for_the_units_it_names(ledger):  # noqa: F811
     db.session.commit()
     assert unit_counts(campaign, b).with_party_org == 0
     assert unit_counts(campaign, a).with_party_org == 2
+    assert LEDGER_TALLY.matches(db.session, campaign)
+
+
+def test_a_bulk_write_that_names_no_units_is_not_committed(ledger):  # noqa: F811
+    """A forgotten ``stale`` cannot leave the figures quietly wrong: the commit fails and
+    nothing of the transaction is kept."""
+    campaign, a, b = ledger
+    db.session.execute(
+        update(Organization).where(Organization.unit_id == b.id).values(party_org_status="none")
+    )
+    with pytest.raises(RuntimeError, match="organization: a bulk write without Tally.stale"):
+        db.session.commit()
+    db.session.rollback()
+    assert unit_counts(campaign, b).with_party_org == 2  # B's two social orgs with one, as before
+    assert (
+        db.session.scalar(
+            select(func.count()).where(
+                Organization.unit_id == b.id, Organization.party_org_status != "none"
+            )
+        )
+        == 2
+    )
     assert LEDGER_TALLY.matches(db.session, campaign)
 
 
