@@ -38,10 +38,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.core.clock import now
-from campaign.core.db import Base, insert_rows
+from campaign.core.db import Base, Session, insert_rows
 
 log = logging.getLogger("gongjian.audit")
 

@@ -38,9 +38,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, orm, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.orm import Session
 
 from campaign import audit
 from campaign.core.clock import now
@@ -173,7 +172,7 @@ def _head(conn: Connection) -> dict | None:
     """The change record's signed head as ``conn`` sees it (None before the head existed)."""
     if not inspect(conn).has_table("audit_head"):
         return None
-    with Session(bind=conn) as session:
+    with orm.Session(bind=conn) as session:
         return audit.signed_head(session)
 
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
 from campaign.board import services as board
@@ -21,6 +20,7 @@ from campaign.board.models import BoardItem, Closure, ClosureMethod, ClosureStat
 from campaign.core import clock
 from campaign.core.accounts import create_user
 from campaign.core.campaigns import build_deadline, create_from_template
+from campaign.core.db import Session
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit, User
 from campaign.core.vocab import (

@@ -18,9 +18,9 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import Session
 
 from campaign import tally
+from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import PARTY_ORG_STATUSES_WITH_ORG, OrgKind, PartyOrgStatus, Target
 from campaign.ledger.models import LedgerCounts, Organization

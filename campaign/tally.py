@@ -19,8 +19,8 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import and_, delete, event, func, insert, inspect, literal, or_, select, tuple_
-from sqlalchemy.orm import Session
 
+from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 
 _STALE = "tally.stale"  # session.info: {Tally: {campaign_id: {"all", "units", "groups"}}}

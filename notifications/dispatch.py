@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from campaign.core import jobs
 from campaign.core.clock import now
-from campaign.core.db import claim
+from campaign.core.db import Session, claim
 from campaign.core.errors import Conflict
 from notifications import kinds
 from notifications.channels import CHANNELS

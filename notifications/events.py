@@ -9,10 +9,10 @@ import json
 
 from flask import Flask, current_app
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import orm, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from campaign.core.db import Session
 from notifications.models import Event
 
 BULLETIN_PUBLISHED = "bulletin_published"
@@ -64,7 +64,7 @@ def deliver_now(app: Flask) -> None:
     # Runs inside the after_commit hook when jobs are inline: a failure here must never
     # surface in the code that committed (its change is already in), only in the log.
     try:
-        with Session(db.engine) as session:
+        with orm.Session(db.engine) as session:
             dispatch.process(session, app.config)
     except Exception:
         app.logger.exception("delivering notifications after a commit failed")

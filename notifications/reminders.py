@@ -10,10 +10,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaign.board import services as board
 from campaign.board.models import BoardItem
+from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.paths import path_for
 from campaign.half_monthly import services as half_monthly

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from campaign import audit, display
 from campaign.core import events, jobs
 from campaign.core.clock import now
+from campaign.core.db import Session
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign
 from campaign.core.paths import path_for

@@ -16,7 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from campaign import figures
 from campaign.board import services as board
@@ -30,6 +30,7 @@ from campaign.board.models import (
     SpotCheck,
 )
 from campaign.core import campaigns as timeline
+from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import Target
 from campaign.display import percent, short_date

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from campaign import audit, rules, tally
 from campaign.audit import AuditEntry
@@ -37,7 +37,7 @@ from campaign.board.models import (
 )
 from campaign.core import events
 from campaign.core.clock import now, today
-from campaign.core.db import claim, serialize
+from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign
 from campaign.core.paging import page_of

@@ -46,9 +46,10 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, Engine, Update, and_, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute
 
 from campaign.core.clock import now
+from campaign.core.db import Session
 
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongjian-job")
 

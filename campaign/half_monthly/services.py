@@ -7,12 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
 
 from campaign import audit, figures
 from campaign.core.campaigns import report_due_days
 from campaign.core.clock import is_on_time, now
-from campaign.core.db import claim, serialize
+from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.storage import store_upload

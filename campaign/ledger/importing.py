@@ -15,13 +15,12 @@ from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
 from campaign.core import jobs
 from campaign.core import storage as files
 from campaign.core.clock import now
-from campaign.core.db import claim, insert_rows, one_of
+from campaign.core.db import Session, claim, insert_rows, one_of
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.text import printable

@@ -10,13 +10,13 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from campaign import audit, figures, rules
 from campaign.core import events
 from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now
-from campaign.core.db import claim
+from campaign.core.db import Session, claim
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.paging import page_of

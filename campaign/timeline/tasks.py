@@ -10,12 +10,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from campaign import audit
 from campaign.core import events
 from campaign.core.clock import now
-from campaign.core.db import claim, serialize
+from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Phase, Unit
 from campaign.core.storage import store_upload
