@@ -63,10 +63,10 @@ class Tally:
 
     title: str  # for messages: what is kept ("指标计数")
     source_title: str  # and what it is checked against ("台账")
-    model: type
-    source: type
+    model: type[Any]  # an ORM class
+    source: type[Any]  # an ORM class with campaign_id and unit_id
     keys: tuple[Key, ...]  # the first is the unit
-    counts: Callable[[Campaign], dict]  # name -> SQL aggregate over one group's rows
+    counts: Callable[[Campaign], dict[str, Any]]  # name -> SQL aggregate over one group's rows
     # True when only the key decides what a row counts for (a count of rows): an edit that
     # leaves a row's key as it was changes nothing.
     key_only: bool = False
@@ -123,14 +123,20 @@ class Tally:
         session: Session,
         campaign: Campaign,
         unit_ids: list[int] | None = None,
-        groups: list[tuple] | None = None,
+        groups: list[tuple[Any, ...]] | None = None,
     ) -> None:
         """Rebuild the tally from the counted table by SQL: of ``groups``, of ``unit_ids``, or
         all. Also the repair for a tally that was not kept (``flask campaign recount``)."""
         lock_units(session, {g[0] for g in groups} if groups is not None else unit_ids)
         self._recount(session, campaign, unit_ids, groups)
 
-    def _recount(self, session, campaign, unit_ids, groups) -> None:
+    def _recount(
+        self,
+        session: Session,
+        campaign: Campaign,
+        unit_ids: list[int] | None,
+        groups: list[tuple[Any, ...]] | None,
+    ) -> None:
         t, source = self.model.__table__, self.source
         in_source = [source.campaign_id == campaign.id]
         in_tally = [t.c.campaign_id == campaign.id]
@@ -201,7 +207,7 @@ def settle(session: Session) -> None:
     stale = session.info.pop(_STALE, None)
     if not stale:
         return
-    work = []
+    work: list[tuple[Tally, Campaign, list[int] | None, list[tuple[Any, ...]] | None]] = []
     for tally in TALLIES:
         for campaign_id, marks in sorted(stale.get(tally, {}).items()):
             campaign = session.get(Campaign, campaign_id)
@@ -223,7 +229,11 @@ def settle(session: Session) -> None:
     else:
         lock_units(
             session,
-            {u for _, _, unit_ids, groups in work for u in unit_ids or [g[0] for g in groups]},
+            {
+                u
+                for _, _, unit_ids, groups in work
+                for u in unit_ids or [g[0] for g in groups or ()]
+            },
         )
     for tally, campaign, unit_ids, groups in work:
         tally._recount(session, campaign, unit_ids, groups)

@@ -74,7 +74,7 @@ def ledger_reviewed(session: Session, event: domain.LedgerStatusChanged) -> None
     if outcome is None:  # a submission for review is nobody's news yet
         return
     ledger = event.ledger
-    unit = session.get(Unit, ledger.unit_id)
+    unit = session.get_one(Unit, ledger.unit_id)
     events.emit(
         session,
         "ledger_reviewed",

@@ -129,10 +129,12 @@ def log(campaign_id: int):
         stmt = stmt.where(Delivery.status == status)
     # A page past the last one (or below 1) is a 404, as db.paginate does by default.
     deliveries = db.paginate(stmt, page=page_arg(strict=True), per_page=LOG_PER_PAGE, count=True)
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(
             select(Delivery.status, func.count()).where(of_campaign).group_by(Delivery.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     mailing = db.session.scalars(
         select(MailingListEntry)

@@ -65,7 +65,7 @@ def archive(campaign_id: int):
 def _produce_in_background(run_id: int, user_id: int | None) -> None:
     from campaign.core.models import User  # noqa: PLC0415
 
-    run = db.session.get(BulletinRun, run_id)
+    run = db.session.get_one(BulletinRun, run_id)
     user = db.session.get(User, user_id) if user_id else None
     try:
         services.produce(db.session, run, _settings(), user)

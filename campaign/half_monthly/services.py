@@ -259,14 +259,16 @@ def period_overview(
             .where(UnitReport.campaign_id == campaign.id, UnitReport.due_on == due_on)
         )
     }
-    first_late = dict(
+    first_late: dict[int, bool] = dict(
         session.execute(
             select(UnitReport.unit_id, UnitReport.is_late).where(
                 UnitReport.campaign_id == campaign.id,
                 UnitReport.due_on == due_on,
                 UnitReport.version == 1,
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
     if unit_ids is not None:

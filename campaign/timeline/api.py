@@ -41,7 +41,7 @@ class TaskUploadSchema(TaskDeliverySchema):
 
 
 def _cell(task) -> tasks.Cell:
-    campaign = db.session.get(Campaign, task.deliverable.campaign_id)
+    campaign = db.session.get_one(Campaign, task.deliverable.campaign_id)
     return tasks.Cell(task, tasks.state_of(task, clock.now(campaign.timezone), campaign.timezone))
 
 

@@ -175,7 +175,7 @@ def _fill(
     deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
     deliverable.description = wanted.description.strip()
     for task in deliverable.tasks:
-        owes = _owes(session.get(Unit, task.unit_id), audience)
+        owes = _owes(session.get_one(Unit, task.unit_id), audience)
         if not owes and not task.dropped:
             task.dropped, task.drop_reason = True, "报送单位范围调整"
         elif owes and task.dropped and task.drop_reason == "报送单位范围调整":
@@ -209,7 +209,7 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
 
 def change_task(session: Session, task: Task, change: TaskChange, user) -> Task:
     """Change one unit's due date, or drop/restore the deliverable for that unit."""
-    campaign = session.get(Campaign, task.deliverable.campaign_id)
+    campaign = session.get_one(Campaign, task.deliverable.campaign_id)
     problems = change.problems("due_on", "dropped")
     if problems:
         raise ValidationFailed(problems)
