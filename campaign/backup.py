@@ -76,7 +76,10 @@ def _libpq_url() -> str:
 
 
 def _sqlite_path() -> Path:
-    return Path(make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database)
+    database = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database
+    if not database:
+        raise click.ClickException("数据库是内存中的 SQLite，没有可备份的文件")
+    return Path(database)
 
 
 def _revision(conn: Connection) -> str | None:
@@ -87,7 +90,7 @@ def _revision(conn: Connection) -> str | None:
 
 def _counts(conn: Connection) -> dict[str, int]:
     return {
-        t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
+        t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
         for t in sorted(inspect(conn).get_table_names())
     }
 
@@ -248,6 +251,7 @@ def _unpack(archive: Path, into: Path) -> None:
                         continue
                     target.parent.mkdir(parents=True, exist_ok=True)
                     source = tar.extractfile(member)
+                    assert source is not None  # a regular file: links and the like were refused
                     try:
                         with open(target, "xb") as out:
                             shutil.copyfileobj(source, out, _CHUNK)

@@ -18,7 +18,19 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
@@ -39,16 +51,16 @@ class Key:
     attribute: str
     null: Any = None
 
-    def of(self, source):
+    def of(self, source: type[Any]) -> Any:
         """The key as SQL over the counted table."""
         value = getattr(source, self.attribute)
         return value if self.null is None else func.coalesce(value, self.null)
 
-    def value(self, raw):
+    def value(self, raw: Any) -> Any:
         """The key of a Python value as the tally keeps it."""
         return self.null if raw is None else raw
 
-    def matches(self, source, kept):
+    def matches(self, source: type[Any], kept: Any) -> ColumnElement[bool]:
         """The SQL condition for rows of the counted table whose key is ``kept``."""
         value = getattr(source, self.attribute)
         if self.null is not None and kept == self.null:

@@ -170,7 +170,7 @@ def resend(session: Session, delivery: Delivery) -> Delivery:
         )
     ):
         raise Conflict(RESEND_PENDING)
-    earlier = session.scalar(select(func.count()).where(Delivery.key.like(copies)))
+    earlier = session.scalar(select(func.count()).where(Delivery.key.like(copies))) or 0
     copy = Delivery(
         key=f"{delivery.key}:resend:{earlier + 1}",
         event_id=delivery.event_id,

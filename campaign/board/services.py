@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from campaign import audit, rules, tally
@@ -138,12 +138,12 @@ def follow_changed_organization(session: Session, event: events.OrganizationChan
 
 def update_plan(session: Session, item: BoardItem, plan: Plan, user) -> dict:
     """Change the item's plan (一企一策): path, joint form, measures, date, person responsible."""
-    problems = plan.problems("path")
+    problems = plan.problems_of("path")
     path = plan.path if plan.path is not None or problems else item.path
     joint_form = plan.joint_form.strip()
     if path == RulePath.JOINT and joint_form and joint_form not in JOINT_FORMS:
         problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
-    problems += plan.problems("planned_on")
+    problems += plan.problems_of("planned_on")
     if problems:
         raise ValidationFailed(problems)
     values = {
@@ -225,7 +225,7 @@ def submit_closure(
     )
     method = claimed.method
     if method is None:
-        raise ValidationFailed(claimed.problems("method") or [("method", "请选择组建方式")])
+        raise ValidationFailed(claimed.problems_of("method") or [("method", "请选择组建方式")])
     problems = []
     # Not attached to the item until it is filed: a refused claim leaves nothing behind.
     closure = Closure(item_id=item.id, method=method, submitted_by_id=getattr(user, "id", None))
@@ -248,10 +248,10 @@ def submit_closure(
             problems.append(("secretary", "「书记（负责人）」不能为空"))
         members_given = "formal_members" not in claimed.invalid
         closure.formal_members = claimed.formal_members
-        problems += claimed.problems("formal_members")
+        problems += claimed.problems_of("formal_members")
         established = closure.established_on = claimed.established_on
         if established is None:
-            problems += claimed.problems("established_on") or [
+            problems += claimed.problems_of("established_on") or [
                 ("established_on", "「成立时间」应为日期，而不是“”")
             ]
         else:
@@ -667,7 +667,7 @@ def record_result(
 # ---- reading --------------------------------------------------------------------------
 
 
-def overdue(on: date, *, counted: bool = False):
+def overdue(on: date, *, counted: bool = False) -> ColumnElement[bool]:
     """The SQL condition for an item past its planned date and still open on ``on``; over the
     board's tally when ``counted`` (where no planned date is NO_PLANNED_DATE, never before)."""
     rows = BoardCounts if counted else BoardItem

@@ -168,7 +168,7 @@ class Input:
 
     invalid: Mapping[str, str] = field(default_factory=dict)
 
-    def problems(self, *names: str) -> list[tuple[str, str]]:
+    def problems_of(self, *names: str) -> list[tuple[str, str]]:
         """(field, message) for each of ``names`` the form held no value in."""
         return [(name, self.invalid[name]) for name in names if name in self.invalid]
 

@@ -39,7 +39,7 @@ def because(reason: str) -> Callable[[Callable[..., bool]], Callable[..., bool]]
     """Attach the Chinese reason a refused ``may_*`` check gives the user (403)."""
 
     def attach(check: Callable[..., bool]) -> Callable[..., bool]:
-        check.reason = reason  # type: ignore[attr-defined]
+        check.reason = reason  # type: ignore[attr-defined]  # mypy knows no function attributes
         return check
 
     return attach
@@ -49,7 +49,7 @@ def ensure(check: Callable[..., bool], *args: Any) -> None:
     """Abort with 403 and ``check``'s reason unless ``check(*args)``: for what the user sees
     (the object was loaded through a ``*_or_404`` first) but may not do."""
     if not check(*args):
-        abort(403, description=check.reason)  # type: ignore[attr-defined]
+        abort(403, description=check.reason)  # type: ignore[attr-defined]  # set by ``because``
 
 
 def sees_city(user: User) -> bool:

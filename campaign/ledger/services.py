@@ -488,7 +488,9 @@ def ledger_values(values: dict, areas: dict[str, int]) -> dict:
 # ---- export -------------------------------------------------------------------
 
 
-def export_rows(session: Session, campaign: Campaign, unit_ids: list[int] | None):
+def export_rows(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None
+) -> dict[OrgKind, list[RowMapping]]:
     """Ledger rows by kind, as the Excel columns want them (streams, for large exports)."""
     area = Unit.__table__.alias("area")
     columns = [getattr(Organization, f) for f in excel.LEDGER_FIELDS]
