@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 from flask import Flask, abort, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -46,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     if clock.is_moved():
         app.logger.warning("%s moves the clock to %s", clock.TEST_CLOCK_ENV, clock.now())
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, not replaced
     app.json.ensure_ascii = False  # Chinese messages readable in API responses
     db.init_app(app)
     tally.track(db.session)  # the figures' and the board's tallies recount what commits change
@@ -123,6 +125,7 @@ def _init_security(app: Flask) -> None:
     """The trusted proxy (if any), and the browser-side defences on every response."""
     if hops := app.config["PROXY_FIX"]:
         # X-Forwarded-Host is not trusted: nginx passes the Host header itself.
+        # Flask's documented way to wrap the WSGI app; mypy refuses assigning to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     headers = dict(SECURITY_HEADERS)
     if app.config["SESSION_COOKIE_SECURE"]:
@@ -234,7 +237,9 @@ def _register_error_pages(app: Flask) -> None:
             return _api_error(error)
         if isinstance(error, CSRFError):
             return render_template("errors/csrf.html"), 400
-        template = getattr(error, "template", None) or ERROR_PAGES.get(error.code)
+        template = getattr(error, "template", None) or (
+            ERROR_PAGES.get(error.code) if error.code is not None else None
+        )
         if template is None:
             return error
         # ``permissions.ensure`` says why in Chinese; werkzeug's English defaults are not shown.

@@ -37,11 +37,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.core.clock import now
-from campaign.core.db import Base, insert_rows
+from campaign.core.db import Base, Session, insert_rows
 
 log = logging.getLogger("gongjian.audit")
 
@@ -376,6 +376,7 @@ def record_many(session: Session, *, user: Any, entries: list[dict[str, Any]]) -
     )
     # The chain is locked: the highest id is the last row just inserted.
     last_id = session.scalar(select(func.max(AuditEntry.id)))
+    assert last_id is not None  # rows were just inserted
     _move_head(session, last, added, last_id, prev)
     return added
 
@@ -508,6 +509,7 @@ def _one_view(session: Session) -> Iterator[Connection]:
     PostgreSQL's REPEATABLE READ; on SQLite (tests, the demo) the chain lock, so writers wait
     the seconds a check takes. Reads what is committed; rolled back at the end."""
     engine = session.get_bind()
+    assert isinstance(engine, Engine)  # the application's sessions are bound to its engine
     postgresql = engine.dialect.name == "postgresql"
     options = {"isolation_level": "REPEATABLE READ"} if postgresql else {}
     with engine.connect().execution_options(**options) as conn:
@@ -640,8 +642,13 @@ def check_anchor(session: Session, anchor: dict, name: str = "备份中的记录
     if point.last_id:
         digest = session.scalar(select(AuditEntry.hash).where(AuditEntry.id == point.last_id))
         if digest is not None:
-            position = session.scalar(
-                select(func.count()).select_from(AuditEntry).where(AuditEntry.id <= point.last_id)
+            position = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(AuditEntry)
+                    .where(AuditEntry.id <= point.last_id)
+                )
+                or 0
             )
             scan.at[point.last_id] = (position, digest)
     problems = [] if _signed(HEAD_REF, point, signature) else [_unverifiable(name)]

@@ -20,7 +20,10 @@ def _anchor_in(path: Path) -> tuple[str, dict]:
         name = f"备份 {path.name} 中的记录头"
         try:
             with tarfile.open(path, "r:*") as tar:
-                manifest = json.loads(tar.extractfile("manifest.json").read())
+                member = tar.extractfile("manifest.json")
+                if member is None:  # a folder or a link by that name
+                    raise tarfile.TarError("manifest.json is not a file")
+                manifest = json.loads(member.read())
         except (KeyError, AttributeError, ValueError, tarfile.TarError) as e:
             raise click.ClickException(f"{path.name} 不是攻坚备份文件（没有 manifest.json）") from e
         if not isinstance(manifest, dict) or not manifest.get("audit_head"):

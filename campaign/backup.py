@@ -38,9 +38,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, orm, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.orm import Session
 
 from campaign import audit
 from campaign.core.clock import now
@@ -77,7 +76,10 @@ def _libpq_url() -> str:
 
 
 def _sqlite_path() -> Path:
-    return Path(make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database)
+    database = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).database
+    if not database:
+        raise click.ClickException("数据库是内存中的 SQLite，没有可备份的文件")
+    return Path(database)
 
 
 def _revision(conn: Connection) -> str | None:
@@ -88,7 +90,7 @@ def _revision(conn: Connection) -> str | None:
 
 def _counts(conn: Connection) -> dict[str, int]:
     return {
-        t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar()
+        t: conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one()
         for t in sorted(inspect(conn).get_table_names())
     }
 
@@ -173,7 +175,7 @@ def _head(conn: Connection) -> dict | None:
     """The change record's signed head as ``conn`` sees it (None before the head existed)."""
     if not inspect(conn).has_table("audit_head"):
         return None
-    with Session(bind=conn) as session:
+    with orm.Session(bind=conn) as session:
         return audit.signed_head(session)
 
 
@@ -249,6 +251,7 @@ def _unpack(archive: Path, into: Path) -> None:
                         continue
                     target.parent.mkdir(parents=True, exist_ok=True)
                     source = tar.extractfile(member)
+                    assert source is not None  # a regular file: links and the like were refused
                     try:
                         with open(target, "xb") as out:
                             shutil.copyfileobj(source, out, _CHUNK)

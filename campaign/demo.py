@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
 from campaign.board import services as board
@@ -21,6 +20,7 @@ from campaign.board.models import BoardItem, Closure, ClosureMethod, ClosureStat
 from campaign.core import clock
 from campaign.core.accounts import create_user
 from campaign.core.campaigns import build_deadline, create_from_template
+from campaign.core.db import Session
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit, User
 from campaign.core.vocab import (
@@ -494,6 +494,7 @@ def _board(session: Session, campaign: Campaign, rng: random.Random, build_start
             state=ItemState.CLOSED,
             responsible_person=org.responsible_person,
         )
+        assert org.party_org_founded_on is not None  # selected by its founding date
         at = datetime.combine(org.party_org_founded_on, time(rng.randint(9, 17)), tz)
         item.closures = [
             Closure(
@@ -614,7 +615,7 @@ def demo_users() -> list[tuple[str, str, str | None, str]]:
 @click.option("--if-empty", is_flag=True, help="数据库已有行动时不做任何事")
 def load_command(if_empty: bool) -> None:
     """Load the demo campaign (Wuhan, this year) with a synthetic ledger and demo users."""
-    has_data = db.session.scalar(select(func.count()).select_from(Campaign)) > 0
+    has_data = (db.session.scalar(select(func.count()).select_from(Campaign)) or 0) > 0
     if has_data:
         if if_empty:
             click.echo("数据库已有数据，跳过演示数据加载。")

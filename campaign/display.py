@@ -3,12 +3,16 @@
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from campaign import figures
 from campaign.core import vocab
 from campaign.core.clock import DEFAULT_TZ
 from campaign.ledger import fields
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 WEEKDAYS = "一二三四五六日"
 
@@ -118,7 +122,7 @@ def audit_values(raw: str) -> str:
     return "；".join(f"{FIELD_LABELS.get(k, k)}：{'' if v is None else v}" for k, v in data.items())
 
 
-def environment(autoescape: bool):
+def environment(autoescape: bool) -> "Environment":
     """A Jinja environment over templates/ with these filters and globals, for documents and
     messages made outside a request (bulletins, mails): the same formatting as the pages."""
     from pathlib import Path  # noqa: PLC0415

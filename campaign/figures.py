@@ -13,19 +13,39 @@ read in the same transaction (``settle``). Figures as of a past day (``as_of``) 
 orgs by founding date and are always taken from the ledger.
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Label,
+    Result,
+    Row,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.sql.elements import Case
 
 from campaign import tally
+from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import PARTY_ORG_STATUSES_WITH_ORG, OrgKind, PartyOrgStatus, Target
 from campaign.ledger.models import LedgerCounts, Organization
 
 Org = Organization
+R = TypeVar("R", bound=tuple[Any, ...])
 
 
 @dataclass(frozen=True)
@@ -114,15 +134,17 @@ class Figures:
         "party_org_rate_by_size",
     )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Counts and rates, JSON-ready."""
         return {"counts": asdict(self.counts), **{r: getattr(self, r) for r in self.RATES}}
 
 
-def _conditions(campaign: Campaign, as_of: date | None) -> dict:
+def _conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnElement[bool]]:
     """Per organization, whether it counts in each of ``Counts``' fields."""
-    has_org = Org.party_org_status.in_([s.value for s in PARTY_ORG_STATUSES_WITH_ORG])
-    standalone = Org.party_org_status == PartyOrgStatus.STANDALONE.value
+    has_org: ColumnElement[bool] = Org.party_org_status.in_(
+        [s.value for s in PARTY_ORG_STATUSES_WITH_ORG]
+    )
+    standalone: ColumnElement[bool] = Org.party_org_status == PartyOrgStatus.STANDALONE.value
     if as_of is not None:
         # Over time: a Party org counts from its founding date on.
         founded = or_(Org.party_org_founded_on.is_(None), Org.party_org_founded_on <= as_of)
@@ -135,7 +157,7 @@ def _conditions(campaign: Campaign, as_of: date | None) -> dict:
     by_member_size = and_(enterprise, Org.employees >= campaign.member_required_employees)
     by_org_size = and_(enterprise, Org.employees >= campaign.party_org_required_employees)
     in_base = {
-        "base": True,
+        "base": true(),  # and_ leaves it out, as it would True
         "with_party_org": has_org,
         "standalone": standalone,
         "work_covered": covered,
@@ -151,11 +173,11 @@ def _conditions(campaign: Campaign, as_of: date | None) -> dict:
     return {name: conditions[name] for name in _COUNT_NAMES}
 
 
-def _one_if(condition):
+def _one_if(condition: ColumnElement[bool]) -> Case[int]:
     return case((condition, 1), else_=0)
 
 
-def _sums(campaign: Campaign, as_of: date | None):
+def _sums(campaign: Campaign, as_of: date | None) -> list[Label[int]]:
     """The labelled SUM(CASE ...) columns behind ``Counts``, over the ledger."""
     return [
         func.coalesce(func.sum(_one_if(c)), 0).label(name)
@@ -163,12 +185,12 @@ def _sums(campaign: Campaign, as_of: date | None):
     ]
 
 
-def _counts(row) -> Counts:
+def _counts(row: Row[Any]) -> Counts:
     return Counts(**{f.name: int(getattr(row, f.name)) for f in fields(Counts)})
 
 
 _COUNT_NAMES = [f.name for f in fields(Counts)]
-_KEYS = {
+_KEYS: dict[str | None, list[str]] = {
     None: [],
     "unit": ["unit_id"],
     "area": ["area_key"],
@@ -177,7 +199,9 @@ _KEYS = {
 }
 
 
-def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, as_of):
+def _statement(
+    campaign: Campaign, by: str | None, unit_ids: list[int] | None, as_of: date | None
+) -> tuple[Select[Any], int]:
     """The aggregate for ``grouped``/``overall``: a sum over the tally.
 
     As of a past day the only difference from now is the Party orgs founded after it, so
@@ -194,7 +218,7 @@ def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, a
     ).where(LedgerCounts.campaign_id == campaign.id)
     if unit_ids is not None:
         kept = kept.where(LedgerCounts.unit_id.in_(unit_ids))
-    source = kept
+    source: Select[Any] | CompoundSelect[Any] = kept
     if as_of is not None:
         then, now_ = _conditions(campaign, as_of), _conditions(campaign, None)
         later = _scoped(
@@ -216,7 +240,7 @@ def _statement(campaign: Campaign, by: str | None, unit_ids: list[int] | None, a
     return (stmt.group_by(*columns) if columns else stmt), len(columns)
 
 
-def _scoped(stmt, campaign: Campaign, unit_ids: list[int] | None):
+def _scoped(stmt: Select[R], campaign: Campaign, unit_ids: list[int] | None) -> Select[R]:
     stmt = stmt.where(Org.campaign_id == campaign.id)
     return stmt if unit_ids is None else stmt.where(Org.unit_id.in_(unit_ids))
 
@@ -239,12 +263,12 @@ def grouped(
     by: str,
     unit_ids: list[int] | None = None,
     as_of: date | None = None,
-) -> dict:
+) -> dict[Any, Figures]:
     """Figures per group: ``by`` is "unit", "area" (street/park), "kind", or "category"
     (keyed by (kind, category), since both kinds have an "other")."""
     settle(session)
     stmt, width = _statement(campaign, by, unit_ids, as_of)
-    groups = {}
+    groups: dict[Any, Figures] = {}
     for row in session.execute(stmt):
         key = row[0] if width == 1 else tuple(row[:width])
         if by == "area":
@@ -267,7 +291,7 @@ def by_unit(
     return [(u, per_unit.get(u.id, Figures(Counts()))) for u in session.scalars(stmt)]
 
 
-def total_of(rows: list[tuple[Unit, Figures]]) -> Figures:
+def total_of(rows: Iterable[tuple[object, Figures]]) -> Figures:
     """The sum over units' figures (every ledger row belongs to a responsible unit), so a page
     that shows the units does not query a second time for its total row."""
     total = Counts()
@@ -293,7 +317,7 @@ def founded_between(
         campaign,
         unit_ids,
     )
-    return dict(session.execute(stmt.group_by(Org.unit_id)).all())
+    return dict(session.execute(stmt.group_by(Org.unit_id)).tuples().all())
 
 
 def coverage_trend(
@@ -327,9 +351,11 @@ def coverage_trend(
         campaign,
         unit_ids,
     )
-    base, with_org, founded = 0, 0, []
+    base, with_org = 0, 0
+    founded: list[tuple[date, int]] = []
     # The founding date's type comes from the first part of the union.
-    for row in session.execute(union_all(by_founding, kept)):
+    rows: Result[Any] = session.execute(union_all(by_founding, kept))
+    for row in rows:
         if row.founded_on is None:
             base, with_org = int(row.base or 0), int(row.n or 0)
         else:

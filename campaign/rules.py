@@ -34,22 +34,34 @@ class Thresholds:
     rural_min_formal_members: int = 1
 
     @classmethod
-    def of(cls, campaign) -> "Thresholds":
+    def of(cls, campaign: object) -> "Thresholds":
         """The thresholds set on a campaign row."""
         return cls(**{name: getattr(campaign, name) for name in cls.__dataclass_fields__})
 
 
 class OrgFacts(Protocol):
-    kind: str
-    category: str
-    operating_status: str
-    registration_level: str | None
-    employees: int
-    formal_members: int
-    probationary_members: int
-    party_org_status: str
-    instructor: str
-    mass_organizations: str
+    """What the rules read of an organization (a ledger row, or facts alike)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def operating_status(self) -> str: ...
+    @property
+    def registration_level(self) -> str | None: ...
+    @property
+    def employees(self) -> int: ...
+    @property
+    def formal_members(self) -> int: ...
+    @property
+    def probationary_members(self) -> int: ...
+    @property
+    def party_org_status(self) -> str: ...
+    @property
+    def instructor(self) -> str: ...
+    @property
+    def mass_organizations(self) -> str: ...
 
 
 @dataclass(frozen=True)

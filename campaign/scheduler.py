@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from werkzeug.local import LocalProxy
 
 from campaign.core import jobs as work
 from campaign.core.clock import DEFAULT_TZ, now
@@ -233,7 +234,7 @@ def run() -> None:
         level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     logging.getLogger("gongjian").setLevel(logging.INFO)  # what was published, what failed
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()  # the app, not its proxy
     click.echo("定时任务已启动（Ctrl-C 停止）：")
     for job in jobs(app):
         click.echo(f"  {job['id']}: {job['trigger']}")

@@ -19,9 +19,23 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import and_, delete, event, func, insert, inspect, literal, or_, select, tuple_
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.sql.dml import UpdateBase
 
+from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 
 _STALE = "tally.stale"  # session.info: {Tally: {campaign_id: {"all", "units", "groups"}}}
@@ -41,16 +55,16 @@ class Key:
     attribute: str
     null: Any = None
 
-    def of(self, source):
+    def of(self, source: type[Any]) -> Any:
         """The key as SQL over the counted table."""
         value = getattr(source, self.attribute)
         return value if self.null is None else func.coalesce(value, self.null)
 
-    def value(self, raw):
+    def value(self, raw: Any) -> Any:
         """The key of a Python value as the tally keeps it."""
         return self.null if raw is None else raw
 
-    def matches(self, source, kept):
+    def matches(self, source: type[Any], kept: Any) -> ColumnElement[bool]:
         """The SQL condition for rows of the counted table whose key is ``kept``."""
         value = getattr(source, self.attribute)
         if self.null is not None and kept == self.null:
@@ -65,10 +79,10 @@ class Tally:
 
     title: str  # for messages: what is kept ("指标计数")
     source_title: str  # and what it is checked against ("台账")
-    model: type
-    source: type
+    model: type[Any]  # an ORM class
+    source: type[Any]  # an ORM class with campaign_id and unit_id
     keys: tuple[Key, ...]  # the first is the unit
-    counts: Callable[[Campaign], dict]  # name -> SQL aggregate over one group's rows
+    counts: Callable[[Campaign], dict[str, Any]]  # name -> SQL aggregate over one group's rows
     # True when only the key decides what a row counts for (a count of rows): an edit that
     # leaves a row's key as it was changes nothing.
     key_only: bool = False
@@ -125,14 +139,20 @@ class Tally:
         session: Session,
         campaign: Campaign,
         unit_ids: list[int] | None = None,
-        groups: list[tuple] | None = None,
+        groups: list[tuple[Any, ...]] | None = None,
     ) -> None:
         """Rebuild the tally from the counted table by SQL: of ``groups``, of ``unit_ids``, or
         all. Also the repair for a tally that was not kept (``flask campaign recount``)."""
         lock_units(session, {g[0] for g in groups} if groups is not None else unit_ids)
         self._recount(session, campaign, unit_ids, groups)
 
-    def _recount(self, session, campaign, unit_ids, groups) -> None:
+    def _recount(
+        self,
+        session: Session,
+        campaign: Campaign,
+        unit_ids: list[int] | None,
+        groups: list[tuple[Any, ...]] | None,
+    ) -> None:
         t, source = self.model.__table__, self.source
         in_source = [source.campaign_id == campaign.id]
         in_tally = [t.c.campaign_id == campaign.id]
@@ -197,7 +217,9 @@ def _bulk_write(state: ORMExecuteState) -> None:
     which ``_after_flush`` follows): the writer must say which units it touched."""
     if not (state.is_insert or state.is_update or state.is_delete):
         return
-    name = getattr(state.statement.table, "name", None)
+    statement = state.statement
+    assert isinstance(statement, UpdateBase)
+    name = getattr(statement.table, "name", None)
     for tally in TALLIES:
         if name == tally.source.__table__.name:
             state.session.info.setdefault(_BULK, set()).add(tally)
@@ -221,7 +243,7 @@ def settle(session: Session) -> None:
         raise RuntimeError(f"{tables}: a bulk write without Tally.stale; nothing committed")
     if not stale:
         return
-    work = []
+    work: list[tuple[Tally, Campaign, list[int] | None, list[tuple[Any, ...]] | None]] = []
     for tally in TALLIES:
         for campaign_id, marks in sorted(stale.get(tally, {}).items()):
             campaign = session.get(Campaign, campaign_id)
@@ -243,7 +265,11 @@ def settle(session: Session) -> None:
     else:
         lock_units(
             session,
-            {u for _, _, unit_ids, groups in work for u in unit_ids or [g[0] for g in groups]},
+            {
+                u
+                for _, _, unit_ids, groups in work
+                for u in unit_ids or [g[0] for g in groups or ()]
+            },
         )
     for tally, campaign, unit_ids, groups in work:
         tally._recount(session, campaign, unit_ids, groups)

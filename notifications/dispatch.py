@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from campaign.core import jobs
 from campaign.core.clock import now
-from campaign.core.db import claim
+from campaign.core.db import Session, claim
 from campaign.core.errors import Conflict
 from notifications import kinds
 from notifications.channels import CHANNELS
@@ -94,7 +93,7 @@ def fan_out_pending(session: Session) -> int:
     for event_id in session.scalars(
         select(Event.id).where(Event.delivered_at.is_(None)).order_by(Event.id)
     ).all():
-        event = session.get(Event, event_id)
+        event = session.get_one(Event, event_id)
         try:
             total += fan_out(session, event)
             session.commit()
@@ -113,7 +112,7 @@ def send_one(session: Session, delivery: Delivery, config: Mapping, moment: date
         channel.send(delivery, message, session)
     except Exception as e:  # SendFailed, or a message that cannot be built: this one fails
         session.rollback()
-        delivery = session.get(Delivery, delivery.id)
+        delivery = session.get_one(Delivery, delivery.id)
         delivery.attempts += 1
         delivery.last_error = str(e) if isinstance(e, SendFailed) else f"消息无法生成：{e!r}"
         delivery.status = "gave_up" if RETRY.gives_up(delivery.attempts) else "failed"
@@ -141,7 +140,7 @@ def send_due(session: Session, config: Mapping, moment: datetime | None = None) 
     ).all()
     for delivery_id in due_ids:
         if jobs.claim(session, DELIVERIES, delivery_id, moment):
-            sent += send_one(session, session.get(Delivery, delivery_id), config, moment)
+            sent += send_one(session, session.get_one(Delivery, delivery_id), config, moment)
     return sent
 
 
@@ -171,7 +170,7 @@ def resend(session: Session, delivery: Delivery) -> Delivery:
         )
     ):
         raise Conflict(RESEND_PENDING)
-    earlier = session.scalar(select(func.count()).where(Delivery.key.like(copies)))
+    earlier = session.scalar(select(func.count()).where(Delivery.key.like(copies))) or 0
     copy = Delivery(
         key=f"{delivery.key}:resend:{earlier + 1}",
         event_id=delivery.event_id,

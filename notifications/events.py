@@ -6,13 +6,15 @@ the commit, ``init_app``'s hook starts delivery in the background; the scheduler
 """
 
 import json
+from typing import cast
 
 from flask import Flask, current_app
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import orm, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from werkzeug.local import LocalProxy
 
+from campaign.core.db import Session
 from notifications.models import Event
 
 BULLETIN_PUBLISHED = "bulletin_published"
@@ -64,7 +66,7 @@ def deliver_now(app: Flask) -> None:
     # Runs inside the after_commit hook when jobs are inline: a failure here must never
     # surface in the code that committed (its change is already in), only in the log.
     try:
-        with Session(db.engine) as session:
+        with orm.Session(db.engine) as session:
             dispatch.process(session, app.config)
     except Exception:
         app.logger.exception("delivering notifications after a commit failed")
@@ -87,7 +89,9 @@ def init_app(app: Flask) -> None:
     def _after_commit(session):
         if session.info.pop(_PENDING, False) and current_app:
             if current_app.config.get("NOTIFY_AFTER_COMMIT", True):
-                jobs.run(deliver_now, current_app._get_current_object())
+                # The app itself, for the job's thread (Flask types its proxy as the app).
+                proxy = cast("LocalProxy[Flask]", current_app)
+                jobs.run(deliver_now, proxy._get_current_object())
 
     @sa_event.listens_for(db.session, "after_rollback")
     def _after_rollback(session):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from campaign.core.db import Session
 from campaign.core.models import Unit, User
 from campaign.core.vocab import Role, UnitKind
 from notifications.models import MailingListEntry

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from functools import lru_cache
 
+from jinja2 import Environment
+
 from campaign import display
 
 
@@ -16,7 +18,7 @@ class Message:
 
 
 @lru_cache(maxsize=1)
-def environment():
+def environment() -> Environment:
     return display.environment(autoescape=False)
 
 

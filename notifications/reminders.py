@@ -10,10 +10,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaign.board import services as board
 from campaign.board.models import BoardItem
+from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.paths import path_for
 from campaign.half_monthly import services as half_monthly
@@ -118,12 +118,12 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
         .where(BoardItem.campaign_id == campaign.id, board.overdue(today))
         .order_by(BoardItem.unit_id, BoardItem.planned_on, BoardItem.id)
     ).all()
-    by_unit: dict[int, list] = {}
+    by_unit: dict[int, list[tuple[str, date, str]]] = {}
     for unit_id, name, planned_on, person in overdue:
         by_unit.setdefault(unit_id, []).append((name, planned_on, person))
     for unit in units:
-        rows = by_unit.get(unit.id)
-        if not rows:
+        items = by_unit.get(unit.id)
+        if not items:
             continue
         emitted += _emit(
             session,
@@ -132,10 +132,10 @@ def remind(session: Session, campaign: Campaign, moment: datetime, days: tuple[i
             campaign,
             unit,
             day=today.isoformat(),
-            count=len(rows),
+            count=len(items),
             items=[
                 {"organization": n, "planned_on": p.isoformat(), "responsible_person": r}
-                for n, p, r in rows[:DIGEST_ITEMS]
+                for n, p, r in items[:DIGEST_ITEMS]
             ],
             path=path_for("board.unit", campaign_id=campaign.id, code=unit.code, overdue=1),
         )

@@ -5,9 +5,9 @@ caller commits (STYLE.md: a service)."""
 from collections.abc import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaign import audit
+from campaign.core.db import Session
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from notifications.channels import webhook as robots

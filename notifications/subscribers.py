@@ -5,11 +5,10 @@ nobody. The payloads are what the message templates (templates/notifications/*.t
 
 import json
 
-from sqlalchemy.orm import Session
-
 from campaign.board.models import ClosureMethod
 from campaign.core import events as domain
 from campaign.core.clock import now
+from campaign.core.db import Session
 from campaign.core.models import Unit
 from campaign.core.paths import path_for
 from notifications import events
@@ -75,7 +74,7 @@ def ledger_reviewed(session: Session, event: domain.LedgerStatusChanged) -> None
     if outcome is None:  # a submission for review is nobody's news yet
         return
     ledger = event.ledger
-    unit = session.get(Unit, ledger.unit_id)
+    unit = session.get_one(Unit, ledger.unit_id)
     events.emit(
         session,
         "ledger_reviewed",

@@ -1,7 +1,10 @@
 """Pages: the notification centre, a user's channel choices, the delivery log (with resend),
 the bulletin distribution list, and a unit's group-robot webhook."""
 
+from typing import Any
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -33,7 +36,7 @@ FLAVOURS = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人
 
 
 @bp.app_context_processor
-def unread_count():
+def unread_count() -> dict[str, Any]:
     """The unread badge in the header."""
     if not getattr(current_user, "is_authenticated", False):
         return {}
@@ -47,7 +50,7 @@ def unread_count():
 
 @bp.get("/notifications")
 @login_required
-def inbox():
+def inbox() -> ResponseReturnValue:
     rows = db.session.scalars(
         select(Notification)
         .where(Notification.user_id == current_user.id)
@@ -59,7 +62,7 @@ def inbox():
 
 @bp.post("/notifications/<int:notification_id>/read")
 @login_required
-def read(notification_id: int):
+def read(notification_id: int) -> ResponseReturnValue:
     note = db.session.get(Notification, notification_id)
     if note is None or note.user_id != current_user.id:
         abort(404)
@@ -74,7 +77,7 @@ def read(notification_id: int):
 
 @bp.post("/notifications/read-all")
 @login_required
-def read_all():
+def read_all() -> ResponseReturnValue:
     def mark():
         for note in db.session.scalars(
             select(Notification).where(
@@ -89,7 +92,7 @@ def read_all():
 
 @bp.route("/notifications/preferences", methods=["GET", "POST"])
 @login_required
-def preferences():
+def preferences() -> ResponseReturnValue:
     if request.method == "POST":
         perform(
             lambda: services.save_preferences(db.session, current_user, request.form),
@@ -111,7 +114,7 @@ def preferences():
 
 @bp.get("/campaigns/<int:campaign_id>/deliveries")
 @login_required
-def log(campaign_id: int):
+def log(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))  # every unit's messages
     permissions.ensure(permissions.may_edit_campaign, current_user)
@@ -129,10 +132,12 @@ def log(campaign_id: int):
         stmt = stmt.where(Delivery.status == status)
     # A page past the last one (or below 1) is a 404, as db.paginate does by default.
     deliveries = db.paginate(stmt, page=page_arg(strict=True), per_page=LOG_PER_PAGE, count=True)
-    counts = dict(
+    counts: dict[str, int] = dict(
         db.session.execute(
             select(Delivery.status, func.count()).where(of_campaign).group_by(Delivery.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     mailing = db.session.scalars(
         select(MailingListEntry)
@@ -165,7 +170,7 @@ def _log_place() -> dict:
 
 @bp.post("/campaigns/<int:campaign_id>/deliveries/<int:delivery_id>/resend")
 @login_required
-def resend(campaign_id: int, delivery_id: int):
+def resend(campaign_id: int, delivery_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))  # every unit's messages
     permissions.ensure(permissions.may_edit_campaign, current_user)
@@ -192,7 +197,7 @@ def resend(campaign_id: int, delivery_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/mailing-list")
 @login_required
-def mailing_list(campaign_id: int):
+def mailing_list(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))  # every unit's messages
     permissions.ensure(permissions.may_edit_campaign, current_user)
@@ -221,7 +226,7 @@ def mailing_list(campaign_id: int):
 
 @bp.route("/units/<code>/webhook", methods=["GET", "POST"])
 @login_required
-def webhook(code: str):
+def webhook(code: str) -> ResponseReturnValue:
     unit = permissions.unit_or_404(current_user, code)
     permissions.ensure(permissions.may_set_webhook, current_user, unit)
     hook = db.session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))

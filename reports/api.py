@@ -1,6 +1,8 @@
 """/api/v1 bulletins: list, metadata with the snapshot, the PDF, and producing one."""
 
-from flask import current_app, g
+from typing import Any
+
+from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields
@@ -46,19 +48,19 @@ def _bulletin(campaign_id: int, number: int, detail: bool = False) -> Bulletin:
 @blp.route("/campaigns/<int:campaign_id>/bulletins")
 class Bulletins(MethodView):
     @blp.response(200, BulletinSchema(many=True))
-    def get(self, campaign_id: int):
+    def get(self, campaign_id: int) -> list[Bulletin]:
         """Every bulletin of the campaign, newest first."""
         return services.archive(db.session, permissions.campaign_or_404(g.api_user, campaign_id))
 
     @blp.arguments(GenerateSchema)
     @blp.response(201, BulletinSchema)
-    def post(self, body, campaign_id: int):
+    def post(self, body: dict[str, Any], campaign_id: int) -> Bulletin:
         """Produce the bulletin of a report day whose cut-off has passed (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.ensure(permissions.may_edit_campaign, g.api_user)
         settings = services.settings_from(current_app.config)
 
-        def produce():
+        def produce() -> Bulletin:
             try:
                 return services.generate(
                     db.session, campaign, body["due_on"], settings, "api", g.api_user
@@ -72,14 +74,14 @@ class Bulletins(MethodView):
 @blp.route("/campaigns/<int:campaign_id>/bulletins/<int:number>")
 class BulletinDetail(MethodView):
     @blp.response(200, BulletinSchema)
-    def get(self, campaign_id: int, number: int):
+    def get(self, campaign_id: int, number: int) -> Bulletin:
         """One bulletin's record."""
         return _bulletin(campaign_id, number)
 
 
 @blp.route("/campaigns/<int:campaign_id>/bulletins/<int:number>/snapshot")
 class BulletinSnapshot(MethodView):
-    def get(self, campaign_id: int, number: int):
+    def get(self, campaign_id: int, number: int) -> Response:
         """The data snapshot the bulletin was rendered from (city-wide users)."""
         b = _bulletin(campaign_id, number, detail=True)
         return current_app.response_class(b.snapshot, mimetype="application/json")
@@ -87,7 +89,7 @@ class BulletinSnapshot(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/bulletins/<int:number>/pdf")
 class BulletinPdf(MethodView):
-    def get(self, campaign_id: int, number: int):
+    def get(self, campaign_id: int, number: int) -> Response:
         """The archived PDF."""
         b = _bulletin(campaign_id, number)
         return send_stored(b.pdf_path, f"bulletin-{number}.pdf", inline=True)

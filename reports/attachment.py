@@ -103,8 +103,8 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
         ws.append(
             [_cell(ws, header, f(unit) if callable(f) else unit.get(f)) for header, f, _ in columns]
         )
-    for title, key, columns in LISTS:
-        ws = _sheet(wb, snapshot, title, columns)
+    for title, key, headers in LISTS:
+        ws = _sheet(wb, snapshot, title, headers)
         for row in lists[key]:
             ws.append([safe_value(ws, value) for value in row])
             done += 1

@@ -53,7 +53,8 @@ def trend(points: list[dict], target_percent: float) -> str:
         ax = fig.add_subplot()
         labels = [f"第{p['number']}期\n{_md(p['due_on'])}" for p in points]
         values = [None if p["coverage"] is None else p["coverage"] * 100 for p in points]
-        ax.plot(range(len(points)), values, marker="o", color=BLUE, linewidth=1.8)
+        # matplotlib draws None as a gap in the line; its types ask for floats only.
+        ax.plot(range(len(points)), values, marker="o", color=BLUE, linewidth=1.8)  # type: ignore[arg-type]
         for x, v in enumerate(values):
             if v is not None:
                 ax.annotate(

@@ -43,7 +43,7 @@ def _installed() -> dict[str, tuple[str, int]]:
         text=True,
         check=False,
     ).stdout
-    found = {}
+    found: dict[str, tuple[str, int]] = {}
     for line in out.splitlines():
         families, path, index = line.split("\t")
         for family in families.split(","):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import weasyprint
+from jinja2 import Environment
 from markupsafe import Markup
 from weasyprint.urls import URLFetcher
 
@@ -33,7 +34,7 @@ def _late_hours(snapshot: dict) -> float:
 
 
 @lru_cache(maxsize=1)
-def environment():
+def environment() -> Environment:
     return display.environment(autoescape=True)
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from campaign import audit, display
 from campaign.core import events, jobs
 from campaign.core.clock import now
+from campaign.core.db import Session
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign
 from campaign.core.paths import path_for
@@ -155,7 +155,7 @@ def produce(
 
     Progress is committed on the run (pages poll it) and passed to ``progress(step, percent)``.
     """
-    campaign = session.get(Campaign, run.campaign_id)
+    campaign = session.get_one(Campaign, run.campaign_id)
     run_id = run.id
 
     def step(label: str, percent: int) -> None:
@@ -245,7 +245,7 @@ def produce(
         return bulletin
     except IntegrityError:
         session.rollback()
-        run = session.get(BulletinRun, run_id)
+        run = session.get_one(BulletinRun, run_id)
         existing = find(session, campaign, run.due_on)
         run.finished_at = now()
         if existing is not None:
@@ -265,7 +265,7 @@ def produce(
         raise
     except BaseException as e:  # a failure is recorded (and retried), never half-published
         session.rollback()
-        run = session.get(BulletinRun, run_id)
+        run = session.get_one(BulletinRun, run_id)
         run.status, run.finished_at = "failed", now()
         run.error = _explain(e)
         events.publish(session, events.BulletinFailed(run))

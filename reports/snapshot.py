@@ -13,10 +13,11 @@ the counts use, streamed into the workbook in the same run.
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import joinedload
 
 from campaign import figures
 from campaign.board import services as board
@@ -30,7 +31,8 @@ from campaign.board.models import (
     SpotCheck,
 )
 from campaign.core import campaigns as timeline
-from campaign.core.models import Campaign, Unit
+from campaign.core.db import Session
+from campaign.core.models import Campaign, Phase, Unit
 from campaign.core.vocab import Target
 from campaign.display import percent, short_date
 from campaign.display import target as display_target
@@ -57,7 +59,7 @@ def cutoff_of(campaign: Campaign, due_on: date, at: time) -> datetime:
     return datetime.combine(due_on, at, tzinfo=ZoneInfo(campaign.timezone))
 
 
-def _rates(f: figures.Figures) -> dict:
+def _rates(f: figures.Figures) -> dict[str, Any]:
     return {
         "counts": f.as_dict()["counts"],
         "party_org_coverage": f.party_org_coverage,
@@ -67,7 +69,7 @@ def _rates(f: figures.Figures) -> dict:
     }
 
 
-def _rank_key(unit: dict):
+def _rank_key(unit: dict[str, Any]) -> tuple[bool, Any, Any, int]:
     coverage = unit["party_org_coverage"]
     required = unit["required_coverage"]
     return (
@@ -78,11 +80,18 @@ def _rank_key(unit: dict):
     )
 
 
-def _units(session, campaign, period, cutoff_day, before: dict, closures: dict) -> list[dict]:
+def _units(
+    session: Session,
+    campaign: Campaign,
+    period: half_monthly.Period,
+    cutoff_day: date,
+    before: dict[str, Any],
+    closures: dict[int, int],
+) -> list[dict[str, Any]]:
     target = Decimal(campaign.target_party_org_coverage)
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
-    units = []
+    units: list[dict[str, Any]] = []
     for position, (unit, f) in enumerate(figures.by_unit(session, campaign, as_of=cutoff_day)):
         counts = items.get(unit.id, {})
         units.append(
@@ -103,9 +112,9 @@ def _units(session, campaign, period, cutoff_day, before: dict, closures: dict) 
             }
         )
     units.sort(key=_rank_key)
-    for place, unit in enumerate(units, 1):
-        tied = place > 1 and _rank_key(unit)[:3] == _rank_key(units[place - 2])[:3]
-        unit["rank"] = units[place - 2]["rank"] if tied else place  # 并列
+    for place, row in enumerate(units, 1):
+        tied = place > 1 and _rank_key(row)[:3] == _rank_key(units[place - 2])[:3]
+        row["rank"] = units[place - 2]["rank"] if tied else place  # 并列
     return units
 
 
@@ -117,7 +126,9 @@ def closures_since(campaign: Campaign, period: half_monthly.Period, cutoff: date
     return datetime.combine(period.starts_on, time(0), tzinfo=ZoneInfo(campaign.timezone))
 
 
-def _verified_between(campaign: Campaign, since: datetime, cutoff: datetime) -> list:
+def _verified_between(
+    campaign: Campaign, since: datetime, cutoff: datetime
+) -> list[ColumnElement[bool]]:
     """The closures a bulletin reports: verified in (since, cutoff] and not revoked since.
 
     One set of conditions for the count the PDF prints and the rows the attachment lists."""
@@ -129,7 +140,9 @@ def _verified_between(campaign: Campaign, since: datetime, cutoff: datetime) -> 
     ]
 
 
-def _closure_counts(session, campaign, since: datetime, cutoff: datetime) -> dict[int, int]:
+def _closure_counts(
+    session: Session, campaign: Campaign, since: datetime, cutoff: datetime
+) -> dict[int, int]:
     """Closures verified in the period, per unit."""
     stmt = (
         select(BoardItem.unit_id, func.count())
@@ -138,10 +151,12 @@ def _closure_counts(session, campaign, since: datetime, cutoff: datetime) -> dic
         .where(*_verified_between(campaign, since, cutoff))
         .group_by(BoardItem.unit_id)
     )
-    return dict(session.execute(stmt).all())
+    return dict(session.execute(stmt).tuples().all())
 
 
-def _closure_rows(session, campaign, since: datetime, cutoff: datetime) -> Iterator[tuple]:
+def _closure_rows(
+    session: Session, campaign: Campaign, since: datetime, cutoff: datetime
+) -> Iterator[tuple[Any, ...]]:
     """The period's verified closures, one row each, as the attachment's 本期销号 sheet shows
     them: 单位, 组织名称, 统一社会信用代码, 销号方式, 党组织名称, 成立日期, 核验时间."""
     stmt = (
@@ -175,7 +190,9 @@ def _closure_rows(session, campaign, since: datetime, cutoff: datetime) -> Itera
         )
 
 
-def _overdue_rows(session, campaign, cutoff_day: date) -> Iterator[tuple]:
+def _overdue_rows(
+    session: Session, campaign: Campaign, cutoff_day: date
+) -> Iterator[tuple[Any, ...]]:
     """Open items past their planned date at the cut-off, one row each (逾期事项 sheet):
     单位, 组织名称, 统一社会信用代码, 攻坚目标, 状态, 计划完成时间, 责任人."""
     stmt = (
@@ -209,7 +226,7 @@ def _overdue_rows(session, campaign, cutoff_day: date) -> Iterator[tuple]:
 
 def lists(
     session: Session, campaign: Campaign, period: half_monthly.Period, cutoff: datetime
-) -> dict[str, Iterator[tuple]]:
+) -> dict[str, Iterator[tuple[Any, ...]]]:
     """The attachment's long lists at ``cutoff``, by sheet: rows read (lazily, streamed) with
     the conditions the snapshot counted them by. Read them in the transaction that built the
     snapshot, so the lists are what the PDF counts."""
@@ -221,10 +238,13 @@ def lists(
     }
 
 
-def _deliverables(session, campaign, period, cutoff: datetime) -> dict:
+def _deliverables(
+    session: Session, campaign: Campaign, period: half_monthly.Period, cutoff: datetime
+) -> dict[str, Any]:
     """Phase deliverables overdue at the cut-off, and those delivered late this period (点名)."""
     deliverables, rows = tasks.matrix(session, campaign, None, cutoff)
-    overdue, late = [], []
+    overdue: list[dict[str, Any]] = []
+    late: list[dict[str, Any]] = []
     for unit, cells in rows:
         for d in deliverables:
             cell = cells.get(d.id)
@@ -244,7 +264,9 @@ def _deliverables(session, campaign, period, cutoff: datetime) -> dict:
     return {"overdue": overdue, "late": late}
 
 
-def _reports(session, campaign, due_on: date, cutoff: datetime) -> dict:
+def _reports(
+    session: Session, campaign: Campaign, due_on: date, cutoff: datetime
+) -> dict[str, Any]:
     """Who filed the half-monthly report due on ``due_on``, as it stood at the cut-off."""
     states: dict[str, list[str]] = {s: [] for s in half_monthly.REPORT_STATE_LABELS}
     for unit, _, state in half_monthly.period_overview(session, campaign, due_on, None, cutoff):
@@ -252,7 +274,7 @@ def _reports(session, campaign, due_on: date, cutoff: datetime) -> dict:
     return {"due_on": due_on.isoformat(), **states}
 
 
-def _spot_checks(session, campaign, cutoff: datetime) -> list[dict]:
+def _spot_checks(session: Session, campaign: Campaign, cutoff: datetime) -> list[dict[str, Any]]:
     zone = ZoneInfo(campaign.timezone)
     checks = session.scalars(
         select(SpotCheck)
@@ -260,7 +282,7 @@ def _spot_checks(session, campaign, cutoff: datetime) -> list[dict]:
         .options(joinedload(SpotCheck.results))
         .order_by(SpotCheck.created_at, SpotCheck.id)
     ).unique()
-    out = []
+    out: list[dict[str, Any]] = []
     for check in checks:
         results = [r.result for r in check.results]
         out.append(
@@ -277,8 +299,8 @@ def _spot_checks(session, campaign, cutoff: datetime) -> list[dict]:
     return out
 
 
-def _phases(campaign: Campaign, day: date) -> tuple[list[dict], dict | None]:
-    def phase(p):
+def _phases(campaign: Campaign, day: date) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    def phase(p: Phase) -> dict[str, Any]:
         return {
             "name": p.name,
             "starts_on": p.starts_on.isoformat(),
@@ -296,9 +318,9 @@ def build(
     period: half_monthly.Period,
     number: int,
     cutoff: datetime,
-    earlier: list[dict],
+    earlier: list[dict[str, Any]],
     generated_at: datetime | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The bulletin's data at ``cutoff``; ``earlier`` are the snapshots of the campaign's earlier
     bulletins, oldest first (the last one gives "change since the last bulletin")."""
     cutoff_day = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
@@ -349,7 +371,7 @@ def build(
         for n, p in enumerate(shown, 1)
     ]
 
-    data = {
+    data: dict[str, Any] = {
         "version": VERSION,
         "campaign": {
             "id": campaign.id,
@@ -398,7 +420,7 @@ def _names(names: list[str], limit: int = 6) -> str:
     return shown + (f"等{len(names)}个单位" if len(names) > limit else "")
 
 
-def requirements(data: dict) -> list[str]:
+def requirements(data: dict[str, Any]) -> list[str]:
     """下步工作要求, written from the figures: what is behind, who, and by when."""
     out = []
     overall = data["overall"]

@@ -9,6 +9,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ def bulletin_or_404(campaign_id: int, number: int, detail: bool = False) -> Bull
 
 @bp.get("")
 @login_required
-def archive(campaign_id: int):
+def archive(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     may_generate = permissions.may_edit_campaign(current_user)
     bulletins = services.archive(db.session, campaign)
@@ -65,7 +66,7 @@ def archive(campaign_id: int):
 def _produce_in_background(run_id: int, user_id: int | None) -> None:
     from campaign.core.models import User  # noqa: PLC0415
 
-    run = db.session.get(BulletinRun, run_id)
+    run = db.session.get_one(BulletinRun, run_id)
     user = db.session.get(User, user_id) if user_id else None
     try:
         services.produce(db.session, run, _settings(), user)
@@ -75,7 +76,7 @@ def _produce_in_background(run_id: int, user_id: int | None) -> None:
 
 @bp.post("/generate")
 @login_required
-def generate(campaign_id: int):
+def generate(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.ensure(permissions.may_edit_campaign, current_user)
     started = {}
@@ -99,7 +100,7 @@ def generate(campaign_id: int):
 
 @bp.get("/runs/<int:run_id>")
 @login_required
-def run_status(campaign_id: int, run_id: int):
+def run_status(campaign_id: int, run_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))
     run = db.session.get(BulletinRun, run_id)
@@ -120,20 +121,20 @@ def run_status(campaign_id: int, run_id: int):
 
 @bp.get("/<int:number>.pdf")
 @login_required
-def pdf(campaign_id: int, number: int):
+def pdf(campaign_id: int, number: int) -> ResponseReturnValue:
     b = bulletin_or_404(campaign_id, number)
     return send_stored(b.pdf_path, f"通报第{b.number}期（{b.due_on}）.pdf", inline=True)
 
 
 @bp.get("/<int:number>.xlsx")
 @login_required
-def xlsx(campaign_id: int, number: int):
+def xlsx(campaign_id: int, number: int) -> ResponseReturnValue:
     b = bulletin_or_404(campaign_id, number, detail=True)
     return send_stored(b.xlsx_path, f"通报第{b.number}期附件（{b.due_on}）.xlsx")
 
 
 @bp.get("/<int:number>/snapshot.json")
 @login_required
-def snapshot(campaign_id: int, number: int):
+def snapshot(campaign_id: int, number: int) -> ResponseReturnValue:
     b = bulletin_or_404(campaign_id, number, detail=True)
     return current_app.response_class(b.snapshot, mimetype="application/json")

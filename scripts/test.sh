@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run the whole test suite against SQLite and a throwaway PostgreSQL server,
-# stop that server again (also on failure or interrupt), and exit with
-# pytest's exit code. Extra arguments go to pytest.
+# Type-check the application with mypy, then run the whole test suite against
+# SQLite and a throwaway PostgreSQL server, stop that server again (also on
+# failure or interrupt), and exit with pytest's exit code, or 1 when only mypy
+# failed. Extra arguments go to pytest.
 #
 # TEST_DATABASES defaults to "sqlite,postgresql". If TEST_POSTGRES_URL is
 # already set, that server is used instead of starting one.
@@ -11,6 +12,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$GONGJIAN_ROOT"
 
 [[ -x "$VENV_DIR/bin/python" ]] || die ".venv is not set up: run 'make test'"
+[[ -x "$VENV_DIR/bin/mypy" ]] || die "mypy is not in .venv (requirements-dev.txt): run 'make test'"
+
+# The type checker first (seconds; its settings are [tool.mypy] in pyproject.toml). Its
+# failure fails the run, after the tests have run too.
+log "mypy (app.py, campaign, notifications, reports)"
+if "$VENV_DIR/bin/mypy"; then
+    typed=0
+else
+    typed=$?
+    printf 'error: mypy found type errors (exit code %s); the tests run anyway\n' "$typed" >&2
+fi
 
 export TEST_DATABASES=${TEST_DATABASES:-sqlite,postgresql}
 pg_server="$GONGJIAN_ROOT/scripts/pg-test-server.sh"
@@ -46,4 +58,8 @@ case $status in
     5) printf 'error: pytest collected no tests (exit code 5); treating that as a failure\n' >&2 ;;
     *) printf 'error: tests failed (pytest exit code %s)\n' "$status" >&2 ;;
 esac
+if [[ $typed -ne 0 ]]; then
+    printf 'error: mypy found type errors (see its report above the tests)\n' >&2
+    [[ $status -ne 0 ]] || status=1
+fi
 exit "$status"

@@ -98,7 +98,7 @@ def _board_item(campaign_id: int, item_id: int) -> BoardItem:
 class Items(MethodView):
     @blp.arguments(ItemQuerySchema, location="query")
     @blp.response(200, ItemSchema(many=True))
-    def get(self, query: dict, campaign_id: int):
+    def get(self, query: dict, campaign_id: int) -> list[BoardItem]:
         """A unit's board items (30 a page), filtered as on the page."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit = permissions.unit_or_404(g.api_user, query["unit"])
@@ -110,7 +110,7 @@ class Items(MethodView):
 class ItemPlan(MethodView):
     @blp.arguments(PlanSchema)
     @blp.response(200, ItemSchema)
-    def patch(self, data: dict, campaign_id: int, item_id: int):
+    def patch(self, data: dict, campaign_id: int, item_id: int) -> BoardItem:
         """Change the item's plan (the unit's operators)."""
         item = _board_item(campaign_id, item_id)
         permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
@@ -123,7 +123,7 @@ class ItemPlan(MethodView):
 class ItemClosures(MethodView):
     @blp.arguments(ClosureUploadSchema, location="multipart")
     @blp.response(201, ItemSchema)
-    def post(self, form: dict, campaign_id: int, item_id: int):
+    def post(self, form: dict, campaign_id: int, item_id: int) -> BoardItem:
         """Submit a 销号 with its approving document (PDF or image)."""
         item = _board_item(campaign_id, item_id)
         permissions.ensure(permissions.may_work_items, g.api_user, item.unit)
@@ -141,7 +141,7 @@ class ItemClosures(MethodView):
 class ItemDecision(MethodView):
     @blp.arguments(ReasonSchema)
     @blp.response(200, ItemSchema)
-    def post(self, data: dict, campaign_id: int, item_id: int, decision: str):
+    def post(self, data: dict, campaign_id: int, item_id: int, decision: str) -> BoardItem:
         """Verify or return the pending closure (the unit's leaders)."""
         item = _board_item(campaign_id, item_id)
         permissions.ensure(permissions.may_verify_closures, g.api_user, item.unit)
@@ -156,7 +156,7 @@ class ItemDecision(MethodView):
 class SpotChecks(MethodView):
     @blp.arguments(DrawSchema)
     @blp.response(201, SpotCheckSchema)
-    def post(self, data: dict, campaign_id: int):
+    def post(self, data: dict, campaign_id: int) -> SpotCheck:
         """Draw verified closures at random (recorded seed), or a look-back batch."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
@@ -181,13 +181,14 @@ class SpotChecks(MethodView):
 class SpotCheckResults(MethodView):
     @blp.arguments(ResultSchema)
     @blp.response(200, SpotCheckSchema)
-    def post(self, data: dict, campaign_id: int, check_id: int, result_id: int):
+    def post(self, data: dict, campaign_id: int, check_id: int, result_id: int) -> SpotCheck:
         """Record a checker's finding; a failure reopens the item."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
         check = db.session.get(SpotCheck, check_id)
         if check is None or check.campaign_id != campaign.id:
             abort(404)
+        assert check is not None  # flask-smorest's abort raised otherwise (it is untyped)
         result = next((r for r in check.results if r.id == result_id), None) or abort(404)
         permissions.ensure(permissions.may_spot_check, g.api_user)
         commit(

@@ -39,7 +39,11 @@ _JOINT_FORM = {
 class CreditCodes(fields.String):
     """Credit codes separated by commas (either width) or line breaks, read in any case."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple:
+    # A string to the OpenAPI document, read as a tuple (marshmallow types String's
+    # ``_deserialize`` as returning str).
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> tuple[str, ...]:
         raw = super()._deserialize(value, attr, data, **kwargs)
         parts = raw.replace("，", ",").replace("\n", ",").split(",")
         return tuple(p.strip().upper() for p in parts if p.strip())

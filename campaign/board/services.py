@@ -11,10 +11,10 @@ import random
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from campaign import audit, rules, tally
 from campaign.audit import AuditEntry
@@ -37,7 +37,7 @@ from campaign.board.models import (
 )
 from campaign.core import events
 from campaign.core.clock import now, today
-from campaign.core.db import claim, serialize
+from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign
 from campaign.core.paging import page_of
@@ -120,14 +120,14 @@ def follow_organization(session: Session, org: Organization, user, source: str) 
 def sync_on_approval(session: Session, event: events.LedgerApproved) -> None:
     """A unit's approved base: every organization not yet where the rules say is an item."""
     ledger = event.ledger
-    sync_items(session, session.get(Campaign, ledger.campaign_id), [ledger.unit_id])
+    sync_items(session, session.get_one(Campaign, ledger.campaign_id), [ledger.unit_id])
 
 
 def sync_on_accepted_change(session: Session, event: events.ChangeRequestDecided) -> None:
     """An accepted change request can add an organization, or change what one must reach."""
     if event.accepted:
         request = event.request
-        sync_items(session, session.get(Campaign, request.campaign_id), [request.unit_id])
+        sync_items(session, session.get_one(Campaign, request.campaign_id), [request.unit_id])
 
 
 def follow_changed_organization(session: Session, event: events.OrganizationChanged) -> None:
@@ -138,12 +138,12 @@ def follow_changed_organization(session: Session, event: events.OrganizationChan
 
 def update_plan(session: Session, item: BoardItem, plan: Plan, user) -> dict:
     """Change the item's plan (一企一策): path, joint form, measures, date, person responsible."""
-    problems = plan.problems("path")
+    problems = plan.problems_of("path")
     path = plan.path if plan.path is not None or problems else item.path
     joint_form = plan.joint_form.strip()
     if path == RulePath.JOINT and joint_form and joint_form not in JOINT_FORMS:
         problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
-    problems += plan.problems("planned_on")
+    problems += plan.problems_of("planned_on")
     if problems:
         raise ValidationFailed(problems)
     values = {
@@ -214,7 +214,7 @@ def submit_closure(
     storage: Path,
 ) -> Closure:
     """A unit claims 销号 with its evidence; checked against the rules before it is filed."""
-    campaign = session.get(Campaign, item.campaign_id)
+    campaign = session.get_one(Campaign, item.campaign_id)
     # The first of two submissions takes the item out of the open states; the other is told.
     claim(
         session,
@@ -225,7 +225,7 @@ def submit_closure(
     )
     method = claimed.method
     if method is None:
-        raise ValidationFailed(claimed.problems("method") or [("method", "请选择组建方式")])
+        raise ValidationFailed(claimed.problems_of("method") or [("method", "请选择组建方式")])
     problems = []
     # Not attached to the item until it is filed: a refused claim leaves nothing behind.
     closure = Closure(item_id=item.id, method=method, submitted_by_id=getattr(user, "id", None))
@@ -248,10 +248,10 @@ def submit_closure(
             problems.append(("secretary", "「书记（负责人）」不能为空"))
         members_given = "formal_members" not in claimed.invalid
         closure.formal_members = claimed.formal_members
-        problems += claimed.problems("formal_members")
+        problems += claimed.problems_of("formal_members")
         established = closure.established_on = claimed.established_on
         if established is None:
-            problems += claimed.problems("established_on") or [
+            problems += claimed.problems_of("established_on") or [
                 ("established_on", "「成立时间」应为日期，而不是“”")
             ]
         else:
@@ -288,6 +288,7 @@ def submit_closure(
         problems.append(("document", "请上传批复文件（PDF或图片）"))
     if problems:
         raise ValidationFailed(problems)
+    assert document is not None  # its absence is a problem refused above
     stored = store_upload(
         session,
         storage,
@@ -387,7 +388,7 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
     closure = _decide(session, item, ClosureStatus.VERIFIED, user)
     orgs = [item.organization] + [
-        session.get(Organization, i) for i in json.loads(closure.covered_org_ids)
+        session.get_one(Organization, i) for i in json.loads(closure.covered_org_ids)
     ]
     taken = [o.name for o in orgs[1:] if rules.has_party_org(o)]
     if taken:
@@ -395,8 +396,9 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
             [("closure", f"联合组建覆盖的组织已另建党组织：{'、'.join(taken)}，请退回后重新提交")]
         )
     before = {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}
-    rows = {}
+    rows: dict[int, dict[str, Any]] = {}
     for org in orgs:
+        data: dict[str, Any]
         if closure.method == ClosureMethod.WORK_COVERAGE:
             data = {
                 "instructor": closure.instructor or org.instructor,
@@ -489,7 +491,7 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
     item = closure.item
     kept, restored = [], {}
     for org_id, rows in json.loads(closure.ledger_before).items():
-        org = session.get(Organization, int(org_id))
+        org = session.get_one(Organization, int(org_id))
         if audit.snapshot(org, PARTY_FIELDS) != rows["after"]:
             # Changed since (e.g. its own closure verified later): that later act stands.
             kept.append(org.id)
@@ -503,7 +505,7 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
         session, events.ClosureRevoked(closure, restored, f"撤销销号#{closure.id}", user=user)
     )
     for org_id in restored:
-        org = session.get(Organization, org_id)
+        org = session.get_one(Organization, org_id)
         covered_item = session.scalar(
             select(BoardItem).where(
                 BoardItem.campaign_id == item.campaign_id, BoardItem.organization_id == org.id
@@ -665,7 +667,7 @@ def record_result(
 # ---- reading --------------------------------------------------------------------------
 
 
-def overdue(on: date, *, counted: bool = False):
+def overdue(on: date, *, counted: bool = False) -> ColumnElement[bool]:
     """The SQL condition for an item past its planned date and still open on ``on``; over the
     board's tally when ``counted`` (where no planned date is NO_PLANNED_DATE, never before)."""
     rows = BoardCounts if counted else BoardItem

@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -43,7 +44,7 @@ bp = Blueprint("board", __name__)
 
 @bp.get("/campaigns/<int:campaign_id>/board")
 @login_required
-def city(campaign_id: int):
+def city(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit_ids = permissions.visible_unit_ids(current_user)
     return render_template(
@@ -67,7 +68,7 @@ def _filters() -> dict:
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>/board")
 @login_required
-def unit(campaign_id: int, code: str):
+def unit(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     if not unit.is_responsible and unit.parent is not None:
@@ -117,7 +118,7 @@ def _item(campaign_id: int, item_id: int) -> BoardItem:
 
 @bp.route("/campaigns/<int:campaign_id>/items/<int:item_id>", methods=["GET", "POST"])
 @login_required
-def item(campaign_id: int, item_id: int):
+def item(campaign_id: int, item_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     item = _item(campaign.id, item_id)
     if request.method == "POST":
@@ -194,7 +195,7 @@ def _item_action(campaign, item: BoardItem, action: str) -> None:
 
 @bp.get("/campaigns/<int:campaign_id>/closures/<int:closure_id>/document")
 @login_required
-def document(campaign_id: int, closure_id: int):
+def document(campaign_id: int, closure_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     closure = db.session.get(Closure, closure_id) or abort(404)
     _item(campaign.id, closure.item_id)
@@ -205,7 +206,7 @@ def document(campaign_id: int, closure_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/spot-checks", methods=["GET", "POST"])
 @login_required
-def spot_checks(campaign_id: int):
+def spot_checks(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))  # checks span every unit
     if request.method == "POST":
@@ -234,6 +235,7 @@ def spot_checks(campaign_id: int):
                 .where(SpotCheck.campaign_id == campaign.id)
                 .order_by(SpotCheck.id.desc())
             )
+            assert newest is not None  # just drawn
             return redirect(
                 url_for("board.spot_check", campaign_id=campaign.id, check_id=newest.id)
             )
@@ -253,7 +255,7 @@ def spot_checks(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/spot-checks/<int:check_id>", methods=["GET", "POST"])
 @login_required
-def spot_check(campaign_id: int, check_id: int):
+def spot_check(campaign_id: int, check_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))  # checks span every unit
     check = db.session.get(SpotCheck, check_id)

@@ -5,15 +5,17 @@ import hashlib
 import hmac
 import re
 import secrets
+from typing import Any, cast
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import CursorResult
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from campaign import audit
 from campaign.core.clock import now
+from campaign.core.db import Session
 from campaign.core.errors import ValidationFailed
-from campaign.core.models import ApiToken, Unit, User, new_session_key
+from campaign.core.models import Actor, ApiToken, Unit, User, new_session_key
 from campaign.core.vocab import Role
 
 UNIT_ROLES = (Role.OPERATOR, Role.LEADER)
@@ -37,30 +39,32 @@ def create_user(
     unit_code: str | None = None,
     display_name: str = "",
     email: str = "",
-    actor=None,
+    actor: Actor = None,
 ) -> User:
     """A new user; unit roles need a responsible unit, passwords at least 8 characters."""
     problems = []
+    member: Role | None
     try:
-        role = Role(role)
+        member = Role(role)
     except ValueError:
+        member = None
         problems.append(("role", f"角色“{role}”无效，可选：{'、'.join(r.value for r in Role)}"))
     unit = None
     if unit_code:
         unit = session.scalar(select(Unit).where(Unit.code == unit_code))
         if unit is None:
             problems.append(("unit", f"单位代码“{unit_code}”不存在"))
-    elif role in UNIT_ROLES:
+    elif member in UNIT_ROLES:
         problems.append(("unit", "单位填报员和单位负责人必须指定所属单位（--unit）"))
     if not username or session.scalar(select(User).where(User.username == username)):
         problems.append(("username", f"用户名“{username}”为空或已被使用"))
     if len(password) < MIN_PASSWORD:
         problems.append(("password", f"密码至少{MIN_PASSWORD}位"))
-    if problems:
+    if problems or member is None:  # no role is a problem named above
         raise ValidationFailed(problems)
     user = User(
         username=username,
-        role=role,
+        role=member,
         unit=unit,
         display_name=display_name or username,
         email=email,
@@ -74,7 +78,7 @@ def create_user(
         action="user.create",
         obj_type="user",
         obj_id=user.id,
-        after={"username": username, "role": role.value, "unit": unit_code},
+        after={"username": username, "role": member.value, "unit": unit_code},
     )
     return user
 
@@ -111,16 +115,19 @@ def end_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
-def disable_user(session: Session, user: User, actor=None) -> None:
+def disable_user(session: Session, user: User, actor: Actor = None) -> None:
     """Stop ``user`` logging in: his sessions end and his API tokens are revoked for good."""
     if not user.active:
         return
     user.active = False
     end_sessions(session, user)
-    revoked = session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now())
+    revoked = cast(
+        CursorResult[Any],  # a DML statement's result (Session.execute is typed for any)
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now())
+        ),
     ).rowcount
     audit.record(
         session,
@@ -133,7 +140,7 @@ def disable_user(session: Session, user: User, actor=None) -> None:
     )
 
 
-def enable_user(session: Session, user: User, actor=None) -> None:
+def enable_user(session: Session, user: User, actor: Actor = None) -> None:
     """Let ``user`` log in again; he starts afresh (old sessions and tokens stay ended)."""
     if user.active:
         return

@@ -6,7 +6,8 @@ Every endpoint applies the same permissions as the pages; errors are JSON with a
 ``message`` (campaign.core.api_errors).
 """
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
 from flask import Request, g, request
 from flask.views import MethodView
@@ -21,8 +22,10 @@ from campaign.core import permissions
 from campaign.core.accounts import user_for_token
 from campaign.core.extensions import db
 from campaign.core.inputs import Choice
-from campaign.core.models import Campaign
+from campaign.core.models import Campaign, Phase, Unit
 from campaign.core.vocab import UnitKind
+
+T = TypeVar("T")
 
 
 class Parser(FlaskParser):
@@ -52,7 +55,7 @@ def blueprint(name: str, description: str) -> Blueprint:
     return blp
 
 
-def commit(action, status: int = 422):
+def commit(action: Callable[[], T], status: int = 422) -> T:
     """Run a service call through the one commit path; a refusal answers its status (refused
     input ``status``) with the Chinese message and per-field ``errors``; nothing kept."""
     outcome = transaction.commit(action)
@@ -61,7 +64,7 @@ def commit(action, status: int = 422):
         if refusal.status == 422:
             abort(code, message=refusal.message, errors=dict(refusal.problems))
         abort(code, message=refusal.message)
-    return outcome.result
+    return cast(T, outcome.result)  # no refusal (abort raised): what the action returned
 
 
 def authenticate_bearer() -> None:
@@ -118,7 +121,7 @@ class UnitSchema(Schema):
 @blp.route("/campaigns")
 class Campaigns(MethodView):
     @blp.response(200, CampaignSchema(many=True))
-    def get(self):
+    def get(self) -> Sequence[Campaign]:
         """Every campaign."""
         return db.session.scalars(db.select(Campaign).order_by(Campaign.id)).all()
 
@@ -126,7 +129,7 @@ class Campaigns(MethodView):
 @blp.route("/campaigns/<int:campaign_id>")
 class CampaignItem(MethodView):
     @blp.response(200, CampaignSchema)
-    def get(self, campaign_id: int):
+    def get(self, campaign_id: int) -> Campaign:
         """One campaign with its settings."""
         return permissions.campaign_or_404(g.api_user, campaign_id)
 
@@ -135,7 +138,7 @@ class CampaignItem(MethodView):
 class CampaignSettings(MethodView):
     @blp.arguments(timeline.SettingsSchema)
     @blp.response(200, CampaignSchema)
-    def patch(self, data: dict, campaign_id: int):
+    def patch(self, data: dict[str, Any], campaign_id: int) -> Campaign:
         """Change settings (coordinators and admins); all or nothing, messages in Chinese."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.ensure(permissions.may_edit_campaign, g.api_user)
@@ -146,7 +149,7 @@ class CampaignSettings(MethodView):
 @blp.route("/campaigns/<int:campaign_id>/phases")
 class Phases(MethodView):
     @blp.response(200, PhaseSchema(many=True))
-    def get(self, campaign_id: int):
+    def get(self, campaign_id: int) -> list[Phase]:
         """The campaign's phases in order."""
         return permissions.campaign_or_404(g.api_user, campaign_id).phases
 
@@ -154,7 +157,7 @@ class Phases(MethodView):
 @blp.route("/units")
 class Units(MethodView):
     @blp.response(200, UnitSchema(many=True))
-    def get(self):
+    def get(self) -> list[Unit]:
         """The responsible units the caller may read."""
         return permissions.responsible_units(g.api_user)
 
@@ -162,6 +165,6 @@ class Units(MethodView):
 @blp.route("/units/<code>")
 class UnitItem(MethodView):
     @blp.response(200, UnitSchema)
-    def get(self, code: str):
+    def get(self, code: str) -> Unit:
         """One unit (404 if the caller may not read it)."""
         return permissions.unit_or_404(g.api_user, code)

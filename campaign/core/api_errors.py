@@ -108,7 +108,7 @@ def by_field(messages: Any) -> dict[str, str]:
     return {field: "；".join(texts) for field, texts in out.items()}
 
 
-def payload(error: HTTPException, base: dict) -> dict:
+def payload(error: HTTPException, base: dict[str, Any]) -> dict[str, Any]:
     """flask-smorest's error ``base`` payload with a Chinese ``message`` always present; a
     request refused field by field has ``errors`` as a refusal of the services does."""
     data = getattr(error, "data", None) or {}

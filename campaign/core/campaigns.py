@@ -9,13 +9,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from campaign import audit
 from campaign.core import events, inputs
-from campaign.core.db import serialize
+from campaign.core.db import Session, serialize
 from campaign.core.errors import ValidationFailed
-from campaign.core.models import Campaign, Phase
+from campaign.core.models import Actor, Campaign, Phase
 from campaign.core.templates import TEMPLATES
 
 
@@ -58,7 +57,9 @@ PHASE_FIELDS = {
 }
 
 
-def create_from_template(session: Session, template: str, year: int, user=None) -> Campaign:
+def create_from_template(
+    session: Session, template: str, year: int, user: Actor = None
+) -> Campaign:
     """A new campaign from ``template`` with every phase shifted to ``year``."""
     try:
         tpl = TEMPLATES[template]
@@ -129,16 +130,18 @@ def _parse(label: str, kind: SettingKind, raw: str) -> Any:
         return value
     if kind == K.PERCENT:
         try:
-            value = Decimal(raw.rstrip("%"))
+            percent: Decimal | None = Decimal(raw.rstrip("%"))
         except InvalidOperation:
-            value = None
-        if value is None or not value.is_finite():
+            percent = None
+        if percent is None or not percent.is_finite():
             raise ValueError(f"「{label}」应为百分数，而不是“{raw}”")
-        if value.as_tuple().exponent < -2:
+        exponent = percent.as_tuple().exponent
+        assert isinstance(exponent, int)  # not "n", "N" or "F": the value is finite
+        if exponent < -2:
             raise ValueError(f"「{label}」最多保留两位小数（{raw}）")
-        if not Decimal(0) <= value <= Decimal(100):
-            raise ValueError(f"「{label}」应在0%至100%之间（{value}%）") from None
-        return value
+        if not Decimal(0) <= percent <= Decimal(100):
+            raise ValueError(f"「{label}」应在0%至100%之间（{percent}%）") from None
+        return percent
     raise AssertionError(kind)
 
 
@@ -154,7 +157,7 @@ _KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
 _KIND_NOTES = {K.PERCENT: "；最多两位小数，也可写作“85%”", K.DATE: "（YYYY-MM-DD）"}
 
 
-class Setting(fields.Field):
+class Setting(fields.Field[Any]):
     """A setting of ``kind``: a form's text or an API value (numbers as numbers or text),
     read by ``_parse``; what it refuses is said as ``_parse`` says it."""
 
@@ -181,18 +184,18 @@ SettingsSchema = _schema(SETTINGS, "SettingsSchema")
 PhaseSchema = _schema(PHASE_FIELDS, "PhaseInputSchema")
 
 
-def settings_from(form: Mapping) -> dict[str, Any]:
+def settings_from(form: Mapping[str, Any]) -> dict[str, Any]:
     """The settings a form (or the API) gives, read; ValidationFailed naming every one
     that is not what it should be."""
     return inputs.load(SettingsSchema(), form)
 
 
-def phase_from(form: Mapping) -> dict[str, Any]:
+def phase_from(form: Mapping[str, Any]) -> dict[str, Any]:
     """A phase's fields a form gives, read; ValidationFailed likewise."""
     return inputs.load(PhaseSchema(), form)
 
 
-def _check_window(obj, values: Mapping[str, Any]) -> None:
+def _check_window(obj: Campaign | Phase, values: Mapping[str, Any]) -> None:
     """Refuse ``values`` (read) if the window would end before it starts."""
     starts = values.get("starts_on", obj.starts_on)
     ends = values.get("ends_on", obj.ends_on)
@@ -208,7 +211,9 @@ def _fresh(session: Session, obj: Campaign | Phase) -> None:
     session.refresh(obj)
 
 
-def update_settings(session: Session, campaign: Campaign, values: Mapping[str, Any], user) -> dict:
+def update_settings(
+    session: Session, campaign: Campaign, values: Mapping[str, Any], user: Actor
+) -> dict[str, Any]:
     """Change campaign settings (read by ``settings_from``); all or nothing. Returns what
     changed."""
     _fresh(session, campaign)
@@ -229,7 +234,9 @@ def update_settings(session: Session, campaign: Campaign, values: Mapping[str, A
     return changed
 
 
-def update_phase(session: Session, phase: Phase, values: Mapping[str, Any], user) -> dict:
+def update_phase(
+    session: Session, phase: Phase, values: Mapping[str, Any], user: Actor
+) -> dict[str, Any]:
     """Change a phase's name, window or deliverable (read by ``phase_from``); all or nothing."""
     _fresh(session, phase)
     _check_window(phase, values)
@@ -294,7 +301,7 @@ class TimelineView:
 
     campaign: Campaign
     today: date
-    in_force: list
+    in_force: list[Phase]
     next: Deadline | None
     progress: float  # share of the campaign's days passed, 0..1
 
@@ -303,7 +310,7 @@ class TimelineView:
         span = (self.campaign.ends_on - self.campaign.starts_on).days + 1  # both ends included
         return max(0.0, min(100.0, (day - self.campaign.starts_on).days * 100 / span))
 
-    def state(self, phase) -> str:
+    def state(self, phase: Phase) -> str:
         """ "done", "now" or "" (not started) for a phase on this day."""
         if phase.ends_on < self.today:
             return "done"

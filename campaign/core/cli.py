@@ -12,7 +12,7 @@ from campaign.core import campaigns
 from campaign.core.campaigns import latest_campaign
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
-from campaign.core.models import Unit, User
+from campaign.core.models import Campaign, Unit, User
 from campaign.core.templates import TEMPLATES
 from campaign.core.vocab import Role
 
@@ -33,7 +33,14 @@ def _user(username: str) -> User:
 @click.option("--name", "display_name", default="", help="显示姓名")
 @click.option("--email", default="")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码")
-def create_user(username, role, unit_code, display_name, email, password_stdin) -> None:
+def create_user(
+    username: str,
+    role: str,
+    unit_code: str | None,
+    display_name: str,
+    email: str,
+    password_stdin: bool,
+) -> None:
     """Create a user; the password comes from stdin or a prompt, never the command line."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -135,7 +142,7 @@ def recount() -> None:
 # ---- shared by the areas' commands ----------------------------------------------------
 
 
-def current_campaign():
+def current_campaign() -> Campaign:
     """The campaign CLI commands act on (the latest), or a Chinese error."""
     campaign = latest_campaign(db.session)
     if campaign is None:

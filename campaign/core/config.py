@@ -2,7 +2,9 @@
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from limits import parse
 
@@ -44,10 +46,10 @@ def _count(name: str) -> int:
     return int(value)
 
 
-def from_environment(instance_path: Path) -> dict:
+def from_environment(instance_path: Path) -> dict[str, Any]:
     """The settings for a running instance."""
     default_db = f"sqlite:///{instance_path / 'gongjian.db'}"
-    settings = {
+    settings: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "SCHEDULER_ENABLED": os.environ.get("GONGJIAN_SCHEDULER", "0") == "1",
         "STORAGE_PATH": os.environ.get("STORAGE_PATH", str(instance_path / "storage")),
@@ -118,7 +120,7 @@ DEFAULTS = {
 }
 
 
-def engine_options(config: dict) -> dict:
+def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """SQLALCHEMY_ENGINE_OPTIONS for ``config``'s database: on SQLite with the busy timeout
     (pysqlite's default of 5 s turned a wait behind a long import into a 500)."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -25,17 +25,30 @@ from sqlalchemy import (
     bindparam,
     func,
     inspect,
+    orm,
     select,
     text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, registry
 from sqlalchemy.types import TypeDecorator
 
 from campaign.core.errors import Conflict
 from campaign.core.text import cleaned_for
+
+if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
+
+# A database session as the application's functions receive it: Flask-SQLAlchemy's
+# ``db.session`` in views, jobs and the CLI (a scoped_session, which hands every Session method
+# to the current context's session), or a plain Session (the one a session event passes, one
+# that backup or the outbox opens on its own connection). Both answer the same methods.
+# db.session is a scoped_session of Flask-SQLAlchemy's Session subclass; ``Any`` stands for it
+# so that this Flask-free module does not name Flask-SQLAlchemy.
+Session: TypeAlias = orm.Session | orm.scoped_session[Any]
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -47,7 +60,7 @@ NAMING_CONVENTION = {
 }
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes stored as UTC and read back aware, on SQLite as on PostgreSQL.
 
     SQLite keeps no zone; without this a time written in Asia/Shanghai would
@@ -57,7 +70,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -65,7 +78,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -107,6 +120,11 @@ class Base(DeclarativeBase):
         type_annotation_map={datetime: UTCDateTime()},
     )
 
+    if TYPE_CHECKING:
+        # Every model here maps a Table of its own (SQLAlchemy types it as any FromClause, for
+        # classes mapped to a join or a subquery).
+        __table__: ClassVar[Table]
+
 
 _MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
@@ -139,28 +157,29 @@ def insert_rows(
     conn = session.connection()
     dialect = conn.dialect
 
-    def processor(name: str):
+    def processor(name: str) -> Callable[[Any], Any] | None:
         return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
 
-    values = list(zip(*rows, strict=True)) if columns else []
+    values: list[Sequence[Any]] = list(zip(*rows, strict=True)) if columns else []
     for i, name in enumerate(columns):
         process = processor(name)
         if process is not None:
             values[i] = _processed(process, values[i])
+    constants: list[Iterable[Any]] = []
     for name, value in shared.items():
         process = processor(name)
-        values.append(repeat(process(value) if process is not None else value, len(rows)))
+        constants.append(repeat(process(value) if process is not None else value, len(rows)))
     prep = dialect.identifier_preparer
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         prep.format_table(table),
         ", ".join(prep.quote(name) for name in names),
         ", ".join([_MARKERS[dialect.paramstyle]] * len(names)),
     )
-    conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+    conn.exec_driver_sql(sql, list(zip(*values, *constants, strict=True)))
     return len(rows)
 
 
-def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list:
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
     """``process`` over a column's values, once per distinct value: flags, dates and times of
     an import repeat a few values (mostly None) over every row. Values of mixed types (True
     and 1 are equal, for one) or unhashable ones are processed one by one."""
@@ -174,7 +193,9 @@ def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list:
     return list(map(done.__getitem__, column))
 
 
-def one_of(session: Session, column: ColumnElement, values: Sequence[Any]) -> ColumnElement[bool]:
+def one_of(
+    session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
     """``column IN values`` with every value in one bound parameter, however many there are.
 
     ``column.in_(values)`` binds one parameter per value: SQLite refuses more than 32,766 and
@@ -234,7 +255,11 @@ def claim(
     }
     changes = dict(values) or {c.name: c for c in mapper.primary_key}
     session.flush()  # obj's own pending changes go first, checked as usual
-    result = session.execute(update(mapper.local_table).where(*key, condition).values(changes))
+    # A DML statement's result is a CursorResult (Session.execute is typed for any statement).
+    result = cast(
+        CursorResult[Any],
+        session.execute(update(mapper.local_table).where(*key, condition).values(changes)),
+    )
     if result.rowcount != 1:
         if callable(conflict):
             session.refresh(obj)
@@ -278,7 +303,9 @@ def _int4(value: str) -> int:
     return zlib.crc32(value.encode()) - 2**31
 
 
-def render_migration_item(type_, obj, autogen_context):
+def render_migration_item(
+    type_: str, obj: Any, autogen_context: "AutogenContext"
+) -> str | Literal[False]:
     """Alembic autogenerate hook: write UTCDateTime as the plain column type it stores."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

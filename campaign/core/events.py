@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from blinker import Namespace
-from sqlalchemy.orm import Session
+
+from campaign.core.db import Session
 
 _signals = Namespace()
 
@@ -45,14 +46,14 @@ def subscribe(event_type: type[E], handler: Callable[[Session, E], None]) -> Non
 class _Receiver:
     """A handler as blinker calls it: (sender, **kwargs)."""
 
-    def __init__(self, handler: Callable):
+    def __init__(self, handler: Callable[[Session, Any], None]):
         self.handler = handler
 
     def __call__(self, event: Event, *, session: Session) -> None:
         self.handler(session, event)
 
 
-_receivers: dict[Callable, _Receiver] = {}
+_receivers: dict[Callable[[Session, Any], None], _Receiver] = {}
 
 
 def publish(session: Session, event: Event) -> None:
@@ -62,7 +63,7 @@ def publish(session: Session, event: Event) -> None:
             _signal(cls).send(event, session=session)
 
 
-def subscribers(event_type: type) -> list[Callable]:
+def subscribers(event_type: type) -> list[Callable[[Session, Any], None]]:
     """The handlers connected to ``event_type`` itself (for the list a newcomer reads)."""
     return [r.handler for r in _signal(event_type).receivers.values()]
 
@@ -83,7 +84,7 @@ class SettingsChanged(Event):
     """Campaign settings changed; ``changed`` maps each setting to its new value."""
 
     campaign: Any
-    changed: dict
+    changed: dict[str, Any]
 
 
 # ---- the ledger ---------------------------------------------------------------------------
@@ -125,7 +126,7 @@ class OrganizationChanged(Event):
     """Ledger fields of one organization changed; ``changed`` maps field to new value."""
 
     organization: Any
-    changed: dict
+    changed: dict[str, Any]
     source: str
 
 
@@ -152,7 +153,7 @@ class ClosureVerified(Event):
     fields it now has (its Party org, or its work coverage)."""
 
     closure: Any
-    rows: dict = field(default_factory=dict)
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
 
 
@@ -162,7 +163,7 @@ class ClosureRevoked(Event):
     organization to the ledger fields it had before it."""
 
     closure: Any
-    rows: dict = field(default_factory=dict)
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
 
 
@@ -174,7 +175,7 @@ class BulletinPublished(Event):
     """A bulletin (通报) was published; ``headline`` is what messages about it say."""
 
     bulletin: Any
-    headline: dict = field(default_factory=dict)
+    headline: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

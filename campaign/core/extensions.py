@@ -18,7 +18,7 @@ class ApiWithoutGlobalErrors(Api):
     ``handle_http_exception`` for JSON.
     """
 
-    def _register_error_handlers(self):
+    def _register_error_handlers(self) -> None:
         pass
 
 

@@ -49,7 +49,10 @@ class Choice(fields.String):
         super().__init__(metadata={**documented(enum), **kwargs.pop("metadata", {})}, **kwargs)
         self.error_messages["choice"] = message
 
-    def _deserialize(
+    # marshmallow types ``_deserialize`` as returning the base field's type; these fields stay
+    # String, Date and Integer (what the OpenAPI document says of them) but read an empty
+    # value as None.
+    def _deserialize(  # type: ignore[override]
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
     ) -> StrEnum | None:
         text = value.strip() if isinstance(value, str) else value
@@ -75,7 +78,9 @@ class Day(fields.Date):
         super().__init__(metadata=metadata, **kwargs)
         self.error_messages["invalid"] = message or f"「{label}」应为日期，而不是“{{input}}”"
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date | None:
+    def _deserialize(  # type: ignore[override]  # None for an empty value, as Choice
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> date | None:
         text = value.strip() if isinstance(value, str) else value
         if self.optional and text in ("", None):
             return None
@@ -96,7 +101,9 @@ class Count(fields.Integer):
         super().__init__(metadata=metadata, **kwargs)
         self.error_messages["invalid"] = f"「{label}」应为非负整数，而不是“{{input}}”"
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int | None:
+    def _deserialize(  # type: ignore[override]  # ``blank`` for an empty value, as Choice
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> int | None:
         text = "-" if isinstance(value, bool) else str(value).strip()
         if text == "":
             return self.blank
@@ -129,7 +136,7 @@ def _flat(messages: Any) -> str:
     return str(messages)
 
 
-def parse(schema: Schema, data: Mapping) -> tuple[dict[str, Any], dict[str, str]]:
+def parse(schema: Schema, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """``data`` (a form) read by ``schema``: the values it could read, and for each field it
     could not a message, in the schema's order. Fields the schema does not know are ignored
     (the CSRF token, the button pressed)."""
@@ -145,7 +152,7 @@ def parse(schema: Schema, data: Mapping) -> tuple[dict[str, Any], dict[str, str]
         return dict(e.valid_data or {}), invalid
 
 
-def load(schema: Schema, data: Mapping) -> dict[str, Any]:
+def load(schema: Schema, data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` read by ``schema``, or ValidationFailed with every field it could not read."""
     values, invalid = parse(schema, data)
     if invalid:
@@ -161,12 +168,12 @@ class Input:
 
     invalid: Mapping[str, str] = field(default_factory=dict)
 
-    def problems(self, *names: str) -> list[tuple[str, str]]:
+    def problems_of(self, *names: str) -> list[tuple[str, str]]:
         """(field, message) for each of ``names`` the form held no value in."""
         return [(name, self.invalid[name]) for name in names if name in self.invalid]
 
     @classmethod
-    def read(cls, schema: Schema, data: Mapping) -> Self:
+    def read(cls, schema: Schema, data: Mapping[str, Any]) -> Self:
         """The input from ``data`` (a form), what could not be read kept in ``invalid``."""
         values, invalid = parse(schema, data)
         return cls(**values, invalid=invalid)

@@ -42,20 +42,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, Engine, Update, and_, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute
+from werkzeug.local import LocalProxy
 
 from campaign.core.clock import now
+from campaign.core.db import Session
 
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gongjian-job")
 
 
 def run(fn: Callable[..., object], *args: Any) -> None:
     """Call ``fn(*args)`` inside an app context: in a worker thread, or inline when configured."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The app itself, for the worker thread (Flask types its proxy as the app).
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     if not app.config.get("JOBS_IN_BACKGROUND", True):
         fn(*args)
         return

@@ -4,6 +4,7 @@ tokens, and the campaign with its settings and phases (DOMAIN.md §2, §5, §6).
 import secrets
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,6 +80,11 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+# Who did something, as services take it and the change record names it: a user, the name of
+# a system actor ("cli", "scheduler", "demo"), or no one.
+Actor: TypeAlias = User | str | None
 
 
 class ApiToken(Base):

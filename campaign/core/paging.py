@@ -5,10 +5,13 @@ A page number is multiplied into an OFFSET; 2**63 - 1 overflows the database's i
 (a 500) and no list of ours has 100,000 pages.
 """
 
+from typing import Any
+
 from flask import abort, request
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import Select
-from sqlalchemy.orm import Session
+
+from campaign.core.db import Session
 
 MAX_PAGE = 100_000
 PAGE_RANGE = f"应在1到{MAX_PAGE}之间"  # said of the field 「页码」
@@ -24,7 +27,7 @@ def page_arg(name: str = "page", strict: bool = False) -> int:
 
 
 def page_of(
-    session: Session, stmt: Select, page: int, per_page: int, *, count: bool = True
+    session: Session, stmt: Select[Any], page: int, per_page: int, *, count: bool = True
 ) -> Pagination:
     """Page ``page`` of ``stmt`` (``per_page`` rows, in its order) in ``session``, with the
     total unless ``count`` is False; a page past the last is empty (the caller chooses whether

@@ -8,6 +8,7 @@ object ids leak nothing. What he sees but may not do answers 403 with the reason
 """
 
 from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from flask import abort
 from sqlalchemy import Select, select
@@ -20,21 +21,35 @@ CITY_WIDE_ROLES = (Role.COORDINATOR, Role.LEADERSHIP, Role.ADMIN)
 CAMPAIGN_EDITORS = (Role.COORDINATOR, Role.ADMIN)
 
 
+class UnitRecord(Protocol):
+    """A row that belongs to one unit in one campaign (an import, a task, a report…)."""
+
+    @property
+    def campaign_id(self) -> int: ...
+
+    @property
+    def unit_id(self) -> int: ...
+
+
+M = TypeVar("M", bound=UnitRecord)
+R = TypeVar("R", bound=tuple[Any, ...])
+
+
 def because(reason: str) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     """Attach the Chinese reason a refused ``may_*`` check gives the user (403)."""
 
     def attach(check: Callable[..., bool]) -> Callable[..., bool]:
-        check.reason = reason  # type: ignore[attr-defined]
+        check.reason = reason  # type: ignore[attr-defined]  # mypy knows no function attributes
         return check
 
     return attach
 
 
-def ensure(check: Callable[..., bool], *args) -> None:
+def ensure(check: Callable[..., bool], *args: Any) -> None:
     """Abort with 403 and ``check``'s reason unless ``check(*args)``: for what the user sees
     (the object was loaded through a ``*_or_404`` first) but may not do."""
     if not check(*args):
-        abort(403, description=check.reason)  # type: ignore[attr-defined]
+        abort(403, description=check.reason)  # type: ignore[attr-defined]  # set by ``because``
 
 
 def sees_city(user: User) -> bool:
@@ -61,7 +76,7 @@ def visible_unit_ids(user: User) -> list[int] | None:
     return [user.unit_id] if user.unit_id else []
 
 
-def scope_units(user: User, stmt: Select) -> Select:
+def scope_units(user: User, stmt: Select[R]) -> Select[R]:
     """Restrict a select over Unit to the responsible units ``user`` may read."""
     ids = visible_unit_ids(user)
     return stmt if ids is None else stmt.where(Unit.id.in_(ids))
@@ -106,7 +121,7 @@ def may_review_ledgers(user: User) -> bool:
     return user.role in CAMPAIGN_EDITORS
 
 
-def unit_record_or_404(user: User, model, record_id: int, campaign_id: int):
+def unit_record_or_404(user: User, model: type[M], record_id: int, campaign_id: int) -> M:
     """A row of ``model`` (it has ``unit_id`` and a campaign) that belongs to ``campaign_id`` and
     to a unit ``user`` may read, else 404: imports, change requests, tasks, reports."""
     record = db.session.get(model, record_id)

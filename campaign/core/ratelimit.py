@@ -15,7 +15,7 @@ with its own transaction afterwards.
 """
 
 from limits.storage import Storage
-from sqlalchemy import Double, String, case, delete, select
+from sqlalchemy import Double, Engine, String, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,7 +44,7 @@ def _moment() -> float:
     return now().timestamp()
 
 
-def _engine():
+def _engine() -> Engine:
     from campaign.core.extensions import db
 
     return db.engine
@@ -78,7 +78,7 @@ class DatabaseStorage(Storage):
             },
         ).returning(table.c.count)
         with engine.begin() as conn:
-            count = conn.execute(upsert).scalar_one()
+            count: int = conn.execute(upsert).scalar_one()
         # In a transaction of its own that waits for no lock (SKIP LOCKED on PostgreSQL),
         # so it never holds up or deadlocks the increments.
         stale = (

@@ -24,14 +24,14 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
-from flask import current_app, send_file
+from flask import Response, current_app, send_file
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import event, orm
+from sqlalchemy.orm import SessionTransaction
 from werkzeug.exceptions import NotFound
 
-from campaign.core.db import StoredFile
+from campaign.core.db import Session, StoredFile
 from campaign.core.errors import ValidationFailed
 
 DOCUMENTS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"}
@@ -323,7 +323,7 @@ def adopt(session: Session, path: Path) -> None:
     session.info.setdefault(_WRITTEN, []).append(path)
 
 
-def track(target) -> None:
+def track(target: Session) -> None:
     """Remove the files a transaction wrote unless it commits (on ``target``: a Session,
     sessionmaker or scoped_session). Idempotent: every app a process creates shares
     ``db.session``."""
@@ -335,12 +335,12 @@ def track(target) -> None:
             event.listen(target, name, listener)
 
 
-def _kept(session: Session) -> None:
+def _kept(session: orm.Session) -> None:
     if not session.in_nested_transaction():  # a savepoint's release commits nothing yet
         session.info.pop(_WRITTEN, None)
 
 
-def _discard(session: Session, transaction: SessionTransaction) -> None:
+def _discard(session: orm.Session, transaction: SessionTransaction) -> None:
     # The outermost transaction ended without a commit (rolled back, or closed on an
     # exception): what it wrote is no row's file.
     if transaction.parent is not None:
@@ -376,7 +376,7 @@ class StoredFileMissing(NotFound):
         self.data = {"message": MISSING}  # flask-smorest's JSON message for the API
 
 
-def send_stored(path: str, download_name: str, *, inline: bool = False):
+def send_stored(path: str, download_name: str, *, inline: bool = False) -> Response:
     """The response serving a stored file: typed by its extension (checked at upload),
     ``nosniff`` so no browser second-guesses it, as a download unless ``inline``."""
     file = resolve(path) if path else None

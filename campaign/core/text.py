@@ -24,12 +24,15 @@ what XML cannot hold. No Flask here.
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import String, event, inspect
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapper, Session, UOWTransaction
 
 from campaign.core.errors import ValidationFailed
+
+if TYPE_CHECKING:  # campaign.core.db imports this module
+    from campaign.core import db
 
 _REFUSED = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff"
 _CONTROL = re.compile(f"[{_REFUSED}]")
@@ -106,7 +109,9 @@ class TextField:
     multiline: bool
 
 
-def text_field(label: str, max_length: int | None = None, *, multiline: bool = False) -> dict:
+def text_field(
+    label: str, max_length: int | None = None, *, multiline: bool = False
+) -> dict[str, Any]:
     """``info`` for a ``mapped_column`` holding text users type: its Chinese name (for the
     messages), its maximum length (a String's own length applies anyway; a Text column needs
     one) and whether it keeps line breaks."""
@@ -137,10 +142,10 @@ def cleaned_for(column: Any, value: str, key: str | None = None) -> str:
         raise ValidationFailed([(key or column.key, f"「{spec.label}」{e}")]) from None
 
 
-_fields_by_mapper: dict[Mapper, list[tuple[str, TextField]]] = {}
+_fields_by_mapper: dict[Mapper[Any], list[tuple[str, TextField]]] = {}
 
 
-def _fields(mapper: Mapper) -> list[tuple[str, TextField]]:
+def _fields(mapper: Mapper[Any]) -> list[tuple[str, TextField]]:
     if mapper not in _fields_by_mapper:
         found = []
         for prop in mapper.column_attrs:
@@ -152,7 +157,7 @@ def _fields(mapper: Mapper) -> list[tuple[str, TextField]]:
     return _fields_by_mapper[mapper]
 
 
-def _check_flush(session: Session, flush_context, instances) -> None:
+def _check_flush(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     """Clean every labelled text column of new objects and every changed one of others;
     refuse the flush (ValidationFailed, every problem named) if any is refused."""
     problems = []
@@ -175,7 +180,7 @@ def _check_flush(session: Session, flush_context, instances) -> None:
         raise ValidationFailed(problems)
 
 
-def guard(target) -> None:
+def guard(target: "db.Session") -> None:
     """Check text at every flush of ``target`` (a Session, sessionmaker or scoped_session).
 
     Idempotent: every app a process creates shares ``db.session``.

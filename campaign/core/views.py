@@ -1,8 +1,11 @@
 """Login and logout; the campaign's settings and phases."""
 
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -11,10 +14,12 @@ from wtforms.validators import DataRequired
 from campaign.core import campaigns, permissions, throttle
 from campaign.core.accounts import authenticate, end_sessions
 from campaign.core.commit import commit
+from campaign.core.db import Session
 from campaign.core.extensions import db
-from campaign.core.models import Phase
+from campaign.core.models import Actor, Campaign, Phase
 
 bp = Blueprint("core", __name__)
+Edited = TypeVar("Edited", Campaign, Phase)
 
 
 class LoginForm(FlaskForm):
@@ -36,12 +41,13 @@ def _local_target(target: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        assert form.username.data is not None and form.password.data is not None  # required
         username, address = form.username.data.strip(), request.remote_addr
         if throttle.refused(username, address):
             abort(429)
@@ -60,7 +66,7 @@ def login():
 
 @bp.post("/logout")
 @login_required
-def logout():
+def logout() -> ResponseReturnValue:
     # Ends the session on the server too: a copy of the cookie is refused from now on.
     end_sessions(db.session, current_user)
     db.session.commit()
@@ -72,10 +78,20 @@ def logout():
 # ---- the campaign's settings and phases ------------------------------------------------
 
 
-def _edit_form(obj, read, update, fields, template: str, saved: str, done_url: str, **context):
+def _edit_form(
+    obj: Edited,
+    read: Callable[[Mapping[str, Any]], dict[str, Any]],
+    update: Callable[[Session, Edited, Mapping[str, Any], Actor], dict[str, Any]],
+    fields: Mapping[str, tuple[str, campaigns.SettingKind]],
+    template: str,
+    saved: str,
+    done_url: str,
+    **context: Any,
+) -> ResponseReturnValue:
     """GET shows the form; POST reads it (``read``) and applies ``update`` whole, or
     re-renders with every problem."""
-    form, problems, status = FlaskForm(), [], 200
+    form, status = FlaskForm(), 200
+    problems: list[tuple[str, str]] = []
     if form.validate_on_submit():
         outcome = commit(lambda: update(db.session, obj, read(request.form), current_user))
         if (refusal := outcome.refusal) is None:
@@ -94,7 +110,7 @@ def _edit_form(obj, read, update, fields, template: str, saved: str, done_url: s
 
 @bp.route("/campaigns/<int:campaign_id>/settings", methods=["GET", "POST"])
 @login_required
-def settings(campaign_id: int):
+def settings(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.ensure(permissions.may_edit_campaign, current_user)
     return _edit_form(
@@ -111,7 +127,7 @@ def settings(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/phases/<int:phase_id>", methods=["GET", "POST"])
 @login_required
-def edit_phase(campaign_id: int, phase_id: int):
+def edit_phase(campaign_id: int, phase_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.ensure(permissions.may_edit_campaign, current_user)
     phase = db.session.get(Phase, phase_id)

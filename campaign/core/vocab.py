@@ -5,6 +5,7 @@ see in pages, Excel files and bulletins.
 """
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Self
 
 
 class Labelled(StrEnum):
@@ -12,11 +13,19 @@ class Labelled(StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str):
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
+    if TYPE_CHECKING:
+        # What callers meet: once the class is built, Enum puts its own ``__new__`` in place
+        # (``Role("admin")`` looks a member up by value and makes none), keeping the
+        # two-argument one below only for building the members.
+        def __new__(cls, value: str) -> Self: ...
+
+    else:
+
+        def __new__(cls, value: str, label: str) -> Self:
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.label = label
+            return member
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
@@ -24,7 +33,7 @@ class Labelled(StrEnum):
         return [(m.value, m.label) for m in cls]
 
     @classmethod
-    def from_label(cls, label: str) -> "Labelled":
+    def from_label(cls, label: str) -> Self:
         """The member whose Chinese label is ``label``; ValueError if none."""
         for member in cls:
             if member.label == label:

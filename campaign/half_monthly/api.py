@@ -14,6 +14,7 @@ from campaign.core.api import blueprint, commit
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.inputs import Choice, documented
+from campaign.core.models import Unit
 from campaign.half_monthly import inputs
 from campaign.half_monthly import services as half_monthly
 from campaign.half_monthly.inputs import ReportText
@@ -53,7 +54,9 @@ class ReportStateSchema(Schema):
 class Reports(MethodView):
     @blp.arguments(inputs.ReportQuerySchema, location="query")
     @blp.response(200, ReportStateSchema(many=True))
-    def get(self, query: dict, campaign_id: int):
+    def get(
+        self, query: dict, campaign_id: int
+    ) -> list[tuple[Unit, UnitReport | None, ReportState]]:
         """Who has reported for the period due on ``due``: on time, late, returned, missing."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         try:
@@ -73,7 +76,7 @@ class Reports(MethodView):
 class UnitReports(MethodView):
     @blp.arguments(inputs.ReportInputSchema)
     @blp.response(201, ReportSchema)
-    def post(self, data: dict, campaign_id: int, code: str, due: str):
+    def post(self, data: dict, campaign_id: int, code: str, due: str) -> UnitReport:
         """File the unit's report (a new version if one exists); figures are frozen now."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit = permissions.unit_or_404(g.api_user, code)
@@ -95,7 +98,7 @@ class UnitReports(MethodView):
 class ReportReturn(MethodView):
     @blp.arguments(inputs.CommentSchema)
     @blp.response(200, ReportSchema)
-    def post(self, data: dict, campaign_id: int, report_id: int):
+    def post(self, data: dict, campaign_id: int, report_id: int) -> UnitReport:
         """Return a report with comments (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         report = permissions.unit_record_or_404(g.api_user, UnitReport, report_id, campaign.id)

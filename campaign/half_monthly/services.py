@@ -7,12 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
 
 from campaign import audit, figures
 from campaign.core.campaigns import report_due_days
 from campaign.core.clock import is_on_time, now
-from campaign.core.db import claim, serialize
+from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.storage import store_upload
@@ -260,14 +259,16 @@ def period_overview(
             .where(UnitReport.campaign_id == campaign.id, UnitReport.due_on == due_on)
         )
     }
-    first_late = dict(
+    first_late: dict[int, bool] = dict(
         session.execute(
             select(UnitReport.unit_id, UnitReport.is_late).where(
                 UnitReport.campaign_id == campaign.id,
                 UnitReport.due_on == due_on,
                 UnitReport.version == 1,
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
     if unit_ids is not None:

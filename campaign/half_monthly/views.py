@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -40,7 +41,7 @@ def _due(raw: str | None) -> date | None:
 
 @bp.get("/campaigns/<int:campaign_id>/reports")
 @login_required
-def overview(campaign_id: int):
+def overview(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     moment = clock.now(campaign.timezone)
     all_periods = services.periods(campaign)
@@ -71,10 +72,11 @@ def overview(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/units/<code>/reports/<due>", methods=["GET", "POST"])
 @login_required
-def unit_report(campaign_id: int, code: str, due: str):
+def unit_report(campaign_id: int, code: str, due: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     due_on = _due(due)
+    assert due_on is not None  # a path segment is never empty
     try:
         period = services.period_for(campaign, due_on)
     except ValidationFailed:
@@ -102,6 +104,7 @@ def unit_report(campaign_id: int, code: str, due: str):
                 problems, status = [m for _, m in refusal.problems], refusal.status
             else:
                 report = outcome.result
+                assert report is not None  # submitted: the new version
                 flash(
                     f"已报送第{report.version}版{'（迟报）' if report.is_late else ''}。", "success"
                 )
@@ -131,7 +134,7 @@ def unit_report(campaign_id: int, code: str, due: str):
 
 @bp.post("/campaigns/<int:campaign_id>/reports/<int:report_id>/return")
 @login_required
-def return_report(campaign_id: int, report_id: int):
+def return_report(campaign_id: int, report_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     report = permissions.unit_record_or_404(current_user, UnitReport, report_id, campaign.id)
     permissions.ensure(permissions.may_edit_campaign, current_user)
@@ -152,7 +155,7 @@ def return_report(campaign_id: int, report_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/reports/<int:report_id>/attachment")
 @login_required
-def attachment(campaign_id: int, report_id: int):
+def attachment(campaign_id: int, report_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     report = permissions.unit_record_or_404(current_user, UnitReport, report_id, campaign.id)
     if not report.attachment_path:

@@ -2,6 +2,7 @@
 unit's figures and the board's totals), composed from the areas; nothing imports it."""
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from campaign import figures
@@ -14,7 +15,7 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     campaign = campaigns.latest_campaign(db.session)
     if campaign is None:
         return render_template("home/empty.html")
@@ -23,7 +24,7 @@ def index():
 
 @bp.get("/campaigns/<int:campaign_id>")
 @login_required
-def campaign(campaign_id: int):
+def campaign(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit_ids = permissions.visible_unit_ids(current_user)
     rows = figures.by_unit(db.session, campaign, unit_ids)

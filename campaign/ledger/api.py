@@ -3,8 +3,9 @@
 import io
 import json
 from pathlib import Path
+from typing import Any
 
-from flask import current_app, g, send_file
+from flask import Response, current_app, g, send_file
 from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.fields import Upload
@@ -66,7 +67,7 @@ class FiguresQuerySchema(Schema):
 class CampaignFigures(MethodView):
     @blp.arguments(FiguresQuerySchema, location="query")
     @blp.response(200, CampaignFiguresSchema)
-    def get(self, query: dict, campaign_id: int):
+    def get(self, query: dict, campaign_id: int) -> dict[str, Any]:
         """Figures overall and per unit, over what the caller may read."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit_ids = permissions.visible_unit_ids(g.api_user)
@@ -109,7 +110,7 @@ def _ledger_campaign(campaign_id: int | None) -> Campaign:
 class UnitLedgerResource(MethodView):
     @blp.arguments(LedgerQuerySchema, location="query")
     @blp.response(200, description="xlsx（附表1、附表2），可原样再导入")
-    def get(self, query: dict, code: str):
+    def get(self, query: dict, code: str) -> Response:
         """Export the unit's ledger as xlsx."""
         campaign = _ledger_campaign(query["campaign_id"])
         unit = permissions.unit_or_404(g.api_user, code)
@@ -124,7 +125,7 @@ class UnitLedgerResource(MethodView):
     @blp.arguments(LedgerQuerySchema, location="query")
     @blp.arguments(LedgerUploadSchema, location="files")
     @blp.response(200, ImportResultSchema)
-    def post(self, query: dict, files: dict, code: str):
+    def post(self, query: dict, files: dict, code: str) -> dict[str, Any]:
         """Import an xlsx into the unit's ledger: all or nothing; 422 lists every problem in Chinese."""
         campaign = _ledger_campaign(query["campaign_id"])
         unit = permissions.unit_or_404(g.api_user, code)

@@ -10,7 +10,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from difflib import get_close_matches
@@ -226,6 +226,7 @@ def _cell_value(column: Column, value: Any, ws) -> Any:
     if value is None:
         return None
     if column.kind == "enum":
+        assert column.enum is not None  # every "enum" column names its enum
         return column.enum(value).label
     if column.kind == "bool":
         return YES if value else NO
@@ -233,7 +234,7 @@ def _cell_value(column: Column, value: Any, ws) -> Any:
 
 
 def write_workbook(
-    rows_by_kind: dict[OrgKind, Iterable[dict]], areas: Iterable[str], out: BinaryIO
+    rows_by_kind: Mapping[OrgKind, Iterable[Mapping[Any, Any]]], areas: Iterable[str], out: BinaryIO
 ) -> int:
     """Write 附表1 and 附表2 (plus instructions and dropdown lists) to ``out``; returns rows."""
     wb = Workbook(write_only=True)
@@ -521,6 +522,7 @@ def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
 
         return parse_text
     if column.kind == "enum":
+        assert column.enum is not None  # every "enum" column names its enum
         by_label = {m.label: m.value for m in column.enum}
         allowed = "、".join(by_label)
 
@@ -735,7 +737,7 @@ def _read_sheet(
     order of the sheet (row, then column), as a row-by-row reading gives them."""
     parsers = [(i, c, _parser(c, ctx)) for i, c in columns.items()]
     data = rows[HEADER_ROW:]
-    numbers = range(HEADER_ROW + 1, HEADER_ROW + 1 + len(data))
+    numbers: Sequence[int] = range(HEADER_ROW + 1, HEADER_ROW + 1 + len(data))
     blank = [
         p
         for p, raw in enumerate(data)
@@ -792,12 +794,12 @@ def _read_sheet(
     keys = ("kind", "_sheet", "_row", *values_of, *extra)
     constants = [repeat(v) for v in extra.values()]
     code_letter = _letter(parsers, "credit_code")
-    for p, values in enumerate(
+    for p, row_values in enumerate(
         zip(repeat(spec.kind.value), repeat(sheet), numbers, *values_of.values(), *constants)
     ):
         if p in bad:
             continue
-        row = dict(zip(keys, values, strict=True))
+        row = dict(zip(keys, row_values, strict=True))
         code = row["credit_code"]
         if code in seen:
             message = f"{code} 在本文件中重复（另见{seen[code]}）"

@@ -15,13 +15,12 @@ from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
 
 from campaign import audit, figures, rules
 from campaign.core import jobs
 from campaign.core import storage as files
 from campaign.core.clock import now
-from campaign.core.db import claim, insert_rows, one_of
+from campaign.core.db import Session, claim, insert_rows, one_of
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.text import printable
@@ -146,7 +145,7 @@ def run_import(
     the CLI). Whatever happens, the batch ends refused or previewed, never "processing":
     an error is recorded on it, committed, and raised again for the caller to log. A batch
     settled as interrupted meanwhile (it waited past its lease) is left as it was."""
-    batch = session.get(ImportBatch, batch_id)
+    batch = session.get_one(ImportBatch, batch_id)
 
     def counted(done: int, total: int) -> None:
         # Only the counters are committed: nothing of the ledger is written yet.
@@ -159,10 +158,10 @@ def run_import(
         process_import(session, batch, stored_file(storage, batch).read_bytes(), counted)
     except jobs.LeaseLost:
         log.warning("import batch %s was settled as interrupted while processing", batch_id)
-        return session.get(ImportBatch, batch_id)
+        return session.get_one(ImportBatch, batch_id)
     except Exception:
         session.rollback()
-        batch = session.get(ImportBatch, batch_id)
+        batch = session.get_one(ImportBatch, batch_id)
         _record(batch, _refused([SYSTEM_ERROR], []))
         session.commit()
         raise
@@ -177,8 +176,8 @@ def process_import(
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportBatch:
     """Read and check the file, then store either every problem or the preview of differences."""
-    campaign = session.get(Campaign, batch.campaign_id)
-    unit = session.get(Unit, batch.unit_id)
+    campaign = session.get_one(Campaign, batch.campaign_id)
+    unit = session.get_one(Unit, batch.unit_id)
     ledger = unit_ledger(session, campaign, unit)
     if ledger.status == LedgerStatus.SUBMITTED:
         return _refuse(session, batch, [LOCKED], [])
@@ -399,8 +398,8 @@ _NOT_PREVIEWED = {
 def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     """Apply a previewed import whole: replace a draft ledger, or file change requests."""
     _settle(session, batch, "applied", applied_at=now())
-    campaign = session.get(Campaign, batch.campaign_id)
-    unit = session.get(Unit, batch.unit_id)
+    campaign = session.get_one(Campaign, batch.campaign_id)
+    unit = session.get_one(Unit, batch.unit_id)
     ledger = unit_ledger(session, campaign, unit)
     # The unit's ledger row, claimed until commit: a second import applied at once, or the
     # unit's submission for review, waits for this one, then finds the ledger changed (a

@@ -158,6 +158,7 @@ def _inflated(raw: memoryview, damaged: str) -> Iterator[bytes]:
     size, so a lie costs at most one piece)."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     position = 0
+    fed: bytes | memoryview
     try:
         while not inflater.eof:
             if inflater.unconsumed_tail:

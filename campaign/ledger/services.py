@@ -2,21 +2,24 @@
 
 import io
 import json
+from collections.abc import Callable
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import RowMapping, func, or_, select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from campaign import audit, figures, rules
 from campaign.core import events
 from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now
-from campaign.core.db import claim
+from campaign.core.db import Session, claim
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.paging import page_of
@@ -144,7 +147,9 @@ def unit_ledger(session: Session, campaign: Campaign, unit) -> UnitLedger:
     )
     if ledger is None:
         # Two first visits at once: one creates it, the other finds it (no IntegrityError).
-        insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+        inserts: dict[str, Callable[[type[UnitLedger]], PgInsert | SqliteInsert]]
+        inserts = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+        insert = inserts[session.get_bind().dialect.name]
         session.execute(
             insert(UnitLedger)
             .values(campaign_id=campaign.id, unit_id=unit.id, status=LedgerStatus.DRAFT)
@@ -155,6 +160,7 @@ def unit_ledger(session: Session, campaign: Campaign, unit) -> UnitLedger:
                 UnitLedger.campaign_id == campaign.id, UnitLedger.unit_id == unit.id
             )
         )
+        assert ledger is not None  # inserted now, or by the other first visit
     return ledger
 
 
@@ -272,7 +278,7 @@ def decide_change(
         decided_at=now(),
         decision_comment=comment.strip(),
     )
-    campaign = session.get(Campaign, request.campaign_id)
+    campaign = session.get_one(Campaign, request.campaign_id)
     if accept:
         values = json.loads(request.payload)
         data = ledger_values(values, area_ids(session, request.unit_id))
@@ -294,6 +300,7 @@ def decide_change(
             )
             request.organization_id = org.id
         else:
+            assert request.organization is not None  # a change to a row of the ledger
             update_organization(
                 session,
                 campaign,
@@ -387,7 +394,7 @@ def restore_organization(session: Session, org: Organization, reason: str, user)
 
 
 def _set_exclusion(session, org, status, reason, user, action) -> Organization:
-    campaign = session.get(Campaign, org.campaign_id)
+    campaign = session.get_one(Campaign, org.campaign_id)
     data = {
         "operating_status": status,
         "exclusion_note": reason.strip(),
@@ -431,7 +438,7 @@ def conflicts(session: Session, campaign: Campaign, unit: Unit, limit: int = 50)
         .limit(limit)
     ).all()
     held = [c.credit_code for c in rows if c.holder_unit_id == unit.id]
-    names = (
+    names: dict[str, str] = (
         dict(
             session.execute(
                 select(Organization.credit_code, Organization.name).where(
@@ -439,7 +446,9 @@ def conflicts(session: Session, campaign: Campaign, unit: Unit, limit: int = 50)
                     Organization.unit_id == unit.id,
                     Organization.credit_code.in_(held),
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         if held
         else {}
@@ -455,7 +464,9 @@ def conflicts(session: Session, campaign: Campaign, unit: Unit, limit: int = 50)
 
 def area_ids(session: Session, unit_id: int) -> dict[str, int]:
     """The unit's streets/towns/parks: name -> id (files name them, rows keep the id)."""
-    return dict(session.execute(select(Unit.name, Unit.id).where(Unit.parent_id == unit_id)).all())
+    return dict(
+        session.execute(select(Unit.name, Unit.id).where(Unit.parent_id == unit_id)).tuples().all()
+    )
 
 
 def area_names(session: Session, unit_ids: list[int] | None) -> list[str]:
@@ -477,7 +488,9 @@ def ledger_values(values: dict, areas: dict[str, int]) -> dict:
 # ---- export -------------------------------------------------------------------
 
 
-def export_rows(session: Session, campaign: Campaign, unit_ids: list[int] | None):
+def export_rows(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None
+) -> dict[OrgKind, list[RowMapping]]:
     """Ledger rows by kind, as the Excel columns want them (streams, for large exports)."""
     area = Unit.__table__.alias("area")
     columns = [getattr(Organization, f) for f in excel.LEDGER_FIELDS]
@@ -489,7 +502,7 @@ def export_rows(session: Session, campaign: Campaign, unit_ids: list[int] | None
     )
     if unit_ids is not None:
         stmt = stmt.where(Organization.unit_id.in_(unit_ids))
-    rows = {OrgKind.ENTERPRISE: [], OrgKind.SOCIAL: []}
+    rows: dict[OrgKind, list[RowMapping]] = {OrgKind.ENTERPRISE: [], OrgKind.SOCIAL: []}
     for row in session.execute(stmt):
         rows[OrgKind(row.kind)].append(row._mapping)
     return rows
@@ -521,14 +534,14 @@ def write_closure_rows(
     """A verified closure writes its Party org (or work coverage) into the ledger rows it
     covers; a revoked one puts them back. Each change is recorded as the closure's."""
     closure = event.closure
-    campaign = session.get(Campaign, closure.item.campaign_id)
+    campaign = session.get_one(Campaign, closure.item.campaign_id)
     action = (
         "organization.closure"
         if isinstance(event, events.ClosureVerified)
         else "organization.closure_revoked"
     )
     for org_id, data in event.rows.items():
-        org = session.get(Organization, org_id)
+        org = session.get_one(Organization, org_id)
         update_organization(
             session, campaign, org, data, event.user, action=action, source=event.source
         )

@@ -16,6 +16,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -45,7 +46,7 @@ XLSX = MIMETYPES[".xlsx"]
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>")
 @login_required
-def unit(campaign_id: int, code: str):
+def unit(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     if not unit.is_responsible and unit.parent is not None:
@@ -82,7 +83,7 @@ def unit(campaign_id: int, code: str):
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger")
 @login_required
-def ledger(campaign_id: int, code: str):
+def ledger(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     if not unit.is_responsible:
@@ -124,7 +125,7 @@ def _xlsx(data: bytes, filename: str):
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger/template.xlsx")
 @login_required
-def template(campaign_id: int, code: str):
+def template(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     data, _ = services.export_workbook(db.session, campaign, [unit.id], blank=True)
@@ -133,7 +134,7 @@ def template(campaign_id: int, code: str):
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger.xlsx")
 @login_required
-def export_unit(campaign_id: int, code: str):
+def export_unit(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     data, _ = services.export_workbook(db.session, campaign, [unit.id])
@@ -142,7 +143,7 @@ def export_unit(campaign_id: int, code: str):
 
 @bp.get("/campaigns/<int:campaign_id>/ledger.xlsx")
 @login_required
-def export_city(campaign_id: int):
+def export_city(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))
     data, _ = services.export_workbook(db.session, campaign, None)
@@ -151,7 +152,7 @@ def export_city(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/units/<code>/ledger/imports")
 @login_required
-def upload(campaign_id: int, code: str):
+def upload(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     permissions.ensure(permissions.may_edit_ledger, current_user, unit)
@@ -205,7 +206,7 @@ def _batch_view(batch: ImportBatch) -> dict:
 
 @bp.get("/campaigns/<int:campaign_id>/imports/<int:batch_id>")
 @login_required
-def import_batch(campaign_id: int, batch_id: int):
+def import_batch(campaign_id: int, batch_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
     return render_template(
@@ -221,14 +222,14 @@ def import_batch(campaign_id: int, batch_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/imports/<int:batch_id>/status")
 @login_required
-def import_status(campaign_id: int, batch_id: int):
+def import_status(campaign_id: int, batch_id: int) -> ResponseReturnValue:
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign_id)
     return jsonify(status=_shown(batch)["status"], progress=batch.progress, total=batch.total)
 
 
 @bp.post("/campaigns/<int:campaign_id>/imports/<int:batch_id>/<any(apply, discard):action>")
 @login_required
-def decide_import(campaign_id: int, batch_id: int, action: str):
+def decide_import(campaign_id: int, batch_id: int, action: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
     permissions.ensure(permissions.may_edit_ledger, current_user, batch.unit)
@@ -256,7 +257,7 @@ def _applied_message(summary: dict) -> str:
 
 @bp.post("/campaigns/<int:campaign_id>/units/<code>/ledger/<any(submit, approve, return):action>")
 @login_required
-def review(campaign_id: int, code: str, action: str):
+def review(campaign_id: int, code: str, action: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
     if action == "submit":
@@ -276,7 +277,7 @@ def review(campaign_id: int, code: str, action: str):
 
 @bp.get("/campaigns/<int:campaign_id>/change-requests")
 @login_required
-def change_requests(campaign_id: int):
+def change_requests(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     stmt = select(ChangeRequest).where(
         ChangeRequest.campaign_id == campaign.id, ChangeRequest.status == ChangeStatus.PENDING
@@ -301,7 +302,7 @@ def change_requests(campaign_id: int):
     "/campaigns/<int:campaign_id>/change-requests/<int:request_id>/<any(accept, reject):action>"
 )
 @login_required
-def decide_change(campaign_id: int, request_id: int, action: str):
+def decide_change(campaign_id: int, request_id: int, action: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     req = permissions.unit_record_or_404(current_user, ChangeRequest, request_id, campaign.id)
     permissions.ensure(permissions.may_review_ledgers, current_user)
@@ -317,7 +318,7 @@ def decide_change(campaign_id: int, request_id: int, action: str):
 
 @bp.get("/campaigns/<int:campaign_id>/exclusions")
 @login_required
-def exclusions(campaign_id: int):
+def exclusions(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     orgs = services.exclusions(db.session, campaign, permissions.visible_unit_ids(current_user))
     return render_template(
@@ -331,7 +332,7 @@ def exclusions(campaign_id: int):
 
 @bp.post("/campaigns/<int:campaign_id>/organizations/<int:org_id>/<any(exclude, restore):action>")
 @login_required
-def exclusion(campaign_id: int, org_id: int, action: str):
+def exclusion(campaign_id: int, org_id: int, action: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     org = permissions.unit_record_or_404(current_user, Organization, org_id, campaign.id)
     permissions.ensure(permissions.may_review_ledgers, current_user)

@@ -41,7 +41,7 @@ class TaskUploadSchema(TaskDeliverySchema):
 
 
 def _cell(task) -> tasks.Cell:
-    campaign = db.session.get(Campaign, task.deliverable.campaign_id)
+    campaign = db.session.get_one(Campaign, task.deliverable.campaign_id)
     return tasks.Cell(task, tasks.state_of(task, clock.now(campaign.timezone), campaign.timezone))
 
 
@@ -49,7 +49,7 @@ def _cell(task) -> tasks.Cell:
 class Tasks(MethodView):
     @blp.arguments(TaskQuerySchema, location="query")
     @blp.response(200, TaskSchema(many=True))
-    def get(self, query: dict, campaign_id: int):
+    def get(self, query: dict, campaign_id: int) -> list["_IdCell"]:
         """Every task the caller may read, with its state (未开始/进行中/按时完成/逾期完成/已逾期)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         unit_ids = permissions.visible_unit_ids(g.api_user)
@@ -70,7 +70,7 @@ class _IdCell:
 class TaskSubmissions(MethodView):
     @blp.arguments(TaskUploadSchema, location="multipart")
     @blp.response(201, TaskSchema)
-    def post(self, form: dict, campaign_id: int, task_id: int):
+    def post(self, form: dict, campaign_id: int, task_id: int) -> "_IdCell":
         """Deliver a task (a file and a note) for the caller's own unit."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)
@@ -86,7 +86,7 @@ class TaskSubmissions(MethodView):
 class TaskReview(MethodView):
     @blp.arguments(ReviewSchema)
     @blp.response(200, TaskSchema)
-    def post(self, data: dict, campaign_id: int, task_id: int):
+    def post(self, data: dict, campaign_id: int, task_id: int) -> "_IdCell":
         """Accept or return the pending delivery (coordinators)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         task = permissions.unit_record_or_404(g.api_user, Task, task_id, campaign.id)

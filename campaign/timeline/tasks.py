@@ -10,12 +10,12 @@ from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from campaign import audit
 from campaign.core import events
 from campaign.core.clock import now
-from campaign.core.db import claim, serialize
+from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Phase, Unit
 from campaign.core.storage import store_upload
@@ -110,7 +110,7 @@ def save_deliverable(
     name = cleaned_for(Deliverable.__table__.c.name, wanted.name.strip())
     if not name:
         problems.append(("name", "「材料名称」不能为空"))
-    problems += wanted.problems("audience")
+    problems += wanted.problems_of("audience")
     audience = wanted.audience or Audience.ALL
     phase = session.get(Phase, wanted.phase_id) if wanted.phase_id is not None else None
     if deliverable is None and (phase is None or phase.campaign_id != campaign.id):
@@ -119,9 +119,10 @@ def save_deliverable(
         raise ValidationFailed(problems)
     due = wanted.due_on
     if due is None:
-        raise ValidationFailed(wanted.problems("due_on") or [("due_on", DUE.format(input=""))])
+        raise ValidationFailed(wanted.problems_of("due_on") or [("due_on", DUE.format(input=""))])
     _check_due(campaign, due)
     if deliverable is None:
+        assert phase is not None  # without one, refused above
         # One addition at a time per campaign: the same form posted twice adds one deliverable.
         serialize(session, Deliverable.__table__, campaign.id)
         if session.scalar(
@@ -167,7 +168,7 @@ def _fill(
     deliverable: Deliverable,
     wanted: DeliverableInput,
     name: str,
-    audience: str,
+    audience: Audience,
     due: date,
 ) -> None:
     """Write a deliverable's fields; units no longer asked are dropped, and taken back if
@@ -175,7 +176,7 @@ def _fill(
     deliverable.name, deliverable.audience, deliverable.due_on = name, audience, due
     deliverable.description = wanted.description.strip()
     for task in deliverable.tasks:
-        owes = _owes(session.get(Unit, task.unit_id), audience)
+        owes = _owes(session.get_one(Unit, task.unit_id), audience)
         if not owes and not task.dropped:
             task.dropped, task.drop_reason = True, "报送单位范围调整"
         elif owes and task.dropped and task.drop_reason == "报送单位范围调整":
@@ -209,8 +210,8 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
 
 def change_task(session: Session, task: Task, change: TaskChange, user) -> Task:
     """Change one unit's due date, or drop/restore the deliverable for that unit."""
-    campaign = session.get(Campaign, task.deliverable.campaign_id)
-    problems = change.problems("due_on", "dropped")
+    campaign = session.get_one(Campaign, task.deliverable.campaign_id)
+    problems = change.problems_of("due_on", "dropped")
     if problems:
         raise ValidationFailed(problems)
     # The same change posted again changes nothing and records nothing.

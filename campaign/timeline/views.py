@@ -11,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -31,7 +32,7 @@ bp = Blueprint("timeline", __name__)
 
 @bp.get("/campaigns/<int:campaign_id>/timeline")
 @login_required
-def timeline_page(campaign_id: int):
+def timeline_page(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     moment = clock.now(campaign.timezone)
     deliverables, rows = tasks.matrix(
@@ -51,7 +52,7 @@ def timeline_page(campaign_id: int):
 
 @bp.route("/campaigns/<int:campaign_id>/tasks/<int:task_id>", methods=["GET", "POST"])
 @login_required
-def task(campaign_id: int, task_id: int):
+def task(campaign_id: int, task_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     task = permissions.unit_record_or_404(current_user, Task, task_id, campaign.id)
     form = FlaskForm()
@@ -99,7 +100,7 @@ def _task_action(campaign, task, action: str) -> None:
 
 @bp.get("/campaigns/<int:campaign_id>/tasks/<int:task_id>/submissions/<int:submission_id>")
 @login_required
-def task_file(campaign_id: int, task_id: int, submission_id: int):
+def task_file(campaign_id: int, task_id: int, submission_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     task = permissions.unit_record_or_404(current_user, Task, task_id, campaign.id)
     submission = next((s for s in task.submissions if s.id == submission_id), None)
@@ -111,7 +112,7 @@ def task_file(campaign_id: int, task_id: int, submission_id: int):
 @bp.route("/campaigns/<int:campaign_id>/deliverables", methods=["POST"])
 @bp.route("/campaigns/<int:campaign_id>/deliverables/<int:deliverable_id>", methods=["POST"])
 @login_required
-def save_deliverable(campaign_id: int, deliverable_id: int | None = None):
+def save_deliverable(campaign_id: int, deliverable_id: int | None = None) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.ensure(permissions.may_edit_campaign, current_user)
     deliverable = None

@@ -2,8 +2,7 @@
 
 from collections.abc import Mapping
 
-from sqlalchemy.orm import Session
-
+from campaign.core.db import Session
 from notifications.messages import Message
 from notifications.models import Delivery
 

@@ -56,6 +56,7 @@ class EmailChannel(Channel):
         port = int(self.config.get("SMTP_PORT") or 25)
         tls = (self.config.get("SMTP_TLS") or "").lower()  # "" | starttls | ssl
         try:
+            server: smtplib.SMTP
             if tls == "ssl":
                 server = smtplib.SMTP_SSL(
                     host, port, timeout=20, context=ssl.create_default_context()
