@@ -5,8 +5,6 @@ the commit, ``init_app``'s hook starts delivery in the background; the scheduler
 ``notifications.deliver`` job picks up anything a dead process left behind.
 """
 
-import json
-
 from flask import Flask, current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
@@ -37,7 +35,7 @@ def emit(session: Session, kind: str, dedupe_key: str | None = None, **payload) 
         kind=kind,
         campaign_id=payload.get("campaign_id"),
         dedupe_key=dedupe_key,
-        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
+        payload=payload,
     )
     if dedupe_key is not None:
         try:

@@ -1,7 +1,6 @@
 """Ledger writes: organizations with the rules' verdict stored on each row."""
 
 import io
-import json
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -274,7 +273,7 @@ def decide_change(
     )
     campaign = session.get(Campaign, request.campaign_id)
     if accept:
-        values = json.loads(request.payload)
+        values = request.payload
         data = ledger_values(values, area_ids(session, request.unit_id))
         if request.action == ChangeAction.ADD:
             taken = session.scalar(
