@@ -141,6 +141,9 @@ def main() -> None:
                 db.session, campaign, district, data, "bench.xlsx", "bench", tmp
             )
             importing.process_import(db.session, batch, data)
+            # The preview is committed and applied later, as in the app (run_import commits):
+            # apply reads it back from the database.
+            db.session.commit()
             importing.apply_import(db.session, batch, "bench")
             db.session.commit()
             timings["import (check + apply + commit)"].append(time.perf_counter() - t)

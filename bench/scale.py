@@ -31,7 +31,6 @@ contains one of the words (and their references), e.g. --only bulletin.
 
 import argparse
 import io
-import json
 import math
 import os
 import platform
@@ -52,7 +51,7 @@ import openpyxl
 import sqlalchemy
 import weasyprint
 from pypdf import PdfWriter
-from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy import JSON, delete, event, func, insert, select, text
 
 from app import create_app
 from campaign import audit, figures, rules
@@ -61,6 +60,7 @@ from campaign.board.models import BOARD_TALLY, BoardItem, Closure, SizeMode
 from campaign.core import clock
 from campaign.core.accounts import create_user, issue_token
 from campaign.core.campaigns import build_deadline, create_from_template
+from campaign.core.db import json_dumps
 from campaign.core.extensions import db
 from campaign.core.models import (
     Campaign,
@@ -130,10 +130,12 @@ def bulk(session, model, rows: list[dict]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         keys = [c.key for c in table.c]
         names = ", ".join(f'"{c.name}"' for c in table.c)
+        # COPY takes JSON columns' text, as the engine writes it.
+        as_json = {c.key for c in table.c if isinstance(c.type, JSON)}
         raw = session.connection().connection.driver_connection
         with raw.cursor() as cur, cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in full:
-                copy.write_row([row[k] for k in keys])
+                copy.write_row([json_dumps(row[k]) if k in as_json else row[k] for k in keys])
     else:
         for start in range(0, len(full), 5000):
             session.execute(insert(table), full[start : start + 5000])
@@ -231,9 +233,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
                             status="verified",
                             submitted_at=at,
                             decided_at=at + timedelta(days=1),
-                            ledger_before=json.dumps(
-                                {str(serial): {"before": before, "after": after}}, default=str
-                            ),
+                            ledger_before={str(serial): {"before": before, "after": after}},
                         )
                     )
                     continue

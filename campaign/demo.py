@@ -4,7 +4,6 @@ Deterministic (a fixed seed), so every demo looks the same and tests can rely on
 `flask --app app demo load` runs it; `make run` calls it on an empty database.
 """
 
-import json
 import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -507,7 +506,7 @@ def _board(session: Session, campaign: Campaign, rng: random.Random, build_start
                 status=ClosureStatus.VERIFIED,
                 submitted_at=at,
                 decided_at=at + timedelta(days=1),
-                ledger_before=json.dumps({str(org.id): _closure_rows(org)}, default=str),
+                ledger_before={str(org.id): _closure_rows(org)},
             )
         ]
         session.add(item)

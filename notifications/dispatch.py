@@ -6,7 +6,6 @@ is idempotent: a delivery's key is unique, and a delivery is claimed by one send
 it is sent, so two processes never send the same message.
 """
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -55,7 +54,7 @@ def wanted(session: Session, user_id: int, kind: str) -> set[str]:
 def fan_out(session: Session, event: Event) -> int:
     """Queue one delivery per recipient and channel for ``event``; returns how many are new."""
     kind = kinds.KINDS[event.kind]
-    payload = json.loads(event.payload)
+    payload = event.payload
     planned: list[tuple[str, int | None, str]] = []  # channel, user, address
     for user in kinds.users_for(session, kind, payload):
         channels = wanted(session, user.id, event.kind)
@@ -107,7 +106,7 @@ def send_one(session: Session, delivery: Delivery, config: Mapping, moment: date
     channel = CHANNELS[delivery.channel](config)
     event = delivery.event
     try:
-        message = render(event.kind, json.loads(event.payload), config.get("BASE_URL", ""))
+        message = render(event.kind, event.payload, config.get("BASE_URL", ""))
         delivery.subject = message.subject[:300]
         channel.send(delivery, message, session)
     except Exception as e:  # SendFailed, or a message that cannot be built: this one fails

@@ -5,7 +5,6 @@ the commit, ``init_app``'s hook starts delivery in the background; the scheduler
 ``notifications.deliver`` job picks up anything a dead process left behind.
 """
 
-import json
 from typing import cast
 
 from flask import Flask, current_app
@@ -39,7 +38,7 @@ def emit(session: Session, kind: str, dedupe_key: str | None = None, **payload) 
         kind=kind,
         campaign_id=payload.get("campaign_id"),
         dedupe_key=dedupe_key,
-        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str),
+        payload=payload,
     )
     if dedupe_key is not None:
         try:

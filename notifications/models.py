@@ -1,8 +1,9 @@
 """The outbox of events, what was delivered to whom, in-app notifications, and preferences."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
@@ -24,7 +25,8 @@ class Event(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
-    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    # What the message templates read (templates/notifications/*.txt).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     # Set once the event's deliveries are queued (fanned out to recipients and channels).

@@ -3,7 +3,6 @@ the outbox (``events.emit``), in the transaction of the act, so a rolled-back ac
 nobody. The payloads are what the message templates (templates/notifications/*.txt) read.
 """
 
-import json
 
 from campaign.board.models import ClosureMethod
 from campaign.core import events as domain
@@ -97,7 +96,7 @@ def change_request_decided(session: Session, event: domain.ChangeRequestDecided)
         campaign_id=request.campaign_id,
         unit_id=request.unit_id,
         unit=request.unit.name,
-        organization=json.loads(request.payload).get("name") or request.credit_code,
+        organization=request.payload.get("name") or request.credit_code,
         outcome="已采纳" if event.accepted else "未采纳",
         comment=request.decision_comment,
         actor=events.actor_name(event.user),

@@ -1,13 +1,17 @@
-"""insert_rows stores exactly what a Core insert of the same values stores, on either backend."""
+"""insert_rows stores exactly what a Core insert of the same values stores, on either backend;
+JSON columns store what the hand-written JSON stored."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import StatementError
 
 from campaign.core.db import insert_rows, one_of
 from campaign.core.extensions import db
 from campaign.ledger.models import Organization
+from notifications.models import Event
 from tests.conftest import make_campaign, make_unit
 
 STAMP = datetime(2026, 9, 10, 8, 30, 15, 123456, tzinfo=UTC)
@@ -160,3 +164,37 @@ def test_insert_rows_processes_repeated_values_once_and_stores_what_core_stores(
     assert [s["planned_on"] for s in stored[:3]] == [None, date(2026, 10, 1), date(2026, 11, 30)]
     assert [s["investor_is_member"] for s in stored[:4]] == [True, False, False, True]
     assert [s["exclusion_decided_at"] for s in stored[:2]] == [None, STAMP]
+
+
+def test_json_columns_keep_dates_and_decimals_as_the_hand_written_json_did(app):
+    """What the code wrote by hand before (``default=str`` or ISO dates; Chinese unescaped) is
+    what a JSON column writes: a date reads back as "2026-09-10", a time in ISO form, a Decimal
+    as its text; a value JSON cannot hold fails the flush instead of being stored as its repr."""
+    event = Event(
+        kind="report_due",
+        payload={
+            "unit": "江岸区",
+            "due_on": date(2026, 9, 10),
+            "at": datetime(2026, 9, 10, 8, 30, tzinfo=UTC),
+            "share": Decimal("1.50"),
+        },
+    )
+    db.session.add(event)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).payload == {
+        "unit": "江岸区",
+        "due_on": "2026-09-10",
+        "at": "2026-09-10T08:30:00+00:00",
+        "share": "1.50",
+    }
+    stored = db.session.scalar(
+        text(f"SELECT CAST(payload AS TEXT) FROM notification_event WHERE id = {event.id}")
+    )
+    assert '"unit": "江岸区"' in stored  # not \u-escaped: half the bytes
+
+    db.session.add(Event(kind="report_due", payload={"unit": object()}))
+    # Raised by the serializer (psycopg calls it) or wrapped by SQLAlchemy (SQLite).
+    with pytest.raises((TypeError, StatementError), match="object is not JSON serializable"):
+        db.session.flush()
+    db.session.rollback()

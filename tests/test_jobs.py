@@ -6,7 +6,6 @@ the cap of 30 (1, 2, 4, 8, 16, 30, 30 …) and stops after the 12th; a bulletin 
 5 minutes, doubling to 2 hours (5, 10, 20, 40, 80, 120, 120 …) and never stops.
 """
 
-import json
 from datetime import date, timedelta
 
 from campaign import scheduler
@@ -43,7 +42,7 @@ def test_bulletin_periods_wait_5_minutes_doubling_to_2_hours_without_end():
 def test_the_scheduler_settles_dead_work_of_every_kind_and_leaves_live_work_alone(app):
     campaign = make_campaign(2026)
     unit = make_unit("jiangan", "江岸区")
-    event = Event(kind="ledger_reviewed", campaign_id=campaign.id, payload="{}")
+    event = Event(kind="ledger_reviewed", campaign_id=campaign.id, payload={})
     db.session.add(event)
     db.session.flush()
 
@@ -99,7 +98,7 @@ def test_the_scheduler_settles_dead_work_of_every_kind_and_leaves_live_work_alon
         ]
 
     batch_, run_, delivery_ = rows(dead_ids)
-    assert (batch_.status, json.loads(batch_.problems), json.loads(batch_.notices)) == (
+    assert (batch_.status, batch_.problems, batch_.notices) == (
         "refused",
         ["处理被中断（服务重启等），台账未作任何修改，请重新上传"],
         [],

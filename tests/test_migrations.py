@@ -1,19 +1,23 @@
 """`flask db upgrade` builds exactly the schema the models describe, on every backend."""
 
 import hashlib
+import json
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import Text, insert, inspect, select, text, type_coerce
 
 from campaign import audit
 from campaign.audit import AuditEntry
-from campaign.board.models import BoardItem, Closure
+from campaign.board.models import BoardItem, Closure, SpotCheck, SpotCheckResult
 from campaign.core.extensions import db
 from campaign.half_monthly.models import UnitReport
+from campaign.ledger.models import ChangeRequest, ImportBatch
+from notifications.models import Event
 from reports.models import Bulletin
 from tests.conftest import make_campaign, make_org, make_unit
 
@@ -89,7 +93,7 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
                 unit_id=unit.id,
                 due_on=date(2026, 9, 10),
                 submitted_at=datetime(2026, 9, 10, 1, tzinfo=UTC),
-                figures="{}",
+                figures={},
                 attachment_path=f"{root}/reports/jiangan-2026-09-10-cd.png",
             ),
             Bulletin(
@@ -134,6 +138,200 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
         f"{root}/reports/jiangan-2026-09-10-cd.png",
         (f"{root}/bulletins/1/2026-01-ef.pdf", f"{root}/bulletins/1/2026-01-ef.xlsx"),
     )
+
+
+# Rows as the code before e6b2c4d8f1a3 wrote them (json.dumps by hand into text columns):
+# Chinese kept (ensure_ascii=False) except in the demo's closures, dates as ISO text, the
+# outbox's keys sorted.
+OLD_PREVIEW = (
+    '[{"action": "add", "credit_code": "914201020000791938", "name": "江岸甲",'
+    ' "values": ["江岸甲", 45, "2026-09-01"], "where": ["附表1 非公企业", 3]}]'
+)
+OLD_SUMMARY = '{"add": 1, "update": 0, "remove": 0, "same": 0, "untouched": 0, "editable": true}'
+OLD_LEDGER_BEFORE = json.dumps(  # as demo.py wrote it: \\u-escaped
+    {
+        "7": {
+            "before": {"party_org_status": "none", "party_org_founded_on": None},
+            "after": {"party_org_status": "standalone", "party_org_founded_on": "2026-09-01"},
+            "name": "江岸甲",
+        }
+    },
+    default=str,
+)
+OLD_FIGURES = '{"unit": {"code": "jiangan", "name": "江岸区"}, "figures": {"counts": {"base": 2}}}'
+OLD_PAYLOAD = '{"campaign_id": 1, "due_on": "2026-10-25", "number": 5, "unit": "江岸区"}'
+
+
+def _old_rows(campaign, unit) -> None:
+    """One row of each table with JSON kept as text, written as text (the revision before)."""
+    org = make_org(campaign, unit, name="江岸甲")
+    item = BoardItem(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        organization_id=org.id,
+        kind=org.kind,
+        target=org.target,
+        path=org.path,
+    )
+    db.session.add(item)
+    db.session.commit()
+    at = datetime(2026, 11, 1, 1, tzinfo=UTC)
+    as_text = partial(type_coerce, type_=Text)
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(ImportBatch.__table__).values(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                filename="台账.xlsx",
+                sha256="0" * 64,
+                size=1,
+                status="previewed",
+                problems=as_text("[]"),
+                notices=as_text('["第3行「备注」：已忽略"]'),
+                summary=as_text(OLD_SUMMARY),
+                diff=as_text(OLD_PREVIEW),
+            )
+        )
+        conn.execute(
+            insert(ChangeRequest.__table__).values(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                action="update",
+                credit_code="91420102000158385L",
+                payload=as_text('{"name": "江岸甲", "employees": 45, "founded_on": null}'),
+                requested_at=at,
+            )
+        )
+        closure_id = conn.execute(
+            insert(Closure.__table__)
+            .values(
+                item_id=item.id,
+                method="standalone",
+                document_name="批复.pdf",
+                document_path="closures/1.pdf",
+                document_sha256="0" * 64,
+                status="verified",
+                submitted_at=at,
+                covered_org_ids=as_text("[12, 13]"),
+                ledger_before=as_text(OLD_LEDGER_BEFORE),
+            )
+            .returning(Closure.__table__.c.id)
+        ).scalar_one()
+        check_id = conn.execute(
+            insert(SpotCheck.__table__)
+            .values(
+                campaign_id=campaign.id,
+                seed=7,
+                size_value=2,
+                unit_ids=as_text("[]"),
+                population_ids=as_text("[3, 5, 8]"),
+                drawn_ids=as_text("[3, 8]"),
+                created_at=at,
+            )
+            .returning(SpotCheck.__table__.c.id)
+        ).scalar_one()
+        conn.execute(
+            insert(SpotCheckResult.__table__).values(
+                spot_check_id=check_id,
+                closure_id=closure_id,
+                result="fail",
+                checklist=as_text('{"document": true, "members": false}'),
+            )
+        )
+        conn.execute(
+            insert(UnitReport.__table__).values(
+                campaign_id=campaign.id,
+                unit_id=unit.id,
+                due_on=date(2026, 9, 10),
+                submitted_at=at,
+                figures=as_text(OLD_FIGURES),
+                attachment_name="",
+                attachment_path="",
+                attachment_sha256="",
+            )
+        )
+        conn.execute(
+            insert(Event.__table__).values(kind="bulletin_published", payload=as_text(OLD_PAYLOAD))
+        )
+
+
+OLD_TEXT = {
+    ("import_batch", "notices"): '["第3行「备注」：已忽略"]',
+    ("import_batch", "summary"): OLD_SUMMARY,
+    ("import_batch", "diff"): OLD_PREVIEW,
+    ("change_request", "payload"): '{"name": "江岸甲", "employees": 45, "founded_on": null}',
+    ("closure", "covered_org_ids"): "[12, 13]",
+    ("closure", "ledger_before"): OLD_LEDGER_BEFORE,
+    ("spot_check", "drawn_ids"): "[3, 8]",
+    ("spot_check_result", "checklist"): '{"document": true, "members": false}',
+    ("unit_report", "figures"): OLD_FIGURES,
+    ("notification_event", "payload"): OLD_PAYLOAD,
+}
+
+
+def test_json_kept_as_text_reads_back_the_same_after_the_upgrade(app, backend):
+    """Rows written before e6b2c4d8f1a3 kept JSON in text columns: after the upgrade the same
+    values read back through the models as lists and dicts (Chinese as it was, \\u-escaped or
+    not; keys in the order written), and the downgrade gives back the very text."""
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="0635caa97d87")
+    campaign = make_campaign()
+    unit = make_unit("jiangan", "江岸区")
+    _old_rows(campaign, unit)
+    db.session.remove()
+
+    upgrade()
+    batch = db.session.scalar(select(ImportBatch))
+    assert (batch.problems, batch.notices) == ([], ["第3行「备注」：已忽略"])
+    assert batch.summary == {
+        "add": 1,
+        "update": 0,
+        "remove": 0,
+        "same": 0,
+        "untouched": 0,
+        "editable": True,
+    }
+    assert batch.summary_text == "新增1，修改0，未变0，删除0"
+    assert batch.diff == [
+        {
+            "action": "add",
+            "credit_code": "914201020000791938",
+            "name": "江岸甲",
+            "values": ["江岸甲", 45, "2026-09-01"],
+            "where": ["附表1 非公企业", 3],
+        }
+    ]
+    request = db.session.scalar(select(ChangeRequest))
+    assert request.payload == {"name": "江岸甲", "employees": 45, "founded_on": None}
+    closure = db.session.scalar(select(Closure))
+    assert closure.covered_org_ids == [12, 13]
+    assert closure.ledger_before == {
+        "7": {
+            "before": {"party_org_status": "none", "party_org_founded_on": None},
+            "after": {"party_org_status": "standalone", "party_org_founded_on": "2026-09-01"},
+            "name": "江岸甲",
+        }
+    }
+    check = db.session.scalar(select(SpotCheck))
+    assert (check.unit_ids, check.population_ids, check.drawn_ids) == ([], [3, 5, 8], [3, 8])
+    result = db.session.scalar(select(SpotCheckResult))
+    assert result.checklist == {"document": True, "members": False}
+    figures = db.session.scalar(select(UnitReport)).figures
+    assert figures == {
+        "unit": {"code": "jiangan", "name": "江岸区"},
+        "figures": {"counts": {"base": 2}},
+    }
+    assert list(figures) == ["unit", "figures"]
+    payload = db.session.scalar(select(Event)).payload
+    assert payload == {"campaign_id": 1, "due_on": "2026-10-25", "number": 5, "unit": "江岸区"}
+    db.session.remove()
+
+    downgrade(revision="0635caa97d87")
+    with db.engine.connect() as conn:
+        for (table, column), stored in OLD_TEXT.items():
+            assert conn.execute(text(f"SELECT {column} FROM {table}")).scalar() == stored
 
 
 def test_upgrade_signs_the_head_of_a_chain_written_before_it(app, runner):

@@ -1,6 +1,5 @@
 """/api/v1 for the board: items, plans, 销号 closures and spot checks."""
 
-import json
 from pathlib import Path
 
 from flask import current_app, g
@@ -80,7 +79,7 @@ class SpotCheckSchema(Schema):
     seed = fields.Int()
     size_mode = Choice(SizeMode)
     size_value = fields.Int()
-    drawn = fields.Function(lambda c: json.loads(c.drawn_ids))
+    drawn = fields.List(fields.Int(), attribute="drawn_ids")
     results = fields.List(fields.Nested(FindingSchema))
 
 

@@ -1,9 +1,9 @@
 """挂图作战 items, their plans and notes, 销号 closures, and spot checks (DOMAIN.md §7)."""
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from campaign.core.clock import now
@@ -219,8 +219,8 @@ class Closure(Base):
     mass_organizations: Mapped[str] = mapped_column(
         String(100), default="", info=text_field(LABELS["mass_organizations"])
     )
-    # Other organizations a joint Party org covers (JSON list of organization ids).
-    covered_org_ids: Mapped[str] = mapped_column(Text, default="[]")
+    # Other organizations a joint Party org covers (their ids).
+    covered_org_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     document_name: Mapped[str] = mapped_column(
         String(255), default="", info=text_field("批复文件名")
     )
@@ -237,9 +237,9 @@ class Closure(Base):
     decision_reason: Mapped[str] = mapped_column(
         Text, default="", info=text_field("核验意见", 1000, multiline=True)
     )
-    # The ledger fields of every organization it changed, before verification (JSON), so a
-    # revoked closure puts them back exactly.
-    ledger_before: Mapped[str] = mapped_column(Text, default="{}")
+    # The ledger fields of every organization it changed, before verification and after, so a
+    # revoked closure puts them back exactly: {"<org id>": {"before": {...}, "after": {...}}}.
+    ledger_before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     item: Mapped[BoardItem] = relationship(back_populates="closures", foreign_keys=[item_id])
 
@@ -272,11 +272,11 @@ class SpotCheck(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     kind: Mapped[CheckKind] = mapped_column(enum_text(CheckKind, 20), default=CheckKind.SPOT_CHECK)
     seed: Mapped[int]
-    unit_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON; [] = every unit
+    unit_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # [] = every unit
     size_mode: Mapped[SizeMode] = mapped_column(enum_text(SizeMode, 10), default=SizeMode.COUNT)
     size_value: Mapped[int] = mapped_column(default=0)
-    population_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn from
-    drawn_ids: Mapped[str] = mapped_column(Text, default="[]")  # closures drawn
+    population_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # closures drawn from
+    drawn_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # closures drawn
     note: Mapped[str] = mapped_column(
         Text, default="", info=text_field("抽查说明", 1000, multiline=True)
     )
@@ -306,7 +306,7 @@ class SpotCheckResult(Base):
     result: Mapped[CheckResult] = mapped_column(
         enum_text(CheckResult, 10), default=CheckResult.PENDING
     )
-    checklist: Mapped[str] = mapped_column(Text, default="{}")
+    checklist: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(
         # 1000, as the closure's reason it becomes when the finding fails the closure.
         Text,

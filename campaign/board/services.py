@@ -6,7 +6,6 @@ look-back revokes it, which puts the ledger rows back exactly as they were and
 returns the item to the board with the reason. Nothing is deleted.
 """
 
-import json
 import random
 from collections.abc import Mapping
 from datetime import date
@@ -283,7 +282,7 @@ def submit_closure(
             if closure.joint_form not in JOINT_FORMS:
                 problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
             covered = _covered(session, item, claimed.covered_codes, problems)
-            closure.covered_org_ids = json.dumps(covered)
+            closure.covered_org_ids = covered
     if document is None:
         problems.append(("document", "请上传批复文件（PDF或图片）"))
     if problems:
@@ -388,7 +387,7 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
     closure = _decide(session, item, ClosureStatus.VERIFIED, user)
     orgs = [item.organization] + [
-        session.get_one(Organization, i) for i in json.loads(closure.covered_org_ids)
+        session.get_one(Organization, i) for i in closure.covered_org_ids
     ]
     taken = [o.name for o in orgs[1:] if rules.has_party_org(o)]
     if taken:
@@ -421,14 +420,10 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     events.publish(session, events.ClosureVerified(closure, rows, f"销号#{closure.id}", user=user))
     # What each row was before and what this closure made it: a revocation restores a row
     # only while it still is what this closure made it.
-    closure.ledger_before = json.dumps(
-        {
-            str(o.id): {"before": before[str(o.id)], "after": audit.snapshot(o, PARTY_FIELDS)}
-            for o in orgs
-        },
-        ensure_ascii=False,
-        default=str,
-    )
+    closure.ledger_before = {
+        str(o.id): {"before": before[str(o.id)], "after": audit.snapshot(o, PARTY_FIELDS)}
+        for o in orgs
+    }
     item.state, item.work_coverage_only, item.last_reason = (
         ItemState.CLOSED,
         closure.method == ClosureMethod.WORK_COVERAGE,
@@ -490,7 +485,7 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
     )
     item = closure.item
     kept, restored = [], {}
-    for org_id, rows in json.loads(closure.ledger_before).items():
+    for org_id, rows in closure.ledger_before.items():
         org = session.get_one(Organization, int(org_id))
         if audit.snapshot(org, PARTY_FIELDS) != rows["after"]:
             # Changed since (e.g. its own closure verified later): that later act stands.
@@ -504,8 +499,8 @@ def revoke_closure(session: Session, closure: Closure, reason: str, user) -> Clo
     events.publish(
         session, events.ClosureRevoked(closure, restored, f"撤销销号#{closure.id}", user=user)
     )
-    for org_id in restored:
-        org = session.get_one(Organization, org_id)
+    for restored_id in restored:
+        org = session.get_one(Organization, restored_id)
         covered_item = session.scalar(
             select(BoardItem).where(
                 BoardItem.campaign_id == item.campaign_id, BoardItem.organization_id == org.id
@@ -566,11 +561,11 @@ def draw(
         campaign_id=campaign.id,
         kind=kind,
         seed=seed,
-        unit_ids=json.dumps(unit_ids or []),
+        unit_ids=unit_ids or [],
         size_mode=mode,
         size_value=value,
-        population_ids=json.dumps(population),
-        drawn_ids=json.dumps(drawn),
+        population_ids=population,
+        drawn_ids=drawn,
         note=note,
         created_by_id=getattr(user, "id", None),
     )
@@ -610,8 +605,8 @@ def _not_drawn_already(
         return
     same = (
         (last.kind, last.size_mode, last.size_value, last.note) == (kind, mode, value, note)
-        and json.loads(last.unit_ids) == (unit_ids or [])
-        and json.loads(last.population_ids) == population
+        and last.unit_ids == (unit_ids or [])
+        and last.population_ids == population
         and (seed is None or seed == last.seed)
     )
     if same:
@@ -627,7 +622,7 @@ def _sample(population: list[int], mode: SizeMode, value: int, seed: int) -> lis
 
 def reproduce(check: SpotCheck) -> list[int]:
     """The same draw again from the recorded seed and population (for an audit of the draw)."""
-    return _sample(json.loads(check.population_ids), check.size_mode, check.size_value, check.seed)
+    return _sample(check.population_ids, check.size_mode, check.size_value, check.seed)
 
 
 def record_result(
@@ -643,7 +638,7 @@ def record_result(
         SpotCheckResult.result == CheckResult.PENDING,
         "该项已有检查结论",
         result=CheckResult.PASS if passed else CheckResult.FAIL,
-        checklist=json.dumps({k: bool(checklist.get(k)) for k in CHECKLIST}, ensure_ascii=False),
+        checklist={k: bool(checklist.get(k)) for k in CHECKLIST},
         notes=notes.strip(),
         checked_at=now(),
         checked_by_id=getattr(user, "id", None),

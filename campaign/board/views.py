@@ -1,6 +1,5 @@
 """挂图作战 pages: the city wall chart, a unit's board, an item, spot checks."""
 
-import json
 from pathlib import Path
 
 from flask import (
@@ -150,7 +149,7 @@ def _covered_names(item: BoardItem) -> dict[int, list[str]]:
 
     out = {}
     for closure in item.closures:
-        ids = json.loads(closure.covered_org_ids)
+        ids = closure.covered_org_ids
         if ids:
             out[closure.id] = list(
                 db.session.scalars(select(Organization.name).where(Organization.id.in_(ids)))
@@ -287,6 +286,6 @@ def spot_check(campaign_id: int, check_id: int) -> ResponseReturnValue:
         check=check,
         form=FlaskForm(),
         checklist=CHECKLIST,
-        reproduced=services.reproduce(check) == json.loads(check.drawn_ids),
+        reproduced=services.reproduce(check) == check.drawn_ids,
         may_check=permissions.may_spot_check(current_user),
     )

@@ -8,6 +8,8 @@ from typing import Any
 
 from limits import parse
 
+from campaign.core.db import json_dumps
+
 
 def instance_secret_key(instance_path: Path) -> str:
     """A key generated once and kept in instance/, for when SECRET_KEY is not set."""
@@ -124,6 +126,7 @@ def engine_options(config: Mapping[str, Any]) -> dict[str, Any]:
     """SQLALCHEMY_ENGINE_OPTIONS for ``config``'s database: on SQLite with the busy timeout
     (pysqlite's default of 5 s turned a wait behind a long import into a 500)."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("json_serializer", json_dumps)
     if str(config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("timeout", config.get("SQLITE_BUSY_TIMEOUT", 30))

@@ -10,7 +10,8 @@ import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from itertools import repeat
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, cast
@@ -101,6 +102,24 @@ def enum_text(enum: type[StrEnum], length: int) -> Enum:
         values_callable=lambda members: [m.value for m in members],
         validate_strings=False,
     )
+
+
+def _json_default(value: Any) -> str:
+    # What the hand-written dumps did: dates as ISO text (``str`` of a date is the same), times
+    # too (as the preview and ``audit`` keep them), Decimals as their text; anything else is a
+    # bug and fails the flush rather than being stored as its repr.
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_dumps(value: Any) -> str:
+    """How JSON columns are written (the engine's ``json_serializer``): Chinese as it is, not
+    \\u-escaped (half the size), dates as ISO text, Decimals as text. They read back as
+    strings: a reader that wants a date parses it (``ledger_values``)."""
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
 @dataclass(frozen=True)

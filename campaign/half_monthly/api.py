@@ -1,6 +1,5 @@
 """/api/v1 for half-monthly reports (半月报): who reported, filing, returning."""
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -34,7 +33,7 @@ class ReportSchema(Schema):
     status = Choice(ReportStatus)
     is_late = fields.Bool()
     submitted_at = fields.DateTime()
-    figures = fields.Function(lambda r: json.loads(r.figures))
+    figures = fields.Dict()
     progress = fields.Str()
     problems = fields.Str()
     next_steps = fields.Str()

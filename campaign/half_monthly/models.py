@@ -1,8 +1,9 @@
 """Half-monthly unit reports (半月报), with the figures frozen at submission."""
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from campaign.core.db import Base, StoredFile, enum_text
@@ -49,8 +50,8 @@ class UnitReport(Base):
     submitted_at: Mapped[datetime]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     is_late: Mapped[bool] = mapped_column(default=False)
-    # The figures at the moment of submission (JSON), never typed in and never recomputed.
-    figures: Mapped[str] = mapped_column(Text)
+    # The figures at the moment of submission, never typed in and never recomputed.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Each section at most 5,000 characters: longer than a whole city plan (seed 004: 4,380).
     progress: Mapped[str] = mapped_column(
         Text, default="", info=text_field("工作进展", 5000, multiline=True)

@@ -1,6 +1,5 @@
 """Half-monthly unit reports: periods, submission with frozen figures, versions, returns."""
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -154,7 +153,7 @@ def submit_report(
         submitted_at=moment,
         submitted_by_id=getattr(user, "id", None),
         is_late=not is_on_time(moment, due_on, campaign.timezone),
-        figures=json.dumps(snapshot(session, campaign, unit, period, moment), ensure_ascii=False),
+        figures=snapshot(session, campaign, unit, period, moment),
         **narrative,
     )
     if stored is not None:

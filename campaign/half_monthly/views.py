@@ -1,6 +1,5 @@
 """Half-monthly unit reports: who has reported, a unit's report and its versions."""
 
-import json
 from datetime import date
 from pathlib import Path
 
@@ -123,7 +122,7 @@ def unit_report(campaign_id: int, code: str, due: str) -> ResponseReturnValue:
         campaign=campaign,
         unit=unit,
         period=period,
-        versions=[(r, json.loads(r.figures)) for r in versions],
+        versions=[(r, r.figures) for r in versions],
         form=form,
         problems=problems,
         submitted=request.form if problems else None,

@@ -1,7 +1,6 @@
 """/api/v1 for the ledger: a unit's ledger as xlsx (export, import) and the figures."""
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +140,13 @@ class UnitLedgerResource(MethodView):
             abort(
                 422,
                 message="文件未通过校验，台账未作任何修改",
-                errors={"file": json.loads(batch.problems)},
+                errors={"file": batch.problems},
             )
         finish = importing.discard_import if query["dry_run"] else importing.apply_import
         commit(lambda: finish(db.session, batch, g.api_user), status=409)
         return {
             "batch_id": batch.id,
             "status": batch.status,
-            "summary": json.loads(batch.summary),
-            "notices": json.loads(batch.notices),
+            "summary": batch.summary,
+            "notices": batch.notices,
         }

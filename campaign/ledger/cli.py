@@ -1,6 +1,5 @@
 """`flask --app app ledger ...`: the same import and export as the pages, from a shell."""
 
-import json
 from pathlib import Path
 
 import click
@@ -59,13 +58,13 @@ def import_command(file: Path, unit_code: str, campaign_id: int | None, dry_run:
                 f"{importing.SYSTEM_ERROR}（{type(e).__name__}：{e}）"
             ) from None
     if batch.status == "refused":
-        problems = json.loads(batch.problems)
+        problems = batch.problems
         for problem in problems:
             click.echo(problem, err=True)
         raise click.ClickException(f"文件未通过校验（{len(problems)}处问题），台账未作任何修改")
-    for notice in json.loads(batch.notices):
+    for notice in batch.notices:
         click.echo(f"提示：{notice}")
-    summary = json.loads(batch.summary)
+    summary = batch.summary
     click.echo(
         f"差异：新增{summary['add']}，修改{summary['update']}，删除{summary['remove']}，"
         f"未变{summary['same']}"

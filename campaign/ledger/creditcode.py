@@ -1,4 +1,10 @@
-"""统一社会信用代码 (GB 32100-2015): 18 characters, the last a mod-31 check character."""
+"""统一社会信用代码 (GB 32100-2015): 18 characters, the last a mod-31 check character.
+
+Ours, not python-stdnum's ``cn.uscc``: that one agrees on every code of the tests, seeds, demo
+and bench, but refuses any code with a letter in its first 8 characters, which GB 32100 allows
+for the registration authority and category (Y 其他; N 农业, e.g. N2 村级集体经济组织), and it
+costs about 8 times as much per code (10.5 µs against 1.3 µs: 0.5 s in a 50,000-row import).
+"""
 
 from operator import mul
 

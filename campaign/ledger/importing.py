@@ -7,12 +7,12 @@ coordinator to decide.
 """
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
@@ -51,10 +51,6 @@ def unit_context(session: Session, unit: Unit) -> excel.UnitContext:
     """The unit's name and its streets/parks, for validating 所在区 and 街道/园区."""
     areas = area_ids(session, unit.id)
     return excel.UnitContext(unit.name, unit.kind == UnitKind.DISTRICT, tuple(areas))
-
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def _stored_rows(session: Session, campaign: Campaign, unit: Unit) -> dict[str, dict]:
@@ -234,9 +230,7 @@ def process_import(
     diff, summary = _diff(_stored_rows(session, campaign, unit), result.rows, ledger.is_editable)
     summary["fingerprint"] = _fingerprint(session, campaign, unit)
     jobs.hold(session, IMPORTS, batch)  # the preview is recorded under the batch's lease
-    batch.diff = json.dumps(diff, ensure_ascii=False, default=_jsonable)
-    batch.summary = json.dumps(summary, ensure_ascii=False)
-    batch.notices = json.dumps(result.notices, ensure_ascii=False)
+    batch.diff, batch.summary, batch.notices = diff, summary, result.notices
     batch.total = batch.progress = len(result.rows)
     batch.status = "previewed"
     # Only the newest preview of a unit can be applied; older ones were made against other data.
@@ -271,15 +265,11 @@ def _fingerprint(session: Session, campaign: Campaign, unit: Unit) -> str:
 INTERRUPTED = "处理被中断（服务重启等），台账未作任何修改，请重新上传"
 
 
-def _refused(problems: list[str], notices: list[str]) -> dict[str, str]:
-    return {
-        "status": "refused",
-        "problems": json.dumps(problems, ensure_ascii=False),
-        "notices": json.dumps(notices, ensure_ascii=False),
-    }
+def _refused(problems: list[str], notices: list[str]) -> dict[str, Any]:
+    return {"status": "refused", "problems": problems, "notices": notices}
 
 
-def _record(batch: ImportBatch, values: dict[str, str]) -> ImportBatch:
+def _record(batch: ImportBatch, values: dict[str, Any]) -> ImportBatch:
     for name, value in values.items():
         setattr(batch, name, value)
     return batch
@@ -405,13 +395,13 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     # unit's submission for review, waits for this one, then finds the ledger changed (a
     # draft), its changes already proposed (the base), or the import applied.
     claim(session, ledger, UnitLedger.status != LedgerStatus.SUBMITTED, LOCKED)
-    summary = json.loads(batch.summary)
+    summary = batch.summary
     if (
         ledger.is_editable != summary["editable"]
         or _fingerprint(session, campaign, unit) != summary["fingerprint"]
     ):
         raise ValidationFailed([("batch", STALE_PREVIEW)])
-    diff = json.loads(batch.diff)
+    diff = batch.diff
     added = [d["credit_code"] for d in diff if d["action"] == ChangeAction.ADD]
     taken = _other_units_holding(session, campaign, unit, added)
     if taken:
@@ -445,21 +435,20 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
 def _propose(session: Session, campaign: Campaign, unit: Unit, diff: list, batch, user) -> None:
     """File the file's additions and corrections to the approved base as change requests;
     the same file applied twice (two uploads of it) proposes them once."""
-    pending = set(
-        session.execute(
+    pending = {
+        (action, code, tuple(payload.items()))
+        for action, code, payload in session.execute(
             select(ChangeRequest.action, ChangeRequest.credit_code, ChangeRequest.payload).where(
                 ChangeRequest.campaign_id == campaign.id,
                 ChangeRequest.unit_id == unit.id,
                 ChangeRequest.status == ChangeStatus.PENDING,
             )
-        ).all()
-    )
+        )
+    }
     proposed = 0
     for item in diff:
-        payload = json.dumps(
-            dict(zip(COMPARED, _file_values(item), strict=True)), ensure_ascii=False
-        )
-        if (item["action"], item["credit_code"], payload) in pending:
+        payload = dict(zip(COMPARED, _file_values(item), strict=True))
+        if (item["action"], item["credit_code"], tuple(payload.items())) in pending:
             continue
         proposed += 1
         session.add(

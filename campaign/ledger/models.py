@@ -1,9 +1,9 @@
 """The ledger (台账): one row per organization, the columns of DOMAIN.md §4."""
 
-import json
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
@@ -235,10 +235,12 @@ class ImportBatch(Base):
     total: Mapped[int] = mapped_column(default=0)
     # While processing: the upload, then every progress report (its lease, campaign.core.jobs).
     heartbeat_at: Mapped[datetime] = mapped_column(default=now)
-    problems: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of messages
-    notices: Mapped[str] = mapped_column(Text, default="[]")
-    summary: Mapped[str] = mapped_column(Text, default="{}")  # counts per change kind
-    diff: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the rows and what changes
+    problems: Mapped[list[str]] = mapped_column(JSON, default=list)  # messages
+    notices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # counts per change kind
+    # The rows and what changes (up to ~15 MB for 50,000 rows): loaded only when read, so a
+    # list of batches does not parse every preview.
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, deferred=True)
     applied_at: Mapped[datetime | None]
 
     unit: Mapped[Unit] = relationship()
@@ -246,8 +248,8 @@ class ImportBatch(Base):
     @property
     def summary_text(self) -> str:
         if self.status == "refused":
-            return f"{len(json.loads(self.problems))}处问题，未导入"
-        s = json.loads(self.summary)
+            return f"{len(self.problems)}处问题，未导入"
+        s = self.summary
         if not s:
             return ""
         text = f"新增{s['add']}，修改{s['update']}，未变{s['same']}"
@@ -282,7 +284,7 @@ class ChangeRequest(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     action: Mapped[ChangeAction] = mapped_column(enum_text(ChangeAction, 20))  # add | update
     credit_code: Mapped[str] = mapped_column(String(18))
-    payload: Mapped[str] = mapped_column(Text)  # JSON of the proposed field values
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the proposed field values
     reason: Mapped[str] = mapped_column(
         Text, default="", info=text_field("申请理由", 1000, multiline=True)
     )

@@ -1,7 +1,6 @@
 """Ledger writes: organizations with the rules' verdict stored on each row."""
 
 import io
-import json
 from collections.abc import Callable
 from datetime import date
 from types import SimpleNamespace
@@ -280,7 +279,7 @@ def decide_change(
     )
     campaign = session.get_one(Campaign, request.campaign_id)
     if accept:
-        values = json.loads(request.payload)
+        values = request.payload
         data = ledger_values(values, area_ids(session, request.unit_id))
         if request.action == ChangeAction.ADD:
             taken = session.scalar(

@@ -1,7 +1,6 @@
 """A unit's figures and ledger; import, export, review, change requests and exclusions."""
 
 import io
-import json
 from pathlib import Path
 
 from flask import (
@@ -186,16 +185,16 @@ def _shown(batch: ImportBatch) -> dict:
 
 
 def _batch_view(batch: ImportBatch) -> dict:
-    diff = json.loads(batch.diff)
+    diff = batch.diff
     shown = _shown(batch)
     return {
         "id": batch.id,
         "status": shown["status"],
         "progress": batch.progress,
         "total": batch.total,
-        "problems": json.loads(shown["problems"]),
-        "notices": json.loads(shown["notices"]),
-        "summary": json.loads(batch.summary),
+        "problems": shown["problems"],
+        "notices": shown["notices"],
+        "summary": batch.summary,
         "changes": [
             {**d, "action_label": ChangeAction(d["action"]).label}
             for d in [d for d in diff if d["action"] != ChangeAction.ADD][:500]
@@ -291,7 +290,7 @@ def change_requests(campaign_id: int) -> ResponseReturnValue:
     return render_template(
         "ledger/change_requests.html",
         campaign=campaign,
-        pending=[(r, json.loads(r.payload)) for r in pending],
+        pending=[(r, r.payload) for r in pending],
         labels=fields.LABELS,
         form=FlaskForm(),
         may_review=permissions.may_review_ledgers(current_user),

@@ -560,7 +560,7 @@ def test_covered_codes_are_read_in_any_case_and_separator(w):
     synced(w)
     raw = joint(covered=f" {w.small.credit_code.lower()}\n， ")
     closure = submit(w, item_of(w.big), raw)
-    assert json.loads(closure.covered_org_ids) == [w.small.id]
+    assert closure.covered_org_ids == [w.small.id]
 
 
 def test_a_joint_closure_needs_a_joint_form(w):
@@ -782,8 +782,8 @@ def test_a_draw_is_reproducible_from_its_seed_and_population(w):
     check = board.draw(db.session, w.campaign, None, "count", 2, w.coordinator, seed=42)
     db.session.commit()
 
-    assert json.loads(check.population_ids) == sorted(population)
-    drawn = json.loads(check.drawn_ids)
+    assert check.population_ids == sorted(population)
+    drawn = check.drawn_ids
     assert drawn == sorted(random.Random(42).sample(sorted(population), 2))
     assert len(drawn) == 2 and set(drawn) <= set(population)
     assert board.reproduce(check) == drawn
@@ -803,7 +803,7 @@ def test_a_draw_without_a_seed_records_the_one_it_used(w):
     five_verified(w)
     check = board.draw(db.session, w.campaign, None, "count", 3, None)
     assert check.seed > 0
-    assert board.reproduce(check) == json.loads(check.drawn_ids)
+    assert board.reproduce(check) == check.drawn_ids
 
 
 @pytest.mark.parametrize(
@@ -813,7 +813,7 @@ def test_a_draw_without_a_seed_records_the_one_it_used(w):
 def test_a_percentage_draw_rounds_up(w, percent, size):
     population = five_verified(w)
     check = board.draw(db.session, w.campaign, None, "percent", percent, None, seed=7)
-    drawn = json.loads(check.drawn_ids)
+    drawn = check.drawn_ids
     assert len(drawn) == size
     assert drawn == sorted(random.Random(7).sample(sorted(population), size))
     assert board.reproduce(check) == drawn
@@ -822,18 +822,18 @@ def test_a_percentage_draw_rounds_up(w, percent, size):
 def test_a_count_above_the_population_draws_everything(w):
     population = five_verified(w)
     check = board.draw(db.session, w.campaign, None, "count", 9, None, seed=1)
-    assert json.loads(check.drawn_ids) == sorted(population)
+    assert check.drawn_ids == sorted(population)
 
 
 def test_a_draw_scoped_to_a_unit_draws_only_its_closures(w):
     jiangan = five_verified(w)
     wuchang = [close(w, w.other, standalone(members=3, name="武昌党支部")).id]
     check = board.draw(db.session, w.campaign, [w.wuchang.id], "count", 3, None, seed=42)
-    assert json.loads(check.population_ids) == wuchang
-    assert json.loads(check.drawn_ids) == wuchang
-    assert json.loads(check.unit_ids) == [w.wuchang.id]
+    assert check.population_ids == wuchang
+    assert check.drawn_ids == wuchang
+    assert check.unit_ids == [w.wuchang.id]
     check = board.draw(db.session, w.campaign, [w.jiangan.id], "percent", 100, None, seed=42)
-    assert json.loads(check.drawn_ids) == sorted(jiangan)
+    assert check.drawn_ids == sorted(jiangan)
 
 
 def test_only_verified_closures_are_drawn(w):
@@ -841,7 +841,7 @@ def test_only_verified_closures_are_drawn(w):
     verified = close(w, w.four, standalone())
     submit(w, item_of(w.other), standalone(members=3))  # pending: not drawn
     check = board.draw(db.session, w.campaign, None, "count", 5, None, seed=3)
-    assert json.loads(check.population_ids) == [verified.id]
+    assert check.population_ids == [verified.id]
 
 
 def test_nothing_verified_means_nothing_to_draw(w):
@@ -910,7 +910,7 @@ def test_a_failed_check_revokes_the_closure_and_puts_the_ledger_back_exactly(w, 
         "党员人数不实",
         w.coordinator.id,
     )
-    assert json.loads(result.checklist) == {
+    assert result.checklist == {
         "document": True,
         "members": False,
         "secretary": False,

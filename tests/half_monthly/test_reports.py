@@ -12,7 +12,6 @@ destination would switch the process zone too).
 """
 
 import io
-import json
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -185,7 +184,7 @@ def test_the_last_second_of_the_due_day_is_on_time_and_midnight_is_late(world):
     labels = {code: services.REPORT_STATE_LABELS[s] for code, s in states.items()}
     assert labels == {"jiangan": "按时报送", "wuchang": "迟报", "mzj": "未报送"}
     # The figures were taken on the Beijing day of submission.
-    assert json.loads(late.figures)["taken_at"].startswith("2026-11-11T00:00:00")
+    assert late.figures["taken_at"].startswith("2026-11-11T00:00:00")
 
 
 def test_overview_waits_until_the_due_day_is_over(world):
@@ -222,7 +221,7 @@ def test_frozen_figures_versions_and_return(world):
     with at(2026, 9, 5, 10, 0):
         coord, token = user_client(world, "coord")
         v1 = submit(world, world.jiangan, due)
-    snap = json.loads(v1.figures)
+    snap = v1.figures
     assert snap["unit"] == {"code": "jiangan", "name": "江岸区"}
     assert snap["period"] == {"starts_on": "2026-08-26", "due_on": "2026-09-10"}
     assert snap["figures"]["counts"]["base"] == 2
@@ -246,7 +245,7 @@ def test_frozen_figures_versions_and_return(world):
         assert now_figures.counts.with_party_org == 2
         assert now_figures.party_org_coverage == 1.0
         db.session.expire_all()
-        stored = json.loads(db.session.get(UnitReport, v1.id).figures)
+        stored = db.session.get(UnitReport, v1.id).figures
         assert stored == snap  # the report did not move with the ledger
         html = coord.get(f"/campaigns/{world.campaign.id}/units/jiangan/reports/2026-09-10")
         v1_html = html.get_data(as_text=True).split('id="report-v1"')[1]
@@ -258,9 +257,9 @@ def test_frozen_figures_versions_and_return(world):
     v1 = db.session.get(UnitReport, v1.id)
     assert (v2.version, v2.status) == (2, "submitted")
     assert v1.status == "superseded"
-    assert json.loads(v1.figures) == snap
-    assert json.loads(v2.figures)["figures"]["counts"]["with_party_org"] == 2
-    assert json.loads(v2.figures)["figures"]["party_org_coverage"] == 1.0
+    assert v1.figures == snap
+    assert v2.figures["figures"]["counts"]["with_party_org"] == 2
+    assert v2.figures["figures"]["party_org_coverage"] == 1.0
     assert v1.progress == "本期完成排查摸底，新建党组织1个。"
 
     with at(2026, 9, 8, 9, 0):

@@ -401,6 +401,21 @@ def test_a_wrong_check_character_is_named():
     assert result.rows == []
 
 
+# CODE_A (91… check 8) with a letter for the registration authority, which GB 32100 allows
+# (Y 其他, N 农业: 农村集体经济组织 are N1/N2/N3). Worked out from CODE_A's sum S ≡ 23 (mod 31):
+# Y1 adds (30 - 9)·1 = 21, S ≡ 13, check 31 - 13 = 18 = J; N2 adds (22 - 9)·1 + (2 - 1)·3 = 16,
+# S ≡ 8, check 23 = P. python-stdnum's cn.uscc refuses both (it wants digits in positions
+# 1-8), which is why the check stays ours (campaign/ledger/creditcode.py).
+LETTER_AUTHORITY_CODES = ("Y1420102000079193J", "N2420102000079193P")
+
+
+def test_a_code_whose_registration_authority_is_a_letter_is_read():
+    data = ledger_xlsx([enterprise("甲合作社", c) for c in LETTER_AUTHORITY_CODES])
+    result = read(data)
+    assert problems(result) == []
+    assert codes(result) == list(LETTER_AUTHORITY_CODES)
+
+
 @pytest.mark.parametrize(
     ("code", "message"),
     [

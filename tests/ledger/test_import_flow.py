@@ -22,6 +22,7 @@ File V2 corrects V1: B now 45 employees (changed), C gone (removed), E added:
   => preview: add 1, update 1, remove 1, same 3 (A D S)
 """
 
+import copy
 import io
 import json
 import re
@@ -153,7 +154,7 @@ def import_file(w, data: bytes, unit=None, user=None, filename="台账.xlsx") ->
 
 def import_and_apply(w, data: bytes) -> dict:
     batch = import_file(w, data)
-    assert batch.status == "previewed", json.loads(batch.problems)
+    assert batch.status == "previewed", batch.problems
     summary = importing.apply_import(db.session, batch, w.op)
     db.session.commit()
     return summary
@@ -203,7 +204,7 @@ SUMMARY_KEYS = ("add", "update", "remove", "same", "untouched", "editable")
 def summary_of(batch_id: int) -> dict:
     """The counts the preview shows (the batch also keeps internal bookkeeping)."""
     db.session.expire_all()
-    summary = json.loads(db.session.get(ImportBatch, batch_id).summary)
+    summary = db.session.get(ImportBatch, batch_id).summary
     return {k: summary[k] for k in SUMMARY_KEYS}
 
 
@@ -314,14 +315,14 @@ def test_a_corrected_file_adds_changes_and_removes_exactly_what_differs(w):
     ids = {code: org.id for code, org in before.items()}
 
     batch = import_file(w, ledger_xlsx(*V2))
-    summary = json.loads(batch.summary)
+    summary = batch.summary
     assert {k: summary[k] for k in ("add", "update", "remove", "same")} == {
         "add": 1,
         "update": 1,
         "remove": 1,
         "same": 3,
     }
-    diff = {d["credit_code"]: d for d in json.loads(batch.diff)}
+    diff = {d["credit_code"]: d for d in batch.diff}
     assert diff[CODE_B]["changes"] == {"employees": [60, 45]}
     assert (diff[CODE_C]["action"], diff[CODE_E]["action"]) == ("remove", "add")
 
@@ -365,9 +366,7 @@ def test_a_refused_file_changes_nothing(w):
     )
     batch = import_file(w, bad)
     assert batch.status == "refused"
-    assert json.loads(batch.problems) == [
-        f"「{ENTERPRISE_SHEET}」第7行G列「从业人员数」：不能为负数（-3）"
-    ]
+    assert batch.problems == [f"「{ENTERPRISE_SHEET}」第7行G列「从业人员数」：不能为负数（-3）"]
     with pytest.raises(ValidationFailed):
         importing.apply_import(db.session, batch, w.op)
     db.session.rollback()
@@ -395,7 +394,7 @@ def test_a_file_without_the_credit_code_column_is_refused_with_the_column_named(
     headers = [h for h in ENTERPRISE_HEADERS if h != "统一社会信用代码"]
     batch = import_file(w, build_xlsx({ENTERPRISE_SHEET: (headers, [ROW_A, ROW_E])}))
     assert batch.status == "refused"
-    assert json.loads(batch.problems) == [
+    assert batch.problems == [
         f"「{ENTERPRISE_SHEET}」第2行「统一社会信用代码」：缺少必需的列（请使用下载的模板，不要修改表头）"
     ]
     assert set(orgs(w)) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
@@ -460,7 +459,7 @@ def test_a_code_already_in_another_units_ledger_is_refused_and_both_units_see_it
     db.session.expire_all()
     batch = db.session.get(ImportBatch, batch_id)
     assert batch.status == "refused"
-    assert json.loads(batch.problems) == [
+    assert batch.problems == [
         # Whose ledger holds it, so the two units can settle it; not what that ledger calls it.
         f"「{ENTERPRISE_SHEET}」第4行「统一社会信用代码」：{CODE_A} 已在江岸区的台账中，"
         "同一组织不能由两个单位填报，请与该单位核实"
@@ -506,7 +505,7 @@ def test_export_then_import_changes_nothing_also_after_libreoffice_saves_it(w, t
             "editable": True,
         }
         batch = db.session.get(ImportBatch, batch_id)
-        assert json.loads(batch.notices) == []
+        assert batch.notices == []
         post(client, w, f"/campaigns/{w.cid}/imports/{batch_id}/discard")
 
     rows = orgs(w)
@@ -738,11 +737,11 @@ def test_another_districts_operator_gets_404_and_the_coordinator_403_on_the_impo
 
 def as_stored_before_lists(batch: ImportBatch) -> None:
     """Rewrite a preview as it was stored before rows were lists: each row a dict by field."""
-    diff = json.loads(batch.diff)
+    diff = copy.deepcopy(batch.diff)
     for item in diff:
         if "values" in item:
             item["row"] = dict(zip(importing.COMPARED, item.pop("values"), strict=True))
-    batch.diff = json.dumps(diff, ensure_ascii=False)
+    batch.diff = diff
     db.session.commit()
 
 
@@ -761,7 +760,7 @@ def ledger_of(campaign) -> dict[str, tuple]:
 
 def test_a_preview_keeps_each_row_once_as_its_values_in_field_order(w):
     batch = import_file(w, ledger_xlsx(*V1))
-    diff = {d["credit_code"]: d for d in json.loads(batch.diff)}
+    diff = {d["credit_code"]: d for d in batch.diff}
     assert all(
         "row" not in d and len(d["values"]) == len(importing.COMPARED) for d in diff.values()
     )
@@ -835,7 +834,7 @@ def test_a_change_request_from_a_preview_of_either_form_proposes_the_same_values
         requests = db.session.scalars(
             select(ChangeRequest).where(ChangeRequest.import_batch_id == batch.id)
         ).all()
-        payloads.append({r.credit_code: json.loads(r.payload) for r in requests})
+        payloads.append({r.credit_code: r.payload for r in requests})
         for request in requests:  # decided, so the same file may propose them again
             services.decide_change(db.session, request, False, w.coord, "重新导入")
         db.session.commit()
@@ -847,10 +846,10 @@ def test_a_change_request_from_a_preview_of_either_form_proposes_the_same_values
 
 def test_a_preview_whose_rows_have_another_length_is_refused_and_changes_nothing(w):
     batch = import_file(w, ledger_xlsx(*V1))
-    diff = json.loads(batch.diff)
+    diff = copy.deepcopy(batch.diff)
     for item in diff:
         item["values"].append("")  # as if made by a version with one more column
-    batch.diff = json.dumps(diff, ensure_ascii=False)
+    batch.diff = diff
     db.session.commit()
     with pytest.raises(ValidationFailed, match="预览之后台账已有变化，请重新上传文件预览差异"):
         importing.apply_import(db.session, batch, w.op)
@@ -893,7 +892,7 @@ def no_writes():
 def stored(batch_id: int) -> tuple[str, list[str]]:
     db.session.expire_all()
     batch = db.session.get(ImportBatch, batch_id)
-    return batch.status, json.loads(batch.problems)
+    return batch.status, batch.problems
 
 
 def test_an_import_whose_worker_died_shows_as_interrupted_without_a_write_and_is_settled(w):
@@ -965,4 +964,4 @@ def test_a_batch_settled_while_its_preview_is_computed_keeps_its_settled_outcome
         assert importing.run_import(db.session, batch_id, w.storage).status == "refused"
     assert stored(batch_id) == ("refused", [INTERRUPTED])
     db.session.expire_all()
-    assert json.loads(db.session.get(ImportBatch, batch_id).diff) == []
+    assert db.session.get(ImportBatch, batch_id).diff == []

@@ -7,7 +7,6 @@ only bulletin_id, campaign_id, number and due_on, and left them undelivered
 bulletin template, which reads p.title, p.coverage ..., cannot render them.
 """
 
-import json
 from types import SimpleNamespace
 
 import pytest
@@ -28,9 +27,7 @@ def w(app):
     # An outbox row as issue 6 wrote it.
     old = Event(
         kind="bulletin_published",
-        payload=json.dumps(
-            {"bulletin_id": 1, "campaign_id": campaign.id, "number": 5, "due_on": "2026-10-25"}
-        ),
+        payload={"bulletin_id": 1, "campaign_id": campaign.id, "number": 5, "due_on": "2026-10-25"},
     )
     db.session.add(old)
     db.session.commit()

@@ -14,7 +14,6 @@ reminded: per reminder 3 deliveries (张填报 in the app and by mail, the leade
 
 import email
 import email.policy
-import json
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -83,7 +82,7 @@ def run_job(w, *when) -> None:
 def reminders() -> list[tuple[str, str, str]]:
     """Every report_due event: (unit, due day, window), in order."""
     rows = db.session.scalars(select(Event).where(Event.kind == "report_due").order_by(Event.id))
-    return [(p["unit"], p["due_on"], p["window"]) for p in (json.loads(e.payload) for e in rows)]
+    return [(p["unit"], p["due_on"], p["window"]) for p in (e.payload for e in rows)]
 
 
 def deliveries() -> list[tuple[str, int | None, str]]:

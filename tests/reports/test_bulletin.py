@@ -299,7 +299,7 @@ def test_the_bulletin_prints_the_hand_worked_figures(w):
     assert sha256(resolve(bulletin.xlsx_path).read_bytes()) == bulletin.xlsx_sha256
     # Published: one audit entry and one notification.
     published = db.session.scalars(select(Event).where(Event.kind == "bulletin_published")).all()
-    assert [json.loads(e.payload)["number"] for e in published] == [6]
+    assert [e.payload["number"] for e in published] == [6]
     assert count(audit.AuditEntry, audit.AuditEntry.action == "bulletin.publish") == 1
 
 

@@ -116,7 +116,7 @@ def attempts() -> list[BulletinRun]:
 def published_events() -> list[dict]:
     db.session.rollback()
     return [
-        json.loads(e.payload)
+        e.payload
         for e in db.session.scalars(select(Event).where(Event.kind == "bulletin_published"))
     ]
 

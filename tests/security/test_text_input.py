@@ -140,7 +140,7 @@ def test_an_escaped_control_character_in_an_openpyxl_file_is_refused_with_its_ce
 
     batch = upload(w, data)
     assert batch.status == "refused"
-    assert json.loads(batch.problems) == [CONTROL_MESSAGE]
+    assert batch.problems == [CONTROL_MESSAGE]
     page = logged_in(w).get(f"/campaigns/{w.cid}/imports/{batch.id}").get_data(as_text=True)
     assert "含有不可见的控制字符（U+0001，第3个字）" in page
     assert organizations() == []
@@ -362,7 +362,7 @@ def test_a_change_request_stored_before_the_checks_cannot_bring_a_control_charac
         unit_id=w.jiangan.id,
         action="add",
         credit_code=CODE_A,
-        payload=json.dumps(values, ensure_ascii=False),
+        payload=values,
         reason="导入文件《台账.xlsx》",
     )
     db.session.add(request)
@@ -422,25 +422,18 @@ SYSTEM_TEXT = {
     "campaign.timezone",
     "change_request.action",
     "change_request.credit_code",
-    "change_request.payload",
     "change_request.status",
     "closure.method",
     "closure.joint_form",
-    "closure.covered_org_ids",
     "closure.document_path",
     "closure.document_sha256",
     "closure.status",
-    "closure.ledger_before",
     "deliverable.code",
     "deliverable.audience",
     "deliverable.fulfilled_by",
     "import_batch.filename",
     "import_batch.sha256",
     "import_batch.status",
-    "import_batch.problems",
-    "import_batch.notices",
-    "import_batch.summary",
-    "import_batch.diff",
     "ledger_conflict.credit_code",
     "ledger_conflict.name",
     "ledger_counts.kind",
@@ -456,7 +449,6 @@ SYSTEM_TEXT = {
     "notification_delivery.status",
     "notification_delivery.last_error",
     "notification_event.kind",
-    "notification_event.payload",
     "notification_event.dedupe_key",
     "notification_preference.kind",
     "notification_preference.channel",
@@ -470,12 +462,8 @@ SYSTEM_TEXT = {
     "organization.rule_codes",
     "phase.code",
     "spot_check.kind",
-    "spot_check.unit_ids",
     "spot_check.size_mode",
-    "spot_check.population_ids",
-    "spot_check.drawn_ids",
     "spot_check_result.result",
-    "spot_check_result.checklist",
     "task.status",
     "task_submission.file_path",
     "task_submission.sha256",
@@ -483,7 +471,6 @@ SYSTEM_TEXT = {
     "unit.kind",
     "unit_ledger.status",
     "unit_report.status",
-    "unit_report.figures",
     "unit_report.attachment_path",
     "unit_report.attachment_sha256",
     "unit_webhook.flavour",
