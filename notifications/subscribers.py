@@ -3,7 +3,6 @@ the outbox (``events.emit``), in the transaction of the act, so a rolled-back ac
 nobody. The payloads are what the message templates (templates/notifications/*.txt) read.
 """
 
-
 from campaign.board.models import ClosureMethod
 from campaign.core import events as domain
 from campaign.core.clock import now

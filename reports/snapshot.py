@@ -118,6 +118,31 @@ def _units(
     return units
 
 
+BOTTOM = 3  # "排名后三位"
+
+
+def _at_bottom(units: list[dict[str, Any]]) -> set[str]:
+    """The codes of the units ranked in the last three places (a unit tied into them counts;
+    a unit with no base has no coverage and is not ranked among them)."""
+    ranked = [u for u in units if u["party_org_coverage"] is not None]
+    return {u["code"] for u in ranked if u["rank"] > len(ranked) - BOTTOM}
+
+
+def _bottom_streaks(units: list[dict[str, Any]], previous: dict[str, Any] | None) -> None:
+    """Each unit's ``bottom_streak``: how many bulletins in a row, this one included, have
+    ranked it in the last three places (0 when this one does not). A bulletin published
+    before streaks were kept counts as one when it ranked the unit there."""
+    earlier: dict[str, int] = {}
+    if previous is not None:
+        bottom = _at_bottom(previous["units"])
+        for u in previous["units"]:
+            kept = u.get("bottom_streak")
+            earlier[u["code"]] = kept if kept is not None else int(u["code"] in bottom)
+    bottom = _at_bottom(units)
+    for u in units:
+        u["bottom_streak"] = earlier.get(u["code"], 0) + 1 if u["code"] in bottom else 0
+
+
 def closures_since(campaign: Campaign, period: half_monthly.Period, cutoff: datetime) -> datetime:
     """Where the period's closures start: after the previous bulletin's cut-off (its report day
     at the same time), so one verified that evening is in the next bulletin, not in none."""
@@ -346,6 +371,7 @@ def build(
 
     closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
     units = _units(session, campaign, period, cutoff_day, before, closures)
+    _bottom_streaks(units, previous)
     overall = figures.total_of(
         [(None, figures.Figures(figures.Counts(**u["counts"]))) for u in units]
     )
@@ -381,6 +407,7 @@ def build(
             "year": campaign.year,
             "target_party_org_coverage": str(campaign.target_party_org_coverage),
             "target_required_coverage": str(campaign.target_required_coverage),
+            "named_units": campaign.bulletin_named_units,
         },
         "number": number,
         "title": title(campaign, number),
@@ -415,18 +442,35 @@ def build(
     return data
 
 
-def _names(names: list[str], limit: int = 6) -> str:
-    shown = "、".join(names[:limit])
-    return shown + (f"等{len(names)}个单位" if len(names) > limit else "")
+def _names(names: list[str], limit: int | None = None) -> str:
+    """点名: ``names`` (in the order they are named, the worst first) all when they are at
+    most ``limit`` (or no limit), else the first ``limit`` and "等N个单位" counting all."""
+    if limit is None or len(names) <= limit:
+        return "、".join(names)
+    return "、".join(names[:limit]) + f"等{len(names)}个单位"
+
+
+def _named(units: list[dict[str, Any]], limit: int) -> str:
+    return _names([u["name"] for u in units], limit)
 
 
 def requirements(data: dict[str, Any]) -> list[str]:
-    """下步工作要求, written from the figures: what is behind, who, and by when."""
+    """下步工作要求, written from the figures: what is behind, who, and by when.
+
+    Units are named by rule (点名), not in the order of the table: those below the coverage
+    target, the worst first; among them, those in the last three places for several bulletins
+    in a row; those with the most overdue items; those late with a task or a report. How many
+    are named is the campaign's setting (``named_units``, 3 in bulletins made before it).
+    """
     out = []
     overall = data["overall"]
+    limit = data["campaign"].get("named_units", 3)
     target = display_target(data["campaign"]["target_party_org_coverage"])
     deadline_text = short_date(date.fromisoformat(data["build_deadline"]))
-    behind = [u for u in data["units"] if u["reaches"] is False]
+    # Worst first: the table's ranking read from the bottom.
+    behind = sorted(
+        (u for u in data["units"] if u["reaches"] is False), key=_rank_key, reverse=True
+    )
     if data["days_left"] > 0:
         lead = f"距集中组建截止（{deadline_text}）还有{data['days_left']}天。"
     elif data["days_left"] == 0:
@@ -438,7 +482,7 @@ def requirements(data: dict[str, Any]) -> list[str]:
             f"{lead}全市党组织覆盖率为{percent(overall['party_org_coverage'])}，距{target}%的目标"
             f"还需组建{overall['gap']}个党组织。"
             + (
-                f"{_names([u['name'] for u in behind])}要倒排工期、挂图推进，确保按期达标。"
+                f"{_named(behind, limit)}未达到{target}%，要倒排工期、挂图推进，确保按期达标。"
                 if behind
                 else ""
             )
@@ -446,7 +490,15 @@ def requirements(data: dict[str, Any]) -> list[str]:
     elif behind:
         out.append(
             f"{lead}全市党组织覆盖率已达{percent(overall['party_org_coverage'])}，"
-            f"但{_names([u['name'] for u in behind])}仍未达到{target}%，要加快进度。"
+            f"但{_named(behind, limit)}仍未达到{target}%，要加快进度。"
+        )
+    stuck = sorted(
+        (u for u in data["units"] if u.get("bottom_streak", 0) >= 2), key=_rank_key, reverse=True
+    )
+    for streak in sorted({u["bottom_streak"] for u in stuck}, reverse=True):
+        names = "、".join(u["name"] for u in stuck if u["bottom_streak"] == streak)
+        out.append(
+            f"{names}连续{streak}期排名后三位，要深入分析原因，拿出过硬措施，限期扭转落后局面。"
         )
     unmet = overall["counts"]["required"] - overall["counts"]["required_met"]
     if unmet > 0:
@@ -455,15 +507,23 @@ def requirements(data: dict[str, Any]) -> list[str]:
             "逐一落实一企一策、一社一策。"
         )
     if overall["overdue_items"]:
-        units = [u["name"] for u in data["units"] if u["overdue_items"]]
-        out.append(
-            f"{_names(units)}共有{overall['overdue_items']}个攻坚事项超过计划完成时间仍未销号，"
-            "要逐项明确责任人和完成时限（清单见附件）。"
+        # The units with the most overdue items, each with its count.
+        overdue = sorted(
+            (u for u in data["units"] if u["overdue_items"]),
+            key=lambda u: (-u["overdue_items"], u["position"]),
         )
-    if overall["awaiting_items"]:
-        out.append(
-            f"尚有{overall['awaiting_items']}个销号申请待核验，各单位要及时核验，做到组建一个、销号一个。"
-        )
+        each = [f"{u['name']}（{u['overdue_items']}个）" for u in overdue]
+        n = overall["overdue_items"]
+        if len(overdue) == 1:
+            said = f"{overdue[0]['name']}有{n}个攻坚事项超过计划完成时间仍未销号"
+        elif len(overdue) <= limit:
+            said = f"全市有{n}个攻坚事项超过计划完成时间仍未销号，分布在{'、'.join(each)}"
+        else:
+            said = (
+                f"全市有{n}个攻坚事项超过计划完成时间仍未销号，涉及{len(overdue)}个单位，"
+                f"其中{'、'.join(each[:limit])}最多"
+            )
+        out.append(f"{said}，要逐项明确责任人和完成时限（清单见附件）。")
     late = list(dict.fromkeys(d["unit"] for d in data["deliverables"]["overdue"]))
     if late:
         out.append(f"{_names(late)}有阶段任务逾期未报送，要立即补报。")

@@ -64,6 +64,8 @@ def test_defaults_are_those_of_seed_004(app):
         ({"standalone_formal_members": "三"}, "应为整数"),
         ({"ends_on": "2026-08-01"}, "不能早于开始日期"),
         ({"report_day_first": "31"}, "应在1至28日之间"),
+        ({"bulletin_named_units": "0"}, "「通报点名的后进单位数」应在1至10个之间（0）"),
+        ({"bulletin_named_units": "11"}, "「通报点名的后进单位数」应在1至10个之间（11）"),
         ({"name": "  "}, "不能为空"),
     ],
     ids=[
@@ -73,6 +75,8 @@ def test_defaults_are_those_of_seed_004(app):
         "not-a-number",
         "ends-before-start",
         "report-day",
+        "no-unit-named",
+        "too-many-named",
         "blank-name",
     ],
 )

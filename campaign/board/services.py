@@ -386,9 +386,7 @@ def _decide(session: Session, item: BoardItem, status: ClosureStatus, user, **va
 def verify_closure(session: Session, item: BoardItem, user) -> Closure:
     """A unit leader verifies: the Party org is written into the ledger row(s) and counts."""
     closure = _decide(session, item, ClosureStatus.VERIFIED, user)
-    orgs = [item.organization] + [
-        session.get_one(Organization, i) for i in closure.covered_org_ids
-    ]
+    orgs = [item.organization] + [session.get_one(Organization, i) for i in closure.covered_org_ids]
     taken = [o.name for o in orgs[1:] if rules.has_party_org(o)]
     if taken:
         raise ValidationFailed(

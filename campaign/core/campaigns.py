@@ -27,6 +27,7 @@ class SettingKind(StrEnum):
     COUNT = "count"  # a number of people: a rule threshold
     DAY = "day"  # a day of the month, 1-28
     PERCENT = "percent"  # 0-100, two decimals at most; "85%" reads as 85
+    NAMED = "named"  # how many units a bulletin names, 1-10
 
 
 K = SettingKind
@@ -46,8 +47,10 @@ SETTINGS = {
     "rural_min_formal_members": ("农村新型经营主体应建所需正式党员数", K.COUNT),
     "target_party_org_coverage": ("党组织覆盖率目标（%）", K.PERCENT),
     "target_required_coverage": ("应建尽建率目标（%）", K.PERCENT),
+    "bulletin_named_units": ("通报点名的后进单位数", K.NAMED),
 }
 MAX_COUNT = 1_000_000  # no threshold of people is larger; keeps values inside an INTEGER
+MAX_NAMED = 10
 RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.COUNT]
 PHASE_FIELDS = {
     "name": ("阶段名称", K.TEXT),
@@ -116,7 +119,7 @@ def _parse(label: str, kind: SettingKind, raw: str) -> Any:
             return date.fromisoformat(raw)
         except ValueError:
             raise ValueError(f"「{label}」应为日期（如 2026-08-15），而不是“{raw}”") from None
-    if kind in (K.COUNT, K.DAY):
+    if kind in (K.COUNT, K.DAY, K.NAMED):
         try:
             value = int(raw)
         except ValueError:
@@ -127,6 +130,8 @@ def _parse(label: str, kind: SettingKind, raw: str) -> Any:
             raise ValueError(f"「{label}」过大（{value}），应不超过{MAX_COUNT}") from None
         if kind == K.DAY and not 1 <= value <= 28:
             raise ValueError(f"「{label}」应在1至28日之间（{value}）")
+        if kind == K.NAMED and not 1 <= value <= MAX_NAMED:
+            raise ValueError(f"「{label}」应在1至{MAX_NAMED}个之间（{value}）")
         return value
     if kind == K.PERCENT:
         try:
@@ -152,6 +157,7 @@ _KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
     K.DATE: {"type": "string", "format": "date"},
     K.COUNT: {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
     K.DAY: {"type": "integer", "minimum": 1, "maximum": 28},
+    K.NAMED: {"type": "integer", "minimum": 1, "maximum": MAX_NAMED},
     K.PERCENT: {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
 }
 _KIND_NOTES = {K.PERCENT: "；最多两位小数，也可写作“85%”", K.DATE: "（YYYY-MM-DD）"}

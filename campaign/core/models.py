@@ -132,6 +132,8 @@ class Campaign(Base):
     # Targets in percent (DOMAIN.md §6).
     target_party_org_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("80"))
     target_required_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("100"))
+    # How many units below target a bulletin names (点名), worst first.
+    bulletin_named_units: Mapped[int] = mapped_column(default=3, server_default="3")
 
     created_at: Mapped[datetime] = mapped_column(default=now)
 

@@ -409,6 +409,7 @@ BAD_SETTINGS = [
     ({"ends_on": "2026-02-30"}, "ends_on", "应为日期"),
     ({"standalone_formal_members": "三"}, "standalone_formal_members", "应为整数"),
     ({"report_day_first": 29}, "report_day_first", "应在1至28日之间"),
+    ({"bulletin_named_units": 11}, "bulletin_named_units", "应在1至10个之间"),
     ({"report_day_first": 25}, "report_day_second", "应晚于第一个"),
     ({"name": "  "}, "name", "不能为空"),
 ]
