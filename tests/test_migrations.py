@@ -5,6 +5,7 @@ import json
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -163,19 +164,8 @@ OLD_FIGURES = '{"unit": {"code": "jiangan", "name": "江岸区"}, "figures": {"c
 OLD_PAYLOAD = '{"campaign_id": 1, "due_on": "2026-10-25", "number": 5, "unit": "江岸区"}'
 
 
-def _old_rows(campaign, unit) -> None:
+def _old_rows(campaign, unit, item) -> None:
     """One row of each table with JSON kept as text, written as text (the revision before)."""
-    org = make_org(campaign, unit, name="江岸甲")
-    item = BoardItem(
-        campaign_id=campaign.id,
-        unit_id=unit.id,
-        organization_id=org.id,
-        kind=org.kind,
-        target=org.target,
-        path=org.path,
-    )
-    db.session.add(item)
-    db.session.commit()
     at = datetime(2026, 11, 1, 1, tzinfo=UTC)
     as_text = partial(type_coerce, type_=Text)
     with db.engine.begin() as conn:
@@ -273,15 +263,29 @@ OLD_TEXT = {
 def test_json_kept_as_text_reads_back_the_same_after_the_upgrade(app, backend):
     """Rows written before e6b2c4d8f1a3 kept JSON in text columns: after the upgrade the same
     values read back through the models as lists and dicts (Chinese as it was, \\u-escaped or
-    not; keys in the order written), and the downgrade gives back the very text."""
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    upgrade(revision="0635caa97d87")
+    not; keys in the order written), and the downgrade gives back the very text.
+
+    The campaign, unit, organization and item are written through today's models at the head
+    and the schema then taken down to the revision before (columns added since are dropped by
+    their own downgrades), so those columns do not stand in the way."""
+    stamp()  # the schema was made by create_all: it is at the head revision
     campaign = make_campaign()
     unit = make_unit("jiangan", "江岸区")
-    _old_rows(campaign, unit)
+    org = make_org(campaign, unit, name="江岸甲")
+    item = BoardItem(
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        organization_id=org.id,
+        kind=org.kind,
+        target=org.target,
+        path=org.path,
+    )
+    db.session.add(item)
+    db.session.commit()
+    ids = SimpleNamespace(id=campaign.id), SimpleNamespace(id=unit.id), SimpleNamespace(id=item.id)
     db.session.remove()
+    downgrade(revision="0635caa97d87")
+    _old_rows(*ids)
 
     upgrade()
     batch = db.session.scalar(select(ImportBatch))
