@@ -7,15 +7,34 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import MetaData, Table, insert, inspect, select, text
 
 from campaign import audit
 from campaign.audit import AuditEntry
 from campaign.board.models import BoardItem, Closure
 from campaign.core.extensions import db
 from campaign.half_monthly.models import UnitReport
+from campaign.ledger import creditcode
+from campaign.ledger.models import Organization
 from reports.models import Bulletin
-from tests.conftest import make_campaign, make_org, make_unit
+from tests.conftest import make_campaign, make_unit
+
+
+def _insert_as_of_revision(model, **values) -> int:
+    """Insert a row of ``model`` with only the columns its table has at the database's current
+    revision (the models describe the head, which may have more), defaults as the model's;
+    its id."""
+    table = Table(model.__tablename__, MetaData(), autoload_with=db.session.connection())
+    row = {}
+    for column in model.__table__.columns:
+        if column.name not in table.c or column.primary_key:
+            continue
+        if column.name in values:
+            row[column.name] = values[column.name]
+        elif column.default is not None:
+            default = column.default
+            row[column.name] = default.arg(None) if default.is_callable else default.arg
+    return db.session.execute(insert(table).values(**row).returning(table.c.id)).scalar_one()
 
 
 def test_upgrade_from_empty_matches_models(app, backend):
@@ -68,12 +87,24 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
     elsewhere = tmp_path / "old-disk" / "closures" / "1-feedbeef.pdf"
     campaign = make_campaign()
     unit = make_unit("jiangan", "江岸区")
-    org = make_org(campaign, unit, employees=120)
+    # The organization as the ledger held it at that revision (not every column of today's).
+    org_id = _insert_as_of_revision(
+        Organization,
+        campaign_id=campaign.id,
+        unit_id=unit.id,
+        kind="enterprise",
+        name="大企业",
+        credit_code=creditcode.make(1),
+        category="other",
+        employees=120,
+        target="party_org",
+        path="grow_members",
+    )
     item = BoardItem(
         campaign_id=campaign.id,
         unit_id=unit.id,
-        organization_id=org.id,
-        kind=org.kind,
+        organization_id=org_id,
+        kind="enterprise",
         target="party_org",
         path="grow_members",
     )
