@@ -426,11 +426,16 @@ def requirements(data: dict) -> list[str]:
             f"{lead}全市党组织覆盖率已达{percent(overall['party_org_coverage'])}，"
             f"但{_names([u['name'] for u in behind])}仍未达到{target}%，要加快进度。"
         )
-    unmet = overall["counts"]["required"] - overall["counts"]["required_met"]
+    # Short of 应建尽建 as the board counts it (rules.MET): without a Party org, or without
+    # the one its rule asks for (its own, where 3 or more formal members).
+    counts = overall["counts"]
+    unmet = counts["required"] - counts["required_met"]
     if unmet > 0:
+        own = counts["due_standalone"] - counts["met_standalone"]
         out.append(
-            f"全市尚有{unmet}个应建党组织的组织未建立党组织，要坚持应建尽建，"
-            "逐一落实一企一策、一社一策。"
+            f"全市尚有{unmet}个应建党组织的组织未按要求建立党组织"
+            + (f"（其中{own}个须单独组建）" if own else "")
+            + "，要坚持应建尽建，逐一落实一企一策、一社一策。"
         )
     if overall["overdue_items"]:
         units = [u["name"] for u in data["units"] if u["overdue_items"]]
