@@ -393,6 +393,20 @@ def evaluate(org: OrgFacts, t: Thresholds) -> Requirement:
     return Requirement(target, suggested_path(org, t), tuple(reasons))
 
 
+class _AsIf:
+    def __init__(self, org: Any, changes: dict) -> None:
+        self._org, self._changes = org, changes
+
+    def __getattr__(self, name: str) -> Any:
+        return self._changes[name] if name in self._changes else getattr(self._org, name)
+
+
+def as_if(org: Any, **changes: Any) -> Any:
+    """``org``'s facts with ``changes`` in place of some (what an act would write into its row,
+    or a Party org not founded yet), to ask the conditions about."""
+    return _AsIf(org, changes)
+
+
 def met(org: OrgFacts, target: Target) -> bool:
     """Whether ``org`` already is where ``target`` says it must be (else: a board item)."""
     return MET[target].holds(org)  # a stored code finds its member (a StrEnum)

@@ -368,16 +368,6 @@ def _covered(
     return [found[c].id for c in codes if c in found]
 
 
-class _Overlay:
-    """An organization's facts with some replaced (what a closure would write)."""
-
-    def __init__(self, org: Organization, changes: dict) -> None:
-        self._org, self._changes = org, changes
-
-    def __getattr__(self, name: str):
-        return self._changes[name] if name in self._changes else getattr(self._org, name)
-
-
 def _written(closure: Closure, org: Organization, own: bool) -> dict:
     """What a verified closure writes into an organization's ledger row: the item's own
     (``own``) gets the Party org its closure names, a covered one the joint Party org."""
@@ -398,8 +388,8 @@ def _written(closure: Closure, org: Organization, own: bool) -> dict:
     return data
 
 
-def _as_written(closure: Closure, org: Organization, own: bool) -> _Overlay:
-    return _Overlay(org, _written(closure, org, own))
+def _as_written(closure: Closure, org: Organization, own: bool):
+    return rules.as_if(org, **_written(closure, org, own))
 
 
 def _shortfall(closure: Closure, item: BoardItem) -> str | None:
