@@ -346,6 +346,7 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
         employees=employees,
         formal_members=formal,
         probationary_members=probationary,
+        members_elsewhere=0,
         investor=_person(rng),
         investor_is_member=rng.random() < 0.1,
         party_org_status=PartyOrgStatus.NONE.value,
@@ -369,8 +370,10 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
         org["party_org_status"] = (
             PartyOrgStatus.JOINT if joint else PartyOrgStatus.STANDALONE
         ).value
-        if kind == OrgKind.SOCIAL and rng.random() < 0.1:
+        if kind == OrgKind.SOCIAL and rng.random() < 0.1 and formal:
+            # 功能型: staffed from 机关事业单位, its members' relationships kept there.
             org["party_org_status"] = PartyOrgStatus.FUNCTIONAL.value
+            org["members_elsewhere"] = formal
         org["party_org_name"] = f"中共{name}{'联合' if joint else ''}支部委员会"
         if had_before:
             org["party_org_founded_on"] = date(
@@ -483,6 +486,8 @@ def _board(session: Session, campaign: Campaign, rng: random.Random, build_start
         )
     ).all()
     for org in built:
+        if not rules.met(org, org.target):
+            continue  # short of its target all the same (a joint org where it needs its own)
         item = BoardItem(
             campaign_id=campaign.id,
             unit_id=org.unit_id,

@@ -11,6 +11,12 @@ from the ledger by SQL in the transaction that changes it (ORM changes to organi
 noticed at flush, bulk writes marked with ``stale``), before commit, or before figures are
 read in the same transaction (``settle``). Figures as of a past day (``as_of``) count Party
 orgs by founding date and are always taken from the ledger.
+
+Whether an organization meets what the rules ask is never decided here: every count that
+says "met" is the SQL reading of the target's condition in ``rules.MET``, the same condition
+the board reads in Python to put the organization on the wall chart. What a figure counts as
+still short is therefore exactly what the board still holds open, target by target
+(``Counts.short``).
 """
 
 from collections.abc import Iterable
@@ -38,10 +44,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import Case
 
-from campaign import tally
+from campaign import rules, tally
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
-from campaign.core.vocab import PARTY_ORG_STATUSES_WITH_ORG, OrgKind, PartyOrgStatus, Target
+from campaign.core.vocab import OrgKind, PartyOrgStatus, Target
 from campaign.ledger.models import LedgerCounts, Organization
 
 Org = Organization
@@ -57,15 +63,30 @@ class Counts:
     with_party_org: int = 0  # 单独 + 联合 + 功能型
     standalone: int = 0
     work_covered: int = 0  # Party org, or 指导员, or a mass organization
-    required: int = 0  # must have a Party org under the rules
-    required_met: int = 0
+    required: int = 0  # must have a Party org under the rules (应单独组建 + 应建党组织)
+    required_met: int = 0  # of them, with the Party org the rule asks for
     member_required: int = 0  # enterprises at or above the member threshold (50)
-    member_required_met: int = 0
+    member_required_met: int = 0  # of them, meeting 应有党员
     party_org_required_by_size: int = 0  # enterprises at or above 100 employees
-    party_org_required_by_size_met: int = 0
+    party_org_required_by_size_met: int = 0  # of them, meeting 应建党组织
+    # Per target (rules.MET): in the base with that target, and of them those that meet it.
+    # What is due and not met is what the board holds open for that target.
+    due_standalone: int = 0
+    met_standalone: int = 0
+    due_party_org: int = 0
+    met_party_org: int = 0
+    due_member: int = 0
+    met_member: int = 0
+    due_work_coverage: int = 0
+    met_work_coverage: int = 0
 
     def __add__(self, other: "Counts") -> "Counts":
         return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def short(self, target: Target) -> int:
+        """Organizations whose target is ``target`` that do not meet it yet (board items)."""
+        short: int = getattr(self, f"due_{target}") - getattr(self, f"met_{target}")
+        return short
 
 
 def reaches(part: int, whole: int, target_percent: Decimal) -> bool | None:
@@ -90,32 +111,51 @@ class Figures:
 
     @property
     def party_org_coverage(self) -> float | None:
-        """党组织覆盖率 = orgs with a Party org / base."""
+        """党组织覆盖率 = organizations of the base with a Party org of any form (单独组建,
+        联合组建, 功能型) / the base."""
         return _rate(self.counts.with_party_org, self.counts.base)
 
     @property
     def work_coverage(self) -> float | None:
-        """工作覆盖率 = orgs with a Party org or work coverage / base."""
+        """工作覆盖率 = organizations of the base with a Party org, a 党建工作指导员 or a 群团组织
+        (工会、共青团、妇联) / the base."""
         return _rate(self.counts.work_covered, self.counts.base)
 
     @property
     def standalone_rate(self) -> float | None:
-        """单独组建率 = standalone / orgs with a Party org."""
+        """单独组建率 = organizations with their own (单独组建) Party org / those with a Party org."""
         return _rate(self.counts.standalone, self.counts.with_party_org)
 
     @property
     def required_coverage(self) -> float | None:
-        """应建尽建率 = required and set up / required."""
+        """应建尽建率 = organizations the rules require to have a Party org (应单独组建, 应建党组织)
+        that have the Party org the rule requires / those required.
+
+        "The org the rule requires": with 3 or more formal members their own (单独组建: "凡有3名
+        及以上正式党员的，必须单独建立党组织", a joint one is not enough); otherwise standalone
+        or joint; a 功能型 one only where seed 004 allows it (a social organization most of
+        whose formal members keep their Party relationship elsewhere). Those still short are
+        the board's open items of the two targets.
+        """
         return _rate(self.counts.required_met, self.counts.required)
 
     @property
     def member_rate(self) -> float | None:
-        """50人以上有党员率 (enterprises)."""
+        """50人以上有党员率 = enterprises of the base with 50 or more staff (the campaign's
+        threshold) that meet 应有党员 / those enterprises.
+
+        "职工50人以上的有党员" read with the plan's "尚不具备条件建立党组织的，实现党的工作覆盖":
+        a member (正式 or 预备) and the Party's work reaching it (a Party org, a 指导员 or a
+        群团组织), the condition on which the board closes an item of 应有党员.
+        """
         return _rate(self.counts.member_required_met, self.counts.member_required)
 
     @property
     def party_org_rate_by_size(self) -> float | None:
-        """100人以上有党组织率 (enterprises)."""
+        """100人以上有党组织率 = enterprises of the base with 100 or more staff (the campaign's
+        threshold) that meet 应建党组织 (a standalone or joint Party org; an enterprise's
+        功能型 one does not count, the seed allowing those to social organizations only) /
+        those enterprises."""
         return _rate(
             self.counts.party_org_required_by_size_met, self.counts.party_org_required_by_size
         )
@@ -139,35 +179,47 @@ class Figures:
         return {"counts": asdict(self.counts), **{r: getattr(self, r) for r in self.RATES}}
 
 
+class _AsOf:
+    """The ledger's columns as of a past day, for the rules' conditions: a Party org founded
+    after it is no Party org yet (one without a founding date counts all along)."""
+
+    def __init__(self, as_of: date) -> None:
+        founded = or_(Org.party_org_founded_on.is_(None), Org.party_org_founded_on <= as_of)
+        self.party_org_status = case(
+            (founded, Org.party_org_status), else_=PartyOrgStatus.NONE.value
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(Org, name)
+
+
+_ORG_TARGETS = (Target.STANDALONE, Target.PARTY_ORG)
+_BOARD_TARGETS = (Target.STANDALONE, Target.PARTY_ORG, Target.MEMBER, Target.WORK_COVERAGE)
+
+
 def _conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnElement[bool]]:
     """Per organization, whether it counts in each of ``Counts``' fields."""
-    has_org: ColumnElement[bool] = Org.party_org_status.in_(
-        [s.value for s in PARTY_ORG_STATUSES_WITH_ORG]
-    )
-    standalone: ColumnElement[bool] = Org.party_org_status == PartyOrgStatus.STANDALONE.value
-    if as_of is not None:
-        # Over time: a Party org counts from its founding date on.
-        founded = or_(Org.party_org_founded_on.is_(None), Org.party_org_founded_on <= as_of)
-        has_org = and_(has_org, founded)
-        standalone = and_(standalone, founded)
-    covered = or_(has_org, func.trim(Org.instructor) != "", func.trim(Org.mass_organizations) != "")
-    required = Org.target.in_([Target.STANDALONE.value, Target.PARTY_ORG.value])
+    columns = Org if as_of is None else _AsOf(as_of)
     enterprise = Org.kind == OrgKind.ENTERPRISE.value
-    with_member = (Org.formal_members + Org.probationary_members) > 0
     by_member_size = and_(enterprise, Org.employees >= campaign.member_required_employees)
     by_org_size = and_(enterprise, Org.employees >= campaign.party_org_required_employees)
     in_base = {
         "base": true(),  # and_ leaves it out, as it would True
-        "with_party_org": has_org,
-        "standalone": standalone,
-        "work_covered": covered,
-        "required": required,
-        "required_met": and_(required, has_org),
+        "with_party_org": rules.HAS_PARTY_ORG.sql(columns),
+        "standalone": rules.HAS_STANDALONE_ORG.sql(columns),
+        "work_covered": rules.WORK_COVERED.sql(columns),
+        "required": Org.target.in_([t.value for t in _ORG_TARGETS]),
+        "required_met": rules.met_sql(columns, _ORG_TARGETS),
         "member_required": by_member_size,
-        "member_required_met": and_(by_member_size, with_member),
+        "member_required_met": and_(by_member_size, rules.MET[Target.MEMBER].sql(columns)),
         "party_org_required_by_size": by_org_size,
-        "party_org_required_by_size_met": and_(by_org_size, has_org),
+        "party_org_required_by_size_met": and_(
+            by_org_size, rules.MET[Target.PARTY_ORG].sql(columns)
+        ),
     }
+    for target in _BOARD_TARGETS:
+        in_base[f"due_{target.value}"] = Org.target == target.value
+        in_base[f"met_{target.value}"] = rules.met_sql(columns, [target])
     conditions = {name: and_(Org.in_base, c) for name, c in in_base.items()}
     conditions["excluded"] = ~Org.in_base
     return {name: conditions[name] for name in _COUNT_NAMES}

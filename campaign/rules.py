@@ -1,12 +1,21 @@
-"""What each organization must reach, and why (DOMAIN.md §5).
+"""What each organization must reach, and why (DOMAIN.md §5), and whether it has.
 
-Pure functions: no Flask, no database. ``evaluate`` reads an organization's
-ledger facts and the campaign's thresholds and returns its ``Requirement``;
-ledger services store the result on the row so figures stay SQL aggregates.
+No Flask, no database. ``evaluate`` reads an organization's ledger facts and the
+campaign's thresholds and returns its ``Requirement``; ledger services store the result on
+the row so figures stay SQL aggregates.
+
+Whether an organization meets its target is one ``Condition`` per target (``MET``), written
+once and read two ways: ``holds`` for one organization in Python (the board's items, a
+closure's check, a page) and ``sql`` as an expression over the ledger's columns (the figures,
+summed in the database). The figures, the board and the bulletin therefore cannot disagree
+about which organizations are still short.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, true
 
 from campaign.core.vocab import (
     EXCLUDED_STATUSES,
@@ -62,6 +71,8 @@ class OrgFacts(Protocol):
     def instructor(self) -> str: ...
     @property
     def mass_organizations(self) -> str: ...
+    @property
+    def members_elsewhere(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -115,6 +126,195 @@ FIRMS = (SocialCategory.LAW_FIRM, SocialCategory.ACCOUNTING_FIRM, SocialCategory
 LARGE_TYPED = (EnterpriseCategory.INTERNET, EnterpriseCategory.CULTURAL)
 
 
+# ---- conditions: one definition, read in Python and in SQL -------------------------------
+
+# What str.strip() strips (every character for which str.isspace() holds), spelled out so SQL
+# trims the same: a 指导员 typed as an ideographic space (U+3000) is no 指导员 in either.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+class Condition:
+    """A condition on one organization's ledger facts, read two ways from one definition.
+
+    ``holds(org)`` evaluates it for one organization (any object with the facts as
+    attributes); ``sql(columns)`` gives the same condition as a SQLAlchemy expression, where
+    ``columns`` has the facts as attributes holding SQL expressions (the Organization class,
+    or stand-ins such as a Party org counted only from its founding day). Only the forms
+    below exist, so nothing can be said in one reading that the other cannot say. Combine
+    with ``&``, ``|`` and ``~``.
+    """
+
+    def holds(self, org: Any) -> bool:
+        raise NotImplementedError
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        raise NotImplementedError
+
+    def __and__(self, other: "Condition") -> "Condition":
+        return All((self, other))
+
+    def __or__(self, other: "Condition") -> "Condition":
+        return AnyOf((self, other))
+
+    def __invert__(self) -> "Condition":
+        return Not(self)
+
+
+@dataclass(frozen=True)
+class Among(Condition):
+    """The fact is one of ``values`` (stored codes)."""
+
+    fact: str
+    values: tuple[str, ...]
+
+    def __init__(self, fact: str, values: Iterable[str]) -> None:
+        object.__setattr__(self, "fact", fact)
+        # Plain codes: an enum member compares equal in Python and binds as its text in SQL.
+        object.__setattr__(self, "values", tuple(str(v) for v in values))
+
+    def holds(self, org: Any) -> bool:
+        return bool(getattr(org, self.fact) in self.values)
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = getattr(columns, self.fact).in_(self.values)
+        return condition
+
+
+@dataclass(frozen=True)
+class AtLeast(Condition):
+    """The sum of the counts ``facts`` is ``minimum`` or more."""
+
+    facts: tuple[str, ...]
+    minimum: int
+
+    def holds(self, org: Any) -> bool:
+        return bool(sum(getattr(org, f) for f in self.facts) >= self.minimum)
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        total = getattr(columns, self.facts[0])
+        for fact in self.facts[1:]:
+            total = total + getattr(columns, fact)
+        condition: ColumnElement[bool] = total >= self.minimum
+        return condition
+
+
+@dataclass(frozen=True)
+class MoreThanHalf(Condition):
+    """The count ``part`` is more than half of the count ``whole`` (so ``whole`` is not 0)."""
+
+    part: str
+    whole: str
+
+    def holds(self, org: Any) -> bool:
+        return bool(2 * getattr(org, self.part) > getattr(org, self.whole))
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = 2 * getattr(columns, self.part) > getattr(
+            columns, self.whole
+        )
+        return condition
+
+
+@dataclass(frozen=True)
+class Filled(Condition):
+    """The text ``fact`` holds more than whitespace."""
+
+    fact: str
+
+    def holds(self, org: Any) -> bool:
+        return bool(getattr(org, self.fact).strip(WHITESPACE) != "")
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = func.trim(getattr(columns, self.fact), WHITESPACE) != ""
+        return condition
+
+
+@dataclass(frozen=True)
+class All(Condition):
+    """Every one of ``parts`` (none: always)."""
+
+    parts: tuple[Condition, ...]
+
+    def holds(self, org: Any) -> bool:
+        return bool(all(p.holds(org) for p in self.parts))
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = (
+            and_(*(p.sql(columns) for p in self.parts)) if self.parts else true()
+        )
+        return condition
+
+
+@dataclass(frozen=True)
+class AnyOf(Condition):
+    """At least one of ``parts`` (none: never)."""
+
+    parts: tuple[Condition, ...]
+
+    def holds(self, org: Any) -> bool:
+        return bool(any(p.holds(org) for p in self.parts))
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = (
+            or_(*(p.sql(columns) for p in self.parts)) if self.parts else false()
+        )
+        return condition
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    """Not ``part``."""
+
+    part: Condition
+
+    def holds(self, org: Any) -> bool:
+        return bool(not self.part.holds(org))
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        condition: ColumnElement[bool] = not_(self.part.sql(columns))
+        return condition
+
+
+# ---- what each target asks, as conditions ----------------------------------------------
+
+_STATUS = "party_org_status"
+HAS_PARTY_ORG = Among(_STATUS, PARTY_ORG_STATUSES_WITH_ORG)  # 单独 + 联合 + 功能型
+HAS_STANDALONE_ORG = Among(_STATUS, (PartyOrgStatus.STANDALONE,))
+# "有党员" counts formal and probationary members.
+HAS_MEMBER = AtLeast(("formal_members", "probationary_members"), 1)
+# Party org, or 党建工作指导员, or a mass organization (工会/共青团/妇联).
+WORK_COVERED = HAS_PARTY_ORG | Filled("instructor") | Filled("mass_organizations")
+
+# Seed 004, 抓好集中组建 4: "建立功能型党组织。以机关事业单位人员为主体组成的社会组织等，可以建立
+# 功能型党组织，党员按照一方隶属、双重管理、多方活动的原则，进行有效管理，党员不重复交纳党费，
+# 不重复进行党内统计。" So a 功能型 Party org is for a social organization (not an enterprise)
+# made up mainly of people from 机关事业单位, whose members keep their Party relationship
+# there (一方隶属). The ledger knows this through its members: more than half of its formal
+# members keep their relationship elsewhere (组织关系在外党员数, ``members_elsewhere``).
+FUNCTIONAL_FITS = Among("kind", (OrgKind.SOCIAL,)) & MoreThanHalf(
+    "members_elsewhere", "formal_members"
+)
+HAS_FITTING_FUNCTIONAL_ORG = Among(_STATUS, (PartyOrgStatus.FUNCTIONAL,)) & FUNCTIONAL_FITS
+
+# Whether an organization is where its target says (else it is an item on the board, and
+# short in the figures of its target). Up the ladder each target asks more:
+MET: dict[Target, Condition] = {
+    Target.EXCLUDED: All(()),
+    # 单独组建; or, where the seed allows one, a 功能型 Party org (a joint one is not enough).
+    Target.STANDALONE: HAS_STANDALONE_ORG | HAS_FITTING_FUNCTIONAL_ORG,
+    # A Party org: standalone or joint, or 功能型 where the seed allows one.
+    Target.PARTY_ORG: Among(_STATUS, (PartyOrgStatus.STANDALONE, PartyOrgStatus.JOINT))
+    | HAS_FITTING_FUNCTIONAL_ORG,
+    # A member (正式 + 预备), and the Party's work reaching it as every organization without
+    # the conditions for a Party org must ("尚不具备条件建立党组织的，实现党的工作覆盖").
+    Target.MEMBER: HAS_MEMBER & WORK_COVERED,
+    Target.WORK_COVERAGE: WORK_COVERED,
+}
+
+
 def members(org: OrgFacts) -> int:
     """Members counted for "有党员": formal plus probationary."""
     return org.formal_members + org.probationary_members
@@ -122,12 +322,34 @@ def members(org: OrgFacts) -> int:
 
 def has_party_org(org: OrgFacts) -> bool:
     """Whether the organization is covered by a Party org of any form."""
-    return org.party_org_status in PARTY_ORG_STATUSES_WITH_ORG
+    return HAS_PARTY_ORG.holds(org)
 
 
 def has_work_coverage(org: OrgFacts) -> bool:
     """Party org, or 党建工作指导员, or a mass organization (工会/共青团/妇联)."""
-    return has_party_org(org) or bool(org.instructor.strip() or org.mass_organizations.strip())
+    return WORK_COVERED.holds(org)
+
+
+FUNCTIONAL_NOT_FOR_ENTERPRISES = (
+    "功能型党组织适用于以机关事业单位人员为主体组成的社会组织，非公企业不能建立功能型党组织"
+)
+
+
+def functional_refusal(org: OrgFacts) -> str | None:
+    """Why ``org`` may not have a 功能型 Party org (None when the seed allows one)."""
+    if org.kind != OrgKind.SOCIAL:
+        return FUNCTIONAL_NOT_FOR_ENTERPRISES
+    if not FUNCTIONAL_FITS.holds(org):
+        return (
+            "功能型党组织适用于以机关事业单位人员为主体组成的社会组织：组织关系在外的正式党员"
+            f"（{org.members_elsewhere}名）须超过正式党员（{org.formal_members}名）的一半"
+        )
+    return None
+
+
+def met_sql(columns: Any, targets: Iterable[Target]) -> ColumnElement[bool]:
+    """SQL: the organization's stored target is one of ``targets`` and it meets it."""
+    return or_(*(and_(columns.target == t.value, MET[t].sql(columns)) for t in targets))
 
 
 def _party_org_reasons(org: OrgFacts, t: Thresholds) -> list[Reason]:
@@ -197,16 +419,25 @@ def evaluate(org: OrgFacts, t: Thresholds) -> Requirement:
     return Requirement(target, suggested_path(org, t), tuple(reasons))
 
 
+class _AsIf:
+    def __init__(self, org: Any, changes: dict[str, Any]) -> None:
+        self._org, self._changes = org, changes
+
+    def __getattr__(self, name: str) -> Any:
+        return self._changes[name] if name in self._changes else getattr(self._org, name)
+
+
+def as_if(org: Any, **changes: Any) -> Any:
+    """``org``'s facts with ``changes`` in place of some (what an act would write into its row,
+    or a Party org not founded yet), to ask the conditions about."""
+    return _AsIf(org, changes)
+
+
+def met(org: OrgFacts, target: Target) -> bool:
+    """Whether ``org`` already is where ``target`` says it must be (else: a board item)."""
+    return MET[target].holds(org)  # a stored code finds its member (a StrEnum)
+
+
 def meets(org: OrgFacts, requirement: Requirement) -> bool:
     """Whether ``org`` already is where the rules say it must be (else: a board item)."""
-    match requirement.target:
-        case Target.EXCLUDED:
-            return True
-        case Target.STANDALONE:
-            return org.party_org_status == PartyOrgStatus.STANDALONE
-        case Target.PARTY_ORG:
-            return has_party_org(org)
-        case Target.MEMBER:
-            return members(org) > 0 and has_work_coverage(org)
-        case _:
-            return has_work_coverage(org)
+    return met(org, requirement.target)

@@ -500,11 +500,16 @@ def requirements(data: dict[str, Any]) -> list[str]:
         out.append(
             f"{names}连续{streak}期排名后三位，要深入分析原因，拿出过硬措施，限期扭转落后局面。"
         )
-    unmet = overall["counts"]["required"] - overall["counts"]["required_met"]
+    # Short of 应建尽建 as the board counts it (rules.MET): without a Party org, or without
+    # the one its rule asks for (its own, where 3 or more formal members).
+    counts = overall["counts"]
+    unmet = counts["required"] - counts["required_met"]
     if unmet > 0:
+        own = counts["due_standalone"] - counts["met_standalone"]
         out.append(
-            f"全市尚有{unmet}个应建党组织的组织未建立党组织，要坚持应建尽建，"
-            "逐一落实一企一策、一社一策。"
+            f"全市尚有{unmet}个应建党组织的组织未按要求建立党组织"
+            + (f"（其中{own}个须单独组建）" if own else "")
+            + "，要坚持应建尽建，逐一落实一企一策、一社一策。"
         )
     if overall["overdue_items"]:
         # The units with the most overdue items, each with its count.

@@ -23,6 +23,7 @@ REQUIRED = dict(
     employees=0,
     formal_members=0,
     probationary_members=0,
+    members_elsewhere=0,
     investor="",
     party_org_status="none",
     party_org_name="",

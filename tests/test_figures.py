@@ -10,14 +10,18 @@ Unit B (a city department):
   6 律师事务所, 5 staff, no members, 联合组建 (founded 2015-01-01)
   7 民办学校 (区级), 30 staff, no members, 工会 only
   8 民办学校 (区级), 29 staff, nothing
-  9 市级社会团体, 1 formal + 2 probationary, 功能型 (no founding date)
+  9 市级社会团体, 1 formal (its relationship elsewhere) + 2 probationary, 功能型 (no
+    founding date): a social org whose members belong elsewhere, where seed 004 allows 功能型
 
 A: base 4; Party orgs {1,2}; standalone {1}; work-covered {1,2,3};
    must have an org {1 (4 formal, 120 staff), 3 (100 staff)}, met {1};
-   50+ staff {1,2,3}, with a member {1,2}; 100+ staff {1,3}, with an org {1}.
+   50+ staff {1,2,3}, with a member and work coverage {1,2}; 100+ staff {1,3}, with an org {1}.
+   By target: 应单独组建 {1} met {1}; 应建党组织 {3} met {}; 应有党员 {2} met {2};
+   实现工作覆盖 {4} met {}.
 B: base 4; Party orgs {6,9}; standalone {}; work-covered {6,7,9};
    must have an org {6 firm, 7 school >= 30, 9 city 社会团体}, met {6,9};
    the 50/100-staff figures count enterprises only: none here.
+   By target: 应建党组织 {6,7,9} met {6,9}; 实现工作覆盖 {8} met {}.
 """
 
 from datetime import date
@@ -83,6 +87,7 @@ def ledger(app):
         employees=10,
         formal=1,
         probationary=2,
+        elsewhere=1,
         party_org="functional",
         level="city",
     )
@@ -105,6 +110,14 @@ def test_unit_counts(ledger):
         member_required_met=2,
         party_org_required_by_size=2,
         party_org_required_by_size_met=1,
+        due_standalone=1,
+        met_standalone=1,
+        due_party_org=1,
+        met_party_org=0,
+        due_member=1,
+        met_member=1,
+        due_work_coverage=1,
+        met_work_coverage=0,
     )
     assert rows["b"] == Counts(
         base=4,
@@ -114,6 +127,10 @@ def test_unit_counts(ledger):
         work_covered=3,
         required=3,
         required_met=2,
+        due_party_org=3,
+        met_party_org=2,
+        due_work_coverage=1,
+        met_work_coverage=0,
     )
 
 
@@ -222,3 +239,33 @@ def test_empty_campaign_has_no_rates(app):
     total = figures.overall(db.session, campaign)
     assert total.counts == Counts() and total.party_org_coverage is None
     assert figures.by_unit(db.session, campaign)[0][1].counts.base == 0
+
+
+def test_a_joint_org_does_not_meet_the_duty_to_set_up_a_standalone_one(app):
+    # 4 formal members: "凡有3名及以上正式党员的，必须单独建立党组织" (seed 004). A joint Party org
+    # leaves it short, as the board does (its item stays open): 应建尽建率 0 of 1, not 1 of 1.
+    campaign = make_campaign()
+    unit = make_unit("a", "甲区")
+    make_org(campaign, unit, employees=20, formal=4, party_org="joint")
+    db.session.commit()
+    counts = figures.overall(db.session, campaign).counts
+    assert (counts.with_party_org, counts.required, counts.required_met) == (1, 1, 0)
+    assert figures.overall(db.session, campaign).required_coverage == 0
+
+
+def test_50_plus_with_a_member_counts_as_the_board_closes_its_item(app):
+    # 60 staff, 1 formal member, nothing else: 应有党员 asks the Party's work to reach it too
+    # ("尚不具备条件建立党组织的，实现党的工作覆盖"), so its item stays open and 50人以上有党员率
+    # does not count it; with a 指导员 both do.
+    from campaign.board import services as board
+
+    campaign = make_campaign()
+    unit = make_unit("a", "甲区")
+    make_org(campaign, unit, employees=60, formal=1)
+    make_org(campaign, unit, employees=60, formal=1, instructor="张三")
+    db.session.commit()
+    assert board.sync_items(db.session, campaign) == 1
+    db.session.commit()
+    counts = figures.overall(db.session, campaign).counts
+    assert (counts.member_required, counts.member_required_met) == (2, 1)
+    assert (counts.due_member, counts.met_member) == (2, 1)

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 from flask_migrate import downgrade, stamp, upgrade
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, inspect, select, text, update
 
 from campaign import figures
 from campaign.core.extensions import db
@@ -266,3 +266,33 @@ def test_the_coverage_trend_of_many_days_is_each_day_as_of_it(ledger):  # noqa: 
     for day, coverage in whole:
         assert coverage == figures.overall(db.session, campaign, as_of=day).party_org_coverage
     assert figures.coverage_trend(db.session, campaign, []) == []
+
+
+def test_the_migration_to_one_predicate_per_target_recounts_the_tally(ledger):  # noqa: F811
+    # Two rows the former tally counted as met: 4 formal members with a joint Party org
+    # (应单独组建), and a 指导员 typed as an ideographic space (no 指导员 at all).
+    campaign, a, b = ledger
+    make_org(campaign, a, employees=20, formal=4, party_org="joint")
+    make_org(campaign, a, employees=10, instructor="\u3000")
+    campaign_id, unit_id = campaign.id, a.id
+    db.session.commit()
+    db.session.remove()
+    stamp()
+    downgrade(revision="0635caa97d87")  # the tally as the former definitions counted it
+    with db.engine.connect() as conn:
+        former = conn.execute(
+            text(
+                "SELECT SUM(required), SUM(required_met), SUM(work_covered) FROM ledger_counts"
+                " WHERE unit_id = :unit"
+            ),
+            {"unit": unit_id},
+        ).one()
+    assert tuple(former) == (3, 2, 5)
+    upgrade()
+    campaign = db.session.get(Campaign, campaign_id)
+    got = figures.overall(db.session, campaign, unit_ids=[unit_id]).counts
+    # As in tests/test_figures.py, plus the joint one short of 应单独组建 and one not covered.
+    assert (got.required, got.required_met, got.work_covered) == (3, 1, 4)
+    assert (got.due_standalone, got.met_standalone) == (2, 1)
+    assert (got.due_work_coverage, got.met_work_coverage) == (2, 0)
+    assert LEDGER_TALLY.matches(db.session, campaign)

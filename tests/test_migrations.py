@@ -79,7 +79,7 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
         campaign_id=campaign.id,
         unit_id=unit.id,
         organization_id=org.id,
-        kind=org.kind,
+        kind="enterprise",
         target="party_org",
         path="grow_members",
     )

@@ -31,6 +31,7 @@ from campaign.rules import (
     Requirement,
     Thresholds,
     evaluate,
+    functional_refusal,
     has_party_org,
     has_work_coverage,
     meets,
@@ -52,6 +53,7 @@ class Org:
     party_org_status: str
     instructor: str
     mass_organizations: str
+    members_elsewhere: int = 0
 
 
 def make_org(
@@ -65,6 +67,7 @@ def make_org(
     party_org="none",
     instructor="",
     mass="",
+    elsewhere=0,
 ):
     return Org(
         kind=kind,
@@ -77,6 +80,7 @@ def make_org(
         party_org_status=party_org,
         instructor=instructor,
         mass_organizations=mass,
+        members_elsewhere=elsewhere,
     )
 
 
@@ -703,10 +707,12 @@ def test_has_work_coverage(party_org, instructor, mass, expected):
         pytest.param("none", False, id="none"),
         pytest.param("standalone", True, id="standalone"),
         pytest.param("joint", False, id="joint"),
+        # An enterprise may not have a 功能型 Party org at all (seed 004 allows one to social
+        # organizations made up mainly of people from 机关事业单位).
         pytest.param("functional", False, id="functional"),
     ],
 )
-def test_meets_standalone_only_by_standalone_org(party_org, expected):
+def test_an_enterprise_meets_standalone_only_by_a_standalone_org(party_org, expected):
     org = make_org(employees=20, formal=3, party_org=party_org, instructor="张三", mass="工会")
     req = evaluate(org, DEFAULT)
     assert req.target is Target.STANDALONE
@@ -719,7 +725,6 @@ def test_meets_standalone_only_by_standalone_org(party_org, expected):
         pytest.param("none", False, id="none"),
         pytest.param("standalone", True, id="standalone"),
         pytest.param("joint", True, id="joint"),
-        pytest.param("functional", True, id="functional"),
     ],
 )
 @pytest.mark.parametrize(
@@ -741,11 +746,100 @@ def test_meets_standalone_only_by_standalone_org(party_org, expected):
         ),
     ],
 )
-def test_meets_party_org_by_any_form(party_org, expected, facts):
+def test_meets_party_org_by_a_standalone_or_joint_org(party_org, expected, facts):
     org = make_org(party_org=party_org, **facts)
     req = evaluate(org, DEFAULT)
     assert req.target is Target.PARTY_ORG
     assert meets(org, req) is expected
+
+
+# Seed 004: "以机关事业单位人员为主体组成的社会组织等，可以建立功能型党组织，党员按照一方隶属…
+# 不重复进行党内统计": a social organization more than half of whose formal members keep their
+# Party relationship elsewhere meets its duty with a 功能型 Party org, whatever the duty;
+# an enterprise never does, nor a social organization whose members are mainly its own.
+@pytest.mark.parametrize(
+    ("facts", "target", "expected"),
+    [
+        pytest.param(
+            {"kind": "social", "level": "district", "employees": 40, "formal": 4, "elsewhere": 3},
+            Target.STANDALONE,
+            True,
+            id="social-4-formal-3-elsewhere",
+        ),
+        pytest.param(
+            {"kind": "social", "level": "district", "employees": 40, "formal": 3, "elsewhere": 3},
+            Target.STANDALONE,
+            True,
+            id="social-all-elsewhere",
+        ),
+        pytest.param(
+            {"kind": "social", "level": "district", "employees": 40, "formal": 4, "elsewhere": 2},
+            Target.STANDALONE,
+            False,
+            id="social-exactly-half-elsewhere",
+        ),
+        pytest.param(
+            {"kind": "social", "level": "district", "employees": 40, "formal": 3},
+            Target.STANDALONE,
+            False,
+            id="social-none-elsewhere",
+        ),
+        pytest.param(
+            {"kind": "social", "category": "law_firm", "employees": 3, "formal": 1, "elsewhere": 1},
+            Target.PARTY_ORG,
+            True,
+            id="law-firm-1-of-1-elsewhere",
+        ),
+        pytest.param(
+            {"kind": "social", "category": "law_firm", "employees": 3, "formal": 1},
+            Target.PARTY_ORG,
+            False,
+            id="law-firm-own-member",
+        ),
+        pytest.param(
+            # Probationary members only: no formal member keeps a relationship elsewhere.
+            {"kind": "social", "category": "association", "level": "city", "probationary": 1},
+            Target.PARTY_ORG,
+            False,
+            id="city-association-probationary-only",
+        ),
+        pytest.param(
+            {"employees": 150, "formal": 2, "elsewhere": 2},
+            Target.PARTY_ORG,
+            False,
+            id="enterprise-150",
+        ),
+        pytest.param(
+            {"employees": 20, "formal": 4, "elsewhere": 4},
+            Target.STANDALONE,
+            False,
+            id="enterprise-4-formal",
+        ),
+    ],
+)
+def test_a_functional_org_meets_the_duty_only_where_the_seed_allows_one(facts, target, expected):
+    org = make_org(party_org="functional", **facts)
+    req = evaluate(org, DEFAULT)
+    assert req.target is target
+    assert meets(org, req) is expected
+    assert (functional_refusal(org) is None) is expected
+
+
+def test_functional_refusals_say_why_in_chinese():
+    assert functional_refusal(make_org(employees=150, formal=4, elsewhere=4)) == (
+        "功能型党组织适用于以机关事业单位人员为主体组成的社会组织，非公企业不能建立功能型党组织"
+    )
+    assert functional_refusal(social(formal=4, elsewhere=2)) == (
+        "功能型党组织适用于以机关事业单位人员为主体组成的社会组织：组织关系在外的正式党员"
+        "（2名）须超过正式党员（4名）的一半"
+    )
+
+
+def test_members_elsewhere_do_not_change_the_target():
+    # They are formal members working here: 3 of them still make 应单独组建 (a 功能型 Party org
+    # then meets it), and the rules' verdict reads the same facts as before.
+    req = evaluate(social(formal=3, elsewhere=3), DEFAULT)
+    assert req.target is Target.STANDALONE and req.path is Path.STANDALONE
 
 
 def test_meets_party_org_not_by_work_coverage_alone():
@@ -875,3 +969,12 @@ def test_evaluate_reads_only_the_evaluated_facts():
         evaluate(_Recording(org, read), DEFAULT)
     assert read <= set(EVALUATED_FACTS)
     assert "employees" in read and "probationary_members" in read
+
+
+def test_blank_means_the_same_in_python_and_in_sql():
+    # rules.WHITESPACE is what str.strip() strips, so the SQL reading trims the same.
+    import sys
+
+    from campaign.rules import WHITESPACE
+
+    assert set(WHITESPACE) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}

@@ -271,7 +271,12 @@ def submit_closure(
                     f"单独组建须有{needed}名以上正式党员（填报{closure.formal_members}名）",
                 )
             )
-        if item.target == Target.STANDALONE and method != ClosureMethod.STANDALONE:
+        if method == ClosureMethod.FUNCTIONAL:
+            # Judged on the row as this closure would leave it (its formal members as stated).
+            refusal = rules.functional_refusal(_as_written(closure, item.organization, True))
+            if refusal:
+                problems.append(("method", refusal))
+        elif item.target == Target.STANDALONE and method != ClosureMethod.STANDALONE:
             problems.append(("method", f"该组织有{needed}名以上正式党员，按规定须单独组建"))
         elif method == ClosureMethod.JOINT and closure.formal_members >= needed:
             problems.append(
@@ -283,6 +288,12 @@ def submit_closure(
                 problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
             covered = _covered(session, item, claimed.covered_codes, problems)
             closure.covered_org_ids = covered
+    if not problems:
+        # Whatever the method, the row as this closure leaves it meets what the board asks:
+        # the figures then count the organization as met (rules.MET), never short.
+        shortfall = _shortfall(closure, item)
+        if shortfall:
+            problems.append(("method", shortfall))
     if document is None:
         problems.append(("document", "请上传批复文件（PDF或图片）"))
     if problems:
@@ -357,6 +368,45 @@ def _covered(
     return [found[c].id for c in codes if c in found]
 
 
+def _written(closure: Closure, org: Organization, own: bool) -> dict[str, Any]:
+    """What a verified closure writes into an organization's ledger row: the item's own
+    (``own``) gets the Party org its closure names, a covered one the joint Party org."""
+    if closure.method == ClosureMethod.WORK_COVERAGE:
+        return {
+            "instructor": closure.instructor or org.instructor,
+            "mass_organizations": closure.mass_organizations or org.mass_organizations,
+        }
+    data: dict[str, Any] = {
+        # The covered organizations are in the joint Party org; the item's own organization
+        # has the Party org its closure names (the same codes).
+        "party_org_status": PartyOrgStatus(closure.method) if own else PartyOrgStatus.JOINT,
+        "party_org_name": closure.party_org_name,
+        "party_org_founded_on": closure.established_on,
+    }
+    if own:
+        data["formal_members"] = max(org.formal_members, closure.formal_members)
+    return data
+
+
+def _as_written(closure: Closure, org: Organization, own: bool) -> Any:
+    return rules.as_if(org, **_written(closure, org, own))
+
+
+def _shortfall(closure: Closure, item: BoardItem) -> str | None:
+    """Why the item's organization, its row written by ``closure``, would still fall short of
+    the item's target (None when it meets it)."""
+    after = _as_written(closure, item.organization, True)
+    if rules.met(after, item.target):
+        return None
+    if closure.method == ClosureMethod.FUNCTIONAL:
+        refusal = rules.functional_refusal(after)
+        if refusal:
+            return refusal
+    if item.target == Target.MEMBER and not rules.HAS_MEMBER.holds(after):
+        return "该组织按规则应有党员，尚无党员，不能销号"
+    return f"按此方式销号后，该组织仍未达到“{Target(item.target).label}”的要求"
+
+
 def pending_closure(item: BoardItem) -> Closure | None:
     return next((c for c in item.closures if c.status == ClosureStatus.PENDING), None)
 
@@ -392,28 +442,12 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
         raise ValidationFailed(
             [("closure", f"联合组建覆盖的组织已另建党组织：{'、'.join(taken)}，请退回后重新提交")]
         )
+    # The ledger as it is now, not as it was when the closure was filed.
+    shortfall = _shortfall(closure, item)
+    if shortfall:
+        raise ValidationFailed([("closure", f"{shortfall}（按核验时的台账），请退回后重新提交")])
     before = {str(o.id): audit.snapshot(o, PARTY_FIELDS) for o in orgs}
-    rows: dict[int, dict[str, Any]] = {}
-    for org in orgs:
-        data: dict[str, Any]
-        if closure.method == ClosureMethod.WORK_COVERAGE:
-            data = {
-                "instructor": closure.instructor or org.instructor,
-                "mass_organizations": closure.mass_organizations or org.mass_organizations,
-            }
-        else:
-            data = {
-                # The covered organizations are in the joint Party org; the item's own
-                # organization has the Party org its closure names (the same codes).
-                "party_org_status": PartyOrgStatus(closure.method)
-                if org is item.organization
-                else PartyOrgStatus.JOINT,
-                "party_org_name": closure.party_org_name,
-                "party_org_founded_on": closure.established_on,
-            }
-            if org is item.organization:
-                data["formal_members"] = max(org.formal_members, closure.formal_members)
-        rows[org.id] = data
+    rows = {org.id: _written(closure, org, org is item.organization) for org in orgs}
     # The ledger writes the rows (and records them); they are read back below.
     events.publish(session, events.ClosureVerified(closure, rows, f"销号#{closure.id}", user=user))
     # What each row was before and what this closure made it: a revocation restores a row
@@ -427,14 +461,19 @@ def verify_closure(session: Session, item: BoardItem, user) -> Closure:
         closure.method == ClosureMethod.WORK_COVERAGE,
         "",
     )
-    # Organizations covered by the joint Party org leave the board with it.
+    # Organizations covered by the joint Party org leave the board with it, where it meets
+    # what the board asks of them (one without a member still owes 应有党员).
     for org in orgs[1:]:
         covered_item = session.scalar(
             select(BoardItem).where(
                 BoardItem.campaign_id == item.campaign_id, BoardItem.organization_id == org.id
             )
         )
-        if covered_item is not None and covered_item.state in OPEN_STATES:
+        if (
+            covered_item is not None
+            and covered_item.state in OPEN_STATES
+            and rules.met(org, covered_item.target)
+        ):
             covered_item.state = ItemState.CLOSED
     audit.record(
         session,

@@ -25,6 +25,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from campaign import rules
 from campaign.core.text import TextRefused, clean, field_of, for_cell, within
 from campaign.core.vocab import (
     EnterpriseCategory,
@@ -43,7 +44,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a zip bomb unpacks far beyond this
 MAX_ROWS = 200_000
 HEADER_ROW = 2  # row 1 holds the form's title
-# The template's 21 columns fit in A-Z; calamine builds a sheet as the grid from A1 to its
+# The template's 22 columns fit in A-Z; calamine builds a sheet as the grid from A1 to its
 # farthest cell, so the grid of a sheet is at most (MAX_ROWS + HEADER_ROW) x MAX_COLUMNS
 # cells, and a file holds at most as many cells with content.
 MAX_COLUMNS = 26
@@ -65,10 +66,13 @@ class Column:
     enum: type[Labelled] | None = None
     width: int = 12
     optional_column: bool = False  # files without this column are accepted
+    # Values of ``enum`` this sheet does not take, with the reason a cell holding one is told.
+    refused: tuple[tuple[str, str], ...] = ()
 
     def choices(self) -> list[str]:
         if self.enum is not None:
-            return [m.label for m in self.enum]
+            refused = {value for value, _ in self.refused}
+            return [m.label for m in self.enum if m.value not in refused]
         return [YES, NO] if self.kind == "bool" else []
 
 
@@ -89,13 +93,27 @@ def _column(of: OrgKind, field_name: str, kind: str, **options: Any) -> Column:
 
 
 def _party_columns(of: OrgKind) -> tuple[Column, ...]:
+    # 功能型 Party orgs are for social organizations (seed 004), and so is the count of
+    # members whose Party relationship is elsewhere that makes one fit (optional: files made
+    # before it still import).
+    social = of == OrgKind.SOCIAL
+    elsewhere = (_column(of, "members_elsewhere", "int", optional_column=True, width=10),)
+    functional = () if social else ((PartyOrgStatus.FUNCTIONAL.value, _NO_FUNCTIONAL),)
     return (
         _column(of, "employees", "int", required=True, width=10),
         _column(of, "formal_members", "int", required=True, width=10),
         _column(of, "probationary_members", "int", required=True, width=10),
+        *(elsewhere if social else ()),
         _column(of, "investor", "text", width=12),
         _column(of, "investor_is_member", "bool", width=10),
-        _column(of, "party_org_status", "enum", required=True, enum=PartyOrgStatus),
+        _column(
+            of,
+            "party_org_status",
+            "enum",
+            required=True,
+            enum=PartyOrgStatus,
+            refused=functional,
+        ),
         _column(of, "party_org_name", "text", width=28),
         _column(of, "party_org_founded_on", "date", optional_column=True),
         _column(of, "no_party_org_reason", "text", width=20),
@@ -107,6 +125,7 @@ def _party_columns(of: OrgKind) -> tuple[Column, ...]:
     )
 
 
+_NO_FUNCTIONAL = f"{rules.FUNCTIONAL_NOT_FOR_ENTERPRISES}（社会组织请填附表2）"
 _E, _S = OrgKind.ENTERPRISE, OrgKind.SOCIAL
 ENTERPRISE_SHEET = SheetSpec(
     _E,
@@ -144,6 +163,9 @@ CHOICES_SHEET = "代码表"
 LEDGER_FIELDS = sorted(
     {c.field for s in SHEETS.values() for c in s.columns} - {"area_name"} | {"kind"}
 )
+# A file row's value of a field its sheet does not have, or an older file lacks, when the
+# ledger has none to keep (an added organization).
+ABSENT = {"members_elsewhere": 0}
 
 
 # ---- problems ---------------------------------------------------------------
@@ -274,8 +296,11 @@ def write_workbook(
 
 
 def _choice_key(spec: SheetSpec, column: Column) -> str:
-    # Both sheets have a "category" column, with different lists.
-    return f"category_{spec.kind}" if column.field == "category" else column.field
+    # Both sheets have a "category" column, with different lists (and the enterprises' Party
+    # org status has no 功能型).
+    if column.field == "category" or column.refused:
+        return f"{column.field}_{spec.kind}"
+    return column.field
 
 
 def _write_choices(ws, areas: list[str]) -> dict[str, str]:
@@ -307,7 +332,9 @@ INSTRUCTIONS = [
     "5. 从业人员数、正式党员数、预备党员数填非负整数；正式党员数不能超过从业人员数。“有党员”按正式党员与预备党员合计，“3名以上正式党员”只计正式党员。",
     "6. 日期填写为 2026-09-10 格式。请填写数值，不要使用公式。",
     "7. 空壳、僵尸、影子企业经工商部门核实后填写相应经营状态，不纳入党建基数。",
-    "8. 上传后系统逐行校验：任何一处有误，整份文件不导入，并列出所有问题的工作表、行、列和字段。",
+    "8. 附表2「组织关系在外党员数」填正式党员中组织关系在原机关事业单位等外单位的人数（一方隶属，不重复统计），不能超过正式党员数；"
+    "超过正式党员半数的社会组织可建立功能型党组织。非公企业不能填报功能型党组织。",
+    "9. 上传后系统逐行校验：任何一处有误，整份文件不导入，并列出所有问题的工作表、行、列和字段。",
 ]
 
 
@@ -502,9 +529,14 @@ def _within(text: str, max_length: int | None) -> str:
         raise _CellError(str(e)) from None
 
 
+def _parse_count(value: Any) -> int:
+    """An optional count: a blank cell is 0."""
+    return 0 if _blank(value) else _parse_int(value)
+
+
 def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
     if column.kind == "int":
-        return _parse_int
+        return _parse_int if column.required else _parse_count
     if column.kind == "date":
         return _parse_date
     if column.kind == "bool":
@@ -523,17 +555,20 @@ def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
         return parse_text
     if column.kind == "enum":
         assert column.enum is not None  # every "enum" column names its enum
+        refused = dict(column.refused)
         by_label = {m.label: m.value for m in column.enum}
-        allowed = "、".join(by_label)
+        allowed = "、".join(column.choices())
 
         def parse_enum(value: Any) -> str:
             text = _norm_text(value)
-            try:
-                return by_label[text]
-            except KeyError:
-                if not text:
-                    raise _CellError(f"不能为空（可选：{allowed}）") from None
-                raise _CellError(f"“{text}”不是可选值（可选：{allowed}）") from None
+            code = by_label.get(text)
+            if code in refused:
+                raise _CellError(f"不能填“{text}”：{refused[code]}")
+            if code is not None:
+                return code
+            if not text:
+                raise _CellError(f"不能为空（可选：{allowed}）")
+            raise _CellError(f"“{text}”不是可选值（可选：{allowed}）")
 
         return parse_enum
     if column.kind == "district":
@@ -776,21 +811,30 @@ def _read_sheet(
         values_of[column.field] = values
     bad = {position for position, _, _ in found}
     formal, employees = values_of["formal_members"], values_of["employees"]
-    more = [
-        p for p, (f, e) in enumerate(zip(formal, employees, strict=True)) if p not in bad and f > e
-    ]
-    for p in more:
-        message = f"正式党员数（{formal[p]}）多于从业人员数（{employees[p]}）"
-        letter = _letter(parsers, "formal_members")
-        found.append((p, len(parsers), Problem(message, sheet, numbers[p], letter, "正式党员数")))
-        bad.add(p)
+    # A count that exceeds the one it is part of, named at the part's column.
+    pairs = [("formal_members", employees, "从业人员数")]
+    if "members_elsewhere" in values_of:
+        pairs.append(("members_elsewhere", formal, "正式党员数"))
+    for order, (part_field, whole, whole_header) in enumerate(pairs):
+        part = values_of[part_field]
+        more = [
+            p for p, (n, of) in enumerate(zip(part, whole, strict=True)) if p not in bad and n > of
+        ]
+        header = spec.column(part_field).header
+        for p in more:
+            message = f"{header}（{part[p]}）多于{whole_header}（{whole[p]}）"
+            letter = _letter(parsers, part_field)
+            found.append(
+                (p, len(parsers) + order, Problem(message, sheet, numbers[p], letter, header))
+            )
+            bad.add(p)
     extra: dict[str, Any] = (
         {"party_org_founded_on": None} if "party_org_founded_on" not in values_of else {}
     )
     if spec.kind == OrgKind.SOCIAL:
         extra["operating_status"] = OperatingStatus.NORMAL.value
     else:
-        extra.update(registration_level=None, supervising_unit="")
+        extra.update(registration_level=None, supervising_unit="", members_elsewhere=0)
     keys = ("kind", "_sheet", "_row", *values_of, *extra)
     constants = [repeat(v) for v in extra.values()]
     code_letter = _letter(parsers, "credit_code")
@@ -806,7 +850,7 @@ def _read_sheet(
             found.append(
                 (
                     p,
-                    len(parsers) + 1,
+                    len(parsers) + len(pairs),
                     Problem(message, sheet, numbers[p], code_letter, "统一社会信用代码"),
                 )
             )

@@ -23,6 +23,7 @@ LABELS: dict[str, str] = {
     "employees": "从业人员数",
     "formal_members": "正式党员数",
     "probationary_members": "预备党员数",
+    "members_elsewhere": "组织关系在外党员数",
     "investor": "出资人（负责人）",
     "investor_is_member": "出资人（负责人）是否党员",
     "party_org_status": "党组织状态",

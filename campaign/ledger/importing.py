@@ -298,11 +298,14 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
     """What applying ``rows`` would do: add, update, remove (drafts only), and how many stay."""
     diff, same, added, updated = [], 0, 0, 0
     for row in rows:
+        old = stored.pop(row["credit_code"], None)
         try:
             values = _COMPARED_VALUES(row)
-        except KeyError:  # a file without an optional column
-            values = tuple(row.get(f) for f in COMPARED)
-        old = stored.pop(row["credit_code"], None)
+        except KeyError:  # a file without an optional column: the ledger's value stays
+            values = tuple(
+                row[f] if f in row else old[f] if old is not None else excel.ABSENT.get(f)
+                for f in COMPARED
+            )
         if old is None:
             added += 1
             diff.append(

@@ -53,6 +53,12 @@ class Organization(Base):
     employees: Mapped[int] = mapped_column(default=0)
     formal_members: Mapped[int] = mapped_column(default=0)
     probationary_members: Mapped[int] = mapped_column(default=0)
+    # 组织关系在外党员数: of the formal members, those whose Party relationship is kept elsewhere
+    # (一方隶属: in the 机关事业单位 they come from). They are part of formal_members, which
+    # counts the formal members working here, as the rules read it ("3名以上正式党员"); their
+    # 党内统计 is their home organization's, so no figure adds them up as this
+    # organization's own members (不重复统计). What makes a 功能型 Party org fit (rules).
+    members_elsewhere: Mapped[int] = mapped_column(default=0, server_default="0")
     investor: Mapped[str] = mapped_column(
         String(80), default="", info=text_field(LABELS["investor"])
     )
@@ -122,6 +128,7 @@ class Organization(Base):
             "employees >= 0 AND formal_members >= 0 AND probationary_members >= 0",
             name="counts_not_negative",
         ),
+        CheckConstraint("members_elsewhere >= 0", name="members_elsewhere_not_negative"),
     )
 
     @property
@@ -161,6 +168,14 @@ class LedgerCounts(Base):
     member_required_met: Mapped[int] = mapped_column(default=0)
     party_org_required_by_size: Mapped[int] = mapped_column(default=0)
     party_org_required_by_size_met: Mapped[int] = mapped_column(default=0)
+    due_standalone: Mapped[int] = mapped_column(default=0)
+    met_standalone: Mapped[int] = mapped_column(default=0)
+    due_party_org: Mapped[int] = mapped_column(default=0)
+    met_party_org: Mapped[int] = mapped_column(default=0)
+    due_member: Mapped[int] = mapped_column(default=0)
+    met_member: Mapped[int] = mapped_column(default=0)
+    due_work_coverage: Mapped[int] = mapped_column(default=0)
+    met_work_coverage: Mapped[int] = mapped_column(default=0)
 
 
 class LedgerStatus(Labelled):

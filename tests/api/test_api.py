@@ -327,11 +327,14 @@ def test_figures_as_of_count_party_orgs_from_their_founding_day(client, world):
     # 2026-10-15: 江岸甲 (founded 06-01) and 江岸乙 (founded 10-01) both count.
     assert after["overall"]["counts"] == JIANGAN
     assert on_the_day["overall"]["counts"] == JIANGAN
-    # 2026-09-30: 江岸乙's joint Party org does not exist yet; it has no other coverage.
+    # 2026-09-30: 江岸乙's joint Party org does not exist yet; it has no other coverage, so
+    # its member alone does not meet 应有党员 (the Party's work must reach it too, as the
+    # board asks before it closes the item): 50人以上有党员率 counts 甲 only.
     assert before["overall"]["counts"] == {
         **JIANGAN,
         "with_party_org": 1,
         "work_covered": 2,
+        "member_required_met": 1,
     }
     assert before["overall"]["party_org_coverage"] == pytest.approx(1 / 3)
     assert before["overall"]["standalone_rate"] == pytest.approx(1.0)

@@ -19,7 +19,9 @@ The ledger (``w`` below):
     武昌三党员 enterprise, 10 staff, 3 formal, no Party org -> 应单独组建: an item
 
 Figures before any closure: base 5 (excluded 1); with a Party org 1 (已联建), standalone 0;
-work-covered 1; must have a Party org 3 (大企业, 四党员, 武昌三党员), of them met 0.
+work-covered 1; must have a Party org 3 (大企业, 四党员, 武昌三党员), of them met 0; by target
+应单独组建 2 (四党员, 武昌三党员), 应建党组织 1 (大企业), 应有党员 1 (已联建, met),
+实现工作覆盖 1 (小企业): the 4 short are the board's 4 items.
 """
 
 import hashlib
@@ -40,9 +42,10 @@ from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.extensions import db
 from campaign.figures import Counts
 from campaign.ledger import creditcode
+from campaign.ledger import services as ledger
 from campaign.ledger.services import LEDGER_FIELDS
 from tests import documents
-from tests.conftest import make_campaign, make_org, make_unit, make_user
+from tests.conftest import login, make_campaign, make_org, make_unit, make_user
 from tests.timeutil import at, machine_zone
 
 PDF = ("批复文件.pdf", documents.pdf("board test"))
@@ -60,6 +63,15 @@ BASELINE = Counts(
     member_required_met=1,  # 已联建
     party_org_required_by_size=1,  # 大企业
     party_org_required_by_size_met=0,
+    # By target: what the board holds open is what is due and not met.
+    due_standalone=2,  # 四党员, 武昌三党员
+    met_standalone=0,
+    due_party_org=1,  # 大企业
+    met_party_org=0,
+    due_member=1,  # 已联建
+    met_member=1,
+    due_work_coverage=1,  # 小企业
+    met_work_coverage=0,
 )
 
 
@@ -1053,6 +1065,120 @@ def test_column_counts_follow_the_filters(w):
     assert [i.organization_id for i in todo] == [social.id]
     open_ = board.list_items(db.session, w.campaign, w.jiangan.id, {}, "open")
     assert {i.organization_id for i in open_} == {w.big.id, w.small.id, social.id}
+
+
+# ---- 功能型 Party orgs (seed 004: 以机关事业单位人员为主体组成的社会组织等，可以建立功能型党组织) ----
+
+
+def functional(members=4, name="协会功能型党支部") -> dict:
+    return {
+        "method": "functional",
+        "party_org_name": name,
+        "secretary": "赵书记",
+        "formal_members": str(members),
+        "established_on": "2026-10-12",
+    }
+
+
+def association(w, formal=4, elsewhere=3):
+    """A district-level social organization with 3+ formal members (应单独组建), most of whom
+    keep their Party relationship in their 机关事业单位 when ``elsewhere`` is more than half."""
+    org = make_org(
+        w.campaign,
+        w.jiangan,
+        kind="social",
+        level="district",
+        name="研究会",
+        employees=40,
+        formal=formal,
+        elsewhere=elsewhere,
+    )
+    db.session.commit()
+    synced(w)
+    return org
+
+
+def test_a_social_org_whose_members_belong_elsewhere_closes_with_a_functional_org(w):
+    org = association(w, formal=4, elsewhere=3)
+    item = item_of(org)
+    assert (item.target, item.path) == ("standalone", "standalone")
+    close(w, org, functional(members=4))
+    assert item_of(org).state == "closed"
+    row = db.session.get(type(org), org.id)
+    assert (row.party_org_status, row.formal_members, row.members_elsewhere) == ("functional", 4, 3)
+    # Counted as met where the board closed it: 应建尽建 3 + 1 required, 0 + 1 met.
+    c = counts(w)
+    assert (c.required, c.required_met) == (4, 1)
+    assert (c.due_standalone, c.met_standalone) == (3, 1)
+    assert c.with_party_org == 2 and c.standalone == 0
+
+
+def test_the_item_page_shows_how_many_members_belong_elsewhere(w):
+    org = association(w, formal=4, elsewhere=3)
+    client = w.app.test_client()
+    assert login(client, "jiangan-op").status_code == 302
+    page = client.get(f"/campaigns/{w.campaign.id}/items/{item_of(org).id}")
+    assert page.status_code == 200
+    assert "正式党员4（组织关系在外3）" in page.get_data(as_text=True)
+
+
+def test_an_enterprise_cannot_close_with_a_functional_org(w):
+    synced(w)
+    assert refused(lambda: submit(w, item_of(w.four), functional())) == [
+        "功能型党组织适用于以机关事业单位人员为主体组成的社会组织，非公企业不能建立功能型党组织"
+    ]
+    assert refused(lambda: submit(w, item_of(w.big), functional(members=1))) == [
+        "功能型党组织适用于以机关事业单位人员为主体组成的社会组织，非公企业不能建立功能型党组织"
+    ]
+    assert item_of(w.four).state == item_of(w.big).state == "todo"
+
+
+def test_a_social_org_whose_members_are_its_own_cannot_close_with_a_functional_org(w):
+    org = association(w, formal=4, elsewhere=2)  # exactly half: not "mainly" elsewhere
+    assert refused(lambda: submit(w, item_of(org), functional())) == [
+        "功能型党组织适用于以机关事业单位人员为主体组成的社会组织：组织关系在外的正式党员"
+        "（2名）须超过正式党员（4名）的一半"
+    ]
+
+
+def test_a_functional_closure_is_judged_with_the_members_it_states(w):
+    # 3 of 4 are elsewhere; a closure stating 8 formal members writes 8 into the row, of
+    # whom 3 elsewhere are no longer most.
+    org = association(w, formal=4, elsewhere=3)
+    assert refused(lambda: submit(w, item_of(org), functional(members=8))) == [
+        "功能型党组织适用于以机关事业单位人员为主体组成的社会组织：组织关系在外的正式党员"
+        "（3名）须超过正式党员（8名）的一半"
+    ]
+
+
+def test_a_functional_closure_is_judged_again_on_the_ledger_at_verification(w):
+    org = association(w, formal=4, elsewhere=3)
+    submit(w, item_of(org), functional())
+    # Meanwhile the ledger learns that only one of them keeps his relationship elsewhere.
+    ledger.update_organization(
+        db.session, w.campaign, db.session.get(type(org), org.id), {"members_elsewhere": 1}, None
+    )
+    db.session.commit()
+    assert refused(lambda: verify(w, item_of(org))) == [
+        "功能型党组织适用于以机关事业单位人员为主体组成的社会组织：组织关系在外的正式党员"
+        "（1名）须超过正式党员（4名）的一半（按核验时的台账），请退回后重新提交"
+    ]
+    assert item_of(org).state == "awaiting"
+    assert db.session.get(type(org), org.id).party_org_status == "none"
+
+
+def test_a_covered_org_still_without_a_member_stays_on_the_board(w):
+    # 60 staff and no member: 应有党员. A joint Party org covering it gives it the Party's
+    # work, not a member, so its item stays open, as the figures count it short.
+    no_member = make_org(w.campaign, w.jiangan, name="无党员", employees=60)
+    db.session.commit()
+    synced(w)
+    close(w, w.big, joint(covered=f"{w.small.credit_code},{no_member.credit_code}"))
+    assert item_of(w.small).state == "closed"
+    assert item_of(no_member).state == "todo"
+    c = counts(w)
+    assert (c.due_member, c.met_member) == (2, 1)  # 已联建 met, 无党员 short
+    assert c.with_party_org == 4  # 已联建, 大企业, 小企业, 无党员
 
 
 # ---- bugs found (strict xfail: each one fails today) ---------------------------------

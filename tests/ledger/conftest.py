@@ -1,9 +1,9 @@
 """Builders for real ledger files: openpyxl workbooks, LibreOffice conversions, odd files.
 
 Every file is made at test time (nothing binary is committed). The column
-headers are written out by hand from DOMAIN.md §4 (plus the optional
-党组织成立时间), not taken from the app's spec, so a renamed column in the app
-shows up here as a failure.
+headers are written out by hand from DOMAIN.md §4 (plus the optional 党组织成立时间 and,
+on 附表2, 组织关系在外党员数), not taken from the app's spec, so a renamed column in the
+app shows up here as a failure.
 """
 
 import io
@@ -48,7 +48,8 @@ ENTERPRISE_HEADERS = [
     "责任人",
 ]
 # A 社会组织名称, B 代码, C 所在区, D 街道, E 登记层级, F 类别, G 业务主管单位,
-# H 从业人员数, I 正式党员数, J 预备党员数, K 负责人, L 负责人是否党员, M 党组织状态 ...
+# H 从业人员数, I 正式党员数, J 预备党员数, K 组织关系在外党员数 (optional), L 负责人,
+# M 负责人是否党员, N 党组织状态 ...
 SOCIAL_HEADERS = [
     "社会组织名称",
     "统一社会信用代码",
@@ -60,6 +61,7 @@ SOCIAL_HEADERS = [
     "从业人员数",
     "正式党员数",
     "预备党员数",
+    "组织关系在外党员数",
     "负责人",
     "负责人是否党员",
     "党组织状态",

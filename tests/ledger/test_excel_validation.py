@@ -126,13 +126,14 @@ def test_template_has_instructions_both_forms_a_hidden_code_table_and_dropdowns(
             "其他",
         ]
     assert _dropdown(wb, ENTERPRISE_SHEET, "F3") == ["正常", "空壳", "僵尸", "影子", "停业"]
-    assert _dropdown(wb, ENTERPRISE_SHEET, "L3") == ["未建", "单独组建", "联合组建", "功能型"]
+    # 功能型 Party orgs are for social organizations (seed 004): not offered on 附表1.
+    assert _dropdown(wb, ENTERPRISE_SHEET, "L3") == ["未建", "单独组建", "联合组建"]
     assert _dropdown(wb, ENTERPRISE_SHEET, "D3") == ["二七街道", "后湖街道"]
     assert _dropdown(wb, ENTERPRISE_SHEET, "K3") == ["是", "否"]
     assert _dropdown(wb, SOCIAL_SHEET, "E3") == ["市级", "区级及以下"]
     assert _dropdown(wb, SOCIAL_SHEET, "F3")[:3] == ["社会团体", "民办学校", "民办医院"]
     assert len(_dropdown(wb, SOCIAL_SHEET, "F3")) == 9
-    assert _dropdown(wb, SOCIAL_SHEET, "M3") == ["未建", "单独组建", "联合组建", "功能型"]
+    assert _dropdown(wb, SOCIAL_SHEET, "N3") == ["未建", "单独组建", "联合组建", "功能型"]
     # Free-text columns have none.
     assert not [
         dv for dv in wb[ENTERPRISE_SHEET].data_validations.dataValidation if "A3" in dv.sqref
@@ -209,6 +210,7 @@ def test_a_clean_file_gives_every_field_normalised():
         "responsible_person": "",
         "registration_level": None,
         "supervising_unit": "",
+        "members_elsewhere": 0,  # 附表1 has no such column
     }
     assert soc["_sheet"] == SOCIAL_SHEET and soc["_row"] == 3
     assert soc["kind"] == "social"
@@ -263,6 +265,45 @@ def test_an_optional_column_may_be_left_out():
     result = read(data)
     assert result.problems == []
     assert [(r["credit_code"], r["party_org_founded_on"]) for r in result.rows] == [(CODE_A, None)]
+
+
+def test_an_older_social_sheet_without_members_elsewhere_is_read():
+    # Files made before 组织关系在外党员数 existed: the rows have no value for it (the import
+    # keeps what the ledger holds).
+    data = build_xlsx(
+        {SOCIAL_SHEET: (without(SOCIAL_HEADERS, "组织关系在外党员数"), [social("甲协会", CODE_S)])}
+    )
+    result = read(data)
+    assert result.problems == []
+    [row] = result.rows
+    assert row["credit_code"] == CODE_S and "members_elsewhere" not in row
+
+
+@pytest.mark.parametrize(("cell", "expected"), [(3, 3), (None, 0), ("", 0), ("０", 0)])
+def test_members_elsewhere_is_a_count_and_blank_is_none(cell, expected):
+    row = social("甲协会", CODE_S, 从业人员数=10, 正式党员数=4, 组织关系在外党员数=cell)
+    result = read(ledger_xlsx([], [row]))
+    assert result.problems == []
+    assert result.rows[0]["members_elsewhere"] == expected
+
+
+def test_members_elsewhere_cannot_exceed_the_formal_members():
+    rows = [
+        social("甲协会", CODE_S, 从业人员数=10, 正式党员数=3, 组织关系在外党员数=5),
+        social("乙协会", CODE_T, 从业人员数=10, 正式党员数=3, 组织关系在外党员数=-1),
+    ]
+    assert problems(read(ledger_xlsx([], rows))) == [
+        f"{S}第3行K列「组织关系在外党员数」：组织关系在外党员数（5）多于正式党员数（3）",
+        f"{S}第4行K列「组织关系在外党员数」：不能为负数（-1）",
+    ]
+
+
+def test_an_enterprise_cannot_report_a_functional_party_org():
+    row = enterprise("甲公司", CODE_A, 正式党员数=3, 党组织状态="功能型", 党组织名称="甲公司党支部")
+    assert problems(read(ledger_xlsx([row], []))) == [
+        f"{E}第3行L列「党组织状态」：不能填“功能型”：功能型党组织适用于以机关事业单位人员为主体"
+        "组成的社会组织，非公企业不能建立功能型党组织（社会组织请填附表2）"
+    ]
 
 
 def test_a_renamed_header_suggests_the_template_name():

@@ -60,6 +60,8 @@ from .conftest import (
     CODE_S,
     ENTERPRISE_HEADERS,
     ENTERPRISE_SHEET,
+    SOCIAL_HEADERS,
+    SOCIAL_SHEET,
     build_xlsx,
     enterprise,
     ledger_xlsx,
@@ -355,6 +357,40 @@ def test_a_corrected_file_adds_changes_and_removes_exactly_what_differs(w):
     assert audit_actions("organization", ids[CODE_A]) == ["organization.create"]
     got = counts(w)
     assert (got.base, got.required, got.member_required) == (4, 3, 2)  # A B E S; A E S; A E
+
+
+def test_members_elsewhere_are_imported_recorded_and_kept_by_an_older_file(w):
+    # S (3 formal members) keeps 2 of them's Party relationship in their 机关事业单位.
+    import_and_apply(w, ledger_xlsx(V1[0], [dict(ROW_S, 组织关系在外党员数=2)]))
+    s_id = orgs(w)[CODE_S].id
+    assert orgs(w)[CODE_S].members_elsewhere == 2
+
+    # A file made before the column existed changes nothing: the ledger's count stays.
+    older = build_xlsx(
+        {
+            ENTERPRISE_SHEET: (ENTERPRISE_HEADERS, list(V1[0])),
+            SOCIAL_SHEET: ([h for h in SOCIAL_HEADERS if h != "组织关系在外党员数"], [ROW_S]),
+        }
+    )
+    batch = import_file(w, older)
+    assert batch.status == "previewed", json.loads(batch.problems)
+    assert json.loads(batch.summary)["same"] == 5
+    importing.apply_import(db.session, batch, w.op)
+    db.session.commit()
+    assert orgs(w)[CODE_S].members_elsewhere == 2
+
+    # A file that says 0 changes it, recorded before and after.
+    assert import_and_apply(w, ledger_xlsx(*V1))["update"] == 1
+    assert orgs(w)[CODE_S].members_elsewhere == 0
+    update = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_id == str(s_id), AuditEntry.action == "organization.update"
+        )
+    ).one()
+    assert (json.loads(update.before), json.loads(update.after)) == (
+        {"members_elsewhere": 2},
+        {"members_elsewhere": 0},
+    )
 
 
 def test_a_refused_file_changes_nothing(w):

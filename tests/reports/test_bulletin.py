@@ -59,10 +59,11 @@ from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.storage import resolve
 from campaign.core.vocab import UnitKind
+from campaign.half_monthly import services as half_monthly
 from campaign.ledger.services import update_organization
 from notifications import events
 from notifications.models import Event
-from reports import charts, fonts, render, services
+from reports import charts, fonts, render, services, snapshot
 from reports.models import Bulletin, BulletinRun
 from tests.conftest import make_campaign, make_org, make_unit
 from tests.timeutil import machine_zone, shanghai
@@ -304,6 +305,38 @@ def test_the_bulletin_prints_the_hand_worked_figures(w):
 
 
 # ---- fonts ---------------------------------------------------------------------------------
+
+
+def test_the_snapshot_counts_an_org_that_must_stand_alone_short_with_a_joint_org(w):
+    # 武昌丙 (30 staff, 1 formal) gains 3 more formal members: 应单独组建. A joint Party org
+    # (founded 11-01) does not meet that, as the board keeps its item open: the bulletin
+    # must not count it as met, nor say the organization has no Party org at all.
+    update_organization(
+        db.session,
+        w.campaign,
+        w.orgs.wuchang_c,
+        {
+            "formal_members": 4,
+            "party_org_status": "joint",
+            "party_org_name": "武昌联合党支部",
+            "party_org_founded_on": date(2026, 11, 1),
+        },
+        None,
+    )
+    db.session.commit()
+    period = half_monthly.period_for(w.campaign, DAY_6)
+    data = snapshot.build(db.session, w.campaign, period, 6, CUTOFF_6, [])
+    wuchang = next(u for u in data["units"] if u["name"] == "武昌区")
+    # 武昌: must have a Party org 甲 乙 丁 and now 丙; met 乙 and 丁 (丙's is joint): 2 of 4.
+    assert (wuchang["counts"]["required"], wuchang["counts"]["required_met"]) == (4, 2)
+    assert wuchang["required_coverage"] == 0.5
+    assert (wuchang["counts"]["due_standalone"], wuchang["counts"]["met_standalone"]) == (2, 1)
+    assert wuchang["counts"]["with_party_org"] == 3  # 党组织覆盖率 counts the joint one
+    # 全市: must 5 (武昌 4, 江岸甲), met 3 (武昌乙, 武昌丁, 江岸甲): 2 short, 1 of them 丙.
+    assert (
+        "全市尚有2个应建党组织的组织未按要求建立党组织（其中1个须单独组建），"
+        "要坚持应建尽建，逐一落实一企一策、一社一策。"
+    ) in data["requirements"]
 
 
 @pytest.mark.parametrize("char", [PUA, "🏭"], ids=["plane-15", "emoji"])
