@@ -193,7 +193,7 @@ def _register_api(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.audit_cli import audit_cli
     from campaign.backup import backup_cli
-    from campaign.core.cli import campaign_cli, users_cli
+    from campaign.core.cli import campaign_cli, init_command, users_cli
     from campaign.demo import demo_cli
     from campaign.half_monthly.cli import reports_cli
     from campaign.ledger.cli import ledger_cli
@@ -201,6 +201,7 @@ def _register_cli(app: Flask) -> None:
     from campaign.timeline.cli import tasks_cli
     from reports.cli import bulletin_cli
 
+    app.cli.add_command(init_command)
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)

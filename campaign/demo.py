@@ -611,10 +611,16 @@ def demo_users() -> list[tuple[str, str, str | None, str]]:
 
 
 @demo_cli.command("load")
-@click.option("--if-empty", is_flag=True, help="数据库已有行动时不做任何事")
+@click.option("--if-empty", is_flag=True, help="数据库已有行动、单位或用户时不做任何事")
 def load_command(if_empty: bool) -> None:
-    """Load the demo campaign (Wuhan, this year) with a synthetic ledger and demo users."""
-    has_data = db.session.scalar(select(func.count()).select_from(Campaign)) > 0
+    """Load the demo campaign (Wuhan, this year) with a synthetic ledger and demo users.
+
+    Only into an empty database: one set up with `flask init` (a city unit, an admin) has
+    no campaign yet and is not empty."""
+    has_data = any(
+        db.session.scalar(select(func.count()).select_from(model)) > 0
+        for model in (Campaign, Unit, User)
+    )
     if has_data:
         if if_empty:
             click.echo("数据库已有数据，跳过演示数据加载。")
