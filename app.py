@@ -149,6 +149,7 @@ def _init_security(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from campaign.board.views import bp as board_bp
+    from campaign.core.account_views import bp as accounts_bp
     from campaign.core.views import bp as core_bp
     from campaign.half_monthly.views import bp as reporting_bp
     from campaign.home.views import bp as home_bp
@@ -158,6 +159,7 @@ def _register_blueprints(app: Flask) -> None:
     from reports.views import bp as bulletins_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)

@@ -336,7 +336,7 @@ def _refuse_losing_the_last_admin(
     session: Session, user: User, actor: Any, field: str = "active"
 ) -> None:
     """Refuse to disable (or demote) the actor himself, or the last active admin."""
-    if actor is user:
+    if getattr(actor, "id", None) == user.id:
         what = "停用自己的账号" if field == "active" else "取消自己的系统管理员角色"
         raise ValidationFailed([(field, f"不能{what}（请由另一名系统管理员操作）")])
     if user.role == Role.ADMIN and user.active and _active_admins(session) <= 1:
