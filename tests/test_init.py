@@ -84,9 +84,7 @@ def test_init_on_an_empty_database_then_again_then_with_another_admin(app, backe
     assert again.returncode == 0 and "本次无需修改" in again.stdout
     assert counts() == before
 
-    other = flask(
-        app, *INIT[:-1], "someone", "--password-stdin", stdin="quiet-harbor-lamp-62\n"
-    )
+    other = flask(app, *INIT[:-1], "someone", "--password-stdin", stdin="quiet-harbor-lamp-62\n")
     assert other.returncode == 1
     assert "数据库中已有系统管理员“boss”" in other.stderr and "未做任何修改" in other.stderr
     assert counts() == before
