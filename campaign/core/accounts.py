@@ -231,7 +231,12 @@ def _create(session: Session, new: NewUser, password: str, actor: Any, *, one_ti
     problems = new.problems("username", "display_name", "role", "unit", "phone", "email")
     invalid = dict(problems)
     if "username" not in invalid and not re.fullmatch(USERNAME_PATTERN, username):
-        problems.append(("username", f"「用户名」“{username[:40]}”不可用：应为{USERNAME_RULE}"))
+        try:
+            clean(username)
+            shown = username if len(username) <= 40 else username[:40] + "…"
+            problems.append(("username", f"「用户名」“{shown}”不可用：应为{USERNAME_RULE}"))
+        except TextRefused as e:
+            problems.append(("username", f"「用户名」{e}"))
         invalid["username"] = ""
     if "role" not in invalid and new.role is None:
         problems.append(("role", "「角色」必填"))
