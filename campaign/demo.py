@@ -618,7 +618,7 @@ def load_command(if_empty: bool) -> None:
     Only into an empty database: one set up with `flask init` (a city unit, an admin) has
     no campaign yet and is not empty."""
     has_data = any(
-        db.session.scalar(select(func.count()).select_from(model)) > 0
+        (db.session.scalar(select(func.count()).select_from(model)) or 0) > 0
         for model in (Campaign, Unit, User)
     )
     if has_data:

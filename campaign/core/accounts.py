@@ -158,7 +158,9 @@ def _profile(user: User) -> dict[str, Any]:
     }
 
 
-def _unit_problems(session: Session, role: Role | None, code: str) -> tuple[Unit | None, list]:
+def _unit_problems(
+    session: Session, role: Role | None, code: str
+) -> tuple[Unit | None, list[tuple[str, str]]]:
     """The unit ``code`` names for a user of ``role``, and what is wrong with it."""
     if not code:
         if role in UNIT_ROLES:
