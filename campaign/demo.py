@@ -454,7 +454,12 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     )
     for username, role, unit_code, name in demo_users():
         email = f"{username}@gongjian.example"  # reserved domain: mails go to the folder/catcher
-        create_user(session, username, role, DEMO_PASSWORD, unit_code, name, email, actor="demo")
+        create_user(
+            session,
+            *(username, role, DEMO_PASSWORD, unit_code, name, email),
+            actor="demo",
+            published_password=True,
+        )
     session.flush()
     _history(session, campaign, [unit for unit, _, _ in plan], rng, today)
     _board(session, campaign, rng, build_start)

@@ -2,7 +2,7 @@
 passwords (/users); every user changes his own password (/account/password), and one given
 a one-time password does so before any other page opens."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -179,7 +179,7 @@ def password() -> Page:
     if form.validate_on_submit():
         address = request.remote_addr
         if throttle.refused(me.username, address):
-            return render_template("errors/429.html"), 429
+            abort(429)
         change = PasswordChange.from_form(request.form)
         outcome = commit(lambda: accounts.change_password(db.session, me, change))
         if (refusal := outcome.refusal) is None:
