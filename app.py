@@ -152,6 +152,7 @@ def _init_security(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from campaign.board.views import bp as board_bp
+    from campaign.core.account_views import bp as accounts_bp
     from campaign.core.views import bp as core_bp
     from campaign.half_monthly.views import bp as reporting_bp
     from campaign.home.views import bp as home_bp
@@ -161,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
     from reports.views import bp as bulletins_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)
@@ -196,7 +198,7 @@ def _register_api(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.audit_cli import audit_cli
     from campaign.backup import backup_cli
-    from campaign.core.cli import campaign_cli, users_cli
+    from campaign.core.cli import campaign_cli, init_command, users_cli
     from campaign.demo import demo_cli
     from campaign.half_monthly.cli import reports_cli
     from campaign.ledger.cli import ledger_cli
@@ -204,6 +206,7 @@ def _register_cli(app: Flask) -> None:
     from campaign.timeline.cli import tasks_cli
     from reports.cli import bulletin_cli
 
+    app.cli.add_command(init_command)
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)

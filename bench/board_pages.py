@@ -72,7 +72,7 @@ def build(n: int) -> tuple[int, str]:
         db.session.execute(insert(Organization), rows[start : start + 5000])
     figures.stale(db.session, campaign)  # Core inserts: recount before the commit
     sync_items(db.session, campaign)
-    create_user(db.session, "bench", "coordinator", "bench-password", "city")
+    create_user(db.session, "bench", "coordinator", "quiet-orbit-lantern-31", "city")
     db.session.commit()
     biggest = db.session.execute(
         select(Unit.code, func.count())
@@ -125,7 +125,7 @@ def main() -> None:
         campaign = db.session.get(Campaign, cid)
         item_id = db.session.scalar(select(BoardItem.id).where(BoardItem.state == "todo").limit(1))
         client = app.test_client()
-        client.post("/login", data={"username": "bench", "password": "bench-password"})
+        client.post("/login", data={"username": "bench", "password": "quiet-orbit-lantern-31"})
 
         def get(path):
             def run():

@@ -283,7 +283,12 @@ def build(session, n: int, today: date, log=print) -> Campaign:
     )
     for username, role, unit_code, name in demo_users():
         email = f"{username}@gongjian.example"
-        create_user(session, username, role, DEMO_PASSWORD, unit_code, name, email, actor="bench")
+        create_user(
+            session,
+            *(username, role, DEMO_PASSWORD, unit_code, name, email),
+            actor="bench",
+            published_password=True,
+        )
     session.flush()
     t = time.perf_counter()
     _history(session, campaign, responsible, rng, today)

@@ -456,7 +456,12 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     )
     for username, role, unit_code, name in demo_users():
         email = f"{username}@gongjian.example"  # reserved domain: mails go to the folder/catcher
-        create_user(session, username, role, DEMO_PASSWORD, unit_code, name, email, actor="demo")
+        create_user(
+            session,
+            *(username, role, DEMO_PASSWORD, unit_code, name, email),
+            actor="demo",
+            published_password=True,
+        )
     session.flush()
     _history(session, campaign, [unit for unit, _, _ in plan], rng, today)
     _board(session, campaign, rng, build_start)
@@ -616,10 +621,16 @@ def demo_users() -> list[tuple[str, str, str | None, str]]:
 
 
 @demo_cli.command("load")
-@click.option("--if-empty", is_flag=True, help="数据库已有行动时不做任何事")
+@click.option("--if-empty", is_flag=True, help="数据库已有行动、单位或用户时不做任何事")
 def load_command(if_empty: bool) -> None:
-    """Load the demo campaign (Wuhan, this year) with a synthetic ledger and demo users."""
-    has_data = (db.session.scalar(select(func.count()).select_from(Campaign)) or 0) > 0
+    """Load the demo campaign (Wuhan, this year) with a synthetic ledger and demo users.
+
+    Only into an empty database: one set up with `flask init` (a city unit, an admin) has
+    no campaign yet and is not empty."""
+    has_data = any(
+        (db.session.scalar(select(func.count()).select_from(model)) or 0) > 0
+        for model in (Campaign, Unit, User)
+    )
     if has_data:
         if if_empty:
             click.echo("数据库已有数据，跳过演示数据加载。")

@@ -91,6 +91,14 @@ AUDIT_ACTIONS = {
     "organization.closure_revoked": "撤销销号恢复台账",
     "organization.exclude": "剔除出基数",
     "organization.restore": "恢复到基数",
+    "user.create": "创建用户",
+    "user.update": "修改用户",
+    "user.disable": "停用用户",
+    "user.enable": "启用用户",
+    "user.reset_password": "重置密码",
+    "user.password": "本人修改密码",
+    "token.issue": "签发API令牌",
+    "system.init": "系统初始化",
 }
 # The organization's fields as the ledger names them; then what other records carry.
 FIELD_LABELS = {
@@ -108,6 +116,28 @@ FIELD_LABELS = {
     "organizations": "涉及组织",
     "spot_check": "抽查编号",
     "kept": "保留未恢复",
+    # accounts (campaign/core/accounts.py): never a password
+    "username": "用户名",
+    "display_name": "姓名",
+    "role": "角色",
+    "unit": "所属单位",
+    "phone": "手机号码",
+    "email": "电子邮件",
+    "active": "状态",
+    "tokens_revoked": "作废的API令牌",
+    "must_change_password": "登录后须修改密码",
+    "after_reset": "重置后首次修改",
+    "city_name": "城市",
+    "issuing_body": "发文机关",
+    "admin": "系统管理员",
+}
+_YES_NO: dict[object, str] = {True: "是", False: "否"}
+# Values recorded as codes or flags, as people read them (by the field they belong to).
+VALUE_LABELS: dict[str, dict[object, str]] = {
+    "role": {role.value: role.label for role in vocab.Role},
+    "active": {True: "启用", False: "停用"},
+    "must_change_password": _YES_NO,
+    "after_reset": _YES_NO,
 }
 
 
@@ -119,7 +149,14 @@ def audit_action(code: str) -> str:
 def audit_values(raw: str) -> str:
     """A change record's before/after JSON as "字段：值；…" for people."""
     data = json.loads(raw or "{}")
-    return "；".join(f"{FIELD_LABELS.get(k, k)}：{'' if v is None else v}" for k, v in data.items())
+    return "；".join(f"{FIELD_LABELS.get(k, k)}：{_value(k, v)}" for k, v in data.items())
+
+
+def _value(key: str, value: object) -> object:
+    if value is None:
+        return ""
+    labels = VALUE_LABELS.get(key)
+    return labels.get(value, value) if labels and isinstance(value, str | bool) else value
 
 
 def environment(autoescape: bool) -> "Environment":

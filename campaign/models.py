@@ -11,7 +11,7 @@ from campaign.board.models import (
     SpotCheck,
     SpotCheckResult,
 )
-from campaign.core.models import ApiToken, Campaign, Phase, Unit, User
+from campaign.core.models import ApiToken, Campaign, CityProfile, Phase, Unit, User
 from campaign.core.ratelimit import RateLimitCounter
 from campaign.figures import LEDGER_TALLY
 from campaign.half_monthly.models import UnitReport
@@ -37,6 +37,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Campaign",
+    "CityProfile",
     "ChangeRequest",
     "Deliverable",
     "ImportBatch",

@@ -131,14 +131,16 @@ def app(backend, tmp_path):
         }
     )
 
-    @app.before_request
     def _fresh_g_per_request():
         # The app context below stays pushed for the whole test and the test client
         # reuses it, so ``g`` (Flask-Login's cached user, Flask-WTF's CSRF token) would
         # carry one request's user into the next, even across clients. Production has
-        # one context per request; so do the tests.
+        # one context per request; so do the tests. First of all the hooks, so none of the
+        # app's own (the forced password change) reads the user of the request before.
         g.pop("_login_user", None)
         g.pop("csrf_token", None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g_per_request)
 
     with app.app_context():
         if backend == "postgresql":

@@ -22,20 +22,20 @@ def test_create_user_from_cli_with_password_on_stdin(app, runner):
             "jiangan",
             "--password-stdin",
         ],
-        input="s3cret-pass\n",
+        input="tide-lantern-47\n",
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(db.select(User).where(User.username == "li"))
     assert user.unit.code == "jiangan" and user.role == "operator"
-    assert "s3cret-pass" not in user.password_hash  # stored hashed
-    assert authenticate(db.session, "li", "s3cret-pass") == user
+    assert "tide-lantern-47" not in user.password_hash  # stored hashed
+    assert authenticate(db.session, "li", "tide-lantern-47") == user
     assert authenticate(db.session, "li", "wrong") is None
 
 
 def test_unit_roles_need_a_unit_and_nothing_is_created_otherwise(app, runner):
     result = runner.invoke(
         args=["users", "create", "li", "--role", "leader", "--password-stdin"],
-        input="s3cret-pass\n",
+        input="tide-lantern-47\n",
     )
     assert result.exit_code != 0 and "必须指定所属单位" in result.output
     result = runner.invoke(
@@ -49,7 +49,7 @@ def test_unit_roles_need_a_unit_and_nothing_is_created_otherwise(app, runner):
             "nowhere",
             "--password-stdin",
         ],
-        input="s3cret-pass\n",
+        input="tide-lantern-47\n",
     )
     assert "单位代码“nowhere”不存在" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(User)) == 0
@@ -60,7 +60,7 @@ def test_short_password_refused(app, runner):
         args=["users", "create", "boss", "--role", "leadership", "--password-stdin"],
         input="short\n",
     )
-    assert result.exit_code != 0 and "密码至少8位" in result.output
+    assert result.exit_code != 0 and "「密码」至少10个字符（现有5个）" in result.output
 
 
 def test_token_is_printed_once_and_only_its_hash_is_kept(app, runner):

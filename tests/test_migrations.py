@@ -62,6 +62,38 @@ def test_users_get_a_session_key_each_on_upgrade(app, backend):
     assert all(len(k) == 32 for k in keys)  # 24 random bytes, URL-safe base64
 
 
+def test_existing_users_and_units_carry_on_after_the_accounts_upgrade(app, backend):
+    """Users from before 241792fd1ae3 keep their passwords without a forced change, have no
+    phone and no recorded login; existing units stay active; no city profile appears."""
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade(revision="0635caa97d87")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO unit (code, name, kind, is_responsible, position)"
+                " VALUES ('jiangan', '江岸区', 'district', true, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                'INSERT INTO "user" (username, display_name, password_hash, role, email,'
+                " active, created_at, session_key) VALUES ('li', '李', 'x', 'operator', '',"
+                " true, '2026-11-01 09:00:00', 'k')"
+            )
+        )
+    upgrade(revision="241792fd1ae3")
+    with db.engine.connect() as conn:
+        user = conn.execute(
+            text('SELECT phone, must_change_password, last_login_at FROM "user"')
+        ).one()
+        unit_active = conn.execute(text("SELECT active FROM unit")).scalar()
+        profiles = conn.execute(text("SELECT count(*) FROM city_profile")).scalar()
+    assert (user.phone, bool(user.must_change_password), user.last_login_at) == ("", False, None)
+    assert bool(unit_active) is True and profiles == 0
+
+
 def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, tmp_path):
     """Rows written before d3f1a7c9e2b4 kept absolute paths: those under STORAGE_PATH are
     made relative (and back on downgrade); one outside it is left as it was.
@@ -116,6 +148,7 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
         ]
     )
     db.session.commit()
+    db.session.remove()
 
     def paths():
         db.session.expire_all()
@@ -126,6 +159,11 @@ def test_stored_file_paths_under_the_storage_root_become_relative(app, backend, 
             (bulletin.pdf_path, bulletin.xlsx_path),
         )
 
+    assert paths() == (
+        [f"{root}/closures/1-ab.pdf", str(elsewhere), ""],
+        f"{root}/reports/jiangan-2026-09-10-cd.png",
+        (f"{root}/bulletins/1/2026-01-ef.pdf", f"{root}/bulletins/1/2026-01-ef.xlsx"),
+    )
     db.session.remove()
     upgrade(revision="d3f1a7c9e2b4")
     assert paths() == (

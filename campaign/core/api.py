@@ -12,18 +12,20 @@ from typing import Any, TypeVar, cast
 from flask import Request, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
+from campaign.core import accounts, permissions
 from campaign.core import campaigns as timeline
 from campaign.core import commit as transaction
-from campaign.core import permissions
+from campaign.core.account_inputs import NewUser, NewUserSchema, UserChanges, UserChangesSchema
 from campaign.core.accounts import user_for_token
 from campaign.core.extensions import db
 from campaign.core.inputs import Choice
-from campaign.core.models import Campaign, Phase, Unit
-from campaign.core.vocab import UnitKind
+from campaign.core.models import Campaign, Phase, Unit, User
+from campaign.core.paging import MAX_PAGE, PAGE_RANGE
+from campaign.core.vocab import Role, UnitKind
 
 T = TypeVar("T")
 
@@ -76,7 +78,7 @@ def authenticate_bearer() -> None:
     g.api_user = user
 
 
-blp = blueprint("core_api", "攻坚行动、阶段、单位")
+blp = blueprint("core_api", "攻坚行动、阶段、单位、用户")
 
 
 class PhaseSchema(Schema):
@@ -168,3 +170,85 @@ class UnitItem(MethodView):
     def get(self, code: str) -> Unit:
         """One unit (404 if the caller may not read it)."""
         return permissions.unit_or_404(g.api_user, code)
+
+
+# ---- users (admins only) ----------------------------------------------------------------
+
+
+class UserSchema(Schema):
+    username = fields.Str()
+    display_name = fields.Str()
+    role = Choice(Role)
+    unit = fields.Function(lambda u: u.unit.code if u.unit else None)
+    phone = fields.Str()
+    email = fields.Str()
+    active = fields.Bool()
+    must_change_password = fields.Bool(metadata={"description": "下次登录须修改密码"})
+    last_login_at = fields.DateTime(metadata={"description": "最近登录时间；从未登录为 null"})
+    created_at = fields.DateTime()
+
+
+class IssuedSchema(Schema):
+    user = fields.Nested(UserSchema)
+    one_time_password = fields.Str(
+        attribute="password",
+        metadata={"description": "一次性密码：仅在此响应中出现一次；用户登录后须立即修改"},
+    )
+
+
+class UserQuerySchema(Schema):
+    q = fields.Str(
+        load_default="", metadata={"description": "用户名或姓名包含的文字", "maxLength": 80}
+    )
+    role = Choice(Role, "「角色」无效：{input}", optional=True, load_default=None)
+    status = fields.Str(load_default="", metadata={"enum": ["", *accounts.USER_STATUSES]})
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE, error=PAGE_RANGE))
+
+
+@blp.route("/users")
+class Users(MethodView):
+    @blp.arguments(UserQuerySchema, location="query")
+    @blp.response(200, UserSchema(many=True))
+    def get(self, query: dict[str, Any]) -> list[User]:
+        """Users by username, 100 a page (admins only)."""
+        permissions.ensure(permissions.may_administer_users, g.api_user)
+        stmt = accounts.users_query(query["q"][:80].strip(), query["role"], query["status"])
+        return list(db.session.scalars(stmt.limit(100).offset((query["page"] - 1) * 100)))
+
+    @blp.arguments(NewUserSchema)
+    @blp.response(201, IssuedSchema)
+    def post(self, data: dict[str, Any]) -> accounts.Issued:
+        """Create a user with a one-time password, returned once (admins only); he sets his
+        own at his first login. All or nothing; every problem named by field."""
+        permissions.ensure(permissions.may_administer_users, g.api_user)
+        new = NewUser(**data)
+        return commit(lambda: accounts.open_account(db.session, new, g.api_user))
+
+
+@blp.route("/users/<username>")
+class UserItem(MethodView):
+    @blp.response(200, UserSchema)
+    def get(self, username: str) -> User:
+        """One user (admins only; 404 for anyone else)."""
+        return permissions.user_or_404(g.api_user, username)
+
+    @blp.arguments(UserChangesSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data: dict[str, Any], username: str) -> User:
+        """Change a user's name, role, unit, phone, email, or disable (``active``: false: his
+        sessions end and his tokens are revoked at once) or enable him (admins only)."""
+        account = permissions.user_or_404(g.api_user, username)
+        changes = UserChanges(**data)
+        commit(lambda: accounts.update_user(db.session, account, changes, g.api_user))
+        return account
+
+
+@blp.route("/users/<username>/password-reset")
+class UserPasswordReset(MethodView):
+    @blp.response(200, IssuedSchema)
+    def post(self, username: str) -> accounts.Issued:
+        """Give the user a one-time password, returned once, and end his sessions; he must
+        set his own at his next login. His API tokens stay (admins only)."""
+        account = permissions.user_or_404(g.api_user, username)
+        password = commit(lambda: accounts.reset_password(db.session, account, g.api_user))
+        return accounts.Issued(account, password)

@@ -14,7 +14,7 @@ from campaign import audit
 from campaign.core import events, inputs
 from campaign.core.db import Session, serialize
 from campaign.core.errors import ValidationFailed
-from campaign.core.models import Actor, Campaign, Phase
+from campaign.core.models import Actor, Campaign, CityProfile, Phase
 from campaign.core.templates import TEMPLATES
 
 
@@ -63,7 +63,8 @@ PHASE_FIELDS = {
 def create_from_template(
     session: Session, template: str, year: int, user: Actor = None
 ) -> Campaign:
-    """A new campaign from ``template`` with every phase shifted to ``year``."""
+    """A new campaign from ``template`` with every phase shifted to ``year``, for the city
+    and issuing body of the city's profile (`flask init`), else the template's."""
     try:
         tpl = TEMPLATES[template]
     except KeyError:
@@ -72,12 +73,15 @@ def create_from_template(
         raise ValidationFailed([("template", problem)]) from None
     if not 2000 <= year <= 2100:
         raise ValidationFailed([("year", f"年份“{year}”无效，应在2000至2100之间")])
+    # The city `flask init` set up, if any, over the template's own (seed 004's Wuhan).
+    profile = session.get(CityProfile, 1)
+    city = profile.city_name if profile else tpl.city_name
     campaign = Campaign(
-        name=tpl.name.format(city=tpl.city_name, year=year),
+        name=tpl.name.format(city=city, year=year),
         year=year,
         template=tpl.code,
-        city_name=tpl.city_name,
-        issuing_body=tpl.issuing_body,
+        city_name=city,
+        issuing_body=profile.issuing_body if profile else tpl.issuing_body,
         starts_on=date(year, *tpl.starts),
         ends_on=date(year, *tpl.ends),
     )

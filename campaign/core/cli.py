@@ -2,19 +2,24 @@
 share: the campaign they act on, a unit by its code."""
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from campaign.core import accounts as services
-from campaign.core import campaigns
+from campaign.core import campaigns, installation
+from campaign.core import commit as transaction
 from campaign.core.campaigns import latest_campaign
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
-from campaign.core.models import Campaign, Unit, User
+from campaign.core.models import Campaign, CityProfile, Unit, User
 from campaign.core.templates import TEMPLATES
 from campaign.core.vocab import Role
+
+T = TypeVar("T")
 
 users_cli = AppGroup("users", help="管理用户和API令牌。")
 
@@ -26,12 +31,29 @@ def _user(username: str) -> User:
     return user
 
 
+def _password(from_stdin: bool) -> str:
+    """A password from stdin (one line) or typed twice at a prompt, never the command line."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("密码", hide_input=True, confirmation_prompt=True))
+
+
+def _run(action: Callable[[], T]) -> T:
+    """``action`` committed through the one commit path, or its refusal as a Chinese error
+    (exit code 1); nothing kept."""
+    outcome = transaction.commit(action)
+    if outcome.refusal is not None:
+        raise click.ClickException(outcome.refusal.message)
+    return cast(T, outcome.result)
+
+
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--unit", "unit_code", default=None, help="所属单位代码（单位角色必填）")
 @click.option("--name", "display_name", default="", help="显示姓名")
 @click.option("--email", default="")
+@click.option("--phone", default="", help="手机号码")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码")
 def create_user(
     username: str,
@@ -39,21 +61,25 @@ def create_user(
     unit_code: str | None,
     display_name: str,
     email: str,
+    phone: str,
     password_stdin: bool,
 ) -> None:
-    """Create a user; the password comes from stdin or a prompt, never the command line."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
-    try:
-        user = services.create_user(
-            db.session, username, role, password, unit_code, display_name, email, actor="cli"
+    """Create a user with the password given (stdin or a prompt, never the command line);
+    it must be at least 10 characters and hard to guess."""
+    password = _password(password_stdin)
+    user = _run(
+        lambda: services.create_user(
+            db.session,
+            username,
+            role,
+            password,
+            unit_code,
+            display_name,
+            email,
+            actor="cli",
+            phone=phone,
         )
-    except ValidationFailed as e:
-        db.session.rollback()
-        raise click.ClickException(str(e)) from None
-    db.session.commit()
+    )
     click.echo(f"已创建用户 {user.username}（{user.role_label}）")
 
 
@@ -70,8 +96,8 @@ def token(username: str) -> None:
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable USERNAME: his sessions end and his API tokens are revoked at once."""
-    services.disable_user(db.session, _user(username), actor="cli")
-    db.session.commit()
+    user = _user(username)
+    _run(lambda: services.disable_user(db.session, user, actor="cli"))
     click.echo(f"已停用用户 {username}：已退出全部登录，API令牌已作废")
 
 
@@ -79,9 +105,42 @@ def disable(username: str) -> None:
 @click.argument("username")
 def enable(username: str) -> None:
     """Enable USERNAME again; he logs in afresh (old API tokens stay revoked)."""
-    services.enable_user(db.session, _user(username), actor="cli")
-    db.session.commit()
+    user = _user(username)
+    _run(lambda: services.enable_user(db.session, user, actor="cli"))
     click.echo(f"已启用用户 {username}")
+
+
+@users_cli.command("reset-password")
+@click.argument("username")
+def reset_password(username: str) -> None:
+    """Give USERNAME a one-time password (printed once) and end his sessions; he must
+    choose his own password at his next login. His API tokens stay valid."""
+    user = _user(username)
+    password = _run(lambda: services.reset_password(db.session, user, actor="cli"))
+    click.echo(f"已重置用户 {username} 的密码，已退出其全部登录。一次性密码（仅显示这一次）：")
+    click.echo(password)
+    click.echo("请当面或电话告知本人；登录后须立即设置自己的密码。")
+
+
+@click.command("init")
+@click.option("--city", required=True, help="城市名称，如“某市”")
+@click.option("--issuer", required=True, help="发文机关，如“中共某市委组织部”")
+@click.option("--admin", "admin", required=True, help="首个系统管理员的用户名")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取管理员密码")
+def init_command(city: str, issuer: str, admin: str, password_stdin: bool) -> None:
+    """First start without the demo: the city unit, the city and issuing body new campaigns
+    take by default, and the first admin. Running it again with the same arguments changes
+    nothing; on a database with another admin, or set up for another city, it is refused."""
+    if not inspect(db.engine).has_table(CityProfile.__tablename__):
+        raise click.ClickException("数据库尚未建立或不是最新：请先运行 flask --app app db upgrade")
+    password = _password(password_stdin)
+    done = _run(lambda: installation.initialize(db.session, city, issuer, admin, password))
+    if not done.created:
+        click.echo(f"已初始化（{city}，{issuer}，管理员 {admin}），本次无需修改。")
+        return
+    for what in done.created:
+        click.echo(f"已创建{what}")
+    click.echo(f"请用 {admin} 登录，在“用户管理”中添加其他用户。")
 
 
 campaign_cli = AppGroup("campaign", help="创建和查看攻坚行动。")

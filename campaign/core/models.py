@@ -29,6 +29,8 @@ class Unit(Base):
     # A responsible unit (责任单位) keeps a ledger, reports half-monthly and is ranked.
     is_responsible: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
+    # A unit is never deleted once used; a retired one keeps its rows and takes no new users.
+    active: Mapped[bool] = mapped_column(default=True)
 
     parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.position")
@@ -54,8 +56,12 @@ class User(Base):
     role: Mapped[Role] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     email: Mapped[str] = mapped_column(String(200), default="", info=text_field("电子邮件"))
+    phone: Mapped[str] = mapped_column(String(20), default="", info=text_field("手机号码"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Set when an admin gives a one-time password: no page opens until the user chose his own.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None]
     # Part of the id every session cookie carries (get_id); replaced on logout, when the user
     # is disabled, and by anything else that must end his sessions (accounts.end_sessions).
     session_key: Mapped[str] = mapped_column(String(40), default=new_session_key)
@@ -85,6 +91,20 @@ class User(Base):
 # Who did something, as services take it and the change record names it: a user, the name of
 # a system actor ("cli", "scheduler", "demo"), or no one.
 Actor: TypeAlias = User | str | None
+
+
+class CityProfile(Base):
+    """The city this installation serves, as `flask init` set it up: the name and the issuing
+    body (发文机关) a new campaign takes unless its template is given others. One row."""
+
+    __tablename__ = "city_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # always 1
+    city_name: Mapped[str] = mapped_column(String(40), info=text_field("城市"))
+    issuing_body: Mapped[str] = mapped_column(String(100), info=text_field("发文机关"))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
 
 
 class ApiToken(Base):

@@ -170,3 +170,19 @@ def may_set_webhook(user: User, unit: Unit) -> bool:
     if unit.kind == UnitKind.CITY:
         return user.role == Role.COORDINATOR
     return user.role == Role.LEADER and user.unit_id == unit.id
+
+
+@because("用户管理仅限系统管理员")
+def may_administer_users(user: User) -> bool:
+    """Admins create, change, disable and enable users and reset their passwords."""
+    return user.role == Role.ADMIN
+
+
+def user_or_404(viewer: User, username: str) -> User:
+    """The account ``username`` for an admin; 404 for anyone else (whether it exists is
+    not theirs to know) and for a username that does not exist."""
+    require(may_administer_users(viewer))
+    found = db.session.scalar(select(User).where(User.username == username))
+    if found is None:
+        abort(404)
+    return found

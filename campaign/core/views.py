@@ -12,7 +12,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from campaign.core import campaigns, permissions, throttle
-from campaign.core.accounts import authenticate, end_sessions
+from campaign.core.accounts import authenticate, end_sessions, record_login
 from campaign.core.commit import commit
 from campaign.core.db import Session
 from campaign.core.extensions import db
@@ -54,7 +54,11 @@ def login() -> ResponseReturnValue:
         user = authenticate(db.session, username, form.password.data)
         if user:
             throttle.succeeded(username, address)
+            commit(lambda: record_login(db.session, user))
             login_user(user)
+            if user.must_change_password:  # a one-time password: his own comes first
+                flash("您使用的是管理员提供的一次性密码，请先设置自己的密码。", "info")
+                return redirect(url_for("accounts.password"))
             return redirect(_local_target(request.args.get("next", "")))
         throttle.failed(username, address)
         flash("用户名或密码错误。", "error")
