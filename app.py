@@ -153,6 +153,7 @@ def _init_security(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from campaign.board.views import bp as board_bp
     from campaign.core.account_views import bp as accounts_bp
+    from campaign.core.unit_views import bp as units_bp
     from campaign.core.views import bp as core_bp
     from campaign.half_monthly.views import bp as reporting_bp
     from campaign.home.views import bp as home_bp
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(units_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)

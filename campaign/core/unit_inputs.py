@@ -101,8 +101,8 @@ class NewUnit(Input):
     @classmethod
     def from_form(cls, form: Any) -> "NewUnit":
         data = dict(form.items())
-        if "is_responsible" in data or "is_responsible_shown" in data:
-            data["is_responsible"] = "is_responsible" in data
+        if not str(data.get("is_responsible", "")).strip():
+            data.pop("is_responsible", None)  # as the kind has it
         return cls.read(NewUnitSchema(), data)
 
 
