@@ -200,7 +200,7 @@ def _register_api(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.audit_cli import audit_cli
     from campaign.backup import backup_cli
-    from campaign.core.cli import campaign_cli, init_command, users_cli
+    from campaign.core.cli import campaign_cli, init_command, units_cli, users_cli
     from campaign.demo import demo_cli
     from campaign.half_monthly.cli import reports_cli
     from campaign.ledger.cli import ledger_cli
@@ -211,6 +211,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(units_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(demo_cli)
