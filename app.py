@@ -153,6 +153,7 @@ def _init_security(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from campaign.board.views import bp as board_bp
     from campaign.core.account_views import bp as accounts_bp
+    from campaign.core.unit_views import bp as units_bp
     from campaign.core.views import bp as core_bp
     from campaign.half_monthly.views import bp as reporting_bp
     from campaign.home.views import bp as home_bp
@@ -163,6 +164,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(units_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(timeline_bp)
     app.register_blueprint(ledger_bp)
@@ -198,7 +200,7 @@ def _register_api(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from campaign.audit_cli import audit_cli
     from campaign.backup import backup_cli
-    from campaign.core.cli import campaign_cli, init_command, users_cli
+    from campaign.core.cli import campaign_cli, init_command, units_cli, users_cli
     from campaign.demo import demo_cli
     from campaign.half_monthly.cli import reports_cli
     from campaign.ledger.cli import ledger_cli
@@ -209,6 +211,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(campaign_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(units_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(demo_cli)

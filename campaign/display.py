@@ -98,6 +98,8 @@ AUDIT_ACTIONS = {
     "user.reset_password": "重置密码",
     "user.password": "本人修改密码",
     "token.issue": "签发API令牌",
+    "unit.create": "新增单位",
+    "unit.update": "修改单位",
     "system.init": "系统初始化",
 }
 # The organization's fields as the ledger names them; then what other records carry.
@@ -131,6 +133,16 @@ FIELD_LABELS = {
     "issuing_body": "发文机关",
     "admin": "系统管理员",
 }
+# A unit's fields (campaign/core/units.py), where they differ from the above.
+UNIT_FIELD_LABELS = {
+    "code": "单位代码",
+    "name": "单位名称",
+    "kind": "类型",
+    "parent_code": "上级单位",
+    "position": "排序",
+    "is_responsible": "责任单位",
+    "active": "状态",
+}
 _YES_NO: dict[object, str] = {True: "是", False: "否"}
 # Values recorded as codes or flags, as people read them (by the field they belong to).
 VALUE_LABELS: dict[str, dict[object, str]] = {
@@ -140,22 +152,31 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
     "after_reset": _YES_NO,
 }
 
+UNIT_VALUE_LABELS: dict[str, dict[object, str]] = {
+    "kind": {kind.value: kind.label for kind in vocab.UnitKind},
+    "active": {True: "在用", False: "已撤销"},
+    "is_responsible": _YES_NO,
+}
+
 
 def audit_action(code: str) -> str:
     """A change record's action in Chinese (the code itself when it has no label yet)."""
     return AUDIT_ACTIONS.get(code, code)
 
 
-def audit_values(raw: str) -> str:
-    """A change record's before/after JSON as "字段：值；…" for people."""
+def audit_values(raw: str, object_type: str = "") -> str:
+    """A change record's before/after JSON as "字段：值；…" for people (a unit's fields by
+    their own names when ``object_type`` is "unit")."""
     data = json.loads(raw or "{}")
-    return "；".join(f"{FIELD_LABELS.get(k, k)}：{_value(k, v)}" for k, v in data.items())
+    names = {**FIELD_LABELS, **UNIT_FIELD_LABELS} if object_type == "unit" else FIELD_LABELS
+    values = UNIT_VALUE_LABELS if object_type == "unit" else VALUE_LABELS
+    return "；".join(f"{names.get(k, k)}：{_value(k, v, values)}" for k, v in data.items())
 
 
-def _value(key: str, value: object) -> object:
+def _value(key: str, value: object, known: dict[str, dict[object, str]] | None = None) -> object:
     if value is None:
         return ""
-    labels = VALUE_LABELS.get(key)
+    labels = (known or VALUE_LABELS).get(key)
     return labels.get(value, value) if labels and isinstance(value, str | bool) else value
 
 

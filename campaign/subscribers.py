@@ -5,6 +5,9 @@ This is the one place the areas are wired to each other's acts; no area imports 
 area's services to make something happen there. Read it as a list:
 
 - a campaign is created   -> the timeline adds its deliverables and a task per unit
+- a unit is added (or reactivated, or made responsible) -> the timeline gives it its tasks
+                              in every campaign not yet ended
+- a unit is to be retired -> the ledger refuses while a running campaign holds its rows
 - settings change         -> the ledger judges every organization again (rule thresholds)
 - a ledger moves in review -> the timeline records the survey deliverable; once approved the
                               board puts every organization short of its target on the wall
@@ -20,11 +23,14 @@ area's services to make something happen there. Read it as a list:
 from campaign.board import services as board
 from campaign.core import events
 from campaign.ledger import services as ledger
+from campaign.ledger import units as ledger_units
 from campaign.timeline import tasks
 from notifications import subscribers as notify
 
 SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.CampaignCreated, [tasks.create_for_new_campaign]),
+    (events.UnitAdded, [tasks.create_for_new_unit]),
+    (events.UnitRetiring, [ledger_units.refuse_retiring_a_unit_with_rows]),
     (events.SettingsChanged, [ledger.rejudge_on_new_thresholds]),
     (
         events.LedgerStatusChanged,

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
-from campaign.core import accounts, permissions
+from campaign.core import accounts, permissions, units
 from campaign.core import campaigns as timeline
 from campaign.core import commit as transaction
 from campaign.core.account_inputs import NewUser, NewUserSchema, UserChanges, UserChangesSchema
@@ -25,6 +25,7 @@ from campaign.core.extensions import db
 from campaign.core.inputs import Choice
 from campaign.core.models import Campaign, Phase, Unit, User
 from campaign.core.paging import MAX_PAGE, PAGE_RANGE
+from campaign.core.unit_inputs import NewUnit, NewUnitSchema, UnitChanges, UnitChangesSchema
 from campaign.core.vocab import Role, UnitKind
 
 T = TypeVar("T")
@@ -156,20 +157,68 @@ class Phases(MethodView):
         return permissions.campaign_or_404(g.api_user, campaign_id).phases
 
 
+class UnitRecordSchema(UnitSchema):
+    """A unit as the units endpoints give it: with its order among its siblings and whether
+    it is in use."""
+
+    position = fields.Int(metadata={"description": "同一上级下的排序，从小到大"})
+    active = fields.Bool(metadata={"description": "在用；false 为已撤销"})
+
+
+class UnitQuerySchema(Schema):
+    scope = fields.Str(
+        load_default="responsible",
+        validate=validate.OneOf(
+            ["responsible", "all"], error="「scope」应为 responsible 或 all，而不是“{input}”"
+        ),
+        metadata={
+            "description": "responsible：调用者可见的责任单位（默认）；"
+            "all：全部单位（含街道、乡镇、园区和已撤销的），按树的顺序，仅限市级专班和系统管理员"
+        },
+    )
+
+
 @blp.route("/units")
 class Units(MethodView):
-    @blp.response(200, UnitSchema(many=True))
-    def get(self) -> list[Unit]:
-        """The responsible units the caller may read."""
+    @blp.arguments(UnitQuerySchema, location="query")
+    @blp.response(200, UnitRecordSchema(many=True))
+    def get(self, query: dict[str, Any]) -> list[Unit]:
+        """The responsible units the caller may read; ``scope=all``: the whole tree
+        (coordinators and admins)."""
+        if query["scope"] == "all":
+            permissions.ensure(permissions.may_manage_units, g.api_user)
+            return [u for u, _ in units.tree(db.session)]
         return permissions.responsible_units(g.api_user)
+
+    @blp.arguments(NewUnitSchema)
+    @blp.response(201, UnitRecordSchema)
+    def post(self, data: dict[str, Any]) -> Unit:
+        """Add a unit under its parent (coordinators and admins); all or nothing, every
+        problem named by field. A responsible unit gets its tasks in the running campaigns
+        at once."""
+        permissions.ensure(permissions.may_manage_units, g.api_user)
+        new = NewUnit(**data)
+        return commit(lambda: units.add_unit(db.session, new, g.api_user))
 
 
 @blp.route("/units/<code>")
 class UnitItem(MethodView):
-    @blp.response(200, UnitSchema)
+    @blp.response(200, UnitRecordSchema)
     def get(self, code: str) -> Unit:
         """One unit (404 if the caller may not read it)."""
         return permissions.unit_or_404(g.api_user, code)
+
+    @blp.arguments(UnitChangesSchema)
+    @blp.response(200, UnitRecordSchema)
+    def patch(self, data: dict[str, Any], code: str) -> Unit:
+        """Rename, move (``parent``), reorder (``position``), make responsible or not, retire
+        (``active``: false) or reactivate a unit (coordinators and admins). Its code and kind
+        never change; it is never deleted."""
+        found = permissions.unit_or_404(g.api_user, code)
+        permissions.ensure(permissions.may_manage_units, g.api_user)
+        changes = UnitChanges(**data)
+        commit(lambda: units.update_unit(db.session, found, changes, g.api_user))
+        return found
 
 
 # ---- users (admins only) ----------------------------------------------------------------

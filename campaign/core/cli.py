@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import inspect, select
 
 from campaign.core import accounts as services
-from campaign.core import campaigns, installation
+from campaign.core import campaigns, installation, unit_sheet
 from campaign.core import commit as transaction
 from campaign.core.campaigns import latest_campaign
 from campaign.core.errors import ValidationFailed
@@ -196,6 +196,54 @@ def recount() -> None:
             db.session.commit()
             verdict = "一致" if matched else "不一致，已重算"
             click.echo(f"#{c.id}  {c.name}：{kept.title}与{kept.source_title}{verdict}")
+
+
+units_cli = AppGroup("units", help="单位（xlsx导入导出）。")
+
+
+@units_cli.command("export")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
+def export_units(output: str) -> None:
+    """Write every unit, in tree order, to an xlsx file ``units import`` reads back."""
+    data = unit_sheet.export(db.session)
+    with open(output, "wb") as f:
+        f.write(data)
+    click.echo(f"已导出单位表：{output}")
+
+
+@units_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查并预览，不保存")
+@click.option("--yes", is_flag=True, help="预览后不再询问，直接导入")
+def import_units(path: str, dry_run: bool, yes: bool) -> None:
+    """Add and change units from an xlsx file (代码, 名称, 类型, 上级代码, 排序[, 责任单位]):
+    every row checked first and the changes previewed; then all are kept, or none."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        preview = unit_sheet.import_units(db.session, data, "cli")
+    except ValidationFailed as e:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{path}：未导入，请修改以下问题：\n" + "\n".join(e.messages)
+        ) from None
+    finally:
+        db.session.rollback()
+    click.echo("预览：")
+    for line in preview.lines():
+        click.echo(f"  {line}")
+    click.echo(preview.summary)
+    if dry_run:
+        click.echo("仅预览（--dry-run），未保存。")
+        return
+    if not preview.lines():
+        click.echo("没有需要导入的修改。")
+        return
+    if not yes and not click.confirm("确认导入？", default=False):
+        click.echo("已取消，未保存。")
+        return
+    done = _run(lambda: unit_sheet.import_units(db.session, data, "cli"))
+    click.echo(f"已导入：{done.summary}")
 
 
 # ---- shared by the areas' commands ----------------------------------------------------

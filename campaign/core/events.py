@@ -87,6 +87,23 @@ class SettingsChanged(Event):
     changed: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class UnitAdded(Event):
+    """A responsible unit now owes the running campaigns its work: it was added, reactivated
+    or made responsible."""
+
+    unit: Any
+
+
+@dataclass(frozen=True)
+class UnitRetiring(Event):
+    """A unit is about to be retired: a subscriber that finds it still in use appends why
+    to ``problems`` (field, Chinese message), and the retirement is refused."""
+
+    unit: Any
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
 # ---- the ledger ---------------------------------------------------------------------------
 
 

@@ -35,6 +35,11 @@ class Unit(Base):
     parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.position")
 
+    @property
+    def parent_code(self) -> str | None:
+        """The parent's code, as the change record names it."""
+        return self.parent.code if self.parent is not None else None
+
     def __repr__(self) -> str:
         return f"<Unit {self.code}>"
 

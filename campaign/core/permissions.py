@@ -178,6 +178,12 @@ def may_administer_users(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+@because("单位管理仅限市级专班和系统管理员")
+def may_manage_units(user: User) -> bool:
+    """Coordinators and admins add, rename, move, reorder, retire and reactivate units."""
+    return user.role in CAMPAIGN_EDITORS
+
+
 def user_or_404(viewer: User, username: str) -> User:
     """The account ``username`` for an admin; 404 for anyone else (whether it exists is
     not theirs to know) and for a username that does not exist."""

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from campaign import audit
 from campaign.core import events
-from campaign.core.clock import now
+from campaign.core.clock import now, today
 from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Phase, Unit
@@ -45,8 +45,9 @@ def _owes(unit: Unit, audience: Audience) -> bool:
 
 
 def ensure_tasks(session: Session, campaign: Campaign) -> int:
-    """Create the missing task of every responsible unit for every deliverable; returns how many."""
-    units = session.scalars(select(Unit).where(Unit.is_responsible)).all()
+    """Create the missing task of every active responsible unit for every deliverable; returns
+    how many."""
+    units = session.scalars(select(Unit).where(Unit.is_responsible, Unit.active)).all()
     deliverables = session.scalars(
         select(Deliverable)
         .where(Deliverable.campaign_id == campaign.id, Deliverable.dropped.is_(False))
@@ -453,6 +454,14 @@ def matrix(
 def create_for_new_campaign(session: Session, event: events.CampaignCreated) -> None:
     """A new campaign gets its template's deliverables, with a task per unit."""
     create_deliverables(session, event.campaign, event.template)
+
+
+def create_for_new_unit(session: Session, event: events.UnitAdded) -> None:
+    """A unit added to (or back in) the work gets its tasks in every campaign not yet ended,
+    at once."""
+    running = session.scalars(select(Campaign).where(Campaign.ends_on >= today()))
+    for campaign in running:
+        ensure_tasks(session, campaign)
 
 
 _LEDGER_STEPS = {

@@ -60,6 +60,8 @@ JIANGAN_UNIT = {
     "kind": "district",
     "parent": None,
     "is_responsible": True,
+    "position": 0,
+    "active": True,
 }
 WUCHANG_UNIT = {
     "code": "wuchang",
@@ -67,6 +69,8 @@ WUCHANG_UNIT = {
     "kind": "district",
     "parent": None,
     "is_responsible": True,
+    "position": 2,
+    "active": True,
 }
 
 
@@ -280,7 +284,9 @@ def test_unit_user_figures_cover_only_its_unit(client, world, username):
     body = response.json
     assert body["as_of"] is None
     assert len(body["units"]) == 1
-    assert body["units"][0]["unit"] == JIANGAN_UNIT
+    # The figures name each unit without its place in the tree.
+    unit = {k: v for k, v in JIANGAN_UNIT.items() if k not in ("position", "active")}
+    assert body["units"][0]["unit"] == unit
     assert body["units"][0]["figures"]["counts"] == JIANGAN
     assert body["overall"] == body["units"][0]["figures"]
     overall = body["overall"]

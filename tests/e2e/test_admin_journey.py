@@ -5,7 +5,7 @@ once), resets it; the operator logs in with it, is held on the password page unt
 chosen his own, and changes it; the admin sees his last login. No page is wider than the
 screen. Screenshots of each step go to /tmp/admin-journey/.
 
-The units tree is not built yet: the test puts 江岸区 in the database itself, after init.
+The admin first adds 江岸区 under the city unit init made, on the units pages.
 """
 
 import os
@@ -23,8 +23,6 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from campaign.core.extensions import db
-from campaign.core.models import Unit
-from campaign.core.vocab import UnitKind
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_MOMENT, csp_violations
 from tests.timeutil import clock_env
 
@@ -83,12 +81,6 @@ def city_server(tmp_path) -> Iterator[str]:
                 "SCHEDULER_ENABLED": False,
             }
         )
-        with app.app_context():
-            db.session.add(
-                Unit(code="jiangan", name="江岸区", kind=UnitKind.DISTRICT, is_responsible=True)
-            )
-            db.session.commit()
-            db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -158,6 +150,27 @@ def journey(page: Page, url: str, shots: Path, width: int) -> None:
     log_in(page, ADMIN, ADMIN_PASSWORD)
     expect(page.get_by_role("heading", name="尚无攻坚行动")).to_be_visible()
     expect(page.locator(".who")).to_contain_text("系统管理员（系统管理员 · 中共某市委组织部）")
+
+    # He adds 江岸区 under the city unit init made: first under nothing (refused, said why).
+    page.get_by_role("link", name="单位管理").click()
+    expect(page.locator("#units")).to_contain_text("中共某市委组织部")
+    page.get_by_role("link", name="新增单位").click()
+    page.get_by_label("单位代码", exact=True).fill("jiangan")
+    page.get_by_label("单位名称", exact=True).fill("江岸区")
+    page.get_by_label("类型", exact=True).select_option(label="区")
+    page.get_by_role("button", name="新增", exact=True).click()
+    expect(page.locator(".problems")).to_contain_text("「上级单位」必填：区须在市委组织部之下")
+    shot(page, shots, width, "0-unit-refused")
+    page.get_by_label("上级单位", exact=True).select_option(label="中共某市委组织部（市委组织部）")
+    page.get_by_role("button", name="新增", exact=True).click()
+    expect(page.locator(".flash.success")).to_contain_text("已新增单位“江岸区”（jiangan）")
+    row = page.locator("#units tr", has_text="江岸区")
+    expect(row).to_contain_text("是")
+    shot(page, shots, width, "0-units")
+    row.get_by_role("link", name="江岸区").click()
+    expect(page.locator("#history")).to_contain_text("新增单位")
+    shot(page, shots, width, "0-unit")
+
     page.get_by_role("link", name="用户管理").click()
     expect(page.get_by_role("heading", name="用户管理", level=1)).to_be_visible()
     expect(page.locator("#users")).to_contain_text("boss")
