@@ -23,6 +23,7 @@ from campaign.core.db import Session
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit, User
 from campaign.core.vocab import (
+    STATUSES_OF,
     EnterpriseCategory,
     OperatingStatus,
     OrgKind,
@@ -316,7 +317,7 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
         if category == EnterpriseCategory.RURAL:
             name = f"{area.name[:2]}{head}{rng.choice(NAME_TRADES[category])}"
         employees = _employees(rng, category)
-        status = rng.choices(list(OperatingStatus), weights=[92, 2, 2, 1, 3])[0]
+        status = rng.choices(STATUSES_OF[kind], weights=[92, 2, 2, 1, 3])[0]
     else:
         category = rng.choices(list(SocialCategory), weights=[10, 8, 5, 5, 3, 2, 2, 6, 10])[0]
         name = SOCIAL_NAMES[category].format(

@@ -59,7 +59,7 @@ class Counts:
     """The counts every rate is made of, for one group of organizations."""
 
     base: int = 0  # 党建基数: in the base (not excluded)
-    excluded: int = 0  # 空壳/僵尸/影子, left out of the base
+    excluded: int = 0  # out of the base (vocab.EXITS: 空壳/僵尸/影子, 注销/撤销登记/…)
     with_party_org: int = 0  # 单独 + 联合 + 功能型
     standalone: int = 0
     work_covered: int = 0  # Party org, or 指导员, or a mass organization

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, true
 
 from campaign.core.vocab import (
-    EXCLUDED_STATUSES,
+    EXITS,
     PARTY_ORG_STATUSES_WITH_ORG,
     EnterpriseCategory,
     OperatingStatus,
@@ -400,10 +400,11 @@ def suggested_path(org: OrgFacts, t: Thresholds) -> Path:
 
 def evaluate(org: OrgFacts, t: Thresholds) -> Requirement:
     """What ``org`` must reach under thresholds ``t``, and which rules say so."""
-    if org.kind == OrgKind.ENTERPRISE and org.operating_status in EXCLUDED_STATUSES:
+    if org.operating_status in EXITS.get(org.kind, ()):
         label = OperatingStatus(org.operating_status).label
+        why = f"{label}企业" if org.kind == OrgKind.ENTERPRISE else f"社会组织已{label}"
         return Requirement(
-            Target.EXCLUDED, Path.NONE, (Reason("excluded_status", f"{label}企业，不纳入党建基数"),)
+            Target.EXCLUDED, Path.NONE, (Reason("excluded_status", f"{why}，不纳入党建基数"),)
         )
     reasons = _party_org_reasons(org, t)
     if org.formal_members >= t.standalone_formal_members:

@@ -27,8 +27,8 @@ from campaign.board.models import OPEN_STATES, BoardItem
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.vocab import (
+    STATUSES_OF,
     EnterpriseCategory,
-    OperatingStatus,
     PartyOrgStatus,
     SocialCategory,
     Target,
@@ -45,8 +45,12 @@ STAFF = (0, 3, 29, 30, 49, 50, 99, 100, 160)
 # What users type for a 指导员 or a mass organization: names, and blanks of every kind.
 TEXTS = ("", " ", "\u3000", "\u00a0 ", "张三", "工会")
 FOUNDED = (None, date(2015, 1, 1), date(2026, 9, 1), date(2026, 10, 20))
-# Mostly in the base, and mostly without a Party org yet, as a ledger at the start.
-STATUSES = ("normal",) * 5 + tuple(s.value for s in OperatingStatus if s != "normal")
+# Mostly in the base, and mostly without a Party org yet, as a ledger at the start; each kind
+# with its own statuses (social organizations leave as 注销/撤销登记/长期停止活动).
+STATUSES = {
+    kind: ("normal",) * 5 + tuple(s.value for s in STATUSES_OF[kind] if s != "normal")
+    for kind in ("enterprise", "social")
+}
 PARTY_ORGS = ("none",) * 4 + tuple(s.value for s in PartyOrgStatus if s != "none")
 PAST_DAY = date(2026, 10, 1)  # for figures as of a past day: some Party orgs came later
 PDF = ("批复.pdf", documents.pdf("property"))
@@ -63,7 +67,7 @@ def organizations(draw):
         "unit": draw(st.integers(0, 1)),
         "kind": kind,
         "category": draw(st.sampled_from([c.value for c in categories])),
-        "status": draw(st.sampled_from(STATUSES)) if enterprise else "normal",
+        "status": draw(st.sampled_from(STATUSES[kind])),
         "level": None if enterprise else draw(st.sampled_from(["city", "district"])),
         "employees": draw(st.sampled_from(STAFF)),
         "formal": formal,

@@ -605,11 +605,30 @@ def test_suspended_enterprise_stays_in_the_base(employees, target):
 
 
 @pytest.mark.parametrize("status", ["normal", "shell", "zombie", "shadow", "suspended"])
-def test_social_org_operating_status_never_excludes(status):
+def test_an_enterprise_status_never_excludes_a_social_org(status):
     req = evaluate(social("law_firm", status=status, employees=5), DEFAULT)
     assert req.in_base
     assert req.target is Target.PARTY_ORG
     assert codes(req) == {"professional_firm"}
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [("deregistered", "注销"), ("revoked", "撤销登记"), ("inactive", "长期停止活动")],
+)
+def test_social_orgs_deregistered_revoked_or_inactive_leave_the_base(status, label):
+    # A city-level 社会团体 with 3 formal members would have to set up its own Party org.
+    org = social("association", level="city", status=status, formal=3, employees=40)
+    req = evaluate(org, DEFAULT)
+    assert (req.target, req.in_base, req.path) == (Target.EXCLUDED, False, Path.NONE)
+    assert codes(req) == {"excluded_status"}
+    assert texts(req) == f"社会组织已{label}，不纳入党建基数"
+
+
+@pytest.mark.parametrize("status", ["deregistered", "revoked", "inactive"])
+def test_a_social_status_never_excludes_an_enterprise(status):
+    req = evaluate(make_org(status=status, employees=150), DEFAULT)
+    assert (req.target, req.in_base) == (Target.PARTY_ORG, True)
 
 
 # --------------------------------------------------------------------------

@@ -68,11 +68,25 @@ class SocialCategory(Labelled):
 
 
 class OperatingStatus(Labelled):
+    """Whether an organization is in the 党建基数 or has left it (DOMAIN.md §5).
+
+    Enterprises (附表1): 空壳/僵尸/影子, confirmed by 工商 (seed 004), leave the base. 停业 is
+    an enterprise that has stopped business for a time (歇业) but is still registered: it
+    stays in the base, with the targets its size and members give it, as 正常 does; an
+    enterprise that will not come back is confirmed 僵尸 (久不运转) and leaves then.
+    Social organizations (附表2): 注销 (deregistered), 撤销登记 (registration revoked by the
+    registering 民政 office) and 长期停止活动 (inactive for a long time, the social
+    organization's 僵尸) leave the base. Each kind takes only its own (``STATUSES_OF``).
+    """
+
     NORMAL = "normal", "正常"
     SHELL = "shell", "空壳"
     ZOMBIE = "zombie", "僵尸"
     SHADOW = "shadow", "影子"
     SUSPENDED = "suspended", "停业"
+    DEREGISTERED = "deregistered", "注销"
+    REVOKED = "revoked", "撤销登记"
+    INACTIVE = "inactive", "长期停止活动"
 
 
 class PartyOrgStatus(Labelled):
@@ -129,4 +143,21 @@ PARTY_ORG_STATUSES_WITH_ORG = (
     PartyOrgStatus.JOINT,
     PartyOrgStatus.FUNCTIONAL,
 )
-EXCLUDED_STATUSES = (OperatingStatus.SHELL, OperatingStatus.ZOMBIE, OperatingStatus.SHADOW)
+# The statuses with which an organization of each kind leaves the base, and all it may have.
+EXITS: dict[str, tuple[OperatingStatus, ...]] = {
+    OrgKind.ENTERPRISE: (OperatingStatus.SHELL, OperatingStatus.ZOMBIE, OperatingStatus.SHADOW),
+    OrgKind.SOCIAL: (
+        OperatingStatus.DEREGISTERED,
+        OperatingStatus.REVOKED,
+        OperatingStatus.INACTIVE,
+    ),
+}
+STATUSES_OF: dict[str, tuple[OperatingStatus, ...]] = {
+    OrgKind.ENTERPRISE: (
+        OperatingStatus.NORMAL,
+        *EXITS[OrgKind.ENTERPRISE],
+        OperatingStatus.SUSPENDED,
+    ),
+    OrgKind.SOCIAL: (OperatingStatus.NORMAL, *EXITS[OrgKind.SOCIAL]),
+}
+EXCLUDED_STATUSES = (*EXITS[OrgKind.ENTERPRISE], *EXITS[OrgKind.SOCIAL])

@@ -1,4 +1,4 @@
-"""/api/v1 for the ledger: a unit's ledger as xlsx (export, import) and the figures."""
+"""/api/v1 for the ledger: a unit's ledger as xlsx (export, import), exclusions and the figures."""
 
 import io
 from pathlib import Path
@@ -15,10 +15,14 @@ from campaign.core import campaigns as timeline
 from campaign.core import permissions
 from campaign.core.api import UnitSchema, blueprint, commit
 from campaign.core.extensions import db
+from campaign.core.inputs import Choice
 from campaign.core.models import Campaign
 from campaign.core.storage import MIMETYPES
+from campaign.core.vocab import OperatingStatus, OrgKind
 from campaign.ledger import importing
 from campaign.ledger import services as ledger_services
+from campaign.ledger.inputs import ExclusionSchema
+from campaign.ledger.models import Organization
 
 blp = blueprint("ledger_api", "台账与指标")
 
@@ -150,3 +154,48 @@ class UnitLedgerResource(MethodView):
             "summary": batch.summary,
             "notices": batch.notices,
         }
+
+
+# ---- exclusions ---------------------------------------------------------------------
+
+
+class ExclusionStateSchema(Schema):
+    """An organization in or out of the base, with why and who decided."""
+
+    id = fields.Int()
+    name = fields.Str()
+    credit_code = fields.Str()
+    kind = Choice(OrgKind)
+    operating_status = Choice(OperatingStatus)
+    in_base = fields.Bool()
+    exclusion_note = fields.Str()
+    exclusion_decided_by = fields.Int(attribute="exclusion_decided_by_id", allow_none=True)
+    exclusion_decided_at = fields.DateTime(allow_none=True)
+
+
+@blp.route("/campaigns/<int:campaign_id>/organizations/<int:org_id>/<any(exclude, restore):action>")
+class OrganizationExclusion(MethodView):
+    @blp.arguments(ExclusionSchema)
+    @blp.response(200, ExclusionStateSchema)
+    def post(self, data: dict, campaign_id: int, org_id: int, action: str) -> Organization:
+        """Take an organization out of the base with a status of its kind (enterprises: shell,
+        zombie, shadow; social organizations: deregistered, revoked, inactive), or put it back
+        (restore): a coordinator's decision, with the reason. Another kind's status is refused
+        (422, naming the field)."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        org = permissions.unit_record_or_404(g.api_user, Organization, org_id, campaign.id)
+        permissions.ensure(permissions.may_review_ledgers, g.api_user)
+        reason = data.get("reason", "")
+        if action == "exclude":
+            status = data.get("status")
+            commit(
+                lambda: ledger_services.exclude_organization(
+                    db.session, org, status, reason, g.api_user
+                ),
+                status=422,
+            )
+        else:
+            commit(
+                lambda: ledger_services.restore_organization(db.session, org, reason, g.api_user)
+            )
+        return org

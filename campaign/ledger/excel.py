@@ -28,6 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from campaign import rules
 from campaign.core.text import TextRefused, clean, field_of, for_cell, within
 from campaign.core.vocab import (
+    STATUSES_OF,
     EnterpriseCategory,
     Labelled,
     OperatingStatus,
@@ -127,6 +128,18 @@ def _party_columns(of: OrgKind) -> tuple[Column, ...]:
 
 _NO_FUNCTIONAL = f"{rules.FUNCTIONAL_NOT_FOR_ENTERPRISES}（社会组织请填附表2）"
 _E, _S = OrgKind.ENTERPRISE, OrgKind.SOCIAL
+
+
+def _status_column(of: OrgKind, **options: Any) -> Column:
+    """经营状态 with the statuses of ``of`` (vocab.STATUSES_OF); the other kind's are refused
+    with the statuses this sheet takes."""
+    other = _S if of == _E else _E
+    allowed = "、".join(s.label for s in STATUSES_OF[of])
+    why = f"这是{other.label}的状态（{of.label}可填：{allowed}）"
+    refused = tuple((s.value, why) for s in STATUSES_OF[other] if s not in STATUSES_OF[of])
+    return _column(of, "operating_status", "enum", enum=OperatingStatus, refused=refused, **options)
+
+
 ENTERPRISE_SHEET = SheetSpec(
     _E,
     "附表1 非公企业",
@@ -137,7 +150,7 @@ ENTERPRISE_SHEET = SheetSpec(
         _column(_E, "district_name", "district", width=10),
         _column(_E, "area_name", "area", width=16),
         _column(_E, "category", "enum", required=True, enum=EnterpriseCategory, width=14),
-        _column(_E, "operating_status", "enum", required=True, enum=OperatingStatus),
+        _status_column(_E, required=True),
         *_party_columns(_E),
     ),
 )
@@ -152,6 +165,9 @@ SOCIAL_SHEET = SheetSpec(
         _column(_S, "area_name", "area", width=16),
         _column(_S, "registration_level", "enum", required=True, enum=RegistrationLevel),
         _column(_S, "category", "enum", required=True, enum=SocialCategory, width=14),
+        # Optional: files made before social organizations could leave the base still import
+        # (their rows keep the status the ledger has; an added one is 正常).
+        _status_column(_S, required=True, optional_column=True),
         _column(_S, "supervising_unit", "text", width=16),
         *_party_columns(_S),
     ),
@@ -165,7 +181,7 @@ LEDGER_FIELDS = sorted(
 )
 # A file row's value of a field its sheet does not have, or an older file lacks, when the
 # ledger has none to keep (an added organization).
-ABSENT = {"members_elsewhere": 0}
+ABSENT = {"members_elsewhere": 0, "operating_status": OperatingStatus.NORMAL.value}
 
 
 # ---- problems ---------------------------------------------------------------
@@ -331,7 +347,9 @@ INSTRUCTIONS = [
     "4. 企业类别、经营状态、登记层级、类别、党组织状态、是否党员等列请从下拉列表中选择。",
     "5. 从业人员数、正式党员数、预备党员数填非负整数；正式党员数不能超过从业人员数。“有党员”按正式党员与预备党员合计，“3名以上正式党员”只计正式党员。",
     "6. 日期填写为 2026-09-10 格式。请填写数值，不要使用公式。",
-    "7. 空壳、僵尸、影子企业经工商部门核实后填写相应经营状态，不纳入党建基数。",
+    "7. 空壳、僵尸、影子企业经工商部门核实后填写相应经营状态，不纳入党建基数；停业（暂停经营、仍在登记）的企业仍纳入基数。"
+    "已注销、被撤销登记或长期停止活动的社会组织在附表2「经营状态」填写相应状态，不纳入党建基数；"
+    "附表2没有「经营状态」列的旧文件仍可导入，各组织保持原有状态。",
     "8. 附表2「组织关系在外党员数」填正式党员中组织关系在原机关事业单位等外单位的人数（一方隶属，不重复统计），不能超过正式党员数；"
     "超过正式党员半数的社会组织可建立功能型党组织。非公企业不能填报功能型党组织。",
     "9. 上传后系统逐行校验：任何一处有误，整份文件不导入，并列出所有问题的工作表、行、列和字段。",
@@ -831,9 +849,7 @@ def _read_sheet(
     extra: dict[str, Any] = (
         {"party_org_founded_on": None} if "party_org_founded_on" not in values_of else {}
     )
-    if spec.kind == OrgKind.SOCIAL:
-        extra["operating_status"] = OperatingStatus.NORMAL.value
-    else:
+    if spec.kind == OrgKind.ENTERPRISE:
         extra.update(registration_level=None, supervising_unit="", members_elsewhere=0)
     keys = ("kind", "_sheet", "_row", *values_of, *extra)
     constants = [repeat(v) for v in extra.values()]

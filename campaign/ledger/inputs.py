@@ -4,14 +4,23 @@ typed values are read with (campaign.core.inputs)."""
 from marshmallow import Schema
 
 from campaign.core.inputs import Choice, text
-from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus
+from campaign.core.vocab import EXCLUDED_STATUSES, EXITS, OperatingStatus, OrgKind
 from campaign.ledger.models import Organization
 
-NOT_EXCLUDED = "剔除类型应为空壳、僵尸或影子企业"
+
+def exits_text(kind: str) -> str:
+    """The statuses with which an organization of ``kind`` leaves the base, as a user reads them."""
+    return "、".join(s.label for s in EXITS[kind])
+
+
+NOT_EXCLUDED = (
+    f"剔除类型应为：非公企业{exits_text(OrgKind.ENTERPRISE)}；社会组织{exits_text(OrgKind.SOCIAL)}"
+)
 
 
 class ExclusionSchema(Schema):
-    """An enterprise taken out of the base (or put back): as what, and why."""
+    """An organization taken out of the base (or put back): as what, and why. Each kind
+    leaves with its own statuses (vocab.EXITS); the service refuses the other kind's."""
 
     status = Choice(
         OperatingStatus,
@@ -20,7 +29,10 @@ class ExclusionSchema(Schema):
         load_default=None,
         metadata={
             "enum": [s.value for s in EXCLUDED_STATUSES],
-            "description": "；".join(f"{s.value}：{s.label}" for s in EXCLUDED_STATUSES),
+            "description": "；".join(
+                f"{OrgKind(kind).label}：" + "、".join(f"{s.value}（{s.label}）" for s in statuses)
+                for kind, statuses in EXITS.items()
+            ),
         },
     )
     reason = text(Organization.exclusion_note, load_default="")

@@ -22,9 +22,9 @@ from campaign.core.db import Session, claim
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.paging import page_of
-from campaign.core.vocab import EXCLUDED_STATUSES, OperatingStatus, OrgKind
+from campaign.core.vocab import EXCLUDED_STATUSES, EXITS, OperatingStatus, OrgKind
 from campaign.ledger import excel
-from campaign.ledger.inputs import NOT_EXCLUDED
+from campaign.ledger.inputs import NOT_EXCLUDED, exits_text
 from campaign.ledger.models import (
     ChangeAction,
     ChangeRequest,
@@ -358,32 +358,45 @@ def update_organization(
     return change.after
 
 
-# ---- exclusions (空壳/僵尸/影子) ---------------------------------------------------
+# ---- exclusions (空壳/僵尸/影子 enterprises; 注销/撤销登记/长期停止活动 social orgs) -------
 
 
 def exclude_organization(
     session: Session, org: Organization, status: OperatingStatus | None, reason: str, user
 ) -> Organization:
-    """Take an enterprise out of the base as 空壳/僵尸/影子, with the reason and who decided."""
-    if org.kind != OrgKind.ENTERPRISE:
-        raise ValidationFailed([("status", "只有非公企业可按空壳、僵尸、影子企业剔除")])
+    """Take an organization out of the base with a status of its kind (vocab.EXITS: 空壳/
+    僵尸/影子 enterprises, 注销/撤销登记/长期停止活动 social organizations), with the reason
+    and who decided."""
     if status not in EXCLUDED_STATUSES:
         raise ValidationFailed([("status", NOT_EXCLUDED)])
+    exits = EXITS[org.kind]
+    if status not in exits:
+        kind = OrgKind(org.kind).label
+        raise ValidationFailed(
+            [
+                (
+                    "status",
+                    f"「剔除类型」：{kind}不能按“{OperatingStatus(status).label}”剔除"
+                    f"（可选：{exits_text(org.kind)}）",
+                )
+            ]
+        )
     if not reason.strip():
-        raise ValidationFailed([("reason", "剔除时必须填写理由（如工商部门核实情况）")])
+        raise ValidationFailed([("reason", "剔除时必须填写理由（如工商、民政部门核实情况）")])
     label = OperatingStatus(status).label
+    what = f"{label}企业" if org.kind == OrgKind.ENTERPRISE else f"“{label}”的社会组织"
     # Of two submissions the first excludes; the second finds it done.
     claim(
         session,
         org,
         Organization.operating_status != status,
-        f"该组织已作为{label}企业剔除出党建基数，未重复剔除",
+        f"该组织已作为{what}剔除出党建基数，未重复剔除",
     )
     return _set_exclusion(session, org, status, reason, user, "organization.exclude")
 
 
 def restore_organization(session: Session, org: Organization, reason: str, user) -> Organization:
-    """Put an excluded enterprise back into the base (经营状态 back to 正常)."""
+    """Put an excluded organization back into the base (经营状态 back to 正常)."""
     if not reason.strip():
         raise ValidationFailed([("reason", "恢复时必须填写理由")])
     claim(session, org, Organization.in_base.is_(False), "该组织未被剔除")
@@ -409,7 +422,7 @@ def exclusions(session: Session, campaign: Campaign, unit_ids: list[int] | None)
     stmt = (
         select(Organization)
         .where(Organization.campaign_id == campaign.id, Organization.in_base.is_(False))
-        .options(joinedload(Organization.unit))
+        .options(joinedload(Organization.unit), joinedload(Organization.exclusion_decided_by))
         .order_by(Organization.unit_id, Organization.name)
     )
     if unit_ids is not None:

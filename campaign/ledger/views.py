@@ -27,7 +27,7 @@ from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
-from campaign.core.vocab import EXCLUDED_STATUSES
+from campaign.core.vocab import EXITS
 from campaign.core.webforms import perform
 from campaign.ledger import excel, fields, importing, services
 from campaign.ledger.inputs import ExclusionSchema
@@ -72,7 +72,7 @@ def unit(campaign_id: int, code: str) -> ResponseReturnValue:
         orgs=orgs.items,
         org_total=orgs.total,
         may_exclude=permissions.may_review_ledgers(current_user),
-        exclusion_choices=EXCLUDED_STATUSES,
+        exclusion_choices=EXITS,
         form=FlaskForm(),
         page=page,
         pages=max(1, orgs.pages),
@@ -335,7 +335,8 @@ def exclusion(campaign_id: int, org_id: int, action: str) -> ResponseReturnValue
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     org = permissions.unit_record_or_404(current_user, Organization, org_id, campaign.id)
     permissions.ensure(permissions.may_review_ledgers, current_user)
-    # A status that is none of the three is refused by the service, after what it checks first.
+    # A status that is not an exit, or not one of the organization's kind, is refused by the
+    # service.
     asked, _ = inputs.parse(ExclusionSchema(), request.form)
     status, reason = asked.get("status"), asked.get("reason", "")
     if action == "exclude":

@@ -19,11 +19,13 @@ import hashlib
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from campaign.core.accounts import issue_token
 from campaign.core.clock import now
 from campaign.core.extensions import db
 from campaign.core.models import ApiToken, User
+from campaign.ledger.models import Organization
 from tests.conftest import login, make_two_districts, make_user
 
 JIANGAN = {
@@ -519,3 +521,79 @@ def test_absurdly_large_threshold_is_refused(client, world, value):
     assert response.status_code == 422
     assert "过大" in response.json["errors"]["member_required_employees"]
     assert settings_now(client, world) == before
+
+
+# ---- exclusions ---------------------------------------------------------------------
+
+
+def org_id(name: str) -> int:
+    return db.session.scalar(select(Organization.id).where(Organization.name == name))
+
+
+def exclusion(client, world, username, name, action, body):
+    path = f"/api/v1/campaigns/{world.cid}/organizations/{org_id(name)}/{action}"
+    return client.post(path, headers=bearer(world.tokens[username]), json=body)
+
+
+def wuchang_counts(client, world):
+    body = get(client, world, "coord", f"/api/v1/campaigns/{world.cid}/figures").json
+    return body["units"][1]["figures"]["counts"]
+
+
+def test_a_social_organization_revoked_through_the_api_leaves_the_base_and_comes_back(
+    client, world
+):
+    # 武昌乙 (law firm, joint Party org) 撤销登记: 武昌's base 甲 乙 -> 甲; excluded 0 -> 1;
+    # with a Party org 1 -> 0; must have one 2 -> 1 (甲).
+    answer = exclusion(
+        client,
+        world,
+        "coord",
+        "武昌乙",
+        "exclude",
+        {"status": "revoked", "reason": "市司法局：吊销执业许可证"},
+    )
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert (body["kind"], body["operating_status"], body["in_base"]) == ("social", "revoked", False)
+    assert body["exclusion_note"] == "市司法局：吊销执业许可证"
+    got = wuchang_counts(client, world)
+    expected = {"base": 1, "excluded": 1, "with_party_org": 0, "required": 1}
+    assert {k: got[k] for k in expected} == expected
+
+    answer = exclusion(
+        client, world, "coord", "武昌乙", "restore", {"reason": "复核：许可证已恢复"}
+    )
+    assert (answer.status_code, answer.json["in_base"], answer.json["operating_status"]) == (
+        200,
+        True,
+        "normal",
+    )
+    assert wuchang_counts(client, world) == WUCHANG
+
+
+def test_the_api_refuses_an_exit_of_the_other_kind_naming_the_field(client, world):
+    answer = exclusion(
+        client, world, "coord", "武昌甲", "exclude", {"status": "revoked", "reason": "核实"}
+    )
+    assert answer.status_code == 422
+    message = "「剔除类型」：非公企业不能按“撤销登记”剔除（可选：空壳、僵尸、影子）"
+    assert message in answer.json["errors"]["status"]
+    answer = exclusion(
+        client, world, "coord", "武昌乙", "exclude", {"status": "closed", "reason": "核实"}
+    )
+    assert answer.status_code == 422
+    assert "剔除类型应为：非公企业空壳、僵尸、影子；社会组织注销、撤销登记、长期停止活动" in str(
+        answer.json["errors"]
+    )
+    assert wuchang_counts(client, world) == WUCHANG
+
+
+def test_only_coordinators_exclude_and_only_what_they_may_see(client, world):
+    body = {"status": "deregistered", "reason": "核实"}
+    assert exclusion(client, world, "jiangan_op", "武昌乙", "exclude", body).status_code == 404
+    answer = exclusion(
+        client, world, "jiangan_op", "江岸甲", "exclude", {**body, "status": "shell"}
+    )
+    assert answer.status_code == 403
+    assert wuchang_counts(client, world) == WUCHANG

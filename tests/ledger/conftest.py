@@ -2,7 +2,7 @@
 
 Every file is made at test time (nothing binary is committed). The column
 headers are written out by hand from DOMAIN.md §4 (plus the optional 党组织成立时间 and,
-on 附表2, 组织关系在外党员数), not taken from the app's spec, so a renamed column in the
+on 附表2, 组织关系在外党员数 and 经营状态), not taken from the app's spec, so a renamed column in the
 app shows up here as a failure.
 """
 
@@ -47,9 +47,9 @@ ENTERPRISE_HEADERS = [
     "计划完成时间",
     "责任人",
 ]
-# A 社会组织名称, B 代码, C 所在区, D 街道, E 登记层级, F 类别, G 业务主管单位,
-# H 从业人员数, I 正式党员数, J 预备党员数, K 组织关系在外党员数 (optional), L 负责人,
-# M 负责人是否党员, N 党组织状态 ...
+# A 社会组织名称, B 代码, C 所在区, D 街道, E 登记层级, F 类别, G 经营状态 (optional),
+# H 业务主管单位, I 从业人员数, J 正式党员数, K 预备党员数, L 组织关系在外党员数 (optional),
+# M 负责人, N 负责人是否党员, O 党组织状态 ...
 SOCIAL_HEADERS = [
     "社会组织名称",
     "统一社会信用代码",
@@ -57,6 +57,7 @@ SOCIAL_HEADERS = [
     "街道（乡镇）/园区",
     "登记层级",
     "类别",
+    "经营状态",
     "业务主管单位",
     "从业人员数",
     "正式党员数",
@@ -121,6 +122,7 @@ def social(name: str, code: str, **cells) -> dict:
         "所在区": DISTRICT,
         "登记层级": "区级及以下",
         "类别": "社会团体",
+        "经营状态": "正常",
         "从业人员数": 5,
         "正式党员数": 0,
         "预备党员数": 0,

@@ -133,7 +133,10 @@ def test_template_has_instructions_both_forms_a_hidden_code_table_and_dropdowns(
     assert _dropdown(wb, SOCIAL_SHEET, "E3") == ["市级", "区级及以下"]
     assert _dropdown(wb, SOCIAL_SHEET, "F3")[:3] == ["社会团体", "民办学校", "民办医院"]
     assert len(_dropdown(wb, SOCIAL_SHEET, "F3")) == 9
-    assert _dropdown(wb, SOCIAL_SHEET, "N3") == ["未建", "单独组建", "联合组建", "功能型"]
+    # Each sheet offers its own kind's statuses: a social organization leaves the base as
+    # 注销, 撤销登记 or 长期停止活动, an enterprise as 空壳, 僵尸 or 影子 (停业 stays in it).
+    assert _dropdown(wb, SOCIAL_SHEET, "G3") == ["正常", "注销", "撤销登记", "长期停止活动"]
+    assert _dropdown(wb, SOCIAL_SHEET, "O3") == ["未建", "单独组建", "联合组建", "功能型"]
     # Free-text columns have none.
     assert not [
         dv for dv in wb[ENTERPRISE_SHEET].data_validations.dataValidation if "A3" in dv.sqref
@@ -293,8 +296,8 @@ def test_members_elsewhere_cannot_exceed_the_formal_members():
         social("乙协会", CODE_T, 从业人员数=10, 正式党员数=3, 组织关系在外党员数=-1),
     ]
     assert problems(read(ledger_xlsx([], rows))) == [
-        f"{S}第3行K列「组织关系在外党员数」：组织关系在外党员数（5）多于正式党员数（3）",
-        f"{S}第4行K列「组织关系在外党员数」：不能为负数（-1）",
+        f"{S}第3行L列「组织关系在外党员数」：组织关系在外党员数（5）多于正式党员数（3）",
+        f"{S}第4行L列「组织关系在外党员数」：不能为负数（-1）",
     ]
 
 
@@ -371,8 +374,8 @@ def test_a_value_outside_the_list_is_named_with_the_choices():
             {"预备党员数": None},
             f"{E}第4行I列「预备党员数」：不能为空，请填写整数（没有请填0）",
         ),
-        ("附表2", {"从业人员数": -3}, f"{S}第4行H列「从业人员数」：不能为负数（-3）"),
-        ("附表2", {"从业人员数": "12人"}, f"{S}第4行H列「从业人员数」：应为整数，而不是“12人”"),
+        ("附表2", {"从业人员数": -3}, f"{S}第4行I列「从业人员数」：不能为负数（-3）"),
+        ("附表2", {"从业人员数": "12人"}, f"{S}第4行I列「从业人员数」：应为整数，而不是“12人”"),
     ],
     ids=[
         "negative",

@@ -33,6 +33,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import csrf_token, login, make_campaign, make_unit, make_user
 from flask import g
+from openpyxl import load_workbook
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
@@ -58,6 +59,7 @@ from .conftest import (
     CODE_D,
     CODE_E,
     CODE_S,
+    CODE_T,
     ENTERPRISE_HEADERS,
     ENTERPRISE_SHEET,
     SOCIAL_HEADERS,
@@ -212,6 +214,15 @@ def summary_of(batch_id: int) -> dict:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def table_row(response, table_id: str, name: str) -> str:
+    """The one body row of a table that names ``name``."""
+    html = text(response)
+    start = html.index(f'id="{table_id}"')
+    body = html[html.index("<tbody>", start) : html.index("</tbody>", start)]
+    (row,) = [r for r in body.split("<tr>")[1:] if name in r]
+    return row
 
 
 def table(response, table_id: str) -> str:
@@ -724,19 +735,158 @@ def test_excluding_a_shell_enterprise_leaves_the_base_with_a_reason_and_restorin
     ]
 
 
-def test_a_social_organization_cannot_be_excluded(w):
+def test_a_social_organization_deregistered_leaves_the_base_and_comes_back_like_an_enterprise(w):
+    # V1's base: A B C S (D is 空壳). With a Party org: B (联合), S (单独); must have one:
+    # A (120 employees), S (3 formal members). S 注销 leaves: base A B C, excluded D S,
+    # with a Party org B, must have one A.
     import_and_apply(w, ledger_xlsx(*V1))
+    coord, op = w.client["coord"], w.client["op"]
+    got = counts(w)
+    assert (got.base, got.excluded, got.with_party_org, got.required) == (4, 1, 2, 2)
+    # The unit page offers each organization the exits of its kind.
+    page = coord.get(f"/campaigns/{w.cid}/units/jiangan")
+    social_row = table_row(page, "ledger", "江岸区某律师事务所")
+    enterprise_row = table_row(page, "ledger", "江岸甲制造有限公司")
+    assert '<option value="deregistered">注销</option>' in social_row
+    assert '<option value="revoked">撤销登记</option>' in social_row
+    assert '<option value="inactive">长期停止活动</option>' in social_row
+    assert "空壳" not in social_row
+    assert '<option value="shell">空壳企业</option>' in enterprise_row
+    assert "注销" not in enterprise_row
+
     s = orgs(w)[CODE_S]
-    with pytest.raises(ValidationFailed, match="只有非公企业可按空壳、僵尸、影子企业剔除"):
-        services.exclude_organization(db.session, s, "shell", "工商核实", w.coord)
+    url = f"/campaigns/{w.cid}/organizations/{s.id}"
+    assert post(op, w, f"{url}/exclude", status="deregistered", reason="x").status_code == 403
+    post(coord, w, f"{url}/exclude", status="deregistered", reason="市民政局：已办理注销登记")
+    s = orgs(w)[CODE_S]
+    assert (s.in_base, s.operating_status, s.target) == (False, "deregistered", "excluded")
+    assert (s.exclusion_note, s.exclusion_decided_by_id) == ("市民政局：已办理注销登记", w.coord.id)
+    got = counts(w)
+    assert (got.base, got.excluded, got.with_party_org, got.required) == (3, 2, 1, 1)
+    listing = coord.get(f"/campaigns/{w.cid}/exclusions")
+    assert "不纳入党建基数的组织（2）" in text(listing)  # D (空壳 in the file) and S
+    row = table_row(listing, "exclusions", "江岸区某律师事务所")
+    for shown in ("社会组织", "注销", "市民政局：已办理注销登记", "coord"):
+        assert f">{shown}</td>" in row, shown
+
+    # Twice is once: the second is told it is done.
+    with pytest.raises(Conflict, match="该组织已作为“注销”的社会组织剔除出党建基数"):
+        services.exclude_organization(db.session, s, "deregistered", "再次", w.coord)
     db.session.rollback()
-    coord = w.client["coord"]
-    post(
-        coord, w, f"/campaigns/{w.cid}/organizations/{s.id}/exclude", status="zombie", reason="核实"
-    )
+
+    post(coord, w, f"{url}/restore", reason="复核：注销登记有误，仍在活动")
     s = orgs(w)[CODE_S]
-    assert (s.in_base, s.operating_status) == (True, "normal")
+    assert (s.in_base, s.operating_status, s.target) == (True, "normal", "standalone")
+    got = counts(w)
+    assert (got.base, got.excluded, got.with_party_org, got.required) == (4, 1, 2, 2)
+    assert audit_actions("organization", s.id) == [
+        "organization.create",
+        "organization.exclude",
+        "organization.restore",
+    ]
+
+
+def test_each_kind_leaves_only_with_its_own_statuses(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    a, s = orgs(w)[CODE_A], orgs(w)[CODE_S]
+    refused = {
+        (a, "revoked"): "「剔除类型」：非公企业不能按“撤销登记”剔除（可选：空壳、僵尸、影子）",
+        (
+            s,
+            "shell",
+        ): "「剔除类型」：社会组织不能按“空壳”剔除（可选：注销、撤销登记、长期停止活动）",
+        # 停业 is no exit: a suspended enterprise stays in the base.
+        (
+            a,
+            "suspended",
+        ): "剔除类型应为：非公企业空壳、僵尸、影子；社会组织注销、撤销登记、长期停止活动",
+    }
+    for (org, status), message in refused.items():
+        with pytest.raises(ValidationFailed) as refusal:
+            services.exclude_organization(db.session, org, status, "核实", w.coord)
+        assert refusal.value.problems == [("status", message)]
+        db.session.rollback()
+    # The page says why, and nothing changed.
+    coord = w.client["coord"]
+    answer = post(
+        coord,
+        w,
+        f"/campaigns/{w.cid}/organizations/{a.id}/exclude",
+        status="revoked",
+        reason="核实",
+    )
+    assert refused[(a, "revoked")] in text(coord.get(answer.headers["Location"]))
+    rows = orgs(w)
+    assert [(rows[c].in_base, rows[c].operating_status) for c in (CODE_A, CODE_S)] == [
+        (True, "normal"),
+        (True, "normal"),
+    ]
     assert counts(w).base == 4
+
+
+def test_a_suspended_enterprise_stays_in_the_base_with_its_target(w):
+    # 停业: business stopped for a time, still registered. A (120 employees, no member) must
+    # still have a Party org: base 4, required A S, as when it is 正常.
+    import_and_apply(w, ledger_xlsx([dict(ROW_A, 经营状态="停业"), *V1[0][1:]], V1[1]))
+    a = orgs(w)[CODE_A]
+    assert (a.operating_status, a.in_base, a.target, a.exclusion_note) == (
+        "suspended",
+        True,
+        "party_org",
+        "",
+    )
+    got = counts(w)
+    assert (got.base, got.excluded, got.required) == (4, 1, 2)
+
+
+def test_the_social_status_column_round_trips_and_an_older_file_without_it_still_imports(w):
+    # S 撤销登记 in the file: out of the base through the import, which says so.
+    import_and_apply(w, ledger_xlsx(V1[0], [dict(ROW_S, 经营状态="撤销登记")]))
+    s = orgs(w)[CODE_S]
+    assert (s.in_base, s.operating_status, s.target) == (False, "revoked", "excluded")
+    assert s.exclusion_note.endswith("：经营状态为“撤销登记”")
+    assert counts(w).base == 3  # A B C
+
+    # Exported, 附表2 says 撤销登记 in its 经营状态 column (G); imported again, nothing changes.
+    client = w.client["op"]
+    exported = client.get(f"/campaigns/{w.cid}/units/jiangan/ledger.xlsx").data
+    sheet = load_workbook(io.BytesIO(exported))[SOCIAL_SHEET]
+    assert (sheet["G2"].value.rstrip("*"), sheet["B3"].value, sheet["G3"].value) == (
+        "经营状态",
+        CODE_S,
+        "撤销登记",
+    )
+    batch = import_file(w, exported)
+    assert batch.status == "previewed", batch.problems
+    assert (batch.summary["same"], batch.summary["update"]) == (5, 0)
+
+    # A 附表2 made before the column (and an organization it adds): S keeps 撤销登记, T is 正常.
+    row_t = social("江岸区某协会", CODE_T)
+    older = build_xlsx(
+        {
+            ENTERPRISE_SHEET: (ENTERPRISE_HEADERS, list(V1[0])),
+            SOCIAL_SHEET: ([h for h in SOCIAL_HEADERS if h != "经营状态"], [ROW_S, row_t]),
+        }
+    )
+    summary = import_and_apply(w, older)
+    assert (summary["same"], summary["add"], summary["update"]) == (5, 1, 0)
+    rows = orgs(w)
+    assert (rows[CODE_S].in_base, rows[CODE_S].operating_status) == (False, "revoked")
+    assert (rows[CODE_T].in_base, rows[CODE_T].operating_status) == (True, "normal")
+    assert counts(w).base == 4  # A B C T
+
+
+def test_a_sheet_refuses_the_other_kinds_status_naming_the_cell(w):
+    bad = ledger_xlsx([dict(ROW_A, 经营状态="注销")], [dict(ROW_S, 经营状态="停业")])
+    batch = import_file(w, bad)
+    assert batch.status == "refused"
+    assert batch.problems == [
+        f"「{ENTERPRISE_SHEET}」第3行F列「经营状态」：不能填“注销”："
+        "这是社会组织的状态（非公企业可填：正常、空壳、僵尸、影子、停业）",
+        f"「{SOCIAL_SHEET}」第3行G列「经营状态」：不能填“停业”："
+        "这是非公企业的状态（社会组织可填：正常、注销、撤销登记、长期停止活动）",
+    ]
+    assert orgs(w) == {}
 
 
 # ---- who may do what ----------------------------------------------------------------------------
