@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
 from campaign.core.db import Base, enum_text
-from campaign.core.models import Unit
+from campaign.core.models import Unit, User
 from campaign.core.text import text_field
 from campaign.core.vocab import (
     EnterpriseCategory,
@@ -101,6 +101,7 @@ class Organization(Base):
 
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
     area: Mapped[Unit | None] = relationship(foreign_keys=[area_id])
+    exclusion_decided_by: Mapped[User | None] = relationship(foreign_keys=[exclusion_decided_by_id])
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "credit_code"),
