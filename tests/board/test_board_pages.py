@@ -1,5 +1,5 @@
 """What the board's pages say: the kanban in the order of the work, an item past its planned
-date, a spot check in a coordinator's words.
+date, the camera for evidence, a spot check in a coordinator's words.
 
 江岸区 has six enterprises of 10 staff with nothing (each a work-coverage item), worked up to
 2026-11-20 by its operator and leader, and one 武昌区 enterprise closed the same way:
@@ -155,6 +155,16 @@ def test_an_item_past_its_planned_date_says_by_how_many_days(w):
             w, "jiangan-op", f"/campaigns/{w.campaign.id}/items/{item_of(w, '推进中乙').id}"
         )
     assert "逾期13天（计划11月10日完成）" in late
+
+
+def test_the_evidence_can_be_taken_with_the_phones_camera(w):
+    with at(2026, 11, 22, 10, 0):
+        html = page(
+            w, "jiangan-op", f"/campaigns/{w.campaign.id}/items/{item_of(w, '推进中乙').id}"
+        )
+    (document,) = re.findall(r'<input id="document"[^>]*>', html)
+    assert 'accept="image/*,application/pdf"' in document
+    assert re.search(r"\scapture[\s>]", document)
 
 
 def test_a_spot_check_says_what_was_drawn_in_words_and_keeps_the_seed_in_its_record(w):
