@@ -37,7 +37,7 @@ from campaign.half_monthly import services as half_monthly
 from campaign.half_monthly.inputs import ReportText
 from campaign.ledger import creditcode
 from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
-from campaign.ledger.services import apply_rules
+from campaign.ledger.services import apply_rules, note_exclusion
 from campaign.timeline.models import Deliverable, Review, Task, TaskStatus, TaskSubmission
 
 DEMO_PASSWORD = "gongjian-demo"
@@ -397,9 +397,14 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
     return org
 
 
+def ledgers_reviewed_at(campaign: Campaign, today: date) -> datetime:
+    """When the demo's ledgers were reviewed: the end of the survey phase (08-26, 18:00)."""
+    return datetime.combine(date(today.year, 8, 26), time(18), ZoneInfo(campaign.timezone))
+
+
 def approve_ledgers(session: Session, campaign: Campaign, units: list, today: date) -> None:
     """The survey phase is over: every unit's ledger was reviewed (08-26) and is its base."""
-    reviewed = datetime.combine(date(today.year, 8, 26), time(18), ZoneInfo(campaign.timezone))
+    reviewed = ledgers_reviewed_at(campaign, today)
     for unit in units:
         session.add(
             UnitLedger(
@@ -464,9 +469,26 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
             published_password=True,
         )
     session.flush()
+    _exclusions(session, campaign, ledgers_reviewed_at(campaign, today))
     _history(session, campaign, [unit for unit, _, _ in plan], rng, today)
     _board(session, campaign, rng, build_start)
     return campaign
+
+
+def _exclusions(session: Session, campaign: Campaign, reviewed: datetime) -> None:
+    """Why each enterprise the ledgers filed as 空壳、僵尸、影子 or 停业 is out of the base: the
+    coordinator decided it when he approved the ledgers (the rows were inserted in bulk, past
+    the service that notes it on each row)."""
+    coordinator = session.scalar(select(User).where(User.role == Role.COORDINATOR))
+    excluded = session.scalars(
+        select(Organization).where(
+            Organization.campaign_id == campaign.id, Organization.in_base.is_(False)
+        )
+    )
+    for org in excluded:
+        note_exclusion(org, "台账审核", coordinator)
+        org.exclusion_decided_at = reviewed
+    session.flush()
 
 
 def _closure_rows(org: Organization) -> dict:

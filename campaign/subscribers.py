@@ -14,8 +14,10 @@ area's services to make something happen there. Read it as a list:
                               chart; the unit is told of approval or return
 - a change request is decided -> the board adds or updates items (if accepted); the unit is told
 - an organization changes -> its board item follows it (another unit, another kind)
-- a closure is submitted / returned -> the unit's leaders / the submitter are told
-- a closure is verified   -> the ledger writes its Party org into the rows it covers
+- a closure is submitted / returned -> the unit's leaders / the submitter are told; once
+                              returned, the leaders' 待核验 notices are done
+- a closure is verified   -> the ledger writes its Party org into the rows it covers; the
+                              submitter is told; the leaders' 待核验 notices are done
 - a closure is revoked    -> the ledger puts those rows back; the unit is told
 - a bulletin is published / fails -> leadership and the distribution list / coordinators are told
 """
@@ -44,8 +46,11 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     ),
     (events.OrganizationChanged, [board.follow_changed_organization]),
     (events.ClosureSubmitted, [notify.closure_submitted]),
-    (events.ClosureReturned, [notify.closure_returned]),
-    (events.ClosureVerified, [ledger.write_closure_rows]),
+    (events.ClosureReturned, [notify.closure_returned, notify.closure_decided]),
+    (
+        events.ClosureVerified,
+        [ledger.write_closure_rows, notify.closure_verified, notify.closure_decided],
+    ),
     (events.ClosureRevoked, [ledger.write_closure_rows, notify.closure_revoked]),
     (events.BulletinPublished, [notify.bulletin_published]),
     (events.BulletinFailed, [notify.bulletin_failed]),

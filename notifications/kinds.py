@@ -50,6 +50,7 @@ KINDS = {
         Kind("items_overdue", "逾期攻坚事项（每日汇总）", Audience.UNIT),
         Kind("closure_submitted", "销号待核验", Audience.UNIT_LEADERS),
         Kind("closure_returned", "销号被退回", Audience.SUBMITTER),
+        Kind("closure_verified", "销号已核验", Audience.SUBMITTER),
         Kind("closure_revoked", "销号被撤销（抽查/回头看）", Audience.UNIT),
         Kind("ledger_reviewed", "台账审核结果", Audience.UNIT),
         Kind("change_request_decided", "台账变更申请处理结果", Audience.UNIT),

@@ -3,6 +3,8 @@ the outbox (``events.emit``), in the transaction of the act, so a rolled-back ac
 nobody. The payloads are what the message templates (templates/notifications/*.txt) read.
 """
 
+from sqlalchemy import update
+
 from campaign.board.models import ClosureMethod
 from campaign.core import events as domain
 from campaign.core.clock import now
@@ -10,6 +12,7 @@ from campaign.core.db import Session
 from campaign.core.models import Unit
 from campaign.core.paths import path_for
 from notifications import events
+from notifications.models import Notification
 
 
 def _item(closure) -> dict:
@@ -44,6 +47,37 @@ def closure_returned(session: Session, event: domain.ClosureReturned) -> None:
         actor=events.actor_name(event.user),
         reason=closure.decision_reason,
         user_id=closure.submitted_by_id,
+    )
+
+
+def closure_verified(session: Session, event: domain.ClosureVerified) -> None:
+    """销号已核验: the one who submitted it."""
+    closure = event.closure
+    events.emit(
+        session,
+        "closure_verified",
+        **_item(closure),
+        actor=events.actor_name(event.user),
+        method=ClosureMethod(closure.method).label,
+        user_id=closure.submitted_by_id,
+    )
+
+
+def closure_decided(
+    session: Session, event: domain.ClosureReturned | domain.ClosureVerified
+) -> None:
+    """The leaders' 销号待核验 notices of the item are done once one of them has decided: they
+    leave the unread ones (marked read)."""
+    item = event.closure.item
+    path = path_for("board.item", campaign_id=item.campaign_id, item_id=item.id)
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.kind == "closure_submitted",
+            Notification.link == path,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=now())
     )
 
 

@@ -24,6 +24,7 @@ PAGES = [
     "/campaigns/{c}/timeline",
     "/campaigns/{c}/reports",
     "/campaigns/{c}/bulletins",
+    "/campaigns/{c}/exclusions",
     "/notifications",
 ]
 

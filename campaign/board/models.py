@@ -31,14 +31,15 @@ class ItemState(Labelled):
 OPEN_STATES = (ItemState.TODO, ItemState.IN_PROGRESS, ItemState.REOPENED)
 # What a list of items asks for to have every open state at once.
 ANY_OPEN: Literal["open"] = "open"
-# The board's columns, left to right.
+# The board's columns, left to right: the work as it flows.
 COLUMNS = (
     ItemState.TODO,
     ItemState.IN_PROGRESS,
-    ItemState.REOPENED,
     ItemState.AWAITING,
     ItemState.CLOSED,
 )
+# Shown apart from the flow: closures a spot check or the look-back revoked, to work again.
+APART = (ItemState.REOPENED,)
 
 
 class ClosureMethod(Labelled):
@@ -144,6 +145,13 @@ class BoardItem(Base):
     def is_open(self) -> bool:
         """Still worked by its unit: no closure awaiting verification or verified."""
         return self.state in OPEN_STATES
+
+    def days_overdue(self, on: date) -> int:
+        """Days past its planned date on ``on`` while still open (0 when not overdue): the
+        board's "overdue" (services.overdue), counted in days."""
+        if self.planned_on is None or not self.is_open or self.planned_on >= on:
+            return 0
+        return (on - self.planned_on).days
 
 
 # The planned date the board's tally keeps for an item without one: never before a day, so

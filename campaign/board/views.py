@@ -20,6 +20,7 @@ from campaign import figures, rules
 from campaign.board import services
 from campaign.board.inputs import CHECKLIST, ClosureClaim, DrawSchema, Plan
 from campaign.board.models import (
+    APART,
     COLUMNS,
     BoardItem,
     CheckResult,
@@ -75,22 +76,13 @@ def unit(campaign_id: int, code: str) -> ResponseReturnValue:
     filters = _filters()
     page = page_arg()
     counts = services.column_counts(db.session, campaign, unit.id, filters)
-    columns = {
+
+    def column(state: ItemState) -> tuple[list[BoardItem], int]:
         # Closed items are the long column: a short page of them.
-        state: (
-            services.list_items(
-                db.session,
-                campaign,
-                unit.id,
-                filters,
-                state,
-                page,
-                10 if state == ItemState.CLOSED else 30,
-            ),
-            counts.get(state, 0),
-        )
-        for state in COLUMNS
-    }
+        per_page = 10 if state == ItemState.CLOSED else 30
+        items = services.list_items(db.session, campaign, unit.id, filters, state, page, per_page)
+        return items, counts.get(state, 0)
+
     areas = db.session.scalars(
         select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.position)
     )
@@ -98,7 +90,8 @@ def unit(campaign_id: int, code: str) -> ResponseReturnValue:
         "board/unit.html",
         campaign=campaign,
         unit=unit,
-        columns=columns,
+        columns={state: column(state) for state in COLUMNS},
+        apart={state: column(state) for state in APART},
         filters=filters,
         page=page,
         areas=list(areas),
@@ -287,5 +280,16 @@ def spot_check(campaign_id: int, check_id: int) -> ResponseReturnValue:
         form=FlaskForm(),
         checklist=CHECKLIST,
         reproduced=services.reproduce(check) == check.drawn_ids,
+        scope=_scope(check),
         may_check=permissions.may_spot_check(current_user),
     )
+
+
+def _scope(check: SpotCheck) -> str:
+    """Where a draw took its closures from, as the page says it: 全市, or the units."""
+    if not check.unit_ids:
+        return "全市"
+    units = db.session.scalars(
+        select(Unit).where(Unit.id.in_(check.unit_ids)).order_by(Unit.position, Unit.id)
+    )
+    return "、".join(u.name for u in units)

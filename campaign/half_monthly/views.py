@@ -117,6 +117,11 @@ def unit_report(campaign_id: int, code: str, due: str) -> ResponseReturnValue:
         )
         .order_by(UnitReport.version.desc())
     ).all()
+    may_deliver = permissions.may_deliver(current_user, unit)
+    # What a filing would freeze, as the ledger stands now: shown above the button.
+    preview = (
+        services.snapshot(db.session, campaign, unit, period, clock.now()) if may_deliver else None
+    )
     return render_template(
         "half_monthly/unit_report.html",
         campaign=campaign,
@@ -126,7 +131,9 @@ def unit_report(campaign_id: int, code: str, due: str) -> ResponseReturnValue:
         form=form,
         problems=problems,
         submitted=request.form if problems else None,
-        may_deliver=permissions.may_deliver(current_user, unit),
+        preview=preview,
+        preview_pending=preview["pending_change_requests"] if preview else 0,
+        may_deliver=may_deliver,
         may_review=permissions.may_edit_campaign(current_user),
     ), status
 

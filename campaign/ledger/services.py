@@ -417,17 +417,24 @@ def _set_exclusion(session, org, status, reason, user, action) -> Organization:
     return org
 
 
-def exclusions(session: Session, campaign: Campaign, unit_ids: list[int] | None) -> list:
-    """Organizations out of the base, with why and who decided."""
+def exclusions(
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Pagination:
+    """One page of the organizations out of the base, with why, who decided and when, and
+    how many there are in all."""
     stmt = (
         select(Organization)
         .where(Organization.campaign_id == campaign.id, Organization.in_base.is_(False))
         .options(joinedload(Organization.unit), joinedload(Organization.exclusion_decided_by))
-        .order_by(Organization.unit_id, Organization.name)
+        .order_by(Organization.unit_id, Organization.name, Organization.id)
     )
     if unit_ids is not None:
         stmt = stmt.where(Organization.unit_id.in_(unit_ids))
-    return list(session.scalars(stmt))
+    return page_of(session, stmt, page, per_page)
 
 
 # ---- ledger rows as files carry them ------------------------------------------------

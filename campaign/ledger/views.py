@@ -319,7 +319,9 @@ def decide_change(campaign_id: int, request_id: int, action: str) -> ResponseRet
 @login_required
 def exclusions(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    orgs = services.exclusions(db.session, campaign, permissions.visible_unit_ids(current_user))
+    orgs = services.exclusions(
+        db.session, campaign, permissions.visible_unit_ids(current_user), page_arg()
+    )
     return render_template(
         "ledger/exclusions.html",
         campaign=campaign,

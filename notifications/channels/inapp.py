@@ -20,7 +20,8 @@ class InAppChannel(Channel):
                 delivery_id=delivery.id,
                 kind=delivery.event.kind,
                 title=message.subject,
-                body=message.body,
+                # The centre's 查看 opens the page: no address written out in the text.
+                body=message.text,
                 link=message.path,
             )
         )

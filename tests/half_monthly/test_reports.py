@@ -445,3 +445,84 @@ def test_a_correction_after_the_due_day_does_not_make_an_on_time_report_late(wor
         states = overview(world, due)
     assert (first.is_late, second.is_late, second.version) == (False, True, 2)
     assert states["jiangan"] == "on_time"  # the unit did report by the 10th
+
+
+# ---- the page before and after filing ----------------------------------------------------------
+
+
+def frozen(html: str, element_id: str) -> dict[str, str]:
+    """The figures of a .frozen block: label -> value."""
+    block = html.split(f'id="{element_id}"', 1)[1].split("</div>\n</div>", 1)[0]
+    return dict(re.findall(r"<span>([^<]+)</span><strong>([^<]+)</strong>", block))
+
+
+def test_the_form_shows_what_a_filing_freezes_and_a_filed_report_comes_before_any_correction(
+    world,
+):
+    """江岸区 as in the frozen-figures test: base 2, one joint Party org founded 09-01 in the
+    period 08-26..09-10 -> 1 of 2, 50.0%, 1 new. On 09-06 the other gets one too -> 100.0%."""
+    make_org(
+        world.campaign,
+        world.jiangan,
+        name="江岸甲",
+        formal=1,
+        party_org="joint",
+        founded_on=date(2026, 9, 1),
+    )
+    other = make_org(world.campaign, world.jiangan, name="江岸乙")
+    db.session.commit()
+    url = f"/campaigns/{world.campaign.id}/units/jiangan/reports/2026-09-10"
+    half = {"党建基数": "2", "已建党组织": "1", "党组织覆盖率": "50.0%", "本期新建党组织": "1"}
+
+    with at(2026, 9, 5, 10, 0):
+        op, token = user_client(world, "op_jiangan")
+        coord, _ = user_client(world, "coord")
+        before = op.get(url).get_data(as_text=True)
+        assert frozen(before, "report-preview").items() >= half.items()
+        assert "报送新版本" not in before and "已报送版本" not in before
+        # Who cannot file sees no form and no preview.
+        assert "report-preview" not in coord.get(url).get_data(as_text=True)
+
+        op.post(url, data={"csrf_token": token, "progress": "完成9月上半月排查"})
+        after = op.get(url).get_data(as_text=True)
+        # The filed version first; the correction below it, folded, its figures as of now.
+        assert after.index('id="report-v1"') < after.index('id="new-version"')
+        assert re.search(r'<details class="panel" id="new-version"\s*>', after)  # folded
+        assert "<h2>报送</h2>" not in after
+        assert frozen(after, "report-v1-figures").items() >= half.items()
+        # A refused correction comes back unfolded, with its problem.
+        refused = op.post(url, data={"csrf_token": token, "progress": " "})
+        assert refused.status_code == 422
+        assert re.search(
+            r'<details class="panel" id="new-version"\s*open>', refused.get_data(as_text=True)
+        )
+
+    with at(2026, 9, 6, 10, 0):
+        update_organization(
+            db.session,
+            world.campaign,
+            other,
+            {"party_org_status": "joint", "formal_members": 1},
+            world.op_jiangan,
+        )
+        db.session.commit()
+        later = op.get(url).get_data(as_text=True)
+    assert frozen(later, "report-v1-figures")["党组织覆盖率"] == "50.0%"  # as filed
+    assert frozen(later, "report-preview")["党组织覆盖率"] == "100.0%"  # what a correction freezes
+    assert frozen(later, "report-preview")["已建党组织"] == "2"
+    # A correction starts from what was filed.
+    assert re.search(r'<textarea id="progress" name="progress">完成9月上半月排查</textarea>', later)
+
+
+def test_a_returned_report_asks_for_the_new_version_above_it(world):
+    url = f"/campaigns/{world.campaign.id}/units/jiangan/reports/2026-09-10"
+    with at(2026, 9, 5, 10, 0):
+        op, _ = user_client(world, "op_jiangan")
+        report = submit(world, world.jiangan, date(2026, 9, 10))
+        services.return_report(db.session, report, "请补充新建党组织名称", world.coord)
+        db.session.commit()
+        html = op.get(url).get_data(as_text=True)
+    heading = html.index("<h2>按退回意见报送新版本</h2>")
+    assert heading < html.index('id="report-form"') < html.index('id="report-v1"')
+    assert "第1版已退回：请补充新建党组织名称" in html
+    assert 'id="new-version"' not in html  # one form, not two

@@ -1,0 +1,196 @@
+"""What the board's pages say: the kanban in the order of the work, an item past its planned
+date, the camera for evidence, a spot check in a coordinator's words.
+
+江岸区 has six enterprises of 10 staff with nothing (each a work-coverage item), worked up to
+2026-11-20 by its operator and leader, and one 武昌区 enterprise closed the same way:
+
+  待攻坚甲  untouched                                   -> 待攻坚
+  推进中乙  planned for 11-10                            -> 推进中, 12 days overdue on 11-22
+  推进中己  planned for 11-22                            -> 推进中, due today: not overdue
+  待核验丙  planned for 11-01, closure filed             -> 待核验 (not worked: not overdue)
+  已销号丁  closure filed and verified                   -> 已销号
+  撤销戊    verified, then revoked by a spot check       -> 已撤销销号
+"""
+
+import re
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim, Plan
+from campaign.board.models import BoardItem, SizeMode
+from campaign.core.extensions import db
+from tests import documents
+from tests.conftest import login, make_campaign, make_org, make_unit, make_user
+from tests.timeutil import at
+
+PDF = ("批复文件.pdf", documents.pdf("board pages"))
+COVERAGE = {"method": "work_coverage", "instructor": "王指导员", "mass_organizations": "工会"}
+NAMES = ["待攻坚甲", "推进中乙", "推进中己", "待核验丙", "已销号丁", "撤销戊"]
+
+
+@pytest.fixture
+def w(app):
+    campaign = make_campaign(2026)
+    jiangan = make_unit("jiangan", "江岸区")
+    wuchang = make_unit("wuchang", "武昌区")
+    wuchang.position = 2
+    w = SimpleNamespace(
+        app=app,
+        campaign=campaign,
+        operator=make_user("jiangan-op", "operator", jiangan),
+        leader=make_user("jiangan-leader", "leader", jiangan),
+        wuchang_operator=make_user("wuchang-op", "operator", wuchang),
+        wuchang_leader=make_user("wuchang-leader", "leader", wuchang),
+        coordinator=make_user("city", "coordinator"),
+        orgs={name: make_org(campaign, jiangan, name=name, employees=10) for name in NAMES},
+        wuchang_org=make_org(campaign, wuchang, name="武昌庚", employees=10),
+        storage=Path(app.config["STORAGE_PATH"]),
+    )
+    board.sync_items(db.session, campaign)
+    with at(2026, 11, 20, 10, 0):
+        for name, planned in [
+            ("推进中乙", date(2026, 11, 10)),
+            ("推进中己", date(2026, 11, 22)),
+            ("待核验丙", date(2026, 11, 1)),
+        ]:
+            item = item_of(w, name)
+            board.update_plan(db.session, item, Plan.of(item, planned_on=planned), w.operator)
+        for name in ("待核验丙", "已销号丁", "撤销戊"):
+            close(w, item_of(w, name), w.operator)
+        for name in ("已销号丁", "撤销戊"):
+            board.verify_closure(db.session, item_of(w, name), w.leader)
+        close(w, item_of(w, "武昌庚"), w.wuchang_operator)
+        board.verify_closure(db.session, item_of(w, "武昌庚"), w.wuchang_leader)
+        revoked = item_of(w, "撤销戊").closures[0]
+        board.revoke_closure(db.session, revoked, "抽查不合格：工会未实际成立", w.coordinator)
+        db.session.commit()
+    return w
+
+
+def item_of(w, name: str) -> BoardItem:
+    org = w.wuchang_org if name == "武昌庚" else w.orgs[name]
+    return db.session.scalar(select(BoardItem).where(BoardItem.organization_id == org.id))
+
+
+def close(w, item: BoardItem, user) -> None:
+    claim = ClosureClaim.from_form(COVERAGE)
+    board.submit_closure(db.session, item, claim, PDF, user, w.storage)
+
+
+def page(w, username: str, path: str) -> str:
+    client = w.app.test_client()
+    login(client, username)
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def section(html: str, element_id: str) -> str:
+    """The markup from the element with ``element_id`` to the end of the page."""
+    return html.split(f'id="{element_id}"', 1)[1]
+
+
+def columns(html: str) -> list[str]:
+    return re.findall(r"<h3>([^<]+)</h3>", html)
+
+
+def card(html: str, name: str) -> str:
+    """The text of the board card of ``name``."""
+    markup = re.search(rf'<a class="card[^>]*>\s*<div class="org">{name}</div>.*?</a>', html, re.S)
+    assert markup, name
+    return re.sub(r"<[^>]+>", "", markup.group(0))
+
+
+def test_the_board_runs_in_the_order_of_the_work_and_keeps_revoked_closures_apart(w):
+    with at(2026, 11, 22, 10, 0):
+        html = page(w, "jiangan-op", f"/campaigns/{w.campaign.id}/units/jiangan/board")
+    flow = section(html, "kanban")
+    assert columns(flow) == ["待攻坚（1）", "推进中（2）", "待核验（1）", "已销号（1）"]
+    apart = section(html, "kanban-apart").split('id="kanban"')[0]
+    assert columns(apart) == ["已撤销销号（1）"]
+    assert "撤销戊" in apart and "撤销戊" not in flow
+    assert "需重新攻坚" in apart
+    # Above the flow, where the unit sees it first.
+    assert html.index('id="kanban-apart"') < html.index('id="kanban"')
+
+
+def test_without_revoked_closures_there_is_nothing_apart(w):
+    with at(2026, 11, 22, 10, 0):
+        html = page(w, "wuchang-op", f"/campaigns/{w.campaign.id}/units/wuchang/board")
+    assert 'id="kanban-apart"' not in html and "已撤销销号" not in html
+    assert columns(section(html, "kanban")) == [
+        "待攻坚（0）",
+        "推进中（0）",
+        "待核验（0）",
+        "已销号（1）",
+    ]
+
+
+def test_an_item_past_its_planned_date_says_by_how_many_days(w):
+    with at(2026, 11, 22, 10, 0):
+        late = page(
+            w, "jiangan-op", f"/campaigns/{w.campaign.id}/items/{item_of(w, '推进中乙').id}"
+        )
+        today = page(
+            w, "jiangan-op", f"/campaigns/{w.campaign.id}/items/{item_of(w, '推进中己').id}"
+        )
+        awaiting = page(
+            w, "jiangan-leader", f"/campaigns/{w.campaign.id}/items/{item_of(w, '待核验丙').id}"
+        )
+        html = page(w, "jiangan-op", f"/campaigns/{w.campaign.id}/units/jiangan/board")
+    # 11-10 to 11-22: 12 days.
+    assert re.search(r'id="item-overdue">逾期12天（计划11月10日完成）<', late)
+    # Due today is not late; a closure awaiting verification is no longer the unit's to work.
+    assert "item-overdue" not in today and "逾期" not in today
+    assert "item-overdue" not in awaiting
+    assert "逾期12天" in card(html, "推进中乙")
+    assert "逾期" not in card(html, "推进中己") and "逾期" not in card(html, "待核验丙")
+    with at(2026, 11, 23, 10, 0):  # a day on, a day more
+        late = page(
+            w, "jiangan-op", f"/campaigns/{w.campaign.id}/items/{item_of(w, '推进中乙').id}"
+        )
+    assert "逾期13天（计划11月10日完成）" in late
+
+
+def test_the_evidence_can_be_taken_with_the_phones_camera(w):
+    with at(2026, 11, 22, 10, 0):
+        html = page(
+            w, "jiangan-op", f"/campaigns/{w.campaign.id}/items/{item_of(w, '推进中乙').id}"
+        )
+    (document,) = re.findall(r'<input id="document"[^>]*>', html)
+    assert 'accept="image/*,application/pdf"' in document
+    assert re.search(r"\scapture[\s>]", document)
+
+
+def test_a_spot_check_says_what_was_drawn_in_words_and_keeps_the_seed_in_its_record(w):
+    with at(2026, 11, 22, 10, 0):
+        check = board.draw(db.session, w.campaign, None, SizeMode.COUNT, 1, w.coordinator, seed=7)
+        db.session.commit()
+        html = page(w, "city", f"/campaigns/{w.campaign.id}/spot-checks/{check.id}")
+        jiangan = db.session.scalar(
+            select(BoardItem.unit_id).where(BoardItem.id == item_of(w, "已销号丁").id)
+        )
+        scoped = board.draw(
+            db.session, w.campaign, [jiangan], SizeMode.PERCENT, 100, w.coordinator, seed=7
+        )
+        db.session.commit()
+        scoped_html = page(w, "city", f"/campaigns/{w.campaign.id}/spot-checks/{scoped.id}")
+    # Verified closures: 已销号丁 (江岸区) and 武昌庚 (武昌区); 撤销戊's was revoked.
+    summary = re.search(r'<p id="draw-summary">([^<]*)</p>', html).group(1)
+    assert summary == "2026-11-22 10:00，从全市2个已核验销号的组织中随机抽取1个，逐个检查。"
+    scoped_summary = re.search(r'<p id="draw-summary">([^<]*)</p>', scoped_html).group(1)
+    assert (
+        scoped_summary
+        == "2026-11-22 10:00，从江岸区1个已核验销号的组织中随机抽取1个（100%），逐个检查。"
+    )
+    record = section(html, "draw-record").split("</details>")[0]
+    assert "<summary>抽取记录（供复核）</summary>" in record
+    assert "随机种子 7" in record and "与本页一致" in record
+    outside = html.replace(record, "")
+    assert "种子" not in outside and "重抽" not in outside and "总体" not in outside
+    assert 'id="draw-mismatch"' not in html
