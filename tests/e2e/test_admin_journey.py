@@ -118,7 +118,15 @@ def log_in(page: Page, username: str, password: str) -> None:
     page.get_by_role("button", name="登录", exact=True).click()
 
 
+def open_menu(page: Page) -> None:
+    """On a phone the header's links and 退出 are folded behind 菜单."""
+    toggle = page.get_by_role("button", name="菜单")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
 def log_out(page: Page) -> None:
+    open_menu(page)
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("heading", name="用户登录")).to_be_visible()
 
@@ -144,6 +152,12 @@ def test_init_then_an_admin_creates_an_operator_who_sets_his_password(city_serve
             browser.close()
 
 
+def go(page: Page, name: str) -> None:
+    """Follow a link of the header's menu."""
+    open_menu(page)
+    page.locator("header.top").get_by_role("link", name=name).click()
+
+
 def journey(page: Page, url: str, shots: Path, width: int) -> None:
     # The admin `init` made logs in: no campaign yet, and 用户管理 in his menu.
     page.goto(url + "/")
@@ -152,7 +166,7 @@ def journey(page: Page, url: str, shots: Path, width: int) -> None:
     expect(page.locator(".who")).to_contain_text("系统管理员（系统管理员 · 中共某市委组织部）")
 
     # He adds 江岸区 under the city unit init made: first under nothing (refused, said why).
-    page.get_by_role("link", name="单位管理").click()
+    go(page, "单位管理")
     expect(page.locator("#units")).to_contain_text("中共某市委组织部")
     page.get_by_role("link", name="新增单位").click()
     page.get_by_label("单位代码", exact=True).fill("jiangan")
@@ -171,7 +185,7 @@ def journey(page: Page, url: str, shots: Path, width: int) -> None:
     expect(page.locator("#history")).to_contain_text("新增单位")
     shot(page, shots, width, "0-unit")
 
-    page.get_by_role("link", name="用户管理").click()
+    go(page, "用户管理")
     expect(page.get_by_role("heading", name="用户管理", level=1)).to_be_visible()
     expect(page.locator("#users")).to_contain_text("boss")
 
@@ -228,7 +242,7 @@ def journey(page: Page, url: str, shots: Path, width: int) -> None:
     shot(page, shots, width, "6-changed")
 
     # He changes it again himself, from the menu, with the old one.
-    page.get_by_role("link", name="修改密码").click()
+    go(page, "修改密码")
     expect(page.get_by_label("原密码", exact=True)).to_be_visible()
     log_out(page)
     log_in(page, "jiangan_tianbao", OPERATOR_PASSWORD)
@@ -237,7 +251,7 @@ def journey(page: Page, url: str, shots: Path, width: int) -> None:
 
     # The admin sees his last login (10:00 on the pinned day) and the account's record.
     log_in(page, ADMIN, ADMIN_PASSWORD)
-    page.get_by_role("link", name="用户管理").click()
+    go(page, "用户管理")
     row = page.locator("#users tr", has_text="jiangan_tianbao")
     expect(row).to_contain_text("2026-11-22 10:")
     expect(row).to_contain_text("启用")

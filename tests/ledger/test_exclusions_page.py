@@ -78,8 +78,8 @@ def test_the_list_says_who_decided_and_when_fifty_a_page(w):
     page_one, page_two = rows(first), rows(second)
     assert len(page_one) == 50 and len(page_two) == 5
     assert [r[1] for r in page_two] == ["江岸051", "江岸052", "武昌001", "武昌002", "武昌003"]
-    unit, name, code, status, reason, decided_by, decided_at = page_one[0][:7]
-    assert (unit, name, status) == ("江岸区", "江岸001", "空壳")
+    unit, name, kind, code, status, reason, decided_by, decided_at = page_one[0][:8]
+    assert (unit, name, kind, status) == ("江岸区", "江岸001", "非公企业", "空壳")
     assert (reason, decided_by, decided_at) == (REASON, "王主任", "2026-11-20 15:30")
 
 
@@ -113,8 +113,8 @@ def test_the_demo_says_why_each_enterprise_is_out_who_decided_and_when(demo_city
         html = listing(demo_city, "zhuanban", password=demo.DEMO_PASSWORD)
     shown = rows(html)
     assert len(shown) == min(50, len(excluded))
-    assert all(r[4].startswith("台账审核：经营状态为“") for r in shown)
-    assert all(r[5:7] == ["市级专班 王主任", "2026-08-26 18:00"] for r in shown)
+    assert all(r[5].startswith("台账审核：经营状态为“") for r in shown)
+    assert all(r[6:8] == ["市级专班 王主任", "2026-08-26 18:00"] for r in shown)
     assert "（未记录）" not in html
 
 
