@@ -36,6 +36,8 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
 TAP = 40  # px: the smallest control a thumb hits reliably
 ROLES = ["jiangan_tianbao", "jiangan_fuze", "lingdao"]
+# Pages a role reaches by their address rather than a link: the leader's group robot.
+BY_ADDRESS = {"jiangan_fuze": ["/units/jiangan/webhook"]}
 # Files, not pages (the browser downloads or shows them), and the way out.
 NOT_PAGES = re.compile(r"(\.(pdf|xlsx|json|csv|zip)$)|/attachment$|/document$|/logout$|/file$")
 
@@ -172,7 +174,8 @@ def test_every_page_of_the_district_and_leader_journeys_fits_a_phone(live_server
     wide, short, seen = {}, {}, {}
     for username in ROLES:
         log_in(page, live_server, username)
-        measured = walk(page, live_server, ["/", "/notifications", *items])
+        start = ["/", "/notifications", *items, *BY_ADDRESS.get(username, [])]
+        measured = walk(page, live_server, start)
         seen[username] = len(measured)
         wide |= {
             f"{username} {p}": m["width"] for p, m in measured.items() if m["width"] > m["window"]
