@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from campaign.core.inputs import Choice, Input, text
+from campaign.core.inputs import Choice, Input, messages_required, messages_text, text
 from campaign.core.models import User
 from campaign.core.vocab import Role
 
@@ -23,20 +23,12 @@ EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 ROLE_REFUSED = "「角色」无效：{input}"
 
 
-def _required(label: str) -> dict[str, Any]:
-    return {**_text(label), "required": f"「{label}」必填", "null": f"「{label}」必填"}
-
-
-def _text(label: str) -> dict[str, Any]:
-    return {"invalid": f"「{label}」应为文本"}
-
-
 class NewUserSchema(Schema):
     """A user an admin creates; his first password is a one-time one the system gives."""
 
     username = fields.String(
         required=True,
-        error_messages=_required("用户名"),
+        error_messages=messages_required("用户名"),
         metadata={
             "description": f"用户名（{USERNAME_RULE}）",
             "pattern": f"^{USERNAME_PATTERN}$",
@@ -44,35 +36,37 @@ class NewUserSchema(Schema):
             "maxLength": 40,
         },
     )
-    display_name = text(User.display_name, required=True, error_messages=_required("姓名"))
-    role = Choice(Role, ROLE_REFUSED, required=True, error_messages=_required("角色"))
+    display_name = text(User.display_name, required=True, error_messages=messages_required("姓名"))
+    role = Choice(Role, ROLE_REFUSED, required=True, error_messages=messages_required("角色"))
     unit = fields.String(
         load_default="",
-        error_messages=_text("所属单位"),
+        error_messages=messages_text("所属单位"),
         metadata={"description": "所属单位代码（单位填报员、单位负责人必填；须为在用的责任单位）"},
     )
     phone = text(
         User.phone,
         load_default="",
-        error_messages=_text("手机号码"),
+        error_messages=messages_text("手机号码"),
         metadata={"pattern": f"^({PHONE_PATTERN})?$"},
     )
-    email = text(User.email, load_default="", error_messages=_text("电子邮件"))
+    email = text(User.email, load_default="", error_messages=messages_text("电子邮件"))
 
 
 class UserChangesSchema(Schema):
     """What an admin changes of a user; a field left out stays as it is (PATCH)."""
 
-    display_name = text(User.display_name, error_messages=_text("姓名"))
+    display_name = text(User.display_name, error_messages=messages_text("姓名"))
     role = Choice(Role, ROLE_REFUSED)
     unit = fields.String(
-        error_messages=_text("所属单位"),
+        error_messages=messages_text("所属单位"),
         metadata={"description": "所属单位代码；空文本为不属于任何单位（仅市级角色）"},
     )
     phone = text(
-        User.phone, error_messages=_text("手机号码"), metadata={"pattern": f"^({PHONE_PATTERN})?$"}
+        User.phone,
+        error_messages=messages_text("手机号码"),
+        metadata={"pattern": f"^({PHONE_PATTERN})?$"},
     )
-    email = text(User.email, error_messages=_text("电子邮件"))
+    email = text(User.email, error_messages=messages_text("电子邮件"))
     active = fields.Boolean(
         error_messages={"invalid": "「状态」（active）应为 true 或 false"},
         metadata={"description": "false：停用（立即退出全部登录、作废API令牌）；true：重新启用"},

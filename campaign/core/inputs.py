@@ -112,6 +112,16 @@ class Count(fields.Integer):
         return int(text)
 
 
+def messages_text(label: str) -> dict[str, Any]:
+    """The error messages of a text field named ``label`` that is not text."""
+    return {"invalid": f"「{label}」应为文本"}
+
+
+def messages_required(label: str) -> dict[str, Any]:
+    """The error messages of a required text field named ``label``."""
+    return {**messages_text(label), "required": f"「{label}」必填", "null": f"「{label}」必填"}
+
+
 def text(column: Any, **kwargs: Any) -> fields.String:
     """A text field for ``column`` (a mapped attribute labelled with ``text_field``): the
     document gives its name and its most characters. The length and the characters are

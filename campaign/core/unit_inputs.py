@@ -11,21 +11,13 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from campaign.core.inputs import Choice, Count, Input, text
+from campaign.core.inputs import Choice, Count, Input, messages_required, messages_text, text
 from campaign.core.models import Unit
 from campaign.core.vocab import UnitKind
 
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_\-]{0,39}"
 CODE_RULE = "1至40个字符：字母、数字、下划线或连字符，以字母或数字开头"
 KIND_REFUSED = "「类型」无效：{input}"
-
-
-def _text(label: str) -> dict[str, Any]:
-    return {"invalid": f"「{label}」应为文本"}
-
-
-def _required(label: str) -> dict[str, Any]:
-    return {**_text(label), "required": f"「{label}」必填", "null": f"「{label}」必填"}
 
 
 _RESPONSIBLE: dict[str, Any] = {
@@ -42,18 +34,18 @@ class NewUnitSchema(Schema):
 
     code = fields.String(
         required=True,
-        error_messages=_required("单位代码"),
+        error_messages=messages_required("单位代码"),
         metadata={
             "description": f"单位代码，创建后不可更改（{CODE_RULE}）",
             "pattern": f"^{CODE_PATTERN}$",
             "maxLength": 40,
         },
     )
-    name = text(Unit.name, required=True, error_messages=_required("单位名称"))
-    kind = Choice(UnitKind, KIND_REFUSED, required=True, error_messages=_required("类型"))
+    name = text(Unit.name, required=True, error_messages=messages_required("单位名称"))
+    kind = Choice(UnitKind, KIND_REFUSED, required=True, error_messages=messages_required("类型"))
     parent = fields.String(
         load_default="",
-        error_messages=_text("上级单位"),
+        error_messages=messages_text("上级单位"),
         metadata={
             "description": "上级单位代码（市级单位为空；区、市直部门在市级单位下；街道、乡镇、园区在区下）"
         },
@@ -71,9 +63,9 @@ class UnitChangesSchema(Schema):
     """What changes of a unit; a field left out stays as it is (PATCH). Its code and kind
     never change."""
 
-    name = text(Unit.name, error_messages=_text("单位名称"))
+    name = text(Unit.name, error_messages=messages_text("单位名称"))
     parent = fields.String(
-        error_messages=_text("上级单位"), metadata={"description": "新的上级单位代码"}
+        error_messages=messages_text("上级单位"), metadata={"description": "新的上级单位代码"}
     )
     position = Count("排序", blank=None)
     is_responsible = fields.Boolean(

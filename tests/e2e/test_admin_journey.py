@@ -120,7 +120,8 @@ def log_in(page: Page, username: str, password: str) -> None:
 
 def open_menu(page: Page) -> None:
     """On a phone the header's links and 退出 are folded behind 菜单."""
-    toggle = page.get_by_role("button", name="菜单")
+    page.wait_for_load_state()
+    toggle = page.locator("header.top .menu-toggle")
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
 
