@@ -168,7 +168,9 @@ def walk(page: Page, live_server, start: list[str]) -> dict[str, dict]:
 def test_every_page_of_the_district_and_leader_journeys_fits_a_phone(live_server, browser_page):
     a_day_of_work(live_server.app)
     items = item_pages(live_server.app)
-    assert len(items) == 3  # in progress (its plan and closure forms), awaiting, closed
+    # At least in progress (its plan and closure forms), awaiting and closed; the demo may also
+    # leave one of 江岸区's items untouched (待攻坚), depending on its draw.
+    assert len(items) >= 3
     page = browser_page
     page.set_viewport_size(PHONE)
     wide, short, seen = {}, {}, {}
