@@ -179,6 +179,7 @@ def _register_api(app: Flask) -> None:
     """Each area's part of /api/v1, and the OpenAPI document at /api/v1/openapi.json."""
     from campaign.board.api import blp as board_api
     from campaign.core.api import blp as core_api
+    from campaign.forecast.api import blp as forecast_api
     from campaign.half_monthly.api import blp as half_monthly_api
     from campaign.ledger.api import blp as ledger_api
     from campaign.timeline.api import blp as timeline_api
@@ -192,6 +193,7 @@ def _register_api(app: Flask) -> None:
         half_monthly_api,
         board_api,
         bulletins_api,
+        forecast_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request can carry one
         api.register_blueprint(blueprint)
@@ -202,6 +204,7 @@ def _register_cli(app: Flask) -> None:
     from campaign.backup import backup_cli
     from campaign.core.cli import campaign_cli, init_command, units_cli, users_cli
     from campaign.demo import demo_cli
+    from campaign.forecast.cli import forecast_cli
     from campaign.half_monthly.cli import reports_cli
     from campaign.ledger.cli import ledger_cli
     from campaign.scheduler import scheduler_cli
@@ -220,6 +223,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(tasks_cli)
     app.cli.add_command(bulletin_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(forecast_cli)
 
 
 def _register_templates(app: Flask) -> None:

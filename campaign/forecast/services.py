@@ -1,0 +1,375 @@
+"""Where each unit will stand at the build deadline, at its own recent pace.
+
+A simple model a 专班 can check by hand, per unit and per figure (党组织覆盖率, 应建尽建率):
+
+- the figure today is ``figures``' own (the same counts the overview shows);
+- the unit's weekly pace is the Party orgs it set up in each of the last ``RECENT_WEEKS``
+  whole weeks (by the ledger's founding dates, which a verified closure writes), counted as
+  the figure counts them (``figures.founded_by_day``); fewer weeks early in the build phase;
+- the gain to the deadline is the mean weekly pace times the weeks left, rounded, and never
+  more than is still open: the organizations of the base without a Party org (覆盖率), the
+  open items of 应单独组建/应建党组织 (应建尽建率);
+- the band is the same with the pace less and plus one standard deviation of the weeks;
+- a unit is at risk when the projected value is below the campaign's target.
+
+The city is the sum of its units (each bounded by its own open items). No Flask here: the
+bulletin's snapshot calls it too.
+"""
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from campaign import figures
+from campaign.core import campaigns, clock
+from campaign.core.db import Session
+from campaign.core.models import Campaign, Unit
+from campaign.display import percent, short_date
+
+RECENT_WEEKS = 4
+# figure -> (label, the campaign's target setting)
+FIGURES = {
+    "party_org_coverage": ("党组织覆盖率", "target_party_org_coverage"),
+    "required_coverage": ("应建尽建率", "target_required_coverage"),
+}
+
+
+def _rounded(x: float) -> int:
+    """Half up (a gain of 2.5 Party orgs is 3), robust to float noise."""
+    return math.floor(x + 0.5 + 1e-9)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One figure of one unit (or of the city) at the deadline."""
+
+    part: int  # what the figure counts today (Party orgs; organizations meeting 应建尽建)
+    whole: int  # its denominator (党建基数; organizations required to have a Party org)
+    gain: int  # expected to be added by the deadline
+    low_gain: int
+    high_gain: int
+    room: int  # the most that can still be added (open organizations or items)
+    target: Decimal  # in percent
+    pace: float = 0.0  # mean Party orgs per week
+    spread: float = 0.0  # standard deviation of the weekly counts
+    weekly: tuple[int, ...] = ()  # the recent weeks, oldest first
+    bounded: bool = False  # the open items, not the pace, limit the gain
+
+    @classmethod
+    def of(
+        cls, part: int, whole: int, weekly: list[int], room: int, days_left: int, target: Decimal
+    ) -> "Projection":
+        """The projection from the recent ``weekly`` counts with ``days_left`` to go."""
+        pace = statistics.fmean(weekly) if weekly else 0.0
+        spread = statistics.pstdev(weekly) if len(weekly) > 1 else 0.0
+        weeks = max(0, days_left) / 7
+        room = max(0, room)
+
+        def gained(per_week: float) -> int:
+            return min(room, _rounded(max(0.0, per_week) * weeks))
+
+        return cls(
+            part=part,
+            whole=whole,
+            gain=gained(pace),
+            low_gain=gained(pace - spread),
+            high_gain=gained(pace + spread),
+            room=room,
+            target=Decimal(target),
+            pace=pace,
+            spread=spread,
+            weekly=tuple(weekly),
+            bounded=_rounded(max(0.0, pace) * weeks) > room,
+        )
+
+    def __add__(self, other: "Projection") -> "Projection":
+        return Projection(
+            part=self.part + other.part,
+            whole=self.whole + other.whole,
+            gain=self.gain + other.gain,
+            low_gain=self.low_gain + other.low_gain,
+            high_gain=self.high_gain + other.high_gain,
+            room=self.room + other.room,
+            target=self.target,
+            pace=self.pace + other.pace,
+            spread=math.hypot(self.spread, other.spread),
+            bounded=self.bounded or other.bounded,
+        )
+
+    def _rate(self, part: int) -> float | None:
+        return part / self.whole if self.whole else None
+
+    @property
+    def today(self) -> float | None:
+        return self._rate(self.part)
+
+    @property
+    def projected(self) -> float | None:
+        return self._rate(self.part + self.gain)
+
+    @property
+    def low(self) -> float | None:
+        return self._rate(self.part + self.low_gain)
+
+    @property
+    def high(self) -> float | None:
+        return self._rate(self.part + self.high_gain)
+
+    @property
+    def at_risk(self) -> bool:
+        """Projected below the target (exact integers, as the figures compare)."""
+        return figures.reaches(self.part + self.gain, self.whole, self.target) is False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "today": self.today,
+            "projected": self.projected,
+            "low": self.low,
+            "high": self.high,
+            "target": float(self.target),
+            "at_risk": self.at_risk,
+            "part": self.part,
+            "whole": self.whole,
+            "gain": self.gain,
+            "room": self.room,
+            "pace": round(self.pace, 2),
+            "bounded": self.bounded,
+        }
+
+
+@dataclass(frozen=True)
+class UnitForecast:
+    unit: Unit
+    figures: dict[str, Projection]
+
+    @property
+    def at_risk(self) -> bool:
+        return any(p.at_risk for p in self.figures.values())
+
+    @property
+    def coverage(self) -> Projection:
+        return self.figures["party_org_coverage"]
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Every unit's projection (display order) and the city's, as of ``as_of``."""
+
+    as_of: date
+    deadline: date
+    weeks: int  # how many recent weeks the pace is taken over
+    units: list[UnitForecast]
+    city: dict[str, Projection]
+    by_unit_id: dict[int, UnitForecast] = field(default_factory=dict)
+
+    @property
+    def days_left(self) -> int:
+        return max(0, (self.deadline - self.as_of).days)
+
+    @property
+    def method(self) -> str:
+        """How it was computed, in one sentence for the page."""
+        return method_sentence(self.weeks, self.deadline)
+
+    def at_risk(self, figure: str = "party_org_coverage") -> list[UnitForecast]:
+        """The units projected below target on ``figure``, the furthest below first."""
+        risky = [u for u in self.units if u.figures[figure].at_risk]
+        return sorted(risky, key=lambda u: (u.figures[figure].projected or 0.0, u.unit.position))
+
+    def sentence(self, projection: Projection) -> str:
+        """ "按当前进度，预计11月20日达到 X%（Y%–Z%）", and "，低于目标" when at risk."""
+        return risk_sentence(projection.as_dict(), self.deadline)
+
+
+def method_sentence(weeks: int, deadline: date) -> str:
+    return (
+        f"预测方法：取最近{weeks}周每周新建党组织数（按党组织成立日期，含核验销号写入的）的平均值，"
+        f"乘以距{short_date(deadline)}的周数，且不超过尚未建立党组织的组织数"
+        "（应建尽建率不超过应建未建的事项数）；区间为每周新建数的平均值减、加一个标准差。"
+    )
+
+
+def risk_sentence(projection: dict[str, Any], deadline: date) -> str:
+    """The sentence for one projection as ``Projection.as_dict`` gives it (pages, bulletin)."""
+    text = (
+        f"按当前进度，预计{short_date(deadline)}达到 {percent(projection['projected'])}"
+        f"（{percent(projection['low'])}–{percent(projection['high'])}）"
+    )
+    return text + ("，低于目标" if projection["at_risk"] else "")
+
+
+def _targets(campaign: Campaign) -> dict[str, Decimal]:
+    return {name: Decimal(getattr(campaign, setting)) for name, (_, setting) in FIGURES.items()}
+
+
+def _build_start(campaign: Campaign) -> date:
+    return next((p.starts_on for p in campaign.phases if p.code == "build"), campaign.starts_on)
+
+
+def recent_weeks(campaign: Campaign, as_of: date) -> int:
+    """Whole weeks of the build phase before ``as_of``, at most ``RECENT_WEEKS``, at least 1."""
+    return min(RECENT_WEEKS, max(1, (as_of - _build_start(campaign)).days // 7))
+
+
+def forecast(
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None = None,
+    as_of: date | None = None,
+    rows: list[tuple[Unit, figures.Figures]] | None = None,
+) -> Forecast:
+    """The forecast of every unit in ``unit_ids`` (None: all) from what was known on ``as_of``
+    (default today). ``rows``: today's ``figures.by_unit`` of the same units, when the caller
+    has them already."""
+    today = clock.today(campaign.timezone)
+    as_of = as_of or today
+    if rows is None or as_of != today:
+        rows = figures.by_unit(session, campaign, unit_ids, None if as_of >= today else as_of)
+    deadline = campaigns.build_deadline(campaign)
+    weeks = recent_weeks(campaign, as_of)
+    # Per unit and figure, the Party orgs added in each of the recent weeks (0: the last).
+    weekly: dict[int, dict[str, list[int]]] = defaultdict(
+        lambda: {name: [0] * weeks for name in FIGURES}
+    )
+    since = as_of - timedelta(days=7 * weeks)
+    for unit_id, day, with_org, required_met in figures.founded_by_day(
+        session, campaign, since, as_of, unit_ids
+    ):
+        week = weeks - 1 - (as_of - day).days // 7  # oldest first
+        weekly[unit_id]["party_org_coverage"][week] += with_org
+        weekly[unit_id]["required_coverage"][week] += required_met
+    targets = _targets(campaign)
+    days_left = (deadline - as_of).days
+    units = []
+    for unit, f in rows:
+        c = f.counts
+        history = weekly[unit.id]
+        units.append(
+            UnitForecast(
+                unit,
+                {
+                    "party_org_coverage": Projection.of(
+                        c.with_party_org,
+                        c.base,
+                        history["party_org_coverage"],
+                        c.base - c.with_party_org,
+                        days_left,
+                        targets["party_org_coverage"],
+                    ),
+                    "required_coverage": Projection.of(
+                        c.required_met,
+                        c.required,
+                        history["required_coverage"],
+                        c.required - c.required_met,
+                        days_left,
+                        targets["required_coverage"],
+                    ),
+                },
+            )
+        )
+    city = {name: _sum((u.figures[name] for u in units), targets[name]) for name in FIGURES}
+    return Forecast(as_of, deadline, weeks, units, city, {u.unit.id: u for u in units})
+
+
+def _sum(projections: Iterable[Projection], target: Decimal) -> Projection:
+    total = Projection(0, 0, 0, 0, 0, 0, target)
+    for p in projections:
+        total = total + p
+    return total
+
+
+# ---- the backtest ------------------------------------------------------------------------
+
+
+@dataclass
+class Backtest:
+    """Forecasts made on past report days, against what happened at the deadline (or today)."""
+
+    compared_on: date = date.min
+    errors: list[float] = field(default_factory=list)  # in percentage points
+    called: int = 0  # at-risk calls
+    called_right: int = 0  # of them, below target in the end
+    missed: int = 0  # below target in the end
+    days: list[tuple[date, int, float]] = field(default_factory=list)  # day, forecasts, MAE
+    figures: dict[str, "Backtest"] = field(default_factory=dict)  # the same, per figure
+
+    def add(self, error: float, called: bool, below: bool) -> None:
+        self.errors.append(error)
+        self.called += called
+        self.called_right += called and below
+        self.missed += below
+
+    @property
+    def mae(self) -> float:
+        return statistics.fmean(self.errors) if self.errors else 0.0
+
+    @property
+    def precision(self) -> float | None:
+        return 100 * self.called_right / self.called if self.called else None
+
+    @property
+    def recall(self) -> float | None:
+        return 100 * self.called_right / self.missed if self.missed else None
+
+    def line(self) -> str:
+        def pct(x: float | None) -> str:
+            return "—" if x is None else f"{x:.0f}"
+
+        return (
+            f"forecast backtest: MAE {self.mae:.1f} points over {len(self.errors)} forecasts, "
+            f"at-risk precision {pct(self.precision)} %, recall {pct(self.recall)} %"
+        )
+
+
+def backtest_days(campaign: Campaign, today: date) -> list[date]:
+    """The report days to replay: past, in the build phase, before the deadline."""
+    deadline = campaigns.build_deadline(campaign)
+    start = _build_start(campaign) + timedelta(days=7)
+    return [d for d in campaigns.report_due_days(campaign) if start <= d < min(today, deadline)]
+
+
+def backtest(
+    session: Session,
+    campaign: Campaign,
+    progress: Callable[[date, int, float], None] | None = None,
+) -> Backtest:
+    """Replay the campaign: on each past report day, forecast every unit from what was known
+    then (Party orgs founded by that day) and compare with the figure at the deadline, or
+    today while the deadline is ahead. ``progress`` hears each day as it is done."""
+    today = clock.today(campaign.timezone)
+    deadline = campaigns.build_deadline(campaign)
+    compared_on = min(deadline, today)
+    actual = {
+        u.id: f
+        for u, f in figures.by_unit(
+            session, campaign, as_of=None if compared_on >= today else compared_on
+        )
+    }
+    result = Backtest(compared_on, figures={name: Backtest(compared_on) for name in FIGURES})
+    for day in backtest_days(campaign, today):
+        made = forecast(session, campaign, as_of=day)
+        errors = []
+        for u in made.units:
+            for name, p in u.figures.items():
+                real = getattr(actual[u.unit.id], name)
+                if p.projected is None or real is None:
+                    continue
+                error = abs(p.projected - real) * 100
+                below = figures.reaches(_part(actual[u.unit.id], name), p.whole, p.target) is False
+                result.add(error, p.at_risk, below)
+                result.figures[name].add(error, p.at_risk, below)
+                errors.append(error)
+        mae = statistics.fmean(errors) if errors else 0.0
+        result.days.append((day, len(errors), mae))
+        if progress:
+            progress(day, len(errors), mae)
+    return result
+
+
+def _part(f: figures.Figures, name: str) -> int:
+    return f.counts.with_party_org if name == "party_org_coverage" else f.counts.required_met
