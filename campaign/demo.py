@@ -4,6 +4,7 @@ Deterministic (a fixed seed), so every demo looks the same and tests can rely on
 `flask --app app demo load` runs it; `make run` calls it on an empty database.
 """
 
+import math
 import random
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from campaign.core.campaigns import build_deadline, create_from_template
 from campaign.core.db import Session
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit, User
+from campaign.core.templates import TEMPLATES
 from campaign.core.vocab import (
     STATUSES_OF,
     EnterpriseCategory,
@@ -241,6 +243,23 @@ SOCIAL_NAMES = {
 SURNAMES = "王李张刘陈杨黄赵周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华红建国志文斌"
 
+# When in the build phase a unit set up its Party orgs: a share of the window drawn evenly is
+# moved to this share, so that some units speed up, some stall and most keep a steady pace
+# (the forecast's backtest has something to tell apart).
+PACES = {
+    "steady": lambda x: x,
+    "speeding_up": math.sqrt,  # few at first, more and more
+    "stalling": lambda x: 0.55 * x,  # all in the first half, then nothing
+    "slowing": lambda x: 1 - (1 - x) ** 2,  # many at first, fewer and fewer
+}
+
+
+def unit_paces(codes: list[str]) -> dict[str, str]:
+    """Each unit's pace, drawn from its own generator (the ledger's draws stay as they were)."""
+    draw = random.Random(SEED + 1)
+    return {code: draw.choices(list(PACES), weights=[5, 3, 2, 2])[0] for code in codes}
+
+
 demo_cli = AppGroup("demo", help="演示数据。")
 
 
@@ -308,8 +327,12 @@ def registration_level(unit: Unit, kind: str) -> str | None:
     return RegistrationLevel.DISTRICT if unit.kind == UnitKind.DISTRICT else RegistrationLevel.CITY
 
 
-def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress: float, window):
-    """One ledger row. ``skill`` is how well the unit does; ``progress`` how far the campaign is."""
+def _synthetic_org(
+    rng, serial, kind, unit, area, level, skill: float, progress: float, window, pace=None
+):
+    """One ledger row. ``skill`` is how well the unit does; ``progress`` how far the campaign is;
+    ``pace`` when in the window its Party orgs were set up (``PACES``)."""
+    pace = pace or PACES["steady"]
     head = rng.choice(NAME_HEADS) + rng.choice(NAME_HEADS)
     if kind == OrgKind.ENTERPRISE:
         category = rng.choices(list(NAME_TRADES), weights=[8, 3, 6, 4, 5, 30])[0]
@@ -381,8 +404,10 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
                 start.year - rng.randint(1, 12), rng.randint(1, 12), rng.randint(1, 28)
             )
         else:
+            span = max(0, (today - start).days)
+            drawn = rng.randint(0, span)  # evenly over the window, then the unit's pace
             org["party_org_founded_on"] = start + timedelta(
-                days=rng.randint(0, max(0, (today - start).days))
+                days=round(pace(drawn / (span or 1)) * span)
             )
     else:
         if rng.random() < 0.35 + 0.4 * progress * skill:
@@ -399,7 +424,8 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
 
 def ledgers_reviewed_at(campaign: Campaign, today: date) -> datetime:
     """When the demo's ledgers were reviewed: the end of the survey phase (08-26, 18:00)."""
-    return datetime.combine(date(today.year, 8, 26), time(18), ZoneInfo(campaign.timezone))
+    survey = next((p.ends_on for p in campaign.phases if p.code == "survey"), campaign.starts_on)
+    return datetime.combine(survey, time(18), ZoneInfo(campaign.timezone))
 
 
 def approve_ledgers(session: Session, campaign: Campaign, units: list, today: date) -> None:
@@ -418,12 +444,30 @@ def approve_ledgers(session: Session, campaign: Campaign, units: list, today: da
         )
 
 
+def placement(today: date) -> int:
+    """Days to move the template's dates (of ``today``'s year) by so that ``today`` falls in
+    集中组建: none when it does already, else about three fifths into the phase (a month and
+    more of history behind, five weeks to go)."""
+    build = next(p for p in TEMPLATES["wuhan-2016"].phases if p.code == "build")
+    starts, ends = date(today.year, *build.starts), date(today.year, *build.ends)
+    if starts <= today <= ends:
+        return 0
+    return (today - (starts + timedelta(days=(ends - starts).days * 3 // 5))).days
+
+
 def load(session: Session, today: date | None = None, size: float = 1.0) -> Campaign:
-    """Create the whole demo: units, campaign for this year, ledger, users."""
+    """Create the whole demo: units, campaign, ledger, users, as of ``today``.
+
+    Given a day (tests, `demo load --as-of`), the campaign is that year's, on the template's
+    dates. Without one the day is today and the campaign is placed so that today falls in
+    集中组建 (``placement``): whatever the date, a newcomer sees a campaign in full swing."""
     rng = random.Random(SEED)
+    shift = 0 if today else placement(clock.today())
     today = today or clock.today()
     units = create_units(session)
-    campaign = create_from_template(session, "wuhan-2016", today.year, user="demo")
+    campaign = create_from_template(
+        session, "wuhan-2016", today.year, user="demo", shift_days=shift
+    )
     # As if set up in Gongjian when the campaign began: the scheduler then makes up the
     # bulletins of the half-months already past (it never makes up periods before set-up).
     campaign.created_at = datetime.combine(
@@ -438,14 +482,18 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     rows, serial = [], 1
     plan = [(units[code], int(170 * size), int(40 * size)) for code, *_ in DISTRICTS]
     plan += [(units["mzj"], 0, int(60 * size)), (units["jggw"], 0, int(90 * size))]
+    paces = unit_paces([unit.code for unit, _, _ in plan])
     for unit, n_enterprises, n_social in plan:
         areas = [u for key, u in units.items() if u.parent_id == unit.id]
         skill = rng.uniform(0.7, 1.0)
+        pace = PACES[paces[unit.code]]
         for kind, n in ((OrgKind.ENTERPRISE, n_enterprises), (OrgKind.SOCIAL, n_social)):
             for _ in range(n):
                 area = rng.choice(areas) if areas else None
                 level = registration_level(unit, kind)
-                org = _synthetic_org(rng, serial, kind, unit, area, level, skill, progress, window)
+                org = _synthetic_org(
+                    rng, serial, kind, unit, area, level, skill, progress, window, pace
+                )
                 org.update(apply_rules(org, thresholds), campaign_id=campaign.id)
                 rows.append(org)
                 serial += 1
@@ -645,8 +693,17 @@ def demo_users() -> list[tuple[str, str, str | None, str]]:
 
 @demo_cli.command("load")
 @click.option("--if-empty", is_flag=True, help="数据库已有行动、单位或用户时不做任何事")
-def load_command(if_empty: bool) -> None:
-    """Load the demo campaign (Wuhan, this year) with a synthetic ledger and demo users.
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="按该日生成（该年的行动，模板日期）；默认今天，行动排在今天处于集中组建阶段",
+)
+@click.option("--size", type=float, default=1.0, help="规模（1.0 约3300个组织）")
+def load_command(if_empty: bool, as_of: datetime | None, size: float) -> None:
+    """Load the demo campaign (Wuhan) with a synthetic ledger and demo users, placed so that
+    today falls in 集中组建 (or as of --as-of, on that year's template dates).
 
     Only into an empty database: one set up with `flask init` (a city unit, an admin) has
     no campaign yet and is not empty."""
@@ -659,7 +716,7 @@ def load_command(if_empty: bool) -> None:
             click.echo("数据库已有数据，跳过演示数据加载。")
             return
         raise click.ClickException("数据库已有数据；演示数据只能载入空数据库。")
-    campaign = load(db.session)
+    campaign = load(db.session, as_of.date() if as_of else None, size)
     db.session.commit()
     count = db.session.scalar(select(func.count()).select_from(Organization))
     click.echo(f"已载入演示行动：{campaign.name}（{count}个组织）")

@@ -61,10 +61,12 @@ PHASE_FIELDS = {
 
 
 def create_from_template(
-    session: Session, template: str, year: int, user: Actor = None
+    session: Session, template: str, year: int, user: Actor = None, shift_days: int = 0
 ) -> Campaign:
     """A new campaign from ``template`` with every phase shifted to ``year``, for the city
-    and issuing body of the city's profile (`flask init`), else the template's."""
+    and issuing body of the city's profile (`flask init`), else the template's.
+    ``shift_days`` moves every date further by that many days (the demo places its campaign
+    around today)."""
     try:
         tpl = TEMPLATES[template]
     except KeyError:
@@ -76,22 +78,23 @@ def create_from_template(
     # The city `flask init` set up, if any, over the template's own (seed 004's Wuhan).
     profile = session.get(CityProfile, 1)
     city = profile.city_name if profile else tpl.city_name
+    shift = timedelta(days=shift_days)
     campaign = Campaign(
         name=tpl.name.format(city=city, year=year),
         year=year,
         template=tpl.code,
         city_name=city,
         issuing_body=profile.issuing_body if profile else tpl.issuing_body,
-        starts_on=date(year, *tpl.starts),
-        ends_on=date(year, *tpl.ends),
+        starts_on=date(year, *tpl.starts) + shift,
+        ends_on=date(year, *tpl.ends) + shift,
     )
     campaign.phases = [
         Phase(
             position=i,
             code=p.code,
             name=p.name,
-            starts_on=date(year, *p.starts),
-            ends_on=date(year, *p.ends),
+            starts_on=date(year, *p.starts) + shift,
+            ends_on=date(year, *p.ends) + shift,
             deliverable=p.deliverable,
         )
         for i, p in enumerate(tpl.phases, start=1)

@@ -1,0 +1,83 @@
+"""`flask forecast backtest` on the demo, and where `demo load` places the campaign."""
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+
+from campaign import demo
+from campaign.board.models import BoardItem, ItemState
+from campaign.core.campaigns import build_deadline
+from campaign.core.extensions import db
+from campaign.core.models import Campaign
+from campaign.timeline.models import Task
+from tests.timeutil import at
+
+LINE = re.compile(
+    r"forecast backtest: MAE (\d+\.\d) points over (\d+) forecasts, "
+    r"at-risk precision (\d+|—) %, recall (\d+|—) %"
+)
+
+
+def test_the_backtest_replays_each_past_report_day_of_the_demo(app, runner):
+    with at(2026, 11, 22, 10, 0):
+        campaign = demo.load(db.session, today=date(2026, 11, 22), size=0.05)
+        db.session.commit()
+        result = runner.invoke(args=["forecast", "backtest", "--campaign", str(campaign.id)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    match = LINE.fullmatch(lines[-1])
+    assert match, lines[-1]
+    # The report days of the build phase before the 11-20 deadline, from its second week on;
+    # compared with the figures at the deadline (it has passed).
+    days = ["2026-09-10", "2026-09-25", "2026-10-10", "2026-10-25", "2026-11-10"]
+    replayed = [line for line in lines if re.match(r"\s+2026-\d\d-\d\d：", line)]
+    assert [line.split("：")[0].strip() for line in replayed] == days
+    per_day = [int(re.search(r"：(\d+)个预测", line).group(1)) for line in replayed]
+    assert int(match.group(2)) == sum(per_day) > 0
+    assert any("对照2026-11-20的实际值" in line for line in lines)
+    # Forecasts made closer to the deadline miss by less than those made in September.
+    maes = [float(re.search(r"误差([\d.]+)个", line).group(1)) for line in replayed]
+    assert maes[-1] < maes[0]
+
+
+def test_the_backtest_of_a_campaign_that_does_not_exist_is_refused(app, runner):
+    result = runner.invoke(args=["forecast", "backtest", "--campaign", "7"])
+    assert result.exit_code != 0
+    assert "行动编号“7”不存在" in result.output
+
+
+def _build(campaign):
+    return next(p for p in campaign.phases if p.code == "build")
+
+
+def test_without_a_day_the_demo_puts_today_in_the_build_phase(app):
+    with at(2026, 12, 6, 10, 0):
+        campaign = demo.load(db.session, size=0.02)
+        db.session.commit()
+    build = _build(campaign)
+    # 12-06 is past 11-20: the template's dates move 50 days, today 51 of the phase's 85 days in.
+    assert (build.starts_on, build.ends_on) == (date(2026, 10, 16), date(2027, 1, 9))
+    assert (campaign.starts_on, campaign.ends_on) == (date(2026, 10, 3), date(2027, 2, 18))
+    assert build_deadline(campaign) == date(2027, 1, 9)
+    open_items = db.session.scalar(
+        select(func.count()).select_from(BoardItem).where(BoardItem.state != ItemState.CLOSED)
+    )
+    assert open_items > 0
+    # The tasks follow the phases: some are still ahead.
+    assert db.session.scalar(select(func.max(Task.due_on))) > date(2026, 12, 6)
+
+
+def test_in_the_build_phase_already_the_demo_keeps_the_template_dates(app):
+    with at(2026, 9, 15, 10, 0):
+        campaign = demo.load(db.session, size=0.02)
+    assert (campaign.starts_on, _build(campaign).ends_on) == (date(2026, 8, 14), date(2026, 11, 20))
+
+
+def test_demo_load_as_of_a_day_builds_that_years_campaign_on_the_template_dates(app, runner):
+    with at(2026, 12, 6, 10, 0):
+        result = runner.invoke(args=["demo", "load", "--as-of", "2026-11-22", "--size", "0.02"])
+    assert result.exit_code == 0, result.output
+    campaign = db.session.scalar(select(Campaign))
+    assert (campaign.starts_on, campaign.ends_on) == (date(2026, 8, 14), date(2026, 12, 30))
+    assert _build(campaign).ends_on == date(2026, 11, 20)
