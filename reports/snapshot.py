@@ -36,6 +36,7 @@ from campaign.core.models import Campaign, Phase, Unit
 from campaign.core.vocab import Target
 from campaign.display import percent, short_date
 from campaign.display import target as display_target
+from campaign.forecast import services as forecast
 from campaign.half_monthly import services as half_monthly
 from campaign.ledger.models import Organization
 from campaign.timeline import tasks
@@ -437,9 +438,29 @@ def build(
         "reports": _reports(session, campaign, period.due_on, cutoff),
         "spot_checks": _spot_checks(session, campaign, cutoff),
         "trend": trend,
+        "forecast": _forecast(session, campaign, cutoff_day),
     }
     data["requirements"] = requirements(data)
     return data
+
+
+def _forecast(session: Session, campaign: Campaign, day: date) -> dict[str, Any] | None:
+    """预计: the city's figures projected to the build deadline from what was known at the
+    cut-off, and the units projected below the coverage target, the furthest below first
+    (None once the deadline is reached: there is nothing left to project)."""
+    made = forecast.forecast(session, campaign, as_of=day)
+    if made.days_left <= 0:
+        return None
+    return {
+        "as_of": made.as_of.isoformat(),
+        "deadline": made.deadline.isoformat(),
+        "method": made.method,
+        "city": {name: p.as_dict() for name, p in made.city.items()},
+        "at_risk": [
+            {"code": u.unit.code, "name": u.unit.name, **u.coverage.as_dict()}
+            for u in made.at_risk()
+        ],
+    }
 
 
 def _names(names: list[str], limit: int | None = None) -> str:

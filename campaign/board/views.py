@@ -38,6 +38,7 @@ from campaign.core.storage import send_stored
 from campaign.core.vocab import JOINT_FORMS, OrgKind
 from campaign.core.vocab import Path as RulePath
 from campaign.core.webforms import perform
+from campaign.forecast import services as forecast
 
 bp = Blueprint("board", __name__)
 
@@ -47,10 +48,12 @@ bp = Blueprint("board", __name__)
 def city(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit_ids = permissions.visible_unit_ids(current_user)
+    rows = figures.by_unit(db.session, campaign, unit_ids)
     return render_template(
         "board/city.html",
         campaign=campaign,
-        rows=figures.by_unit(db.session, campaign, unit_ids),
+        rows=rows,
+        forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
         counts=services.unit_counts(db.session, campaign, unit_ids),
         deadline=build_deadline(campaign),
         days_left=(build_deadline(campaign) - clock.today(campaign.timezone)).days,

@@ -9,6 +9,7 @@ from campaign import figures
 from campaign.board import services as board
 from campaign.core import campaigns, clock, permissions
 from campaign.core.extensions import db
+from campaign.forecast import services as forecast
 
 bp = Blueprint("home", __name__)
 
@@ -35,6 +36,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         rows=rows,
         total=figures.total_of(rows),
         board=board.totals(db.session, campaign, unit_ids),
+        forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
         sees_city=permissions.sees_city(current_user),
         may_edit=permissions.may_edit_campaign(current_user),
     )
