@@ -27,7 +27,8 @@ def _campaign(campaign_id: int | None) -> Campaign:
 @click.option("--campaign", "campaign_id", type=int, default=None, help="行动编号（默认最新）")
 def backtest_command(campaign_id: int | None) -> None:
     """Forecast from each past report day with what was known then, and compare with the
-    figures at the deadline (or today, before it): mean absolute error, at-risk calls."""
+    figures at the deadline (before it, forecast to today and compare with today's):
+    mean absolute error, at-risk calls."""
     campaign = _campaign(campaign_id)
     days = services.backtest_days(campaign, clock.today(campaign.timezone))
     click.echo(f"{campaign.name}：回放{len(days)}个报送日，按各单位当时已知的党组织成立日期预测。")

@@ -222,15 +222,16 @@ def forecast(
     unit_ids: list[int] | None = None,
     as_of: date | None = None,
     rows: list[tuple[Unit, figures.Figures]] | None = None,
+    until: date | None = None,
 ) -> Forecast:
     """The forecast of every unit in ``unit_ids`` (None: all) from what was known on ``as_of``
-    (default today). ``rows``: today's ``figures.by_unit`` of the same units, when the caller
-    has them already."""
+    (default today) to the build deadline (or to ``until``: the backtest's day of comparison).
+    ``rows``: today's ``figures.by_unit`` of the same units, when the caller has them."""
     today = clock.today(campaign.timezone)
     as_of = as_of or today
     if rows is None or as_of != today:
         rows = figures.by_unit(session, campaign, unit_ids, None if as_of >= today else as_of)
-    deadline = campaigns.build_deadline(campaign)
+    deadline = until or campaigns.build_deadline(campaign)
     weeks = recent_weeks(campaign, as_of)
     # Per unit and figure, the Party orgs added in each of the recent weeks (0: the last).
     weekly: dict[int, dict[str, list[int]]] = defaultdict(
@@ -339,8 +340,9 @@ def backtest(
     progress: Callable[[date, int, float], None] | None = None,
 ) -> Backtest:
     """Replay the campaign: on each past report day, forecast every unit from what was known
-    then (Party orgs founded by that day) and compare with the figure at the deadline, or
-    today while the deadline is ahead. ``progress`` hears each day as it is done."""
+    then (Party orgs founded by that day) and compare with the figure at the deadline, or,
+    while the deadline is ahead, forecast to today and compare with today's figure.
+    ``progress`` hears each day as it is done."""
     today = clock.today(campaign.timezone)
     deadline = campaigns.build_deadline(campaign)
     compared_on = min(deadline, today)
@@ -352,7 +354,7 @@ def backtest(
     }
     result = Backtest(compared_on, figures={name: Backtest(compared_on) for name in FIGURES})
     for day in backtest_days(campaign, today):
-        made = forecast(session, campaign, as_of=day)
+        made = forecast(session, campaign, as_of=day, until=compared_on)
         errors = []
         for u in made.units:
             for name, p in u.figures.items():

@@ -11,6 +11,7 @@ from campaign.core.campaigns import build_deadline
 from campaign.core.extensions import db
 from campaign.core.models import Campaign
 from campaign.timeline.models import Task
+from tests.forecast.test_forecast import ledger  # noqa: F401  (a fixture, used by name)
 from tests.timeutil import at
 
 LINE = re.compile(
@@ -81,3 +82,25 @@ def test_demo_load_as_of_a_day_builds_that_years_campaign_on_the_template_dates(
     campaign = db.session.scalar(select(Campaign))
     assert (campaign.starts_on, campaign.ends_on) == (date(2026, 8, 14), date(2026, 12, 30))
     assert _build(campaign).ends_on == date(2026, 11, 20)
+
+
+def test_before_the_deadline_the_backtest_forecasts_to_today(ledger, runner):  # noqa: F811
+    """tests/forecast/test_forecast.py's ledger on 09-26 (deadline 10-01): the report days
+    09-10 and 09-25 are replayed, each forecasting to 09-26 and compared with 09-26's figures
+    (甲 20/26, 乙 10/40, 丙 3/5 and 应建尽建 2/5; 甲 and 乙 have no organization required to
+    have a Party org: 8 forecasts).
+
+    09-10 (2 weeks behind, 16 days = 2.29 weeks ahead): 甲 16 + 4 × 2.29 = 9 → 25/26, off by
+    5/26 = 19.23 points; 乙 5 + 2 × 2.29 → 5 → 10/40, right; 丙 2 + 0.5 × 2.29 → 1 → 3/5 right,
+    and 应建尽建 3/5 against 2/5: 20 points. 09-25 (1 day ahead): nothing added, all right.
+    MAE (19.23 + 20) / 8 = 4.9. At risk: on 09-10 乙, 丙 and 丙's 应建尽建 (甲 at 96 %), on
+    09-25 all four: 7 calls, all below target on 09-26 (甲 76.9 %); of the 8 below, 7 called.
+    """
+    with at(2026, 9, 26, 10, 0):
+        result = runner.invoke(args=["forecast", "backtest"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert "对照2026-09-26的实际值" in result.output
+    assert lines[-1] == (
+        "forecast backtest: MAE 4.9 points over 8 forecasts, at-risk precision 100 %, recall 88 %"
+    )

@@ -41,7 +41,7 @@ def test_the_overview_names_the_units_at_risk_and_says_how(client, users):
     assert f"乙区</a>：{B_AT_RISK}" in block
     assert "甲区</a>：" not in block and "丙区</a>：" not in block  # both reach 80 %
     # The city: 33 of 71 today, 46 of 71 at the deadline.
-    assert "全市党组织覆盖率按当前进度，预计10月1日达到 64.8%" in block
+    assert "全市党组织覆盖率：按当前进度，预计10月1日达到 64.8%" in block
     assert "取最近3周每周新建党组织数" in block
 
 
@@ -58,4 +58,4 @@ def test_a_unit_sees_only_its_own_forecast(client, users):
     )
     for html in (overview, board):
         assert "乙区" not in html and B_AT_RISK not in html
-    assert "本单位党组织覆盖率按当前进度，预计10月1日达到 100.0%" in overview
+    assert "本单位党组织覆盖率：按当前进度，预计10月1日达到 100.0%" in overview
