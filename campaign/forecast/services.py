@@ -65,8 +65,9 @@ class Projection:
         cls, part: int, whole: int, weekly: list[int], room: int, days_left: int, target: Decimal
     ) -> "Projection":
         """The projection from the recent ``weekly`` counts with ``days_left`` to go."""
-        pace = statistics.fmean(weekly) if weekly else 0.0
-        spread = statistics.pstdev(weekly) if len(weekly) > 1 else 0.0
+        pace = sum(weekly) / len(weekly) if weekly else 0.0
+        # The population standard deviation (statistics.pstdev, in floats: it is shown, not summed).
+        spread = math.sqrt(sum((n - pace) ** 2 for n in weekly) / len(weekly)) if weekly else 0.0
         weeks = max(0, days_left) / 7
         room = max(0, room)
 
