@@ -33,7 +33,7 @@ def test_the_bulletin_names_the_units_at_risk_worst_first(ledger):  # noqa: F811
     assert forecast["city"]["party_org_coverage"]["projected"] == 38 / 71
     text = re.sub(r"<[^>]+>|\s+", "", render.html(data))
     assert "预计：按各单位最近几周的组建进度，预计到10月1日全市党组织覆盖率达到53.5%" in text
-    assert "乙区（预计30.0%）、丙区（预计60.0%）2个单位预计到期党组织覆盖率低于目标" in text
+    assert "按当前进度，乙区（预计30.0%）、丙区（预计60.0%）预计到期党组织覆盖率低于目标" in text
 
 
 def test_after_the_deadline_the_bulletin_projects_nothing(ledger):  # noqa: F811
@@ -43,3 +43,10 @@ def test_after_the_deadline_the_bulletin_projects_nothing(ledger):  # noqa: F811
     data = _snapshot(ledger)
     assert data["forecast"] is None
     assert "预计：" not in render.html(data)
+
+
+def test_beyond_the_units_a_bulletin_names_the_rest_are_counted(ledger):  # noqa: F811
+    ledger.bulletin_named_units = 1
+    db.session.commit()
+    text = re.sub(r"<[^>]+>|\s+", "", render.html(_snapshot(ledger)))
+    assert "按当前进度，乙区（预计30.0%）等2个单位预计到期党组织覆盖率低于目标" in text
