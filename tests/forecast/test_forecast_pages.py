@@ -59,3 +59,12 @@ def test_a_unit_sees_only_its_own_forecast(client, users):
     for html in (overview, board):
         assert "乙区" not in html and B_AT_RISK not in html
     assert "本单位党组织覆盖率：按当前进度，预计10月1日达到 100.0%" in overview
+
+
+def test_once_the_deadline_has_passed_the_pages_project_nothing(client, users):
+    with at(2026, 10, 2, 10, 0):
+        login(client, "coord")
+        overview = client.get(f"/campaigns/{users.id}").get_data(as_text=True)
+        board = client.get(f"/campaigns/{users.id}/board").get_data(as_text=True)
+    assert 'id="forecast"' not in overview and "截止日预测" not in overview
+    assert "按当前进度" not in board and 'id="forecast-method"' not in board
