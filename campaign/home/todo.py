@@ -304,7 +304,7 @@ def to_review(session: Session, campaign: Campaign) -> list[Row]:
                 units[s.task.unit_id].name,
             )
         )
-    return out
+    return sorted(out, key=lambda row: row.when)  # "YYYY-MM-DD HH:MM": the oldest first
 
 
 def pending_changes(session: Session, campaign: Campaign) -> int:
