@@ -40,6 +40,19 @@ def bulletins(session: Session, campaign: Campaign) -> list[Bulletin]:
     )
 
 
+def bulletin(session: Session, campaign: Campaign, number: int) -> Bulletin | None:
+    """The campaign's 第``number``期, or None."""
+    return session.scalar(
+        select(Bulletin).where(Bulletin.campaign_id == campaign.id, Bulletin.number == number)
+    )
+
+
+def reading(found: Bulletin) -> dict[str, Any]:
+    """What the phone reading of a bulletin shows, from its frozen snapshot (the PDF's data)."""
+    data = json.loads(found.snapshot)
+    return {"s": data, "named": named_units(data)}
+
+
 def named_units(snapshot: dict[str, Any]) -> list[Named]:
     """The units a bulletin names (点名), as its 下步工作要求 does: those below the coverage
     target, the worst first, as many as the campaign names; then those in the last three places

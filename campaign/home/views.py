@@ -2,7 +2,7 @@
 figures and the board's totals), and a home per role with its 待办 (campaign/home/todo.py) or,
 for leadership, the phone-first view (campaign/home/leadership.py); nothing imports it."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -98,6 +98,20 @@ def leadership_view(campaign_id: int) -> ResponseReturnValue:
         campaign=campaign,
         today=today,
         **leadership.view(db.session, campaign, today),
+    )
+
+
+@bp.get("/campaigns/<int:campaign_id>/bulletins/<int:number>/reading")
+@login_required
+def bulletin_reading(campaign_id: int, number: int) -> ResponseReturnValue:
+    # Every user reads a bulletin's PDF (reports.views.pdf); this is the same, for a phone.
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    found = leadership.bulletin(db.session, campaign, number) or abort(404)
+    return render_template(
+        "home/bulletin_reading.html",
+        campaign=campaign,
+        bulletin=found,
+        **leadership.reading(found),
     )
 
 

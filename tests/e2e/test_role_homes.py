@@ -191,7 +191,9 @@ def test_coordinator_todo_and_urging_a_late_unit(city, browser):
     row = page.locator("#late-table tr[data-unit=jiangan]")
     expect(row.locator(".last-urge")).to_have_text("未催办")
     row.get_by_role("button", name="催办").click()
-    expect(page.locator(".flash.success")).to_have_text("已向江岸区发出催办（站内通知、邮件、群机器人）。")
+    expect(page.locator(".flash.success")).to_have_text(
+        "已向江岸区发出催办（站内通知、邮件、群机器人）。"
+    )
     row = page.locator("#late-table tr[data-unit=jiangan]")
     expect(row.locator(".last-urge")).to_contain_text("刘专班")
     row.get_by_role("button", name="催办").click()
@@ -257,6 +259,11 @@ def test_leadership_view_on_a_phone(city, browser):
     response = opened.value
     assert response.status == 200
     assert response.headers["content-disposition"].startswith("inline")
+    # The same bulletin as a page that fits the phone.
+    page.goto(url + "/campaigns/1/home")
+    page.locator("#latest-reading").click()
+    expect(page.locator("#reading-ranking tbody tr")).to_have_count(3)
+    shot(page, "bulletin-reading")
     # The archive: 第N期, the date and the PDF, no hashes nor snapshots.
     page.goto(url + "/campaigns/1/bulletins")
     row = page.locator("#bulletins tbody tr", has_text="第6期")

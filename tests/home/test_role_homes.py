@@ -174,7 +174,11 @@ def test_coordinator_todo_on_his_overview_and_where_each_leads(app, w, now):
         "阶段任务材料待审核：区工作方案",  # 汉阳区, 11-21 11:00
         "台账（党建基数）待审核",  # 汉阳区, submitted 11-21 17:00
     ]
-    assert re.findall(r'<span class="unit">([^<]+)</span>', review) == ["武昌区", "汉阳区", "汉阳区"]
+    assert re.findall(r'<span class="unit">([^<]+)</span>', review) == [
+        "武昌区",
+        "汉阳区",
+        "汉阳区",
+    ]
     issues = page(client, tiles["issues"][1])
     assert re.search(r'id="open-count">2<', issues)
 
@@ -347,6 +351,30 @@ def test_a_district_raises_an_issue_and_the_coordinator_answers_it(app, w, now):
     assert issue.answer == "按属地原则归江岸区管理"
 
 
+def test_an_issue_is_raised_on_an_item_from_its_page(app, w, now):
+    op = as_user(app, "jiangan_op")
+    item = page(op, f"/campaigns/{w.cid}/items/{w.items['B'].id}")
+    link = re.search(r'id="raise-issue"><a href="([^"]+)"', item).group(1).replace("&amp;", "&")
+    assert link == f"/campaigns/{w.cid}/coordination/new?item_id={w.items['B'].id}"
+    form = page(op, link)
+    assert "涉及组织：<strong>江岸B</strong>" in form
+    token = csrf_token(op, link)
+    data = {
+        "csrf_token": token,
+        "kind": "refuses",
+        "subject": "江岸B拒绝",
+        "item_id": w.items["B"].id,
+    }
+    assert op.post(link, data=data).status_code == 302
+    issue = db.session.scalars(
+        select(CoordinationIssue).where(CoordinationIssue.subject == "江岸B拒绝")
+    ).one()
+    assert issue.item_id == w.items["B"].id
+    # The coordinator has no such link: the city answers, it does not raise.
+    coord_item = page(as_user(app, "coord"), f"/campaigns/{w.cid}/items/{w.items['B'].id}")
+    assert 'id="raise-issue"' not in coord_item
+
+
 def test_raising_an_issue_refuses_bad_input_whole(app, w, now):
     op = as_user(app, "jiangan_op")
     before = db.session.scalar(select(func.count(CoordinationIssue.id)))
@@ -393,8 +421,24 @@ def snapshot(number: int, due: str, units: list[tuple], named_units: int = 2) ->
     rank, whether they reach the target and their bottom streak."""
     return {
         "number": number,
-        "campaign": {"named_units": named_units, "target_party_org_coverage": "50.00"},
+        "title": f"关于全市“两新”组织党组织集中组建工作进展情况的通报（第{number}期）",
+        "campaign": {
+            "named_units": named_units,
+            "target_party_org_coverage": "50.00",
+            "issuing_body": "中共武汉市委组织部",
+        },
         "period": {"due_on": due},
+        "overall": {
+            "party_org_coverage": 0.3,
+            "previous_coverage": 0.2,
+            "new_party_orgs": 2,
+            "gap": 3,
+            "reaches": False,
+            "open_items": 9,
+            "overdue_items": 2,
+            "awaiting_items": 2,
+        },
+        "requirements": ["武昌区、汉阳区未达到50%，要倒排工期、挂图推进，确保按期达标。"],
         "units": [
             {
                 "code": code,
@@ -403,6 +447,8 @@ def snapshot(number: int, due: str, units: list[tuple], named_units: int = 2) ->
                 "rank": rank,
                 "reaches": coverage >= 0.5,
                 "bottom_streak": streak,
+                "previous_coverage": None,
+                "gap": 1,
             }
             for code, name, coverage, rank, streak in units
         ],
@@ -517,3 +563,18 @@ def test_leadership_sees_neither_working_links_nor_hashes(app, w, now):
     assert "附件清单" not in row
     kept = page(coord, f"/campaigns/{w.cid}/bulletins")
     assert "aaaaaaaaaaaaaaaa…" in kept and "snapshot.json" in kept
+
+
+def test_the_latest_bulletin_reads_on_a_phone_page_too(app, w, now):
+    add_bulletins(app, w)
+    op = as_user(app, "jiangan_op")  # every user reads the bulletins, as their PDF
+    html = page(op, f"/campaigns/{w.cid}/bulletins/6/reading")
+    assert "工作进展情况的通报（第6期）" in html
+    assert "数据截至 2026-11-10 18:00" in html
+    assert f'href="/campaigns/{w.cid}/bulletins/6.pdf"' in html
+    rows = re.findall(r"<tr><td class=\"text\"><strong>([^<]+)</strong>", html)
+    assert rows == ["1. 江岸区", "2. 汉阳区", "3. 武昌区"]
+    assert "武昌区、汉阳区未达到50%" in html
+    assert op.get(f"/campaigns/{w.cid}/bulletins/7/reading").status_code == 404
+    boss = page(as_user(app, "boss"), f"/campaigns/{w.cid}/home")
+    assert f'id="latest-reading" href="/campaigns/{w.cid}/bulletins/6/reading"' in boss
