@@ -56,21 +56,19 @@ def reading(found: Bulletin) -> dict[str, Any]:
 def named_units(snapshot: dict[str, Any]) -> list[Named]:
     """The units a bulletin names (点名), as its 下步工作要求 does: those below the coverage
     target, the worst first, as many as the campaign names; then those in the last three places
-    for several bulletins in a row."""
+    for several bulletins in a row. A unit named for both is listed once, with both reasons."""
     units = snapshot.get("units", [])
     limit = snapshot.get("campaign", {}).get("named_units", 3)
     target = snapshot.get("campaign", {}).get("target_party_org_coverage", "")
     behind = sorted((u for u in units if u.get("reaches") is False), key=lambda u: -u["rank"])
-    out = [
-        Named(
-            u["name"], f"党组织覆盖率{_percent(u['party_org_coverage'])}，未达到{_target(target)}%"
-        )
-        for u in behind[:limit]
-    ]
+    reasons: dict[str, list[str]] = {}
+    for u in behind[:limit]:
+        said = f"党组织覆盖率{_percent(u['party_org_coverage'])}，未达到{_target(target)}%"
+        reasons.setdefault(u["name"], []).append(said)
     for u in sorted(units, key=lambda u: -u["rank"]):
         if u.get("bottom_streak", 0) >= 2:
-            out.append(Named(u["name"], f"连续{u['bottom_streak']}期排名后三位"))
-    return out
+            reasons.setdefault(u["name"], []).append(f"连续{u['bottom_streak']}期排名后三位")
+    return [Named(name, "；".join(why)) for name, why in reasons.items()]
 
 
 def _percent(value: float | None) -> str:
