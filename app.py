@@ -23,6 +23,7 @@ from campaign.core import clock, config, storage, text
 from campaign.core.db import render_migration_item
 from campaign.core.extensions import api, csrf, db, limiter, login_manager, migrate
 from notifications import models as notification_models  # noqa: F401
+from notifications import urging as urge_models  # noqa: F401
 from reports import models as report_models  # noqa: F401
 
 ERROR_PAGES = {
@@ -172,7 +173,17 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(board_bp)
     app.register_blueprint(bulletins_bp)
     app.register_blueprint(notifications_bp)
+    _register_role_homes(app)
     _register_api(app)
+
+
+def _register_role_homes(app: Flask) -> None:
+    """What the role homes add: 协调事项 (board) and 催办 (notifications)."""
+    from campaign.board.coordination_views import bp as coordination_bp
+    from notifications.urge_views import bp as urging_bp
+
+    app.register_blueprint(coordination_bp)
+    app.register_blueprint(urging_bp)
 
 
 def _register_api(app: Flask) -> None:

@@ -100,6 +100,10 @@ AUDIT_ACTIONS = {
     "token.issue": "签发API令牌",
     "unit.create": "新增单位",
     "unit.update": "修改单位",
+    "unit.urge": "催办",
+    "coordination.raise": "提出协调事项",
+    "coordination.assign": "交办协调事项",
+    "coordination.answer": "答复协调事项",
     "system.init": "系统初始化",
 }
 # The organization's fields as the ledger names them; then what other records carry.

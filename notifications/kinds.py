@@ -54,6 +54,7 @@ KINDS = {
         Kind("closure_revoked", "销号被撤销（抽查/回头看）", Audience.UNIT),
         Kind("ledger_reviewed", "台账审核结果", Audience.UNIT),
         Kind("change_request_decided", "台账变更申请处理结果", Audience.UNIT),
+        Kind("urged", "市级专班催办", Audience.UNIT, webhook=True),
     )
 }
 

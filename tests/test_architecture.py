@@ -108,7 +108,18 @@ def test_every_area_that_acts_on_another_does_it_through_an_event():
         "campaign.ledger": {"campaign.core"},
         "campaign.timeline": {"campaign.core"},
         "campaign.half_monthly": {"campaign.core", "campaign.ledger"},
-        "campaign.home": {"campaign.core", "campaign.board", "campaign.forecast"},
+        # The homes read every area's queries to show each role its 待办 (nothing imports
+        # them, so no cycle can form); every act stays on its own area's page.
+        "campaign.home": {
+            "campaign.core",
+            "campaign.board",
+            "campaign.ledger",
+            "campaign.timeline",
+            "campaign.half_monthly",
+            "notifications",
+            "reports",
+            "campaign.forecast",
+        },
         "campaign.forecast": {"campaign.core"},
     }
     for area, targets in allowed.items():

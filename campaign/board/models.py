@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from campaign.core.clock import now
 from campaign.core.db import Base, StoredFile, enum_text
-from campaign.core.models import Unit
+from campaign.core.models import Unit, User
 from campaign.core.text import text_field
 from campaign.core.vocab import Labelled, OrgKind, Path, Target
 from campaign.ledger.fields import LABELS
@@ -331,3 +331,77 @@ class SpotCheckResult(Base):
     @property
     def is_pending(self) -> bool:
         return self.result == CheckResult.PENDING
+
+
+# ---- 协调事项: a problem a unit cannot solve alone and raises with the city ----------------
+
+
+class IssueKind(Labelled):
+    """What the unit needs the city for."""
+
+    REFUSES = "refuses", "组织拒绝组建"
+    AFFILIATION = "affiliation", "隶属关系争议"
+    OTHER = "other", "其他问题"
+
+
+class IssueStatus(Labelled):
+    """open → assigned (交办 to a coordinator) → answered; answered ones are done."""
+
+    OPEN = "open", "待处理"
+    ASSIGNED = "assigned", "已交办"
+    ANSWERED = "answered", "已答复"
+
+
+# Issues still waiting for the city's answer.
+OPEN_ISSUES = (IssueStatus.OPEN, IssueStatus.ASSIGNED)
+
+
+class CoordinationIssue(Base):
+    """A 协调事项: raised by a unit on one of its items or on the unit itself, answered (or
+    assigned to a coordinator who answers) by the city's working group."""
+
+    __tablename__ = "coordination_issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("board_item.id"), index=True)
+    kind: Mapped[IssueKind] = mapped_column(enum_text(IssueKind, 20))
+    subject: Mapped[str] = mapped_column(String(100), info=text_field("事项"))
+    detail: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("情况说明", 2000, multiline=True)
+    )
+    status: Mapped[IssueStatus] = mapped_column(
+        enum_text(IssueStatus, 20), default=IssueStatus.OPEN
+    )
+    raised_at: Mapped[datetime] = mapped_column(default=now)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    assigned_at: Mapped[datetime | None]
+    answer: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("答复意见", 2000, multiline=True)
+    )
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped[Unit] = relationship()
+    item: Mapped[BoardItem | None] = relationship()
+    raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+
+    __table_args__ = (Index("ix_coordination_issue_open", "campaign_id", "status"),)
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def kind_label(self) -> str:
+        return IssueKind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        return IssueStatus(self.status).label
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ISSUES

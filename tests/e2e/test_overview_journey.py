@@ -126,6 +126,9 @@ def test_district_operator_sees_only_own_unit(live_server, browser_page: Page):
     page = browser_page
     page.goto(live_server("/login"))
     log_in(page, "jiangan_tianbao", DEMO_PASSWORD)
+    # A district operator lands on his 待办 (tests/e2e/test_role_homes.py); the overview is a link.
+    expect(page).to_have_url(re.compile(r"/campaigns/1/home$"))
+    page.get_by_role("link", name="本单位进展").click()
     expect(page).to_have_url(OVERVIEW_URL)
 
     table = page.locator("#unit-figures")
