@@ -166,7 +166,7 @@ def _rank(units: list[dict[str, Any]]) -> None:
 
 def _ranks_of(rows: list[tuple[Unit, figures.Figures]]) -> dict[str, int]:
     """The ranks ``rows`` (figures of an earlier day) would have had in a bulletin."""
-    units = [
+    units: list[dict[str, Any]] = [
         {
             "code": u.code,
             "position": position,
@@ -618,9 +618,11 @@ def requirements(data: dict[str, Any]) -> list[str]:
     unreported = data["reports"]["missing"] + data["reports"]["returned"]
     if unreported:
         out.append(f"{_names(unreported)}要按时报送半月进展情况，做到不漏报、不迟报。")
-    if data["reports"]["waiting"]:
+    if waiting := data["reports"]["waiting"]:
         due = short_date(date.fromisoformat(data["reports"]["due_on"]))
-        out.append(f"{_names(data['reports']['waiting'])}请于{due}24时前完成本期半月报送。")
+        every = len(waiting) == sum(len(v) for k, v in data["reports"].items() if k != "due_on")
+        who = "各单位" if every else _names(waiting)
+        out.append(f"{who}请于{due}24时前完成本期半月报送。")
     if data["next_phase"]:
         p = data["next_phase"]
         s, e = date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"])
