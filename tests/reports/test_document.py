@@ -465,3 +465,29 @@ def test_the_plans_figures_by_kind_and_size_worked_out_by_hand(w):  # noqa: F811
     assert row(text, "非公企业", "6", "3", "50.0%", "2", "66.7%", "3", "2", "66.7%")
     assert row(text, "社会组织", "2", "2", "100.0%", "0", "100.0%", "1", "1", "100.0%")
     assert row(text, "合计", "8", "5", "62.5%", "2", "75.0%", "4", "3", "75.0%")
+
+
+# With 32 units the page breaks right before 合计, with 33 before the last row and 合计:
+# without the keep rules (tbody tr.keep, tr.total) 合计, or a row and 合计, stand alone.
+@pytest.mark.parametrize("n", [32, 33])
+def test_a_long_ranking_leaves_no_lone_row_and_no_lone_total_on_a_page(n):
+    data = document()
+    template = data["units"][0]
+    data["units"] = [
+        {**template, "code": f"u{i}", "name": f"第{i}区", "position": i, "rank": i}
+        for i in range(1, n + 1)
+    ]
+    pdf = render.pdf(render.html(data))
+    names = {u["name"] for u in data["units"]}
+    per_page = []
+    for page in pages_of(pdf.data):
+        rows = [line.split() for line in page.splitlines()]
+        ranking = [cells for cells in rows if len(cells) == 10 and cells[2] in names]
+        total = any(cells[:1] == ["全市合计"] for cells in rows)
+        if ranking or total:
+            per_page.append((len(ranking), total))
+    assert len(per_page) >= 2, "the ranking runs over a page break"
+    assert sum(rows for rows, _ in per_page) == n
+    # No page holds a single row of the table, and 合计 stands under at least two rows.
+    assert all(rows >= 2 for rows, _ in per_page), per_page
+    assert [total for _, total in per_page] == [False] * (len(per_page) - 1) + [True]
