@@ -398,9 +398,11 @@ def test_the_document_number_and_the_signing_day_are_printed_when_there_are_some
     assert whole.startswith("中共某市委组织部文件某组专〔2027〕3号关于全市")
     # 成文日期 as signed, in Arabic numerals (GB/T 9704-2012 7.3.5.3); 印发 on the cut-off.
     assert "中共某市委组织部2027年9月26日" in whole
-    last = [
-        line.split() for line in pages_of(render.pdf(render.html(signed)).data)[-1].splitlines()
-    ]
+    pages = pages_of(render.pdf(render.html(signed)).data)
+    # No page holds the 署名 and 成文日期 alone (GB/T 9704 7.3.5): the last item is with them.
+    signing = next(page for page in pages if "2027年9月26日" in page)
+    assert "坚决防止做假账" in flat(signing)
+    last = [line.split() for line in pages[-1].splitlines()]
     assert [cells for cells in last if cells][-2] == ["中共某市委组织部", "2027年9月25日印发"]
 
     draft = flat(text_of(render.pdf(render.html(document())).data))
