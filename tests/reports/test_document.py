@@ -493,3 +493,27 @@ def test_a_long_ranking_leaves_no_lone_row_and_no_lone_total_on_a_page(n):
     # No page holds a single row of the table, and 合计 stands under at least two rows.
     assert all(rows >= 2 for rows, _ in per_page), per_page
     assert [total for _, total in per_page] == [False] * (len(per_page) - 1) + [True]
+
+
+def test_a_report_day_when_no_unit_has_reported_yet_says_so_once():
+    reports = {
+        "due_on": "2027-09-25",
+        "on_time": [],
+        "late": [],
+        "returned": [],
+        "missing": [],
+        "waiting": ["甲区", "乙区", "丙区"],
+    }
+    data = document(reports=reports)
+    data["requirements"] = snapshot.requirements(data)
+    assert "各单位请于9月25日24时前完成本期半月报送。" in data["requirements"]
+    whole = flat(text_of(render.pdf(render.html(data)).data))
+    assert "9月25日半月进展情况，截至通报时（18:00）各单位尚未报送，报送截止为当日24时。" in whole
+    assert "0个单位" not in whole and "甲区、乙区、丙区" not in whole
+
+    # One unit late, the others on time: the count of those on time, the late one named.
+    data = document(
+        reports={**reports, "waiting": [], "on_time": ["甲区", "丙区"], "late": ["乙区"]}
+    )
+    whole = flat(text_of(render.pdf(render.html(data)).data))
+    assert "9月25日半月进展情况，截至18:00，2个单位已按时报送，乙区迟报。" in whole
