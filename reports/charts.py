@@ -66,13 +66,15 @@ def trend(points: list[dict], target_percent: float) -> str:
                     fontsize=8,
                 )
         ax.axhline(target_percent, color=RED, linestyle="--", linewidth=1)
+        # Named outside the plot, right of the line's end, so no point's label meets it.
         ax.text(
-            len(points) - 0.5,
+            1.01,
             target_percent,
-            f"目标 {target_percent:g}%",
+            f"目标{target_percent:g}%",
+            transform=ax.get_yaxis_transform(),
             color=RED,
-            va="bottom",
-            ha="right",
+            va="center",
+            ha="left",
             fontsize=8,
         )
         ax.set_xticks(range(len(points)), labels)
@@ -96,20 +98,33 @@ def by_unit(units: list[dict], target_percent: float) -> str:
         values = [(u["party_org_coverage"] or 0) * 100 for u in units][::-1]
         # Reached or not as figures.reaches says (exact integers), as the table bolds it.
         colors = [GREY if u.get("reaches") is False else BLUE for u in units][::-1]
-        bars = ax.barh(range(len(units)), values, color=colors, height=0.62)
-        ax.bar_label(bars, labels=[f"{v:.1f}%" for v in values], padding=2, fontsize=7.5)
+        ax.barh(range(len(units)), values, color=colors, height=0.62)
+        # The values in a column right of the plot and the target named above it: the target
+        # line crosses bars, never a label.
+        for y, v in enumerate(values):
+            ax.text(
+                1.01,
+                y,
+                f"{v:.1f}%",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                ha="left",
+                fontsize=7.5,
+            )
         ax.axvline(target_percent, color=RED, linestyle="--", linewidth=1)
         ax.text(
             target_percent,
-            len(units) - 0.3,
-            f"目标 {target_percent:g}%",
+            1.01,
+            f"目标{target_percent:g}%",
+            transform=ax.get_xaxis_transform(),
             color=RED,
             ha="center",
             va="bottom",
             fontsize=8,
         )
         ax.set_yticks(range(len(units)), names)
-        ax.set_xlim(0, 110)
+        ax.set_xlim(0, 100)
+        ax.set_ylim(-0.6, len(units) - 0.4)
         ax.set_xlabel("党组织覆盖率（%）")
         fig.tight_layout()
         return _svg(fig)

@@ -5,6 +5,7 @@ pages, so the scheduler process and the CLI render exactly what the web app woul
 """
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -33,9 +34,22 @@ def _late_hours(snapshot: dict) -> float:
     return late.total_seconds() / 3600
 
 
+TITLE_LINE = 18  # characters of a 2号 title line (156 mm at 22 pt is 20), less a margin
+
+
+def title_runs(text: str) -> list[tuple[bool, str]]:
+    """A title in runs, each marked whether to keep it on one line: the title may break only
+    before a quoted name (“百日攻坚行动”…) or before its （第N期）, so no word is cut in two
+    ("集中组/建", "百日/攻坚行动"). A run too long for a line may break anywhere."""
+    runs = [run for run in re.split(r"(?=“[^”]*”)|(?=（第)", text) if run]
+    return [(len(run) <= TITLE_LINE, run) for run in runs]
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return display.environment(autoescape=True)
+    env = display.environment(autoescape=True)
+    env.filters["title_runs"] = title_runs
+    return env
 
 
 def refuse_unprintable(text: str) -> None:
@@ -52,13 +66,34 @@ def refuse_unprintable(text: str) -> None:
         )
 
 
+# What bulletins before version 3 printed where version 3 reads the campaign's own texts.
+_BEFORE_3 = {"addressees": "各区委组织部，市直机关工委，市民政局", "action": "“百日攻坚行动”"}
+
+
 def readable(snapshot: dict) -> dict:
     """A stored snapshot in the form the template reads. Version 1 carried the period's
-    closures as a list (the PDF printed its length); since version 2 the count is stored."""
-    if "closures_verified" in snapshot["overall"]:
-        return snapshot
-    count = len(snapshot["closures"])
-    return {**snapshot, "overall": {**snapshot["overall"], "closures_verified": count}}
+    closures as a list (the PDF printed its length); since version 2 the count is stored.
+    Before version 3 the 主送, the campaign's subject and action were fixed texts, and there
+    were no previous ranks, no split by kind and no 50/100人 rates (those parts are left out)."""
+    if "closures_verified" not in snapshot["overall"]:
+        count = len(snapshot["closures"])
+        snapshot = {**snapshot, "overall": {**snapshot["overall"], "closures_verified": count}}
+    if snapshot.get("version", 1) < 3:
+        number = f"（第{snapshot['number']}期）"
+        subject = snapshot["title"].removeprefix("关于全市").removesuffix(number)
+        campaign = {
+            "action": _BEFORE_3["action"],
+            "subject": subject.removesuffix("工作进展情况的通报"),
+            **snapshot["campaign"],
+        }
+        overall = {"member_rate": None, "party_org_rate_by_size": None, **snapshot["overall"]}
+        snapshot = {
+            "addressees": _BEFORE_3["addressees"],
+            **snapshot,
+            "campaign": campaign,
+            "overall": overall,
+        }
+    return snapshot
 
 
 def html(snapshot: dict) -> str:
@@ -74,7 +109,13 @@ def html(snapshot: dict) -> str:
         .get_template("reports/bulletin.html")
         .render(
             s=snapshot,
-            faces={"song": fonts.SONG, "kai": fonts.KAI, "hei": fonts.HEI},
+            faces={
+                "song": fonts.SONG,
+                "kai": fonts.KAI,
+                "hei": fonts.HEI,
+                "fang": fonts.FANG,
+                "title": fonts.TITLE,
+            },
             late_hours=_late_hours(snapshot),
             trend_chart=_data_url(charts.trend(snapshot["trend"], target)),
             unit_chart=_data_url(charts.by_unit(snapshot["units"], target)),
@@ -98,10 +139,21 @@ class Pdf:
     pages: int
 
 
+# The 版记 (GB/T 9704 §8) stands at the foot of the last page, which must be an even one.
+IMPRINT = '<div class="imprint-wrap">'
+IMPRINT_OWN_PAGE = '<div class="imprint-wrap own-page">'
+
+
 def pdf(document: str, progress=None) -> Pdf:
-    """The PDF of ``document``; refused when a face is not installed or a glyph would be a box."""
+    """The PDF of ``document``; refused when a face is not installed or a glyph would be a box.
+
+    When the 版记 falls on an odd page, the document is laid out again with the 版记 on the
+    next even page, by itself (the same input always gives the same PDF)."""
     refuse_unprintable(document)
     rendered = weasyprint.HTML(string=document, url_fetcher=INLINE_ONLY).render()
+    if len(rendered.pages) % 2 and IMPRINT in document:
+        document = document.replace(IMPRINT, IMPRINT_OWN_PAGE, 1)
+        rendered = weasyprint.HTML(string=document, url_fetcher=INLINE_ONLY).render()
     if progress:
         progress("写入PDF", 80)
     return Pdf(rendered.write_pdf(), len(rendered.pages))

@@ -10,6 +10,7 @@ only to the xlsx attachment: ``lists`` reads them as plain rows from the same co
 the counts use, streamed into the workbook in the same run.
 """
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -33,7 +34,7 @@ from campaign.board.models import (
 from campaign.core import campaigns as timeline
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Phase, Unit
-from campaign.core.vocab import Target
+from campaign.core.vocab import OrgKind, Target, UnitKind
 from campaign.display import percent, short_date
 from campaign.display import target as display_target
 from campaign.forecast import services as forecast
@@ -44,15 +45,51 @@ from campaign.timeline.states import TaskState
 
 # 2: the closures and overdue items are counted in the snapshot and listed only in the
 # attachment (1 carried both lists whole; reports.render still reads it).
-VERSION = 2
+# 3: what the 公文 prints from the campaign's own texts (subject, action, 主送), each unit's
+# previous rank, 50人以上有党员率 and 100人以上有党组织率, the 非公 / 社会组织 split
+# (``by_kind``); reports.render reads versions 1 and 2 as they were printed.
+VERSION = 3
 # Rows fetched at a time while the attachment's lists stream (a server-side cursor on
 # PostgreSQL), so a province's lists are never all in memory.
 STREAM_ROWS = 2000
 
 
+# The usual short form of the plan's long name for the organizations concerned.
+TWO_NEW = ("非公有制经济组织和社会组织", "“两新”组织")
+
+
+def subject(campaign: Campaign) -> str:
+    """What the campaign is, from its own name without the city and the year:
+    "武汉市非公有制经济组织和社会组织党组织集中组建“百日攻坚行动”（2026年）" ->
+    "“两新”组织党组织集中组建“百日攻坚行动”"."""
+    name = campaign.name.strip()
+    name = re.sub(r"[（(]\s*\d{4}\s*年?\s*[）)]$", "", name).strip()
+    if campaign.city_name and name.startswith(campaign.city_name):
+        name = name[len(campaign.city_name) :]
+    return name.replace(*TWO_NEW) or campaign.name
+
+
+def action(campaign: Campaign) -> str:
+    """The campaign's short name as its texts quote it ("“百日攻坚行动”"), else its subject."""
+    quoted = re.findall(r"“[^”]+”", subject(campaign))
+    return quoted[-1] if quoted else f"“{subject(campaign)}”"
+
+
 def title(campaign: Campaign, number: int) -> str:
-    """《关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第N期）》."""
-    return f"关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第{number}期）"
+    """关于全市<subject>工作进展情况的通报（第N期）, the subject from the campaign's name."""
+    return f"关于全市{subject(campaign)}工作进展情况的通报（第{number}期）"
+
+
+def addressees(units: list[Unit]) -> str:
+    """主送, from the kinds of the responsible units: 各区委组织部, the parks' 党工委组织部,
+    the city departments by name."""
+    districts = [u for u in units if u.kind == UnitKind.DISTRICT]
+    parks = [u.name for u in units if u.kind == UnitKind.PARK]
+    out = ["各区委组织部"] if districts else []
+    if parks:
+        out.append("、".join(parks) + "党工委组织部")
+    out += [u.name for u in units if u.kind not in (UnitKind.DISTRICT, UnitKind.PARK)]
+    return "，".join(out)
 
 
 def cutoff_of(campaign: Campaign, due_on: date, at: time) -> datetime:
@@ -67,6 +104,8 @@ def _rates(f: figures.Figures) -> dict[str, Any]:
         "work_coverage": f.work_coverage,
         "required_coverage": f.required_coverage,
         "standalone_rate": f.standalone_rate,
+        "member_rate": f.member_rate,
+        "party_org_rate_by_size": f.party_org_rate_by_size,
     }
 
 
@@ -87,6 +126,7 @@ def _units(
     period: half_monthly.Period,
     cutoff_day: date,
     before: dict[str, Any],
+    before_rank: dict[str, int],
     closures: dict[int, int],
 ) -> list[dict[str, Any]]:
     target = Decimal(campaign.target_party_org_coverage)
@@ -103,6 +143,7 @@ def _units(
                 **_rates(f),
                 "new_party_orgs": new.get(unit.id, 0),
                 "previous_coverage": before.get(unit.code),
+                "previous_rank": before_rank.get(unit.code),
                 "overdue_items": counts.get("overdue", 0),
                 "open_items": sum(counts.get(s, 0) for s in board.OPEN_STATES),
                 "awaiting_items": counts.get(ItemState.AWAITING, 0),
@@ -112,11 +153,31 @@ def _units(
                 "reaches": figures.reaches(f.counts.with_party_org, f.counts.base, target),
             }
         )
+    _rank(units)
+    return units
+
+
+def _rank(units: list[dict[str, Any]]) -> None:
+    """Sort ``units`` by the ranking and set each one's ``rank`` (equal figures share one)."""
     units.sort(key=_rank_key)
     for place, row in enumerate(units, 1):
         tied = place > 1 and _rank_key(row)[:3] == _rank_key(units[place - 2])[:3]
         row["rank"] = units[place - 2]["rank"] if tied else place  # 并列
-    return units
+
+
+def _ranks_of(rows: list[tuple[Unit, figures.Figures]]) -> dict[str, int]:
+    """The ranks ``rows`` (figures of an earlier day) would have had in a bulletin."""
+    units: list[dict[str, Any]] = [
+        {
+            "code": u.code,
+            "position": position,
+            "party_org_coverage": f.party_org_coverage,
+            "required_coverage": f.required_coverage,
+        }
+        for position, (u, f) in enumerate(rows)
+    ]
+    _rank(units)
+    return {u["code"]: u["rank"] for u in units if u["party_org_coverage"] is not None}
 
 
 BOTTOM = 3  # "排名后三位"
@@ -361,21 +422,27 @@ def build(
     before_rows = None
     if previous is None and period.starts_on > campaign.starts_on:
         before_rows = figures.by_unit(session, campaign, as_of=before_day)
+    before_rank: dict[str, int] = {}
     if previous is not None:
         before = {u["code"]: u["party_org_coverage"] for u in previous["units"]}
+        before_rank = {
+            u["code"]: u["rank"] for u in previous["units"] if u["party_org_coverage"] is not None
+        }
         previous_coverage = previous["overall"]["party_org_coverage"]
     elif before_rows is not None:
         before = {u.code: f.party_org_coverage for u, f in before_rows}
+        before_rank = _ranks_of(before_rows)
         previous_coverage = figures.total_of(before_rows).party_org_coverage
     else:
         before, previous_coverage = {}, None
 
     closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
-    units = _units(session, campaign, period, cutoff_day, before, closures)
+    units = _units(session, campaign, period, cutoff_day, before, before_rank, closures)
     _bottom_streaks(units, previous)
     overall = figures.total_of(
         [(None, figures.Figures(figures.Counts(**u["counts"]))) for u in units]
     )
+    by_kind = figures.grouped(session, campaign, "kind", as_of=cutoff_day)
     deadline = timeline.build_deadline(campaign)
     in_force, next_phase = _phases(campaign, cutoff_day)
 
@@ -409,7 +476,18 @@ def build(
             "target_party_org_coverage": str(campaign.target_party_org_coverage),
             "target_required_coverage": str(campaign.target_required_coverage),
             "named_units": campaign.bulletin_named_units,
+            "subject": subject(campaign),
+            "action": action(campaign),
+            "member_required_employees": campaign.member_required_employees,
+            "party_org_required_employees": campaign.party_org_required_employees,
         },
+        "addressees": addressees(
+            list(
+                session.scalars(
+                    select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+                )
+            )
+        ),
         "number": number,
         "title": title(campaign, number),
         "period": {"starts_on": period.starts_on.isoformat(), "due_on": period.due_on.isoformat()},
@@ -434,6 +512,11 @@ def build(
             "closures_verified": sum(closures.values()),
         },
         "units": units,
+        # 非公企业 and 社会组织: each kind's counts and rates (the two add up to the overall).
+        "by_kind": {
+            kind.value: _rates(by_kind.get(kind.value, figures.Figures(figures.Counts())))
+            for kind in OrgKind
+        },
         "deliverables": _deliverables(session, campaign, period, cutoff),
         "reports": _reports(session, campaign, period.due_on, cutoff),
         "spot_checks": _spot_checks(session, campaign, cutoff),
@@ -556,9 +639,11 @@ def requirements(data: dict[str, Any]) -> list[str]:
     unreported = data["reports"]["missing"] + data["reports"]["returned"]
     if unreported:
         out.append(f"{_names(unreported)}要按时报送半月进展情况，做到不漏报、不迟报。")
-    if data["reports"]["waiting"]:
+    if waiting := data["reports"]["waiting"]:
         due = short_date(date.fromisoformat(data["reports"]["due_on"]))
-        out.append(f"{_names(data['reports']['waiting'])}请于{due}24时前完成本期半月报送。")
+        every = len(waiting) == sum(len(v) for k, v in data["reports"].items() if k != "due_on")
+        who = "各单位" if every else _names(waiting)
+        out.append(f"{who}请于{due}24时前完成本期半月报送。")
     if data["next_phase"]:
         p = data["next_phase"]
         s, e = date.fromisoformat(p["starts_on"]), date.fromisoformat(p["ends_on"])

@@ -183,7 +183,7 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
 
     # The snapshot holds the counts the PDF prints, not the lists.
     data = json.loads(bulletin.snapshot)
-    assert data["version"] == 2
+    assert data["version"] == 3
     assert "closures" not in data and "overdue_items" not in data
     assert (data["overall"]["closures_verified"], data["overall"]["overdue_items"]) == (2, 2)
     assert {u["name"]: u["closures_verified"] for u in data["units"]} == {
@@ -199,7 +199,7 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
     whole = "".join(text.split())
     assert "本期新建党组织" in whole and "核验销号2个。" in whole
     assert "全市核验销号2个，其中江岸区1个、武昌区1个。" in whole
-    assert "2个事项超过计划完成时间仍未销号（清单见附件）" in whole
+    assert "其中2个超过计划完成时间仍未销号（清单见附件）" in whole
 
 
 def test_writing_the_lists_reports_progress_and_keeps_the_run_alive(w, monkeypatch):
