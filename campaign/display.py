@@ -101,6 +101,10 @@ AUDIT_ACTIONS = {
     "unit.create": "新增单位",
     "unit.update": "修改单位",
     "system.init": "系统初始化",
+    "bulletin.publish": "发布通报",
+    "bulletin.draft": "生成通报草稿",
+    "bulletin.edit": "修改通报草稿",
+    "bulletin.sign": "签发通报",
 }
 # The organization's fields as the ledger names them; then what other records carry.
 FIELD_LABELS = {
@@ -132,6 +136,16 @@ FIELD_LABELS = {
     "city_name": "城市",
     "issuing_body": "发文机关",
     "admin": "系统管理员",
+    # bulletins (reports/services.py)
+    "requirements": "下步工作要求",
+    "document_number": "发文字号",
+    "signed_on": "签发日期",
+    "pdf_sha256": "PDF的SHA-256",
+    "snapshot_sha256": "数据快照的SHA-256",
+    "status": "状态",
+    "number": "期数",
+    "due_on": "报送日",
+    "trigger": "生成方式",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {

@@ -244,7 +244,7 @@ def test_the_bulletin_prints_the_hand_worked_figures(w):
     text = pdftotext(resolve(bulletin.pdf_path))
     whole = flat(text)
     assert whole.startswith(
-        "“百日攻坚行动”工作通报第6期" + TITLE_6 + "（数据截至2026年11月10日18:00）"
+        "“百日攻坚行动”工作通报第6期武组专〔2026〕1号" + TITLE_6 + "（数据截至2026年11月10日18:00）"
     )
     assert ISSUER + "2026年11月10日" in whole  # signature and date
     assert ISSUER + "2026年11月10日印发" in whole  # imprint
