@@ -62,8 +62,8 @@ def list_bulletins() -> None:
     campaign = current_campaign()
     for b in services.archive(db.session, campaign):
         click.echo(
-            f"第{b.number}期  报送日 {b.due_on}  生成于 {local_time(b.created_at)}  "
-            f"{b.pdf_pages}页  {resolve(b.pdf_path)}"
+            f"第{b.number}期  {b.document_number or b.status_label}  报送日 {b.due_on}  "
+            f"生成于 {local_time(b.created_at)}  {b.pdf_pages}页  {resolve(b.pdf_path)}"
         )
     for run in services.runs(db.session, campaign):
         if run.status in ("failed", "abandoned"):

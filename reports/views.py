@@ -169,8 +169,11 @@ def _draft_page(b: Bulletin, status: int = 200, problems=(), submitted=None) -> 
         may_edit=permissions.may_edit_campaign(current_user) and b.is_draft,
         may_sign=services.may_sign(current_user) and b.is_draft,
         problems=[message for _, message in problems],
-        text=submitted if submitted is not None else "\n".join(data["requirements"]),
-        today=clock.today(b.campaign.timezone),
+        # A blank line between paragraphs, for the eye (blank lines are not paragraphs).
+        text=submitted if submitted is not None else "\n\n".join(data["requirements"]),
+        next_number=services.next_document(
+            db.session, b.campaign, clock.today(b.campaign.timezone)
+        )[1],
     ), status
 
 

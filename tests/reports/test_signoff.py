@@ -468,3 +468,62 @@ def test_requirements_figures_come_from_the_snapshot(w):
     data = json.loads(draft.snapshot)
     assert snapshot.requirements(data) == data["requirements"]
     assert services.figures_in("覆盖率５８.３%，还需组建12个") == ["58.3", "12"]
+
+
+def test_the_scheduler_reminds_on_its_round(w):
+    from campaign import scheduler
+
+    review_on(w)
+    produce(w)
+    assert "bulletins.sign_reminders" in {job["id"] for job in scheduler.jobs(w.app)}
+    with at(2026, 11, 11, 9, 0):
+        assert scheduler.remind_unsigned_bulletins(w.app) == 0
+    with at(2026, 11, 11, 10, 5):
+        assert scheduler.remind_unsigned_bulletins(w.app) == 1
+    assert [e.payload["day"] for e in events_of("bulletin_unsigned")] == ["2026-11-11"]
+
+
+# ---- the API ----------------------------------------------------------------------------
+
+
+def test_the_api_hides_drafts_and_signs_once(w):
+    from campaign.core.accounts import issue_token
+
+    review_on(w)
+    produce(w)
+    tokens = {
+        name: issue_token(db.session, getattr(w, name)) for name in ("coord", "boss", "jiangan_op")
+    }
+    db.session.commit()
+    api = f"/api/v1/campaigns/{w.cid}/bulletins"
+
+    def call(method: str, name: str, path: str = ""):
+        client = w.app.test_client()
+        response = client.open(
+            api + path, method=method, headers={"Authorization": f"Bearer {tokens[name]}"}
+        )
+        response.get_data()
+        response.close()
+        return response
+
+    assert call("GET", "jiangan_op").json == []
+    for path in ("/6", "/6/pdf", "/6/sign"):
+        assert (
+            call("POST" if path.endswith("sign") else "GET", "jiangan_op", path).status_code == 404
+        )
+    (listed,) = call("GET", "coord").json
+    assert (listed["status"], listed["document_number"]) == ("draft", "")
+    refused = call("POST", "coord", "/6/sign")
+    assert refused.status_code == 403
+
+    signed = call("POST", "boss", "/6/sign")
+    assert signed.status_code == 200
+    assert (signed.json["status"], signed.json["document_number"]) == (
+        "published",
+        "武组专〔2026〕1号",
+    )
+    again = call("POST", "boss", "/6/sign")
+    assert again.status_code == 409
+    assert "不能再修改或重复签发" in again.json["message"]
+    (listed,) = call("GET", "jiangan_op").json
+    assert listed["document_number"] == "武组专〔2026〕1号"
