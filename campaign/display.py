@@ -146,6 +146,9 @@ FIELD_LABELS = {
     "number": "期数",
     "due_on": "报送日",
     "trigger": "生成方式",
+    "bulletin_review": "通报须经审核签发后发布",
+    "bulletin_sign_hours": "草稿截止后未签发提醒（小时）",
+    "document_prefix": "发文字号前缀",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {
@@ -163,6 +166,7 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
     "role": {role.value: role.label for role in vocab.Role},
     "active": {True: "启用", False: "停用"},
     "must_change_password": _YES_NO,
+    "bulletin_review": _YES_NO,
     "after_reset": _YES_NO,
 }
 

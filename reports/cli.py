@@ -50,6 +50,10 @@ def generate(due) -> None:
         except (render.RenderRefused, ValidationFailed, jobs.LeaseLost) as e:
             raise click.ClickException(str(e)) from e
     click.echo(f"第{bulletin.number}期：{bulletin.title}")
+    if bulletin.is_draft:
+        click.echo("  草稿，待领导在系统中审核签发后编发文字号、发送各主送单位")
+    else:
+        click.echo(f"  {bulletin.document_number}")
     click.echo(
         f"  PDF  {resolve(bulletin.pdf_path)}（{bulletin.pdf_pages}页，SHA-256 {bulletin.pdf_sha256}）"
     )

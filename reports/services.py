@@ -25,7 +25,7 @@ from campaign import audit, display
 from campaign.core import events, jobs, permissions
 from campaign.core.clock import now, today
 from campaign.core.db import Session, claim, serialize
-from campaign.core.errors import ValidationFailed
+from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit, User
 from campaign.core.paths import path_for
 from campaign.core.storage import keep
@@ -364,7 +364,10 @@ def _headline(session: Session, data: dict, bulletin: Bulletin) -> dict:
             number=bulletin.number,
         ),
         "attachments": [
-            {"path": bulletin.pdf_path, "name": f"通报第{bulletin.number}期.pdf"},
+            {
+                "path": bulletin.pdf_path,
+                "name": f"通报第{bulletin.number}期{'（草稿）' if bulletin.is_draft else ''}.pdf",
+            },
         ],
     }
 
@@ -574,13 +577,27 @@ def _as_paragraphs(paragraphs: list[str]) -> str:
     return "\n".join(f"{n}．{text}" for n, text in enumerate(paragraphs, 1))
 
 
+EDITED_MEANWHILE = (
+    "草稿的文字已被他人修改（见下方最新文字），本次修改未保存；请在最新文字上重新修改"
+)
+
+
 def edit_requirements(
-    session: Session, bulletin: Bulletin, raw: str, user: User, settings: Settings
+    session: Session,
+    bulletin: Bulletin,
+    raw: str,
+    user: User,
+    settings: Settings,
+    based_on: str | None = None,
 ) -> bool:
     """A coordinator's wording of a draft's 下步工作要求: the draft rendered again with it,
-    the change recorded with the text before and after. False when nothing changed."""
+    the change recorded with the text before and after. False when nothing changed.
+    ``based_on`` is the snapshot's SHA-256 the wording started from: if another edit came
+    in between, this one is refused (Conflict) rather than overwrite it unseen."""
     # One edit or 签发 of the draft at a time; a signed bulletin is not edited.
     claim(session, bulletin, Bulletin.status == "draft", lambda: _signed_already(bulletin))
+    if based_on is not None and based_on != bulletin.snapshot_sha256:
+        raise Conflict(EDITED_MEANWHILE)
     data = json.loads(bulletin.snapshot)
     paragraphs = parse_requirements(raw, snapshot.requirements(data) + data["requirements"])
     before = data["requirements"]

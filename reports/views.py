@@ -190,12 +190,14 @@ def draft(campaign_id: int, number: int) -> ResponseReturnValue:
     if not FlaskForm().validate_on_submit():
         return _draft_page(b, 400, [("", "表单已失效，请刷新页面后重试。")])
     raw = request.form.get("requirements", "")
+    based_on = request.form.get("based_on") or None
     outcome = commit(
-        lambda: services.edit_requirements(db.session, b, raw, current_user, _settings())
+        lambda: services.edit_requirements(db.session, b, raw, current_user, _settings(), based_on)
     )
     if (refusal := outcome.refusal) is not None:
         db.session.refresh(b)
-        return _draft_page(b, refusal.status, refusal.problems, raw)
+        edited_meanwhile = refusal.message == services.EDITED_MEANWHILE
+        return _draft_page(b, refusal.status, refusal.problems, None if edited_meanwhile else raw)
     flash("已保存，草稿已按修改后的文字重新生成。" if outcome.result else "没有修改。", "success")
     return redirect(url_for(".draft", campaign_id=campaign_id, number=number))
 

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from campaign import display
 from campaign.audit import AuditEntry
 from campaign.core import campaigns
 from campaign.core.errors import ValidationFailed
@@ -262,6 +263,12 @@ def test_a_coordinator_rewords_the_requirements_and_the_change_is_recorded(w):
         "1．各区要对照目标倒排工期，确保11月20日前全部达标。\n2．"
     )
 
+    # The record reads in Chinese, as the audit pages show it.
+    assert display.audit_action(entry.action) == "修改通报草稿"
+    assert (
+        "下步工作要求：1．各区要对照目标倒排工期，确保11月20日前全部达标。\n2．"
+        in display.audit_values(entry.after)
+    )
     # The same text again changes nothing and records nothing.
     assert edit(coord, w, "\n".join(reworded)).status_code == 302
     assert len(audit("bulletin.edit")) == 1
@@ -527,3 +534,31 @@ def test_the_api_hides_drafts_and_signs_once(w):
     assert "不能再修改或重复签发" in again.json["message"]
     (listed,) = call("GET", "jiangan_op").json
     assert listed["document_number"] == "武组专〔2026〕1号"
+
+
+def test_a_wording_based_on_text_changed_meanwhile_is_refused_not_overwritten(w):
+    review_on(w)
+    draft = produce(w)
+    path = f"{base(w)}/6/draft"
+    forms = {}
+    for username in ("coord", "admin"):  # both open the draft
+        client = client_for(w, username)
+        page = client.get(path).get_data(as_text=True)
+        based_on = page.split('name="based_on" value="', 1)[1].split('"', 1)[0]
+        assert based_on == draft.snapshot_sha256
+        forms[username] = (client, {"based_on": based_on, "csrf_token": csrf_token(client, path)})
+    first = json.loads(draft.snapshot)["requirements"]
+
+    client, form = forms["coord"]
+    mine = ["王主任的文字。"] + first[1:]
+    assert client.post(path, data=form | {"requirements": "\n".join(mine)}).status_code == 302
+    client, form = forms["admin"]
+    theirs = ["管理员的文字。"] + first[1:]
+    refused = client.post(path, data=form | {"requirements": "\n".join(theirs)})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert services.EDITED_MEANWHILE in page
+    assert "王主任的文字。" in page  # the page shows the text as it now stands
+    db.session.refresh(draft)
+    assert json.loads(draft.snapshot)["requirements"] == mine
+    assert len(audit("bulletin.edit")) == 1
