@@ -105,6 +105,10 @@ AUDIT_ACTIONS = {
     "coordination.assign": "交办协调事项",
     "coordination.answer": "答复协调事项",
     "system.init": "系统初始化",
+    "bulletin.publish": "发布通报",
+    "bulletin.draft": "生成通报草稿",
+    "bulletin.edit": "修改通报草稿",
+    "bulletin.sign": "签发通报",
 }
 # The organization's fields as the ledger names them; then what other records carry.
 FIELD_LABELS = {
@@ -136,6 +140,19 @@ FIELD_LABELS = {
     "city_name": "城市",
     "issuing_body": "发文机关",
     "admin": "系统管理员",
+    # bulletins (reports/services.py)
+    "requirements": "下步工作要求",
+    "document_number": "发文字号",
+    "signed_on": "签发日期",
+    "pdf_sha256": "PDF的SHA-256",
+    "snapshot_sha256": "数据快照的SHA-256",
+    "status": "状态",
+    "number": "期数",
+    "due_on": "报送日",
+    "trigger": "生成方式",
+    "bulletin_review": "通报须经审核签发后发布",
+    "bulletin_sign_hours": "草稿截止后未签发提醒（小时）",
+    "document_prefix": "发文字号前缀",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {
@@ -153,6 +170,7 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
     "role": {role.value: role.label for role in vocab.Role},
     "active": {True: "启用", False: "停用"},
     "must_change_password": _YES_NO,
+    "bulletin_review": _YES_NO,
     "after_reset": _YES_NO,
 }
 

@@ -108,6 +108,20 @@ def send_reminders(app: Flask) -> int:
     return emitted
 
 
+def remind_unsigned_bulletins(app: Flask) -> int:
+    """Remind leadership of every draft bulletin left unsigned past its campaign's hours
+    (each once a day), then deliver; returns how many drafts were found overdue."""
+    with app.app_context():
+        try:
+            overdue = services.remind_unsigned(db.session, now())
+            db.session.commit()
+        finally:
+            db.session.remove()
+    if overdue:
+        deliver_notifications(app)
+    return overdue
+
+
 def settle_abandoned_work(app: Flask) -> int:
     """Settle the work of every kind whose process died (an import left "processing" by a
     restart, a bulletin run, a message being sent); returns how many rows."""
@@ -169,6 +183,12 @@ def jobs(app: Flask) -> list[dict]:
             "id": "notifications.reminders",
             "func": send_reminders,
             "trigger": CronTrigger(hour="8-20", minute=5, timezone=DEFAULT_TZ),
+        },
+        {
+            # Drafts waiting for 签发 past their hours: leadership reminded once a day.
+            "id": "bulletins.sign_reminders",
+            "func": remind_unsigned_bulletins,
+            "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
         },
         {
             # Work whose process died, settled even when nothing of its kind starts again

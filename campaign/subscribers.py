@@ -19,7 +19,9 @@ area's services to make something happen there. Read it as a list:
 - a closure is verified   -> the ledger writes its Party org into the rows it covers; the
                               submitter is told; the leaders' 待核验 notices are done
 - a closure is revoked    -> the ledger puts those rows back; the unit is told
-- a bulletin is published / fails -> leadership and the distribution list / coordinators are told
+- a bulletin is published / fails -> every 主送 unit, coordinators, leadership and the
+                              distribution list / coordinators are told
+- a bulletin is drafted / left unsigned -> coordinators and signers / signers are told
 """
 
 from campaign.board import services as board
@@ -54,6 +56,8 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.ClosureRevoked, [ledger.write_closure_rows, notify.closure_revoked]),
     (events.BulletinPublished, [notify.bulletin_published]),
     (events.BulletinFailed, [notify.bulletin_failed]),
+    (events.BulletinDrafted, [notify.bulletin_drafted]),
+    (events.BulletinSignOverdue, [notify.bulletin_sign_overdue]),
 ]
 
 

@@ -67,10 +67,10 @@ def fan_out(session: Session, event: Event) -> int:
         if entry.email.lower() not in mailed:  # a leader on the list too gets one mail
             mailed.add(entry.email.lower())
             planned.append(("email", None, entry.email))
-    if (unit := kinds.webhook_unit(session, kind, payload)) is not None:
-        hook = session.scalar(select(UnitWebhook).where(UnitWebhook.unit_id == unit.id))
-        if hook is not None:
-            planned.append(("webhook", None, f"{hook.flavour}|{hook.url}"))
+    units = [u.id for u in kinds.webhook_units(session, kind, payload)]
+    hooks = session.scalars(select(UnitWebhook).where(UnitWebhook.unit_id.in_(units)))
+    for hook in sorted(hooks, key=lambda h: units.index(h.unit_id)):
+        planned.append(("webhook", None, f"{hook.flavour}|{hook.url}"))
     existing = set(session.scalars(select(Delivery.key).where(Delivery.event_id == event.id)))
     new = 0
     for channel, user_id, address in planned:

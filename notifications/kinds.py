@@ -25,6 +25,11 @@ class Audience(StrEnum):
     UNIT = "unit"  # the unit's operators and leaders
     UNIT_LEADERS = "unit_leaders"
     SUBMITTER = "submitter"  # the one who did what the event is about (else the unit)
+    # A bulletin's readers: every 主送 unit's operators and leaders (the payload's
+    # ``unit_ids``), the coordinators and leadership.
+    BULLETIN = "bulletin"
+    SIGNERS = "signers"  # who signs bulletins: leadership (reports.services.may_sign)
+    REVIEWERS = "reviewers"  # who reviews a draft bulletin and who signs it
 
 
 # The city-wide audiences and the role each is.
@@ -43,7 +48,9 @@ class Kind:
 KINDS = {
     k.code: k
     for k in (
-        Kind("bulletin_published", "通报发布", Audience.LEADERSHIP, webhook=True),
+        Kind("bulletin_published", "通报发布", Audience.BULLETIN, webhook=True),
+        Kind("bulletin_draft", "通报草稿待审核签发", Audience.REVIEWERS),
+        Kind("bulletin_unsigned", "通报草稿逾时未签发", Audience.SIGNERS),
         Kind("bulletin_failed", "通报生成失败", Audience.COORDINATORS),
         Kind("report_due", "半月报送提醒", Audience.UNIT, webhook=True),
         Kind("task_due", "阶段任务提醒", Audience.UNIT, webhook=True),
@@ -63,8 +70,29 @@ def _active(stmt):
     return stmt.where(User.active.is_(True)).order_by(User.id)
 
 
+def _city_wide(session: Session, *roles: Role) -> list[User]:
+    return list(session.scalars(_active(select(User).where(User.role.in_(roles)))))
+
+
 def users_for(session: Session, kind: Kind, payload: dict) -> list[User]:
     """The users an event of ``kind`` is for."""
+    if kind.audience == Audience.SIGNERS:
+        return _city_wide(session, Role.LEADERSHIP)
+    if kind.audience == Audience.REVIEWERS:
+        return _city_wide(session, Role.COORDINATOR, Role.LEADERSHIP)
+    if kind.audience == Audience.BULLETIN:
+        units = payload.get("unit_ids") or []
+        readers = _city_wide(session, Role.LEADERSHIP, Role.COORDINATOR) + list(
+            session.scalars(
+                _active(
+                    select(User).where(
+                        User.unit_id.in_(units), User.role.in_((Role.OPERATOR, Role.LEADER))
+                    )
+                )
+            )
+        )
+        found = {u.id: u for u in readers}
+        return [found[i] for i in sorted(found)]
     if kind.audience in _CITY_ROLES:
         role = _CITY_ROLES[kind.audience]
         return list(session.scalars(_active(select(User).where(User.role == role))))
@@ -96,10 +124,17 @@ def mailing_list(session: Session, kind: Kind, payload: dict) -> list[MailingLis
     )
 
 
-def webhook_unit(session: Session, kind: Kind, payload: dict) -> Unit | None:
-    """Whose group robot hears it: the unit's, or the city's for city-wide events."""
+def webhook_units(session: Session, kind: Kind, payload: dict) -> list[Unit]:
+    """Whose group robots hear it: the unit's; the city's for city-wide events; for a
+    bulletin the city's and every 主送 unit's."""
     if not kind.webhook:
-        return None
+        return []
+    city = session.scalar(select(Unit).where(Unit.kind == UnitKind.CITY).limit(1))
+    if kind.audience == Audience.BULLETIN:
+        ids = payload.get("unit_ids") or []
+        units = session.scalars(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.id))
+        return [u for u in (city, *units) if u is not None]
     if kind.audience == Audience.LEADERSHIP:
-        return session.scalar(select(Unit).where(Unit.kind == UnitKind.CITY).limit(1))
-    return session.get(Unit, payload["unit_id"]) if payload.get("unit_id") else None
+        return [city] if city is not None else []
+    unit = session.get(Unit, payload["unit_id"]) if payload.get("unit_id") else None
+    return [unit] if unit is not None else []

@@ -155,3 +155,19 @@ def bulletin_failed(session: Session, event: domain.BulletinFailed) -> None:
         error=run.error,
         path=path_for("bulletins.archive", campaign_id=run.campaign_id),
     )
+
+
+def bulletin_drafted(session: Session, event: domain.BulletinDrafted) -> None:
+    """通报草稿待审核签发: the coordinators and the signers."""
+    events.emit(session, "bulletin_draft", **event.headline)
+
+
+def bulletin_sign_overdue(session: Session, event: domain.BulletinSignOverdue) -> None:
+    """通报草稿逾时未签发: the signers, once a day per draft."""
+    headline = event.headline
+    events.emit(
+        session,
+        "bulletin_unsigned",
+        dedupe_key=f"bulletin_unsigned:{headline['bulletin_id']}:{headline['day']}",
+        **headline,
+    )

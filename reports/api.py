@@ -30,6 +30,9 @@ class BulletinSchema(Schema):
     pdf_sha256 = fields.Str()
     snapshot_sha256 = fields.Str()
     xlsx_sha256 = fields.Str()
+    status = fields.Str(metadata={"description": "draft（待签发）或 published（已发布）"})
+    document_number = fields.Str(metadata={"description": "发文字号，如“武组专〔2026〕1号”"})
+    signed_at = fields.DateTime(allow_none=True)
 
 
 class GenerateSchema(Schema):
@@ -40,17 +43,25 @@ def _bulletin(campaign_id: int, number: int, detail: bool = False) -> Bulletin:
     campaign = permissions.campaign_or_404(g.api_user, campaign_id)
     if detail and not permissions.sees_city(g.api_user):
         abort(404)
-    return db.session.scalar(
+    bulletin = db.session.scalar(
         select(Bulletin).where(Bulletin.campaign_id == campaign.id, Bulletin.number == number)
     ) or abort(404)
+    if bulletin.is_draft and not services.sees_drafts(g.api_user):
+        abort(404)  # a draft is for those who review and sign it
+    return bulletin
 
 
 @blp.route("/campaigns/<int:campaign_id>/bulletins")
 class Bulletins(MethodView):
     @blp.response(200, BulletinSchema(many=True))
     def get(self, campaign_id: int) -> list[Bulletin]:
-        """Every bulletin of the campaign, newest first."""
-        return services.archive(db.session, permissions.campaign_or_404(g.api_user, campaign_id))
+        """Every bulletin of the campaign, newest first (drafts for those who review and sign)."""
+        bulletins = services.archive(
+            db.session, permissions.campaign_or_404(g.api_user, campaign_id)
+        )
+        if services.sees_drafts(g.api_user):
+            return bulletins
+        return [b for b in bulletins if not b.is_draft]
 
     @blp.arguments(GenerateSchema)
     @blp.response(201, BulletinSchema)
@@ -93,3 +104,15 @@ class BulletinPdf(MethodView):
         """The archived PDF."""
         b = _bulletin(campaign_id, number)
         return send_stored(b.pdf_path, f"bulletin-{number}.pdf", inline=True)
+
+
+@blp.route("/campaigns/<int:campaign_id>/bulletins/<int:number>/sign")
+class BulletinSign(MethodView):
+    @blp.response(200, BulletinSchema)
+    def post(self, campaign_id: int, number: int) -> Bulletin:
+        """签发 a draft (leadership): numbered, archived and sent to every 主送 unit; a
+        bulletin already signed answers 409."""
+        b = _bulletin(campaign_id, number)
+        permissions.ensure(services.may_sign, g.api_user)
+        settings = services.settings_from(current_app.config)
+        return commit(lambda: services.sign(db.session, b, g.api_user, settings))

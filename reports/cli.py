@@ -50,6 +50,10 @@ def generate(due) -> None:
         except (render.RenderRefused, ValidationFailed, jobs.LeaseLost) as e:
             raise click.ClickException(str(e)) from e
     click.echo(f"第{bulletin.number}期：{bulletin.title}")
+    if bulletin.is_draft:
+        click.echo("  草稿，待领导在系统中审核签发后编发文字号、发送各主送单位")
+    else:
+        click.echo(f"  {bulletin.document_number}")
     click.echo(
         f"  PDF  {resolve(bulletin.pdf_path)}（{bulletin.pdf_pages}页，SHA-256 {bulletin.pdf_sha256}）"
     )
@@ -62,8 +66,8 @@ def list_bulletins() -> None:
     campaign = current_campaign()
     for b in services.archive(db.session, campaign):
         click.echo(
-            f"第{b.number}期  报送日 {b.due_on}  生成于 {local_time(b.created_at)}  "
-            f"{b.pdf_pages}页  {resolve(b.pdf_path)}"
+            f"第{b.number}期  {b.document_number or b.status_label}  报送日 {b.due_on}  "
+            f"生成于 {local_time(b.created_at)}  {b.pdf_pages}页  {resolve(b.pdf_path)}"
         )
     for run in services.runs(db.session, campaign):
         if run.status in ("failed", "abandoned"):

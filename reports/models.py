@@ -7,16 +7,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import now
 from campaign.core.db import Base
-from campaign.core.models import Campaign
+from campaign.core.models import Campaign, User
 
 TRIGGERS = {"schedule": "定时", "manual": "手动", "cli": "命令行", "api": "接口"}
 
 
+STATUSES = {"draft": "待签发", "published": "已发布"}
+
+
 class Bulletin(Base):
-    """A published bulletin: its frozen data snapshot, its PDF and xlsx, with their SHA-256.
+    """A bulletin: its frozen data snapshot, its PDF and xlsx, with their SHA-256.
 
     At most one per campaign and period, enforced by the database whatever produces it
-    (the scheduler in any number of processes, the CLI, a coordinator's button).
+    (the scheduler in any number of processes, the CLI, a coordinator's button). With the
+    campaign's review on it is a draft until a leader signs it (签发): only then is it given
+    its 发文字号 (``document_seq``, unique per campaign) and told to its 主送 units.
     """
 
     __tablename__ = "bulletin"
@@ -37,13 +42,28 @@ class Bulletin(Base):
     trigger: Mapped[str] = mapped_column(String(20))  # schedule | manual | cli | api
     created_at: Mapped[datetime] = mapped_column(default=now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    status: Mapped[str] = mapped_column(String(20), default="published", server_default="published")
+    document_seq: Mapped[int | None]  # the N of "武组专〔2026〕N号"
+    document_number: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    signed_at: Mapped[datetime | None]  # when it was signed, or published unreviewed
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     campaign: Mapped[Campaign] = relationship()
+    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id])
 
     __table_args__ = (
         UniqueConstraint("campaign_id", "due_on", name="bulletin_once_per_period"),
         UniqueConstraint("campaign_id", "number", name="bulletin_number"),
+        UniqueConstraint("campaign_id", "document_seq", name="bulletin_document_seq"),
     )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
 
     @property
     def trigger_label(self) -> str:

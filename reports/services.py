@@ -10,22 +10,26 @@ together, so a crash at any point leaves either a whole bulletin or none.
 import hashlib
 import json
 import os
+import re
 import socket
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from campaign import audit, display
-from campaign.core import events, jobs
-from campaign.core.clock import now
-from campaign.core.db import Session
-from campaign.core.errors import ValidationFailed
-from campaign.core.models import Campaign
+from campaign.core import events, jobs, permissions
+from campaign.core.clock import now, today
+from campaign.core.db import Session, claim, serialize
+from campaign.core.errors import Conflict, ValidationFailed
+from campaign.core.models import Campaign, Unit, User
 from campaign.core.paths import path_for
 from campaign.core.storage import keep
+from campaign.core.vocab import Role
 from campaign.display import local_time, percent
 from campaign.display import target as display_target
 from campaign.half_monthly import services as half_monthly
@@ -170,6 +174,7 @@ def produce(
         if progress:
             progress(label, percent)
 
+    review, seq, document = False, None, ""
     try:
         step("汇总数据", 5)
         _one_view(session)
@@ -184,15 +189,29 @@ def produce(
         ]
         cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
         data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
+        review = campaign.bulletin_review
+        if review:  # waits for 签发: numbered then
+            data["draft"] = True
+        else:  # numbered now (and again below if another period's run took the number)
+            seq, document = next_document(session, campaign, today())
+            data |= {"document_number": document, "signed_on": today().isoformat()}
         # The lists go straight into the attachment, in the transaction that counted them.
         lists = snapshot.lists(session, campaign, period, cutoff)
         xlsx = attachment.write(data, lists, progress=writing_lists)
         # End the one view before writing the run again: its row has moved on meanwhile.
         session.commit()
         step("绘制图表、排版", 25)
-        document = render.html(data)
-        pdf = render.pdf(document, progress=step)
+        html = render.html(data)
+        pdf = render.pdf(html, progress=step)
         step("保存文件", 92)
+        if not review:
+            # 发文字号 are issued one at a time: a run of another period that published
+            # meanwhile took this number, so this one takes the next (and is drawn again).
+            serialize(session, Campaign.__table__, campaign.id)
+            if (taken := next_document(session, campaign, today()))[0] != seq:
+                seq, document = taken
+                data["document_number"] = document
+                pdf = render.pdf(render.html(data))
         # Kept for this transaction: removed again if the bulletin is not published.
         folder, stem = f"bulletins/{campaign.id}", f"{campaign.year}-{number:02d}"
         pdf_path, pdf_sha = keep(session, settings.storage, folder, stem, ".pdf", pdf.data)
@@ -214,13 +233,17 @@ def produce(
             xlsx_sha256=xlsx_sha,
             trigger=run.trigger,
             created_by_id=getattr(user, "id", None),
+            status="draft" if review else "published",
         )
+        if not review:
+            bulletin.document_seq, bulletin.document_number = seq, document
+            bulletin.signed_at = now()
         session.add(bulletin)
         session.flush()  # the unique constraint answers here if another run won
         audit.record(
             session,
             user=user or f"scheduler@{_worker()}",
-            action="bulletin.publish",
+            action="bulletin.draft" if review else "bulletin.publish",
             obj_type="bulletin",
             obj_id=bulletin.id,
             after={
@@ -229,14 +252,14 @@ def produce(
                 "pdf_sha256": pdf_sha,
                 "snapshot_sha256": bulletin.snapshot_sha256,
                 "trigger": run.trigger,
-            },
+            }
+            | ({} if review else {"document_number": document}),
         )
-        # A signed copy of the record's head, at this very entry, kept with the bulletin: an
-        # earlier head put back later, with the entries after it deleted, shows against it.
-        audit.keep_anchor(
-            session, ref=f"bulletin:{bulletin.id}", label=f"{campaign.year}年第{number}期通报"
-        )
-        events.publish(session, events.BulletinPublished(bulletin, _headline(data, bulletin)))
+        if review:
+            headline = _headline(session, data, bulletin)
+            events.publish(session, events.BulletinDrafted(bulletin, headline))
+        else:
+            _published(session, campaign, bulletin, data)
         run.status, run.step, run.progress = "published", "完成", 100
         run.finished_at, run.bulletin_id = now(), bulletin.id
         session.commit()
@@ -250,6 +273,13 @@ def produce(
         run.finished_at = now()
         if existing is not None:
             run.status, run.error = "exists", "同一期通报已由其他进程生成"
+        elif not review and session.scalar(
+            select(Bulletin.id).where(
+                Bulletin.campaign_id == campaign.id, Bulletin.document_seq == seq
+            )
+        ):  # another period's bulletin took the 发文字号 at the same moment: made again later
+            run.status = "failed"
+            run.error = f"发文字号{document}已被同时发布的另一期通报使用，将自动重新生成"
         else:  # the number is taken by another report day: the report days were changed
             run.status = "failed"
             run.error = (
@@ -283,9 +313,31 @@ def _one_view(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-def _headline(data: dict, bulletin: Bulletin) -> dict:
-    """What the "published" message says: the headline figures, the link and the PDF."""
+def _published(session: Session, campaign: Campaign, bulletin: Bulletin, data: dict) -> None:
+    """What follows a bulletin's publication in its transaction: the audit anchor, the news."""
+    # A signed copy of the record's head, at this very entry, kept with the bulletin: an
+    # earlier head put back later, with the entries after it deleted, shows against it.
+    audit.keep_anchor(
+        session,
+        ref=f"bulletin:{bulletin.id}",
+        label=f"{campaign.year}年第{bulletin.number}期通报",
+    )
+    headline = _headline(session, data, bulletin)
+    events.publish(session, events.BulletinPublished(bulletin, headline))
+
+
+def _headline(session: Session, data: dict, bulletin: Bulletin) -> dict:
+    """What the messages about a bulletin say: the headline figures, its 主送 units (every
+    unit it ranks), the link (the PDF itself once published, the draft's page before) and
+    the PDF."""
     o = data["overall"]
+    codes = [u["code"] for u in data["units"]]
+    ids: dict[str, int] = {
+        code: unit_id
+        for code, unit_id in session.execute(
+            select(Unit.code, Unit.id).where(Unit.code.in_(codes))
+        ).tuples()
+    }
     change = display.change_in_points(o["party_org_coverage"], o["previous_coverage"])
     return {
         "bulletin_id": bulletin.id,
@@ -304,9 +356,18 @@ def _headline(data: dict, bulletin: Bulletin) -> dict:
         "closures": data["overall"]["closures_verified"],
         "below_target": sum(1 for u in data["units"] if u["reaches"] is False),
         "days_left": data["days_left"],
-        "path": path_for("bulletins.archive", campaign_id=bulletin.campaign_id),
+        "document_number": data.get("document_number", ""),
+        "unit_ids": [ids[code] for code in codes if code in ids],
+        "path": path_for(
+            "bulletins.draft" if bulletin.is_draft else "bulletins.pdf",
+            campaign_id=bulletin.campaign_id,
+            number=bulletin.number,
+        ),
         "attachments": [
-            {"path": bulletin.pdf_path, "name": f"通报第{bulletin.number}期.pdf"},
+            {
+                "path": bulletin.pdf_path,
+                "name": f"通报第{bulletin.number}期{'（草稿）' if bulletin.is_draft else ''}.pdf",
+            },
         ],
     }
 
@@ -395,3 +456,231 @@ def parse_due(raw: str) -> date:
         raise ValidationFailed(
             [("due_on", f"报送日“{raw}”不是有效日期（格式：2026-11-25）")]
         ) from e
+
+
+# ---- review and 签发 -----------------------------------------------------------------------
+
+
+def document_number(prefix: str, year: int, seq: int) -> str:
+    """发文字号 as GB/T 9704 writes it: "武组专〔2026〕3号"."""
+    return f"{prefix}〔{year}〕{seq}号"
+
+
+def next_document(session: Session, campaign: Campaign, day: date) -> tuple[int, str]:
+    """The campaign's next 发文字号 (its sequence number and its text), issued on ``day``."""
+    last = session.scalar(
+        select(func.max(Bulletin.document_seq)).where(Bulletin.campaign_id == campaign.id)
+    )
+    seq = (last or 0) + 1
+    return seq, document_number(campaign.document_prefix, day.year, seq)
+
+
+@permissions.because("通报须由领导签发（角色为“领导”的用户），市级专班可审核修改文字")
+def may_sign(user: User) -> bool:
+    """Who signs (签发) a bulletin: leadership. A unit's leader (单位负责人) is an addressee
+    of the bulletin, not its signer; a unit leader belongs to a responsible unit, never to
+    the city itself (campaign/core/accounts.py)."""
+    return user.role == Role.LEADERSHIP
+
+
+def sees_drafts(user: User) -> bool:
+    """A draft is for those who review it (coordinators, admins) and those who sign it."""
+    return permissions.may_edit_campaign(user) or may_sign(user)
+
+
+def drafts(session: Session, campaign: Campaign) -> list[Bulletin]:
+    """The campaign's bulletins waiting for 签发, oldest first."""
+    return list(
+        session.scalars(
+            select(Bulletin)
+            .where(Bulletin.campaign_id == campaign.id, Bulletin.status == "draft")
+            .order_by(Bulletin.number)
+        )
+    )
+
+
+MAX_PARAGRAPHS = 20
+MAX_PARAGRAPH = 600
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def figures_in(text: str) -> list[str]:
+    """The figures written in ``text`` (full-width digits read as the digits they are)."""
+    return _FIGURE.findall(unicodedata.normalize("NFKC", text))
+
+
+def parse_requirements(raw: str, generated: list[str]) -> list[str]:
+    """下步工作要求 as a coordinator typed them, one paragraph per line; ValidationFailed naming
+    the paragraph when one is too long, carries a figure the generated text does not (the
+    figures are the system's, not edited by hand) or a character no installed face prints."""
+    paragraphs = [" ".join(line.split()) for line in (raw or "").replace("\r", "").split("\n")]
+    paragraphs = [p for p in paragraphs if p]
+    field = "requirements"
+    if not paragraphs:
+        raise ValidationFailed([(field, "下步工作要求不能为空：至少写一段")])
+    if len(paragraphs) > MAX_PARAGRAPHS:
+        raise ValidationFailed(
+            [(field, f"下步工作要求最多{MAX_PARAGRAPHS}段，现有{len(paragraphs)}段")]
+        )
+    allowed = {f for text in generated for f in figures_in(text)}
+    problems = []
+    for n, text in enumerate(paragraphs, 1):
+        if len(text) > MAX_PARAGRAPH:
+            problems.append((field, f"第{n}段过长（{len(text)}字），每段最多{MAX_PARAGRAPH}字"))
+        if odd := [f for f in figures_in(text) if f not in allowed]:
+            problems.append(
+                (
+                    field,
+                    f"第{n}段中的数字“{odd[0]}”不是本期通报的数据：数字由系统按截止时的数据"
+                    "生成，不能手工改动，只能修改文字",
+                )
+            )
+        if any(unicodedata.category(c).startswith("C") for c in text):
+            problems.append((field, f"第{n}段含有控制字符，请删除后再保存"))
+        else:
+            try:
+                render.refuse_unprintable(text)
+            except render.RenderRefused as e:
+                problems.append((field, f"第{n}段：{e}"))
+    if problems:
+        raise ValidationFailed(problems)
+    return paragraphs
+
+
+def _rendered(session: Session, bulletin: Bulletin, data: dict, settings: Settings) -> None:
+    """Render ``data`` and put it on ``bulletin``: the new PDF (kept unless the transaction
+    rolls back; the earlier file stays, as every file does) and the snapshot it came from."""
+    try:
+        pdf = render.pdf(render.html(data))
+    except render.RenderRefused as e:
+        raise ValidationFailed([("requirements", str(e))]) from e
+    folder = f"bulletins/{bulletin.campaign_id}"
+    stem = f"{bulletin.campaign.year}-{bulletin.number:02d}"
+    bulletin.pdf_path, bulletin.pdf_sha256 = keep(
+        session, settings.storage, folder, stem, ".pdf", pdf.data
+    )
+    bulletin.pdf_pages = pdf.pages
+    bulletin.snapshot = dumps(data)
+    bulletin.snapshot_sha256 = hashlib.sha256(bulletin.snapshot.encode()).hexdigest()
+
+
+def _signed_already(bulletin: Bulletin) -> str:
+    signer = bulletin.signed_by.display_name if bulletin.signed_by else "系统"
+    when = local_time(bulletin.signed_at, bulletin.campaign.timezone)
+    return (
+        f"第{bulletin.number}期通报已由{signer}于{when}签发（{bulletin.document_number}），"
+        "不能再修改或重复签发"
+    )
+
+
+def _as_paragraphs(paragraphs: list[str]) -> str:
+    return "\n".join(f"{n}．{text}" for n, text in enumerate(paragraphs, 1))
+
+
+EDITED_MEANWHILE = (
+    "草稿的文字已被他人修改（见下方最新文字），本次修改未保存；请在最新文字上重新修改"
+)
+
+
+def edit_requirements(
+    session: Session,
+    bulletin: Bulletin,
+    raw: str,
+    user: User,
+    settings: Settings,
+    based_on: str | None = None,
+) -> bool:
+    """A coordinator's wording of a draft's 下步工作要求: the draft rendered again with it,
+    the change recorded with the text before and after. False when nothing changed.
+    ``based_on`` is the snapshot's SHA-256 the wording started from: if another edit came
+    in between, this one is refused (Conflict) rather than overwrite it unseen."""
+    # One edit or 签发 of the draft at a time; a signed bulletin is not edited.
+    claim(session, bulletin, Bulletin.status == "draft", lambda: _signed_already(bulletin))
+    if based_on is not None and based_on != bulletin.snapshot_sha256:
+        raise Conflict(EDITED_MEANWHILE)
+    data = json.loads(bulletin.snapshot)
+    paragraphs = parse_requirements(raw, snapshot.requirements(data) + data["requirements"])
+    before = data["requirements"]
+    if paragraphs == before:
+        return False
+    data["requirements"] = paragraphs
+    old_sha = bulletin.pdf_sha256
+    _rendered(session, bulletin, data, settings)
+    audit.record(
+        session,
+        user=user,
+        action="bulletin.edit",
+        obj_type="bulletin",
+        obj_id=bulletin.id,
+        before={"requirements": _as_paragraphs(before), "pdf_sha256": old_sha},
+        after={"requirements": _as_paragraphs(paragraphs), "pdf_sha256": bulletin.pdf_sha256},
+    )
+    return True
+
+
+def sign(session: Session, bulletin: Bulletin, user: User, settings: Settings) -> Bulletin:
+    """签发: the draft as it stands numbered (the campaign's next 发文字号), dated today and
+    signed by ``user``, rendered into its final PDF, archived and told to its 主送 units.
+    A second 签发 (a double click, two leaders at once) is refused (Conflict)."""
+    claim(
+        session,
+        bulletin,
+        Bulletin.status == "draft",
+        lambda: _signed_already(bulletin),
+        status="published",
+    )
+    campaign = bulletin.campaign
+    serialize(session, Campaign.__table__, campaign.id)  # 发文字号 issued one at a time
+    day = today(campaign.timezone)
+    seq, document = next_document(session, campaign, day)
+    data = json.loads(bulletin.snapshot)
+    data.pop("draft", None)
+    signer = _signer_name(user)
+    data |= {"document_number": document, "signed_on": day.isoformat(), "signed_by": signer}
+    old_sha = bulletin.pdf_sha256
+    _rendered(session, bulletin, data, settings)
+    bulletin.document_seq, bulletin.document_number = seq, document
+    bulletin.signed_at, bulletin.signed_by_id = now(), user.id
+    session.flush()
+    audit.record(
+        session,
+        user=user,
+        action="bulletin.sign",
+        obj_type="bulletin",
+        obj_id=bulletin.id,
+        before={"status": "待签发", "pdf_sha256": old_sha},
+        after={
+            "status": "已签发",
+            "document_number": document,
+            "signed_on": day.isoformat(),
+            "pdf_sha256": bulletin.pdf_sha256,
+            "snapshot_sha256": bulletin.snapshot_sha256,
+        },
+    )
+    _published(session, campaign, bulletin, data)
+    return bulletin
+
+
+def _signer_name(user: User) -> str:
+    """The signer as the bulletin's record names him."""
+    return user.display_name or user.username
+
+
+def remind_unsigned(session: Session, moment: datetime) -> int:
+    """Remind the signers of every draft still unsigned ``bulletin_sign_hours`` after its
+    cut-off (each draft once a day, whatever the number of processes); returns how many."""
+    reminded = 0
+    for bulletin in session.scalars(
+        select(Bulletin).where(Bulletin.status == "draft").order_by(Bulletin.id)
+    ).all():
+        hours = timedelta(hours=bulletin.campaign.bulletin_sign_hours)
+        if moment < bulletin.cutoff_at + hours:
+            continue
+        data = json.loads(bulletin.snapshot)
+        headline = _headline(session, data, bulletin) | {
+            "waiting_since": local_time(bulletin.cutoff_at, bulletin.campaign.timezone),
+            "day": moment.astimezone(ZoneInfo(bulletin.campaign.timezone)).date().isoformat(),
+        }
+        events.publish(session, events.BulletinSignOverdue(bulletin, headline))
+        reminded += 1
+    return reminded

@@ -28,6 +28,9 @@ class SettingKind(StrEnum):
     DAY = "day"  # a day of the month, 1-28
     PERCENT = "percent"  # 0-100, two decimals at most; "85%" reads as 85
     NAMED = "named"  # how many units a bulletin names, 1-10
+    YESNO = "yesno"  # 是 / 否
+    HOURS = "hours"  # a number of hours, 1-168
+    PREFIX = "prefix"  # a 发文字号's prefix ("武组专"): 1-12 characters, no digits or brackets
 
 
 K = SettingKind
@@ -48,9 +51,15 @@ SETTINGS = {
     "target_party_org_coverage": ("党组织覆盖率目标（%）", K.PERCENT),
     "target_required_coverage": ("应建尽建率目标（%）", K.PERCENT),
     "bulletin_named_units": ("通报点名的后进单位数", K.NAMED),
+    "bulletin_review": ("通报须经审核签发后发布", K.YESNO),
+    "bulletin_sign_hours": ("草稿截止后多少小时未签发即提醒签发人", K.HOURS),
+    "document_prefix": ("发文字号前缀（如“武组专”）", K.PREFIX),
 }
 MAX_COUNT = 1_000_000  # no threshold of people is larger; keeps values inside an INTEGER
 MAX_NAMED = 10
+MAX_HOURS = 168
+MAX_PREFIX = 12
+YES, NO = ("是", "true", "1", "yes", "on"), ("否", "false", "0", "no", "off")
 RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.COUNT]
 PHASE_FIELDS = {
     "name": ("阶段名称", K.TEXT),
@@ -121,12 +130,26 @@ def _parse(label: str, kind: SettingKind, raw: str) -> Any:
         if kind == K.TEXT and not raw:
             raise ValueError(f"「{label}」不能为空")
         return raw
+    if kind == K.YESNO:
+        if raw.lower() in YES:
+            return True
+        if raw.lower() in NO:
+            return False
+        raise ValueError(f"「{label}」应为“是”或“否”，而不是“{raw}”")
+    if kind == K.PREFIX:
+        if not raw:
+            raise ValueError(f"「{label}」不能为空")
+        if len(raw) > MAX_PREFIX:
+            raise ValueError(f"「{label}」最多{MAX_PREFIX}个字（“{raw}”有{len(raw)}个）")
+        if odd := [c for c in raw if not c.isalpha()]:
+            raise ValueError(f"「{label}」只能由文字组成，不能含“{odd[0]}”（年份和序号由系统编排）")
+        return raw
     if kind == K.DATE:
         try:
             return date.fromisoformat(raw)
         except ValueError:
             raise ValueError(f"「{label}」应为日期（如 2026-08-15），而不是“{raw}”") from None
-    if kind in (K.COUNT, K.DAY, K.NAMED):
+    if kind in (K.COUNT, K.DAY, K.NAMED, K.HOURS):
         try:
             value = int(raw)
         except ValueError:
@@ -139,6 +162,8 @@ def _parse(label: str, kind: SettingKind, raw: str) -> Any:
             raise ValueError(f"「{label}」应在1至28日之间（{value}）")
         if kind == K.NAMED and not 1 <= value <= MAX_NAMED:
             raise ValueError(f"「{label}」应在1至{MAX_NAMED}个之间（{value}）")
+        if kind == K.HOURS and not 1 <= value <= MAX_HOURS:
+            raise ValueError(f"「{label}」应在1至{MAX_HOURS}小时之间（{value}）")
         return value
     if kind == K.PERCENT:
         try:
@@ -166,6 +191,9 @@ _KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
     K.DAY: {"type": "integer", "minimum": 1, "maximum": 28},
     K.NAMED: {"type": "integer", "minimum": 1, "maximum": MAX_NAMED},
     K.PERCENT: {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01},
+    K.YESNO: {"type": "string", "enum": ["是", "否"]},
+    K.HOURS: {"type": "integer", "minimum": 1, "maximum": MAX_HOURS},
+    K.PREFIX: {"type": "string", "minLength": 1, "maxLength": MAX_PREFIX},
 }
 _KIND_NOTES = {K.PERCENT: "；最多两位小数，也可写作“85%”", K.DATE: "（YYYY-MM-DD）"}
 

@@ -200,3 +200,19 @@ class BulletinFailed(Event):
     """An attempt to produce a period's bulletin failed (it is retried later)."""
 
     run: Any
+
+
+@dataclass(frozen=True)
+class BulletinDrafted(Event):
+    """A bulletin waits as a draft for review and 签发 (the campaign's review is on)."""
+
+    bulletin: Any
+    headline: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BulletinSignOverdue(Event):
+    """A draft bulletin is still not signed past the campaign's set hours after its cut-off."""
+
+    bulletin: Any
+    headline: dict[str, Any] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TypeAlias
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import DEFAULT_TZ, now
@@ -159,6 +159,14 @@ class Campaign(Base):
     target_required_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("100"))
     # How many units below target a bulletin names (点名), worst first.
     bulletin_named_units: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Review and 签发 (issue 18): off, a bulletin is published at its cut-off; on, it waits as
+    # a draft for a leader to sign it, who is reminded once ``bulletin_sign_hours`` after the
+    # cut-off have passed. Published bulletins are numbered "prefix〔year〕N号".
+    bulletin_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    bulletin_sign_hours: Mapped[int] = mapped_column(default=16, server_default="16")
+    document_prefix: Mapped[str] = mapped_column(
+        String(20), default="武组专", server_default="武组专", info=text_field("发文字号前缀")
+    )
 
     created_at: Mapped[datetime] = mapped_column(default=now)
 

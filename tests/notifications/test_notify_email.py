@@ -18,7 +18,8 @@ met 1: 应建尽建率 50.0%; new Party orgs 1 (乙); 江岸区 66.7% and 武昌
 80%: 2 units below target.
 
 Recipients of a bulletin: the leadership users (王书记 with an email, 李副书记 without one:
-in-app only) and the campaign's mailing list (市委办公厅); a unit operator is not one.
+in-app only), the campaign's mailing list (市委办公厅) and, 江岸区 being one of its 主送
+units, 江岸区's operator (tests/notifications/test_bulletin_distribution.py has them all).
 """
 
 import hashlib
@@ -130,9 +131,9 @@ def test_a_published_bulletin_is_mailed_with_its_pdf_to_leadership_and_the_list(
     with smtp_server(w.port) as box:
         bulletin = publish(w)
 
-    # One mail per recipient: 王书记 and the mailing list; not the operator, not 李副书记
+    # One mail per recipient: 王书记, the mailing list and 江岸区's operator; not 李副书记
     # (no address).
-    assert sorted(r for m in box.mails for r in m.rcpt_tos) == [BOSS, OFFICE]
+    assert sorted(r for m in box.mails for r in m.rcpt_tos) == [BOSS, OFFICE, OPERATOR]
     pdf_on_disk = resolve(bulletin.pdf_path).read_bytes()
     for mail in box.mails:
         message = mail.message
@@ -146,14 +147,17 @@ def test_a_published_bulletin_is_mailed_with_its_pdf_to_leadership_and_the_list(
         body = message.get_body(preferencelist=("plain",))
         assert body.get_content_charset() == "utf-8"
         text = mail.text
-        assert "中共武汉市委组织部发布了第6期工作进展通报（数据截至2026-11-10 18:00）。" in text
+        assert (
+            "中共武汉市委组织部发布了第6期工作进展通报（武组专〔2026〕1号，"
+            "数据截至2026-11-10 18:00）。" in text
+        )
         assert (
             "全市党组织覆盖率 50.0%（较上期提高25.0个百分点），距80%目标还需组建 2 个党组织；"
             in text
         )
         assert "应建尽建率 50.0%；本期新建党组织 1 个，核验销号 0 个；" in text
         assert "未达目标单位 2 个；距集中组建截止还有 10 天。" in text
-        assert f"{BASE_URL}/campaigns/{w.campaign.id}/bulletins" in text
+        assert f"{BASE_URL}/campaigns/{w.campaign.id}/bulletins/6.pdf" in text
 
         # The attachment is the archived PDF, byte for byte, and opens as a PDF.
         (attachment,) = list(message.iter_attachments())
@@ -164,26 +168,28 @@ def test_a_published_bulletin_is_mailed_with_its_pdf_to_leadership_and_the_list(
         assert len(pypdf.PdfReader(io.BytesIO(data)).pages) == bulletin.pdf_pages
     (to_boss,) = box.to(BOSS)
     assert str(to_boss.message["To"]) == f"王书记 <{BOSS}>"
-    assert len({m.message["Message-ID"] for m in box.mails}) == 2
+    assert len({m.message["Message-ID"] for m in box.mails}) == 3
 
-    # In the notification centre of both leadership users, linking to the archive.
+    # In the notification centre of both leadership users and the operator, linking to the PDF.
     notes = db.session.scalars(select(Notification).order_by(Notification.user_id)).all()
     assert [(n.user_id, n.kind, n.title, n.link) for n in notes] == [
         (
             u.id,
             "bulletin_published",
             "【通报】" + TITLE_6,
-            f"/campaigns/{w.campaign.id}/bulletins",  # a path: in-app needs no BASE_URL
+            f"/campaigns/{w.campaign.id}/bulletins/6.pdf",  # a path: in-app needs no BASE_URL
         )
-        for u in (w.boss, w.deputy)
+        for u in (w.boss, w.deputy, w.operator)
     ]
     # The log: every delivery sent at the first attempt.
     log = sorted((d.channel, d.user_id or 0, d.address, d.status, d.attempts) for d in deliveries())
     assert log == [
         ("email", 0, OFFICE, "sent", 1),
         ("email", w.boss.id, BOSS, "sent", 1),
+        ("email", w.operator.id, OPERATOR, "sent", 1),
         ("inapp", w.boss.id, "", "sent", 1),
         ("inapp", w.deputy.id, "", "sent", 1),
+        ("inapp", w.operator.id, "", "sent", 1),
     ]
 
 
@@ -198,9 +204,10 @@ def test_mail_fails_while_the_server_is_down_and_goes_out_once_when_it_is_back(w
     assert [(d.user_id, d.status) for d in deliveries("inapp")] == [
         (w.boss.id, "sent"),
         (w.deputy.id, "sent"),
+        (w.operator.id, "sent"),
     ]
     mails = deliveries("email")
-    assert sorted(d.address for d in mails) == [BOSS, OFFICE]
+    assert sorted(d.address for d in mails) == [BOSS, OFFICE, OPERATOR]
     for d in mails:
         assert (d.status, d.attempts) == ("failed", 1)
         assert d.last_error.startswith(f"邮件服务器 {HOST}:{w.port} 发送失败："), d.last_error
@@ -214,12 +221,13 @@ def test_mail_fails_while_the_server_is_down_and_goes_out_once_when_it_is_back(w
         # Before the back-off has passed: nothing is tried (the server would take it).
         assert dispatch.process(db.session, w.app.config, earliest - timedelta(seconds=1)) == 0
         assert box.mails == []
-        assert [d.attempts for d in deliveries("email")] == [1, 1]
+        assert [d.attempts for d in deliveries("email")] == [1, 1, 1]
 
         # After it: each mail goes out once.
-        assert dispatch.process(db.session, w.app.config, retry_at) == 2
-        assert sorted(r for m in box.mails for r in m.rcpt_tos) == [BOSS, OFFICE]
+        assert dispatch.process(db.session, w.app.config, retry_at) == 3
+        assert sorted(r for m in box.mails for r in m.rcpt_tos) == [BOSS, OFFICE, OPERATOR]
         assert [(d.status, d.attempts, d.last_error) for d in deliveries("email")] == [
+            ("sent", 2, ""),
             ("sent", 2, ""),
             ("sent", 2, ""),
         ]
@@ -229,8 +237,8 @@ def test_mail_fails_while_the_server_is_down_and_goes_out_once_when_it_is_back(w
 
         # And never again.
         assert dispatch.process(db.session, w.app.config, retry_at + timedelta(hours=1)) == 0
-        assert len(box.mails) == 2
-    assert db.session.query(Notification).count() == 2
+        assert len(box.mails) == 3
+    assert db.session.query(Notification).count() == 3
 
 
 def test_a_short_mail_is_seven_bit_clean_too(w):

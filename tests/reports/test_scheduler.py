@@ -425,6 +425,10 @@ def test_two_scheduler_processes_publish_each_period_once(app, tmp_path, jobs):
     ]
     ids = sorted(b.id for b in bulletins)
     assert set(reported) == set(ids)
+    # Each its own 发文字号, whichever published first, the number printed as stored.
+    numbers = {b.document_number for b in bulletins}
+    assert numbers == {"武组专〔2026〕1号", "武组专〔2026〕2号"}
+    assert all(json.loads(b.snapshot)["document_number"] == b.document_number for b in bulletins)
     assert sorted(e["bulletin_id"] for e in published_events()) == ids
     runs = attempts()
     assert {r.status for r in runs} <= {"published", "exists"}, [(r.status, r.error) for r in runs]
