@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c5e8a1f0d2b7"
-down_revision = "241792fd1ae3"
+down_revision = "ad744445a744"
 branch_labels = None
 depends_on = None
 
