@@ -27,7 +27,7 @@ class Face:
 
 
 FACES = (
-    Face("补字（宋体）", "AR PL UMing CN", "fonts-arphic-uming"),
+    Face("页码、补字（宋体）", "AR PL UMing CN", "fonts-arphic-uming"),
     Face("二级标题（楷体）", "AR PL UKai CN", "fonts-arphic-ukai"),
     Face("一级标题（黑体）", "WenQuanYi Micro Hei", "fonts-wqy-microhei"),
     Face("正文（仿宋）", "FandolFang", "texlive-lang-chinese"),
@@ -67,12 +67,12 @@ def check() -> dict[str, tuple[str, int]]:
     if missing:
         names = "、".join(f"{f.family}（{f.role}）" for f in missing)
         apt = " ".join(dict.fromkeys(f.package for f in missing if f.package != FANDOL))
-        how = [f"apt-get install {apt}"] if apt else []
-        if any(f.package == FANDOL for f in missing):
-            how.append(f"Fandol 字体取自 {FANDOL} 软件包，由 scripts/system-deps.sh 安装")
+        fandol = any(f.package == FANDOL for f in missing)
         raise FontsMissing(
-            f"未安装通报所需的中文字体：{names}。请安装：{'；'.join(how)}"
-            "（或运行 scripts/system-deps.sh），否则中文会显示为方框。"
+            f"未安装通报所需的中文字体：{names}。请运行 scripts/system-deps.sh 安装"
+            + (f"（或 apt-get install {apt}）" if apt else "")
+            + (f"；Fandol 字体由它从 {FANDOL} 软件包中取出" if fandol else "")
+            + "，否则中文会显示为方框。"
         )
     return {f.family: installed[f.family] for f in FACES}
 
