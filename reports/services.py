@@ -193,8 +193,11 @@ def produce(
         if review:  # waits for 签发: numbered then
             data["draft"] = True
         else:  # numbered now (and again below if another period's run took the number)
-            seq, document = next_document(session, campaign, today())
-            data |= {"document_number": document, "signed_on": today().isoformat()}
+            # Published without review: dated on its report day (the day its figures stand
+            # for), whenever the job ran, so a 补发 keeps the date and the number's year.
+            issued = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
+            seq, document = next_document(session, campaign, issued)
+            data |= {"document_number": document, "signed_on": issued.isoformat()}
         # The lists go straight into the attachment, in the transaction that counted them.
         lists = snapshot.lists(session, campaign, period, cutoff)
         xlsx = attachment.write(data, lists, progress=writing_lists)
@@ -208,7 +211,7 @@ def produce(
             # 发文字号 are issued one at a time: a run of another period that published
             # meanwhile took this number, so this one takes the next (and is drawn again).
             serialize(session, Campaign.__table__, campaign.id)
-            if (taken := next_document(session, campaign, today()))[0] != seq:
+            if (taken := next_document(session, campaign, issued))[0] != seq:
                 seq, document = taken
                 data["document_number"] = document
                 pdf = render.pdf(render.html(data))

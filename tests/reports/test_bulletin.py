@@ -244,7 +244,9 @@ def test_the_bulletin_prints_the_hand_worked_figures(w):
     text = pdftotext(resolve(bulletin.pdf_path))
     whole = flat(re.sub(r"—\s*\d+\s*—", "", text))  # a paragraph may run over a page
     # 发文机关标志; the 发文字号; the title; the cut-off; 主送 by kind.
-    assert whole.startswith(ISSUER + "文件武组专〔2026〕1号" + TITLE_6 + "（数据截至2026年11月10日18:00）")
+    assert whole.startswith(
+        ISSUER + "文件武组专〔2026〕1号" + TITLE_6 + "（数据截至2026年11月10日18:00）"
+    )
     assert "各区委组织部：按照“百日攻坚行动”工作安排" in whole
     assert ISSUER + "2026年11月10日" in whole  # signature and date
     assert ISSUER + "2026年11月10日印发" in whole  # imprint

@@ -224,13 +224,13 @@ def test_the_hand_worked_bulletin_is_laid_out_as_a_gongwen(w):  # noqa: F811
     pages = pages_of(raw)
     first = flat(pages[0])
 
-    # 发文机关标志 in red at the head of the first page; no 发文字号 (not signed with one).
-    assert first.startswith("中共武汉市委组织部文件关于全市")
+    # 发文机关标志 in red at the head of the first page, then the 发文字号 it was published with.
+    assert first.startswith("中共武汉市委组织部文件武组专〔2026〕1号关于全市")
     reader = pypdf.PdfReader(io.BytesIO(raw))
     assert RED in reader.pages[0].get_contents().get_data().decode("latin-1")
     # The title breaks between names only: "集中组建" and "“百日攻坚行动”" stay whole.
     title_lines = [line.strip() for line in text_of(raw, "-l", "1").splitlines() if line.strip()]
-    assert title_lines[1:4] == [
+    assert title_lines[2:5] == [
         "关于全市“两新”组织党组织集中组建",
         "“百日攻坚行动”工作进展情况的通报",
         "（第6期）",
@@ -396,14 +396,14 @@ def test_the_document_number_and_the_signing_day_are_printed_when_there_are_some
     signed = document(document_number="某组专〔2027〕3号", signed_on="2027-09-26")
     whole = flat(text_of(render.pdf(render.html(signed)).data))
     assert whole.startswith("中共某市委组织部文件某组专〔2027〕3号关于全市")
-    # 成文日期 as signed, in Arabic numerals (GB/T 9704-2012 7.3.5.3); 印发 on the cut-off.
+    # 成文日期 as signed, in Arabic numerals (GB/T 9704-2012 7.3.5.3); 印发 the day it is signed.
     assert "中共某市委组织部2027年9月26日" in whole
     pages = pages_of(render.pdf(render.html(signed)).data)
     # No page holds the 署名 and 成文日期 alone (GB/T 9704 7.3.5): the last item is with them.
     signing = next(page for page in pages if "2027年9月26日" in page)
     assert "坚决防止做假账" in flat(signing)
     last = [line.split() for line in pages[-1].splitlines()]
-    assert [cells for cells in last if cells][-2] == ["中共某市委组织部", "2027年9月25日印发"]
+    assert [cells for cells in last if cells][-2] == ["中共某市委组织部", "2027年9月26日印发"]
 
     draft = flat(text_of(render.pdf(render.html(document())).data))
     assert draft.startswith("中共某市委组织部文件关于全市“两新”组织")

@@ -127,7 +127,8 @@ def test_without_review_each_bulletin_is_published_with_the_next_number(w, runne
         "武组专〔2026〕1号",
     )
     data = json.loads(sixth.snapshot)
-    assert (data["document_number"], data["signed_on"]) == ("武组专〔2026〕1号", "2026-11-12")
+    # Produced on 11-12 (补发), dated on its report day, the day its figures stand for.
+    assert (data["document_number"], data["signed_on"]) == ("武组专〔2026〕1号", "2026-11-10")
     assert "draft" not in data
     assert "武组专〔2026〕1号" in pdf_text(sixth)
 
@@ -202,7 +203,7 @@ def test_with_review_the_bulletin_is_a_draft_only_reviewers_and_signers_see(w):
     draft = produce(w)
     assert (draft.status, draft.document_seq, draft.document_number) == ("draft", None, "")
     assert json.loads(draft.snapshot)["draft"] is True
-    assert "（草稿）第6期" in pdf_text(draft)
+    assert "文件（草稿）关于全市" in pdf_text(draft)
     # Nobody but the reviewers is told; the district hears nothing yet.
     assert events_of("bulletin_published") == []
     (told,) = events_of("bulletin_draft")
@@ -354,7 +355,9 @@ def test_a_leader_signs_the_draft_which_is_then_numbered_archived_and_told(w, ru
         "李部长",
     )
     text = pdf_text(draft)
-    assert "第6期武组专〔2026〕1号" in text and "（草稿）" not in text and "请各区抓紧" in text
+    assert (
+        "文件武组专〔2026〕1号关于全市" in text and "（草稿）" not in text and "请各区抓紧" in text
+    )
     # The archive, for a district too, lists it with its number.
     page = get(client_for(w, "jiangan_op"), base(w)).get_data(as_text=True)
     assert "第6期" in page and "武组专〔2026〕1号" in page
