@@ -19,6 +19,7 @@ AREAS = {
     "campaign.timeline",
     "campaign.half_monthly",
     "campaign.home",
+    "campaign.quality",
     "notifications",
     "reports",
 }
@@ -106,7 +107,8 @@ def test_every_area_that_acts_on_another_does_it_through_an_event():
         "campaign.ledger": {"campaign.core"},
         "campaign.timeline": {"campaign.core"},
         "campaign.half_monthly": {"campaign.core", "campaign.ledger"},
-        "campaign.home": {"campaign.core", "campaign.board"},
+        "campaign.home": {"campaign.core", "campaign.board", "campaign.quality"},
+        "campaign.quality": {"campaign.core", "campaign.ledger", "campaign.board"},
     }
     for area, targets in allowed.items():
         extra = set(edges.get(area, {})) - targets
