@@ -172,6 +172,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(board_bp)
     app.register_blueprint(bulletins_bp)
     app.register_blueprint(notifications_bp)
+    from campaign.quality.views import bp as quality_bp
+
+    app.register_blueprint(quality_bp)
     _register_api(app)
 
 
@@ -181,6 +184,7 @@ def _register_api(app: Flask) -> None:
     from campaign.core.api import blp as core_api
     from campaign.half_monthly.api import blp as half_monthly_api
     from campaign.ledger.api import blp as ledger_api
+    from campaign.quality.api import blp as quality_api
     from campaign.timeline.api import blp as timeline_api
     from reports.api import blp as bulletins_api
 
@@ -192,6 +196,7 @@ def _register_api(app: Flask) -> None:
         half_monthly_api,
         board_api,
         bulletins_api,
+        quality_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request can carry one
         api.register_blueprint(blueprint)
@@ -220,6 +225,9 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(tasks_cli)
     app.cli.add_command(bulletin_cli)
     app.cli.add_command(scheduler_cli)
+    from campaign.quality.cli import quality_cli
+
+    app.cli.add_command(quality_cli)
 
 
 def _register_templates(app: Flask) -> None:

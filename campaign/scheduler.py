@@ -124,6 +124,27 @@ def settle_abandoned_work(app: Flask) -> int:
     return settled
 
 
+def detect_quality_signals(app: Flask) -> int:
+    """Compute the data-quality signals of every campaign in which something was recorded
+    since they were last computed (campaign/quality); returns how many were computed."""
+    from campaign.quality import services as quality  # noqa: PLC0415
+
+    done = 0
+    with app.app_context():
+        try:
+            for campaign in db.session.scalars(select(Campaign).order_by(Campaign.id)).all():
+                if quality.is_stale(db.session, campaign):
+                    quality.refresh(db.session, campaign, "scheduler")
+                    db.session.commit()
+                    done += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("data-quality signals failed (retried at the next run)")
+        finally:
+            db.session.remove()
+    return done
+
+
 def report_days(app: Flask) -> str:
     """The cron day list: the report days of every campaign (10 and 25 by default)."""
     with app.app_context():
@@ -177,6 +198,12 @@ def jobs(app: Flask) -> list[dict]:
             "func": settle_abandoned_work,
             "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
             "next_run_time": datetime.now(UTC),
+        },
+        {
+            # Data-quality signals, recomputed only when something was recorded since.
+            "id": "quality.detect",
+            "func": detect_quality_signals,
+            "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
         },
     ]
 

@@ -9,6 +9,7 @@ from campaign import figures
 from campaign.board import services as board
 from campaign.core import campaigns, clock, permissions
 from campaign.core.extensions import db
+from campaign.quality import services as quality
 
 bp = Blueprint("home", __name__)
 
@@ -37,4 +38,8 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         board=board.totals(db.session, campaign, unit_ids),
         sees_city=permissions.sees_city(current_user),
         may_edit=permissions.may_edit_campaign(current_user),
+        # Open data-quality signals per unit, for those who judge them (stored, not computed).
+        quality=quality.open_counts(db.session, campaign)
+        if quality.may_see_signals(current_user)
+        else None,
     )

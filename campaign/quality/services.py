@@ -29,7 +29,7 @@ from campaign.core.clock import now
 from campaign.core.db import Session, claim, one_of
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Actor, Campaign, Unit, User
-from campaign.core.vocab import OperatingStatus, PartyOrgStatus
+from campaign.core.vocab import OperatingStatus, PartyOrgStatus, Role
 from campaign.ledger.models import LedgerCounts, LedgerStatus, Organization, UnitLedger
 from campaign.quality.models import (
     MAX_ROWS,
@@ -841,7 +841,23 @@ def last_run(session: Session, campaign: Campaign) -> QualityRun | None:
 
 # ---- a coordinator's judgement -------------------------------------------------------------
 
+
+def may_see_signals(user: User) -> bool:
+    """The city's working group (coordinators) and admins read and judge the signals; no one
+    else sees them (a lead about a unit's rows is the working group's to check first)."""
+    return user.role in (Role.COORDINATOR, Role.ADMIN)
+
+
 JUDGEMENTS = (SignalStatus.CHECKED_OK, SignalStatus.NEEDS_FIX, SignalStatus.OPEN)
+
+
+def judgement(text: str) -> SignalStatus:
+    """A judgement as a form or the API gives it; ValidationFailed naming the choices."""
+    try:
+        return SignalStatus(text)
+    except ValueError:
+        choices = "、".join(f"{s.value}（{s.label}）" for s in JUDGEMENTS)
+        raise ValidationFailed([("status", f"「核实结果」应为{choices}之一")]) from None
 
 
 def review(
@@ -909,6 +925,24 @@ def counts(
         .group_by(QualitySignal.unit_id, QualitySignal.code, QualitySignal.status)
     )
     return {(u, c, s): n for u, c, s, n in session.execute(_scoped(stmt, unit_ids))}
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """Active signals by unit and by kind, each by status: unit id / code -> status -> n."""
+
+    by_unit: dict[int, dict[str, int]]
+    by_code: dict[str, dict[str, int]]
+
+
+def tallies(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> Tallies:
+    """The 数据质量 page's counts: by unit and by kind, open and judged."""
+    by_unit: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_code: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (unit_id, code, status), n in counts(session, campaign, unit_ids).items():
+        by_unit[unit_id][str(status)] += n
+        by_code[str(code)][str(status)] += n
+    return Tallies(dict(by_unit), dict(by_code))
 
 
 def list_signals(
