@@ -55,6 +55,8 @@ def produce_due_bulletins(app: Flask) -> list[int]:
             work.settle_abandoned(session, services.RUNS, moment)
             session.commit()
             for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
+                if services.due(session, campaign, settings, moment):
+                    _fresh_quality_signals(session, campaign)  # its 数据质量提示 up to date
                 for due_on in services.due(session, campaign, settings, moment):
                     try:
                         run = services.start_run(
@@ -124,6 +126,20 @@ def settle_abandoned_work(app: Flask) -> int:
     return settled
 
 
+def _fresh_quality_signals(session: Any, campaign: Campaign) -> None:
+    """Compute the campaign's data-quality signals if something was recorded since; a
+    failure is logged and the bulletin goes on with the signals as they were."""
+    from campaign.quality import services as quality  # noqa: PLC0415
+
+    try:
+        if quality.is_stale(session, campaign):
+            quality.refresh(session, campaign, "scheduler")
+            session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("data-quality signals of campaign %s failed", campaign.id)
+
+
 def detect_quality_signals(app: Flask) -> int:
     """Compute the data-quality signals of every campaign in which something was recorded
     since they were last computed (campaign/quality); returns how many were computed."""
@@ -134,12 +150,8 @@ def detect_quality_signals(app: Flask) -> int:
         try:
             for campaign in db.session.scalars(select(Campaign).order_by(Campaign.id)).all():
                 if quality.is_stale(db.session, campaign):
-                    quality.refresh(db.session, campaign, "scheduler")
-                    db.session.commit()
+                    _fresh_quality_signals(db.session, campaign)
                     done += 1
-        except Exception:
-            db.session.rollback()
-            log.exception("data-quality signals failed (retried at the next run)")
         finally:
             db.session.remove()
     return done

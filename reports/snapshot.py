@@ -38,6 +38,7 @@ from campaign.display import percent, short_date
 from campaign.display import target as display_target
 from campaign.half_monthly import services as half_monthly
 from campaign.ledger.models import Organization
+from campaign.quality import services as quality
 from campaign.timeline import tasks
 from campaign.timeline.states import TaskState
 
@@ -260,6 +261,7 @@ def lists(
     return {
         "closures": _closure_rows(session, campaign, since, cutoff),
         "overdue_items": _overdue_rows(session, campaign, cutoff_day),
+        "quality": quality.detail_rows(session, campaign),
     }
 
 
@@ -437,6 +439,8 @@ def build(
         "reports": _reports(session, campaign, period.due_on, cutoff),
         "spot_checks": _spot_checks(session, campaign, cutoff),
         "trend": trend,
+        # 数据质量提示: open and to-be-fixed signals per unit, as last computed (counts only).
+        "quality": quality.bulletin_section(session, campaign),
     }
     data["requirements"] = requirements(data)
     return data
