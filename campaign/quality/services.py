@@ -90,10 +90,35 @@ def _row(org: Any, detail: str, closure_id: int | None = None) -> dict[str, Any]
 
 
 def _finding(
-    code: SignalCode, unit_id: int, key: str, reason: str, rows: list[dict[str, Any]]
+    code: SignalCode,
+    unit_id: int,
+    key: str,
+    reason: str,
+    rows: list[dict[str, Any]],
+    total: int | None = None,
 ) -> Finding:
     ordered = sorted(rows, key=lambda r: (r["organization_id"], r.get("closure_id") or 0))
-    return Finding(code, unit_id, key, reason, ordered[:MAX_ROWS], len(rows))
+    return Finding(code, unit_id, key, reason, ordered[:MAX_ROWS], total or len(rows))
+
+
+def _capped(
+    session: Session, source: Any, by: Sequence[str], order: str
+) -> tuple[dict[tuple[Any, ...], list[Any]], dict[tuple[Any, ...], int]]:
+    """The rows of ``source`` (a select) grouped by the columns ``by``, at most MAX_ROWS of
+    each group (the first by ``order``), and each group's full count: two statements, however
+    many rows the groups hold (a name shared by thousands reads 200 of them)."""
+    sub = source.subquery()
+    keys = [sub.c[k] for k in by]
+    totals = {
+        tuple(r[:-1]): r[-1] for r in session.execute(select(*keys, func.count()).group_by(*keys))
+    }
+    numbered = select(
+        sub, func.row_number().over(partition_by=keys, order_by=sub.c[order]).label("place")
+    ).subquery()
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for r in session.execute(select(numbered).where(numbered.c.place <= MAX_ROWS)):
+        groups[tuple(getattr(r, k) for k in by)].append(r)
+    return groups, totals
 
 
 def _claims(campaign: Campaign) -> list[ColumnElement[bool]]:
@@ -114,39 +139,36 @@ def evidence_reused(session: Session, campaign: Campaign) -> list[Finding]:
         .group_by(Closure.document_sha256)
         .having(func.count(func.distinct(BoardItem.organization_id)) >= limit)
     )
-    stmt = (
+    source = (
         select(
-            Closure.document_sha256,
+            Closure.document_sha256.label("sha"),
             Closure.document_name,
-            Closure.id,
+            Closure.id.label("closure_id"),
             BoardItem.unit_id,
             BoardItem.organization_id,
         )
         .join(BoardItem, BoardItem.id == Closure.item_id)
         .where(*_claims(campaign), Closure.document_sha256.in_(shared))
     )
-    by_file: dict[str, list[Any]] = defaultdict(list)
-    for r in session.execute(stmt):
-        by_file[r.document_sha256].append(r)
-    orgs = _orgs(session, (r.organization_id for rs in by_file.values() for r in rs))
+    groups, totals = _capped(session, source, ("sha", "unit_id"), "closure_id")
+    everywhere: dict[str, int] = defaultdict(int)
+    for (sha, _), n in totals.items():
+        everywhere[sha] += n
+    orgs = _orgs(session, (r.organization_id for rs in groups.values() for r in rs))
     found = []
-    for sha, rs in by_file.items():
-        everywhere = len({r.organization_id for r in rs})
-        units = defaultdict(list)
-        for r in rs:
-            units[r.unit_id].append(r)
-        for unit_id, mine in units.items():
-            own = len({r.organization_id for r in mine})
-            elsewhere = everywhere - own
-            reason = (
-                f"同一份佐证材料（SHA-256 {sha[:12]}…）用于{everywhere}个组织的销号"
-                f"（本单位{own}个" + (f"，其他单位{elsewhere}个" if elsewhere else "") + "），"
-                "请核实每个组织是否有各自的批复文件。"
-            )
-            rows = [
-                _row(orgs[r.organization_id], f"佐证材料“{r.document_name}”", r.id) for r in mine
-            ]
-            found.append(_finding(SignalCode.EVIDENCE_REUSED, unit_id, sha, reason, rows))
+    for (sha, unit_id), mine in groups.items():
+        own = totals[(sha, unit_id)]
+        elsewhere = everywhere[sha] - own
+        reason = (
+            f"同一份佐证材料（SHA-256 {sha[:12]}…）用于{everywhere[sha]}个组织的销号"
+            f"（本单位{own}个" + (f"，其他单位{elsewhere}个" if elsewhere else "") + "），"
+            "请核实每个组织是否有各自的批复文件。"
+        )
+        rows = [
+            _row(orgs[r.organization_id], f"佐证材料“{r.document_name}”", r.closure_id)
+            for r in mine
+        ]
+        found.append(_finding(SignalCode.EVIDENCE_REUSED, unit_id, sha, reason, rows, own))
     return found
 
 
@@ -472,26 +494,23 @@ def same_person(session: Session, campaign: Campaign) -> list[Finding]:
             .group_by(posts.c.person)
             .having(func.count(func.distinct(posts.c.org_id)) > limit)
         )
-        stmt = select(posts.c.person, posts.c.org_id, posts.c.unit_id).where(
+        listed = select(posts.c.person, posts.c.org_id, posts.c.unit_id).where(
             posts.c.person.in_(many)
         )
-        by_person: dict[str, list[Any]] = defaultdict(list)
-        for r in session.execute(stmt):
-            by_person[r.person].append(r)
-        orgs = _orgs(session, (r.org_id for rs in by_person.values() for r in rs))
-        for person, rs in by_person.items():
-            everywhere = len({r.org_id for r in rs})
-            units: dict[int, set[int]] = defaultdict(set)
-            for r in rs:
-                units[r.unit_id].add(r.org_id)
-            for unit_id, ids in units.items():
-                reason = (
-                    f"“{person}”在{everywhere}个组织任{role}（本单位{len(ids)}个），"
-                    f"超过{limit}个的合理数量，请核实是否实际到岗履职。"
-                )
-                rows = [_row(orgs[i], f"{role}：{person}") for i in ids]
-                key = f"{tag}:{person}"[:120]
-                found.append(_finding(SignalCode.SAME_PERSON, unit_id, key, reason, rows))
+        groups, totals = _capped(session, listed, ("person", "unit_id"), "org_id")
+        everywhere: dict[str, int] = defaultdict(int)
+        for (person, _), n in totals.items():
+            everywhere[person] += n
+        orgs = _orgs(session, (r.org_id for rs in groups.values() for r in rs))
+        for (person, unit_id), rs in groups.items():
+            own = totals[(person, unit_id)]
+            reason = (
+                f"“{person}”在{everywhere[person]}个组织任{role}（本单位{own}个），"
+                f"超过{limit}个的合理数量，请核实是否实际到岗履职。"
+            )
+            rows = [_row(orgs[r.org_id], f"{role}：{person}") for r in rs]
+            key = f"{tag}:{person}"[:120]
+            found.append(_finding(SignalCode.SAME_PERSON, unit_id, key, reason, rows, own))
     return found
 
 
@@ -606,27 +625,28 @@ def _grouped(
     reason: str,
 ) -> list[Finding]:
     """One signal per unit for the rows of its ledger (in the base) that meet ``condition``."""
-    stmt = (
-        select(
-            Organization.id,
-            Organization.unit_id,
-            Organization.name,
-            Organization.credit_code,
-            Organization.employees,
-            Organization.formal_members,
-            Organization.probationary_members,
-            Organization.party_org_status,
-            Organization.party_org_founded_on,
-        )
-        .where(Organization.campaign_id == campaign.id, Organization.in_base, condition)
-        .order_by(Organization.unit_id, Organization.id)
-    )
-    per_unit: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for r in session.execute(stmt):
-        per_unit[r.unit_id].append(_row(r, detail(r)))
+    source = select(
+        Organization.id,
+        Organization.unit_id,
+        Organization.name,
+        Organization.credit_code,
+        Organization.employees,
+        Organization.formal_members,
+        Organization.probationary_members,
+        Organization.party_org_status,
+        Organization.party_org_founded_on,
+    ).where(Organization.campaign_id == campaign.id, Organization.in_base, condition)
+    groups, totals = _capped(session, source, ("unit_id",), "id")
     return [
-        _finding(code, unit_id, "", reason.format(n=len(rows)), rows)
-        for unit_id, rows in per_unit.items()
+        _finding(
+            code,
+            unit_id,
+            "",
+            reason.format(n=totals[(unit_id,)]),
+            [_row(r, detail(r)) for r in rs],
+            totals[(unit_id,)],
+        )
+        for (unit_id,), rs in groups.items()
     ]
 
 
