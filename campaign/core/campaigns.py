@@ -63,7 +63,7 @@ SETTINGS.update(
         "signal_quick_minutes": ("数据质量：提交后几分钟内核验算作快速核验", K.COUNT),
         "signal_quick_count": ("数据质量：同一核验人快速核验的销号数", K.COUNT),
         "signal_threshold_days": ("数据质量：销号前人数变动的天数", K.COUNT),
-        "signal_person_orgs": ("数据质量：同一书记、指导员合理兼任的组织数", K.COUNT),
+        "signal_person_orgs": ("数据质量：同一书记、指导员在本单位合理兼任的组织数", K.COUNT),
         "signal_edits_per_org": ("数据质量：基数确定后同一组织的修改次数", K.COUNT),
         "signal_exclusion_factor": ("数据质量：剔除率超出全市的倍数", K.COUNT),
         "signal_exclusion_min": ("数据质量：剔除率提示的最少剔除数", K.COUNT),

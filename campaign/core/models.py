@@ -167,7 +167,7 @@ class Campaign(Base):
     signal_quick_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     signal_quick_count: Mapped[int] = mapped_column(default=10, server_default="10")
     signal_threshold_days: Mapped[int] = mapped_column(default=30, server_default="30")
-    signal_person_orgs: Mapped[int] = mapped_column(default=5, server_default="5")
+    signal_person_orgs: Mapped[int] = mapped_column(default=10, server_default="10")
     signal_edits_per_org: Mapped[int] = mapped_column(default=3, server_default="3")
     signal_exclusion_factor: Mapped[int] = mapped_column(default=2, server_default="2")
     signal_exclusion_min: Mapped[int] = mapped_column(default=5, server_default="5")

@@ -139,6 +139,9 @@ def evidence_reused(session: Session, campaign: Campaign) -> list[Finding]:
         .group_by(Closure.document_sha256)
         .having(func.count(func.distinct(BoardItem.organization_id)) >= limit)
     )
+    files = list(session.scalars(shared))
+    if not files:
+        return []
     source = (
         select(
             Closure.document_sha256.label("sha"),
@@ -148,7 +151,7 @@ def evidence_reused(session: Session, campaign: Campaign) -> list[Finding]:
             BoardItem.organization_id,
         )
         .join(BoardItem, BoardItem.id == Closure.item_id)
-        .where(*_claims(campaign), Closure.document_sha256.in_(shared))
+        .where(*_claims(campaign), Closure.document_sha256.in_(files))
     )
     groups, totals = _capped(session, source, ("sha", "unit_id"), "closure_id")
     everywhere: dict[str, int] = defaultdict(int)
@@ -460,7 +463,8 @@ def _normalized(column: Any) -> Any:
 
 def same_person(session: Session, campaign: Campaign) -> list[Finding]:
     """The same secretary (of claiming closures) or instructor (党建工作指导员 in the ledger)
-    across more organizations than is plausible: one signal per name, role and unit."""
+    in more of one unit's organizations than is plausible: one signal per name, role and
+    unit."""
     limit = campaign.signal_person_orgs
     found = []
     secretary = _normalized(Closure.secretary)
@@ -489,24 +493,28 @@ def same_person(session: Session, campaign: Campaign) -> list[Finding]:
     ]
     for role, tag, source in sources:
         posts = source.subquery()
-        many = (
-            select(posts.c.person)
-            .group_by(posts.c.person)
-            .having(func.count(func.distinct(posts.c.org_id)) > limit)
+        # Within one unit: the same name in two districts is most often two people.
+        many = set(
+            session.execute(
+                select(posts.c.person, posts.c.unit_id)
+                .group_by(posts.c.person, posts.c.unit_id)
+                .having(func.count(func.distinct(posts.c.org_id)) > limit)
+            ).tuples()
         )
+        if not many:
+            continue
         listed = select(posts.c.person, posts.c.org_id, posts.c.unit_id).where(
-            posts.c.person.in_(many)
+            posts.c.person.in_(sorted({person for person, _ in many}))
         )
         groups, totals = _capped(session, listed, ("person", "unit_id"), "org_id")
-        everywhere: dict[str, int] = defaultdict(int)
-        for (person, _), n in totals.items():
-            everywhere[person] += n
-        orgs = _orgs(session, (r.org_id for rs in groups.values() for r in rs))
+        orgs = _orgs(session, (r.org_id for k, rs in groups.items() if k in many for r in rs))
         for (person, unit_id), rs in groups.items():
+            if (person, unit_id) not in many:
+                continue
             own = totals[(person, unit_id)]
             reason = (
-                f"“{person}”在{everywhere[person]}个组织任{role}（本单位{own}个），"
-                f"超过{limit}个的合理数量，请核实是否实际到岗履职。"
+                f"“{person}”在本单位{own}个组织任{role}，超过{limit}个的合理数量，"
+                "请核实是否为同一人、是否实际到岗履职。"
             )
             rows = [_row(orgs[r.org_id], f"{role}：{person}") for r in rs]
             key = f"{tag}:{person}"[:120]

@@ -64,7 +64,7 @@ def upgrade():
         batch_op.add_column(sa.Column('signal_quick_minutes', sa.Integer(), server_default='10', nullable=False))
         batch_op.add_column(sa.Column('signal_quick_count', sa.Integer(), server_default='10', nullable=False))
         batch_op.add_column(sa.Column('signal_threshold_days', sa.Integer(), server_default='30', nullable=False))
-        batch_op.add_column(sa.Column('signal_person_orgs', sa.Integer(), server_default='5', nullable=False))
+        batch_op.add_column(sa.Column('signal_person_orgs', sa.Integer(), server_default='10', nullable=False))
         batch_op.add_column(sa.Column('signal_edits_per_org', sa.Integer(), server_default='3', nullable=False))
         batch_op.add_column(sa.Column('signal_exclusion_factor', sa.Integer(), server_default='2', nullable=False))
         batch_op.add_column(sa.Column('signal_exclusion_min', sa.Integer(), server_default='5', nullable=False))

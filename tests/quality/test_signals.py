@@ -5,7 +5,7 @@ The campaign is the 2026 edition of seed 004 (2026-08-14 to 2026-12-30, reports 
 and 25th). Default thresholds: the same file on 2+ organizations; a burst is 5+ Party orgs
 in the 3 days up to a report day and 3x the unit's own pace; quick is verified within 10
 minutes, 10+ by one verifier; members raised to exactly 3 within 30 days before a closure;
-more than 5 organizations for one secretary or instructor; 3+ edits after approval; an
+more than 10 of one unit's organizations for one secretary or instructor; 3+ edits after approval; an
 exclusion rate 2x the other units' with 5+ excluded.
 """
 
@@ -245,26 +245,28 @@ def test_employees_lowered_before_the_base_or_not_below_are_no_signal(w):
 # ---- one person across many organizations ---------------------------------------------------
 
 
-def test_one_instructor_in_six_organizations_is_a_signal(w):
+def test_one_instructor_in_more_of_a_units_organizations_than_set_is_a_signal(w):
+    w.campaign.signal_person_orgs = 5
+    for i in range(6):
+        make_org(w.campaign, w.jiangan, name=f"江{i}", instructor="王 五" if i % 2 else "王五")
+    # The same name in another district is counted there: 4 in 武昌区 is within 5.
     for i in range(4):
-        make_org(w.campaign, w.jiangan, name=f"江{i}", instructor="王 五")
-    for i in range(2):
         make_org(w.campaign, w.wuchang, name=f"武{i}", instructor="王五")
-    signals = sorted(found(w, SignalCode.SAME_PERSON), key=lambda f: f.unit_id)
-    assert [(f.unit_id, f.total) for f in signals] == [(w.jiangan.id, 4), (w.wuchang.id, 2)]
-    assert signals[0].key == "instructor:王五"
-    assert "“王五”在6个组织任党建工作指导员（本单位4个）" in signals[0].reason
+    (signal,) = found(w, SignalCode.SAME_PERSON)
+    assert (signal.unit_id, signal.total, signal.key) == (w.jiangan.id, 6, "instructor:王五")
+    assert "“王五”在本单位6个组织任党建工作指导员，超过5个的合理数量" in signal.reason
 
 
-def test_one_secretary_of_six_closures_is_a_signal_and_five_is_not(w):
-    for _ in range(6):
+def test_one_secretary_of_eleven_closures_is_a_signal_and_ten_is_not(w):
+    # The default: more than 10 of one unit's organizations.
+    for _ in range(11):
         closure(w, make_org(w.campaign, w.jiangan), secretary="李四")
-    for _ in range(5):
+    for _ in range(10):
         closure(w, make_org(w.campaign, w.jiangan), secretary="赵六")
-    for _ in range(5):
+    for _ in range(10):
         make_org(w.campaign, w.jiangan, instructor="钱七")
     (signal,) = found(w, SignalCode.SAME_PERSON)
-    assert signal.key == "secretary:李四" and signal.total == 6
+    assert signal.key == "secretary:李四" and signal.total == 11
 
 
 # ---- the approved base edited often, or excluded far above the city ------------------------
