@@ -175,3 +175,25 @@ def test_the_openapi_document_describes_the_signals(client, world):
     assert "patch" in spec["paths"]["/api/v1/campaigns/{campaign_id}/signals/{signal_id}"]
     codes = spec["components"]["schemas"]["Signal"]["properties"]["code"]["enum"]
     assert "evidence_reused" in codes and "founding_burst" in codes
+
+
+def test_a_hostile_note_is_refused_by_name_and_nothing_is_kept(client, world):
+    signal = world.signals[SignalCode.MEMBERS_EXCEED_EMPLOYEES]
+    url = f"/api/v1/campaigns/{world.campaign.id}/signals/{signal.id}"
+    for note in ("长" * 1001, "看过\x07了"):
+        response = client.patch(
+            url, json={"status": "needs_fix", "note": note}, headers=bearer(world.tokens["coord"])
+        )
+        assert response.status_code == 422, response.json
+        assert "核实说明" in response.json["message"]
+    db.session.expire_all()
+    assert db.session.get(QualitySignal, signal.id).status == SignalStatus.OPEN
+    assert not db.session.scalars(
+        db.select(audit.AuditEntry).where(audit.AuditEntry.action == "quality_signal.review")
+    ).all()
+    unknown = client.patch(
+        f"/api/v1/campaigns/{world.campaign.id}/signals/999999",
+        json={"status": "needs_fix", "note": "x"},
+        headers=bearer(world.tokens["coord"]),
+    )
+    assert unknown.status_code == 404
