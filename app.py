@@ -174,6 +174,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bulletins_bp)
     app.register_blueprint(notifications_bp)
     _register_role_homes(app)
+    from campaign.quality.views import bp as quality_bp
+
+    app.register_blueprint(quality_bp)
     _register_api(app)
 
 
@@ -193,6 +196,7 @@ def _register_api(app: Flask) -> None:
     from campaign.forecast.api import blp as forecast_api
     from campaign.half_monthly.api import blp as half_monthly_api
     from campaign.ledger.api import blp as ledger_api
+    from campaign.quality.api import blp as quality_api
     from campaign.timeline.api import blp as timeline_api
     from reports.api import blp as bulletins_api
 
@@ -205,6 +209,7 @@ def _register_api(app: Flask) -> None:
         board_api,
         bulletins_api,
         forecast_api,
+        quality_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no cross-site request can carry one
         api.register_blueprint(blueprint)
@@ -235,6 +240,9 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(bulletin_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(forecast_cli)
+    from campaign.quality.cli import quality_cli
+
+    app.cli.add_command(quality_cli)
 
 
 def _register_templates(app: Flask) -> None:

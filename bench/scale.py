@@ -335,6 +335,32 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def quality_cases(in_context, get, cid, pdf_ref, flask_ref, repeat) -> dict:
+    """The data-quality signals: every detector (the scheduler's job, not a page view), and
+    the 数据质量 page reading what it stored."""
+    from campaign.quality import services as quality
+
+    @in_context
+    def detect(campaign):
+        quality.detect(db.session, campaign)
+        db.session.rollback()
+
+    @in_context
+    def refresh(campaign):
+        quality.refresh(db.session, campaign, "bench")
+        db.session.commit()
+
+    refresh()  # stored once, for the page
+    return {
+        "data-quality signals: quality.detect (every detector)": (detect, pdf_ref, repeat),
+        "数据质量 page /campaigns/<id>/quality": (
+            get(f"/campaigns/{cid}/quality"),
+            flask_ref,
+            repeat,
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orgs", type=int, default=50_000)
@@ -595,6 +621,7 @@ def main() -> None:
             args.bulletin_repeat,
         ),
         "bulletin generation: services.generate": (generate, pdf_ref, args.bulletin_repeat),
+        **quality_cases(in_context, get, cid, pdf_ref, flask_ref, args.bulletin_repeat),
     }
     if args.only:
         kept = {name for name in cases if any(word in name for word in args.only)}

@@ -23,6 +23,7 @@ from campaign.ledger.models import (
     Organization,
     UnitLedger,
 )
+from campaign.quality.models import QualityRun, QualitySignal
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
 
 __all__ = [
@@ -52,4 +53,6 @@ __all__ = [
     "UnitLedger",
     "UnitReport",
     "User",
+    "QualityRun",
+    "QualitySignal",
 ]

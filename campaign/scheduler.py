@@ -55,6 +55,8 @@ def produce_due_bulletins(app: Flask) -> list[int]:
             work.settle_abandoned(session, services.RUNS, moment)
             session.commit()
             for campaign in session.scalars(select(Campaign).order_by(Campaign.id)).all():
+                if services.due(session, campaign, settings, moment):
+                    _fresh_quality_signals(session, campaign)  # its 数据质量提示 up to date
                 for due_on in services.due(session, campaign, settings, moment):
                     try:
                         run = services.start_run(
@@ -138,6 +140,37 @@ def settle_abandoned_work(app: Flask) -> int:
     return settled
 
 
+def _fresh_quality_signals(session: Any, campaign: Campaign) -> None:
+    """Compute the campaign's data-quality signals if something was recorded since; a
+    failure is logged and the bulletin goes on with the signals as they were."""
+    from campaign.quality import services as quality  # noqa: PLC0415
+
+    try:
+        if quality.is_stale(session, campaign):
+            quality.refresh(session, campaign, "scheduler")
+            session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("data-quality signals of campaign %s failed", campaign.id)
+
+
+def detect_quality_signals(app: Flask) -> int:
+    """Compute the data-quality signals of every campaign in which something was recorded
+    since they were last computed (campaign/quality); returns how many were computed."""
+    from campaign.quality import services as quality  # noqa: PLC0415
+
+    done = 0
+    with app.app_context():
+        try:
+            for campaign in db.session.scalars(select(Campaign).order_by(Campaign.id)).all():
+                if quality.is_stale(db.session, campaign):
+                    _fresh_quality_signals(db.session, campaign)
+                    done += 1
+        finally:
+            db.session.remove()
+    return done
+
+
 def report_days(app: Flask) -> str:
     """The cron day list: the report days of every campaign (10 and 25 by default)."""
     with app.app_context():
@@ -197,6 +230,12 @@ def jobs(app: Flask) -> list[dict]:
             "func": settle_abandoned_work,
             "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
             "next_run_time": datetime.now(UTC),
+        },
+        {
+            # Data-quality signals, recomputed only when something was recorded since.
+            "id": "quality.detect",
+            "func": detect_quality_signals,
+            "trigger": IntervalTrigger(seconds=CATCH_UP_EVERY.total_seconds()),
         },
     ]
 

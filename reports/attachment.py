@@ -110,6 +110,30 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
             done += 1
             if progress and done % PROGRESS_EVERY == 0:
                 progress(done, max(total, done))
+    quality_sheet(wb, snapshot, lists.get("quality", ()))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# The 数据质量线索 sheet: every row a signal names (campaign/quality), not judged 已核实无误.
+QUALITY = (
+    "数据质量线索",
+    [
+        ("单位", 14),
+        ("线索代码", 24),
+        ("线索", 40),
+        ("核实状态", 10),
+        ("组织名称", 36),
+        ("统一社会信用代码", 22),
+        ("情况", 36),
+    ],
+)
+
+
+def quality_sheet(wb: Workbook, snapshot: dict, rows: Iterable[tuple]) -> None:
+    """The signals' rows as their sheet (leads to check, not findings)."""
+    title, columns = QUALITY
+    ws = _sheet(wb, snapshot, title, columns)
+    for row in rows:
+        ws.append([safe_value(ws, value) for value in row])

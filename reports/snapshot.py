@@ -40,6 +40,7 @@ from campaign.display import target as display_target
 from campaign.forecast import services as forecast
 from campaign.half_monthly import services as half_monthly
 from campaign.ledger.models import Organization
+from campaign.quality import services as quality
 from campaign.timeline import tasks
 from campaign.timeline.states import TaskState
 
@@ -322,6 +323,7 @@ def lists(
     return {
         "closures": _closure_rows(session, campaign, since, cutoff),
         "overdue_items": _overdue_rows(session, campaign, cutoff_day),
+        "quality": quality.detail_rows(session, campaign),
     }
 
 
@@ -522,6 +524,8 @@ def build(
         "spot_checks": _spot_checks(session, campaign, cutoff),
         "trend": trend,
         "forecast": _forecast(session, campaign, cutoff_day),
+        # 数据质量提示: open and to-be-fixed signals per unit, as last computed (counts only).
+        "quality": quality.bulletin_section(session, campaign),
     }
     data["requirements"] = requirements(data)
     return data

@@ -21,6 +21,7 @@ AREAS = {
     "campaign.half_monthly",
     "campaign.home",
     "campaign.forecast",
+    "campaign.quality",
     "notifications",
     "reports",
 }
@@ -119,8 +120,10 @@ def test_every_area_that_acts_on_another_does_it_through_an_event():
             "notifications",
             "reports",
             "campaign.forecast",
+            "campaign.quality",
         },
         "campaign.forecast": {"campaign.core"},
+        "campaign.quality": {"campaign.core", "campaign.ledger", "campaign.board"},
     }
     for area, targets in allowed.items():
         extra = set(edges.get(area, {})) - targets

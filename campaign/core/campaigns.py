@@ -61,6 +61,23 @@ MAX_HOURS = 168
 MAX_PREFIX = 12
 YES, NO = ("是", "true", "1", "yes", "on"), ("否", "false", "0", "no", "off")
 RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.COUNT]
+# The data-quality signals' thresholds (campaign/quality): counts, but no rule's, so changing
+# one re-judges no organization (they are added after RULE_SETTINGS is taken).
+SETTINGS.update(
+    {
+        "signal_evidence_orgs": ("数据质量：同一佐证材料涉及的组织数", K.COUNT),
+        "signal_burst_days": ("数据质量：报送日前集中成立的天数", K.COUNT),
+        "signal_burst_factor": ("数据质量：集中成立超出本单位平均进度的倍数", K.COUNT),
+        "signal_burst_min": ("数据质量：集中成立的最少党组织数", K.COUNT),
+        "signal_quick_minutes": ("数据质量：提交后几分钟内核验算作快速核验", K.COUNT),
+        "signal_quick_count": ("数据质量：同一核验人快速核验的销号数", K.COUNT),
+        "signal_threshold_days": ("数据质量：销号前人数变动的天数", K.COUNT),
+        "signal_person_orgs": ("数据质量：同一书记、指导员在本单位合理兼任的组织数", K.COUNT),
+        "signal_edits_per_org": ("数据质量：基数确定后同一组织的修改次数", K.COUNT),
+        "signal_exclusion_factor": ("数据质量：剔除率超出全市的倍数", K.COUNT),
+        "signal_exclusion_min": ("数据质量：剔除率提示的最少剔除数", K.COUNT),
+    }
+)
 PHASE_FIELDS = {
     "name": ("阶段名称", K.TEXT),
     "starts_on": ("开始日期", K.DATE),

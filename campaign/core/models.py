@@ -167,6 +167,18 @@ class Campaign(Base):
     document_prefix: Mapped[str] = mapped_column(
         String(20), default="武组专", server_default="武组专", info=text_field("发文字号前缀")
     )
+    # Thresholds of the data-quality signals (campaign/quality): what makes a 线索.
+    signal_evidence_orgs: Mapped[int] = mapped_column(default=2, server_default="2")
+    signal_burst_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    signal_burst_factor: Mapped[int] = mapped_column(default=3, server_default="3")
+    signal_burst_min: Mapped[int] = mapped_column(default=5, server_default="5")
+    signal_quick_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
+    signal_quick_count: Mapped[int] = mapped_column(default=10, server_default="10")
+    signal_threshold_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    signal_person_orgs: Mapped[int] = mapped_column(default=10, server_default="10")
+    signal_edits_per_org: Mapped[int] = mapped_column(default=3, server_default="3")
+    signal_exclusion_factor: Mapped[int] = mapped_column(default=2, server_default="2")
+    signal_exclusion_min: Mapped[int] = mapped_column(default=5, server_default="5")
 
     created_at: Mapped[datetime] = mapped_column(default=now)
 

@@ -15,6 +15,7 @@ from campaign.core.extensions import db
 from campaign.core.vocab import Role
 from campaign.forecast import services as forecast
 from campaign.home import leadership, todo
+from campaign.quality import services as quality
 
 bp = Blueprint("home", __name__)
 
@@ -58,6 +59,10 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
             coordination.open_issues(db.session, campaign, None)[:10] if coordinator else []
         ),
         form=FlaskForm(),
+        # Open data-quality signals per unit, for those who judge them (stored, not computed).
+        quality=quality.open_counts(db.session, campaign)
+        if quality.may_see_signals(current_user)
+        else None,
     )
 
 
