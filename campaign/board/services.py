@@ -319,16 +319,41 @@ def submit_closure(
         action="closure.submit",
         obj_type="board_item",
         obj_id=item.id,
-        after={
-            "closure": closure.id,
-            "method": method,
-            "party_org_name": closure.party_org_name,
-            "formal_members": closure.formal_members,
-            "document_sha256": stored.sha256,
-        },
+        after={"closure": closure.id, **entered(closure), "document_sha256": stored.sha256},
     )
     events.publish(session, events.ClosureSubmitted(closure, user=user))
     return closure
+
+
+# What a closure of each method states (and the change record keeps of it): only the fields
+# that method asks for.
+ENTERED_FIELDS: dict[ClosureMethod, tuple[str, ...]] = {
+    ClosureMethod.WORK_COVERAGE: ("instructor", "mass_organizations"),
+    ClosureMethod.STANDALONE: ("party_org_name", "established_on", "formal_members", "secretary"),
+    ClosureMethod.JOINT: (
+        "joint_form",
+        "party_org_name",
+        "established_on",
+        "formal_members",
+        "secretary",
+        "covered_org_ids",
+    ),
+    ClosureMethod.FUNCTIONAL: (
+        "party_org_name",
+        "established_on",
+        "formal_members",
+        "secretary",
+    ),
+}
+
+
+def entered(closure: Closure) -> dict[str, Any]:
+    """What the unit stated in ``closure``: its method, the fields of that method, the file."""
+    return {
+        "method": closure.method,
+        **audit.snapshot(closure, list(ENTERED_FIELDS[ClosureMethod(closure.method)])),
+        "document_name": closure.document_name,
+    }
 
 
 def _covered(

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from campaign import figures, rules
+from campaign import display, figures, rules
 from campaign.board import services
 from campaign.board.inputs import CHECKLIST, ClosureClaim, DrawSchema, Plan
 from campaign.board.models import (
@@ -124,7 +124,7 @@ def item(campaign_id: int, item_id: int) -> ResponseReturnValue:
         org=org,
         requirement=rules.evaluate(org, rules.Thresholds.of(campaign)),
         pending=services.pending_closure(item),
-        history=services.history(db.session, item),
+        history=display.change_record(db.session, services.history(db.session, item)),
         methods=list(ClosureMethod),
         joint_forms=JOINT_FORMS,
         paths=list(RulePath),

@@ -595,8 +595,12 @@ def test_a_valid_submission_awaits_verification_and_is_recorded(w):
     assert json.loads(entry.after) == {
         "closure": closure.id,
         "method": "standalone",
+        # What the operator entered for this method, all of it, and the file he chose.
         "party_org_name": "四党员公司党支部",
+        "established_on": "2026-10-08",
         "formal_members": 5,
+        "secretary": "张书记",
+        "document_name": "批复文件.pdf",
         "document_sha256": hashlib.sha256(PDF[1]).hexdigest(),
     }
 
