@@ -310,6 +310,19 @@ def _value(
     return str(value)
 
 
+def field_changes(changes: dict[str, Any], added: bool = False) -> str:
+    """Field-by-field changes ({field: [before, after]}) as people read them: "从业人员数：7 → 9；
+    正式党员数：0 → 1" (fields and codes by their labels); ``added``: a new row, its values only."""
+    if added:
+        return "；".join(
+            f"{FIELD_LABELS.get(k, k)}：{_value(k, new)}" for k, (_, new) in changes.items()
+        )
+    return "；".join(
+        f"{FIELD_LABELS.get(k, k)}：{_value(k, old)} → {_value(k, new)}"
+        for k, (old, new) in changes.items()
+    )
+
+
 @dataclass(frozen=True)
 class ShownEntry:
     """One change as a page shows it: when, who (by name), what, before and after."""
@@ -410,6 +423,7 @@ FILTERS = {
     "full_day": full_day,
     "audit_action": audit_action,
     "audit_values": audit_values,
+    "field_changes": field_changes,
     "local_time": local_time,
     "target": target,
     "percent": percent,

@@ -321,6 +321,26 @@ def decide_change(
     return request
 
 
+def _as_filed(org: Organization, field: str) -> Any:
+    """An organization's ``field`` as a ledger file (and so a change request) carries it."""
+    if field == "area_name":
+        return org.area.name if org.area else ""
+    value = getattr(org, field)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def proposed_changes(request: ChangeRequest) -> dict[str, list[Any]]:
+    """What accepting ``request`` changes, field by field ({field: [as the ledger has it now,
+    as proposed]}): the difference the operator saw in his import's preview, while the row
+    has not changed since. An addition: every field it fills, from nothing."""
+    values = request.payload
+    org = request.organization
+    if request.action == ChangeAction.ADD or org is None:
+        return {f: [None, v] for f, v in values.items() if v not in (None, "")}
+    now = {f: _as_filed(org, f) for f in values}
+    return {f: [now[f], v] for f, v in values.items() if now[f] != v}
+
+
 def note_exclusion(org, source: str, user) -> None:
     """Record on ``org`` that it left the base because of its 经营状态, and through what."""
     label = OperatingStatus(org.operating_status).label

@@ -29,7 +29,7 @@ from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXITS
 from campaign.core.webforms import perform
-from campaign.ledger import excel, fields, importing, services
+from campaign.ledger import excel, importing, services
 from campaign.ledger.inputs import ExclusionSchema
 from campaign.ledger.models import (
     ChangeAction,
@@ -213,7 +213,6 @@ def import_batch(campaign_id: int, batch_id: int) -> ResponseReturnValue:
         campaign=campaign,
         batch=batch,
         view=_batch_view(batch),
-        labels=fields.LABELS,
         form=FlaskForm(),
         may_edit=permissions.may_edit_ledger(current_user, batch.unit),
     )
@@ -285,13 +284,17 @@ def change_requests(campaign_id: int) -> ResponseReturnValue:
     if ids is not None:
         stmt = stmt.where(ChangeRequest.unit_id.in_(ids))
     pending = db.session.scalars(
-        stmt.options(joinedload(ChangeRequest.unit)).order_by(ChangeRequest.id).limit(500)
+        stmt.options(
+            joinedload(ChangeRequest.unit),
+            joinedload(ChangeRequest.organization).joinedload(Organization.area),
+        )
+        .order_by(ChangeRequest.id)
+        .limit(500)
     ).all()
     return render_template(
         "ledger/change_requests.html",
         campaign=campaign,
-        pending=[(r, r.payload) for r in pending],
-        labels=fields.LABELS,
+        pending=[(r, services.proposed_changes(r)) for r in pending],
         form=FlaskForm(),
         may_review=permissions.may_review_ledgers(current_user),
     )

@@ -1151,3 +1151,28 @@ def test_a_batch_settled_while_its_preview_is_computed_keeps_its_settled_outcome
     assert stored(batch_id) == ("refused", [INTERRUPTED])
     db.session.expire_all()
     assert db.session.get(ImportBatch, batch_id).diff == []
+
+
+def test_the_reviewer_sees_the_difference_the_operator_saw_in_his_preview(w):
+    """An approved base, then a file with 江岸乙's 从业人员数 60 → 45 and 正式党员数 1 → 2, and a
+    new 江岸戊: the preview and the change request read the same, field by field, in the
+    ledger's words (no codes), so the coordinator never accepts blind."""
+    import_and_apply(w, ledger_xlsx(*V1))
+    op, coord = w.client["op"], w.client["coord"]
+    ledger_url = f"/campaigns/{w.cid}/units/jiangan/ledger"
+    post(op, w, f"{ledger_url}/submit")
+    post(coord, w, f"{ledger_url}/approve", comment="同意")
+    changed = dict(ROW_B, 从业人员数=45, 正式党员数=2)
+    batch_id = uploaded_batch(upload(op, w, ledger_xlsx([ROW_A, changed, ROW_D, ROW_E], [ROW_S])))
+    difference = "从业人员数：60 → 45；正式党员数：1 → 2"
+    preview = op.get(f"/campaigns/{w.cid}/imports/{batch_id}")
+    assert difference in table_row(preview, "changes", "江岸乙商贸有限公司")
+    post(op, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+
+    page = coord.get(f"/campaigns/{w.cid}/change-requests")
+    update = re.sub(r"<[^>]+>", " ", table_row(page, "change-requests", "江岸乙商贸有限公司"))
+    assert difference in update and "修改" in update
+    added = re.sub(r"<[^>]+>", " ", table_row(page, "change-requests", "江岸戊网络科技有限公司"))
+    assert "组织名称：江岸戊网络科技有限公司" in added and "类别：互联网" in added
+    assert "类型：非公企业" in added and "从业人员数：55" in added
+    assert "enterprise" not in added and "internet" not in added
