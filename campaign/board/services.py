@@ -347,6 +347,33 @@ ENTERED_FIELDS: dict[ClosureMethod, tuple[str, ...]] = {
 }
 
 
+def closure_methods(
+    item: BoardItem, campaign: Campaign
+) -> tuple[list[ClosureMethod], ClosureMethod]:
+    """The methods the rules leave ``item``'s closure, and the one they ask for (a closure
+    form's default): only a standalone Party org (or a fitting 功能型 one) where there are
+    enough formal members; no work coverage where a Party org is due; a joint Party org
+    below the standalone threshold."""
+    org = item.organization
+    target = Target(item.target)
+    coverage = target in (Target.MEMBER, Target.WORK_COVERAGE)
+    allowed = [
+        m
+        for m in ClosureMethod
+        if m == ClosureMethod.STANDALONE
+        or (m == ClosureMethod.JOINT and target != Target.STANDALONE)
+        or (m == ClosureMethod.FUNCTIONAL and rules.functional_refusal(org) is None)
+        or (m == ClosureMethod.WORK_COVERAGE and coverage)
+    ]
+    if coverage:
+        default = ClosureMethod.WORK_COVERAGE
+    elif target == Target.STANDALONE or org.formal_members >= campaign.standalone_formal_members:
+        default = ClosureMethod.STANDALONE
+    else:
+        default = ClosureMethod.JOINT
+    return allowed, default
+
+
 def entered(closure: Closure) -> dict[str, Any]:
     """What the unit stated in ``closure``: its method, the fields of that method, the file."""
     return {

@@ -19,6 +19,10 @@ import hashlib
 import io
 import itertools
 import mimetypes
+import re
+import secrets
+import shutil
+import time
 import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -391,3 +395,61 @@ def send_stored(path: str, download_name: str, *, inline: bool = False) -> Respo
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# ---- an upload held across a refused form ----------------------------------------------------
+
+_HELD_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def _held_folder(root: Path, owner: str, token: str) -> Path:
+    return root / "held" / f"{owner}-{token}"
+
+
+# How long a held upload waits for its form to be sent again.
+HELD_FOR = 24 * 3600
+
+
+def _sweep_held(root: Path) -> None:
+    """Forget the held uploads of forms left unsent for longer than HELD_FOR."""
+    folder = root / "held"
+    if not folder.is_dir():
+        return
+    limit = time.time() - HELD_FOR
+    for held_upload in folder.iterdir():
+        try:
+            if held_upload.stat().st_mtime < limit:
+                shutil.rmtree(held_upload, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def hold(root: Path, owner: str, name: str, data: bytes) -> str:
+    """Keep the upload of a form that was refused for its other fields, so the user need not
+    choose (or photograph) it again; the token the form sends back to find it. ``owner`` says
+    who it is for and where (``held`` finds it only for the same owner). Not a record: it
+    becomes one only through ``store_upload`` when the form is accepted."""
+    _sweep_held(root)
+    token = secrets.token_urlsafe(16)
+    folder = _held_folder(root, owner, token)
+    folder.mkdir(parents=True)
+    (folder / "file").write_bytes(data)
+    (folder / "name").write_text(Path(name).name, encoding="utf-8")
+    return token
+
+
+def held(root: Path, owner: str, token: str) -> tuple[str, bytes] | None:
+    """The name and bytes of an upload ``hold`` kept for ``owner`` (None: no such token)."""
+    if not _HELD_TOKEN.fullmatch(token or ""):
+        return None
+    folder = _held_folder(root, owner, token)
+    try:
+        return (folder / "name").read_text(encoding="utf-8"), (folder / "file").read_bytes()
+    except OSError:
+        return None
+
+
+def release(root: Path, owner: str, token: str) -> None:
+    """Forget a held upload (its form was accepted)."""
+    if _HELD_TOKEN.fullmatch(token or ""):
+        shutil.rmtree(_held_folder(root, owner, token), ignore_errors=True)
