@@ -266,7 +266,8 @@ def document(campaign_id: int, closure_id: int) -> ResponseReturnValue:
     _item(campaign.id, closure.item_id)
     if not closure.document_path:
         abort(404)
-    return send_stored(closure.document_path, closure.document_name)
+    # Shown in the browser (its PDF viewer, or the image), for whoever must judge it.
+    return send_stored(closure.document_path, closure.document_name, inline=True)
 
 
 @bp.route("/campaigns/<int:campaign_id>/spot-checks", methods=["GET", "POST"])

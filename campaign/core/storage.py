@@ -380,9 +380,30 @@ class StoredFileMissing(NotFound):
         self.data = {"message": MISSING}  # flask-smorest's JSON message for the API
 
 
+# What a file shown in the browser (``inline``) must really be, by its extension: its first
+# bytes are read again before it is shown, and anything else is sent as a download.
+INLINE_KINDS = {suffix: KINDS[suffix] for suffix in (".pdf", ".png", ".jpg", ".jpeg")}
+# A document shown in the browser runs nothing: no script, only the browser's own PDF viewer
+# (an <embed> of the document itself, which object-src 'none' would refuse) and the image.
+INLINE_POLICY = (
+    "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _shows_as_named(file: Path) -> bool:
+    """Whether ``file`` is what its extension says among the kinds shown inline."""
+    kind = INLINE_KINDS.get(file.suffix.lower())
+    if kind is None:
+        return False
+    with open(file, "rb") as f:
+        return looks_like(f.read(4096)) == kind
+
+
 def send_stored(path: str, download_name: str, *, inline: bool = False) -> Response:
     """The response serving a stored file: typed by its extension (checked at upload),
-    ``nosniff`` so no browser second-guesses it, as a download unless ``inline``."""
+    ``nosniff`` so no browser second-guesses it, as a download unless ``inline`` (a PDF or an
+    image whose content is checked again: anything else is still a download)."""
     file = resolve(path) if path else None
     if file is None or not file.is_file():
         raise StoredFileMissing()
@@ -390,10 +411,13 @@ def send_stored(path: str, download_name: str, *, inline: bool = False) -> Respo
     mimetype = (
         MIMETYPES.get(suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     )
+    inline = inline and _shows_as_named(file)
     response = send_file(
         file, mimetype=mimetype, as_attachment=not inline, download_name=download_name
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if inline:
+        response.headers["Content-Security-Policy"] = INLINE_POLICY
     return response
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from campaign.board import services as board
+from campaign.board.inputs import ClosureClaim
 from campaign.board.models import BoardItem, Closure
 from campaign.core.extensions import db
 from tests import documents
@@ -126,3 +127,73 @@ def test_a_refused_closure_keeps_what_was_entered_and_the_file_for_its_owner_onl
     assert (closure.document_name, closure.secretary) == ("联合批复.pdf", "周书记")
     assert (storage / closure.document_path).read_bytes() == documents.pdf("批复")
     assert not list((storage / "held").iterdir())  # the held copy is gone once filed
+
+
+def test_the_document_is_shown_inline_only_as_what_it_is_and_only_to_its_unit(w):
+    storage = Path(w.app.config["STORAGE_PATH"])
+    wuchang = make_unit("wuchang", "武昌区")
+    make_user("wuchang-op", "operator", wuchang)
+    make_user("city", "coordinator")
+    db.session.commit()
+    with at(2026, 11, 20, 10, 0):
+        client = w.app.test_client()
+        login(client, "jiangan-op")
+        target = url(w, w.coverage)
+        client.post(
+            target,
+            data={
+                "csrf_token": csrf_token(client, target),
+                "action": "close",
+                "method": "work_coverage",
+                "instructor": "张伟",
+                "document": (io.BytesIO(documents.pdf("批复")), "批复.pdf"),
+            },
+            content_type="multipart/form-data",
+        )
+    closure = db.session.scalar(select(Closure))
+    address = f"/campaigns/{w.campaign.id}/closures/{closure.id}/document"
+    for who in ("jiangan-op", "city"):
+        reader = w.app.test_client()
+        login(reader, who)
+        shown = reader.get(address)
+        assert shown.status_code == 200, who
+        assert shown.headers["Content-Type"] == "application/pdf"
+        assert shown.headers["Content-Disposition"].startswith("inline")
+        assert "object-src 'self'" in shown.headers["Content-Security-Policy"]
+        assert shown.get_data() == documents.pdf("批复")
+        shown.close()
+    outsider = w.app.test_client()
+    login(outsider, "wuchang-op")
+    assert outsider.get(address).status_code == 404
+    # A file changed on disk behind the app's back is no PDF any more: never shown as one.
+    (storage / closure.document_path).write_bytes(b"<html><script>alert(1)</script></html>")
+    answer = client.get(address)
+    assert answer.headers["Content-Disposition"].startswith("attachment")
+    assert "object-src 'none'" in answer.headers["Content-Security-Policy"]
+    answer.close()
+
+
+def test_a_draw_with_its_seed_left_empty_draws_one(w):
+    make_user("city", "coordinator")
+    with at(2026, 11, 20, 10, 0):
+        for org in (w.coverage,):
+            item = db.session.scalar(select(BoardItem).where(BoardItem.organization_id == org.id))
+            claim = ClosureClaim.from_form({"method": "work_coverage", "instructor": "张伟"})
+            board.submit_closure(
+                db.session,
+                item,
+                claim,
+                ("批复.pdf", documents.pdf("批复")),
+                w.operator,
+                Path(w.app.config["STORAGE_PATH"]),
+            )
+            board.verify_closure(db.session, item, w.operator)
+        db.session.commit()
+        client = w.app.test_client()
+        login(client, "city")
+        page = f"/campaigns/{w.campaign.id}/spot-checks"
+        answer = client.post(
+            page,
+            data={"csrf_token": csrf_token(client, page), "mode": "count", "size": "1", "seed": ""},
+        )
+    assert answer.status_code == 302 and "/spot-checks/" in answer.headers["Location"]
