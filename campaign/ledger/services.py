@@ -548,14 +548,32 @@ def export_rows(
 
 
 def export_workbook(
-    session: Session, campaign: Campaign, unit_ids: list[int] | None, *, blank: bool = False
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None,
+    *,
+    blank: bool = False,
+    heading: str = "",
 ) -> tuple[bytes, int]:
     """The ledger of ``unit_ids`` (the city's when None) as 附表1/附表2 xlsx bytes, and its row
-    count; ``blank`` gives the unit's empty template with the same dropdowns."""
+    count; ``blank`` gives the unit's empty template with the same dropdowns. ``heading`` is
+    printed atop every page (填报单位/填报人/日期: ``filing_line``)."""
     rows = {} if blank else export_rows(session, campaign, unit_ids)
     buffer = io.BytesIO()
-    count = excel.write_workbook(rows, area_names(session, unit_ids), buffer)
+    count = excel.write_workbook(rows, area_names(session, unit_ids), buffer, heading)
     return buffer.getvalue(), count
+
+
+def filing_line(unit_name: str, person: str = "", on: date | None = None) -> str:
+    """The line a printed ledger carries: 填报单位：江岸区　填报人：张三　日期：2026年11月22日
+    (blanks to fill in by hand where not known, as on a blank template)."""
+    day = f"{on.year}年{on.month}月{on.day}日" if on else "______年____月____日"
+    return f"填报单位：{unit_name}　　填报人：{person or '__________'}　　日期：{day}"
+
+
+def export_name(campaign: Campaign, unit_name: str, *, blank: bool = False) -> str:
+    """What an exported ledger is called, as units name their files: 台账-江岸区-2026.xlsx."""
+    return f"台账模板-{unit_name}.xlsx" if blank else f"台账-{unit_name}-{campaign.year}.xlsx"
 
 
 # ---- what the ledger does when other areas act ----------------------------------------
