@@ -196,6 +196,14 @@ UNIT_FIELD_LABELS = {
     "is_responsible": "责任单位",
     "active": "状态",
 }
+# The order fields are read in: what an act is about first (a closure's number and method, as
+# its form asks them), then as the ledger lists them (entries are stored with sorted keys).
+_ORDER = {
+    key: i
+    for i, key in enumerate(
+        dict.fromkeys(["closure", "spot_check", "method", "result", "joint_form", *FIELD_LABELS])
+    )
+}
 # Recorded to prove what was filed, not for people to read (the file is shown by its name).
 HIDDEN_FIELDS = {"document_sha256", "sha256"}
 _YES_NO: dict[object, str] = {True: "是", False: "否"}
@@ -269,9 +277,10 @@ def audit_values(
     labels = {**FIELD_LABELS, **OBJECT_FIELD_LABELS.get(object_type, {})}
     values = {**VALUE_LABELS, **OBJECT_VALUE_LABELS.get(object_type, {})}
     names = names or Names()
+    shown = sorted(data.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER)))
     return "；".join(
         f"{labels.get(k, k)}：{_value(k, v, values, names)}"
-        for k, v in data.items()
+        for k, v in shown
         if k not in HIDDEN_FIELDS and not (compact and v in (None, "", []))
     )
 

@@ -251,7 +251,7 @@ def submit_closure(
         established = closure.established_on = claimed.established_on
         if established is None:
             problems += claimed.problems_of("established_on") or [
-                ("established_on", "「成立时间」应为日期，而不是“”")
+                ("established_on", "「成立时间」不能为空")
             ]
         else:
             if established < campaign.starts_on:
