@@ -163,7 +163,7 @@ def _item_page(
         method_fields=CLOSURE_FORM_FIELDS,
         submitted=submitted or {},
         problems=problems,
-        # Problems of no field of the form (the item's state, a conflict): above it.
+        # Problems of no field of the form (an expired form): below it.
         general=[
             m for f, m in problems.items() if f not in {*CLOSURE_FORM_FIELDS, "method", "document"}
         ],
@@ -192,7 +192,6 @@ def _close(campaign, item: BoardItem) -> ResponseReturnValue:
         document: tuple[str, bytes] | None = (upload.filename, upload.read())
     else:
         document = storage_held(storage, owner, token)
-    status = 422
     if not FlaskForm().validate_on_submit():
         outcome_problems = [("", "表单已失效，请刷新页面后重试。")]
     else:
@@ -204,19 +203,22 @@ def _close(campaign, item: BoardItem) -> ResponseReturnValue:
             storage_release(storage, owner, token)
             flash("已提交销号，待单位负责人核验。", "success")
             return redirect(url_for("board.item", campaign_id=campaign.id, item_id=item.id))
-        outcome_problems, status = outcome.refusal.problems, outcome.refusal.status
+        if outcome.refusal.status != 422:
+            # Already done, or changed meanwhile: the item has moved on; its page says where.
+            flash(outcome.refusal.message, "error")
+            return redirect(url_for("board.item", campaign_id=campaign.id, item_id=item.id))
+        outcome_problems = outcome.refusal.problems
     problems: dict[str, str] = {}
     for name, message in outcome_problems:  # a field refused twice says both
         problems[name] = f"{problems[name]}；{message}" if name in problems else message
     db.session.refresh(item)
     held = None
-    # The file is kept for the next try of refused input, unless the file itself was refused
-    # (not after a conflict: the item has moved on, and the page shows where it is).
-    if document is not None and status == 422 and "document" not in problems:
+    # The file is kept for the next try, unless the file itself was refused.
+    if document is not None and "document" not in problems:
         if not (token and storage_held(storage, owner, token) == document):
             token = storage_hold(storage, owner, *document)
         held = (token, document[0])
-    return _item_page(campaign, item, problems, form, held, status)
+    return _item_page(campaign, item, problems, form, held, 422)
 
 
 def _covered_names(item: BoardItem) -> dict[int, list[str]]:
