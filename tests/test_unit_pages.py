@@ -123,8 +123,8 @@ def test_rename_move_reorder_then_retire_and_reactivate(w):
     erqi = unit("erqi")
     assert (erqi.name, erqi.parent.code, erqi.position) == ("二七新街道", "qiaokou", 3)
     page = admin.get("/units/erqi").get_data(as_text=True)
-    assert "单位名称：二七街道；上级单位：jiangan；排序：0" in page
-    assert "单位名称：二七新街道；上级单位：qiaokou；排序：3" in page
+    assert "单位名称：二七街道；上级单位：江岸区；排序：0" in page
+    assert "单位名称：二七新街道；上级单位：硚口区；排序：3" in page
     # A cycle: 江岸区 under its own street? 二七 has moved; move 硚口区 under 二七新街道.
     answer = admin.post(
         "/units/qiaokou",

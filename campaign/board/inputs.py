@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from campaign.board.models import (
     ANY_OPEN,
@@ -148,6 +148,12 @@ class ReasonSchema(Schema):
 DRAW_SIZE = "抽查数量应为正整数，或1至100之间的百分比"
 
 
+def _seed_in_range(seed: int | None) -> None:
+    # Range would compare a seed left empty (None: one is drawn) and fail with a TypeError.
+    if seed is not None and seed > 2**63 - 1:
+        raise ValidationError("「随机种子」过大")
+
+
 class DrawSchema(Schema):
     kind = Choice(CheckKind, "「类型」无效：{input}", load_default=CheckKind.SPOT_CHECK)
     mode = Choice(SizeMode, DRAW_SIZE, load_default=SizeMode.COUNT)
@@ -162,7 +168,7 @@ class DrawSchema(Schema):
         blank=None,
         metadata={"description": "随机种子；不给则自动生成并记录"},
         load_default=None,
-        validate=validate.Range(max=2**63 - 1, error="「随机种子」过大"),
+        validate=_seed_in_range,
     )
     units = fields.List(
         fields.String(), load_default=list, metadata={"description": "单位代码；不给为全部"}

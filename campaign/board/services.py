@@ -251,7 +251,7 @@ def submit_closure(
         established = closure.established_on = claimed.established_on
         if established is None:
             problems += claimed.problems_of("established_on") or [
-                ("established_on", "「成立时间」应为日期，而不是“”")
+                ("established_on", "「成立时间」不能为空")
             ]
         else:
             if established < campaign.starts_on:
@@ -319,16 +319,68 @@ def submit_closure(
         action="closure.submit",
         obj_type="board_item",
         obj_id=item.id,
-        after={
-            "closure": closure.id,
-            "method": method,
-            "party_org_name": closure.party_org_name,
-            "formal_members": closure.formal_members,
-            "document_sha256": stored.sha256,
-        },
+        after={"closure": closure.id, **entered(closure), "document_sha256": stored.sha256},
     )
     events.publish(session, events.ClosureSubmitted(closure, user=user))
     return closure
+
+
+# What a closure of each method states (and the change record keeps of it): only the fields
+# that method asks for.
+ENTERED_FIELDS: dict[ClosureMethod, tuple[str, ...]] = {
+    ClosureMethod.WORK_COVERAGE: ("instructor", "mass_organizations"),
+    ClosureMethod.STANDALONE: ("party_org_name", "established_on", "formal_members", "secretary"),
+    ClosureMethod.JOINT: (
+        "joint_form",
+        "party_org_name",
+        "established_on",
+        "formal_members",
+        "secretary",
+        "covered_org_ids",
+    ),
+    ClosureMethod.FUNCTIONAL: (
+        "party_org_name",
+        "established_on",
+        "formal_members",
+        "secretary",
+    ),
+}
+
+
+def closure_methods(
+    item: BoardItem, campaign: Campaign
+) -> tuple[list[ClosureMethod], ClosureMethod]:
+    """The methods the rules leave ``item``'s closure, and the one they ask for (a closure
+    form's default): only a standalone Party org (or a fitting 功能型 one) where there are
+    enough formal members; no work coverage where a Party org is due; a joint Party org
+    below the standalone threshold."""
+    org = item.organization
+    target = Target(item.target)
+    coverage = target in (Target.MEMBER, Target.WORK_COVERAGE)
+    allowed = [
+        m
+        for m in ClosureMethod
+        if m == ClosureMethod.STANDALONE
+        or (m == ClosureMethod.JOINT and target != Target.STANDALONE)
+        or (m == ClosureMethod.FUNCTIONAL and rules.functional_refusal(org) is None)
+        or (m == ClosureMethod.WORK_COVERAGE and coverage)
+    ]
+    if coverage:
+        default = ClosureMethod.WORK_COVERAGE
+    elif target == Target.STANDALONE or org.formal_members >= campaign.standalone_formal_members:
+        default = ClosureMethod.STANDALONE
+    else:
+        default = ClosureMethod.JOINT
+    return allowed, default
+
+
+def entered(closure: Closure) -> dict[str, Any]:
+    """What the unit stated in ``closure``: its method, the fields of that method, the file."""
+    return {
+        "method": closure.method,
+        **audit.snapshot(closure, list(ENTERED_FIELDS[ClosureMethod(closure.method)])),
+        "document_name": closure.document_name,
+    }
 
 
 def _covered(

@@ -1,11 +1,13 @@
 """挂图作战 pages: the city wall chart, a unit's board, an item, spot checks."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -16,7 +18,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from campaign import figures, rules
+from campaign import display, figures, rules
 from campaign.board import services
 from campaign.board.inputs import CHECKLIST, ClosureClaim, DrawSchema, Plan
 from campaign.board.models import (
@@ -25,15 +27,18 @@ from campaign.board.models import (
     BoardItem,
     CheckResult,
     Closure,
-    ClosureMethod,
     ItemState,
     SpotCheck,
 )
 from campaign.core import clock, inputs, permissions
 from campaign.core.campaigns import build_deadline
+from campaign.core.commit import commit
 from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.paging import page_arg
+from campaign.core.storage import held as storage_held
+from campaign.core.storage import hold as storage_hold
+from campaign.core.storage import release as storage_release
 from campaign.core.storage import send_stored
 from campaign.core.vocab import JOINT_FORMS, OrgKind
 from campaign.core.vocab import Path as RulePath
@@ -117,9 +122,37 @@ def item(campaign_id: int, item_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     item = _item(campaign.id, item_id)
     if request.method == "POST":
-        _item_action(campaign, item, request.form.get("action", ""))
+        action = request.form.get("action", "")
+        if action == "close":
+            return _close(campaign, item)
+        _item_action(campaign, item, action)
         return redirect(url_for("board.item", campaign_id=campaign.id, item_id=item.id))
+    return _item_page(campaign, item)
+
+
+# The closure form's fields, each with the methods that ask for it (what the page shows as
+# the method is chosen; the service reads only these for the method).
+CLOSURE_FORM_FIELDS = {
+    "covered_codes" if name == "covered_org_ids" else name: [
+        m.value for m, names in services.ENTERED_FIELDS.items() if name in names
+    ]
+    for name in dict.fromkeys(n for names in services.ENTERED_FIELDS.values() for n in names)
+}
+
+
+def _item_page(
+    campaign,
+    item: BoardItem,
+    problems: dict[str, str] | None = None,
+    submitted: Mapping[str, str] | None = None,
+    held: tuple[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The item's page; after a refused closure, the form as it was sent (``submitted``, the
+    held file's token and name) with every problem beside its field."""
     org = item.organization
+    methods, default_method = services.closure_methods(item, campaign)
+    problems = problems or {}
     return render_template(
         "board/item.html",
         campaign=campaign,
@@ -127,8 +160,17 @@ def item(campaign_id: int, item_id: int) -> ResponseReturnValue:
         org=org,
         requirement=rules.evaluate(org, rules.Thresholds.of(campaign)),
         pending=services.pending_closure(item),
-        history=services.history(db.session, item),
-        methods=list(ClosureMethod),
+        history=display.change_record(db.session, services.history(db.session, item)),
+        methods=methods,
+        chosen_method=(submitted or {}).get("method") or default_method.value,
+        method_fields=CLOSURE_FORM_FIELDS,
+        submitted=submitted or {},
+        problems=problems,
+        # Problems of no field of the form (an expired form): below it.
+        general=[
+            m for f, m in problems.items() if f not in {*CLOSURE_FORM_FIELDS, "method", "document"}
+        ],
+        held=held,
         joint_forms=JOINT_FORMS,
         paths=list(RulePath),
         checklist=CHECKLIST,
@@ -137,7 +179,49 @@ def item(campaign_id: int, item_id: int) -> ResponseReturnValue:
         may_work=permissions.may_work_items(current_user, item.unit),
         may_verify=permissions.may_verify_closures(current_user, item.unit),
         covered=_covered_names(item),
-    )
+    ), status
+
+
+def _close(campaign, item: BoardItem) -> ResponseReturnValue:
+    """A 销号 claim from the item's form: filed, or the form again with everything entered
+    (the chosen file kept) and every problem beside its field."""
+    user, form = current_user, request.form
+    permissions.ensure(permissions.may_work_items, user, item.unit)
+    storage = Path(current_app.config["STORAGE_PATH"])
+    owner = f"closure-{item.id}-{user.id}"
+    upload = request.files.get("document")
+    token = form.get("held_document", "")
+    if upload and upload.filename:
+        document: tuple[str, bytes] | None = (upload.filename, upload.read())
+    else:
+        document = storage_held(storage, owner, token)
+    if not FlaskForm().validate_on_submit():
+        outcome_problems = [("", "表单已失效，请刷新页面后重试。")]
+    else:
+        claimed = ClosureClaim.from_form(form)
+        outcome = commit(
+            lambda: services.submit_closure(db.session, item, claimed, document, user, storage)
+        )
+        if outcome.refusal is None:
+            storage_release(storage, owner, token)
+            flash("已提交销号，待单位负责人核验。", "success")
+            return redirect(url_for("board.item", campaign_id=campaign.id, item_id=item.id))
+        if outcome.refusal.status != 422:
+            # Already done, or changed meanwhile: the item has moved on; its page says where.
+            flash(outcome.refusal.message, "error")
+            return redirect(url_for("board.item", campaign_id=campaign.id, item_id=item.id))
+        outcome_problems = outcome.refusal.problems
+    problems: dict[str, str] = {}
+    for name, message in outcome_problems:  # a field refused twice says both
+        problems[name] = f"{problems[name]}；{message}" if name in problems else message
+    db.session.refresh(item)
+    held = None
+    # The file is kept for the next try, unless the file itself was refused.
+    if document is not None and "document" not in problems:
+        if not (token and storage_held(storage, owner, token) == document):
+            token = storage_hold(storage, owner, *document)
+        held = (token, document[0])
+    return _item_page(campaign, item, problems, form, held, 422)
 
 
 def _covered_names(item: BoardItem) -> dict[int, list[str]]:
@@ -155,7 +239,7 @@ def _covered_names(item: BoardItem) -> dict[int, list[str]]:
 
 def _item_action(campaign, item: BoardItem, action: str) -> None:
     user, form = current_user, request.form
-    if action in ("plan", "note", "close"):
+    if action in ("plan", "note"):
         permissions.ensure(permissions.may_work_items, user, item.unit)
     elif action in ("verify", "return"):
         permissions.ensure(permissions.may_verify_closures, user, item.unit)
@@ -167,15 +251,6 @@ def _item_action(campaign, item: BoardItem, action: str) -> None:
     elif action == "note":
         perform(
             lambda: services.add_note(db.session, item, form.get("text", ""), user), "已记录进展。"
-        )
-    elif action == "close":
-        upload = request.files.get("document")
-        document = (upload.filename, upload.read()) if upload and upload.filename else None
-        storage = Path(current_app.config["STORAGE_PATH"])
-        claimed = ClosureClaim.from_form(form)
-        perform(
-            lambda: services.submit_closure(db.session, item, claimed, document, user, storage),
-            "已提交销号，待单位负责人核验。",
         )
     elif action == "verify":
         perform(lambda: services.verify_closure(db.session, item, user), "已核验销号，计入统计。")
@@ -196,7 +271,8 @@ def document(campaign_id: int, closure_id: int) -> ResponseReturnValue:
     _item(campaign.id, closure.item_id)
     if not closure.document_path:
         abort(404)
-    return send_stored(closure.document_path, closure.document_name)
+    # Shown in the browser (its PDF viewer, or the image), for whoever must judge it.
+    return send_stored(closure.document_path, closure.document_name, inline=True)
 
 
 @bp.route("/campaigns/<int:campaign_id>/spot-checks", methods=["GET", "POST"])

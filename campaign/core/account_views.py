@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from campaign import display
 from campaign.core import accounts, paging, permissions, throttle
 from campaign.core.account_inputs import NewUser, PasswordChange, UserChanges
 from campaign.core.commit import commit
@@ -124,7 +125,7 @@ def user(username: str) -> Page:
         problems=dict(problems),
         submitted=request.form if problems else {},
         units=accounts.assignable_units(db.session),
-        history=accounts.history(db.session, account),
+        history=display.change_record(db.session, accounts.history(db.session, account)),
     ), status
 
 

@@ -19,6 +19,10 @@ import hashlib
 import io
 import itertools
 import mimetypes
+import re
+import secrets
+import shutil
+import time
 import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -376,9 +380,30 @@ class StoredFileMissing(NotFound):
         self.data = {"message": MISSING}  # flask-smorest's JSON message for the API
 
 
+# What a file shown in the browser (``inline``) must really be, by its extension: its first
+# bytes are read again before it is shown, and anything else is sent as a download.
+INLINE_KINDS = {suffix: KINDS[suffix] for suffix in (".pdf", ".png", ".jpg", ".jpeg")}
+# A document shown in the browser runs nothing: no script, only the browser's own PDF viewer
+# (an <embed> of the document itself, which object-src 'none' would refuse) and the image.
+INLINE_POLICY = (
+    "default-src 'none'; img-src 'self'; object-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _shows_as_named(file: Path) -> bool:
+    """Whether ``file`` is what its extension says among the kinds shown inline."""
+    kind = INLINE_KINDS.get(file.suffix.lower())
+    if kind is None:
+        return False
+    with open(file, "rb") as f:
+        return looks_like(f.read(4096)) == kind
+
+
 def send_stored(path: str, download_name: str, *, inline: bool = False) -> Response:
     """The response serving a stored file: typed by its extension (checked at upload),
-    ``nosniff`` so no browser second-guesses it, as a download unless ``inline``."""
+    ``nosniff`` so no browser second-guesses it, as a download unless ``inline`` (a PDF or an
+    image whose content is checked again: anything else is still a download)."""
     file = resolve(path) if path else None
     if file is None or not file.is_file():
         raise StoredFileMissing()
@@ -386,8 +411,69 @@ def send_stored(path: str, download_name: str, *, inline: bool = False) -> Respo
     mimetype = (
         MIMETYPES.get(suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     )
+    inline = inline and _shows_as_named(file)
     response = send_file(
         file, mimetype=mimetype, as_attachment=not inline, download_name=download_name
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if inline:
+        response.headers["Content-Security-Policy"] = INLINE_POLICY
     return response
+
+
+# ---- an upload held across a refused form ----------------------------------------------------
+
+_HELD_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def _held_folder(root: Path, owner: str, token: str) -> Path:
+    return root / "held" / f"{owner}-{token}"
+
+
+# How long a held upload waits for its form to be sent again.
+HELD_FOR = 24 * 3600
+
+
+def _sweep_held(root: Path) -> None:
+    """Forget the held uploads of forms left unsent for longer than HELD_FOR."""
+    folder = root / "held"
+    if not folder.is_dir():
+        return
+    limit = time.time() - HELD_FOR
+    for held_upload in folder.iterdir():
+        try:
+            if held_upload.stat().st_mtime < limit:
+                shutil.rmtree(held_upload, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def hold(root: Path, owner: str, name: str, data: bytes) -> str:
+    """Keep the upload of a form that was refused for its other fields, so the user need not
+    choose (or photograph) it again; the token the form sends back to find it. ``owner`` says
+    who it is for and where (``held`` finds it only for the same owner). Not a record: it
+    becomes one only through ``store_upload`` when the form is accepted."""
+    _sweep_held(root)
+    token = secrets.token_urlsafe(16)
+    folder = _held_folder(root, owner, token)
+    folder.mkdir(parents=True)
+    (folder / "file").write_bytes(data)
+    (folder / "name").write_text(Path(name).name, encoding="utf-8")
+    return token
+
+
+def held(root: Path, owner: str, token: str) -> tuple[str, bytes] | None:
+    """The name and bytes of an upload ``hold`` kept for ``owner`` (None: no such token)."""
+    if not _HELD_TOKEN.fullmatch(token or ""):
+        return None
+    folder = _held_folder(root, owner, token)
+    try:
+        return (folder / "name").read_text(encoding="utf-8"), (folder / "file").read_bytes()
+    except OSError:
+        return None
+
+
+def release(root: Path, owner: str, token: str) -> None:
+    """Forget a held upload (its form was accepted)."""
+    if _HELD_TOKEN.fullmatch(token or ""):
+        shutil.rmtree(_held_folder(root, owner, token), ignore_errors=True)

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from campaign import display
 from campaign.core import permissions, units
 from campaign.core.commit import commit
 from campaign.core.extensions import db
@@ -91,7 +92,7 @@ def unit(code: str) -> Page:
         submitted=request.form if problems else None,
         parents=_parents(found.parent),
         users=units.user_counts(db.session).get(found.id, 0),
-        history=units.history(db.session, found),
+        history=display.change_record(db.session, units.history(db.session, found)),
     ), status
 
 

@@ -19,11 +19,14 @@ from operator import itemgetter
 from typing import Any, BinaryIO
 from xml.etree.ElementTree import iterparse
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign import rules
 from campaign.core.text import TextRefused, clean, field_of, for_cell, within
@@ -271,10 +274,45 @@ def _cell_value(column: Column, value: Any, ws) -> Any:
     return safe_value(ws, value)
 
 
+def _print_ready(ws, heading: str) -> None:
+    """Set a ledger sheet up to print as units file it: landscape A4, the header row again on
+    every page, the columns fitted to the page's width, and the line naming the unit, who
+    filled it in and when atop every page. (Before its rows: a write-only sheet writes its
+    properties first.)"""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddHeader.left.text = heading
+    ws.oddHeader.left.size = 10
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _bordered(ws, columns: int, rows: int) -> None:
+    """Borders on the table's filled rows, shown and printed by Excel and WPS alike: one rule
+    for the whole table rather than a style on each of up to millions of cells."""
+    if rows:
+        last = get_column_letter(columns)
+        ws.conditional_formatting.add(
+            f"A{HEADER_ROW + 1}:{last}{HEADER_ROW + rows}",
+            FormulaRule(
+                formula=["TRUE"], border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+            ),
+        )
+
+
 def write_workbook(
-    rows_by_kind: Mapping[OrgKind, Iterable[Mapping[Any, Any]]], areas: Iterable[str], out: BinaryIO
+    rows_by_kind: Mapping[OrgKind, Iterable[Mapping[Any, Any]]],
+    areas: Iterable[str],
+    out: BinaryIO,
+    heading: str = "",
 ) -> int:
-    """Write 附表1 and 附表2 (plus instructions and dropdown lists) to ``out``; returns rows."""
+    """Write 附表1 and 附表2 (plus instructions and dropdown lists) to ``out``, each sheet ready
+    to print under ``heading`` (填报单位/填报人/日期); returns rows."""
     wb = Workbook(write_only=True)
     choices = wb.create_sheet(CHOICES_SHEET)
     lists = _write_choices(choices, sorted({for_cell(a) for a in areas}))
@@ -283,6 +321,7 @@ def write_workbook(
     for kind, spec in SHEETS.items():
         ws = wb.create_sheet(spec.title, index=len(wb.worksheets) - 1)
         ws.freeze_panes = f"C{HEADER_ROW + 1}"
+        _print_ready(ws, heading)
         for i, column in enumerate(spec.columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = column.width
         for i, column in enumerate(spec.columns, start=1):
@@ -303,9 +342,12 @@ def write_workbook(
         title.font = Font(bold=True, size=14)
         ws.append([title])
         ws.append(header_cells(ws, (c.header + ("*" if c.required else "") for c in spec.columns)))
+        sheet_rows = 0
         for row in rows_by_kind.get(kind, ()):
             ws.append([_cell_value(c, row.get(c.field), ws) for c in spec.columns])
-            written += 1
+            sheet_rows += 1
+        _bordered(ws, len(spec.columns), sheet_rows)
+        written += sheet_rows
     _write_instructions(wb.create_sheet(INSTRUCTIONS_SHEET, index=0))
     wb.save(out)
     return written
@@ -360,6 +402,48 @@ def _write_instructions(ws) -> None:
     ws.column_dimensions["A"].width = 120
     for line in INSTRUCTIONS:
         ws.append([line])
+
+
+# ---- a refused file given back, marked ----------------------------------------------
+
+PROBLEMS_SHEET = "校验问题"
+_BAD = PatternFill("solid", fgColor="FF8080")  # red: what must be corrected
+_BAD_AUTHOR = "台账校验"
+
+
+def annotate(data: bytes, problems: Sequence[Problem]) -> bytes:
+    """The uploaded file ``data`` as it was, with every cell a problem names filled red and a
+    comment saying what is wrong (a problem of a whole row marks its first cell), and a first
+    sheet listing every problem with where it is: for the operator to correct in WPS or Excel
+    and upload again."""
+    wb = load_workbook(io.BytesIO(data))
+    marks: dict[tuple[str, str], list[str]] = {}
+    for problem in problems:
+        if problem.sheet in wb.sheetnames and problem.row:
+            what = f"「{problem.header}」{problem.message}" if problem.header else problem.message
+            marks.setdefault((problem.sheet, f"{problem.column or 'A'}{problem.row}"), []).append(
+                what
+            )
+    for (sheet, ref), messages in marks.items():
+        cell = wb[sheet][ref]
+        cell.fill = _BAD
+        comment = Comment("\n".join(messages), _BAD_AUTHOR)
+        comment.width, comment.height = 320, 40 + 30 * len(messages)
+        cell.comment = comment
+    listing = wb.create_sheet(PROBLEMS_SHEET, 0)
+    listing.column_dimensions["A"].width = 120
+    title = listing.cell(
+        1, 1, f"文件未通过校验，共{len(problems)}处问题；标红的单元格附有批注说明，改正后重新上传。"
+    )
+    title.font = Font(bold=True)
+    for i, problem in enumerate(problems, start=2):
+        listing.cell(i, 1, for_cell(str(problem)))
+    wb.active = 0
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws is listing
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 # ---- reading ------------------------------------------------------------------

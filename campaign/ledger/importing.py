@@ -202,18 +202,7 @@ def process_import(
     for row in result.rows:
         held = holders.get(row["credit_code"])
         if held:
-            problems.append(
-                str(
-                    excel.Problem(
-                        f"{row['credit_code']} 已在{held[1]}的台账中，"
-                        "同一组织不能由两个单位填报，请与该单位核实",
-                        row["_sheet"],
-                        row["_row"],
-                        "",
-                        "统一社会信用代码",
-                    )
-                )
-            )
+            problems.append(str(_held_elsewhere(row, held[1])))
             if (row["credit_code"], held[0]) not in known:  # told once, not at every re-upload
                 session.add(
                     LedgerConflict(
@@ -246,6 +235,47 @@ def process_import(
     )
     session.flush()
     return batch
+
+
+def _held_elsewhere(row: dict, unit_name: str) -> excel.Problem:
+    """The problem of a file row whose organization another unit's ledger holds."""
+    return excel.Problem(
+        f"{row['credit_code']} 已在{unit_name}的台账中，同一组织不能由两个单位填报，请与该单位核实",
+        row["_sheet"],
+        row["_row"],
+        "",
+        "统一社会信用代码",
+    )
+
+
+def annotated_file(session: Session, batch: ImportBatch, storage: Path) -> bytes | None:
+    """A refused upload given back to be corrected where the operator works (WPS, Excel):
+    the file as he sent it with every cell it was refused for filled red and commented
+    (``excel.annotate``). The file is checked again as it was at upload. None when there is
+    nothing to mark: not refused, or refused as a whole (unreadable, locked, too large)."""
+    if batch.status != "refused":
+        return None
+    campaign = session.get_one(Campaign, batch.campaign_id)
+    unit = session.get_one(Unit, batch.unit_id)
+    try:
+        data = stored_file(storage, batch).read_bytes()
+        result = excel.read_workbook(data, unit_context(session, unit))
+    except (OSError, excel.FileRefused):
+        return None
+    holders = _other_units_holding(session, campaign, unit, [r["credit_code"] for r in result.rows])
+    problems = list(result.problems) + [
+        _held_elsewhere(row, holders[row["credit_code"]][1])
+        for row in result.rows
+        if row["credit_code"] in holders
+    ]
+    if not problems:
+        return None
+    try:
+        return excel.annotate(data, problems)
+    except Exception:
+        # What calamine read, openpyxl could not: the list on the page still says it all.
+        log.exception("import batch %s: marking %s failed", batch.id, batch.filename)
+        return None
 
 
 UNREADABLE = "文件无法读取，请在 Excel 或 WPS 中重新保存为 .xlsx 后上传；如仍不行请联系管理员"

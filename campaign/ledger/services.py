@@ -321,6 +321,26 @@ def decide_change(
     return request
 
 
+def _as_filed(org: Organization, field: str) -> Any:
+    """An organization's ``field`` as a ledger file (and so a change request) carries it."""
+    if field == "area_name":
+        return org.area.name if org.area else ""
+    value = getattr(org, field)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def proposed_changes(request: ChangeRequest) -> dict[str, list[Any]]:
+    """What accepting ``request`` changes, field by field ({field: [as the ledger has it now,
+    as proposed]}): the difference the operator saw in his import's preview, while the row
+    has not changed since. An addition: every field it fills, from nothing."""
+    values = request.payload
+    org = request.organization
+    if request.action == ChangeAction.ADD or org is None:
+        return {f: [None, v] for f, v in values.items() if v not in (None, "")}
+    now = {f: _as_filed(org, f) for f in values}
+    return {f: [now[f], v] for f, v in values.items() if now[f] != v}
+
+
 def note_exclusion(org, source: str, user) -> None:
     """Record on ``org`` that it left the base because of its 经营状态, and through what."""
     label = OperatingStatus(org.operating_status).label
@@ -528,14 +548,32 @@ def export_rows(
 
 
 def export_workbook(
-    session: Session, campaign: Campaign, unit_ids: list[int] | None, *, blank: bool = False
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None,
+    *,
+    blank: bool = False,
+    heading: str = "",
 ) -> tuple[bytes, int]:
     """The ledger of ``unit_ids`` (the city's when None) as 附表1/附表2 xlsx bytes, and its row
-    count; ``blank`` gives the unit's empty template with the same dropdowns."""
+    count; ``blank`` gives the unit's empty template with the same dropdowns. ``heading`` is
+    printed atop every page (填报单位/填报人/日期: ``filing_line``)."""
     rows = {} if blank else export_rows(session, campaign, unit_ids)
     buffer = io.BytesIO()
-    count = excel.write_workbook(rows, area_names(session, unit_ids), buffer)
+    count = excel.write_workbook(rows, area_names(session, unit_ids), buffer, heading)
     return buffer.getvalue(), count
+
+
+def filing_line(unit_name: str, person: str = "", on: date | None = None) -> str:
+    """The line a printed ledger carries: 填报单位：江岸区　填报人：张三　日期：2026年11月22日
+    (blanks to fill in by hand where not known, as on a blank template)."""
+    day = f"{on.year}年{on.month}月{on.day}日" if on else "______年____月____日"
+    return f"填报单位：{unit_name}　　填报人：{person or '__________'}　　日期：{day}"
+
+
+def export_name(campaign: Campaign, unit_name: str, *, blank: bool = False) -> str:
+    """What an exported ledger is called, as units name their files: 台账-江岸区-2026.xlsx."""
+    return f"台账模板-{unit_name}.xlsx" if blank else f"台账-{unit_name}-{campaign.year}.xlsx"
 
 
 # ---- what the ledger does when other areas act ----------------------------------------

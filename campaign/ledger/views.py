@@ -29,7 +29,7 @@ from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXITS
 from campaign.core.webforms import perform
-from campaign.ledger import excel, fields, importing, services
+from campaign.ledger import excel, importing, services
 from campaign.ledger.inputs import ExclusionSchema
 from campaign.ledger.models import (
     ChangeAction,
@@ -127,8 +127,9 @@ def _xlsx(data: bytes, filename: str):
 def template(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
-    data, _ = services.export_workbook(db.session, campaign, [unit.id], blank=True)
-    return _xlsx(data, f"台账模板-{unit.code}.xlsx")
+    heading = services.filing_line(unit.name)
+    data, _ = services.export_workbook(db.session, campaign, [unit.id], blank=True, heading=heading)
+    return _xlsx(data, services.export_name(campaign, unit.name, blank=True))
 
 
 @bp.get("/campaigns/<int:campaign_id>/units/<code>/ledger.xlsx")
@@ -136,8 +137,10 @@ def template(campaign_id: int, code: str) -> ResponseReturnValue:
 def export_unit(campaign_id: int, code: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     unit = permissions.unit_or_404(current_user, code)
-    data, _ = services.export_workbook(db.session, campaign, [unit.id])
-    return _xlsx(data, f"台账-{unit.code}-{campaign.year}.xlsx")
+    data, _ = services.export_workbook(
+        db.session, campaign, [unit.id], heading=_filed_by(campaign, unit.name)
+    )
+    return _xlsx(data, services.export_name(campaign, unit.name))
 
 
 @bp.get("/campaigns/<int:campaign_id>/ledger.xlsx")
@@ -145,8 +148,16 @@ def export_unit(campaign_id: int, code: str) -> ResponseReturnValue:
 def export_city(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     permissions.require(permissions.sees_city(current_user))
-    data, _ = services.export_workbook(db.session, campaign, None)
-    return _xlsx(data, f"台账-全市-{campaign.year}.xlsx")
+    data, _ = services.export_workbook(
+        db.session, campaign, None, heading=_filed_by(campaign, "全市")
+    )
+    return _xlsx(data, services.export_name(campaign, "全市"))
+
+
+def _filed_by(campaign, unit_name: str) -> str:
+    """The 填报单位/填报人/日期 line of an export by the user asking for it, today."""
+    person = current_user.display_name or current_user.username
+    return services.filing_line(unit_name, person, clock.today(campaign.timezone))
 
 
 @bp.post("/campaigns/<int:campaign_id>/units/<code>/ledger/imports")
@@ -208,15 +219,29 @@ def _batch_view(batch: ImportBatch) -> dict:
 def import_batch(campaign_id: int, batch_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
+    view = _batch_view(batch)
     return render_template(
         "ledger/import.html",
         campaign=campaign,
         batch=batch,
-        view=_batch_view(batch),
-        labels=fields.LABELS,
+        view=view,
+        # Problems in the file's sheets (not of the file as a whole) can be marked in it.
+        marked=view["status"] == "refused" and any(p.startswith("「") for p in view["problems"]),
         form=FlaskForm(),
         may_edit=permissions.may_edit_ledger(current_user, batch.unit),
     )
+
+
+@bp.get("/campaigns/<int:campaign_id>/imports/<int:batch_id>/marked.xlsx")
+@login_required
+def marked_file(campaign_id: int, batch_id: int) -> ResponseReturnValue:
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    batch = permissions.unit_record_or_404(current_user, ImportBatch, batch_id, campaign.id)
+    storage = Path(current_app.config["STORAGE_PATH"])
+    data = importing.annotated_file(db.session, batch, storage)
+    if data is None:
+        abort(404)
+    return _xlsx(data, f"{Path(batch.filename).stem}-问题已标注.xlsx")
 
 
 @bp.get("/campaigns/<int:campaign_id>/imports/<int:batch_id>/status")
@@ -285,13 +310,17 @@ def change_requests(campaign_id: int) -> ResponseReturnValue:
     if ids is not None:
         stmt = stmt.where(ChangeRequest.unit_id.in_(ids))
     pending = db.session.scalars(
-        stmt.options(joinedload(ChangeRequest.unit)).order_by(ChangeRequest.id).limit(500)
+        stmt.options(
+            joinedload(ChangeRequest.unit),
+            joinedload(ChangeRequest.organization).joinedload(Organization.area),
+        )
+        .order_by(ChangeRequest.id)
+        .limit(500)
     ).all()
     return render_template(
         "ledger/change_requests.html",
         campaign=campaign,
-        pending=[(r, r.payload) for r in pending],
-        labels=fields.LABELS,
+        pending=[(r, services.proposed_changes(r)) for r in pending],
         form=FlaskForm(),
         may_review=permissions.may_review_ledgers(current_user),
     )

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f79d6aa8d842'
-down_revision = '241792fd1ae3'
+down_revision = 'c5e8a1f0d2b7'
 branch_labels = None
 depends_on = None
 

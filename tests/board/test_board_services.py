@@ -457,7 +457,7 @@ def test_every_missing_field_is_named_at_once(w):
     assert messages == [
         "「党组织名称」不能为空",
         "「书记（负责人）」不能为空",
-        "「成立时间」应为日期，而不是“”",
+        "「成立时间」不能为空",
         "单独组建须有3名以上正式党员（填报0名）",
         "请上传批复文件（PDF或图片）",
     ]
@@ -595,8 +595,12 @@ def test_a_valid_submission_awaits_verification_and_is_recorded(w):
     assert json.loads(entry.after) == {
         "closure": closure.id,
         "method": "standalone",
+        # What the operator entered for this method, all of it, and the file he chose.
         "party_org_name": "四党员公司党支部",
+        "established_on": "2026-10-08",
         "formal_members": 5,
+        "secretary": "张书记",
+        "document_name": "批复文件.pdf",
         "document_sha256": hashlib.sha256(PDF[1]).hexdigest(),
     }
 

@@ -32,4 +32,5 @@ def test_the_change_record_names_an_organizations_fields_as_the_ledger_does():
     shown = audit_values(
         '{"party_org_founded_on": "2026-09-01", "name": "江岸甲", "investor_is_member": true}'
     )
-    assert shown == "党组织成立时间：2026-09-01；组织名称：江岸甲；出资人（负责人）是否党员：True"
+    # In the ledger's order, whatever order the entry keeps them in.
+    assert shown == "组织名称：江岸甲；出资人（负责人）是否党员：是；党组织成立时间：2026-09-01"

@@ -29,6 +29,7 @@ import re
 from contextlib import contextmanager
 from datetime import date
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import pytest
 from conftest import csrf_token, login, make_campaign, make_unit, make_user
@@ -60,6 +61,7 @@ from .conftest import (
     CODE_E,
     CODE_S,
     CODE_T,
+    CODE_WRONG_CHECK,
     ENTERPRISE_HEADERS,
     ENTERPRISE_SHEET,
     SOCIAL_HEADERS,
@@ -1151,3 +1153,129 @@ def test_a_batch_settled_while_its_preview_is_computed_keeps_its_settled_outcome
     assert stored(batch_id) == ("refused", [INTERRUPTED])
     db.session.expire_all()
     assert db.session.get(ImportBatch, batch_id).diff == []
+
+
+def test_the_reviewer_sees_the_difference_the_operator_saw_in_his_preview(w):
+    """An approved base, then a file with 江岸乙's 从业人员数 60 → 45 and 正式党员数 1 → 2, and a
+    new 江岸戊: the preview and the change request read the same, field by field, in the
+    ledger's words (no codes), so the coordinator never accepts blind."""
+    import_and_apply(w, ledger_xlsx(*V1))
+    op, coord = w.client["op"], w.client["coord"]
+    ledger_url = f"/campaigns/{w.cid}/units/jiangan/ledger"
+    post(op, w, f"{ledger_url}/submit")
+    post(coord, w, f"{ledger_url}/approve", comment="同意")
+    changed = dict(ROW_B, 从业人员数=45, 正式党员数=2)
+    batch_id = uploaded_batch(upload(op, w, ledger_xlsx([ROW_A, changed, ROW_D, ROW_E], [ROW_S])))
+    difference = "从业人员数：60 → 45；正式党员数：1 → 2"
+    preview = op.get(f"/campaigns/{w.cid}/imports/{batch_id}")
+    assert difference in table_row(preview, "changes", "江岸乙商贸有限公司")
+    post(op, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
+
+    page = coord.get(f"/campaigns/{w.cid}/change-requests")
+    update = re.sub(r"<[^>]+>", " ", table_row(page, "change-requests", "江岸乙商贸有限公司"))
+    assert difference in update and "修改" in update
+    added = re.sub(r"<[^>]+>", " ", table_row(page, "change-requests", "江岸戊网络科技有限公司"))
+    assert "组织名称：江岸戊网络科技有限公司" in added and "类别：互联网" in added
+    assert "类型：非公企业" in added and "从业人员数：55" in added
+    assert "enterprise" not in added and "internet" not in added
+
+
+# ---- Excel as units use it: exports named and ready to print, a refused file marked --------
+
+RED = "FF8080"
+
+
+def filename(response) -> str:
+    disposition = response.headers["Content-Disposition"]
+    match = re.search(r"filename\*=UTF-8''([^;]+)", disposition)
+    assert match, disposition
+    return unquote(match.group(1))
+
+
+def test_an_export_is_named_by_unit_and_campaign_and_prints_on_landscape_a4(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    with at(2026, 11, 22, 10, 0):
+        client = w.app.test_client()
+        login(client, "jiangan_op")
+        answer = client.get(f"/campaigns/{w.cid}/units/jiangan/ledger.xlsx")
+    assert answer.status_code == 200
+    assert filename(answer) == "台账-江岸区-2026.xlsx"
+    book = load_workbook(io.BytesIO(answer.data))
+    sheet = book[ENTERPRISE_SHEET]
+    setup = sheet.page_setup
+    assert (setup.orientation, setup.paperSize) == ("landscape", 9)  # 9: A4
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$2:$2"  # the header row on every page
+    heading = sheet.oddHeader.left.text
+    assert "填报单位：江岸区" in heading and "填报人：jiangan_op" in heading
+    assert "日期：2026年11月22日" in heading
+    # V1's four enterprises (rows 3-6, columns A-T) are bordered when shown and printed.
+    ranges = [str(r.sqref) for r in sheet.conditional_formatting]
+    assert ranges == ["A3:T6"]
+    [rule] = [rule for cf in sheet.conditional_formatting for rule in cf.rules]
+    assert rule.dxf.border.left.style == "thin"
+
+    template = w.client["op"].get(f"/campaigns/{w.cid}/units/jiangan/ledger/template.xlsx")
+    assert filename(template) == "台账模板-江岸区.xlsx"
+    blank = load_workbook(io.BytesIO(template.data))[ENTERPRISE_SHEET]
+    assert "填报单位：江岸区" in blank.oddHeader.left.text
+    assert blank.page_setup.orientation == "landscape"
+
+    city = w.client["coord"].get(f"/campaigns/{w.cid}/ledger.xlsx")
+    assert filename(city) == "台账-全市-2026.xlsx"
+
+
+def test_a_refused_file_comes_back_with_each_bad_cell_red_and_commented(w):
+    bad = [
+        ROW_A,
+        # G: 从业人员数 not a number; B of the next row: a credit code with a wrong check digit.
+        dict(ROW_B, 从业人员数="很多"),
+        enterprise("江岸错码有限公司", CODE_WRONG_CHECK),
+    ]
+    batch_id = uploaded_batch(
+        upload(w.client["op"], w, ledger_xlsx(bad, []), filename="我的台账.xlsx")
+    )
+    page = w.client["op"].get(f"/campaigns/{w.cid}/imports/{batch_id}")
+    assert "文件未通过校验" in text(page)
+    assert 'id="marked-file"' in text(page)
+
+    answer = w.client["op"].get(f"/campaigns/{w.cid}/imports/{batch_id}/marked.xlsx")
+    assert answer.status_code == 200
+    assert filename(answer) == "我的台账-问题已标注.xlsx"
+    book = load_workbook(io.BytesIO(answer.data))
+    assert book.sheetnames[0] == "校验问题"
+    assert "共2处问题" in book["校验问题"]["A1"].value
+    sheet = book[ENTERPRISE_SHEET]
+    # The operator's own rows, as he sent them.
+    assert [sheet[f"B{r}"].value for r in (3, 4, 5)] == [CODE_A, CODE_B, CODE_WRONG_CHECK]
+    employees, code = sheet["G4"], sheet["B5"]
+    for cell in (employees, code):
+        assert cell.fill.fgColor.rgb.endswith(RED), cell.coordinate
+        assert cell.comment is not None, cell.coordinate
+    assert "从业人员数" in employees.comment.text and "很多" in employees.comment.text
+    assert "校验位错误" in code.comment.text
+    # Nothing else is marked.
+    marked = {
+        c.coordinate
+        for row in sheet.iter_rows()
+        for c in row
+        if c.comment is not None or (c.fill.fgColor.rgb or "").endswith(RED)
+    }
+    assert marked == {"G4", "B5"}
+
+    # Only the unit's own people see it.
+    assert (
+        w.client["wop"].get(f"/campaigns/{w.cid}/imports/{batch_id}/marked.xlsx").status_code == 404
+    )
+
+
+def test_a_file_refused_as_a_whole_has_nothing_to_mark(w):
+    batch_id = uploaded_batch(
+        upload(w.client["op"], w, b"not a workbook at all", filename="x.xlsx")
+    )
+    page = text(w.client["op"].get(f"/campaigns/{w.cid}/imports/{batch_id}"))
+    assert "文件未通过校验" in page and 'id="marked-file"' not in page
+    assert (
+        w.client["op"].get(f"/campaigns/{w.cid}/imports/{batch_id}/marked.xlsx").status_code == 404
+    )

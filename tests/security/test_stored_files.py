@@ -166,7 +166,8 @@ def test_a_stored_file_is_served_with_its_type_and_nosniff(app, world):
             assert response.data == documents.pdf("批复")
             assert response.headers["Content-Type"] == "application/pdf"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
-            assert response.headers["Content-Disposition"].startswith("attachment;")
+            # Shown in the browser for whoever judges it, its content checked again first.
+            assert response.headers["Content-Disposition"].startswith("inline;")
 
 
 # ---- an upload that lost -----------------------------------------------------------------
