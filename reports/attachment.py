@@ -3,6 +3,11 @@
 The 各单位情况 sheet comes from the snapshot; the lists (本期销号, 逾期事项) come as rows
 from ``snapshot.lists`` and are streamed into a write-only workbook, never held whole.
 
+Producing a bulletin, the lists are read in the transaction that counted them and spooled to
+a temporary file (``spool``); the workbook is then written from it by a worker process
+(``start``) while the producing process draws the PDF, so the two use both cores: at a city's
+scale the attachment takes about as long as the PDF (bench/bulletin.py, BENCHMARKS.md).
+
 Each sheet is what an office worker expects to open and print: the caption and the header
 stay in view (frozen) and carry filters; dates and times are Excel dates in the campaign's
 zone (the lists give local times), rates are percentages; columns are wide enough to read;
@@ -10,9 +15,19 @@ it prints on landscape A4, one page wide, the caption and header repeated on eve
 """
 
 import io
+import json
+import logging
+import os
+import pickle
 import re
-from collections.abc import Callable, Iterable, Mapping
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -186,3 +201,140 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# ---- producing it beside the PDF: the rows spooled, the workbook written by a worker ----
+#
+# The worker is a fresh interpreter (`python -m reports.attachment`), not a fork of the
+# producing process (its threads and database connections stay with it) nor a
+# multiprocessing child (which would run the caller's main script again).
+
+log = logging.getLogger(__name__)
+# Rows pickled at a time into the spool (and read back at a time by the worker).
+SPOOL_BATCH = 2000
+# The project's root, for the worker to import this very code.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """The lists' rows as read in the bulletin's transaction, in a folder of its own: per sheet
+    (in LISTS' order) pickled batches of rows in ``rows.pickle``, an empty batch closing
+    each sheet."""
+
+    folder: Path
+    rows: int
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "rows.pickle"
+
+
+def spool(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -> Spooled:
+    """Read the lists' rows (streamed) into a temporary file; ``progress`` as ``write`` says."""
+    total = snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
+    done = 0
+    folder = Path(tempfile.mkdtemp(prefix="gongjian-attachment-"))
+    try:
+        with (folder / "rows.pickle").open("wb") as out:
+            for _, key, _ in LISTS:
+                batch: list[tuple] = []
+                for row in lists[key]:
+                    batch.append(tuple(row))
+                    done += 1
+                    if len(batch) == SPOOL_BATCH:
+                        pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                        batch = []
+                    if progress and done % PROGRESS_EVERY == 0:
+                        progress(done, max(total, done))
+                if batch:
+                    pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                pickle.dump([], out, pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Spooled(folder, done)
+
+
+def _spooled_rows(file) -> Iterator[tuple]:
+    while batch := pickle.load(file):
+        yield from batch
+
+
+def write_spooled(snapshot: dict, spooled: Spooled) -> bytes:
+    """The attachment's bytes from the spooled rows."""
+    with spooled.path.open("rb") as file:
+        # Each sheet reads its rows to the end before the next begins (write's order).
+        lists = {key: _spooled_rows(file) for _, key, _ in LISTS}
+        return write(snapshot, lists)
+
+
+class Writing:
+    """The attachment being written from the spool by a worker process; ``result()`` waits
+    for its bytes. Should the worker not start or fail, the bytes are written here."""
+
+    def __init__(self, snapshot: dict, spooled: Spooled) -> None:
+        self.snapshot, self.spooled = snapshot, spooled
+        self.out = spooled.folder / "attachment.xlsx"
+        self.process: subprocess.Popen | None = None
+        (spooled.folder / "snapshot.json").write_text(json.dumps(snapshot), encoding="utf-8")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "reports.attachment", str(spooled.folder)],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        except OSError:
+            log.exception("no worker process for the attachment: written in this process")
+
+    def result(self) -> bytes:
+        try:
+            if self.process is not None:
+                _, err = self.process.communicate()
+                if self.process.returncode == 0:
+                    return self.out.read_bytes()
+                log.error(
+                    "the attachment's worker failed (exit %s), written in this process: %s",
+                    self.process.returncode,
+                    err.decode(errors="replace")[-2000:],
+                )
+            return write_spooled(self.snapshot, self.spooled)
+        finally:
+            shutil.rmtree(self.spooled.folder, ignore_errors=True)
+
+    def __enter__(self) -> "Writing":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Left without its result (the bulletin failed): the worker is stopped, the spool
+        removed."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            self.process.communicate()
+        shutil.rmtree(self.spooled.folder, ignore_errors=True)
+
+
+def start(snapshot: dict, spooled: Spooled) -> Writing:
+    """Begin writing the attachment from ``spooled`` in a worker process; use it as a context
+    manager, so that a bulletin that fails meanwhile leaves no worker and no spool behind."""
+    return Writing(snapshot, spooled)
+
+
+def _work(folder: Path) -> None:
+    """The worker: the snapshot and the spooled rows of ``folder`` to ``attachment.xlsx``."""
+    snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
+    data = write_spooled(snapshot, Spooled(folder, 0))
+    partial = folder / "attachment.xlsx.part"
+    partial.write_bytes(data)
+    partial.rename(folder / "attachment.xlsx")
+
+
+if __name__ == "__main__":
+    _work(Path(sys.argv[1]))

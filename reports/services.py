@@ -184,15 +184,18 @@ def produce(
         ]
         cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
         data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
-        # The lists go straight into the attachment, in the transaction that counted them.
+        # The lists are read in the transaction that counted them, spooled for the attachment.
         lists = snapshot.lists(session, campaign, period, cutoff)
-        xlsx = attachment.write(data, lists, progress=writing_lists)
+        rows = attachment.spool(data, lists, progress=writing_lists)
         # End the one view before writing the run again: its row has moved on meanwhile.
         session.commit()
-        step("绘制图表、排版", 25)
-        document = render.html(data)
-        pdf = render.pdf(document, progress=step)
-        step("保存文件", 92)
+        # Another process writes the attachment meanwhile; this one draws the PDF.
+        with attachment.start(data, rows) as writing:
+            step("绘制图表、排版", 25)
+            document = render.html(data)
+            pdf = render.pdf(document, progress=step)
+            step("保存文件", 92)
+            xlsx = writing.result()
         # Kept for this transaction: removed again if the bulletin is not published.
         folder, stem = f"bulletins/{campaign.id}", f"{campaign.year}-{number:02d}"
         pdf_path, pdf_sha = keep(session, settings.storage, folder, stem, ".pdf", pdf.data)

@@ -16,9 +16,12 @@ Produced on 11-12 at 09:00. Counts in the PDF: 2 closures (江岸区 1, 武昌�
 """
 
 import copy
+import io
 import json
+import os
 import re
 import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -393,3 +396,84 @@ def test_libreoffice_reads_and_prints_the_attachment(tmp_path):
         assert re.search(r"单位\s+组织名称\s+统一社会信用代码.*核验时间", page)
     assert "2026-11-07" in text and "2026-11-08 09:05" in text  # dates shown as dates
     assert "江岸测试69有限公司" in listing[-1]
+
+
+def small_snapshot(closures: int) -> dict:
+    return {
+        "title": "关于测试的通报（第6期）",
+        "overall": {"closures_verified": closures, "overdue_items": 1},
+        "units": [],
+    }
+
+
+def spooled_lists(n: int) -> dict:
+    return {
+        "closures": (
+            ("江岸区", f"江岸{i}", "91420100MA4K000000", "单独组建", f"江岸{i}党支部", None, None)
+            for i in range(n)
+        ),
+        "overdue_items": iter(
+            [
+                (
+                    "武昌区",
+                    "武昌甲",
+                    "91420100MA4K000001",
+                    "应建党组织",
+                    "待攻坚",
+                    date(2026, 11, 9),
+                    None,
+                )
+            ]  # fmt: skip
+        ),
+    }
+
+
+def read_back(data: bytes) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return {ws.title: list(ws.iter_rows(min_row=3, values_only=True)) for ws in book}
+    finally:
+        book.close()
+
+
+def test_the_attachment_is_written_by_another_process_from_the_spooled_rows():
+    # 4,500 closures (more than two spool batches) and one overdue item, spooled as a
+    # bulletin's transaction reads them, then written by the worker process.
+    heard = []
+    spooled = attachment.spool(
+        small_snapshot(4500),
+        spooled_lists(4500),
+        progress=lambda done, total: heard.append((done, total)),
+    )
+    assert spooled.rows == 4501 and heard == []  # progress every 5,000 rows: none yet
+    writing = attachment.start(small_snapshot(4500), spooled)
+    sheets = read_back(writing.result())
+    assert writing.process is not None and writing.process.pid != os.getpid()
+    assert writing.process.returncode == 0  # it wrote the file, not this process
+    assert not spooled.folder.exists()  # the spool is removed once written
+    assert len(sheets["本期销号"]) == 4500
+    assert sheets["本期销号"][0][:2] == ("江岸区", "江岸0")
+    assert sheets["本期销号"][-1][:2] == ("江岸区", "江岸4499")
+    assert sheets["逾期事项"] == [
+        (
+            "武昌区",
+            "武昌甲",
+            "91420100MA4K000001",
+            "应建党组织",
+            "待攻坚",
+            datetime(2026, 11, 9),  # read-only mode drops the empty 责任人 at the end
+        )
+    ]
+
+
+@pytest.mark.parametrize("interpreter", ["/nonexistent/python3", "/bin/false"])
+def test_an_attachment_whose_worker_fails_is_written_in_the_producing_process(
+    monkeypatch, interpreter
+):
+    # The worker cannot start (no interpreter) or fails (exit 1): the bulletin still gets
+    # its attachment, written here from the spool, and the spool is removed.
+    monkeypatch.setattr(sys, "executable", interpreter)
+    spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
+    sheets = read_back(attachment.start(small_snapshot(3), spooled).result())
+    assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
+    assert not spooled.folder.exists()
