@@ -284,7 +284,7 @@ class Writing:
         }
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "reports.attachment", str(spooled.folder)],
+                [sys.executable, "-m", "reports.attachment", str(spooled.folder), str(os.getpid())],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -327,14 +327,18 @@ def start(snapshot: dict, spooled: Spooled) -> Writing:
     return Writing(snapshot, spooled)
 
 
-def _work(folder: Path) -> None:
-    """The worker: the snapshot and the spooled rows of ``folder`` to ``attachment.xlsx``."""
+def _work(folder: Path, producer: int) -> None:
+    """The worker: the snapshot and the spooled rows of ``folder`` to ``attachment.xlsx``;
+    the folder removed instead if the producing process ``producer`` died meanwhile (nobody
+    would read it)."""
     snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
     data = write_spooled(snapshot, Spooled(folder, 0))
     partial = folder / "attachment.xlsx.part"
     partial.write_bytes(data)
     partial.rename(folder / "attachment.xlsx")
+    if os.getppid() != producer:  # orphaned: the producer was killed
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    _work(Path(sys.argv[1]))
+    _work(Path(sys.argv[1]), int(sys.argv[2]))
