@@ -1,29 +1,48 @@
-"""Time one bulletin of the demo city, step by step, against the bare WeasyPrint render.
+"""Time one bulletin of the demo city against the bare WeasyPrint render and a Chromium print
+of the same HTML, in one run.
 
-    .venv/bin/python bench/bulletin.py [--size 1.0] [--repeat 5] [--due 2026-11-10]
+    .venv/bin/python bench/bulletin.py [--size 1.0 | --orgs 50000 | --reuse DB] [--repeat 5]
+                                       [--due 2026-11-10] [--profile FILE]
 
-Loads the demo campaign (size 1.0 = 3,300 organizations, as of 2026-11-22) into a fresh
-SQLite file. Each round runs every step below in turn; round 0 is the warm-up (reported as
-"first", with the peak RSS after it), then --repeat timed rounds:
+Loads the demo campaign (size 1.0 = 3,300 organizations, as of 2026-11-22), or with --orgs
+bench/scale.py's synthetic city (50,000 organizations in about 20 s, as of the same day), into
+a fresh SQLite file; --reuse copies an earlier run's file instead. Each round runs every step below in turn, so a change in
+the machine's load touches all of them alike; round 0 is the warm-up (reported as "first",
+with the peak RSS after it), then --repeat timed rounds:
   gather        reports.snapshot.build: the bulletin's data at the cut-off
   html          reports.render.html(snapshot): template and charts
   bare render   weasyprint.HTML(string=html).render().write_pdf() (the reference)
-  checks        fonts.check() + fonts.missing_glyphs(html) alone
   render.pdf    reports.render.pdf(html): checks + render + write
   attachment    reports.attachment.write(snapshot, snapshot.lists(...)): the xlsx, its
                 lists (closures, overdue items) read as rows and streamed into it
+  chromium      headless Chromium (Debian's, through Playwright, launched once before the
+                rounds) prints the same HTML: a new page, set_content, page.pdf, close
   end to end    services.generate: run row, gather, html, PDF, attachment, files, row,
-                audit entry, event (the row, the runs and the files are deleted before each
-                round, so every round really generates)
-Reports median and p95 (nearest rank: the largest of 5), pages, peak RSS, and a one-off
-render of the same HTML with the Noto CJK faces when they are installed (why the faces in
-reports/fonts.py were chosen). Prints Markdown for BENCHMARKS.md.
+                audit entry, event, commits: the whole bundle (PDF + xlsx) published. The
+                row, the runs, their audit anchors and the files are deleted before each
+                round, so every round really generates. "PDF ready" is when generate's
+                progress reaches 保存文件 (the PDF's bytes exist, nothing is stored yet).
+Then one more generate runs in a fresh process (`--peak-of`) that only opens the database
+and generates: its peak RSS (ru_maxrss) is the memory a scheduler process needs for it.
+
+Reports median and p95 (nearest rank) per step, CPU seconds of the in-process steps (less
+sensitive to other processes on a shared machine than wall time), and the ratios per
+round. --profile FILE writes cProfile stats of one more end-to-end run and prints where its
+time goes. Prints Markdown for BENCHMARKS.md, then ends with exactly one line:
+
+  bulletin: end-to-end X.XX s = R1× bare WeasyPrint render, R2× Chromium print of the same HTML
+
+X is the median end-to-end time; R1 and R2 are the medians of the per-round ratios (each
+round's end-to-end against the same round's bare render and Chromium print).
 """
 
 import argparse
+import cProfile
 import math
 import os
 import platform
+import pstats
+import re
 import resource
 import shutil
 import sqlite3
@@ -36,33 +55,38 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pydyf
-import weasyprint
-from sqlalchemy import delete, func, select
+# This checkout's code, not whatever an editable install of another checkout points at.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import create_app
-from campaign import demo
-from campaign.core.extensions import db
-from campaign.ledger.models import Organization
-from reports import attachment, fonts, render, services, snapshot
-from reports.models import Bulletin, BulletinRun
+import pydyf  # noqa: E402
+import weasyprint  # noqa: E402
+from flask import Flask  # noqa: E402
+from sqlalchemy import delete, func, select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from campaign import demo  # noqa: E402
+from campaign.audit import AuditAnchor  # noqa: E402
+from campaign.core.extensions import db  # noqa: E402
+from campaign.core.models import Campaign  # noqa: E402
+from campaign.core.storage import resolve  # noqa: E402
+from campaign.ledger.models import Organization  # noqa: E402
+from reports import attachment, render, services, snapshot  # noqa: E402
+from reports.models import Bulletin, BulletinRun  # noqa: E402
 
 DEMO_DAY = date(2026, 11, 22)
-NOTO = {
-    fonts.SONG: "Noto Serif CJK SC",
-    fonts.KAI: "Noto Serif CJK SC",
-    fonts.HEI: "Noto Sans CJK SC",
-}
+CHROMIUM = "/usr/bin/chromium"
+# When the bulletin is produced: after any cut-off of the demo's past report days.
+MOMENT = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+PDF_READY = "保存文件"  # generate's progress step once the PDF's bytes exist
 
 
 def peak_rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB: the process's high-water mark so far.
+    """The process's resident high-water mark so far (VmHWM; unlike ru_maxrss, a fresh
+    process started from this one does not inherit this one's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def rss_mb() -> float:
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def p95(values: list[float]) -> float:
@@ -84,65 +108,102 @@ def machine() -> str:
         for line in Path("/proc/meminfo").read_text().splitlines()
         if line.startswith("MemTotal:")
     )
-    harfbuzz_subset = subprocess.run(
-        ["sh", "-c", "ldconfig -p | grep -c libharfbuzz-subset"], capture_output=True, text=True
-    ).stdout.strip()
+    chromium = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True).stdout
     load = os.getloadavg()
     return (
         f"{len(os.sched_getaffinity(0))} CPUs (nproc), {cpu}, "
         f"{mem_kb / 2**20:.1f} GiB RAM; Python {platform.python_version()}, "
         f"WeasyPrint {weasyprint.__version__}, pydyf {pydyf.__version__}, "
-        f"SQLite {sqlite3.sqlite_version}; libharfbuzz-subset "
-        f"{'present' if harfbuzz_subset not in ('', '0') else 'MISSING'}; "
+        f"SQLite {sqlite3.sqlite_version}, {chromium.strip()}; "
         f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
 
 
-def noto_families() -> list[str]:
-    """The Noto CJK families fontconfig knows (empty when fonts-noto-cjk is not installed)."""
-    if shutil.which("fc-list") is None:
-        return []
-    out = subprocess.run(
-        ["fc-list", "--format", "%{family}\n"], capture_output=True, text=True, check=False
-    ).stdout
-    return sorted({f for line in out.splitlines() for f in line.split(",") if "Noto" in f})
+def make_app(url: str, storage: Path) -> Flask:
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "STORAGE_PATH": str(storage),
+            "JOBS_IN_BACKGROUND": False,
+        }
+    )
 
 
-def with_noto(document: str) -> str:
-    """The same HTML with the CSS families swapped to Noto CJK (charts are paths: unchanged)."""
-    for ours, noto in NOTO.items():
-        document = document.replace(f'"{ours}"', f'"{noto}"')
-    return document
+def clear(settings: services.Settings) -> None:
+    """Forget the published bulletin: its row, runs, audit anchor (SQLite reuses the
+    bulletin's id, and the anchor's ref names it) and files."""
+    db.session.execute(delete(BulletinRun))
+    db.session.execute(delete(Bulletin))
+    db.session.execute(delete(AuditAnchor).where(AuditAnchor.ref.like("bulletin:%")))
+    db.session.commit()
+    shutil.rmtree(settings.storage / "bulletins", ignore_errors=True)
+
+
+def peak_of(url: str, storage: str, due: date) -> None:
+    """In a fresh process: generate once; print the peak RSS in MB."""
+    app = make_app(url, Path(storage))
+    with app.app_context():
+        campaign = db.session.scalars(select(Campaign)).one()
+        settings = services.settings_from(app.config)
+        clear(settings)
+        before = peak_rss_mb()
+        services.generate(db.session, campaign, due, settings, "cli", moment=MOMENT)
+        print(f"{before:.0f} {peak_rss_mb():.0f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=float, default=1.0, help="demo size; 1.0 = 3,300 orgs")
+    parser.add_argument(
+        "--orgs",
+        type=int,
+        help="instead of the demo, bench/scale.py's synthetic city of this many organizations "
+        "(50000: the city scale of issue 18), built as of the same day",
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--due", type=date.fromisoformat, default=date(2026, 11, 10))
+    parser.add_argument("--profile", type=Path, help="cProfile one more end-to-end run")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="a copy of this SQLite file (an earlier run's bench.db, printed at its start) "
+        "instead of loading the demo again (size 15.2 takes minutes)",
+    )
+    parser.add_argument("--peak-of", nargs=2, metavar=("URL", "STORAGE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak_of:
+        peak_of(*args.peak_of, args.due)
+        return
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 (dev dependency)
+
     host = machine()
     print(host, file=sys.stderr)
 
     tmp = Path(tempfile.mkdtemp(prefix="gongjian-bench-"))
     url = f"sqlite:///{tmp / 'bench.db'}"
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "STORAGE_PATH": str(tmp / "storage"),
-            "JOBS_IN_BACKGROUND": False,
-        }
-    )
-    with app.app_context():
-        db.create_all()
+    print(f"database: {tmp / 'bench.db'}", file=sys.stderr)
+    if args.reuse:
+        shutil.copyfile(args.reuse, tmp / "bench.db")
+    app = make_app(url, tmp / "storage")
+    with app.app_context(), sync_playwright() as playwright:
         t = time.perf_counter()
-        campaign = demo.load(db.session, today=DEMO_DAY, size=args.size)
-        db.session.commit()
+        if args.reuse:
+            campaign = db.session.scalars(select(Campaign)).one()
+        elif args.orgs:
+            import scale  # noqa: PLC0415 (bench/scale.py, beside this script)
+
+            db.create_all()
+            campaign = scale.build(db.session, args.orgs, DEMO_DAY, log=lambda m: None)
+            db.session.commit()
+        else:
+            db.create_all()
+            campaign = demo.load(db.session, today=DEMO_DAY, size=args.size)
+            db.session.commit()
         orgs = db.session.scalar(select(func.count()).select_from(Organization))
         print(
-            f"demo: {orgs} organizations in {time.perf_counter() - t:.1f} s, "
-            f"peak RSS {peak_rss_mb():.0f} MB",
+            f"demo: {orgs} organizations {'reused' if args.reuse else 'loaded'} in "
+            f"{time.perf_counter() - t:.1f} s, peak RSS {peak_rss_mb():.0f} MB",
             file=sys.stderr,
         )
         rss_after_load = peak_rss_mb()
@@ -150,11 +211,16 @@ def main() -> None:
         settings = services.settings_from(app.config)
         number, period = services.numbered_period(campaign, args.due)
         cutoff = snapshot.cutoff_of(campaign, args.due, settings.at)
-        # After the cut-off, so start_run accepts the period.
-        moment = max(cutoff, datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+        assert cutoff <= MOMENT, "the bench produces bulletins whose cut-off has passed"
 
         data = snapshot.build(db.session, campaign, period, number, cutoff, [])
         document = render.html(data)
+        listed = sum(
+            1
+            for rows in snapshot.lists(db.session, campaign, period, cutoff).values()
+            for _ in rows
+        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
 
         def gather():
             snapshot.build(db.session, campaign, period, number, cutoff, [])
@@ -165,112 +231,194 @@ def main() -> None:
         def bare():
             return weasyprint.HTML(string=document).render().write_pdf()
 
-        def checks():
-            fonts.check()
-            assert not fonts.missing_glyphs(document)
-
         def ours():
             return render.pdf(document)
 
         def workbook():
             attachment.write(data, snapshot.lists(db.session, campaign, period, cutoff))
 
-        def clear():
-            db.session.execute(delete(BulletinRun))
-            db.session.execute(delete(Bulletin))
-            db.session.commit()
-            shutil.rmtree(settings.storage / "bulletins", ignore_errors=True)
+        def chromium():
+            page = browser.new_page()
+            try:
+                page.set_content(document, wait_until="load")
+                return page.pdf(prefer_css_page_size=True, print_background=True)
+            finally:
+                page.close()
+
+        pdf_ready: list[float] = []
 
         def end_to_end():
-            return services.generate(db.session, campaign, args.due, settings, "cli", moment=moment)
+            start = time.perf_counter()
 
+            def heard(step, percent):
+                if step == PDF_READY:
+                    pdf_ready.append(time.perf_counter() - start)
+
+            return services.generate(
+                db.session, campaign, args.due, settings, "cli", moment=MOMENT, progress=heard
+            )
+
+        bare_name, chromium_name, e2e_name = (
+            "bare WeasyPrint render + write_pdf (reference)",
+            "Chromium print of the same HTML (Playwright page.pdf)",
+            "end to end: services.generate (PDF + xlsx published)",
+        )
         steps = {
             "gather: snapshot.build": (gather, None),
-            "html: render.html": (make_html, None),
-            "bare WeasyPrint render + write_pdf (reference)": (bare, None),
-            "font + glyph checks alone": (checks, None),
+            "html: render.html (template + charts)": (make_html, None),
+            bare_name: (bare, None),
             "render.pdf (checks + render + write)": (ours, None),
-            "attachment: attachment.write (lists read + xlsx)": (workbook, None),
-            "end to end: services.generate": (end_to_end, clear),
+            "attachment: lists read + attachment.write": (workbook, None),
+            chromium_name: (chromium, None),
+            e2e_name: (end_to_end, lambda: clear(settings)),
         }
         timings: dict[str, list[float]] = {name: [] for name in steps}
+        cpu: dict[str, list[float]] = {name: [] for name in steps}
         first: dict[str, float] = {}
         peaks: dict[str, float] = {}
-        rss_per_generate: list[float] = []
-        pages = None
-        # Round 0 is the warm-up (reported as "first"); the timed rounds run every step in
-        # turn, so a change in the machine's load touches all steps alike.
+        pages = chromium_pages = None
         for i in range(args.repeat + 1):
             for name, (fn, before) in steps.items():
                 if before:
                     before()
-                t = time.perf_counter()
+                c, t = time.process_time(), time.perf_counter()
                 result = fn()
-                elapsed = time.perf_counter() - t
+                elapsed, used = time.perf_counter() - t, time.process_time() - c
                 if i == 0:
                     first[name] = elapsed
                     peaks[name] = peak_rss_mb()
                 else:
                     timings[name].append(elapsed)
+                    cpu[name].append(used)
                 if isinstance(result, Bulletin):
-                    assert result.number == number and Path(result.pdf_path).is_file()
+                    assert result.number == number and resolve(result.pdf_path).is_file()
                     pages = result.pdf_pages
-                    rss_per_generate.append(rss_mb())
                 elif isinstance(result, render.Pdf):
                     pages = result.pages
+                elif name == chromium_name:
+                    chromium_pages = len(re.findall(rb"/Type\s*/Page(?!s)", result))
             print(f"round {i} done", file=sys.stderr)
+        browser.close()
         published = db.session.scalar(select(func.count()).select_from(Bulletin))
         assert published == 1, published
-        size_kb = Path(db.session.scalar(select(Bulletin.pdf_path))).stat().st_size / 1024
+        size_kb = resolve(db.session.scalar(select(Bulletin.pdf_path))).stat().st_size / 1024
+        xlsx_kb = resolve(db.session.scalar(select(Bulletin.xlsx_path))).stat().st_size / 1024
 
-        noto = noto_families()
-        if {"Noto Serif CJK SC", "Noto Sans CJK SC"} <= set(noto):
-            t = time.perf_counter()
-            rendered = weasyprint.HTML(string=with_noto(document)).render()
-            noto_pdf = rendered.write_pdf()
-            noto_line = (
-                f"Same HTML with Noto Serif/Sans CJK SC (bare WeasyPrint, one run): "
-                f"{time.perf_counter() - t:.2f} s, {len(rendered.pages)} pages, "
-                f"{len(noto_pdf) / 1024:.0f} KB (ours: median "
-                f"{statistics.median(timings['bare WeasyPrint render + write_pdf (reference)']):.2f} s)."
-            )
-        else:
-            noto_line = (
-                "Noto CJK comparison not run: fonts-noto-cjk is not installed here "
-                f"(fc-list lists no 'Noto Serif CJK SC'/'Noto Sans CJK SC'; Noto families "
-                f"found: {', '.join(noto) or 'none'})."
-            )
+        del pdf_ready[args.repeat + 1 :]  # the rounds' only
+        profile_lines: list[str] = []
+        if args.profile:
+            clear(settings)
+            profiler = cProfile.Profile()
+            profiler.runcall(end_to_end)
+            profiler.dump_stats(args.profile)
+            profile_lines = where_the_time_goes(args.profile)
+        db.session.commit()
+        db.engine.dispose()
 
-    bare_times = timings["bare WeasyPrint render + write_pdf (reference)"]
-    bare_median = statistics.median(bare_times)
-    ratios = [
-        e / b for e, b in zip(timings["end to end: services.generate"], bare_times, strict=True)
-    ]
-    print(
-        f"\n{orgs} organizations (demo size {args.size:g}), SQLite, 第{number}期 "
-        f"(report day {args.due}), {pages} pages, {size_kb:.0f} KB; "
-        f"{args.repeat} timed runs each after one warm-up\n"
+    # A scheduler process's memory for one bulletin: a fresh process that only generates.
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--due",
+            args.due.isoformat(),
+            "--peak-of",
+            url,
+            str(tmp / "storage"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    print("| step | median s | p95 s | first (cold) s | × bare render | peak RSS MB after first |")
-    print("|---|---:|---:|---:|---:|---:|")
+    child_start, child_peak = (float(x) for x in child.stdout.split()[-2:])
+
+    def ratios(of: str) -> list[float]:
+        return [e / r for e, r in zip(timings[e2e_name], timings[of], strict=True)]
+
+    bare_median = statistics.median(timings[bare_name])
+    data_set = (
+        "as reused"
+        if args.reuse
+        else f"bench/scale.py's city of {args.orgs:,}"
+        if args.orgs
+        else f"demo size {args.size:g}"
+    )
+    print(
+        f"\n{orgs:,} organizations ({data_set}), SQLite, 第{number}期 "
+        f"(report day {args.due}), {pages} pages ({chromium_pages} from Chromium), "
+        f"{size_kb:.0f} KB PDF, {xlsx_kb:.0f} KB xlsx of {listed:,} listed rows; "
+        f"{args.repeat} timed rounds after one warm-up\n"
+    )
+    print(
+        "| step | median s | p95 s | first (cold) s | × bare render | CPU s (median) "
+        "| peak RSS MB after first |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for name, values in timings.items():
         median = statistics.median(values)
         print(
             f"| {name} | {median:.2f} | {p95(values):.2f} | {first[name]:.2f} "
-            f"| {median / bare_median:.2f} | {peaks[name]:.0f} |"
+            f"| {median / bare_median:.2f} | {statistics.median(cpu[name]):.2f} "
+            f"| {peaks[name]:.0f} |"
         )
     print(
-        f"\nPeak RSS after loading the demo: {rss_after_load:.0f} MB; "
-        f"at the end: {peak_rss_mb():.0f} MB. Resident set after each generate "
-        "(warm-up first): " + ", ".join(f"{r:.0f}" for r in rss_per_generate) + " MB."
+        f"| PDF ready inside end to end (progress {PDF_READY}) | "
+        f"{statistics.median(pdf_ready[1:]):.2f} | {p95(pdf_ready[1:]):.2f} | {pdf_ready[0]:.2f} "
+        f"| {statistics.median(pdf_ready[1:]) / bare_median:.2f} | | |"
+    )
+    to_bare, to_chromium = ratios(bare_name), ratios(chromium_name)
+    print(
+        f"\nEnd to end / bare render, per round: {', '.join(f'{r:.2f}' for r in to_bare)}; "
+        f"/ Chromium print: {', '.join(f'{r:.2f}' for r in to_chromium)}."
     )
     print(
-        f"End to end / bare render, per round: {', '.join(f'{r:.2f}' for r in ratios)} "
-        f"(median {statistics.median(ratios):.2f})."
+        f"Peak RSS of this process after loading the demo: {rss_after_load:.0f} MB, at the "
+        f"end {peak_rss_mb():.0f} MB. A fresh process that opens the database and generates "
+        f"once: {child_start:.0f} MB before generating, peak {child_peak:.0f} MB."
     )
-    print(noto_line)
+    for line in profile_lines:
+        print(line)
     end = os.getloadavg()
     print(f"Machine: {host}; at the end {end[0]:.2f} {end[1]:.2f} {end[2]:.2f}.")
+    print(
+        f"bulletin: end-to-end {statistics.median(timings[e2e_name]):.2f} s = "
+        f"{statistics.median(to_bare):.2f}× bare WeasyPrint render, "
+        f"{statistics.median(to_chromium):.2f}× Chromium print of the same HTML"
+    )
+
+
+# Where an end-to-end run's time goes: the functions of the pipeline's parts, by cumulative
+# time (the parts overlap: layout is inside render, charts inside html).
+PARTS = [
+    ("gather (snapshot.build)", "reports/snapshot.py", "build"),
+    ("attachment lists read and spooled (attachment.spool)", "reports/attachment.py", "spool"),
+    ("waiting for the attachment's worker (Writing.result)", "reports/attachment.py", "result"),
+    ("html (render.html)", "reports/render.py", "html"),
+    ("  of which charts (matplotlib)", "reports/charts.py", "_svg"),
+    ("font and glyph checks", "reports/render.py", "refuse_unprintable"),
+    ("WeasyPrint layout (HTML.render)", "weasyprint/__init__.py", "render"),
+    ("WeasyPrint write_pdf", "weasyprint/document.py", "write_pdf"),
+    ("  of which drawing the SVG charts", "weasyprint/svg/__init__.py", "draw"),
+    ("  of which font subsetting", "weasyprint/pdf/fonts.py", "_harfbuzz_subset"),
+    ("snapshot JSON (services.dumps)", "reports/services.py", "dumps"),
+    ("files kept (storage.keep)", "campaign/core/storage.py", "keep"),
+    ("commits (session.commit)", "sqlalchemy/orm/session.py", "commit"),
+]
+
+
+def where_the_time_goes(path: Path) -> list[str]:
+    stats = pstats.Stats(str(path))
+    total = stats.total_tt  # type: ignore[attr-defined]
+    lines = [f"\ncProfile of one end-to-end run ({path}; {total:.2f} s under the profiler):\n"]
+    lines += ["| part | cumulative s | share |", "|---|---:|---:|"]
+    for label, file, function in PARTS:
+        cumulative = sum(
+            entry[3]
+            for (name, _, func_name), entry in stats.stats.items()  # type: ignore[attr-defined]
+            if name.endswith(file) and func_name == function
+        )
+        lines.append(f"| {label} | {cumulative:.2f} | {cumulative / total:.0%} |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -2,86 +2,185 @@
 
 The 各单位情况 sheet comes from the snapshot; the lists (本期销号, 逾期事项) come as rows
 from ``snapshot.lists`` and are streamed into a write-only workbook, never held whole.
+
+Producing a bulletin, the lists are read in the transaction that counted them and spooled to
+a temporary file (``spool``); the workbook is then written from it by a worker process
+(``start``) while the producing process draws the PDF, so the two use both cores: at a city's
+scale the attachment takes about as long as the PDF (bench/bulletin.py, BENCHMARKS.md).
+
+Each sheet is what an office worker expects to open and print: the caption and the header
+stay in view (frozen) and carry filters; dates and times are Excel dates in the campaign's
+zone (the lists give local times), rates are percentages; columns are wide enough to read;
+it prints on landscape A4, one page wide, the caption and header repeated on every page.
 """
 
 import io
-from collections.abc import Iterable, Mapping
+import json
+import logging
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign.core.text import for_cell
 from campaign.ledger.excel import header_cells, safe_value
 
-UNITS = (
+# How a column's values are written: its number format, or None for text and counts.
+TEXT, COUNT, RATE, DAY, MOMENT = "text", "count", "rate", "day", "moment"
+FORMATS = {RATE: "0.0%", DAY: "yyyy-mm-dd", MOMENT: "yyyy-mm-dd hh:mm"}
+
+UNITS: tuple[str, list[tuple[str, str | Callable[[dict], Any], int, str]]] = (
     "各单位情况",
     [
-        ("排名", "rank", 6),
-        ("单位", "name", 16),
-        ("党建基数", lambda u: u["counts"]["base"], 10),
-        ("已建党组织", lambda u: u["counts"]["with_party_org"], 10),
-        ("本期新建", "new_party_orgs", 10),
-        ("党组织覆盖率", lambda u: _rate(u["party_org_coverage"]), 12),
-        ("上期覆盖率", lambda u: _rate(u["previous_coverage"]), 12),
-        ("工作覆盖率", lambda u: _rate(u["work_coverage"]), 12),
-        ("应建尽建率", lambda u: _rate(u["required_coverage"]), 12),
-        ("逾期事项", "overdue_items", 10),
-        ("距目标还需组建", "gap", 14),
+        ("排名", "rank", 6, COUNT),
+        ("单位", "name", 16, TEXT),
+        ("党建基数", lambda u: u["counts"]["base"], 10, COUNT),
+        ("已建党组织", lambda u: u["counts"]["with_party_org"], 11, COUNT),
+        ("本期新建", "new_party_orgs", 10, COUNT),
+        ("党组织覆盖率", lambda u: _rate(u["party_org_coverage"]), 13, RATE),
+        ("上期覆盖率", lambda u: _rate(u["previous_coverage"]), 12, RATE),
+        ("工作覆盖率", lambda u: _rate(u["work_coverage"]), 12, RATE),
+        ("应建尽建率", lambda u: _rate(u["required_coverage"]), 12, RATE),
+        ("逾期事项", "overdue_items", 10, COUNT),
+        ("距目标还需组建", "gap", 15, COUNT),
     ],
 )
-# The lists: (title, key in snapshot.lists, [(header, width)]), rows in the headers' order.
+# The lists: (title, key in snapshot.lists, [(header, width, kind)]), rows in the headers' order.
 LISTS = (
     (
         "本期销号",
         "closures",
         [
-            ("单位", 14),
-            ("组织名称", 36),
-            ("统一社会信用代码", 22),
-            ("销号方式", 18),
-            ("党组织名称", 30),
-            ("成立日期", 12),
-            ("核验时间", 20),
+            ("单位", 14, TEXT),
+            ("组织名称", 36, TEXT),
+            ("统一社会信用代码", 22, TEXT),
+            ("销号方式", 18, TEXT),
+            ("党组织名称", 30, TEXT),
+            ("成立日期", 12, DAY),
+            ("核验时间", 17, MOMENT),
         ],
     ),
     (
         "逾期事项",
         "overdue_items",
         [
-            ("单位", 14),
-            ("组织名称", 36),
-            ("统一社会信用代码", 22),
-            ("攻坚目标", 14),
-            ("状态", 10),
-            ("计划完成时间", 14),
-            ("责任人", 12),
+            ("单位", 14, TEXT),
+            ("组织名称", 36, TEXT),
+            ("统一社会信用代码", 22, TEXT),
+            ("攻坚目标", 14, TEXT),
+            ("状态", 10, TEXT),
+            ("计划完成时间", 14, DAY),
+            ("责任人", 12, TEXT),
+        ],
+    ),
+    (  # every row a data-quality signal names (campaign/quality): leads to check, not findings
+        "数据质量线索",
+        "quality",
+        [
+            ("单位", 14, TEXT),
+            ("线索代码", 24, TEXT),
+            ("线索", 40, TEXT),
+            ("核实状态", 10, TEXT),
+            ("组织名称", 36, TEXT),
+            ("统一社会信用代码", 22, TEXT),
+            ("情况", 36, TEXT),
         ],
     ),
 )
+# Rows above the data: the caption (the bulletin's title and the sheet's) and the header.
+HEAD_ROWS = 2
+# Characters a file name may not carry on the systems that save it.
+_NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def filename(campaign_name: str, number: int) -> str:
+    """The name the attachment downloads as: "<campaign>-第N期-附件.xlsx"."""
+    name = _NOT_IN_NAMES.sub("_", campaign_name).strip(" ._") or "通报"
+    return f"{name}-第{number}期-附件.xlsx"
 
 
 def _rate(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def _cell(ws, header: str, value):
-    if header.endswith("率") and value is not None:
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = "0.0%"
-        return cell
-    return safe_value(ws, value)
+def _local(value: Any) -> Any:
+    # Excel has no time zones: a time is written as the wall clock the list gives it in.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value
 
 
-def _sheet(wb: Workbook, snapshot: dict, title: str, columns: list[tuple[str, int]]):
+class _Row:
+    """One row's cells for a sheet's columns: text made safe, dates and rates as styled
+    cells. The styled cells are made once per sheet and refilled for each row: a write-only
+    sheet serialises a row as it is appended, so the next row may reuse them."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, kinds: list[str]) -> None:
+        self.ws = ws
+        self.styled: list[Cell | None] = []
+        for kind in kinds:
+            cell = None
+            if kind in FORMATS:
+                cell = WriteOnlyCell(ws)
+                cell.number_format = FORMATS[kind]
+            self.styled.append(cell)
+
+    def __call__(self, values: Iterable[Any]) -> list[Any]:
+        out: list[Any] = []
+        for value, cell in zip(values, self.styled, strict=True):
+            if value is None:
+                out.append(None)
+            elif cell is not None and isinstance(value, (date, float, int)):
+                cell.value = _local(value)
+                out.append(cell)
+            else:
+                out.append(safe_value(self.ws, value))
+        return out
+
+
+def _sheet(
+    wb: Workbook, snapshot: dict, title: str, columns: list[tuple[str, int, str]]
+) -> tuple[WriteOnlyWorksheet, _Row]:
     ws = wb.create_sheet(title)
-    for i, (_, width) in enumerate(columns):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
+    for i, (_, width, _) in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    # Kept in view while scrolling, and on every printed page.
+    ws.freeze_panes = f"A{HEAD_ROWS + 1}"
+    ws.print_title_rows = f"1:{HEAD_ROWS}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as long as it runs
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    _filter_to(ws, len(columns), 0)  # widened to the rows once they are written
     caption = WriteOnlyCell(ws, value=for_cell(f"{snapshot['title']}——{title}"))
     caption.font = Font(bold=True, size=12)
     ws.append([caption])
-    ws.append(header_cells(ws, (header for header, _ in columns)))
-    return ws
+    ws.append(header_cells(ws, (header for header, _, _ in columns)))
+    return ws, _Row(ws, [kind for _, _, kind in columns])
+
+
+def _filter_to(ws: WriteOnlyWorksheet, columns: int, rows: int) -> None:
+    """The filters cover the header and the ``rows`` rows below it (written last, after them)."""
+    # A write-only sheet has the standard sheet's filter (Worksheet._setup), unlike its stubs.
+    ws.auto_filter.ref = f"A{HEAD_ROWS}:{get_column_letter(columns)}{HEAD_ROWS + rows}"  # type: ignore[attr-defined]
 
 
 # The lists' progress is reported every this many rows.
@@ -97,43 +196,162 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
     total = snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
     done = 0
     wb = Workbook(write_only=True)
-    title, columns = UNITS
-    ws = _sheet(wb, snapshot, title, [(header, width) for header, _, width in columns])
+    title, unit_columns = UNITS
+    ws, row = _sheet(wb, snapshot, title, [(h, width, kind) for h, _, width, kind in unit_columns])
     for unit in snapshot["units"]:
-        ws.append(
-            [_cell(ws, header, f(unit) if callable(f) else unit.get(f)) for header, f, _ in columns]
-        )
-    for title, key, headers in LISTS:
-        ws = _sheet(wb, snapshot, title, headers)
-        for row in lists[key]:
-            ws.append([safe_value(ws, value) for value in row])
+        ws.append(row(f(unit) if callable(f) else unit.get(f) for _, f, _, _ in unit_columns))
+    _filter_to(ws, len(unit_columns), len(snapshot["units"]))
+    for title, key, columns in LISTS:
+        ws, row = _sheet(wb, snapshot, title, columns)
+        written = 0
+        for values in lists.get(key, ()):
+            ws.append(row(values))
+            written += 1
             done += 1
             if progress and done % PROGRESS_EVERY == 0:
                 progress(done, max(total, done))
-    quality_sheet(wb, snapshot, lists.get("quality", ()))
+        _filter_to(ws, len(columns), written)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-# The 数据质量线索 sheet: every row a signal names (campaign/quality), not judged 已核实无误.
-QUALITY = (
-    "数据质量线索",
-    [
-        ("单位", 14),
-        ("线索代码", 24),
-        ("线索", 40),
-        ("核实状态", 10),
-        ("组织名称", 36),
-        ("统一社会信用代码", 22),
-        ("情况", 36),
-    ],
-)
+# ---- producing it beside the PDF: the rows spooled, the workbook written by a worker ----
+#
+# The worker is a fresh interpreter (`python -m reports.attachment`), not a fork of the
+# producing process (its threads and database connections stay with it) nor a
+# multiprocessing child (which would run the caller's main script again).
+
+log = logging.getLogger(__name__)
+# Rows pickled at a time into the spool (and read back at a time by the worker).
+SPOOL_BATCH = 2000
+# The project's root, for the worker to import this very code.
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def quality_sheet(wb: Workbook, snapshot: dict, rows: Iterable[tuple]) -> None:
-    """The signals' rows as their sheet (leads to check, not findings)."""
-    title, columns = QUALITY
-    ws = _sheet(wb, snapshot, title, columns)
-    for row in rows:
-        ws.append([safe_value(ws, value) for value in row])
+@dataclass(frozen=True)
+class Spooled:
+    """The lists' rows as read in the bulletin's transaction, in a folder of its own: per sheet
+    (in LISTS' order) pickled batches of rows in ``rows.pickle``, an empty batch closing
+    each sheet."""
+
+    folder: Path
+    rows: int
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "rows.pickle"
+
+
+def spool(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -> Spooled:
+    """Read the lists' rows (streamed) into a temporary file; ``progress`` as ``write`` says."""
+    total = snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
+    done = 0
+    folder = Path(tempfile.mkdtemp(prefix="gongjian-attachment-"))
+    try:
+        with (folder / "rows.pickle").open("wb") as out:
+            for _, key, _ in LISTS:
+                batch: list[tuple] = []
+                for row in lists.get(key, ()):
+                    batch.append(tuple(row))
+                    done += 1
+                    if len(batch) == SPOOL_BATCH:
+                        pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                        batch = []
+                    if progress and done % PROGRESS_EVERY == 0:
+                        progress(done, max(total, done))
+                if batch:
+                    pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                pickle.dump([], out, pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Spooled(folder, done)
+
+
+def _spooled_rows(file) -> Iterator[tuple]:
+    while batch := pickle.load(file):
+        yield from batch
+
+
+def write_spooled(snapshot: dict, spooled: Spooled) -> bytes:
+    """The attachment's bytes from the spooled rows."""
+    with spooled.path.open("rb") as file:
+        # Each sheet reads its rows to the end before the next begins (write's order).
+        lists = {key: _spooled_rows(file) for _, key, _ in LISTS}
+        return write(snapshot, lists)
+
+
+class Writing:
+    """The attachment being written from the spool by a worker process; ``result()`` waits
+    for its bytes. Should the worker not start or fail, the bytes are written here."""
+
+    def __init__(self, snapshot: dict, spooled: Spooled) -> None:
+        self.snapshot, self.spooled = snapshot, spooled
+        self.out = spooled.folder / "attachment.xlsx"
+        self.process: subprocess.Popen | None = None
+        (spooled.folder / "snapshot.json").write_text(json.dumps(snapshot), encoding="utf-8")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "reports.attachment", str(spooled.folder), str(os.getpid())],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        except OSError:
+            log.exception("no worker process for the attachment: written in this process")
+
+    def result(self) -> bytes:
+        try:
+            if self.process is not None:
+                _, err = self.process.communicate()
+                if self.process.returncode == 0:
+                    return self.out.read_bytes()
+                log.error(
+                    "the attachment's worker failed (exit %s), written in this process: %s",
+                    self.process.returncode,
+                    err.decode(errors="replace")[-2000:],
+                )
+            return write_spooled(self.snapshot, self.spooled)
+        finally:
+            shutil.rmtree(self.spooled.folder, ignore_errors=True)
+
+    def __enter__(self) -> "Writing":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Left without its result (the bulletin failed): the worker is stopped, the spool
+        removed."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            self.process.communicate()
+        shutil.rmtree(self.spooled.folder, ignore_errors=True)
+
+
+def start(snapshot: dict, spooled: Spooled) -> Writing:
+    """Begin writing the attachment from ``spooled`` in a worker process; use it as a context
+    manager, so that a bulletin that fails meanwhile leaves no worker and no spool behind."""
+    return Writing(snapshot, spooled)
+
+
+def _work(folder: Path, producer: int) -> None:
+    """The worker: the snapshot and the spooled rows of ``folder`` to ``attachment.xlsx``;
+    the folder removed instead if the producing process ``producer`` died meanwhile (nobody
+    would read it)."""
+    snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
+    data = write_spooled(snapshot, Spooled(folder, 0))
+    partial = folder / "attachment.xlsx.part"
+    partial.write_bytes(data)
+    partial.rename(folder / "attachment.xlsx")
+    if os.getppid() != producer:  # orphaned: the producer was killed
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    _work(Path(sys.argv[1]), int(sys.argv[2]))

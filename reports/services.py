@@ -198,15 +198,18 @@ def produce(
             issued = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
             seq, document = next_document(session, campaign, issued)
             data |= {"document_number": document, "signed_on": issued.isoformat()}
-        # The lists go straight into the attachment, in the transaction that counted them.
+        # The lists are read in the transaction that counted them, spooled for the attachment.
         lists = snapshot.lists(session, campaign, period, cutoff)
-        xlsx = attachment.write(data, lists, progress=writing_lists)
+        rows = attachment.spool(data, lists, progress=writing_lists)
         # End the one view before writing the run again: its row has moved on meanwhile.
         session.commit()
-        step("绘制图表、排版", 25)
-        html = render.html(data)
-        pdf = render.pdf(html, progress=step)
-        step("保存文件", 92)
+        # Another process writes the attachment meanwhile; this one draws the PDF.
+        with attachment.start(data, rows) as writing:
+            step("绘制图表、排版", 25)
+            html = render.html(data)
+            pdf = render.pdf(html, progress=step)
+            step("保存文件", 92)
+            xlsx = writing.result()
         if not review:
             # 发文字号 are issued one at a time: a run of another period that published
             # meanwhile took this number, so this one takes the next (and is drawn again).

@@ -273,8 +273,8 @@ def _closure_rows(
             code,
             ClosureMethod(method).label,
             party_org,
-            established.isoformat() if established else None,
-            verified.astimezone(zone).isoformat(timespec="minutes"),
+            established,
+            verified.astimezone(zone),  # local time: the attachment writes it as such
         )
 
 
@@ -307,7 +307,7 @@ def _overdue_rows(
             code,
             Target(target).label,
             ItemState(state).label,
-            planned_on.isoformat(),
+            planned_on,
             person,
         )
 

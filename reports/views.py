@@ -24,7 +24,7 @@ from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.storage import send_stored
 from campaign.core.webforms import perform
-from reports import services
+from reports import attachment, services
 from reports.models import RUN_STATUSES, Bulletin, BulletinRun
 
 bp = Blueprint("bulletins", __name__, url_prefix="/campaigns/<int:campaign_id>/bulletins")
@@ -145,7 +145,7 @@ def pdf(campaign_id: int, number: int) -> ResponseReturnValue:
 @login_required
 def xlsx(campaign_id: int, number: int) -> ResponseReturnValue:
     b = bulletin_or_404(campaign_id, number, detail=True)
-    return send_stored(b.xlsx_path, f"通报第{b.number}期附件（{b.due_on}）.xlsx")
+    return send_stored(b.xlsx_path, attachment.filename(b.campaign.name, b.number))
 
 
 @bp.get("/<int:number>/snapshot.json")

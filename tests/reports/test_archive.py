@@ -15,9 +15,10 @@ city-wide users (coordinator, leadership, admin); only coordinators and admins p
 import hashlib
 import io
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import openpyxl
 import pytest
@@ -164,6 +165,12 @@ def test_coordinator_produces_a_bulletin_and_each_role_reads_what_it_may(w):
 
     xlsx = fetch(coord, f"{base}/6.xlsx")
     assert xlsx.status_code == 200
+    # Saved under the campaign's name and the 期, as a download.
+    disposition = xlsx.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == (
+        "武汉市非公有制经济组织和社会组织党组织集中组建“百日攻坚行动”（2026年）-第6期-附件.xlsx"
+    )
     closures = openpyxl.load_workbook(io.BytesIO(xlsx.data), read_only=True)["本期销号"]
     rows = list(closures.iter_rows(values_only=True))
     assert rows[0][0] == f"{TITLE_6}——本期销号"
@@ -175,8 +182,8 @@ def test_coordinator_produces_a_bulletin_and_each_role_reads_what_it_may(w):
             w.org.credit_code,
             "单独组建",
             "武昌丙党支部",
-            "2026-11-05",
-            "2026-11-06T10:00+08:00",
+            datetime(2026, 11, 5),
+            datetime(2026, 11, 6, 10, 0),
         )
     ]
 

@@ -16,11 +16,16 @@ Produced on 11-12 at 09:00. Counts in the PDF: 2 closures (江岸区 1, 武昌�
 """
 
 import copy
+import io
 import json
+import os
+import re
 import subprocess
-from datetime import date
+import sys
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -38,6 +43,7 @@ from reports import attachment, render, services
 from reports.models import BulletinRun
 from tests import documents
 from tests.conftest import make_org, make_two_districts, make_user
+from tests.ledger.conftest import soffice
 from tests.timeutil import at, machine_zone, shanghai
 
 DAY_6, DAY_7 = date(2026, 11, 10), date(2026, 11, 25)
@@ -151,8 +157,8 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
             code["江岸戊"],
             "单独组建",
             "江岸戊党支部",
-            "2026-11-07",
-            "2026-11-08T09:00+08:00",
+            datetime(2026, 11, 7),  # dates and times as Excel dates, Beijing time
+            datetime(2026, 11, 8, 9, 0),
         ),
         (
             "武昌区",
@@ -160,8 +166,8 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
             code["武昌丁"],
             "单独组建",
             "武昌丁党支部",
-            "2026-10-25",
-            "2026-10-25T18:30+08:00",
+            datetime(2026, 10, 25),
+            datetime(2026, 10, 25, 18, 30),
         ),
     ]
     overdue = sheet_rows(resolve(bulletin.xlsx_path), "逾期事项")
@@ -175,8 +181,8 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
         "责任人",
     )
     assert overdue[2:] == [
-        ("江岸区", "江岸己", code["江岸己"], "应单独组建", "推进中", "2026-11-01", "李四"),
-        ("武昌区", "武昌甲", code["武昌甲"], "应建党组织", "待攻坚", "2026-11-09", None),
+        ("江岸区", "江岸己", code["江岸己"], "应单独组建", "推进中", datetime(2026, 11, 1), "李四"),
+        ("武昌区", "武昌甲", code["武昌甲"], "应建党组织", "待攻坚", datetime(2026, 11, 9), None),
     ]
     units = sheet_rows(resolve(bulletin.xlsx_path), "各单位情况")
     assert {r[1]: r[9] for r in units[2:]} == {"江岸区": 1, "武昌区": 1}  # 逾期事项
@@ -284,3 +290,190 @@ def test_the_trend_takes_published_points_and_the_ledger_for_the_others(w):
     assert points[6] != figures.overall(db.session, w.campaign, as_of=DAY_6).party_org_coverage
     assert points[5] == trend[4]["coverage"]
     assert second.cutoff_at == shanghai(2026, 11, 25, 18, 0)
+
+
+def test_the_attachment_opens_as_an_office_worker_expects(w):
+    # Read back as Excel reads it (openpyxl, full mode): every sheet keeps its caption and
+    # header in view and on every printed page, filters them, prints landscape A4 one page
+    # wide, and holds dates, times and rates as values with their formats, not text.
+    bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
+    book = openpyxl.load_workbook(resolve(bulletin.xlsx_path))
+    assert book.sheetnames == ["各单位情况", "本期销号", "逾期事项"]
+    # Two units; two closures; two overdue items: header in row 2, rows 3 and 4.
+    last_column = {"各单位情况": "K", "本期销号": "G", "逾期事项": "G"}
+    for ws in book:
+        assert ws.freeze_panes == "A3", ws.title
+        assert ws.auto_filter.ref == f"A2:{last_column[ws.title]}4", ws.title
+        assert ws.print_title_rows == "$1:$2", ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.page_setup.paperSize == 9, ws.title  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
+        assert ws.max_row == 4, ws.title
+
+    closures = book["本期销号"]
+    assert closures.column_dimensions["B"].width == 36  # 组织名称
+    assert closures.column_dimensions["G"].width >= 16  # 核验时间 with its minutes
+    established, verified = closures["F3"], closures["G3"]  # 江岸戊, verified 11-08 09:00
+    assert established.is_date and established.value == datetime(2026, 11, 7)
+    assert established.number_format == "yyyy-mm-dd"
+    # Beijing time, although the machine runs on UTC (01:00 there).
+    assert verified.is_date and verified.value == datetime(2026, 11, 8, 9, 0)
+    assert verified.number_format == "yyyy-mm-dd hh:mm"
+    planned = book["逾期事项"]["F3"]  # 江岸己, planned 11-01
+    assert planned.is_date and planned.value == datetime(2026, 11, 1)
+    assert planned.number_format == "yyyy-mm-dd"
+
+    units = book["各单位情况"]
+    (jiangan,) = [row for row in units.iter_rows(min_row=3) if row[1].value == "江岸区"]
+    # 江岸: 甲, 乙, 丙, 戊, 己, 庚 in the base (丁 is a shell); 甲, 乙 and 戊 (closed 11-08)
+    # have a Party org: 3 of 6.
+    assert (jiangan[2].value, jiangan[3].value) == (6, 3)
+    assert jiangan[5].value == 0.5 and jiangan[5].number_format == "0.0%"
+
+
+def test_libreoffice_reads_and_prints_the_attachment(tmp_path):
+    # Made from a hand-made snapshot and lists (no database): 70 closures, enough for more
+    # than one landscape page. LibreOffice opens it, shows the values as formatted, and
+    # prints every sheet on landscape A4 with all columns and the header on every page.
+    zone = ZoneInfo("Asia/Shanghai")
+    snapshot = {
+        "title": "关于测试的通报（第6期）",
+        "overall": {"closures_verified": 70, "overdue_items": 0},
+        "units": [
+            {
+                "rank": 1,
+                "name": "江岸区",
+                "counts": {"base": 40, "with_party_org": 28},
+                "new_party_orgs": 3,
+                "party_org_coverage": 0.7,
+                "previous_coverage": 0.625,
+                "work_coverage": 0.8,
+                "required_coverage": None,
+                "overdue_items": 0,
+                "gap": 4,
+            }
+        ],
+    }
+    closures = [
+        (
+            "江岸区",
+            f"江岸测试{n:02d}有限公司",
+            f"91420100MA4K{n:06d}",
+            "单独组建",
+            f"中共江岸测试{n:02d}有限公司支部委员会",
+            date(2026, 11, 7),
+            datetime(2026, 11, 8, 9, n % 60, tzinfo=zone),
+        )
+        for n in range(70)
+    ]
+    source = tmp_path / "附件.xlsx"
+    source.write_bytes(attachment.write(snapshot, {"closures": closures, "overdue_items": []}))
+
+    # The first sheet as LibreOffice shows it ("as shown": percentages formatted).
+    (csv_file,) = soffice(
+        [source], "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true", tmp_path
+    )
+    lines = csv_file.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("排名,单位,党建基数")
+    assert lines[2] == "1,江岸区,40,28,3,70.0%,62.5%,80.0%,,0,4"
+
+    (pdf,) = soffice([source], "pdf", tmp_path)
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Page size:\s+841\.\d+ x 595\.\d+ pts \(A4\)", info), info  # landscape
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", pdf, "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    listing = [page for page in pages if "本期销号" in page]
+    assert len(listing) >= 2  # 70 rows run onto a second page
+    for page in listing:
+        # The caption and the whole header on each page: one page wide, titles repeated.
+        assert "关于测试的通报（第6期）——本期销号" in page
+        assert re.search(r"单位\s+组织名称\s+统一社会信用代码.*核验时间", page)
+    assert "2026-11-07" in text and "2026-11-08 09:05" in text  # dates shown as dates
+    assert "江岸测试69有限公司" in listing[-1]
+
+
+def small_snapshot(closures: int) -> dict:
+    return {
+        "title": "关于测试的通报（第6期）",
+        "overall": {"closures_verified": closures, "overdue_items": 1},
+        "units": [],
+    }
+
+
+def spooled_lists(n: int) -> dict:
+    return {
+        "closures": (
+            ("江岸区", f"江岸{i}", "91420100MA4K000000", "单独组建", f"江岸{i}党支部", None, None)
+            for i in range(n)
+        ),
+        "overdue_items": iter(
+            [
+                (
+                    "武昌区",
+                    "武昌甲",
+                    "91420100MA4K000001",
+                    "应建党组织",
+                    "待攻坚",
+                    date(2026, 11, 9),
+                    None,
+                )
+            ]  # fmt: skip
+        ),
+    }
+
+
+def read_back(data: bytes) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    try:
+        return {ws.title: list(ws.iter_rows(min_row=3, values_only=True)) for ws in book}
+    finally:
+        book.close()
+
+
+def test_the_attachment_is_written_by_another_process_from_the_spooled_rows():
+    # 4,500 closures (more than two spool batches) and one overdue item, spooled as a
+    # bulletin's transaction reads them, then written by the worker process.
+    heard = []
+    spooled = attachment.spool(
+        small_snapshot(4500),
+        spooled_lists(4500),
+        progress=lambda done, total: heard.append((done, total)),
+    )
+    assert spooled.rows == 4501 and heard == []  # progress every 5,000 rows: none yet
+    writing = attachment.start(small_snapshot(4500), spooled)
+    sheets = read_back(writing.result())
+    assert writing.process is not None and writing.process.pid != os.getpid()
+    assert writing.process.returncode == 0  # it wrote the file, not this process
+    assert not spooled.folder.exists()  # the spool is removed once written
+    assert len(sheets["本期销号"]) == 4500
+    assert sheets["本期销号"][0][:2] == ("江岸区", "江岸0")
+    assert sheets["本期销号"][-1][:2] == ("江岸区", "江岸4499")
+    assert sheets["逾期事项"] == [
+        (
+            "武昌区",
+            "武昌甲",
+            "91420100MA4K000001",
+            "应建党组织",
+            "待攻坚",
+            datetime(2026, 11, 9),  # read-only mode drops the empty 责任人 at the end
+        )
+    ]
+
+
+@pytest.mark.parametrize("interpreter", ["/nonexistent/python3", "/bin/false"])
+def test_an_attachment_whose_worker_fails_is_written_in_the_producing_process(
+    monkeypatch, interpreter
+):
+    # The worker cannot start (no interpreter) or fails (exit 1): the bulletin still gets
+    # its attachment, written here from the spool, and the spool is removed.
+    monkeypatch.setattr(sys, "executable", interpreter)
+    spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
+    sheets = read_back(attachment.start(small_snapshot(3), spooled).result())
+    assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
+    assert not spooled.folder.exists()
