@@ -298,7 +298,7 @@ def test_the_attachment_opens_as_an_office_worker_expects(w):
     # wide, and holds dates, times and rates as values with their formats, not text.
     bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
     book = openpyxl.load_workbook(resolve(bulletin.xlsx_path))
-    assert book.sheetnames == ["各单位情况", "本期销号", "逾期事项"]
+    assert book.sheetnames == ["各单位情况", "本期销号", "逾期事项", "数据质量线索"]
     # Two units; two closures; two overdue items: header in row 2, rows 3 and 4.
     last_column = {"各单位情况": "K", "本期销号": "G", "逾期事项": "G"}
     for ws in book:
