@@ -20,6 +20,7 @@ area's services to make something happen there. Read it as a list:
                               submitter is told; the leaders' 待核验 notices are done
 - a closure is revoked    -> the ledger puts those rows back; the unit is told
 - a bulletin is published / fails -> leadership and the distribution list / coordinators are told
+- a 协调事项 is raised / assigned / answered -> the coordinators / the assignee / the unit are told
 """
 
 from campaign.board import services as board
@@ -27,6 +28,7 @@ from campaign.core import events
 from campaign.ledger import services as ledger
 from campaign.ledger import units as ledger_units
 from campaign.timeline import tasks
+from notifications import coordination as notify_coordination
 from notifications import subscribers as notify
 
 SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
@@ -54,6 +56,9 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.ClosureRevoked, [ledger.write_closure_rows, notify.closure_revoked]),
     (events.BulletinPublished, [notify.bulletin_published]),
     (events.BulletinFailed, [notify.bulletin_failed]),
+    (events.CoordinationRaised, [notify_coordination.raised]),
+    (events.CoordinationAssigned, [notify_coordination.assigned]),
+    (events.CoordinationAnswered, [notify_coordination.answered]),
 ]
 
 

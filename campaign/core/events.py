@@ -200,3 +200,24 @@ class BulletinFailed(Event):
     """An attempt to produce a period's bulletin failed (it is retried later)."""
 
     run: Any
+
+
+@dataclass(frozen=True)
+class CoordinationRaised(Event):
+    """A unit raised a 协调事项 with the city (board.coordination)."""
+
+    issue: Any
+
+
+@dataclass(frozen=True)
+class CoordinationAssigned(Event):
+    """The working group gave a 协调事项 to one of its members to answer."""
+
+    issue: Any
+
+
+@dataclass(frozen=True)
+class CoordinationAnswered(Event):
+    """The working group answered a 协调事项."""
+
+    issue: Any
