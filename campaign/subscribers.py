@@ -22,6 +22,7 @@ area's services to make something happen there. Read it as a list:
 - a bulletin is published / fails -> every 主送 unit, coordinators, leadership and the
                               distribution list / coordinators are told
 - a bulletin is drafted / left unsigned -> coordinators and signers / signers are told
+- a 协调事项 is raised / assigned / answered -> the coordinators / the assignee / the unit are told
 """
 
 from campaign.board import services as board
@@ -29,6 +30,7 @@ from campaign.core import events
 from campaign.ledger import services as ledger
 from campaign.ledger import units as ledger_units
 from campaign.timeline import tasks
+from notifications import coordination as notify_coordination
 from notifications import subscribers as notify
 
 SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
@@ -58,6 +60,9 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.BulletinFailed, [notify.bulletin_failed]),
     (events.BulletinDrafted, [notify.bulletin_drafted]),
     (events.BulletinSignOverdue, [notify.bulletin_sign_overdue]),
+    (events.CoordinationRaised, [notify_coordination.raised]),
+    (events.CoordinationAssigned, [notify_coordination.assigned]),
+    (events.CoordinationAnswered, [notify_coordination.answered]),
 ]
 
 

@@ -62,6 +62,9 @@ KINDS = {
         Kind("ledger_reviewed", "台账审核结果", Audience.UNIT),
         Kind("change_request_decided", "台账变更申请处理结果", Audience.UNIT),
         Kind("urged", "市级专班催办", Audience.UNIT, webhook=True),
+        Kind("coordination_raised", "新的协调事项", Audience.COORDINATORS),
+        Kind("coordination_assigned", "协调事项交办", Audience.SUBMITTER),
+        Kind("coordination_answered", "协调事项答复", Audience.UNIT),
     )
 }
 

@@ -125,7 +125,9 @@ def test_an_admin_creates_an_operator_who_must_set_his_own_password(w):
 
     changed = change_password(him, password)
     assert changed.status_code == 302 and changed.headers["Location"] == "/"
-    assert overview(him).request.path == "/campaigns/1"  # this browser stays logged in
+    assert (
+        overview(him).request.path == "/campaigns/1/home"
+    )  # his 待办  # this browser stays logged in
     assert not user("li_op").must_change_password
     assert authenticate(db.session, "li_op", password) is None
     assert authenticate(db.session, "li_op", NEW_PASSWORD) is not None
@@ -164,7 +166,7 @@ def test_the_change_record_of_an_account_says_it_in_chinese_without_passwords(w)
 def test_a_reset_ends_his_sessions_and_gives_a_one_time_password(w):
     admin = browser(w, "root")
     him = browser(w, "jiangan_op")
-    assert overview(him).request.path == "/campaigns/1"
+    assert overview(him).request.path == "/campaigns/1/home"  # his 待办
     reset = post(admin, "/users/jiangan_op/reset-password", "/users/jiangan_op")
     assert reset.status_code == 200 and reset.headers["Cache-Control"] == "no-store"
     password = one_time_password(reset)
@@ -234,7 +236,7 @@ def test_every_user_changes_his_own_password_with_the_old_one(w):
 
     done = change_password(him, PASSWORD)
     assert done.status_code == 302
-    assert overview(him).request.path == "/campaigns/1"
+    assert overview(him).request.path == "/campaigns/1/home"  # his 待办
     assert laptop.get("/").headers["Location"].startswith("/login")  # his other session ended
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.password"))
     assert entry.actor == "jiangan_op" and NEW_PASSWORD not in entry.after

@@ -17,6 +17,7 @@ from campaign.board.models import (
     IssueKind,
     IssueStatus,
 )
+from campaign.core import events
 from campaign.core.clock import now
 from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
@@ -104,6 +105,7 @@ def raise_issue(
             "detail": detail,
         },
     )
+    events.publish(session, events.CoordinationRaised(issue, user=user))
     return issue
 
 
@@ -146,6 +148,7 @@ def assign_issue(session: Session, issue: CoordinationIssue, assignee_id: int | 
         },
     )
     session.flush()
+    events.publish(session, events.CoordinationAssigned(issue, user=user))
 
 
 def answer_issue(session: Session, issue: CoordinationIssue, answer: str, user) -> None:
@@ -174,6 +177,7 @@ def answer_issue(session: Session, issue: CoordinationIssue, answer: str, user) 
         after={"status": IssueStatus.ANSWERED, "answer": answer},
     )
     session.flush()
+    events.publish(session, events.CoordinationAnswered(issue, user=user))
 
 
 # ---- reading --------------------------------------------------------------------------

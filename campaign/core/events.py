@@ -216,3 +216,24 @@ class BulletinSignOverdue(Event):
 
     bulletin: Any
     headline: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CoordinationRaised(Event):
+    """A unit raised a 协调事项 with the city (board.coordination)."""
+
+    issue: Any
+
+
+@dataclass(frozen=True)
+class CoordinationAssigned(Event):
+    """The working group gave a 协调事项 to one of its members to answer."""
+
+    issue: Any
+
+
+@dataclass(frozen=True)
+class CoordinationAnswered(Event):
+    """The working group answered a 协调事项."""
+
+    issue: Any

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from campaign.audit import AuditEntry
 from campaign.board.models import BoardItem, CoordinationIssue, IssueStatus
 from campaign.core.extensions import db
+from campaign.core.models import User
+from notifications import dispatch
 from notifications.models import Notification
 from notifications.urging import Urge
 from reports.models import Bulletin
@@ -342,6 +344,20 @@ def test_a_district_raises_an_issue_and_the_coordinator_answers_it(app, w, now):
     ).all()
     assert actions == ["coordination.raise", "coordination.assign", "coordination.answer"]
     assert "按属地原则归江岸区管理" in page(op, url)
+    # Told: the working group of the new issue, the assignee of his task, the unit of the answer.
+    dispatch.process(db.session, app.config)
+    told = db.session.execute(
+        select(Notification.kind, User.username, Notification.title)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.kind.like("coordination_%"), Notification.title.contains("江岸B"))
+        .order_by(Notification.id)
+    ).all()
+    assert sorted(told) == [
+        ("coordination_answered", "jiangan_leader", "【已答复】协调事项：江岸B与汉阳区争议隶属"),
+        ("coordination_answered", "jiangan_op", "【已答复】协调事项：江岸B与汉阳区争议隶属"),
+        ("coordination_assigned", "coord", "【交办】江岸区的协调事项：江岸B与汉阳区争议隶属"),
+        ("coordination_raised", "coord", "【协调事项】江岸区：江岸B与汉阳区争议隶属"),
+    ]
     assert todos(page(op, f"/campaigns/{w.cid}/home"))["issues"][0] == 1
 
     # Answered once: a second answer is refused, the first kept.

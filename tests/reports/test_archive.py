@@ -216,12 +216,13 @@ def test_coordinator_produces_a_bulletin_and_each_role_reads_what_it_may(w):
     refused = operator.post(f"{base}/generate", data={"due_on": "2026-10-25", "csrf_token": token})
     assert refused.status_code == 403  # he reads the archive, but does not produce bulletins
 
-    # Leadership: every bulletin to read by 期, date and PDF; the attachment and the snapshot
-    # are there when asked for, but the archive does not show hashes and JSON; nothing to produce.
+    # Leadership: everything to read, nothing to produce; the archive lists 第N期, the date
+    # and the PDF (the attachment, the snapshot and the hashes are for the working group).
     boss = client_for(w, "boss")
     page = boss.get(base).get_data(as_text=True)
-    assert "第6期" in page and f'href="{base}/6.pdf"' in page
-    assert "snapshot.json" not in page and "SHA-256" not in page
+    assert f'href="{base}/6.pdf"' in page
+    assert "6.xlsx" not in page and "snapshot.json" not in page
+    assert bulletin.pdf_sha256[:16] not in page
     assert "/generate" not in page
     assert fetch(boss, f"{base}/6.xlsx").status_code == 200
     assert boss.get(f"{base}/6/snapshot.json").json["number"] == 6

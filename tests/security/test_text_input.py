@@ -413,6 +413,8 @@ SYSTEM_TEXT = {
     "bulletin.xlsx_path",
     "bulletin.xlsx_sha256",
     "bulletin.trigger",
+    "coordination_issue.kind",
+    "coordination_issue.status",
     "bulletin_run.trigger",
     "bulletin_run.status",
     "bulletin_run.step",
