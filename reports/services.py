@@ -193,8 +193,9 @@ def produce(
         if review:  # waits for 签发: numbered then
             data["draft"] = True
         else:  # numbered now (and again below if another period's run took the number)
-            seq, document = next_document(session, campaign, today())
-            data |= {"document_number": document, "signed_on": today().isoformat()}
+            day = today(campaign.timezone)
+            seq, document = next_document(session, campaign, day)
+            data |= {"document_number": document, "signed_on": day.isoformat()}
         # The lists go straight into the attachment, in the transaction that counted them.
         lists = snapshot.lists(session, campaign, period, cutoff)
         xlsx = attachment.write(data, lists, progress=writing_lists)
@@ -208,7 +209,7 @@ def produce(
             # 发文字号 are issued one at a time: a run of another period that published
             # meanwhile took this number, so this one takes the next (and is drawn again).
             serialize(session, Campaign.__table__, campaign.id)
-            if (taken := next_document(session, campaign, today()))[0] != seq:
+            if (taken := next_document(session, campaign, today(campaign.timezone)))[0] != seq:
                 seq, document = taken
                 data["document_number"] = document
                 pdf = render.pdf(render.html(data))
@@ -486,17 +487,6 @@ def may_sign(user: User) -> bool:
 def sees_drafts(user: User) -> bool:
     """A draft is for those who review it (coordinators, admins) and those who sign it."""
     return permissions.may_edit_campaign(user) or may_sign(user)
-
-
-def drafts(session: Session, campaign: Campaign) -> list[Bulletin]:
-    """The campaign's bulletins waiting for 签发, oldest first."""
-    return list(
-        session.scalars(
-            select(Bulletin)
-            .where(Bulletin.campaign_id == campaign.id, Bulletin.status == "draft")
-            .order_by(Bulletin.number)
-        )
-    )
 
 
 MAX_PARAGRAPHS = 20
