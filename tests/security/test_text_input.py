@@ -413,6 +413,8 @@ SYSTEM_TEXT = {
     "bulletin.xlsx_path",
     "bulletin.xlsx_sha256",
     "bulletin.trigger",
+    "bulletin.status",  # draft | published, set by the services
+    "bulletin.document_number",  # 发文字号, composed by reports.services.document_number
     "bulletin_run.trigger",
     "bulletin_run.status",
     "bulletin_run.step",
