@@ -494,17 +494,6 @@ def sees_drafts(user: User) -> bool:
     return permissions.may_edit_campaign(user) or may_sign(user)
 
 
-def drafts(session: Session, campaign: Campaign) -> list[Bulletin]:
-    """The campaign's bulletins waiting for 签发, oldest first."""
-    return list(
-        session.scalars(
-            select(Bulletin)
-            .where(Bulletin.campaign_id == campaign.id, Bulletin.status == "draft")
-            .order_by(Bulletin.number)
-        )
-    )
-
-
 MAX_PARAGRAPHS = 20
 MAX_PARAGRAPH = 600
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")

@@ -105,7 +105,7 @@ def test_coordinator_generates_the_bulletin_and_a_district_reads_it(
     assert TITLE_6 in text
     assert "江岸区" in text
     # The archive row describes the file the user gets: its page count and fingerprint.
-    pages = int(row.locator("td").nth(4).inner_text())
+    pages = int(row.locator("td[data-label=页数]").inner_text())
     assert pages == pdf_pages(data, tmp_path)
     shown = row.locator("[title=SHA-256]").inner_text().rstrip("…")
     assert len(shown) == 16

@@ -415,6 +415,8 @@ SYSTEM_TEXT = {
     "bulletin.trigger",
     "coordination_issue.kind",
     "coordination_issue.status",
+    "bulletin.status",  # draft | published, set by the services
+    "bulletin.document_number",  # 发文字号, composed by reports.services.document_number
     "bulletin_run.trigger",
     "bulletin_run.status",
     "bulletin_run.step",
