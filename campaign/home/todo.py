@@ -42,6 +42,7 @@ from campaign.ledger.models import (
 from campaign.timeline import tasks
 from campaign.timeline.models import Deliverable, Review, Task, TaskSubmission
 from campaign.timeline.states import TaskState
+from reports.models import Bulletin
 
 # A task is "due" on the operator's home this many days before its due day.
 TASK_DAYS = 7
@@ -262,8 +263,8 @@ def decided_changes(
 
 
 def to_review(session: Session, campaign: Campaign) -> list[Row]:
-    """What the working group has to review: ledgers submitted for approval, and phase task
-    deliveries waiting for review, the oldest first."""
+    """What the working group has to review: ledgers submitted for approval, phase task
+    deliveries waiting for review, and bulletin drafts waiting for 签发, the oldest first."""
     out = []
     ledgers = session.scalars(
         select(UnitLedger)
@@ -302,6 +303,20 @@ def to_review(session: Session, campaign: Campaign) -> list[Row]:
                 _when(s.submitted_at),
                 url_for("timeline.task", campaign_id=campaign.id, task_id=s.task_id),
                 units[s.task.unit_id].name,
+            )
+        )
+    drafts = session.scalars(
+        select(Bulletin)
+        .where(Bulletin.campaign_id == campaign.id, Bulletin.status == "draft")
+        .order_by(Bulletin.created_at, Bulletin.id)
+    )
+    for b in drafts:  # waiting for the coordinator's wording and leadership's 签发
+        out.append(
+            Row(
+                f"通报草稿待审核签发：第{b.number}期",
+                b.title,
+                _when(b.created_at),
+                url_for("bulletins.draft", campaign_id=campaign.id, number=b.number),
             )
         )
     return sorted(out, key=lambda row: row.when)  # "YYYY-MM-DD HH:MM": the oldest first

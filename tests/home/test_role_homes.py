@@ -185,6 +185,23 @@ def test_coordinator_todo_on_his_overview_and_where_each_leads(app, w, now):
     assert re.search(r'id="open-count">2<', issues)
 
 
+def test_a_bulletin_draft_waits_on_the_working_groups_review_list(app, w, now):
+    # A draft made 11-25 18:00 (after the three items above, all of 11-19..11-21): 4 to review,
+    # the draft last, leading to its page where the wording is reviewed and 签发 asked for.
+    add_bulletins(app, w)
+    with app.app_context():
+        draft = db.session.scalar(select(Bulletin).order_by(Bulletin.number.desc()).limit(1))
+        draft.status, draft.created_at = "draft", shanghai(2026, 11, 25, 18, 0)
+        number = draft.number
+        db.session.commit()
+    client = as_user(app, "coord")
+    tiles = todos(page(client, f"/campaigns/{w.cid}"))
+    assert tiles["review"][0] == 4
+    review = page(client, tiles["review"][1])
+    assert listed(review)[-1] == f"通报草稿待审核签发：第{number}期"
+    assert f'href="/campaigns/{w.cid}/bulletins/{number}/draft"' in review
+
+
 def test_lists_of_a_unit_are_not_there_for_the_city_nor_the_city_list_for_a_unit(app, w, now):
     assert as_user(app, "coord").get(f"/campaigns/{w.cid}/todo/returned").status_code == 404
     assert as_user(app, "jiangan_op").get(f"/campaigns/{w.cid}/todo/review").status_code == 404
