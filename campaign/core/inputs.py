@@ -77,6 +77,7 @@ class Day(fields.Date):
         metadata = {"description": f"{label}（YYYY-MM-DD）", **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
         self.error_messages["invalid"] = message or f"「{label}」应为日期，而不是“{{input}}”"
+        self.error_messages["empty"] = f"「{label}」不能为空"
 
     def _deserialize(  # type: ignore[override]  # None for an empty value, as Choice
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
@@ -84,6 +85,8 @@ class Day(fields.Date):
         text = value.strip() if isinstance(value, str) else value
         if self.optional and text in ("", None):
             return None
+        if text == "":  # left empty: missing, not a wrong date
+            raise self.make_error("empty")
         try:
             return date.fromisoformat(text)
         except (TypeError, ValueError):
