@@ -299,17 +299,20 @@ def test_the_attachment_opens_as_an_office_worker_expects(w):
     bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
     book = openpyxl.load_workbook(resolve(bulletin.xlsx_path))
     assert book.sheetnames == ["各单位情况", "本期销号", "逾期事项", "数据质量线索"]
-    # Two units; two closures; two overdue items: header in row 2, rows 3 and 4.
-    last_column = {"各单位情况": "K", "本期销号": "G", "逾期事项": "G"}
+    # Two units; two closures; two overdue items: header in row 2, rows 3 and 4; no
+    # data-quality leads (none detected in this city): the header alone.
+    last_column = {"各单位情况": "K", "本期销号": "G", "逾期事项": "G", "数据质量线索": "G"}
+    last_row = {"数据质量线索": 2}
     for ws in book:
+        rows = last_row.get(ws.title, 4)
         assert ws.freeze_panes == "A3", ws.title
-        assert ws.auto_filter.ref == f"A2:{last_column[ws.title]}4", ws.title
+        assert ws.auto_filter.ref == f"A2:{last_column[ws.title]}{rows}", ws.title
         assert ws.print_title_rows == "$1:$2", ws.title
         assert ws.page_setup.orientation == "landscape", ws.title
         assert ws.page_setup.paperSize == 9, ws.title  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
         assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
-        assert ws.max_row == 4, ws.title
+        assert ws.max_row == rows, ws.title
 
     closures = book["本期销号"]
     assert closures.column_dimensions["B"].width == 36  # 组织名称

@@ -415,6 +415,10 @@ SYSTEM_TEXT = {
     "bulletin.trigger",
     "coordination_issue.kind",
     "coordination_issue.status",
+    "quality_signal.code",  # a signal's stable code (campaign/quality), set by the detectors
+    "quality_signal.key",  # what the signal is about (a file hash, a name, a unit), detectors
+    "quality_signal.status",  # open | checked | to_fix, set by the judgement service
+    "quality_signal.reason",  # the detector's plain-Chinese why, written by the detectors
     "bulletin.status",  # draft | published, set by the services
     "bulletin.document_number",  # 发文字号, composed by reports.services.document_number
     "bulletin_run.trigger",
