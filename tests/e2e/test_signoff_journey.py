@@ -75,7 +75,7 @@ def test_coordinator_rewords_the_draft_and_the_leader_signs_it(
     expect(page.locator("#draft-title")).to_have_text("第6期通报 · 待签发")
     pdf = page.context.request.get(live_server("/campaigns/1/bulletins/6.pdf"))
     assert pdf.status == 200 and pdf.headers["content-disposition"].startswith("inline")
-    assert "（草稿）第6期" in pdf_text(pdf.body(), tmp_path)
+    assert "文件（草稿）关于全市" in pdf_text(pdf.body(), tmp_path)
     expect(page.locator("#draft-next-number")).to_have_count(0)  # shown to the signer
     text = page.locator("textarea#requirements")
     paragraphs = text.input_value().split("\n\n")  # a blank line between paragraphs
@@ -120,4 +120,4 @@ def test_coordinator_rewords_the_draft_and_the_leader_signs_it(
     text = pdf_text(
         page.context.request.get(live_server("/campaigns/1/bulletins/6.pdf")).body(), tmp_path
     )
-    assert "第6期武组专〔2026〕1号" in text and REWORDED in text and "（草稿）" not in text
+    assert "文件武组专〔2026〕1号关于全市" in text and REWORDED in text and "（草稿）" not in text
