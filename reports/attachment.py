@@ -102,6 +102,19 @@ LISTS = (
             ("情况", 36, TEXT),
         ],
     ),
+    (  # 协调事项 the units raised with the city, still unanswered at the cut-off
+        "未解决的协调事项",
+        "coordination",
+        [
+            ("单位", 14, TEXT),
+            ("类别", 14, TEXT),
+            ("事项", 36, TEXT),
+            ("涉及组织", 30, TEXT),
+            ("提出时间", 17, MOMENT),
+            ("状态", 10, TEXT),
+            ("承办人", 12, TEXT),
+        ],
+    ),
 )
 # Rows above the data: the caption (the bulletin's title and the sheet's) and the header.
 HEAD_ROWS = 2

@@ -23,11 +23,15 @@ from sqlalchemy.orm import joinedload
 from campaign import figures
 from campaign.board import services as board
 from campaign.board.models import (
+    OPEN_ISSUES,
     BoardItem,
     CheckResult,
     Closure,
     ClosureMethod,
     ClosureStatus,
+    CoordinationIssue,
+    IssueKind,
+    IssueStatus,
     ItemState,
     SpotCheck,
 )
@@ -312,6 +316,38 @@ def _overdue_rows(
         )
 
 
+def _coordination_rows(
+    session: Session, campaign: Campaign, cutoff: datetime
+) -> Iterator[tuple[Any, ...]]:
+    """协调事项 raised by the cut-off and still waiting for the city's answer, oldest first
+    (未解决的协调事项 sheet): 单位, 类别, 事项, 涉及组织, 提出时间, 状态, 承办人."""
+    stmt = (
+        select(CoordinationIssue)
+        .where(
+            CoordinationIssue.campaign_id == campaign.id,
+            CoordinationIssue.raised_at <= cutoff,
+            CoordinationIssue.status.in_(OPEN_ISSUES),
+        )
+        .options(
+            joinedload(CoordinationIssue.unit),
+            joinedload(CoordinationIssue.item).joinedload(BoardItem.organization),
+            joinedload(CoordinationIssue.assignee),
+        )
+        .order_by(CoordinationIssue.raised_at, CoordinationIssue.id)
+    )
+    for issue in session.scalars(stmt).unique():
+        assignee = issue.assignee
+        yield (
+            issue.unit.name,
+            IssueKind(issue.kind).label,
+            issue.subject,
+            issue.item.organization.name if issue.item else "",
+            issue.raised_at,
+            IssueStatus(issue.status).label,
+            (assignee.display_name or assignee.username) if assignee else "",
+        )
+
+
 def lists(
     session: Session, campaign: Campaign, period: half_monthly.Period, cutoff: datetime
 ) -> dict[str, Iterator[tuple[Any, ...]]]:
@@ -324,6 +360,7 @@ def lists(
         "closures": _closure_rows(session, campaign, since, cutoff),
         "overdue_items": _overdue_rows(session, campaign, cutoff_day),
         "quality": quality.detail_rows(session, campaign),
+        "coordination": _coordination_rows(session, campaign, cutoff),
     }
 
 

@@ -446,6 +446,22 @@ def test_open_issues_is_the_query_a_bulletin_annex_reads(app, w, now):
     ] == ["武昌乙隶属关系存在争议"]
 
 
+def test_the_bulletins_annex_lists_the_issues_open_at_its_cut_off(app, w, now):
+    # Both issues of the city were raised before the 11-25 18:00 cut-off and are unanswered:
+    # the attachment's 未解决的协调事项 sheet lists them oldest first (江岸 raised first).
+    from reports import snapshot as bulletin
+
+    cutoff = shanghai(2026, 11, 25, 18, 0)
+    rows = list(bulletin._coordination_rows(db.session, w.campaign, cutoff))
+    assert [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in rows] == [
+        ("江岸区", "组织拒绝组建", "江岸A负责人拒绝组建党组织", "江岸A", "待处理", ""),
+        ("武昌区", "隶属关系争议", "武昌乙隶属关系存在争议", "", "待处理", ""),
+    ]
+    # Before they were raised the sheet has nothing to list.
+    early = list(bulletin._coordination_rows(db.session, w.campaign, shanghai(2026, 9, 1, 18, 0)))
+    assert early == []
+
+
 # ---- leadership --------------------------------------------------------------------------
 
 

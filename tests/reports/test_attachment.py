@@ -298,11 +298,23 @@ def test_the_attachment_opens_as_an_office_worker_expects(w):
     # wide, and holds dates, times and rates as values with their formats, not text.
     bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
     book = openpyxl.load_workbook(resolve(bulletin.xlsx_path))
-    assert book.sheetnames == ["各单位情况", "本期销号", "逾期事项", "数据质量线索"]
+    assert book.sheetnames == [
+        "各单位情况",
+        "本期销号",
+        "逾期事项",
+        "数据质量线索",
+        "未解决的协调事项",
+    ]
     # Two units; two closures; two overdue items: header in row 2, rows 3 and 4; no
-    # data-quality leads (none detected in this city): the header alone.
-    last_column = {"各单位情况": "K", "本期销号": "G", "逾期事项": "G", "数据质量线索": "G"}
-    last_row = {"数据质量线索": 2}
+    # data-quality leads nor 协调事项 in this city: the header alone.
+    last_column = {
+        "各单位情况": "K",
+        "本期销号": "G",
+        "逾期事项": "G",
+        "数据质量线索": "G",
+        "未解决的协调事项": "G",
+    }
+    last_row = {"数据质量线索": 2, "未解决的协调事项": 2}  # none in this city
     for ws in book:
         rows = last_row.get(ws.title, 4)
         assert ws.freeze_panes == "A3", ws.title
