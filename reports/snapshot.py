@@ -50,12 +50,14 @@ STREAM_ROWS = 2000
 
 
 def title(campaign: Campaign, number: int) -> str:
-    """《关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第N期）》."""
-    return f"关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第{number}期）"
+    """《关于{the campaign's subject}的通报（第N期）》, in the campaign's own words."""
+    return timeline.bulletin_title(campaign, number)
 
 
 def cutoff_of(campaign: Campaign, due_on: date, at: time) -> datetime:
-    """The bulletin's cut-off: the report day at the scheduled time, in the campaign's zone."""
+    """The bulletin's cut-off: the report day at the campaign's time (else ``at``, the
+    scheduled time), in the campaign's zone."""
+    at = timeline.bulletin_time(campaign, at)
     return datetime.combine(due_on, at, tzinfo=ZoneInfo(campaign.timezone))
 
 

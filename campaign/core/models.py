@@ -159,6 +159,24 @@ class Campaign(Base):
     target_required_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("100"))
     # How many units below target a bulletin names (点名), worst first.
     bulletin_named_units: Mapped[int] = mapped_column(default=3, server_default="3")
+    # The bulletin's own texts (campaigns.bulletin_title): 报头, the subject of its title
+    # (关于…的通报), its 文号 prefix (e.g. 攻坚办: 攻坚办〔2027〕3号; none: 第3期), 主送; and
+    # the time of day of its cut-off, HH:MM (empty: the installation's BULLETIN_TIME).
+    masthead: Mapped[str] = mapped_column(
+        String(100), default="", server_default="", info=text_field("通报报头")
+    )
+    bulletin_subject: Mapped[str] = mapped_column(
+        String(200), default="", server_default="", info=text_field("通报标题事由")
+    )
+    number_prefix: Mapped[str] = mapped_column(
+        String(40), default="", server_default="", info=text_field("文号前缀")
+    )
+    addressees: Mapped[str] = mapped_column(
+        String(500), default="", server_default="", info=text_field("主送单位")
+    )
+    bulletin_time: Mapped[str] = mapped_column(
+        String(5), default="", server_default="", info=text_field("通报截止时间")
+    )
 
     created_at: Mapped[datetime] = mapped_column(default=now)
 

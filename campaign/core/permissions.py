@@ -63,6 +63,12 @@ def may_edit_campaign(user: User) -> bool:
     return user.role in CAMPAIGN_EDITORS
 
 
+@because("只有市级专班和系统管理员可以创建攻坚行动")
+def may_create_campaign(user: User) -> bool:
+    """Coordinators and admins create campaigns."""
+    return user.role in CAMPAIGN_EDITORS
+
+
 def require(allowed: bool) -> None:
     """Abort with 404 unless ``allowed``: for what the user may not see at all."""
     if not allowed:
