@@ -339,6 +339,7 @@ def _synthetic_org(rng, serial, kind, unit, area, level, skill: float, progress:
         area_id=area.id if area else None,
         district_name=unit.name if unit.kind == UnitKind.DISTRICT else "",
         category=category.value,
+        tags=[category.value],
         operating_status=status.value,
         registration_level=level.value if level else None,
         supervising_unit=rng.choice(SUPERVISORS)

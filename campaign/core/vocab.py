@@ -52,6 +52,7 @@ class EnterpriseCategory(Labelled):
     INTERNET = "internet", "互联网"
     CULTURAL = "cultural", "文化创意"
     RURAL = "rural", "农村新型经营主体"
+    CHAMBER_MEMBER = "chamber_member", "工商联会员企业"
     OTHER = "other", "其他"
 
 
@@ -65,6 +66,28 @@ class SocialCategory(Labelled):
     FOUNDATION = "foundation", "基金会"
     TRADE_ASSOCIATION = "trade_association", "行业协会商会"
     OTHER = "other", "其他"
+
+
+def category_vocab(kind: str) -> type[EnterpriseCategory] | type[SocialCategory]:
+    """The categories (tags) an organization of ``kind`` takes."""
+    return EnterpriseCategory if kind == OrgKind.ENTERPRISE else SocialCategory
+
+
+def canonical_tags(kind: str, tags: "list[str] | tuple[str, ...]") -> list[str]:
+    """An organization's tags as stored: each once, in the vocabulary's order, "其他" only
+    when nothing else is said. Several per organization (issue 16): a 规模以上 internet firm
+    is both, and each rule and each verifying department reading one of them finds it."""
+    vocab = category_vocab(kind)
+    given = {str(t) for t in tags}
+    ordered = [m.value for m in vocab if m.value in given]
+    specific = [t for t in ordered if t != "other"]
+    return specific or ordered
+
+
+def primary_tag(tags: "list[str] | tuple[str, ...]") -> str:
+    """The first of an organization's tags: the group its counts are kept under (the
+    figures by category)."""
+    return tags[0] if tags else "other"
 
 
 class OperatingStatus(Labelled):

@@ -1,10 +1,16 @@
-"""campaigns on the web: the bulletin's own texts and time; deliverables in order
+"""campaigns on the web: the bulletin's own texts and time; deliverables in order;
+organizations' categories as tags
 
 A campaign carries its bulletin's masthead (报头), the subject of its title, its 文号 prefix,
 whom it is addressed to (主送) and the time of its cut-off (empty: the installation's
 BULLETIN_TIME), so nothing says "百日攻坚" or "武汉" unless the campaign's texts do. Campaigns
 made from ``wuhan-2016`` before get that template's texts, so their bulletins read as before.
 Deliverables get a position within their phase (0 for all: ordered by id as before).
+
+An organization's categories become tags (issue 16: a 规模以上 internet firm is both): a JSON
+list ``tags``, filled from the single ``category`` each row had (["internet"]); ``category``
+stays as the first tag, the group its counts are kept under, so the figures' tally and its
+index are unchanged.
 
 Revision ID: 5c1e9a7b3d20
 Revises: 241792fd1ae3
@@ -38,6 +44,23 @@ def upgrade():
     with op.batch_alter_table('deliverable', schema=None) as batch_op:
         batch_op.add_column(sa.Column('position', sa.Integer(), server_default='0', nullable=False))
 
+    with op.batch_alter_table('organization', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('tags', sa.JSON(), server_default=sa.text("'[]'"), nullable=True))
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("UPDATE organization SET tags = json_build_array(category)")
+    else:
+        op.execute("UPDATE organization SET tags = json_array(category)")
+    with op.batch_alter_table('organization', schema=None) as batch_op:
+        batch_op.alter_column('tags', existing_type=sa.JSON(), nullable=False)
+    # Change requests filed before propose the category as the one tag.
+    request = sa.table('change_request', sa.column('id', sa.Integer), sa.column('payload', sa.JSON))
+    conn = op.get_bind()
+    for row in conn.execute(sa.select(request.c.id, request.c.payload)).fetchall():
+        payload = row.payload
+        if isinstance(payload, dict) and payload.get('category') and not payload.get('tags'):
+            payload = {**payload, 'tags': [payload['category']]}
+            conn.execute(request.update().where(request.c.id == row.id).values(payload=payload))
+
     campaign = sa.table(
         'campaign',
         sa.column('template', sa.String),
@@ -47,6 +70,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('organization', schema=None) as batch_op:
+        batch_op.drop_column('tags')
     with op.batch_alter_table('deliverable', schema=None) as batch_op:
         batch_op.drop_column('position')
     with op.batch_alter_table('campaign', schema=None) as batch_op:
