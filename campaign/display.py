@@ -101,6 +101,13 @@ AUDIT_ACTIONS = {
     "unit.create": "新增单位",
     "unit.update": "修改单位",
     "system.init": "系统初始化",
+    "campaign.create": "创建攻坚行动",
+    "phase.create": "添加阶段",
+    "phase.move": "调整阶段顺序",
+    "phase.delete": "删除阶段",
+    "deliverable.move": "调整报送要求顺序",
+    "deliverable.delete": "删除报送要求",
+    "organization.check_note": "核查意见",
 }
 # The organization's fields as the ledger names them; then what other records carry.
 FIELD_LABELS = {
@@ -132,6 +139,7 @@ FIELD_LABELS = {
     "city_name": "城市",
     "issuing_body": "发文机关",
     "admin": "系统管理员",
+    "remit": "核查职责",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {

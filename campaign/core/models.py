@@ -31,6 +31,9 @@ class Unit(Base):
     position: Mapped[int] = mapped_column(default=0)
     # A unit is never deleted once used; a retired one keeps its rows and takes no new users.
     active: Mapped[bool] = mapped_column(default=True)
+    # A verifying department's remit (vocab.Remit; "" for none): its users read the
+    # organizations in it, city-wide, and it owes the departments' deliverables.
+    remit: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.position")

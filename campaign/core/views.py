@@ -24,7 +24,7 @@ Edited = TypeVar("Edited", Campaign, Phase)
 
 
 @bp.app_context_processor
-def brand() -> dict[str, str]:
+def brand() -> dict[str, Any]:
     """The header's name of the system: the city's (`flask init`), else the latest
     campaign's, never another city's."""
     profile = db.session.get(CityProfile, 1)
@@ -33,7 +33,16 @@ def brand() -> dict[str, str]:
         city = latest.city_name if latest is not None else ""
     else:
         city = profile.city_name
-    return {"brand": f"{city}“两新”组织党建工作"}
+    latest = campaigns.latest_campaign(db.session) if _is_verifier() else None
+    return {
+        "brand": f"{city}“两新”组织党建工作",
+        # A verifying department's way to its remit in the latest campaign.
+        "remit_campaign": latest.id if latest is not None else None,
+    }
+
+
+def _is_verifier() -> bool:
+    return bool(current_user and current_user.is_authenticated and current_user.role == "verifier")
 
 
 class LoginForm(FlaskForm):

@@ -357,3 +357,19 @@ class LedgerConflict(Base):
 
     holder_unit: Mapped[Unit] = relationship(foreign_keys=[holder_unit_id])
     claimant_unit: Mapped[Unit] = relationship(foreign_keys=[claimant_unit_id])
+
+
+class CheckNote(Base):
+    """A verifying department's check note on an organization in its remit (核查意见)."""
+
+    __tablename__ = "check_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    text: Mapped[str] = mapped_column(Text, info=text_field("核查意见", 2000, multiline=True))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    unit: Mapped[Unit | None] = relationship()

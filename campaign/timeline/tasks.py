@@ -37,6 +37,10 @@ from campaign.timeline.templates import DELIVERABLES
 
 
 def _owes(unit: Unit, audience: Audience) -> bool:
+    if not unit.is_responsible:
+        # A verifying department (a remit, no ledger) owes what the departments owe: its
+        # 落实专项工作责任情况报告 (seed 004).
+        return bool(unit.remit) and audience == Audience.DEPARTMENTS
     if audience == Audience.DISTRICTS:
         return unit.kind == UnitKind.DISTRICT
     if audience == Audience.DEPARTMENTS:
@@ -45,9 +49,11 @@ def _owes(unit: Unit, audience: Audience) -> bool:
 
 
 def ensure_tasks(session: Session, campaign: Campaign) -> int:
-    """Create the missing task of every active responsible unit for every deliverable; returns
-    how many."""
-    units = session.scalars(select(Unit).where(Unit.is_responsible, Unit.active)).all()
+    """Create the missing task of every active responsible unit (and verifying department) for
+    every deliverable; returns how many."""
+    units = session.scalars(
+        select(Unit).where(Unit.is_responsible | (Unit.remit != ""), Unit.active)
+    ).all()
     deliverables = session.scalars(
         select(Deliverable)
         .where(Deliverable.campaign_id == campaign.id, Deliverable.dropped.is_(False))
@@ -513,7 +519,11 @@ def matrix(
             selectinload(Task.deliverable).selectinload(Deliverable.phase),
         )
     )
-    units_stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+    units_stmt = (
+        select(Unit)
+        .where(Unit.is_responsible | (Unit.remit != ""))
+        .order_by(Unit.position, Unit.id)
+    )
     if unit_ids is not None:
         stmt = stmt.where(Task.unit_id.in_(unit_ids))
         units_stmt = units_stmt.where(Unit.id.in_(unit_ids))

@@ -12,6 +12,10 @@ list ``tags``, filled from the single ``category`` each row had (["internet"]); 
 stays as the first tag, the group its counts are kept under, so the figures' tally and its
 index are unchanged.
 
+Verifying departments: a unit may have a remit (工商, 商务, 经信, 工商联, 教育, 卫生计生, 司法,
+财政, 税务, 统战; none for every existing unit), and their check notes on organizations are kept
+in ``check_note``.
+
 Revision ID: 5c1e9a7b3d20
 Revises: 241792fd1ae3
 Create Date: 2026-12-06 09:50:00
@@ -61,6 +65,25 @@ def upgrade():
             payload = {**payload, 'tags': [payload['category']]}
             conn.execute(request.update().where(request.c.id == row.id).values(payload=payload))
 
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('remit', sa.String(length=20), server_default='', nullable=False))
+    op.create_table('check_note',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaign.id'], name=op.f('fk_check_note_campaign_id_campaign')),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_check_note_organization_id_organization')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_check_note_unit_id_unit')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_check_note_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_check_note'))
+    )
+    with op.batch_alter_table('check_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_check_note_organization_id'), ['organization_id'], unique=False)
+
     campaign = sa.table(
         'campaign',
         sa.column('template', sa.String),
@@ -70,6 +93,11 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('check_note', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_check_note_organization_id'))
+    op.drop_table('check_note')
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.drop_column('remit')
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_column('tags')
     with op.batch_alter_table('deliverable', schema=None) as batch_op:
