@@ -362,6 +362,7 @@ def _synthetic_org(
         area_id=area.id if area else None,
         district_name=unit.name if unit.kind == UnitKind.DISTRICT else "",
         category=category.value,
+        tags=[category.value],
         operating_status=status.value,
         registration_level=level.value if level else None,
         supervising_unit=rng.choice(SUPERVISORS)

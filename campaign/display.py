@@ -142,6 +142,12 @@ AUDIT_ACTIONS = {
     "bulletin.sign": "签发通报",
     "demo.load": "载入演示数据",
     "audit.seal": "重新签名变更记录",
+    "phase.create": "添加阶段",
+    "phase.move": "调整阶段顺序",
+    "phase.delete": "删除阶段",
+    "deliverable.move": "调整报送要求顺序",
+    "deliverable.delete": "删除报送要求",
+    "organization.check_note": "核查意见",
 }
 
 
@@ -205,6 +211,7 @@ FIELD_LABELS = {
     "bulletin_review": "通报须经审核签发后发布",
     "bulletin_sign_hours": "草稿截止后未签发提醒（小时）",
     "document_prefix": "发文字号前缀",
+    "remit": "核查职责",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {

@@ -17,6 +17,7 @@ from campaign.figures import LEDGER_TALLY
 from campaign.half_monthly.models import UnitReport
 from campaign.ledger.models import (
     ChangeRequest,
+    CheckNote,
     ImportBatch,
     LedgerConflict,
     LedgerCounts,
@@ -27,6 +28,7 @@ from campaign.quality.models import QualityRun, QualitySignal
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
 
 __all__ = [
+    "CheckNote",
     "BOARD_TALLY",
     "LEDGER_TALLY",
     "BoardCounts",

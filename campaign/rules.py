@@ -54,7 +54,7 @@ class OrgFacts(Protocol):
     @property
     def kind(self) -> str: ...
     @property
-    def category(self) -> str: ...
+    def tags(self) -> "list[str] | tuple[str, ...]": ...
     @property
     def operating_status(self) -> str: ...
     @property
@@ -112,7 +112,7 @@ class Requirement:
 # get the same Requirement, so a bulk caller such as an import evaluates each combination once.
 EVALUATED_FACTS = (
     "kind",
-    "category",
+    "tags",
     "operating_status",
     "registration_level",
     "employees",
@@ -358,34 +358,38 @@ def _party_org_reasons(org: OrgFacts, t: Thresholds) -> list[Reason]:
         reasons.append(
             Reason("formal_members", f"有{t.standalone_formal_members}名以上正式党员，须单独组建")
         )
+    # Categories are tags (several per organization): each rule reads the one it is about,
+    # so a 规模以上 internet firm is judged as an internet firm too.
+    tags = set(org.tags)
     if org.kind == OrgKind.ENTERPRISE:
         if org.employees >= t.party_org_required_employees:
             reasons.append(
                 Reason("employees_party_org", f"职工{t.party_org_required_employees}人以上")
             )
-        if org.category in LARGE_TYPED and org.employees >= t.large_enterprise_employees:
-            label = EnterpriseCategory(org.category).label
-            reasons.append(
-                Reason(
-                    "large_typed_enterprise",
-                    f"规模较大的{label}企业（职工{t.large_enterprise_employees}人以上）",
+        for category in LARGE_TYPED:
+            if category in tags and org.employees >= t.large_enterprise_employees:
+                reasons.append(
+                    Reason(
+                        "large_typed_enterprise",
+                        f"规模较大的{category.label}企业（职工{t.large_enterprise_employees}人以上）",
+                    )
                 )
-            )
-        if (
-            org.category == EnterpriseCategory.RURAL
-            and org.formal_members >= t.rural_min_formal_members
-        ):
+        if EnterpriseCategory.RURAL in tags and org.formal_members >= t.rural_min_formal_members:
             reasons.append(Reason("rural_entity", "符合组建条件的农村新型经营主体"))
     else:
-        if org.registration_level == RegistrationLevel.CITY and org.category in CITY_SOCIAL_GROUPS:
+        if org.registration_level == RegistrationLevel.CITY and tags & set(CITY_SOCIAL_GROUPS):
             reasons.append(Reason("city_social_group", "市级社会团体"))
-        if org.category in STAFFED_SOCIAL and org.employees >= t.social_staff_threshold:
-            label = SocialCategory(org.category).label
-            reasons.append(
-                Reason("staffed_social_org", f"从业人员{t.social_staff_threshold}人以上的{label}")
-            )
-        if org.category in FIRMS:
-            reasons.append(Reason("professional_firm", SocialCategory(org.category).label))
+        for staffed in STAFFED_SOCIAL:
+            if staffed in tags and org.employees >= t.social_staff_threshold:
+                reasons.append(
+                    Reason(
+                        "staffed_social_org",
+                        f"从业人员{t.social_staff_threshold}人以上的{staffed.label}",
+                    )
+                )
+        for firm in FIRMS:
+            if firm in tags:
+                reasons.append(Reason("professional_firm", firm.label))
     return reasons
 
 

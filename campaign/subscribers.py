@@ -8,6 +8,8 @@ area's services to make something happen there. Read it as a list:
 - a unit is added (or reactivated, or made responsible) -> the timeline gives it its tasks
                               in every campaign not yet ended
 - a unit is to be retired -> the ledger refuses while a running campaign holds its rows
+- a phase is to be removed -> the timeline refuses while a unit has delivered work for it;
+                              else its deliverables and their tasks go with it
 - settings change         -> the ledger judges every organization again (rule thresholds)
 - a ledger moves in review -> the timeline records the survey deliverable; once approved the
                               board puts every organization short of its target on the wall
@@ -37,6 +39,8 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.CampaignCreated, [tasks.create_for_new_campaign]),
     (events.UnitAdded, [tasks.create_for_new_unit]),
     (events.UnitRetiring, [ledger_units.refuse_retiring_a_unit_with_rows]),
+    (events.PhaseRemoving, [tasks.refuse_removing_a_phase_with_work]),
+    (events.PhaseRemoved, [tasks.remove_with_phase]),
     (events.SettingsChanged, [ledger.rejudge_on_new_thresholds]),
     (
         events.LedgerStatusChanged,

@@ -81,7 +81,10 @@ def action(campaign: Campaign) -> str:
 
 
 def title(campaign: Campaign, number: int) -> str:
-    """关于全市<subject>工作进展情况的通报（第N期）, the subject from the campaign's name."""
+    """关于<the campaign's bulletin subject>的通报（第N期）; without one, 关于全市<subject>工作
+    进展情况的通报（第N期）, the subject from the campaign's name."""
+    if campaign.bulletin_subject:
+        return timeline.bulletin_title(campaign, number)
     return f"关于全市{subject(campaign)}工作进展情况的通报（第{number}期）"
 
 
@@ -98,7 +101,9 @@ def addressees(units: list[Unit]) -> str:
 
 
 def cutoff_of(campaign: Campaign, due_on: date, at: time) -> datetime:
-    """The bulletin's cut-off: the report day at the scheduled time, in the campaign's zone."""
+    """The bulletin's cut-off: the report day at the campaign's time (else ``at``, the
+    scheduled time), in the campaign's zone."""
+    at = timeline.bulletin_time(campaign, at)
     return datetime.combine(due_on, at, tzinfo=ZoneInfo(campaign.timezone))
 
 
@@ -511,6 +516,7 @@ def build(
             "name": campaign.name,
             "city_name": campaign.city_name,
             "issuing_body": campaign.issuing_body,
+            "masthead": timeline.bulletin_masthead(campaign),
             "year": campaign.year,
             "target_party_org_coverage": str(campaign.target_party_org_coverage),
             "target_required_coverage": str(campaign.target_required_coverage),
@@ -520,7 +526,8 @@ def build(
             "member_required_employees": campaign.member_required_employees,
             "party_org_required_employees": campaign.party_org_required_employees,
         },
-        "addressees": addressees(
+        "addressees": campaign.addressees
+        or addressees(
             list(
                 session.scalars(
                     select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from app import create_app  # noqa: E402
 from campaign.core.accounts import create_user  # noqa: E402
 from campaign.core.campaigns import create_from_template  # noqa: E402
+from campaign.core.errors import Conflict  # noqa: E402
 from campaign.core.extensions import db  # noqa: E402
 from campaign.core.models import Unit  # noqa: E402
 from campaign.core.vocab import UnitKind  # noqa: E402
@@ -197,7 +198,14 @@ def make_user(username: str, role: str, unit: Unit | None = None, password: str 
 
 
 def make_campaign(year: int = 2026, **settings):
-    campaign = create_from_template(db.session, "wuhan-2016", year)
+    try:
+        campaign = create_from_template(db.session, "wuhan-2016", year)
+    except Conflict:
+        # A campaign of the same name and year is not created twice (a form posted twice): a
+        # test that makes several in one database names the others by their number.
+        count = db.session.scalar(text("SELECT count(*) FROM campaign"))
+        values = {"name": f"测试行动{count + 1}（{year}年）"}
+        campaign = create_from_template(db.session, "wuhan-2016", year, values=values)
     for key, value in settings.items():
         setattr(campaign, key, value)
     db.session.flush()

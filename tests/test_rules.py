@@ -44,7 +44,7 @@ class Org:
     """A ledger row's facts, with the attribute names of ``rules.OrgFacts``."""
 
     kind: str
-    category: str
+    tags: tuple[str, ...]
     operating_status: str
     registration_level: str | None
     employees: int
@@ -59,6 +59,7 @@ class Org:
 def make_org(
     kind="enterprise",
     category="other",
+    tags=None,
     employees=0,
     formal=0,
     probationary=0,
@@ -71,7 +72,7 @@ def make_org(
 ):
     return Org(
         kind=kind,
-        category=category,
+        tags=tuple(tags) if tags is not None else (category,),
         operating_status=status,
         registration_level=level,
         employees=employees,

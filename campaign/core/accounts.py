@@ -164,12 +164,22 @@ def _unit_problems(
     if not code:
         if role in UNIT_ROLES:
             return None, [("unit", "单位填报员和单位负责人必须指定所属单位")]
+        if role == Role.VERIFIER:
+            return None, [("unit", "核查部门用户必须指定所属核查部门")]
         return None, []
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
         return None, [("unit", f"单位代码“{code}”不存在")]
     if not unit.active:
         return unit, [("unit", f"单位“{unit.name}”（{code}）已撤销，不能再有用户")]
+    if role == Role.VERIFIER and not unit.remit:
+        return unit, [
+            (
+                "unit",
+                f"单位“{unit.name}”没有核查职责：核查部门用户须属于工商、商务等核查部门"
+                "（flask units remit 设置）",
+            )
+        ]
     if role in UNIT_ROLES and not unit.is_responsible:
         return unit, [
             (

@@ -111,6 +111,13 @@ class CampaignSchema(Schema):
     rural_min_formal_members = fields.Int()
     target_party_org_coverage = fields.Decimal(as_string=True)
     target_required_coverage = fields.Decimal(as_string=True)
+    template = fields.Str()
+    masthead = fields.Str()
+    bulletin_subject = fields.Str()
+    document_prefix = fields.Str()
+    addressees = fields.Str()
+    bulletin_time = fields.Str()
+    phases = fields.List(fields.Nested(PhaseSchema))
 
 
 class UnitSchema(Schema):
@@ -127,6 +134,20 @@ class Campaigns(MethodView):
     def get(self) -> Sequence[Campaign]:
         """Every campaign."""
         return db.session.scalars(db.select(Campaign).order_by(Campaign.id)).all()
+
+    @blp.arguments(timeline.CampaignCreateSchema)
+    @blp.response(201, CampaignSchema)
+    def post(self, data: dict[str, Any]) -> Campaign:
+        """Create a campaign from a template (``wuhan-2016``, ``seed-000``, ``blank``) for a
+        year, with any of its own texts, report days and dates in place of the template's
+        (coordinators and admins); all or nothing, every problem named by field."""
+        permissions.ensure(permissions.may_create_campaign, g.api_user)
+        values = {k: v for k, v in data.items() if k not in ("template", "year")}
+        return commit(
+            lambda: timeline.create_from_template(
+                db.session, data["template"], data["year"], g.api_user, values
+            )
+        )
 
 
 @blp.route("/campaigns/<int:campaign_id>")

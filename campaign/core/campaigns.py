@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -13,9 +13,9 @@ from sqlalchemy import select
 from campaign import audit
 from campaign.core import events, inputs
 from campaign.core.db import Session, serialize
-from campaign.core.errors import ValidationFailed
+from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Actor, Campaign, CityProfile, Phase
-from campaign.core.templates import TEMPLATES
+from campaign.core.templates import TEMPLATES, CampaignTemplate
 
 
 class SettingKind(StrEnum):
@@ -31,6 +31,8 @@ class SettingKind(StrEnum):
     YESNO = "yesno"  # 是 / 否
     HOURS = "hours"  # a number of hours, 1-168
     PREFIX = "prefix"  # a 发文字号's prefix ("武组专"): 1-12 characters, no digits or brackets
+    OPTIONAL = "optional"  # one line, may be empty
+    TIME = "time"  # HH:MM, or empty
 
 
 K = SettingKind
@@ -54,6 +56,10 @@ SETTINGS = {
     "bulletin_review": ("通报须经审核签发后发布", K.YESNO),
     "bulletin_sign_hours": ("草稿截止后多少小时未签发即提醒签发人", K.HOURS),
     "document_prefix": ("发文字号前缀（如“武组专”）", K.PREFIX),
+    "masthead": ("通报报头", K.TEXT),
+    "bulletin_subject": ("通报标题事由（关于……的通报）", K.TEXT),
+    "addressees": ("主送单位", K.TEXT),
+    "bulletin_time": ("通报数据截止时间（HH:MM；不填则按系统设置）", K.TIME),
 }
 MAX_COUNT = 1_000_000  # no threshold of people is larger; keeps values inside an INTEGER
 MAX_NAMED = 10
@@ -86,35 +92,77 @@ PHASE_FIELDS = {
 }
 
 
-def create_from_template(
-    session: Session, template: str, year: int, user: Actor = None, shift_days: int = 0
-) -> Campaign:
-    """A new campaign from ``template`` with every phase shifted to ``year``, for the city
-    and issuing body of the city's profile (`flask init`), else the template's.
-    ``shift_days`` moves every date further by that many days (the demo places its campaign
-    around today)."""
+# What a new campaign is given (the form, the API, the CLI): a template and a year, and, where
+# given, its own texts and dates in place of the template's.
+NEW_CAMPAIGN_FIELDS = {
+    field: SETTINGS[field]
+    for field in (
+        "name",
+        "issuing_body",
+        "masthead",
+        "bulletin_subject",
+        "document_prefix",
+        "addressees",
+        "report_day_first",
+        "report_day_second",
+        "bulletin_time",
+        "starts_on",
+        "ends_on",
+    )
+}
+TEMPLATE_CHOICES = [(t.code, t.label or t.code) for t in TEMPLATES.values()]
+
+
+def _template(code: str) -> CampaignTemplate:
     try:
-        tpl = TEMPLATES[template]
+        return TEMPLATES[code]
     except KeyError:
         known = "、".join(TEMPLATES)
-        problem = f"没有名为“{template}”的模板（可用：{known}）"
+        problem = f"没有名为“{code}”的模板（可用：{known}）"
         raise ValidationFailed([("template", problem)]) from None
-    if not 2000 <= year <= 2100:
+
+
+def create_from_template(
+    session: Session,
+    template: str,
+    year: int,
+    user: Actor = None,
+    values: Mapping[str, Any] | None = None,
+    shift_days: int = 0,
+) -> Campaign:
+    """A new campaign from ``template`` with every phase shifted to ``year``, for the city
+    and issuing body of the city's profile (`flask init`), else the template's; ``values``
+    (read by ``new_campaign_from``) given replace the template's texts, report days and dates.
+    ``shift_days`` moves every date further by that many days (the demo places its campaign
+    around today). All or nothing; the same campaign (name and year) is not created twice."""
+    tpl = _template(template)
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ValidationFailed([("year", f"年份“{year}”无效，应在2000至2100之间")])
+    given = {k: v for k, v in (values or {}).items() if k in NEW_CAMPAIGN_FIELDS}
     # The city `flask init` set up, if any, over the template's own (seed 004's Wuhan).
     profile = session.get(CityProfile, 1)
     city = profile.city_name if profile else tpl.city_name
     shift = timedelta(days=shift_days)
+    name = given.pop("name", None) or tpl.name.format(city=city, year=year)
+    texts = {"city": city, "name": name}
     campaign = Campaign(
-        name=tpl.name.format(city=city, year=year),
+        name=name,
         year=year,
         template=tpl.code,
         city_name=city,
         issuing_body=profile.issuing_body if profile else tpl.issuing_body,
+        masthead=tpl.masthead.format(**texts),
+        bulletin_subject=tpl.bulletin_subject.format(**texts),
+        addressees=tpl.addressees.format(**texts),
+        document_prefix=tpl.document_prefix,
         starts_on=date(year, *tpl.starts) + shift,
         ends_on=date(year, *tpl.ends) + shift,
+        report_day_first=10,  # "每月10日、25日前" unless given
+        report_day_second=25,
     )
-    campaign.phases = [
+    for field, value in given.items():
+        setattr(campaign, field, value)
+    phases = [
         Phase(
             position=i,
             code=p.code,
@@ -125,6 +173,14 @@ def create_from_template(
         )
         for i, p in enumerate(tpl.phases, start=1)
     ]
+    _check_window(campaign, {})
+    _check_report_days(campaign.report_day_first, campaign.report_day_second)
+    _check_phases_inside(campaign.starts_on, campaign.ends_on, phases)
+    # One creation at a time: the same form posted twice creates one campaign.
+    serialize(session, Campaign.__table__, 0)
+    if session.scalar(select(Campaign.id).where(Campaign.name == name, Campaign.year == year)):
+        raise Conflict(f"已有{year}年的攻坚行动“{name}”，未重复创建")
+    campaign.phases = phases
     session.add(campaign)
     session.flush()
     audit.record(
@@ -133,17 +189,62 @@ def create_from_template(
         action="campaign.create",
         obj_type="campaign",
         obj_id=campaign.id,
-        after={"name": campaign.name, "template": template, "year": year},
+        after={
+            "template": template,
+            **audit.snapshot(campaign, ["year", *NEW_CAMPAIGN_FIELDS]),
+            "phases": [p.name for p in phases],
+        },
     )
     events.publish(session, events.CampaignCreated(campaign, template, user=user))
     return campaign
+
+
+def new_campaign_from(form: Mapping[str, Any]) -> tuple[str, int, dict[str, Any]]:
+    """The template, the year and the other values a form (or the API) gives for a new
+    campaign, read; fields left empty take the template's. ValidationFailed naming every
+    field that is not what it should be."""
+    problems: list[tuple[str, str]] = []
+    template = str(form.get("template") or "").strip()
+    if not template:
+        problems.append(("template", "请选择模板"))
+    elif template not in TEMPLATES:
+        known = "、".join(TEMPLATES)
+        problems.append(("template", f"没有名为“{template}”的模板（可用：{known}）"))
+    raw_year = str(form.get("year") if form.get("year") is not None else "").strip()
+    year = 0
+    try:
+        year = int(raw_year)
+        if not 2000 <= year <= 2100:
+            problems.append(("year", f"年份“{raw_year}”无效，应在2000至2100之间"))
+    except ValueError:
+        problems.append(("year", f"「年份」应为整数，而不是“{raw_year}”"))
+    given = {
+        field: form[field]
+        for field in NEW_CAMPAIGN_FIELDS
+        if form.get(field) is not None and str(form[field]).strip() != ""
+    }
+    values: dict[str, Any] = {}
+    try:
+        values = inputs.load(NewCampaignSchema(), given)
+    except ValidationFailed as e:
+        problems += e.problems
+    if problems:
+        raise ValidationFailed(problems)
+    return template, year, values
 
 
 def _parse(label: str, kind: SettingKind, raw: str) -> Any:
     """``raw`` (a form's text, or an API value as text) read as a setting of ``kind``;
     ValueError with the Chinese message naming the setting."""
     raw = (raw or "").strip()
-    if kind in (K.TEXT, K.LONGTEXT):
+    if kind == K.TIME:
+        if not raw:
+            return ""
+        try:
+            return time.fromisoformat(raw).strftime("%H:%M")
+        except ValueError:
+            raise ValueError(f"「{label}」应为时间（如 18:00），而不是“{raw}”") from None
+    if kind in (K.TEXT, K.LONGTEXT, K.OPTIONAL):
         if kind == K.TEXT and not raw:
             raise ValueError(f"「{label}」不能为空")
         return raw
@@ -203,6 +304,8 @@ def _parse(label: str, kind: SettingKind, raw: str) -> Any:
 _KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
     K.TEXT: {"type": "string", "minLength": 1},
     K.LONGTEXT: {"type": "string"},
+    K.OPTIONAL: {"type": "string"},
+    K.TIME: {"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$|^$"},
     K.DATE: {"type": "string", "format": "date"},
     K.COUNT: {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
     K.DAY: {"type": "integer", "minimum": 1, "maximum": 28},
@@ -212,7 +315,10 @@ _KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
     K.HOURS: {"type": "integer", "minimum": 1, "maximum": MAX_HOURS},
     K.PREFIX: {"type": "string", "minLength": 1, "maxLength": MAX_PREFIX},
 }
-_KIND_NOTES = {K.PERCENT: "；最多两位小数，也可写作“85%”", K.DATE: "（YYYY-MM-DD）"}
+_KIND_NOTES = {
+    K.PERCENT: "；最多两位小数，也可写作“85%”",
+    K.DATE: "（YYYY-MM-DD）",
+}
 
 
 class Setting(fields.Field[Any]):
@@ -240,6 +346,18 @@ def _schema(spec: Mapping[str, tuple[str, SettingKind]], name: str) -> type[Sche
 # Any subset of the editable settings, or of a phase's fields.
 SettingsSchema = _schema(SETTINGS, "SettingsSchema")
 PhaseSchema = _schema(PHASE_FIELDS, "PhaseInputSchema")
+NewCampaignSchema = _schema(NEW_CAMPAIGN_FIELDS, "NewCampaignFieldsSchema")
+
+
+class CampaignCreateSchema(NewCampaignSchema):  # type: ignore[misc,valid-type]  # made by from_dict
+    """What ``POST /api/v1/campaigns`` takes: a template and a year, and any of the campaign's
+    own texts, report days and dates in place of the template's."""
+
+    template = fields.String(
+        required=True,
+        metadata={"description": "模板：" + "；".join(f"{c}：{t}" for c, t in TEMPLATE_CHOICES)},
+    )
+    year = fields.Integer(required=True, metadata={"description": "行动年份（2000至2100）"})
 
 
 def settings_from(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,11 +372,46 @@ def phase_from(form: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_window(obj: Campaign | Phase, values: Mapping[str, Any]) -> None:
-    """Refuse ``values`` (read) if the window would end before it starts."""
+    """Refuse ``values`` (read) if the window would end before it starts, or a phase's lie
+    outside its campaign's."""
     starts = values.get("starts_on", obj.starts_on)
     ends = values.get("ends_on", obj.ends_on)
+    if isinstance(obj, Phase):
+        _check_phase_window(obj.campaign, starts, ends)
+    elif ends < starts:
+        raise ValidationFailed([("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）")])
+
+
+def _check_phase_window(campaign: Campaign, starts: date, ends: date) -> None:
+    """Refuse a phase's window that ends before it starts or lies outside its campaign's."""
     if ends < starts:
         raise ValidationFailed([("ends_on", f"结束日期（{ends}）不能早于开始日期（{starts}）")])
+    for field, day in (("starts_on", starts), ("ends_on", ends)):
+        if not campaign.starts_on <= day <= campaign.ends_on:
+            raise ValidationFailed(
+                [
+                    (
+                        field,
+                        f"阶段日期（{day}）应在行动期间"
+                        f"（{campaign.starts_on}至{campaign.ends_on}）内",
+                    )
+                ]
+            )
+
+
+def _check_phases_inside(starts: date, ends: date, phases: list[Phase]) -> None:
+    """Refuse a campaign window that would leave one of its phases outside it."""
+    outside = [p for p in phases if p.starts_on < starts or p.ends_on > ends]
+    if outside:
+        names = "、".join(f"“{p.name}”（{p.starts_on}至{p.ends_on}）" for p in outside)
+        raise ValidationFailed(
+            [("starts_on", f"行动期间（{starts}至{ends}）应包含各阶段：{names}在期间之外")]
+        )
+
+
+def _check_report_days(first: int, second: int) -> None:
+    if first >= second:
+        raise ValidationFailed([("report_day_second", "第二个半月报送日应晚于第一个")])
 
 
 def _fresh(session: Session, obj: Campaign | Phase) -> None:
@@ -276,10 +429,15 @@ def update_settings(
     changed."""
     _fresh(session, campaign)
     _check_window(campaign, values)
-    first = values.get("report_day_first", campaign.report_day_first)
-    second = values.get("report_day_second", campaign.report_day_second)
-    if first >= second:
-        raise ValidationFailed([("report_day_second", "第二个半月报送日应晚于第一个")])
+    _check_phases_inside(
+        values.get("starts_on", campaign.starts_on),
+        values.get("ends_on", campaign.ends_on),
+        campaign.phases,
+    )
+    _check_report_days(
+        values.get("report_day_first", campaign.report_day_first),
+        values.get("report_day_second", campaign.report_day_second),
+    )
     with audit.recorded_change(
         session, campaign, values, user=user, action="campaign.settings"
     ) as change:
@@ -303,6 +461,116 @@ def update_phase(
             setattr(phase, field, value)
     session.flush()
     return {field: values[field] for field in change.after}
+
+
+PHASE_RECORD = ["position", "code", "name", "starts_on", "ends_on", "deliverable"]
+
+
+def add_phase(
+    session: Session, campaign: Campaign, values: Mapping[str, Any], user: Actor
+) -> Phase:
+    """A new phase at the end of ``campaign``'s (name and window required, inside the
+    campaign's); recorded. The same phase posted twice is added once."""
+    _fresh(session, campaign)
+    missing = [
+        (field, f"「{PHASE_FIELDS[field][0]}」不能为空")
+        for field in ("name", "starts_on", "ends_on")
+        if field not in values
+    ]
+    if missing:
+        raise ValidationFailed(missing)
+    if any(p.name == values["name"] for p in campaign.phases):
+        raise Conflict(f"已有阶段“{values['name']}”，未重复添加")
+    _check_phase_window(campaign, values["starts_on"], values["ends_on"])
+    phase = Phase(
+        campaign_id=campaign.id,
+        position=len(campaign.phases) + 1,
+        code=_free_code(campaign),
+        name=values["name"],
+        starts_on=values["starts_on"],
+        ends_on=values["ends_on"],
+        deliverable=values.get("deliverable", ""),
+    )
+    session.add(phase)
+    session.flush()
+    session.expire(campaign, ["phases"])
+    audit.record(
+        session,
+        user=user,
+        action="phase.create",
+        obj_type="phase",
+        obj_id=phase.id,
+        after=audit.snapshot(phase, PHASE_RECORD),
+    )
+    return phase
+
+
+def _free_code(campaign: Campaign) -> str:
+    taken = {p.code for p in campaign.phases}
+    return next(f"p{n}" for n in range(len(taken) + 1, len(taken) + 100) if f"p{n}" not in taken)
+
+
+def _renumber(session: Session, campaign: Campaign, ordered: list[Phase]) -> None:
+    """Give ``ordered`` the positions 1..n (through negatives first: a position is unique
+    in its campaign at every flush)."""
+    for i, phase in enumerate(ordered, start=1):
+        phase.position = -i
+    session.flush()
+    for i, phase in enumerate(ordered, start=1):
+        phase.position = i
+    session.flush()
+    session.expire(campaign, ["phases"])
+
+
+def move_phase(session: Session, phase: Phase, offset: int, user: Actor) -> bool:
+    """Move ``phase`` ``offset`` places earlier (negative) or later in its campaign's order;
+    recorded. Returns whether it moved (not at the first or last place already)."""
+    _fresh(session, phase)
+    campaign = phase.campaign
+    ordered = list(campaign.phases)
+    at = ordered.index(phase)
+    to = max(0, min(len(ordered) - 1, at + offset))
+    if to == at:
+        return False
+    before = [p.name for p in ordered]
+    ordered.insert(to, ordered.pop(at))
+    _renumber(session, campaign, ordered)
+    audit.record(
+        session,
+        user=user,
+        action="phase.move",
+        obj_type="campaign",
+        obj_id=campaign.id,
+        before={"phases": before},
+        after={"phases": [p.name for p in ordered], "moved": phase.name},
+    )
+    return True
+
+
+def remove_phase(session: Session, phase: Phase, user: Actor) -> None:
+    """Remove ``phase`` from its campaign with what it asks of the units (its deliverables
+    and their tasks), refused with the reason while any unit has delivered work for it;
+    recorded with what it was."""
+    _fresh(session, phase)
+    campaign = phase.campaign
+    veto = events.PhaseRemoving(phase, user=user)
+    events.publish(session, veto)
+    if veto.problems:
+        raise ValidationFailed(veto.problems)
+    before, phase_id = audit.snapshot(phase, PHASE_RECORD), phase.id
+    events.publish(session, events.PhaseRemoved(phase, user=user))
+    rest = [p for p in campaign.phases if p is not phase]
+    session.delete(phase)
+    session.flush()
+    _renumber(session, campaign, rest)
+    audit.record(
+        session,
+        user=user,
+        action="phase.delete",
+        obj_type="phase",
+        obj_id=phase_id,
+        before={**before, "campaign": campaign.id},
+    )
 
 
 @dataclass(frozen=True)
@@ -389,3 +657,25 @@ def timeline_view(campaign: Campaign, today: date) -> TimelineView:
         next=next_deadline(campaign, today),
         progress=max(0.0, min(1.0, passed / span)),
     )
+
+
+# ---- the bulletin's own texts ----------------------------------------------------------
+
+
+def bulletin_title(campaign: Campaign, number: int) -> str:
+    """关于{the campaign's subject}的通报（第N期）: the campaign's own words, none of another
+    city's (a campaign without a subject is named by its name)."""
+    subject = campaign.bulletin_subject or f"{campaign.name}工作进展情况"
+    return f"关于{subject}的通报（第{number}期）"
+
+
+def bulletin_masthead(campaign: Campaign) -> str:
+    """The bulletin's 发文机关标志 (GB/T 9704): the campaign's own, else its issuing body with
+    文件."""
+    return campaign.masthead or f"{campaign.issuing_body}文件"
+
+
+def bulletin_time(campaign: Campaign, default: time) -> time:
+    """The time of day of the bulletin's cut-off: the campaign's own, else ``default`` (the
+    installation's BULLETIN_TIME)."""
+    return time.fromisoformat(campaign.bulletin_time) if campaign.bulletin_time else default

@@ -211,6 +211,28 @@ def export_units(output: str) -> None:
     click.echo(f"已导出单位表：{output}")
 
 
+@units_cli.command("remit")
+@click.argument("code")
+@click.argument("remit")
+def unit_remit(code: str, remit: str) -> None:
+    """Make the department CODE a verifying department with REMIT (aic 工商, commerce 商务,
+    economy 经信, federation 工商联, education 教育, health 卫生计生, justice 司法, finance 财政,
+    tax 税务, united_front 统战; none to clear it)."""
+    from campaign.core import units
+
+    unit = units.unit_by_code(db.session, code)
+    if unit is None:
+        raise click.ClickException(f"单位代码“{code}”不存在")
+    wanted = "" if remit == "none" else remit
+    try:
+        changed = units.set_remit(db.session, unit, wanted, "cli")
+    except ValidationFailed as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    db.session.commit()
+    click.echo(f"已设置{unit.name}的核查职责：{remit}" if changed else "没有修改。")
+
+
 @units_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只检查并预览，不保存")

@@ -104,6 +104,23 @@ class UnitRetiring(Event):
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PhaseRemoving(Event):
+    """A phase is about to be removed from its campaign: a subscriber that finds work
+    delivered for it appends why to ``problems`` (field, Chinese message), and the removal
+    is refused."""
+
+    phase: Any
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PhaseRemoved(Event):
+    """A phase is being removed (nobody refused): what hangs on it goes first."""
+
+    phase: Any
+
+
 # ---- the ledger ---------------------------------------------------------------------------
 
 

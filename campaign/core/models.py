@@ -31,6 +31,9 @@ class Unit(Base):
     position: Mapped[int] = mapped_column(default=0)
     # A unit is never deleted once used; a retired one keeps its rows and takes no new users.
     active: Mapped[bool] = mapped_column(default=True)
+    # A verifying department's remit (vocab.Remit; "" for none): its users read the
+    # organizations in it, city-wide, and it owes the departments' deliverables.
+    remit: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.position")
@@ -179,6 +182,21 @@ class Campaign(Base):
     signal_edits_per_org: Mapped[int] = mapped_column(default=3, server_default="3")
     signal_exclusion_factor: Mapped[int] = mapped_column(default=2, server_default="2")
     signal_exclusion_min: Mapped[int] = mapped_column(default=5, server_default="5")
+    # The bulletin's own texts (campaigns.bulletin_title): 报头, the subject of its title
+    # (关于…的通报), its 文号 prefix (e.g. 攻坚办: 攻坚办〔2027〕3号; none: 第3期), 主送; and
+    # the time of day of its cut-off, HH:MM (empty: the installation's BULLETIN_TIME).
+    masthead: Mapped[str] = mapped_column(
+        String(100), default="", server_default="", info=text_field("通报报头")
+    )
+    bulletin_subject: Mapped[str] = mapped_column(
+        String(200), default="", server_default="", info=text_field("通报标题事由")
+    )
+    addressees: Mapped[str] = mapped_column(
+        String(500), default="", server_default="", info=text_field("主送单位")
+    )
+    bulletin_time: Mapped[str] = mapped_column(
+        String(5), default="", server_default="", info=text_field("通报截止时间")
+    )
 
     created_at: Mapped[datetime] = mapped_column(default=now)
 

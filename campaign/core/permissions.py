@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit, User
-from campaign.core.vocab import Role, UnitKind
+from campaign.core.vocab import REMIT_SCOPE, Remit, Role, UnitKind
 
 CITY_WIDE_ROLES = (Role.COORDINATOR, Role.LEADERSHIP, Role.ADMIN)
 CAMPAIGN_EDITORS = (Role.COORDINATOR, Role.ADMIN)
@@ -60,6 +60,12 @@ def sees_city(user: User) -> bool:
 @because("此操作仅限市级专班和系统管理员")
 def may_edit_campaign(user: User) -> bool:
     """Coordinators and admins edit phases and settings."""
+    return user.role in CAMPAIGN_EDITORS
+
+
+@because("只有市级专班和系统管理员可以创建攻坚行动")
+def may_create_campaign(user: User) -> bool:
+    """Coordinators and admins create campaigns."""
     return user.role in CAMPAIGN_EDITORS
 
 
@@ -137,7 +143,10 @@ def unit_record_or_404(user: User, model: type[M], record_id: int, campaign_id: 
 
 @because("只有本单位的填报员可以报送本单位的阶段任务和半月报")
 def may_deliver(user: User, unit: Unit) -> bool:
-    """Unit operators deliver their own unit's tasks and reports (admins may act for any unit)."""
+    """Unit operators deliver their own unit's tasks and reports (admins may act for any unit);
+    a verifying department's users its own tasks (落实专项工作责任情况报告)."""
+    if user.role == Role.VERIFIER:
+        return bool(unit.remit) and user.unit_id == unit.id
     return may_edit_ledger(user, unit)
 
 
@@ -182,6 +191,50 @@ def may_administer_users(user: User) -> bool:
 def may_manage_units(user: User) -> bool:
     """Coordinators and admins add, rename, move, reorder, retire and reactivate units."""
     return user.role in CAMPAIGN_EDITORS
+
+
+# ---- verifying departments (seed 004: 工商, 商务, 经信, 工商联, 教育, 卫生计生, 司法, 财政, 税务) ---
+
+
+def remit_of(user: User) -> Remit | None:
+    """The remit of a verifying department's user (his unit's), else None."""
+    if user.role != Role.VERIFIER or user.unit is None or not user.unit.remit:
+        return None
+    return Remit(user.unit.remit)
+
+
+def sees_organization(user: User, kind: str, tags: list[str], unit_id: int) -> bool:
+    """Whether ``user`` may read an organization of ``kind`` with ``tags`` in the ledger of
+    ``unit_id``: city-wide roles every one, unit users their unit's, a verifying department
+    those in its remit, wherever they are (read-only)."""
+    remit = remit_of(user)
+    if remit is not None:
+        return in_remit(remit, kind, tags)
+    ids = visible_unit_ids(user)
+    return ids is None or unit_id in ids
+
+
+def in_remit(remit: Remit, kind: str, tags: list[str]) -> bool:
+    """Whether an organization of ``kind`` with ``tags`` is in ``remit`` (REMIT_SCOPE)."""
+    scope = REMIT_SCOPE.get(remit)
+    if scope is None:
+        return False
+    scope_kind, tag = scope
+    return kind == scope_kind and (tag is None or tag in tags)
+
+
+@because("核查意见由职责范围内的核查部门填写")
+def may_note_check(user: User, kind: str, tags: list[str]) -> bool:
+    """A verifying department adds its check notes to the organizations in its remit."""
+    remit = remit_of(user)
+    return remit is not None and in_remit(remit, kind, tags)
+
+
+@because("剔除“空壳”“僵尸”“影子”企业须由工商部门核实确认")
+def may_confirm_exclusions(user: User) -> bool:
+    """工商 confirms or rejects the enterprises proposed to leave the base (seed 004:
+    工商部门负责……剔除有名无实的“空壳”企业、久不运转的“僵尸”企业、多重注册的“影子”企业)."""
+    return remit_of(user) == Remit.AIC
 
 
 def user_or_404(viewer: User, username: str) -> User:

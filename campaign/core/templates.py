@@ -1,7 +1,10 @@
 """Campaign templates: the phases of a city plan, as month/day windows.
 
-``wuhan-2016`` is seed 004 (中共武汉市委组织部, 2016-08-14); a campaign made
-from it keeps the months and days and takes its own year.
+``wuhan-2016`` is seed 004 (中共武汉市委组织部, 2016-08-14); ``seed-000`` is seed 000's
+three-stage plan (前期筹备, 组织实施 with its dated milestones, 考核验收), whose "X月X日"
+dates are filled with a plausible year's schedule a coordinator re-dates; ``blank`` has no
+phases. A campaign made from one keeps the months and days and takes its own year; the
+bulletin's texts (报头, 标题, 主送) are the template's, as the campaign's own settings.
 """
 
 from dataclasses import dataclass
@@ -25,6 +28,14 @@ class CampaignTemplate:
     starts: tuple[int, int]
     ends: tuple[int, int]
     phases: tuple[PhaseTemplate, ...]
+    label: str = ""  # what the create form says of it
+    # The bulletin: its 发文机关标志 (empty: the issuing body with 文件), the subject of its
+    # title (关于…的通报), whom it is addressed to (主送; empty: from the responsible units'
+    # kinds), the prefix of its 发文字号; "{city}" is the campaign's city.
+    masthead: str = ""
+    bulletin_subject: str = "{name}工作进展情况"
+    addressees: str = ""
+    document_prefix: str = ""
 
 
 WUHAN_2016 = CampaignTemplate(
@@ -32,6 +43,9 @@ WUHAN_2016 = CampaignTemplate(
     name="{city}非公有制经济组织和社会组织党组织集中组建“百日攻坚行动”（{year}年）",
     city_name="武汉市",
     issuing_body="中共武汉市委组织部",
+    label="武汉市“百日攻坚行动”（2016，八个阶段）",
+    bulletin_subject="全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况",
+    document_prefix="武组专",
     starts=(8, 14),
     ends=(12, 30),
     phases=(
@@ -94,4 +108,55 @@ WUHAN_2016 = CampaignTemplate(
     ),
 )
 
-TEMPLATES = {WUHAN_2016.code: WUHAN_2016}
+SEED_000 = CampaignTemplate(
+    code="seed-000",
+    name="{city}非公经济组织和社会组织党建巩固提升活动（{year}年）",
+    city_name="某市",
+    issuing_body="中共某市委组织部",
+    label="党建巩固提升活动（三个阶段：前期筹备、组织实施、考核验收）",
+    bulletin_subject="全市非公经济组织和社会组织党建巩固提升活动进展情况",
+    addressees="各县（市）区委组织部，市直有关部门",
+    starts=(4, 1),
+    ends=(12, 31),
+    phases=(
+        PhaseTemplate(
+            "prepare",
+            "前期筹备",
+            (4, 1),
+            (4, 30),
+            "各县（市）区、市直有关部门结合实际制定各自实施方案，明确工作负责人和联络员，"
+            "报市委组织部组织科备案。",
+        ),
+        PhaseTemplate(
+            "build",
+            "组织实施",
+            (5, 1),
+            (10, 31),
+            "同步推进巩固提升活动：6月30日前完成集中排查和台账建立，有3名以上正式党员的"
+            "组织单独建立党组织；8月31日前建成本辖区总台账，有党员的组织党组织应建尽建；"
+            "10月31日前实现党组织和党的工作覆盖率目标，完成党组织书记、党务工作者轮训，"
+            "报送总结材料。",
+        ),
+        PhaseTemplate(
+            "acceptance",
+            "考核验收",
+            (11, 1),
+            (12, 31),
+            "市委组织部联合工商、民政等部门，通过查阅资料、听取汇报等形式考核验收，"
+            "对成效显著的表彰，对工作较差的通报批评并责令限期整改。",
+        ),
+    ),
+)
+
+BLANK = CampaignTemplate(
+    code="blank",
+    name="{city}“两新”组织党建工作（{year}年）",
+    city_name="某市",
+    issuing_body="中共某市委组织部",
+    label="空白（不含阶段，自行添加）",
+    starts=(1, 1),
+    ends=(12, 31),
+    phases=(),
+)
+
+TEMPLATES = {t.code: t for t in (WUHAN_2016, SEED_000, BLANK)}

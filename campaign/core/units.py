@@ -26,7 +26,7 @@ from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Actor, Unit, User
 from campaign.core.text import cleaned_for
 from campaign.core.unit_inputs import CODE_PATTERN, CODE_RULE, NewUnit, UnitChanges
-from campaign.core.vocab import UnitKind
+from campaign.core.vocab import Remit, UnitKind
 
 # The kinds a unit of each kind may sit under (a city has none above it).
 PARENT_KINDS: dict[UnitKind, tuple[UnitKind, ...]] = {
@@ -338,3 +338,24 @@ def history(session: Session, unit: Unit) -> list[AuditEntry]:
             .order_by(AuditEntry.id.desc())
         )
     )
+
+
+def set_remit(session: Session, unit: Unit, remit: str, actor: Actor) -> dict[str, Any]:
+    """Make ``unit`` (a city department) a verifying department with ``remit`` (vocab.Remit;
+    "" for none), recorded; it then owes the departments' deliverables in the running
+    campaigns at once. Returns what changed."""
+    serialize(session, _UNIT_TABLE, unit.code)
+    session.refresh(unit)
+    if remit and remit not in {r.value for r in Remit}:
+        known = "、".join(f"{r.value}（{r.label}）" for r in Remit)
+        raise ValidationFailed([("remit", f"核查职责“{remit}”无效（可选：{known}）")])
+    if remit and unit.kind != UnitKind.DEPARTMENT:
+        raise ValidationFailed([("remit", f"单位{_label(unit)}不是市直部门，不能承担核查职责")])
+    with audit.recorded_change(
+        session, unit, ["remit"], user=actor, action="unit.update"
+    ) as change:
+        unit.remit = remit
+    session.flush()
+    if change.after and remit:
+        events.publish(session, events.UnitAdded(unit, user=actor))
+    return change.after

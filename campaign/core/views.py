@@ -16,10 +16,33 @@ from campaign.core.accounts import authenticate, end_sessions, record_login
 from campaign.core.commit import commit
 from campaign.core.db import Session
 from campaign.core.extensions import db
-from campaign.core.models import Actor, Campaign, Phase
+from campaign.core.models import Actor, Campaign, CityProfile, Phase
+from campaign.core.webforms import perform
 
 bp = Blueprint("core", __name__)
 Edited = TypeVar("Edited", Campaign, Phase)
+
+
+@bp.app_context_processor
+def brand() -> dict[str, Any]:
+    """The header's name of the system: the city's (`flask init`), else the latest
+    campaign's, never another city's."""
+    profile = db.session.get(CityProfile, 1)
+    if profile is None:
+        latest = campaigns.latest_campaign(db.session)
+        city = latest.city_name if latest is not None else ""
+    else:
+        city = profile.city_name
+    latest = campaigns.latest_campaign(db.session) if _is_verifier() else None
+    return {
+        "brand": f"{city}“两新”组织党建工作",
+        # A verifying department's way to its remit in the latest campaign.
+        "remit_campaign": latest.id if latest is not None else None,
+    }
+
+
+def _is_verifier() -> bool:
+    return bool(current_user and current_user.is_authenticated and current_user.role == "verifier")
 
 
 class LoginForm(FlaskForm):
@@ -147,4 +170,86 @@ def edit_phase(campaign_id: int, phase_id: int) -> ResponseReturnValue:
         url_for("home.campaign", campaign_id=campaign.id),
         campaign=campaign,
         phase=phase,
+    )
+
+
+# ---- new campaigns; their phases added, moved and removed --------------------------------
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@login_required
+def new_campaign() -> ResponseReturnValue:
+    permissions.ensure(permissions.may_create_campaign, current_user)
+    form, status = FlaskForm(), 200
+    problems: list[tuple[str, str]] = []
+    if form.validate_on_submit():
+
+        def create() -> Campaign:
+            template, year, values = campaigns.new_campaign_from(request.form)
+            return campaigns.create_from_template(db.session, template, year, current_user, values)
+
+        outcome = commit(create)
+        if (refusal := outcome.refusal) is None:
+            created = outcome.result
+            assert created is not None  # committed
+            flash(f"已创建攻坚行动“{created.name}”。", "success")
+            return redirect(url_for("core.phases", campaign_id=created.id))
+        problems, status = refusal.problems, refusal.status
+    return render_template(
+        "core/campaign_new.html",
+        form=form,
+        fields=campaigns.NEW_CAMPAIGN_FIELDS,
+        templates=campaigns.TEMPLATE_CHOICES,
+        problems=dict(problems),
+        submitted=request.form,
+    ), status
+
+
+def _phase_of(campaign: Campaign, phase_id: str | int | None) -> Phase:
+    try:
+        phase = db.session.get(Phase, int(phase_id or 0))
+    except ValueError:
+        phase = None
+    if phase is None or phase.campaign_id != campaign.id:
+        abort(404)
+    return phase
+
+
+@bp.route("/campaigns/<int:campaign_id>/phases", methods=["GET", "POST"])
+@login_required
+def phases(campaign_id: int) -> ResponseReturnValue:
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.ensure(permissions.may_edit_campaign, current_user)
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        if action == "add":
+            perform(
+                lambda: campaigns.add_phase(
+                    db.session, campaign, campaigns.phase_from(request.form), current_user
+                ),
+                lambda phase: f"已添加阶段“{phase.name}”。",
+            )
+        elif action in ("up", "down"):
+            phase = _phase_of(campaign, request.form.get("phase_id"))
+            perform(
+                lambda: campaigns.move_phase(
+                    db.session, phase, -1 if action == "up" else 1, current_user
+                ),
+                lambda moved: f"已调整“{phase.name}”的顺序。" if moved else "顺序未变。",
+            )
+        elif action == "remove":
+            phase = _phase_of(campaign, request.form.get("phase_id"))
+            name = phase.name
+            perform(
+                lambda: campaigns.remove_phase(db.session, phase, current_user),
+                f"已删除阶段“{name}”。",
+            )
+        else:
+            abort(400)
+        return redirect(url_for("core.phases", campaign_id=campaign.id))
+    return render_template(
+        "core/phases.html",
+        campaign=campaign,
+        form=FlaskForm(),
+        fields=campaigns.PHASE_FIELDS,
     )

@@ -52,6 +52,7 @@ class EnterpriseCategory(Labelled):
     INTERNET = "internet", "互联网"
     CULTURAL = "cultural", "文化创意"
     RURAL = "rural", "农村新型经营主体"
+    CHAMBER_MEMBER = "chamber_member", "工商联会员企业"
     OTHER = "other", "其他"
 
 
@@ -65,6 +66,28 @@ class SocialCategory(Labelled):
     FOUNDATION = "foundation", "基金会"
     TRADE_ASSOCIATION = "trade_association", "行业协会商会"
     OTHER = "other", "其他"
+
+
+def category_vocab(kind: str) -> type[EnterpriseCategory] | type[SocialCategory]:
+    """The categories (tags) an organization of ``kind`` takes."""
+    return EnterpriseCategory if kind == OrgKind.ENTERPRISE else SocialCategory
+
+
+def canonical_tags(kind: str, tags: "list[str] | tuple[str, ...]") -> list[str]:
+    """An organization's tags as stored: each once, in the vocabulary's order, "其他" only
+    when nothing else is said. Several per organization (issue 16): a 规模以上 internet firm
+    is both, and each rule and each verifying department reading one of them finds it."""
+    vocab = category_vocab(kind)
+    given = {str(t) for t in tags}
+    ordered = [m.value for m in vocab if m.value in given]
+    specific = [t for t in ordered if t != "other"]
+    return specific or ordered
+
+
+def primary_tag(tags: "list[str] | tuple[str, ...]") -> str:
+    """The first of an organization's tags: the group its counts are kept under (the
+    figures by category)."""
+    return tags[0] if tags else "other"
 
 
 class OperatingStatus(Labelled):
@@ -116,6 +139,23 @@ class Role(Labelled):
     LEADER = "leader", "单位负责人"
     LEADERSHIP = "leadership", "领导"
     ADMIN = "admin", "系统管理员"
+    VERIFIER = "verifier", "核查部门"
+
+
+class Remit(Labelled):
+    """What a verifying department checks (seed 004, 落实工作责任): a unit with a remit is one;
+    its users (role 核查部门) read the organizations in it, city-wide and read-only."""
+
+    AIC = "aic", "工商"
+    COMMERCE = "commerce", "商务"
+    ECONOMY = "economy", "经信"
+    FEDERATION = "federation", "工商联"
+    EDUCATION = "education", "教育"
+    HEALTH = "health", "卫生计生"
+    JUSTICE = "justice", "司法"
+    FINANCE = "finance", "财政"
+    TAX = "tax", "税务"
+    UNITED_FRONT = "united_front", "统战"
 
 
 class Target(Labelled):
@@ -161,3 +201,20 @@ STATUSES_OF: dict[str, tuple[OperatingStatus, ...]] = {
     OrgKind.SOCIAL: (OperatingStatus.NORMAL, *EXITS[OrgKind.SOCIAL]),
 }
 EXCLUDED_STATUSES = (*EXITS[OrgKind.ENTERPRISE], *EXITS[OrgKind.SOCIAL])
+
+# Which organizations each verifying department's remit covers: a kind, and a tag it must
+# have (None: every one of the kind). Seed 004: 工商部门负责配合组织部门核实非公经济组织底数;
+# 商务部门负责核实外商投资企业底数; 经信部门负责核实规模以上企业底数; 工商联负责督促指导会员
+# 企业; 教育、卫生计生、司法、财政、税务 the private schools and hospitals, the law, accounting
+# and tax firms they supervise. 统战 joins the spot checks and has no organizations of its own.
+REMIT_SCOPE: dict[str, tuple[str, str | None]] = {
+    Remit.AIC: (OrgKind.ENTERPRISE, None),
+    Remit.COMMERCE: (OrgKind.ENTERPRISE, EnterpriseCategory.FOREIGN),
+    Remit.ECONOMY: (OrgKind.ENTERPRISE, EnterpriseCategory.ABOVE_SCALE),
+    Remit.FEDERATION: (OrgKind.ENTERPRISE, EnterpriseCategory.CHAMBER_MEMBER),
+    Remit.EDUCATION: (OrgKind.SOCIAL, SocialCategory.SCHOOL),
+    Remit.HEALTH: (OrgKind.SOCIAL, SocialCategory.HOSPITAL),
+    Remit.JUSTICE: (OrgKind.SOCIAL, SocialCategory.LAW_FIRM),
+    Remit.FINANCE: (OrgKind.SOCIAL, SocialCategory.ACCOUNTING_FIRM),
+    Remit.TAX: (OrgKind.SOCIAL, SocialCategory.TAX_FIRM),
+}

@@ -19,7 +19,7 @@ from campaign.core.inputs import Choice
 from campaign.core.models import Campaign
 from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import OperatingStatus, OrgKind
-from campaign.ledger import importing
+from campaign.ledger import checks, importing
 from campaign.ledger import services as ledger_services
 from campaign.ledger.inputs import ExclusionSchema
 from campaign.ledger.models import Organization
@@ -199,3 +199,46 @@ class OrganizationExclusion(MethodView):
                 lambda: ledger_services.restore_organization(db.session, org, reason, g.api_user)
             )
         return org
+
+
+# ---- the verifying departments' remit (read-only) -----------------------------------------
+
+
+class RemitOrganizationSchema(Schema):
+    id = fields.Int()
+    name = fields.Str()
+    credit_code = fields.Str()
+    unit = fields.Function(lambda o: o.unit.code)
+    kind = fields.Str()
+    tags = fields.List(fields.Str())
+    operating_status = fields.Str()
+    employees = fields.Int()
+    formal_members = fields.Int()
+    probationary_members = fields.Int()
+    party_org_status = fields.Str()
+    target = fields.Str()
+    in_base = fields.Bool()
+
+
+class RemitQuerySchema(Schema):
+    q = fields.Str(load_default="", metadata={"description": "名称（包含）或统一社会信用代码"})
+    page = fields.Int(
+        load_default=1,
+        validate=lambda n: 1 <= n <= 100_000,
+        metadata={"description": "页码（每页50个）"},
+    )
+
+
+@blp.route("/campaigns/<int:campaign_id>/remit")
+class Remit(MethodView):
+    @blp.arguments(RemitQuerySchema, location="query")
+    @blp.response(200, RemitOrganizationSchema(many=True))
+    def get(self, query: dict, campaign_id: int) -> list[Organization]:
+        """The organizations in the caller's remit (a verifying department's users only; 404
+        for anyone else), city-wide, 50 a page, by unit."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        remit = permissions.remit_of(g.api_user)
+        permissions.require(remit is not None)
+        assert remit is not None  # required above
+        page = checks.remit_organizations(db.session, campaign, remit, query["q"], query["page"])
+        return list(page.items)

@@ -39,6 +39,7 @@ from campaign.core.vocab import (
     PartyOrgStatus,
     RegistrationLevel,
     SocialCategory,
+    canonical_tags,
 )
 from campaign.ledger import creditcode, fields, ooxml
 from campaign.ledger.models import Organization
@@ -65,7 +66,7 @@ YES, NO = "是", "否"
 class Column:
     field: str
     header: str
-    kind: str  # text, code, int, enum, bool, date, area, district
+    kind: str  # text, code, int, enum, tags (several of enum, 、-separated), bool, date, area, district
     required: bool = False
     enum: type[Labelled] | None = None
     width: int = 12
@@ -152,7 +153,7 @@ ENTERPRISE_SHEET = SheetSpec(
         _column(_E, "credit_code", "code", required=True, width=21),
         _column(_E, "district_name", "district", width=10),
         _column(_E, "area_name", "area", width=16),
-        _column(_E, "category", "enum", required=True, enum=EnterpriseCategory, width=14),
+        _column(_E, "tags", "tags", required=True, enum=EnterpriseCategory, width=14),
         _status_column(_E, required=True),
         *_party_columns(_E),
     ),
@@ -167,7 +168,7 @@ SOCIAL_SHEET = SheetSpec(
         _column(_S, "district_name", "district", width=10),
         _column(_S, "area_name", "area", width=16),
         _column(_S, "registration_level", "enum", required=True, enum=RegistrationLevel),
-        _column(_S, "category", "enum", required=True, enum=SocialCategory, width=14),
+        _column(_S, "tags", "tags", required=True, enum=SocialCategory, width=14),
         # Optional: files made before social organizations could leave the base still import
         # (their rows keep the status the ledger has; an added one is 正常).
         _status_column(_S, required=True, optional_column=True),
@@ -269,6 +270,9 @@ def _cell_value(column: Column, value: Any, ws) -> Any:
     if column.kind == "enum":
         assert column.enum is not None  # every "enum" column names its enum
         return column.enum(value).label
+    if column.kind == "tags":
+        assert column.enum is not None  # every "tags" column names its enum
+        return "、".join(column.enum(v).label for v in value)
     if column.kind == "bool":
         return YES if value else NO
     return safe_value(ws, value)
@@ -332,7 +336,9 @@ def write_workbook(
                     type="list",
                     formula1=ref,
                     allow_blank=True,
-                    showErrorMessage=column.kind != "area",
+                    # A street not listed yet, or several categories (规模以上、互联网), are
+                    # typed; the list offers one.
+                    showErrorMessage=column.kind not in ("area", "tags"),
                     errorTitle="取值无效",
                     error=f"请从下拉列表中选择「{column.header}」",
                 )
@@ -354,9 +360,9 @@ def write_workbook(
 
 
 def _choice_key(spec: SheetSpec, column: Column) -> str:
-    # Both sheets have a "category" column, with different lists (and the enterprises' Party
+    # Both sheets have a category column, with different lists (and the enterprises' Party
     # org status has no 功能型).
-    if column.field == "category" or column.refused:
+    if column.field == "tags" or column.refused:
         return f"{column.field}_{spec.kind}"
     return column.field
 
@@ -636,6 +642,11 @@ def _parse_count(value: Any) -> int:
     return 0 if _blank(value) else _parse_int(value)
 
 
+# Between the categories of one cell: 、 as users write them, and the commas and semicolons
+# (full- or half-width) and slashes they also type.
+_TAG_SEPARATORS = re.compile(r"[、，,；;/／\s]+")
+
+
 def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
     if column.kind == "int":
         return _parse_int if column.required else _parse_count
@@ -673,6 +684,23 @@ def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
             raise _CellError(f"“{text}”不是可选值（可选：{allowed}）")
 
         return parse_enum
+    if column.kind == "tags":
+        assert column.enum is not None  # every "tags" column names its enum
+        by_label = {m.label: m.value for m in column.enum}
+        allowed = "、".join(column.choices())
+        kind = OrgKind.ENTERPRISE if column.enum is EnterpriseCategory else OrgKind.SOCIAL
+
+        def parse_tags(value: Any) -> list[str]:
+            labels = [t.strip() for t in _TAG_SEPARATORS.split(_norm_text(value)) if t.strip()]
+            if not labels:
+                raise _CellError(f"不能为空（可选：{allowed}，多个用“、”分隔）")
+            unknown = [t for t in labels if t not in by_label]
+            if unknown:
+                named = "、".join(f"“{t}”" for t in unknown)
+                raise _CellError(f"{named}不是可选值（可选：{allowed}，多个用“、”分隔）")
+            return canonical_tags(kind, [by_label[t] for t in labels])
+
+        return parse_tags
     if column.kind == "district":
         max_length = _max_length(column)
 

@@ -17,6 +17,7 @@ LABELS: dict[str, str] = {
     "area_id": "街道（乡镇）/园区",
     "unit_id": "责任单位",
     "category": "类别",
+    "tags": "类别",
     "operating_status": "经营状态",
     "registration_level": "登记层级",
     "supervising_unit": "业务主管单位",
@@ -44,6 +45,7 @@ SHEET_HEADERS: dict[OrgKind, dict[str, str]] = {
     OrgKind.ENTERPRISE: {
         "name": "企业名称",
         "category": "企业类别",
+        "tags": "企业类别",
         "investor_is_member": "出资人是否党员",
     },
     OrgKind.SOCIAL: {

@@ -24,7 +24,7 @@ from campaign.core.db import Session, claim, insert_rows, one_of
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.text import printable
-from campaign.core.vocab import OperatingStatus, UnitKind
+from campaign.core.vocab import OperatingStatus, UnitKind, primary_tag
 from campaign.ledger import excel
 from campaign.ledger.models import (
     ChangeAction,
@@ -465,11 +465,16 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     return summary
 
 
+def _hashable(payload: dict) -> tuple:
+    """A change request's values as a set member (the tags, a list, as a tuple)."""
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in payload.items())
+
+
 def _propose(session: Session, campaign: Campaign, unit: Unit, diff: list, batch, user) -> None:
     """File the file's additions and corrections to the approved base as change requests;
     the same file applied twice (two uploads of it) proposes them once."""
     pending = {
-        (action, code, tuple(payload.items()))
+        (action, code, _hashable(payload))
         for action, code, payload in session.execute(
             select(ChangeRequest.action, ChangeRequest.credit_code, ChangeRequest.payload).where(
                 ChangeRequest.campaign_id == campaign.id,
@@ -481,7 +486,7 @@ def _propose(session: Session, campaign: Campaign, unit: Unit, diff: list, batch
     proposed = 0
     for item in diff:
         payload = dict(zip(COMPARED, _file_values(item), strict=True))
-        if (item["action"], item["credit_code"], tuple(payload.items())) in pending:
+        if (item["action"], item["credit_code"], _hashable(payload)) in pending:
             continue
         proposed += 1
         session.add(
@@ -524,9 +529,11 @@ _ADDED = (
     "exclusion_note",
     "exclusion_decided_by_id",
     "exclusion_decided_at",
+    "category",
 )
 _FILE_FIELDS = len(excel.LEDGER_FIELDS)  # COMPARED starts with them
 _FACTS_AT = itemgetter(*(COMPARED.index(f) for f in rules.EVALUATED_FACTS))
+_TAGS_AT = COMPARED.index("tags")
 _DATES_AT = [i for i, f in enumerate(COMPARED) if f in ("party_org_founded_on", "planned_on")]
 _AREA_AT = COMPARED.index("area_name")
 _STATUS_AT = COMPARED.index("operating_status")
@@ -538,7 +545,8 @@ def _verdicts(thresholds: rules.Thresholds) -> Callable[[list], dict]:
     known: dict[tuple, dict] = {}
 
     def verdict(values: list) -> dict:
-        key = _FACTS_AT(values)
+        # The tags (a list) as a tuple: a key is hashable.
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in _FACTS_AT(values))
         if key not in known:
             known[key] = apply_rules(dict(zip(rules.EVALUATED_FACTS, key, strict=True)), thresholds)
         return known[key]
@@ -561,6 +569,7 @@ def _added_row(values: list, areas: dict[str, int], verdict: dict, exclusion: di
         exclusion["exclusion_note"],
         exclusion["exclusion_decided_by_id"],
         exclusion["exclusion_decided_at"],
+        primary_tag(values[_TAGS_AT]),
     )
 
 

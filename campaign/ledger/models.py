@@ -3,22 +3,32 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from campaign.core.clock import now
 from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit, User
 from campaign.core.text import text_field
 from campaign.core.vocab import (
-    EnterpriseCategory,
     Labelled,
     OperatingStatus,
     OrgKind,
     PartyOrgStatus,
     Path,
-    SocialCategory,
     Target,
+    canonical_tags,
+    category_vocab,
+    primary_tag,
 )
 from campaign.ledger.fields import LABELS
 
@@ -40,7 +50,10 @@ class Organization(Base):
     district_name: Mapped[str] = mapped_column(
         String(40), default="", info=text_field(LABELS["district_name"])
     )
-    # 企业类别 for enterprises, 类别 for social organizations (vocab enums).
+    # 企业类别 for enterprises, 类别 for social organizations (vocab enums): several per
+    # organization (``tags``, in the vocabulary's order); ``category`` is the first, the group
+    # its counts are kept under (LedgerCounts), written whenever the tags are.
+    tags: Mapped[list[str]] = mapped_column(JSON, server_default=text("'[]'"))
     category: Mapped[str] = mapped_column(String(30))
     operating_status: Mapped[OperatingStatus] = mapped_column(
         String(20), default=OperatingStatus.NORMAL
@@ -132,10 +145,17 @@ class Organization(Base):
         CheckConstraint("members_elsewhere >= 0", name="members_elsewhere_not_negative"),
     )
 
+    @validates("tags")
+    def _tags_with_primary(self, key: str, tags: list[str]) -> list[str]:
+        tags = canonical_tags(self.kind, tags) if self.kind else list(tags)
+        self.category = primary_tag(tags)
+        return tags
+
     @property
     def category_label(self) -> str:
-        vocab = EnterpriseCategory if self.kind == OrgKind.ENTERPRISE else SocialCategory
-        return vocab(self.category).label
+        """The organization's tags as users read them: 规模以上、互联网."""
+        vocab = category_vocab(self.kind)
+        return "、".join(vocab(t).label for t in (self.tags or [self.category]))
 
     def __repr__(self) -> str:
         return f"<Organization {self.credit_code} {self.name}>"
@@ -337,3 +357,19 @@ class LedgerConflict(Base):
 
     holder_unit: Mapped[Unit] = relationship(foreign_keys=[holder_unit_id])
     claimant_unit: Mapped[Unit] = relationship(foreign_keys=[claimant_unit_id])
+
+
+class CheckNote(Base):
+    """A verifying department's check note on an organization in its remit (核查意见)."""
+
+    __tablename__ = "check_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    text: Mapped[str] = mapped_column(Text, info=text_field("核查意见", 2000, multiline=True))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    unit: Mapped[Unit | None] = relationship()

@@ -22,7 +22,14 @@ from campaign.core.db import Session, claim
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.paging import page_of
-from campaign.core.vocab import EXCLUDED_STATUSES, EXITS, OperatingStatus, OrgKind
+from campaign.core.vocab import (
+    EXCLUDED_STATUSES,
+    EXITS,
+    OperatingStatus,
+    OrgKind,
+    canonical_tags,
+    primary_tag,
+)
 from campaign.ledger import excel
 from campaign.ledger.inputs import NOT_EXCLUDED, exits_text
 from campaign.ledger.models import (
@@ -47,7 +54,7 @@ LEDGER_FIELDS = [
 _RULE_INPUTS = [
     Organization.id,
     Organization.kind,
-    Organization.category,
+    Organization.tags,
     Organization.operating_status,
     Organization.registration_level,
     Organization.employees,
@@ -73,8 +80,12 @@ def apply_rules(org: Any, thresholds: rules.Thresholds) -> dict:
 def add_organization(
     session: Session, campaign: Campaign, data: dict, user, source: str = "台账填报"
 ) -> Organization:
-    """A new ledger row, judged by the rules and recorded."""
-    org = Organization(campaign_id=campaign.id, **data)
+    """A new ledger row, judged by the rules and recorded. Its categories are ``tags`` (a
+    single ``category`` given is its one tag)."""
+    if "tags" not in data and "category" in data:
+        data = {**data, "tags": [data["category"]]}
+    data = {k: v for k, v in data.items() if k != "category"}  # the tags' first
+    org = Organization(campaign_id=campaign.id, kind=data.pop("kind"), **data)
     for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
         setattr(org, key, value)
     if not org.in_base:
@@ -521,6 +532,12 @@ def ledger_values(values: dict, areas: dict[str, int]) -> dict:
         if isinstance(data.get(key), str):
             data[key] = date.fromisoformat(data[key])
     data["area_id"] = areas.get(values.get("area_name") or "")
+    if not data.get("tags") and data.get("category"):
+        # Stored before categories were tags (a change request filed then): its one category.
+        data["tags"] = [data["category"]]
+    if "tags" in data:
+        data["tags"] = canonical_tags(data["kind"], data["tags"])
+        data["category"] = primary_tag(data["tags"])
     return data
 
 

@@ -29,7 +29,7 @@ from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import EXITS
 from campaign.core.webforms import perform
-from campaign.ledger import excel, importing, services
+from campaign.ledger import checks, excel, importing, services
 from campaign.ledger.inputs import ExclusionSchema
 from campaign.ledger.models import (
     ChangeAction,
@@ -384,3 +384,52 @@ def exclusion(campaign_id: int, org_id: int, action: str) -> ResponseReturnValue
     if back == "unit":
         return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=org.unit.code))
     return redirect(url_for("ledger.exclusions", campaign_id=campaign.id))
+
+
+# ---- the verifying departments: their remit, city-wide and read-only; check notes --------
+
+
+@bp.get("/campaigns/<int:campaign_id>/remit")
+@login_required
+def remit(campaign_id: int) -> ResponseReturnValue:
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    remit = permissions.remit_of(current_user)
+    permissions.require(remit is not None)
+    assert remit is not None  # required above
+    q = request.args.get("q", "").strip()
+    return render_template(
+        "ledger/remit.html",
+        campaign=campaign,
+        remit=remit,
+        scope=checks.scope_text(remit),
+        q=q,
+        orgs=checks.remit_organizations(db.session, campaign, remit, q, page_arg()),
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/organizations/<int:org_id>", methods=["GET", "POST"])
+@login_required
+def organization(campaign_id: int, org_id: int) -> ResponseReturnValue:
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    org = db.session.get(Organization, org_id)
+    permissions.require(
+        org is not None
+        and org.campaign_id == campaign.id
+        and permissions.sees_organization(current_user, org.kind, org.tags, org.unit_id)
+    )
+    assert org is not None  # required above
+    if request.method == "POST":
+        permissions.ensure(permissions.may_note_check, current_user, org.kind, org.tags)
+        text = request.form.get("text", "")
+        perform(
+            lambda: checks.add_check_note(db.session, org, text, current_user), "已记录核查意见。"
+        )
+        return redirect(url_for("ledger.organization", campaign_id=campaign.id, org_id=org.id))
+    return render_template(
+        "ledger/organization.html",
+        campaign=campaign,
+        org=org,
+        notes=checks.notes_of(db.session, org),
+        may_note=permissions.may_note_check(current_user, org.kind, org.tags),
+        form=FlaskForm(),
+    )

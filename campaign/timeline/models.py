@@ -66,6 +66,8 @@ class Deliverable(Base):
         enum_text(Fulfilment, 20), default=Fulfilment.UPLOAD
     )
     dropped: Mapped[bool] = mapped_column(default=False)
+    # Order within its phase, as coordinators arrange them (ties by id).
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
 
     phase: Mapped[Phase] = relationship()
     tasks: Mapped[list["Task"]] = relationship(back_populates="deliverable")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from campaign import audit
@@ -37,6 +37,10 @@ from campaign.timeline.templates import DELIVERABLES
 
 
 def _owes(unit: Unit, audience: Audience) -> bool:
+    if not unit.is_responsible:
+        # A verifying department (a remit, no ledger) owes what the departments owe: its
+        # 落实专项工作责任情况报告 (seed 004).
+        return bool(unit.remit) and audience == Audience.DEPARTMENTS
     if audience == Audience.DISTRICTS:
         return unit.kind == UnitKind.DISTRICT
     if audience == Audience.DEPARTMENTS:
@@ -45,9 +49,11 @@ def _owes(unit: Unit, audience: Audience) -> bool:
 
 
 def ensure_tasks(session: Session, campaign: Campaign) -> int:
-    """Create the missing task of every active responsible unit for every deliverable; returns
-    how many."""
-    units = session.scalars(select(Unit).where(Unit.is_responsible, Unit.active)).all()
+    """Create the missing task of every active responsible unit (and verifying department) for
+    every deliverable; returns how many."""
+    units = session.scalars(
+        select(Unit).where(Unit.is_responsible | (Unit.remit != ""), Unit.active)
+    ).all()
     deliverables = session.scalars(
         select(Deliverable)
         .where(Deliverable.campaign_id == campaign.id, Deliverable.dropped.is_(False))
@@ -78,6 +84,7 @@ def create_deliverables(session: Session, campaign: Campaign, template: str) -> 
                 audience=d.audience,
                 due_on=date(campaign.year, *d.due),
                 fulfilled_by=d.fulfilled_by,
+                position=i + 1,
             )
         )
     session.flush()
@@ -135,8 +142,16 @@ def save_deliverable(
             )
         ):
             raise Conflict(f"该阶段已有报送要求“{name}”，未重复添加")
+        last = session.scalar(
+            select(func.max(Deliverable.position)).where(Deliverable.phase_id == phase.id)
+        )
         deliverable = Deliverable(
-            campaign_id=campaign.id, phase_id=phase.id, due_on=due, name=name, audience=audience
+            campaign_id=campaign.id,
+            phase_id=phase.id,
+            due_on=due,
+            name=name,
+            audience=audience,
+            position=(last or 0) + 1,
         )
         session.add(deliverable)
         _fill(session, deliverable, wanted, name, audience, due)
@@ -185,10 +200,41 @@ def _fill(
     session.flush()
 
 
+def _delivered_by(session: Session, deliverables: list[int]) -> list[str]:
+    """The names of the units that have delivered work (a submission, reviewed or not) for
+    any of ``deliverables``, in display order."""
+    if not deliverables:
+        return []
+    return list(
+        session.scalars(
+            select(Unit.name)
+            .join(Task, Task.unit_id == Unit.id)
+            .where(
+                Task.deliverable_id.in_(deliverables),
+                select(TaskSubmission.id).where(TaskSubmission.task_id == Task.id).exists(),
+            )
+            .group_by(Unit.id, Unit.name, Unit.position)
+            .order_by(Unit.position, Unit.id)
+        )
+    )
+
+
+def _work_refusal(units: list[str], what: str) -> str:
+    shown = "、".join(units[:5]) + (f"等{len(units)}个单位" if len(units) > 5 else "")
+    return (
+        f"{shown}已报送{what}的材料，不能删除（已报送的材料须留档）；如不再要求，可对单位逐个取消"
+    )
+
+
 def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, user) -> None:
-    """Drop a deliverable for every unit (recorded; its tasks stay on file)."""
+    """Drop a deliverable for every unit (recorded; its tasks stay on file); refused while a
+    unit has delivered work for it."""
     if not reason.strip():
         raise ValidationFailed([("reason", "取消报送要求时必须填写理由")])
+    delivered = _delivered_by(session, [deliverable.id])
+    if delivered:
+        problem = _work_refusal(delivered, f"“{deliverable.name}”")
+        raise ValidationFailed([("deliverable", problem)])
     claim(
         session,
         deliverable,
@@ -207,6 +253,43 @@ def drop_deliverable(session: Session, deliverable: Deliverable, reason: str, us
         after={"reason": reason.strip()},
     )
     session.flush()
+
+
+def move_deliverable(session: Session, deliverable: Deliverable, offset: int, user) -> bool:
+    """Move ``deliverable`` ``offset`` places earlier (negative) or later among its phase's
+    (not dropped); recorded. Returns whether it moved."""
+    serialize(session, Deliverable.__table__, deliverable.campaign_id)
+    siblings = list(
+        session.scalars(
+            select(Deliverable)
+            .where(
+                Deliverable.phase_id == deliverable.phase_id,
+                Deliverable.dropped.is_(False),
+            )
+            .order_by(Deliverable.position, Deliverable.id)
+        )
+    )
+    if deliverable not in siblings:
+        raise ValidationFailed([("deliverable", "该项报送要求已取消，不能调整顺序")])
+    at = siblings.index(deliverable)
+    to = max(0, min(len(siblings) - 1, at + offset))
+    if to == at:
+        return False
+    before = [d.name for d in siblings]
+    siblings.insert(to, siblings.pop(at))
+    for i, d in enumerate(siblings, start=1):
+        d.position = i
+    audit.record(
+        session,
+        user=user,
+        action="deliverable.move",
+        obj_type="phase",
+        obj_id=deliverable.phase_id,
+        before={"deliverables": before},
+        after={"deliverables": [d.name for d in siblings], "moved": deliverable.name},
+    )
+    session.flush()
+    return True
 
 
 def change_task(session: Session, task: Task, change: TaskChange, user) -> Task:
@@ -436,7 +519,11 @@ def matrix(
             selectinload(Task.deliverable).selectinload(Deliverable.phase),
         )
     )
-    units_stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+    units_stmt = (
+        select(Unit)
+        .where(Unit.is_responsible | (Unit.remit != ""))
+        .order_by(Unit.position, Unit.id)
+    )
     if unit_ids is not None:
         stmt = stmt.where(Task.unit_id.in_(unit_ids))
         units_stmt = units_stmt.where(Unit.id.in_(unit_ids))
@@ -454,6 +541,37 @@ def matrix(
 def create_for_new_campaign(session: Session, event: events.CampaignCreated) -> None:
     """A new campaign gets its template's deliverables, with a task per unit."""
     create_deliverables(session, event.campaign, event.template)
+
+
+def refuse_removing_a_phase_with_work(session: Session, event: events.PhaseRemoving) -> None:
+    """A phase for which a unit has delivered work stays: its deliveries are on file."""
+    ids = list(
+        session.scalars(select(Deliverable.id).where(Deliverable.phase_id == event.phase.id))
+    )
+    delivered = _delivered_by(session, ids)
+    if delivered:
+        event.problems.append(("phase", _work_refusal(delivered, f"阶段“{event.phase.name}”")))
+
+
+def remove_with_phase(session: Session, event: events.PhaseRemoved) -> None:
+    """A removed phase's deliverables (none delivered) and their tasks go with it; the phase's
+    record names them."""
+    deliverables = list(
+        session.scalars(select(Deliverable).where(Deliverable.phase_id == event.phase.id))
+    )
+    for d in deliverables:
+        audit.record(
+            session,
+            user=event.user,
+            action="deliverable.delete",
+            obj_type="deliverable",
+            obj_id=d.id,
+            before={**audit.snapshot(d, DELIVERABLE_FIELDS), "phase": event.phase.name},
+        )
+        for task in d.tasks:
+            session.delete(task)
+        session.delete(d)
+    session.flush()
 
 
 def create_for_new_unit(session: Session, event: events.UnitAdded) -> None:

@@ -3,7 +3,7 @@ as month/day due dates; the phases themselves are in campaign.core.templates."""
 
 from dataclasses import dataclass
 
-from campaign.core.templates import WUHAN_2016
+from campaign.core.templates import SEED_000, WUHAN_2016
 from campaign.timeline.models import Audience, Fulfilment
 
 
@@ -69,4 +69,43 @@ WUHAN_2016_DELIVERABLES = (
         "巩固成果、查漏补缺、总结经验。",
     ),
 )
-DELIVERABLES = {WUHAN_2016.code: WUHAN_2016_DELIVERABLES}
+# Seed 000's 方法步骤, its "X月X日前" milestones given the dates of core.templates.SEED_000.
+SEED_000_DELIVERABLES = (
+    DeliverableTemplate(
+        "prepare",
+        "work_plan",
+        "实施方案（含工作负责人和联络员）",
+        Audience.ALL,
+        (4, 30),
+        "各县（市）区、市直有关部门结合实际制定各自实施方案，明确工作负责人和联络员并报市委组织部组织科备案。",
+    ),
+    DeliverableTemplate(
+        "build",
+        "ledger",
+        "集中排查台账（附表1、附表2）",
+        Audience.ALL,
+        (6, 30),
+        "完成集中排查和台账建立工作，并实现有3名以上正式党员的非公经济组织和社会组织单独建立党组织。以台账报送审核为准。",
+        fulfilled_by=Fulfilment.LEDGER,
+    ),
+    DeliverableTemplate(
+        "build",
+        "district_ledger",
+        "辖区总台账",
+        Audience.DISTRICTS,
+        (8, 31),
+        "结合市直有关部门排查情况，建成本辖区非公经济组织和社会组织总台账，并实现有党员的非公经济组织和社会组织党组织应建尽建。",
+    ),
+    DeliverableTemplate(
+        "build",
+        "summary",
+        "巩固提升活动总结材料",
+        Audience.ALL,
+        (10, 31),
+        "实现党组织和党的工作覆盖率目标，做好党组织书记、党务工作者轮训，认真总结活动开展情况并报送总结材料。",
+    ),
+)
+DELIVERABLES = {
+    WUHAN_2016.code: WUHAN_2016_DELIVERABLES,
+    SEED_000.code: SEED_000_DELIVERABLES,
+}

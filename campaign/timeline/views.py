@@ -43,6 +43,8 @@ def timeline_page(campaign_id: int) -> ResponseReturnValue:
         campaign=campaign,
         timeline=services.timeline_view(campaign, moment.date()),
         deliverables=deliverables,
+        # As coordinators arrange them: by phase, then their order in it.
+        ordered=sorted(deliverables, key=lambda d: (d.phase.position, d.position, d.id)),
         rows=rows,
         may_edit=permissions.may_edit_campaign(current_user),
         audiences=list(Audience),
@@ -120,7 +122,16 @@ def save_deliverable(campaign_id: int, deliverable_id: int | None = None) -> Res
         deliverable = db.session.get(Deliverable, deliverable_id)
         if deliverable is None or deliverable.campaign_id != campaign.id:
             abort(404)
-    if request.form.get("action") == "drop":
+    action = request.form.get("action")
+    if action in ("up", "down") and deliverable is not None:
+        moved = deliverable
+        perform(
+            lambda: tasks.move_deliverable(
+                db.session, moved, -1 if action == "up" else 1, current_user
+            ),
+            lambda done: f"已调整“{moved.name}”的顺序。" if done else "顺序未变。",
+        )
+    elif action == "drop":
         if deliverable is None:
             abort(404)
         reason = request.form.get("reason", "")

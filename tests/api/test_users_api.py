@@ -136,6 +136,7 @@ def test_the_openapi_document_says_what_is_valid(client):
         "leader",
         "leadership",
         "admin",
+        "verifier",
     ]
     assert new["properties"]["display_name"]["maxLength"] == 80
     assert new["properties"]["email"]["maxLength"] == 200

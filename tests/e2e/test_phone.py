@@ -210,7 +210,7 @@ def test_on_a_phone_the_menu_folds_the_board_is_a_list_and_the_phases_are_words(
 
     # The header: the name on one line, the navigation behind 菜单 until it is opened.
     (brand,) = boxes(page, "header.top .brand")
-    assert brand["height"] < 30 and brand["text"] == "“两新”组织党建百日攻坚"
+    assert brand["height"] < 30 and brand["text"] == "武汉市“两新”组织党建工作"
     assert boxes(page, "header.top nav a") == []
     page.get_by_role("button", name="菜单").click()
     expect(page.get_by_role("button", name="菜单")).to_have_attribute("aria-expanded", "true")

@@ -123,6 +123,7 @@ def test_template_has_instructions_both_forms_a_hidden_code_table_and_dropdowns(
             "互联网",
             "文化创意",
             "农村新型经营主体",
+            "工商联会员企业",
             "其他",
         ]
     assert _dropdown(wb, ENTERPRISE_SHEET, "F3") == ["正常", "空壳", "僵尸", "影子", "停业"]
@@ -195,7 +196,7 @@ def test_a_clean_file_gives_every_field_normalised():
         "credit_code": CODE_A,
         "district_name": "江岸区",
         "area_name": "二七街道",
-        "category": "internet",
+        "tags": ["internet"],
         "operating_status": "normal",
         "employees": 120,
         "formal_members": 2,
@@ -217,9 +218,9 @@ def test_a_clean_file_gives_every_field_normalised():
     }
     assert soc["_sheet"] == SOCIAL_SHEET and soc["_row"] == 3
     assert soc["kind"] == "social"
-    assert (soc["registration_level"], soc["category"], soc["supervising_unit"]) == (
+    assert (soc["registration_level"], soc["tags"], soc["supervising_unit"]) == (
         "city",
-        "law_firm",
+        ["law_firm"],
         "市司法局",
     )
     assert soc["area_name"] == "后湖街道" and soc["operating_status"] == "normal"
@@ -357,7 +358,7 @@ def test_a_value_outside_the_list_is_named_with_the_choices():
     result = read(data)
     assert problems(result) == [
         f"{E}第4行E列「企业类别」：“国有”不是可选值"
-        "（可选：规模以上、外商投资、互联网、文化创意、农村新型经营主体、其他）"
+        "（可选：规模以上、外商投资、互联网、文化创意、农村新型经营主体、工商联会员企业、其他，多个用“、”分隔）"
     ]
     assert CODE_B not in codes(result)
 
@@ -421,8 +422,8 @@ def test_full_width_digits_and_stray_spaces_are_normalised_and_accepted():
     first, second = result.rows
     assert first["name"] == "江岸甲网络科技有限公司"
     assert first["credit_code"] == CODE_B
-    assert (first["category"], first["operating_status"], first["party_org_status"]) == (
-        "internet",
+    assert (first["tags"], first["operating_status"], first["party_org_status"]) == (
+        ["internet"],
         "normal",
         "joint",
     )

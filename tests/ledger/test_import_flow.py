@@ -953,10 +953,10 @@ def test_a_preview_keeps_each_row_once_as_its_values_in_field_order(w):
         "row" not in d and len(d["values"]) == len(importing.COMPARED) for d in diff.values()
     )
     s = dict(zip(importing.COMPARED, diff[CODE_S]["values"], strict=True))
-    assert (s["kind"], s["registration_level"], s["category"], s["employees"]) == (
+    assert (s["kind"], s["registration_level"], s["tags"], s["employees"]) == (
         "social",
         "city",
-        "law_firm",
+        ["law_firm"],
         15,
     )
     assert (s["party_org_founded_on"], s["area_name"], s["operating_status"]) == (
@@ -1028,7 +1028,7 @@ def test_a_change_request_from_a_preview_of_either_form_proposes_the_same_values
         db.session.commit()
     assert payloads[0] == payloads[1]
     assert payloads[0][CODE_B]["employees"] == 45
-    assert payloads[0][CODE_E]["category"] == "internet"
+    assert payloads[0][CODE_E]["tags"] == ["internet"]
     assert list(payloads[0][CODE_E]) == importing.COMPARED
 
 
