@@ -250,6 +250,7 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
     "after_reset": _YES_NO,
     "kind": _labels(vocab.OrgKind),
     "category": _labels(vocab.EnterpriseCategory, vocab.SocialCategory),
+    "tags": _labels(vocab.EnterpriseCategory, vocab.SocialCategory),
     "operating_status": _labels(vocab.OperatingStatus),
     "registration_level": _labels(vocab.RegistrationLevel),
     "party_org_status": _labels(vocab.PartyOrgStatus),

@@ -122,7 +122,7 @@ def test_the_wuhan_template_keeps_its_bulletin_as_before(w):
         "关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第2期）"
     )
     assert campaign.document_prefix == "武组专"
-    assert campaigns.bulletin_masthead(campaign) == "中共武汉市委组织部文件"
+    assert campaigns.bulletin_masthead(campaign) == f"{campaign.issuing_body}文件"
     assert campaigns.bulletin_time(campaign, time(18)) == time(18)
     assert len(campaign.phases) == 8
 

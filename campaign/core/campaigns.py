@@ -56,9 +56,9 @@ SETTINGS = {
     "bulletin_review": ("通报须经审核签发后发布", K.YESNO),
     "bulletin_sign_hours": ("草稿截止后多少小时未签发即提醒签发人", K.HOURS),
     "document_prefix": ("发文字号前缀（如“武组专”）", K.PREFIX),
-    "masthead": ("通报报头", K.TEXT),
+    "masthead": ("通报发文机关标志（不填则为“发文机关＋文件”）", K.OPTIONAL),
     "bulletin_subject": ("通报标题事由（关于……的通报）", K.TEXT),
-    "addressees": ("主送单位", K.TEXT),
+    "addressees": ("主送单位（不填则按各责任单位生成）", K.OPTIONAL),
     "bulletin_time": ("通报数据截止时间（HH:MM；不填则按系统设置）", K.TIME),
 }
 MAX_COUNT = 1_000_000  # no threshold of people is larger; keeps values inside an INTEGER

@@ -186,9 +186,11 @@ def test_the_settings_page_turns_review_on(w):
         for f, (_, kind) in campaigns.SETTINGS.items()
         if kind not in ("yesno", "date")
     }
-    form |= {"starts_on": "2026-08-14", "ends_on": "2026-11-30", "bulletin_review": "是"}
+    window = {"starts_on": w.campaign.starts_on, "ends_on": w.campaign.ends_on}
+    form |= {k: v.isoformat() for k, v in window.items()} | {"bulletin_review": "是"}
     form |= {"csrf_token": csrf_token(coord, path)}
-    assert coord.post(path, data=form).status_code == 302
+    answer = coord.post(path, data=form)
+    assert answer.status_code == 302
     db.session.refresh(w.campaign)
     assert w.campaign.bulletin_review is True
     page = coord.get(path).get_data(as_text=True)

@@ -415,6 +415,7 @@ SYSTEM_TEXT = {
     "bulletin.trigger",
     "coordination_issue.kind",
     "coordination_issue.status",
+    "unit.remit",  # a department's 核查职责, one of vocab's remits, set by units.set_remit
     "quality_signal.code",  # a signal's stable code (campaign/quality), set by the detectors
     "quality_signal.key",  # what the signal is about (a file hash, a name, a unit), detectors
     "quality_signal.status",  # open | checked | to_fix, set by the judgement service
