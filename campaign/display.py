@@ -267,7 +267,20 @@ UNIT_VALUE_LABELS: dict[str, dict[object, str]] = {
 # Where a record's own fields are named otherwise than an organization's (by object type).
 OBJECT_FIELD_LABELS: dict[str, dict[str, str]] = {
     "unit": UNIT_FIELD_LABELS,
-    "campaign": {"name": "行动名称", "year": "年度", "template": "依据模板"},
+    "campaign": {
+        "name": "行动名称",
+        "year": "年度",
+        "template": "依据模板",
+        "phases": "阶段",
+        "starts_on": "开始日期",
+        "ends_on": "结束日期",
+        "report_day_first": "半月报送日（一）",
+        "report_day_second": "半月报送日（二）",
+        "masthead": "通报发文机关标志",
+        "bulletin_subject": "通报标题事由",
+        "addressees": "主送单位",
+        "bulletin_time": "通报数据截止时间",
+    },
     "phase": {"name": "阶段名称", "starts_on": "开始日期", "ends_on": "截止日期"},
 }
 OBJECT_VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
