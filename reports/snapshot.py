@@ -21,15 +21,14 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload
 
 from campaign import figures
+from campaign.board import coordination
 from campaign.board import services as board
 from campaign.board.models import (
-    OPEN_ISSUES,
     BoardItem,
     CheckResult,
     Closure,
     ClosureMethod,
     ClosureStatus,
-    CoordinationIssue,
     IssueKind,
     IssueStatus,
     ItemState,
@@ -326,21 +325,7 @@ def _coordination_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """协调事项 raised by the cut-off and still waiting for the city's answer, oldest first
     (未解决的协调事项 sheet): 单位, 类别, 事项, 涉及组织, 提出时间, 状态, 承办人."""
-    stmt = (
-        select(CoordinationIssue)
-        .where(
-            CoordinationIssue.campaign_id == campaign.id,
-            CoordinationIssue.raised_at <= cutoff,
-            CoordinationIssue.status.in_(OPEN_ISSUES),
-        )
-        .options(
-            joinedload(CoordinationIssue.unit),
-            joinedload(CoordinationIssue.item).joinedload(BoardItem.organization),
-            joinedload(CoordinationIssue.assignee),
-        )
-        .order_by(CoordinationIssue.raised_at, CoordinationIssue.id)
-    )
-    for issue in session.scalars(stmt).unique():
+    for issue in coordination.open_issues(session, campaign, raised_by=cutoff):
         assignee = issue.assignee
         yield (
             issue.unit.name,

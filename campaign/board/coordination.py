@@ -5,6 +5,7 @@ answers. Open ones show on the unit's home and the coordinator's, and ``open_iss
 list a bulletin's annex reads."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -189,20 +190,22 @@ def _scoped(campaign: Campaign, unit_ids: list[int] | None):
 
 
 def open_issues(
-    session: Session, campaign: Campaign, unit_ids: list[int] | None = None
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None = None,
+    raised_by: datetime | None = None,
 ) -> list[CoordinationIssue]:
     """The issues still waiting for the city (待处理, 已交办), oldest first, with their unit and
-    item loaded: what the homes show and a bulletin's annex lists."""
-    stmt = (
-        _scoped(campaign, unit_ids)
-        .where(CoordinationIssue.status.in_(OPEN_ISSUES))
-        .options(
-            joinedload(CoordinationIssue.unit),
-            joinedload(CoordinationIssue.item).joinedload(BoardItem.organization),
-            joinedload(CoordinationIssue.assignee),
-        )
-        .order_by(CoordinationIssue.raised_at, CoordinationIssue.id)
-    )
+    item loaded: what the homes show and a bulletin's annex lists (those ``raised_by`` its
+    cut-off)."""
+    stmt = _scoped(campaign, unit_ids).where(CoordinationIssue.status.in_(OPEN_ISSUES))
+    if raised_by is not None:
+        stmt = stmt.where(CoordinationIssue.raised_at <= raised_by)
+    stmt = stmt.options(
+        joinedload(CoordinationIssue.unit),
+        joinedload(CoordinationIssue.item).joinedload(BoardItem.organization),
+        joinedload(CoordinationIssue.assignee),
+    ).order_by(CoordinationIssue.raised_at, CoordinationIssue.id)
     return list(session.scalars(stmt).unique())
 
 
