@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from campaign import figures
+from campaign import figures, targets
 from campaign.board.models import CheckResult, Closure, ClosureMethod
 from campaign.core import vocab
 from campaign.core.clock import DEFAULT_TZ
@@ -148,6 +148,8 @@ AUDIT_ACTIONS = {
     "deliverable.move": "调整报送要求顺序",
     "deliverable.delete": "删除报送要求",
     "organization.check_note": "核查意见",
+    "target.set": "设置目标",
+    "target.remove": "删除目标",
 }
 
 
@@ -280,12 +282,28 @@ OBJECT_FIELD_LABELS: dict[str, dict[str, str]] = {
         "bulletin_subject": "通报标题事由",
         "addressees": "主送单位",
         "bulletin_time": "通报数据截止时间",
+        "target_party_org_coverage": "党组织覆盖率目标（%）",
+        "target_required_coverage": "应建尽建率目标（%）",
+        "target_work_coverage": "工作覆盖率目标（%）",
+    },
+    # A unit's or a kind's own target (campaign/targets.py).
+    "rate_target": {
+        "unit": "适用单位",
+        "kind": "组织类型",
+        "rate": "指标",
+        "percent": "目标（%）",
+        "reason": "理由",
     },
     "phase": {"name": "阶段名称", "starts_on": "开始日期", "ends_on": "截止日期"},
 }
 OBJECT_VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
     "unit": UNIT_VALUE_LABELS,
     "campaign": {"template": {code: t.city_name + "方案" for code, t in TEMPLATES.items()}},
+    "rate_target": {"kind": _labels(targets.Scope), "rate": _labels(targets.Rate)},
+}
+# Records whose fields read in an order of their own (what the record is about first).
+OBJECT_FIELD_ORDER: dict[str, list[str]] = {
+    "rate_target": ["unit", "kind", "rate", "percent", "reason"],
 }
 # Fields that hold ids, shown by the name of what they point at.
 USER_ID_FIELDS = {"exclusion_decided_by_id", "decided_by_id", "submitted_by_id"}
@@ -321,7 +339,8 @@ def audit_values(
     labels = {**FIELD_LABELS, **OBJECT_FIELD_LABELS.get(object_type, {})}
     values = {**VALUE_LABELS, **OBJECT_VALUE_LABELS.get(object_type, {})}
     names = names or Names()
-    shown = sorted(data.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER)))
+    order = {k: i for i, k in enumerate(OBJECT_FIELD_ORDER.get(object_type, []))} or _ORDER
+    shown = sorted(data.items(), key=lambda kv: order.get(kv[0], len(order)))
     return "；".join(
         f"{labels.get(k, k)}：{_value(k, v, values, names)}"
         for k, v in shown

@@ -25,6 +25,7 @@ from campaign.ledger.models import (
     UnitLedger,
 )
 from campaign.quality.models import QualityRun, QualitySignal
+from campaign.targets import RateTarget
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
 
 __all__ = [
@@ -57,4 +58,5 @@ __all__ = [
     "User",
     "QualityRun",
     "QualitySignal",
+    "RateTarget",
 ]

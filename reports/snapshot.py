@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import joinedload
 
-from campaign import figures
+from campaign import figures, targets
 from campaign.board import coordination
 from campaign.board import services as board
 from campaign.board.models import (
@@ -52,7 +52,10 @@ from campaign.timeline.states import TaskState
 # 3: what the 公文 prints from the campaign's own texts (subject, action, 主送), each unit's
 # previous rank, 50人以上有党员率 and 100人以上有党组织率, the 非公 / 社会组织 split
 # (``by_kind``); reports.render reads versions 1 and 2 as they were printed.
-VERSION = 3
+# 4: each unit compared with its own target (campaign.targets: ``target``, ``own_target``,
+# ``targets`` per rate; ``gap`` and ``reaches`` against it), each kind with its own
+# (``by_kind[k]["targets"]``), and the 工作覆盖率 target; version 3 reads as it was printed.
+VERSION = 4
 # Rows fetched at a time while the attachment's lists stream (a server-side cursor on
 # PostgreSQL), so a province's lists are never all in memory.
 STREAM_ROWS = 2000
@@ -137,13 +140,15 @@ def _units(
     before: dict[str, Any],
     before_rank: dict[str, int],
     closures: dict[int, int],
+    goals: targets.Targets,
 ) -> list[dict[str, Any]]:
-    target = Decimal(campaign.target_party_org_coverage)
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
     units: list[dict[str, Any]] = []
     for position, (unit, f) in enumerate(figures.by_unit(session, campaign, as_of=cutoff_day)):
         counts = items.get(unit.id, {})
+        # 点名 and 距目标 by the unit's own target where it has one (campaign.targets).
+        goal = goals.of(targets.Rate.PARTY_ORG_COVERAGE, unit.id)
         units.append(
             {
                 "code": unit.code,
@@ -158,8 +163,11 @@ def _units(
                 "awaiting_items": counts.get(ItemState.AWAITING, 0),
                 "closed_items": counts.get(ItemState.CLOSED, 0),
                 "closures_verified": closures.get(unit.id, 0),
-                "gap": f.gap_to(target),
-                "reaches": figures.reaches(f.counts.with_party_org, f.counts.base, target),
+                "gap": goal.gap(f.counts),
+                "reaches": goal.reaches(f.counts),
+                "target": str(goal.percent),
+                "own_target": goal.own,
+                "targets": goals.all_of(unit.id, f.counts),
             }
         )
     _rank(units)
@@ -466,7 +474,8 @@ def build(
         before, previous_coverage = {}, None
 
     closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
-    units = _units(session, campaign, period, cutoff_day, before, before_rank, closures)
+    goals = targets.load(session, campaign)
+    units = _units(session, campaign, period, cutoff_day, before, before_rank, closures, goals)
     _bottom_streaks(units, previous)
     overall = figures.total_of(
         [(None, figures.Figures(figures.Counts(**u["counts"]))) for u in units]
@@ -505,6 +514,10 @@ def build(
             "year": campaign.year,
             "target_party_org_coverage": str(campaign.target_party_org_coverage),
             "target_required_coverage": str(campaign.target_required_coverage),
+            "target_work_coverage": str(campaign.target_work_coverage),
+            # Whether a kind (city-wide) or a unit has a target of its own.
+            "kind_targets": goals.by_kind,
+            "own_targets": any(u["own_target"] for u in units),
             "named_units": campaign.bulletin_named_units,
             "subject": subject(campaign),
             "action": action(campaign),
@@ -541,13 +554,11 @@ def build(
             "awaiting_items": sum(u["awaiting_items"] for u in units),
             # Every closure, also of a unit that is not ranked (as the list used to count).
             "closures_verified": sum(closures.values()),
+            "targets": goals.all_of(None, overall.counts),
         },
         "units": units,
         # 非公企业 and 社会组织: each kind's counts and rates (the two add up to the overall).
-        "by_kind": {
-            kind.value: _rates(by_kind.get(kind.value, figures.Figures(figures.Counts())))
-            for kind in OrgKind
-        },
+        "by_kind": {kind.value: _kind(by_kind, kind, goals) for kind in OrgKind},
         "deliverables": _deliverables(session, campaign, period, cutoff),
         "reports": _reports(session, campaign, period.due_on, cutoff),
         "spot_checks": _spot_checks(session, campaign, cutoff),
@@ -558,6 +569,14 @@ def build(
     }
     data["requirements"] = requirements(data)
     return data
+
+
+def _kind(
+    by_kind: dict[Any, figures.Figures], kind: OrgKind, goals: targets.Targets
+) -> dict[str, Any]:
+    """One kind's counts and rates, with its targets (its own where the campaign sets them)."""
+    f = by_kind.get(kind.value, figures.Figures(figures.Counts()))
+    return {**_rates(f), "targets": goals.all_of(None, f.counts, kind.value)}
 
 
 def _forecast(session: Session, campaign: Campaign, day: date) -> dict[str, Any] | None:
@@ -591,6 +610,19 @@ def _named(units: list[dict[str, Any]], limit: int) -> str:
     return _names([u["name"] for u in units], limit)
 
 
+def _below(units: list[dict[str, Any]], limit: int, target: str, still: str = "") -> str:
+    """点名 of the units below their target: "甲、乙未达到80%"; where a named unit has a target
+    of its own, it is named with it: "甲（本单位目标75%）、乙未达到目标（全市目标80%）"."""
+    shown = units if len(units) <= limit else units[:limit]
+    if not any(u.get("own_target") for u in shown):
+        return f"{_named(units, limit)}{still}未达到{target}%"
+    names = [
+        u["name"] + (f"（本单位目标{display_target(u['target'])}%）" if u.get("own_target") else "")
+        for u in units
+    ]
+    return f"{_names(names, limit)}{still}未达到目标（全市目标{target}%）"
+
+
 def requirements(data: dict[str, Any]) -> list[str]:
     """下步工作要求, written from the figures: what is behind, who, and by when.
 
@@ -619,7 +651,7 @@ def requirements(data: dict[str, Any]) -> list[str]:
             f"{lead}全市党组织覆盖率为{percent(overall['party_org_coverage'])}，距{target}%的目标"
             f"还需组建{overall['gap']}个党组织。"
             + (
-                f"{_named(behind, limit)}未达到{target}%，要倒排工期、挂图推进，确保按期达标。"
+                f"{_below(behind, limit, target)}，要倒排工期、挂图推进，确保按期达标。"
                 if behind
                 else ""
             )
@@ -627,7 +659,7 @@ def requirements(data: dict[str, Any]) -> list[str]:
     elif behind:
         out.append(
             f"{lead}全市党组织覆盖率已达{percent(overall['party_org_coverage'])}，"
-            f"但{_named(behind, limit)}仍未达到{target}%，要加快进度。"
+            f"但{_below(behind, limit, target, '仍')}，要加快进度。"
         )
     stuck = sorted(
         (u for u in data["units"] if u.get("bottom_streak", 0) >= 2), key=_rank_key, reverse=True

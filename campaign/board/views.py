@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from campaign import display, figures, rules
+from campaign import display, figures, rules, targets
 from campaign.board import services
 from campaign.board.inputs import CHECKLIST, ClosureClaim, DrawSchema, Plan
 from campaign.board.models import (
@@ -58,6 +58,7 @@ def city(campaign_id: int) -> ResponseReturnValue:
         "board/city.html",
         campaign=campaign,
         rows=rows,
+        goals=targets.load(db.session, campaign),  # each tile against its unit's own target
         forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
         counts=services.unit_counts(db.session, campaign, unit_ids),
         deadline=build_deadline(campaign),

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
+from campaign import targets
 from campaign.core import accounts, permissions, units
 from campaign.core import campaigns as timeline
 from campaign.core import commit as transaction
@@ -111,6 +112,7 @@ class CampaignSchema(Schema):
     rural_min_formal_members = fields.Int()
     target_party_org_coverage = fields.Decimal(as_string=True)
     target_required_coverage = fields.Decimal(as_string=True)
+    target_work_coverage = fields.Decimal(as_string=True)
     template = fields.Str()
     masthead = fields.Str()
     bulletin_subject = fields.Str()
@@ -168,6 +170,49 @@ class CampaignSettings(MethodView):
         permissions.ensure(permissions.may_edit_campaign, g.api_user)
         commit(lambda: timeline.update_settings(db.session, campaign, data, g.api_user))
         return campaign
+
+
+class RateTargetOutSchema(Schema):
+    id = fields.Int()
+    unit = fields.Str(allow_none=True, metadata={"description": "单位代码；全市为空"})
+    unit_name = fields.Str()
+    kind = fields.Str(metadata={"description": "all、enterprise 或 social"})
+    rate = fields.Str(
+        metadata={"description": "party_org_coverage、required_coverage 或 work_coverage"}
+    )
+    percent = fields.Str()
+    reason = fields.Str()
+
+
+@blp.route("/campaigns/<int:campaign_id>/settings/targets")
+class CampaignTargets(MethodView):
+    @blp.response(200, RateTargetOutSchema(many=True))
+    def get(self, campaign_id: int) -> list[dict[str, Any]]:
+        """The campaign's targets for one kind of organization or one unit (the city-wide
+        ones are settings); a unit's own overrides the city's."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        return targets.listed(targets.load(db.session, campaign))
+
+    @blp.arguments(targets.RateTargetSchema)
+    @blp.response(200, RateTargetOutSchema(many=True))
+    def put(self, data: dict[str, Any], campaign_id: int) -> list[dict[str, Any]]:
+        """Set one target (coordinators and admins): the same unit, kind and rate again
+        changes it; recorded. Answers every target."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        permissions.ensure(permissions.may_edit_campaign, g.api_user)
+        commit(lambda: targets.set_target(db.session, campaign, data, g.api_user))
+        return targets.listed(targets.load(db.session, campaign))
+
+
+@blp.route("/campaigns/<int:campaign_id>/settings/targets/<int:target_id>")
+class CampaignTarget(MethodView):
+    @blp.response(204)
+    def delete(self, campaign_id: int, target_id: int) -> None:
+        """Remove one target (coordinators and admins): the unit or kind has the city's again;
+        recorded."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        permissions.ensure(permissions.may_edit_campaign, g.api_user)
+        commit(lambda: targets.remove_target(db.session, campaign, target_id, g.api_user))
 
 
 @blp.route("/campaigns/<int:campaign_id>/phases")

@@ -52,6 +52,7 @@ SETTINGS = {
     "rural_min_formal_members": ("农村新型经营主体应建所需正式党员数", K.COUNT),
     "target_party_org_coverage": ("党组织覆盖率目标（%）", K.PERCENT),
     "target_required_coverage": ("应建尽建率目标（%）", K.PERCENT),
+    "target_work_coverage": ("工作覆盖率目标（%）", K.PERCENT),
     "bulletin_named_units": ("通报点名的后进单位数", K.NAMED),
     "bulletin_review": ("通报须经审核签发后发布", K.YESNO),
     "bulletin_sign_hours": ("草稿截止后多少小时未签发即提醒签发人", K.HOURS),

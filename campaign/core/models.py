@@ -160,6 +160,10 @@ class Campaign(Base):
     # Targets in percent (DOMAIN.md §6).
     target_party_org_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("80"))
     target_required_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("100"))
+    # Seed 000: "党的工作覆盖率达到100%". Per kind and per unit: campaign.targets.
+    target_work_coverage: Mapped[Decimal] = mapped_column(
+        Numeric(5, 2), default=Decimal("100"), server_default="100"
+    )
     # How many units below target a bulletin names (点名), worst first.
     bulletin_named_units: Mapped[int] = mapped_column(default=3, server_default="3")
     # Review and 签发 (issue 18): off, a bulletin is published at its cut-off; on, it waits as

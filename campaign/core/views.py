@@ -11,12 +11,13 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from campaign import targets
 from campaign.core import campaigns, permissions, throttle
 from campaign.core.accounts import authenticate, end_sessions, record_login
 from campaign.core.commit import commit
 from campaign.core.db import Session
 from campaign.core.extensions import db
-from campaign.core.models import Actor, Campaign, CityProfile, Phase
+from campaign.core.models import Actor, Campaign, CityProfile, Phase, Unit
 from campaign.core.webforms import perform
 
 bp = Blueprint("core", __name__)
@@ -149,7 +150,67 @@ def settings(campaign_id: int) -> ResponseReturnValue:
         "设置已保存。",
         url_for("core.settings", campaign_id=campaign.id),
         campaign=campaign,
+        **_targets_context(campaign),
     )
+
+
+def _targets_context(campaign: Campaign, **given: Any) -> dict[str, Any]:
+    """What the settings page's table of targets shows: the campaign's targets other than its
+    city-wide settings, and the units, kinds and rates to choose from."""
+    responsible = db.session.scalars(
+        db.select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
+    )
+    return {
+        "goals": targets.load(db.session, campaign),
+        "target_units": list(responsible),
+        "rates": targets.Rate,
+        "scopes": targets.Scope,
+        "target_problems": {},
+        "target_submitted": None,
+        **given,
+    }
+
+
+@bp.post("/campaigns/<int:campaign_id>/targets")
+@login_required
+def set_target(campaign_id: int) -> ResponseReturnValue:
+    """Set a unit's or a kind's own target (coordinators), or remove one; a refused one
+    re-renders the settings page with every problem."""
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    permissions.ensure(permissions.may_edit_campaign, current_user)
+    done = url_for("core.settings", campaign_id=campaign.id) + "#targets"
+    if request.form.get("action") == "remove":
+        try:
+            target_id = int(request.form.get("target_id", ""))
+        except ValueError:
+            abort(404)
+        perform(
+            lambda: targets.remove_target(db.session, campaign, target_id, current_user),
+            lambda what: f"已删除{what}，改按上一级目标。",
+        )
+        return redirect(done)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        outcome = commit(
+            lambda: targets.set_target(
+                db.session, campaign, targets.target_from(request.form), current_user
+            )
+        )
+        if (refusal := outcome.refusal) is None:
+            flash("目标已保存。" if outcome.result else "没有修改。", "success")
+            return redirect(done)
+        problems, status = dict(refusal.problems), refusal.status
+    else:
+        problems, status = {"": "表单已失效，请刷新页面后重试。"}, 400
+    return render_template(
+        "core/settings.html",
+        form=form,
+        fields=campaigns.SETTINGS,
+        problems={},
+        submitted=None,
+        campaign=campaign,
+        **_targets_context(campaign, target_problems=problems, target_submitted=request.form),
+    ), status
 
 
 @bp.route("/campaigns/<int:campaign_id>/phases/<int:phase_id>", methods=["GET", "POST"])

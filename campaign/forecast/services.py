@@ -30,6 +30,7 @@ from campaign.core import campaigns, clock
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.display import percent, short_date
+from campaign.targets import load as load_targets
 
 RECENT_WEEKS = 4
 # figure -> (label, the campaign's target setting)
@@ -246,11 +247,13 @@ def forecast(
         weekly[unit_id]["party_org_coverage"][week] += with_org
         weekly[unit_id]["required_coverage"][week] += required_met
     targets = _targets(campaign)
+    goals = load_targets(session, campaign)  # each unit against its own target, where it has one
     days_left = (deadline - as_of).days
     units = []
     for unit, f in rows:
         c = f.counts
         history = weekly[unit.id]
+        own = {name: goals.of(name, unit.id).percent for name in FIGURES}
         units.append(
             UnitForecast(
                 unit,
@@ -261,7 +264,7 @@ def forecast(
                         history["party_org_coverage"],
                         c.base - c.with_party_org,
                         days_left,
-                        targets["party_org_coverage"],
+                        own["party_org_coverage"],
                     ),
                     "required_coverage": Projection.of(
                         c.required_met,
@@ -269,7 +272,7 @@ def forecast(
                         history["required_coverage"],
                         c.required - c.required_met,
                         days_left,
-                        targets["required_coverage"],
+                        own["required_coverage"],
                     ),
                 },
             )

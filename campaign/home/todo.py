@@ -14,7 +14,7 @@ from flask import url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from campaign import figures
+from campaign import figures, targets
 from campaign.board import coordination
 from campaign.board import services as board
 from campaign.board.models import (
@@ -403,7 +403,7 @@ def _rank_key(position: int, f: figures.Figures) -> tuple[bool, float, float, in
 def ranking(session: Session, campaign: Campaign) -> list[Ranked]:
     """Every responsible unit ranked by its figures now; ties share a place (并列), a unit
     without a base is not ranked."""
-    target = Decimal(campaign.target_party_org_coverage)
+    goals = targets.load(session, campaign)  # each unit against its own target
     rows = list(enumerate(figures.by_unit(session, campaign)))
     rows.sort(key=lambda r: _rank_key(r[0], r[1][1]))
     out: list[Ranked] = []
@@ -415,15 +415,8 @@ def ranking(session: Session, campaign: Campaign) -> list[Ranked]:
             earlier = _rank_key(0, out[-1].figures)[:3]
             if earlier == _rank_key(0, f)[:3]:
                 rank = out[-1].rank
-        out.append(
-            Ranked(
-                unit,
-                f,
-                rank,
-                f.gap_to(target),
-                figures.reaches(f.counts.with_party_org, f.counts.base, target),
-            )
-        )
+        goal = goals.of(targets.Rate.PARTY_ORG_COVERAGE, unit.id)
+        out.append(Ranked(unit, f, rank, goal.gap(f.counts), goal.reaches(f.counts)))
     return out
 
 

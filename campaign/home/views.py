@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from campaign import figures
+from campaign import figures, targets
 from campaign.board import coordination
 from campaign.board import services as board
 from campaign.core import campaigns, clock, permissions
@@ -39,15 +39,22 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
     unit_ids = permissions.visible_unit_ids(current_user)
     rows = figures.by_unit(db.session, campaign, unit_ids)
     coordinator = permissions.may_edit_campaign(current_user)
+    goals = targets.load(db.session, campaign)
+    sees_city = permissions.sees_city(current_user)
     return render_template(
         "home/overview.html",
         campaign=campaign,
         timeline=campaigns.timeline_view(campaign, clock.today(campaign.timezone)),
         rows=rows,
         total=figures.total_of(rows),
+        goals=goals,
+        # A unit's own page compares its totals with its own target.
+        kpi_unit=rows[0][0].id if not sees_city and len(rows) == 1 else None,
+        # 非公 / 社会组织 against their own targets, where the campaign sets them.
+        by_kind=figures.grouped(db.session, campaign, "kind", unit_ids) if goals.by_kind else None,
         board=board.totals(db.session, campaign, unit_ids),
         forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
-        sees_city=permissions.sees_city(current_user),
+        sees_city=sees_city,
         may_edit=coordinator,
         is_leadership=current_user.role == Role.LEADERSHIP,
         todo=(
@@ -87,7 +94,9 @@ def role_home(campaign_id: int) -> ResponseReturnValue:
             "home/leader.html",
             **common,
             **todo.leader_home(db.session, campaign, unit, moment),
-            target=campaign.target_party_org_coverage,
+            target=targets.load(db.session, campaign)
+            .of(targets.Rate.PARTY_ORG_COVERAGE, unit.id)
+            .percent,
         )
     return render_template(
         "home/operator.html", **common, **todo.operator_home(db.session, campaign, unit, moment)

@@ -189,7 +189,7 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
 
     # The snapshot holds the counts the PDF prints, not the lists.
     data = json.loads(bulletin.snapshot)
-    assert data["version"] == 3
+    assert data["version"] == 4
     assert "closures" not in data and "overdue_items" not in data
     assert (data["overall"]["closures_verified"], data["overall"]["overdue_items"]) == (2, 2)
     assert {u["name"]: u["closures_verified"] for u in data["units"]} == {

@@ -263,7 +263,7 @@ def test_the_hand_worked_bulletin_is_laid_out_as_a_gongwen(w):  # noqa: F811
         ["pdffonts", str(resolve(bulletin.pdf_path))], capture_output=True, text=True, check=True
     ).stdout
     assert "FandolFang" in fonts and "FandolSong-Bold" in fonts
-    assert data["version"] == 3
+    assert data["version"] == 4
 
 
 def document(**changes) -> dict:
