@@ -361,6 +361,16 @@ def test_the_overview_and_the_wall_chart_compare_each_unit_with_its_own_target(a
     assert "below" not in jia_tile and "below" in yi_tile
     assert "目标75%（本单位）" in tiles.split("甲区")[1].split("</a>")[0]
 
+    unit_board = client.get(f"/campaigns/{world.cid}/units/jia/board").get_data(as_text=True)
+    assert "党组织覆盖率 75.0%（目标≥75%（本单位））" in unit_board
+
+    # The unit's own page judges its streets and kinds by its own target too.
+    unit_page = client.get(f"/campaigns/{world.cid}/units/jia").get_data(as_text=True)
+    total = unit_page.split('id="area-figures"')[1].split('class="total"')[1].split("</tr>")[0]
+    assert (
+        'class="reached">75.0%<br><span class="small muted own-target">目标75%（本单位）' in total
+    )
+
 
 def test_the_audit_record_of_a_setting_names_the_work_coverage_target(app, world):
     client = coordinator_client(app)

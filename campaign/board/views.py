@@ -110,6 +110,7 @@ def unit(campaign_id: int, code: str) -> ResponseReturnValue:
         deadline=build_deadline(campaign),
         days_left=(build_deadline(campaign) - clock.today(campaign.timezone)).days,
         total=figures.overall(db.session, campaign, [unit.id]),
+        goal=targets.load(db.session, campaign).of(targets.Rate.PARTY_ORG_COVERAGE, unit.id),
     )
 
 

@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from campaign import figures
+from campaign import figures, targets
 from campaign.core import clock, inputs, jobs, permissions
 from campaign.core.extensions import db
 from campaign.core.models import Unit
@@ -68,6 +68,7 @@ def unit(campaign_id: int, code: str) -> ResponseReturnValue:
             key=lambda pair: (pair[0] is None, pair[0].position if pair[0] else 0),
         ),
         by_kind=figures.grouped(db.session, campaign, "kind", [unit.id]),
+        goals=targets.load(db.session, campaign),  # the unit's own targets, where it has them
         by_category=figures.grouped(db.session, campaign, "category", [unit.id]),
         orgs=orgs.items,
         org_total=orgs.total,
