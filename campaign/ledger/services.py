@@ -528,7 +528,7 @@ def area_names(session: Session, unit_ids: list[int] | None) -> list[str]:
 def ledger_values(values: dict, areas: dict[str, int]) -> dict:
     """A checked file row (as stored in a preview or change request) as Organization fields."""
     data = {k: v for k, v in values.items() if k != "area_name"}
-    for key in ("party_org_founded_on", "planned_on"):
+    for key in excel.DATE_FIELDS:
         if isinstance(data.get(key), str):
             data[key] = date.fromisoformat(data[key])
     data["area_id"] = areas.get(values.get("area_name") or "")

@@ -1,0 +1,55 @@
+"""organizations: the Party org's 隶属关系 and whether it is put right; the 第一书记 or
+党建工作指导员 sent to a new Party org
+
+Seed 004 phases 5 (理顺隶属关系) and 6 (对新组建的党组织 … 担任第一书记或党建工作指导员):
+``affiliation`` (属地 / 行业 / 主管部门, stored as text; none for every existing row),
+``affiliation_settled`` (false) with ``affiliation_settled_on``; ``liaison_role`` (第一书记 /
+党建工作指导员), ``liaison_name``, ``liaison_unit`` (empty) and ``liaison_assigned_on``.
+Nothing is derived from them in the tally: the two figures (理顺率, 新建党组织选派率) are
+read from the ledger.
+
+Revision ID: a7f3c91e5d42
+Revises: 5c1e9a7b3d20
+Create Date: 2026-12-06 13:00:00
+
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = "a7f3c91e5d42"
+down_revision = "5c1e9a7b3d20"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("affiliation", sa.String(length=20), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "affiliation_settled", sa.Boolean(), server_default=sa.false(), nullable=False
+            )
+        )
+        batch_op.add_column(sa.Column("affiliation_settled_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("liaison_role", sa.String(length=20), nullable=True))
+        batch_op.add_column(
+            sa.Column("liaison_name", sa.String(length=80), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("liaison_unit", sa.String(length=100), server_default="", nullable=False)
+        )
+        batch_op.add_column(sa.Column("liaison_assigned_on", sa.Date(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("organization", schema=None) as batch_op:
+        batch_op.drop_column("liaison_assigned_on")
+        batch_op.drop_column("liaison_unit")
+        batch_op.drop_column("liaison_name")
+        batch_op.drop_column("liaison_role")
+        batch_op.drop_column("affiliation_settled_on")
+        batch_op.drop_column("affiliation_settled")
+        batch_op.drop_column("affiliation")
