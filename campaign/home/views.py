@@ -46,6 +46,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         rows=rows,
         total=figures.total_of(rows),
         board=board.totals(db.session, campaign, unit_ids),
+        phases=figures.phase_counts(db.session, campaign, unit_ids),
         forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
         sees_city=permissions.sees_city(current_user),
         may_edit=coordinator,
