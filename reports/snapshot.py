@@ -12,6 +12,7 @@ the counts use, streamed into the workbook in the same run.
 
 import re
 from collections.abc import Iterator
+from dataclasses import asdict, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -57,6 +58,8 @@ VERSION = 3
 # PostgreSQL), so a province's lists are never all in memory.
 STREAM_ROWS = 2000
 
+
+_PHASE_COUNTS = [f.name for f in fields(figures.PhaseCounts)]
 
 # The usual short form of the plan's long name for the organizations concerned.
 TWO_NEW = ("非公有制经济组织和社会组织", "“两新”组织")
@@ -118,6 +121,15 @@ def _rates(f: figures.Figures) -> dict[str, Any]:
     }
 
 
+def _phase_figures(counts: figures.PhaseCounts) -> dict[str, Any]:
+    """Seed 004 phases 5 and 6 (理顺率, 新建党组织选派率) with their counts."""
+    return {
+        **asdict(counts),
+        "settled_rate": counts.settled_rate,
+        "liaison_rate": counts.liaison_rate,
+    }
+
+
 def _rank_key(unit: dict[str, Any]) -> tuple[bool, Any, Any, int]:
     coverage = unit["party_org_coverage"]
     required = unit["required_coverage"]
@@ -141,6 +153,7 @@ def _units(
     target = Decimal(campaign.target_party_org_coverage)
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
+    phases = figures.phase_counts_by_unit(session, campaign, as_of=cutoff_day)
     units: list[dict[str, Any]] = []
     for position, (unit, f) in enumerate(figures.by_unit(session, campaign, as_of=cutoff_day)):
         counts = items.get(unit.id, {})
@@ -160,6 +173,7 @@ def _units(
                 "closures_verified": closures.get(unit.id, 0),
                 "gap": f.gap_to(target),
                 "reaches": figures.reaches(f.counts.with_party_org, f.counts.base, target),
+                "phases": _phase_figures(phases.get(unit.id, figures.PhaseCounts())),
             }
         )
     _rank(units)
@@ -541,6 +555,15 @@ def build(
             "awaiting_items": sum(u["awaiting_items"] for u in units),
             # Every closure, also of a unit that is not ranked (as the list used to count).
             "closures_verified": sum(closures.values()),
+            "phases": _phase_figures(
+                sum(
+                    (
+                        figures.PhaseCounts(**{k: u["phases"][k] for k in _PHASE_COUNTS})
+                        for u in units
+                    ),
+                    figures.PhaseCounts(),
+                )
+            ),
         },
         "units": units,
         # 非公企业 and 社会组织: each kind's counts and rates (the two add up to the overall).

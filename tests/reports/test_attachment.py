@@ -308,7 +308,7 @@ def test_the_attachment_opens_as_an_office_worker_expects(w):
     # Two units; two closures; two overdue items: header in row 2, rows 3 and 4; no
     # data-quality leads nor 协调事项 in this city: the header alone.
     last_column = {
-        "各单位情况": "K",
+        "各单位情况": "M",
         "本期销号": "G",
         "逾期事项": "G",
         "数据质量线索": "G",
