@@ -931,59 +931,66 @@ _NO_PARTY_ORG_FOR = "未建党组织，不能填写{what}（{why}）"
 _LIAISON_WITHOUT_ORG = (
     "选派第一书记或党建工作指导员针对新组建的党组织；尚未建立党组织的，请填写「党建工作指导员」列"
 )
+PHASE_FIELDS = (
+    "affiliation",
+    "affiliation_settled",
+    "affiliation_settled_on",
+    "liaison_role",
+    "liaison_name",
+    "liaison_unit",
+    "liaison_assigned_on",
+)
 
 
-def _check_phase_columns(
-    spec: SheetSpec, values_of: dict[str, list], bad: set[int]
-) -> list[tuple[int, str, str]]:
-    """The rows whose 隶属关系 / 理顺 / 选派 cells disagree with one another or with the row's
-    Party org, as (position, field, message); a date later than today is refused too (a
-    campaign records what has been done). Columns the file lacks are not checked (the
-    ledger's values stay)."""
-    found: list[tuple[int, str, str]] = []
+def phase_problems(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    """What is wrong with one row's 隶属关系 / 理顺 / 选派 (``PHASE_FIELDS``) given its
+    ``party_org_status``, as (field, message): the cells disagree with one another or with
+    the row's Party org, or a day is later than ``today`` (a campaign records what has been
+    done). A field absent from ``row`` (a file without its column) is not checked. The one
+    check of the 附表 and of the organization page's form."""
+    found: list[tuple[str, str]] = []
+    no_org = row["party_org_status"] == PartyOrgStatus.NONE.value
+    affiliation, settled = row.get("affiliation"), row.get("affiliation_settled")
+    settled_on, assigned_on = row.get("affiliation_settled_on"), row.get("liaison_assigned_on")
+    role, name, unit = row.get("liaison_role"), row.get("liaison_name"), row.get("liaison_unit")
+    for field_name, on in (
+        ("affiliation_settled_on", settled_on),
+        ("liaison_assigned_on", assigned_on),
+    ):
+        if on is not None and on > today:
+            found.append((field_name, f"不能晚于今天（{on.isoformat()}）"))
+    if no_org and affiliation:
+        why = "隶属关系针对已建立的党组织"
+        found.append(("affiliation", _NO_PARTY_ORG_FOR.format(what="隶属关系", why=why)))
+    if settled and not affiliation:
+        found.append(("affiliation_settled", "已理顺的，须填写「党组织隶属关系」"))
+    if settled and "affiliation_settled_on" in row and settled_on is None:
+        found.append(("affiliation_settled_on", "已理顺的，须填写理顺时间"))
+    if settled_on is not None and not settled and "affiliation_settled" in row:
+        found.append(("affiliation_settled_on", "隶属关系未理顺，不应填写理顺时间"))
+    if "liaison_name" in row:
+        if name and no_org:
+            found.append(("liaison_name", _LIAISON_WITHOUT_ORG))
+        elif (role or unit or assigned_on is not None) and not name:
+            message = "填写了选派类别、单位或时间，须填写第一书记（指导员）姓名"
+            found.append(("liaison_name", message))
+        elif name and "liaison_role" in row and not role:
+            found.append(("liaison_role", "须填写第一书记或党建工作指导员"))
+    return found
+
+
+def _check_phase_columns(values_of: dict[str, list], bad: set[int]) -> list[tuple[int, str, str]]:
+    """``phase_problems`` of every row not already refused, as (position, field, message)."""
+    present = [f for f in PHASE_FIELDS if f in values_of]
+    if not present:
+        return []
     today = clock.today()
-    statuses = values_of["party_org_status"]
-    absent = [None] * len(statuses)
-
-    def column(field_name: str) -> list:
-        return values_of.get(field_name, absent)
-
-    affiliation, settled = column("affiliation"), column("affiliation_settled")
-    settled_on = column("affiliation_settled_on")
-    role, name = column("liaison_role"), column("liaison_name")
-    unit, assigned_on = column("liaison_unit"), column("liaison_assigned_on")
-    has_name = "liaison_name" in values_of
-    for p, status in enumerate(statuses):
-        if p in bad:
-            continue
-        no_org = status == PartyOrgStatus.NONE.value
-        row: list[tuple[str, str]] = []
-        for field_name, on in (
-            ("affiliation_settled_on", settled_on[p]),
-            ("liaison_assigned_on", assigned_on[p]),
-        ):
-            if on is not None and on > today:
-                row.append((field_name, f"不能晚于今天（{on.isoformat()}）"))
-        if no_org and affiliation[p]:
-            why = "隶属关系针对已建立的党组织"
-            row.append(("affiliation", _NO_PARTY_ORG_FOR.format(what="隶属关系", why=why)))
-        if settled[p] and not affiliation[p]:
-            row.append(("affiliation_settled", "已理顺的，须填写「党组织隶属关系」"))
-        if settled[p] and "affiliation_settled_on" in values_of and settled_on[p] is None:
-            row.append(("affiliation_settled_on", "已理顺的，须填写理顺时间"))
-        if settled_on[p] is not None and not settled[p] and "affiliation_settled" in values_of:
-            row.append(("affiliation_settled_on", "隶属关系未理顺，不应填写理顺时间"))
-        if has_name:
-            given = role[p] or unit[p] or assigned_on[p] is not None
-            if name[p] and no_org:
-                row.append(("liaison_name", _LIAISON_WITHOUT_ORG))
-            elif given and not name[p]:
-                row.append(
-                    ("liaison_name", "填写了选派类别、单位或时间，须填写第一书记（指导员）姓名")
-                )
-            elif name[p] and "liaison_role" in values_of and not role[p]:
-                row.append(("liaison_role", "须填写第一书记或党建工作指导员"))
-        found += [(p, field_name, message) for field_name, message in row]
+    found: list[tuple[int, str, str]] = []
+    columns = [values_of[f] for f in ("party_org_status", *present)]
+    for p, values in enumerate(zip(*columns, strict=True)):
+        if p not in bad:
+            row = dict(zip(("party_org_status", *present), values, strict=True))
+            found += [(p, f, message) for f, message in phase_problems(row, today)]
     return found
 
 
@@ -1057,8 +1064,7 @@ def _read_sheet(
                 (p, len(parsers) + order, Problem(message, sheet, numbers[p], letter, header))
             )
             bad.add(p)
-    phase_problems = _check_phase_columns(spec, values_of, bad)
-    for p, field_name, message in phase_problems:
+    for p, field_name, message in _check_phase_columns(values_of, bad):
         header = spec.column(field_name).header
         letter = _letter(parsers, field_name)
         order = len(parsers) + len(pairs)
