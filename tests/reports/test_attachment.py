@@ -367,6 +367,7 @@ def test_libreoffice_reads_and_prints_the_attachment(tmp_path):
                 "required_coverage": None,
                 "overdue_items": 0,
                 "gap": 4,
+                "phases": {"settled_rate": 0.75, "liaison_rate": 0.5},
             }
         ],
     }
@@ -391,7 +392,7 @@ def test_libreoffice_reads_and_prints_the_attachment(tmp_path):
     )
     lines = csv_file.read_text(encoding="utf-8").splitlines()
     assert lines[1].startswith("排名,单位,党建基数")
-    assert lines[2] == "1,江岸区,40,28,3,70.0%,62.5%,80.0%,,0,4"
+    assert lines[2] == "1,江岸区,40,28,3,70.0%,62.5%,80.0%,,0,4,75.0%,50.0%"
 
     (pdf,) = soffice([source], "pdf", tmp_path)
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
