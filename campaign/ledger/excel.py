@@ -962,7 +962,7 @@ def phase_problems(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]
     if no_org and affiliation:
         why = "隶属关系针对已建立的党组织"
         found.append(("affiliation", _NO_PARTY_ORG_FOR.format(what="隶属关系", why=why)))
-    if settled and not affiliation:
+    if settled and "affiliation" in row and not affiliation:
         found.append(("affiliation_settled", "已理顺的，须填写「党组织隶属关系」"))
     if settled and "affiliation_settled_on" in row and settled_on is None:
         found.append(("affiliation_settled_on", "已理顺的，须填写理顺时间"))
@@ -988,7 +988,8 @@ def _check_phase_columns(values_of: dict[str, list], bad: set[int]) -> list[tupl
     found: list[tuple[int, str, str]] = []
     columns = [values_of[f] for f in ("party_org_status", *present)]
     for p, values in enumerate(zip(*columns, strict=True)):
-        if p not in bad:
+        # Most rows fill none of them (nothing to disagree): no row built for those.
+        if p not in bad and any(values[1:]):
             row = dict(zip(("party_org_status", *present), values, strict=True))
             found += [(p, f, message) for f, message in phase_problems(row, today)]
     return found
