@@ -458,7 +458,7 @@ LEDGER_TALLY = tally.Tally(
         tally.Key("kind", "kind"),
         tally.Key("category", "category"),
     ),
-    counts=lambda campaign: {c.name: c for c in _sums(campaign, None)},
+    counts=lambda campaign: {c.name: c for c in (*_sums(campaign, None), *_phase_sums(campaign))},
 )
 # The figures' names for the shared machinery, as the ledger's writers and tests call it.
 stale = LEDGER_TALLY.stale
@@ -517,15 +517,52 @@ def _phase_conditions(campaign: Campaign, as_of: date | None) -> dict[str, Colum
     }
 
 
+# The tally's columns for them (LedgerCounts); its Party orgs are ``with_party_org``.
+_PHASE_TALLIED = {
+    "party_orgs": "with_party_org",
+    "settled": "settled",
+    "new_party_orgs": "new_party_orgs",
+    "new_with_liaison": "new_with_liaison",
+}
+
+
+def _phase_sums(campaign: Campaign) -> list[Label[int]]:
+    """The labelled SUM(CASE ...) the tally keeps for PhaseCounts (the Party orgs it keeps
+    already, as ``with_party_org``)."""
+    conditions = _phase_conditions(campaign, None)
+    return [
+        func.coalesce(func.sum(_one_if(conditions[n])), 0).label(column)
+        for n, column in _PHASE_TALLIED.items()
+        if n != "party_orgs"
+    ]
+
+
 def phase_counts_by_unit(
     session: Session,
     campaign: Campaign,
     unit_ids: list[int] | None = None,
     as_of: date | None = None,
 ) -> dict[int, PhaseCounts]:
-    """PhaseCounts per unit id (units without a Party org are absent), summed in SQL over the
-    ledger's organizations with a Party org; ``as_of`` a past day, what was done by then (a
-    Party org, a 理顺 or a 选派 with a later day is not counted yet)."""
+    """PhaseCounts per unit id (units without a Party org are absent): now, a sum over the
+    tally (LedgerCounts, as the other current figures); ``as_of`` a past day, summed over the
+    ledger's organizations with a Party org, what was done by then (a Party org, a 理顺 or a
+    选派 with a later day is not counted yet)."""
+    if as_of is None:
+        settle(session)
+        stmt = select(
+            LedgerCounts.unit_id,
+            *[
+                func.coalesce(func.sum(getattr(LedgerCounts, column)), 0).label(n)
+                for n, column in _PHASE_TALLIED.items()
+            ],
+        ).where(LedgerCounts.campaign_id == campaign.id)
+        if unit_ids is not None:
+            stmt = stmt.where(LedgerCounts.unit_id.in_(unit_ids))
+        return {
+            row.unit_id: PhaseCounts(**{n: int(getattr(row, n)) for n in _PHASE_NAMES})
+            for row in session.execute(stmt.group_by(LedgerCounts.unit_id))
+            if row.party_orgs
+        }
     conditions = _phase_conditions(campaign, as_of)
     stmt = _scoped(
         select(

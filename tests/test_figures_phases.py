@@ -82,8 +82,27 @@ def test_settled_and_liaison_rates_per_unit_and_overall(app):
     assert city.settled_rate == 0.6
     assert round(city.liaison_rate * 100, 1) == 33.3
     assert figures.phase_counts(db.session, campaign, [wuchang.id]).settled == 0
+    # The tally (what the overview reads) says what the ledger says.
+    assert figures.phase_counts_by_unit(db.session, campaign, as_of=date(2100, 1, 1)) == by_unit
     assert figures.phase_counts_by_unit(db.session, campaign, as_of=date(2026, 9, 12)) == {
         jiangan.id: PhaseCounts(party_orgs=4, settled=2, new_party_orgs=2, new_with_liaison=0)
     }
     # No Party org at all: no rate (not 0 %).
     assert PhaseCounts().settled_rate is None and PhaseCounts().liaison_rate is None
+
+
+def test_moving_the_campaigns_first_day_recounts_its_new_party_orgs(app):
+    # Founded 08-10: not new while the campaign begins 08-14, new once it begins 08-01.
+    from campaign.core.campaigns import update_settings
+
+    unit = make_unit("jiangan", "江岸区")
+    campaign = make_campaign(2026)
+    made = make_org(campaign, unit, formal=3, party_org="standalone", founded_on=date(2026, 8, 10))
+    _phases(made, liaison="王五")
+    db.session.commit()
+    assert figures.phase_counts(db.session, campaign) == PhaseCounts(party_orgs=1)
+    update_settings(db.session, campaign, {"starts_on": date(2026, 8, 1)}, None)
+    db.session.commit()
+    assert figures.phase_counts(db.session, campaign) == PhaseCounts(
+        party_orgs=1, new_party_orgs=1, new_with_liaison=1
+    )

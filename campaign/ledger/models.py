@@ -216,6 +216,10 @@ class LedgerCounts(Base):
     met_member: Mapped[int] = mapped_column(default=0)
     due_work_coverage: Mapped[int] = mapped_column(default=0)
     met_work_coverage: Mapped[int] = mapped_column(default=0)
+    # Seed 004 phases 5 and 6 (figures.PhaseCounts; its Party orgs are ``with_party_org``).
+    settled: Mapped[int] = mapped_column(default=0)
+    new_party_orgs: Mapped[int] = mapped_column(default=0)
+    new_with_liaison: Mapped[int] = mapped_column(default=0)
 
 
 class LedgerStatus(Labelled):

@@ -650,6 +650,10 @@ def rejudge_on_new_thresholds(session: Session, event: events.SettingsChanged) -
     """A rule threshold changed: every organization is judged again."""
     if any(f in RULE_SETTINGS for f in event.changed):
         reevaluate_campaign(session, event.campaign)
+    elif "starts_on" in event.changed:
+        # The tally counts the Party orgs founded since the campaign began (理顺率's and
+        # 新建党组织选派率's new Party orgs, figures.PhaseCounts).
+        figures.stale(session, event.campaign)
 
 
 def write_closure_rows(

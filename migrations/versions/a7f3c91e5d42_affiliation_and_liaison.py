@@ -5,8 +5,11 @@ Seed 004 phases 5 (理顺隶属关系) and 6 (对新组建的党组织 … 担�
 ``affiliation`` (属地 / 行业 / 主管部门, stored as text; none for every existing row),
 ``affiliation_settled`` (false) with ``affiliation_settled_on``; ``liaison_role`` (第一书记 /
 党建工作指导员), ``liaison_name``, ``liaison_unit`` (empty) and ``liaison_assigned_on``.
-Nothing is derived from them in the tally: the two figures (理顺率, 新建党组织选派率) are
-read from the ledger.
+The figures' tally (ledger_counts) keeps what the two figures (理顺率, 新建党组织选派率) add:
+``settled``, ``new_party_orgs`` (in the base, with a Party org founded on or after the
+campaign's first day) and ``new_with_liaison``. Every organization's 理顺 and 选派 start
+empty, so the first and the last are 0; the new Party orgs are counted from the ledger here,
+as campaign.figures defines them at this revision (written out in SQL).
 
 Revision ID: a7f3c91e5d42
 Revises: 5c1e9a7b3d20
@@ -43,8 +46,32 @@ def upgrade():
         )
         batch_op.add_column(sa.Column("liaison_assigned_on", sa.Date(), nullable=True))
 
+    with op.batch_alter_table("ledger_counts", schema=None) as batch_op:
+        for name in PHASE_COUNTS:
+            batch_op.add_column(sa.Column(name, sa.Integer(), server_default="0", nullable=False))
+    op.execute(FILL_NEW_PARTY_ORGS)
+
+
+PHASE_COUNTS = ("settled", "new_party_orgs", "new_with_liaison")
+FILL_NEW_PARTY_ORGS = """
+UPDATE ledger_counts SET new_party_orgs = (
+    SELECT COUNT(*) FROM organization o JOIN campaign c ON c.id = o.campaign_id
+    WHERE o.campaign_id = ledger_counts.campaign_id
+      AND o.unit_id = ledger_counts.unit_id
+      AND COALESCE(o.area_id, 0) = ledger_counts.area_key
+      AND o.kind = ledger_counts.kind
+      AND o.category = ledger_counts.category
+      AND o.in_base
+      AND o.party_org_status IN ('standalone', 'joint', 'functional')
+      AND o.party_org_founded_on >= c.starts_on
+)
+"""
+
 
 def downgrade():
+    with op.batch_alter_table("ledger_counts", schema=None) as batch_op:
+        for name in reversed(PHASE_COUNTS):
+            batch_op.drop_column(name)
     with op.batch_alter_table("organization", schema=None) as batch_op:
         batch_op.drop_column("liaison_assigned_on")
         batch_op.drop_column("liaison_unit")
