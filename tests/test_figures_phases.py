@@ -24,7 +24,7 @@ from datetime import date
 from campaign import figures
 from campaign.core.extensions import db
 from campaign.figures import PhaseCounts
-from tests.conftest import make_campaign, make_org, make_unit
+from tests.conftest import login, make_campaign, make_org, make_unit, make_user
 
 
 def _phases(org, settled=False, liaison="", settled_on=None, assigned_on=None):
@@ -87,6 +87,15 @@ def test_settled_and_liaison_rates_per_unit_and_overall(app):
     assert figures.phase_counts_by_unit(db.session, campaign, as_of=date(2026, 9, 12)) == {
         jiangan.id: PhaseCounts(party_orgs=4, settled=2, new_party_orgs=2, new_with_liaison=0)
     }
+    # The overview's card, city-wide for the working group.
+    make_user("coord", "coordinator")
+    db.session.commit()
+    client = app.test_client()
+    login(client, "coord")
+    html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    card = html[html.index('id="phase-figures"') :]
+    assert '隶属关系理顺率</div>\n    <div class="value">60.0%</div>' in card
+    assert "已理顺3个 · 新建党组织选派率33.3%（1/3）" in card
     # No Party org at all: no rate (not 0 %).
     assert PhaseCounts().settled_rate is None and PhaseCounts().liaison_rate is None
 
