@@ -26,7 +26,9 @@ from campaign.core.models import Campaign, Unit, User
 from campaign.core.templates import TEMPLATES
 from campaign.core.vocab import (
     STATUSES_OF,
+    Affiliation,
     EnterpriseCategory,
+    LiaisonRole,
     OperatingStatus,
     OrgKind,
     PartyOrgStatus,
@@ -420,7 +422,59 @@ def _synthetic_org(
             "选派党建工作指导员，发展党员" if formal + probationary == 0 else "联合组建"
         )
         org["planned_on"] = start + timedelta(days=rng.randint(20, 100))
+    org.update(_phase_fields(org, serial, unit, level, skill, progress, window))
     return org
+
+
+_LIAISON_UNITS = ("组织部", "商务局", "经信局", "市场监管局", "民政局", "司法局", "工商联")
+
+
+def _phase_fields(
+    org: dict, serial: int, unit: Unit, level, skill: float, progress: float, window
+) -> dict:
+    """Seed 004 phases 5 and 6 on one row: its Party org's 隶属关系 (属地 for enterprises and
+    district-level social organizations, 行业/主管部门 for city-level ones, as the plan's
+    principle has it; a few otherwise), whether it is put right, and the 第一书记 or 指导员 sent
+    to a Party org set up in the campaign. Drawn from the row's own generator, so the rest of
+    the demo (and the figures tests read from it) stays as it was."""
+    fields: dict = {
+        "affiliation": None,
+        "affiliation_settled": False,
+        "affiliation_settled_on": None,
+        "liaison_role": None,
+        "liaison_name": "",
+        "liaison_unit": "",
+        "liaison_assigned_on": None,
+    }
+    founded = org["party_org_founded_on"]
+    if org["party_org_status"] == PartyOrgStatus.NONE.value or founded is None:
+        return fields
+    rng = random.Random(SEED * 1_000_003 + serial)
+    start, today = window
+    expected = (
+        rng.choice([Affiliation.INDUSTRY, Affiliation.DEPARTMENT])
+        if level == RegistrationLevel.CITY
+        else Affiliation.TERRITORIAL
+    )
+    fields["affiliation"] = (
+        expected if rng.random() < 0.85 else rng.choice(list(Affiliation))
+    ).value
+    since = max(start, founded)
+    if today > since and rng.random() < 0.25 + 0.6 * progress * skill:
+        fields["affiliation_settled"] = True
+        fields["affiliation_settled_on"] = since + timedelta(
+            days=rng.randint(1, (today - since).days)
+        )
+    if founded >= start and rng.random() < 0.3 + 0.6 * skill:
+        role = LiaisonRole.FIRST_SECRETARY if rng.random() < 0.6 else LiaisonRole.INSTRUCTOR
+        fields.update(
+            liaison_role=role.value,
+            liaison_name=_person(rng),
+            liaison_unit=f"{unit.name}{rng.choice(_LIAISON_UNITS)}",
+            liaison_assigned_on=founded
+            + timedelta(days=rng.randint(0, max(0, (today - founded).days))),
+        )
+    return fields
 
 
 def ledgers_reviewed_at(campaign: Campaign, today: date) -> datetime:

@@ -260,6 +260,9 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
     "path": _labels(vocab.Path),
     "method": _labels(ClosureMethod),
     "result": _labels(CheckResult),
+    "affiliation": _labels(vocab.Affiliation),
+    "affiliation_settled": _YES_NO,
+    "liaison_role": _labels(vocab.LiaisonRole),
 }
 
 UNIT_VALUE_LABELS: dict[str, dict[object, str]] = {

@@ -458,9 +458,134 @@ LEDGER_TALLY = tally.Tally(
         tally.Key("kind", "kind"),
         tally.Key("category", "category"),
     ),
-    counts=lambda campaign: {c.name: c for c in _sums(campaign, None)},
+    counts=lambda campaign: {c.name: c for c in (*_sums(campaign, None), *_phase_sums(campaign))},
 )
 # The figures' names for the shared machinery, as the ledger's writers and tests call it.
 stale = LEDGER_TALLY.stale
 recount = LEDGER_TALLY.recount
 settle = tally.settle
+
+
+# --- Seed 004 phases 5 and 6: 理顺隶属关系, 选派第一书记或党建工作指导员 -------------------------
+
+
+@dataclass(frozen=True)
+class PhaseCounts:
+    """What phases 5 and 6 of seed 004 ask of the Party orgs of one group of organizations."""
+
+    party_orgs: int = 0  # in the base, with a Party org (单独 + 联合 + 功能型)
+    settled: int = 0  # of them, whose 隶属关系 is put right (理顺)
+    new_party_orgs: int = 0  # in the base, with a Party org founded since the campaign began
+    new_with_liaison: int = 0  # of them, with a 第一书记 or 党建工作指导员 sent
+
+    def __add__(self, other: "PhaseCounts") -> "PhaseCounts":
+        return PhaseCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def settled_rate(self) -> float | None:
+        """理顺率 = Party orgs of the base whose 隶属关系 is put right / Party orgs of the base
+        (seed 004 phase 5: 调整理顺"两新"组织党组织的隶属关系)."""
+        return _rate(self.settled, self.party_orgs)
+
+    @property
+    def liaison_rate(self) -> float | None:
+        """新建党组织选派率 = Party orgs of the base founded since the campaign began (its
+        first day on) that have a 第一书记 or 党建工作指导员 / those new Party orgs (seed 004
+        phase 6: 对新组建的党组织 … 担任第一书记或党建工作指导员联系指导)."""
+        return _rate(self.new_with_liaison, self.new_party_orgs)
+
+
+_PHASE_NAMES = [f.name for f in fields(PhaseCounts)]
+
+
+def _by(day: Any, as_of: date | None) -> ColumnElement[bool]:
+    """Done by ``as_of`` (always, without a day): what a bulletin counts at its cut-off."""
+    return true() if as_of is None else or_(day.is_(None), day <= as_of)
+
+
+def _phase_conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnElement[bool]]:
+    columns = Org if as_of is None else _AsOf(as_of)
+    with_org = and_(Org.in_base, rules.HAS_PARTY_ORG.sql(columns))
+    new = and_(with_org, Org.party_org_founded_on >= campaign.starts_on)
+    return {
+        "party_orgs": with_org,
+        "settled": and_(with_org, Org.affiliation_settled, _by(Org.affiliation_settled_on, as_of)),
+        "new_party_orgs": new,
+        "new_with_liaison": and_(
+            new, rules.Filled("liaison_name").sql(Org), _by(Org.liaison_assigned_on, as_of)
+        ),
+    }
+
+
+# The tally's columns for them (LedgerCounts); its Party orgs are ``with_party_org``.
+_PHASE_TALLIED = {
+    "party_orgs": "with_party_org",
+    "settled": "settled",
+    "new_party_orgs": "new_party_orgs",
+    "new_with_liaison": "new_with_liaison",
+}
+
+
+def _phase_sums(campaign: Campaign) -> list[Label[int]]:
+    """The labelled SUM(CASE ...) the tally keeps for PhaseCounts (the Party orgs it keeps
+    already, as ``with_party_org``)."""
+    conditions = _phase_conditions(campaign, None)
+    return [
+        func.coalesce(func.sum(_one_if(conditions[n])), 0).label(column)
+        for n, column in _PHASE_TALLIED.items()
+        if n != "party_orgs"
+    ]
+
+
+def phase_counts_by_unit(
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None = None,
+    as_of: date | None = None,
+) -> dict[int, PhaseCounts]:
+    """PhaseCounts per unit id (units without a Party org are absent): now, a sum over the
+    tally (LedgerCounts, as the other current figures); ``as_of`` a past day, summed over the
+    ledger's organizations with a Party org, what was done by then (a Party org, a 理顺 or a
+    选派 with a later day is not counted yet)."""
+    if as_of is None:
+        settle(session)
+        stmt = select(
+            LedgerCounts.unit_id,
+            *[
+                func.coalesce(func.sum(getattr(LedgerCounts, column)), 0).label(n)
+                for n, column in _PHASE_TALLIED.items()
+            ],
+        ).where(LedgerCounts.campaign_id == campaign.id)
+        if unit_ids is not None:
+            stmt = stmt.where(LedgerCounts.unit_id.in_(unit_ids))
+        return {
+            row.unit_id: PhaseCounts(**{n: int(getattr(row, n)) for n in _PHASE_NAMES})
+            for row in session.execute(stmt.group_by(LedgerCounts.unit_id))
+            if row.party_orgs
+        }
+    conditions = _phase_conditions(campaign, as_of)
+    stmt = _scoped(
+        select(
+            Org.unit_id,
+            *[func.coalesce(func.sum(_one_if(c)), 0).label(n) for n, c in conditions.items()],
+        ).where(conditions["party_orgs"]),
+        campaign,
+        unit_ids,
+    ).group_by(Org.unit_id)
+    return {
+        row.unit_id: PhaseCounts(**{n: int(getattr(row, n)) for n in _PHASE_NAMES})
+        for row in session.execute(stmt)
+    }
+
+
+def phase_counts(
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None = None,
+    as_of: date | None = None,
+) -> PhaseCounts:
+    """PhaseCounts over the campaign (or ``unit_ids``)."""
+    total = PhaseCounts()
+    for counts in phase_counts_by_unit(session, campaign, unit_ids, as_of).values():
+        total = total + counts
+    return total

@@ -59,6 +59,9 @@ UNITS: tuple[str, list[tuple[str, str | Callable[[dict], Any], int, str]]] = (
         ("应建尽建率", lambda u: _rate(u["required_coverage"]), 12, RATE),
         ("逾期事项", "overdue_items", 10, COUNT),
         ("距目标还需组建", "gap", 15, COUNT),
+        # Seed 004 phases 5 and 6 (bulletins made before them have none: blank).
+        ("理顺率", lambda u: _rate(u.get("phases", {}).get("settled_rate")), 10, RATE),
+        ("新建党组织选派率", lambda u: _rate(u.get("phases", {}).get("liaison_rate")), 17, RATE),
     ],
 )
 # The lists: (title, key in snapshot.lists, [(header, width, kind)]), rows in the headers' order.

@@ -12,6 +12,7 @@ the counts use, streamed into the workbook in the same run.
 
 import re
 from collections.abc import Iterator
+from dataclasses import asdict, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -60,6 +61,8 @@ VERSION = 4
 # PostgreSQL), so a province's lists are never all in memory.
 STREAM_ROWS = 2000
 
+
+_PHASE_COUNTS = [f.name for f in fields(figures.PhaseCounts)]
 
 # The usual short form of the plan's long name for the organizations concerned.
 TWO_NEW = ("非公有制经济组织和社会组织", "“两新”组织")
@@ -121,6 +124,15 @@ def _rates(f: figures.Figures) -> dict[str, Any]:
     }
 
 
+def _phase_figures(counts: figures.PhaseCounts) -> dict[str, Any]:
+    """Seed 004 phases 5 and 6 (理顺率, 新建党组织选派率) with their counts."""
+    return {
+        **asdict(counts),
+        "settled_rate": counts.settled_rate,
+        "liaison_rate": counts.liaison_rate,
+    }
+
+
 def _rank_key(unit: dict[str, Any]) -> tuple[bool, Any, Any, int]:
     coverage = unit["party_org_coverage"]
     required = unit["required_coverage"]
@@ -144,6 +156,7 @@ def _units(
 ) -> list[dict[str, Any]]:
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
+    phases = figures.phase_counts_by_unit(session, campaign, as_of=cutoff_day)
     units: list[dict[str, Any]] = []
     for position, (unit, f) in enumerate(figures.by_unit(session, campaign, as_of=cutoff_day)):
         counts = items.get(unit.id, {})
@@ -168,6 +181,7 @@ def _units(
                 "target": str(goal.percent),
                 "own_target": goal.own,
                 "targets": goals.all_of(unit.id, f.counts),
+                "phases": _phase_figures(phases.get(unit.id, figures.PhaseCounts())),
             }
         )
     _rank(units)
@@ -555,6 +569,15 @@ def build(
             # Every closure, also of a unit that is not ranked (as the list used to count).
             "closures_verified": sum(closures.values()),
             "targets": goals.all_of(None, overall.counts),
+            "phases": _phase_figures(
+                sum(
+                    (
+                        figures.PhaseCounts(**{k: u["phases"][k] for k in _PHASE_COUNTS})
+                        for u in units
+                    ),
+                    figures.PhaseCounts(),
+                )
+            ),
         },
         "units": units,
         # 非公企业 and 社会组织: each kind's counts and rates (the two add up to the overall).

@@ -411,3 +411,22 @@ def test_upgrade_signs_the_head_of_a_chain_written_before_it(app, runner):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "变更记录完整：3条，哈希链接无误，与签名的记录头一致。"
     assert audit.signed_head(db.session)["last_hash"] == prev
+
+
+def test_the_phases_upgrade_counts_the_new_party_orgs_in_the_tally(app, backend):
+    # a7f3c91e5d42 adds the tally's counts of seed 004's phases 5 and 6: nothing is put right
+    # or sent yet, and of two Party orgs the one founded since the campaign began is new.
+    from campaign import figures
+
+    unit = make_unit("jiangan", "江岸区")
+    campaign = make_campaign(2026)
+    make_org(campaign, unit, formal=3, party_org="standalone", founded_on=date(2026, 9, 10))
+    make_org(campaign, unit, formal=3, party_org="standalone", founded_on=date(2015, 6, 1))
+    db.session.commit()
+    stamp(revision="a7f3c91e5d42")
+    downgrade(revision="5c1e9a7b3d20")
+    upgrade(revision="a7f3c91e5d42")
+    db.session.expire_all()
+    assert figures.phase_counts(db.session, campaign) == figures.PhaseCounts(
+        party_orgs=2, new_party_orgs=1
+    )

@@ -119,6 +119,27 @@ class PartyOrgStatus(Labelled):
     FUNCTIONAL = "functional", "功能型"
 
 
+class Affiliation(Labelled):
+    """Whom a Party org in a 两新组织 reports to (隶属关系, seed 004 phase 5: 理顺隶属关系).
+
+    The plan's principle: 非公经济组织党组织 by territory (属地); city-level social
+    organizations by their industry or supervising department (行业和主管部门), district-level
+    and below by territory ("原则上": a principle, so what a unit records is what counts).
+    """
+
+    TERRITORIAL = "territorial", "属地"
+    INDUSTRY = "industry", "行业"
+    DEPARTMENT = "department", "主管部门"
+
+
+class LiaisonRole(Labelled):
+    """Who is sent to a new Party org to guide it (seed 004 phase 6: 对新组建的党组织 … 担任
+    第一书记或党建工作指导员联系指导)."""
+
+    FIRST_SECRETARY = "first_secretary", "第一书记"
+    INSTRUCTOR = "instructor", "党建工作指导员"
+
+
 class RegistrationLevel(Labelled):
     CITY = "city", "市级"
     DISTRICT = "district", "区级及以下"

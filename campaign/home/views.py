@@ -53,6 +53,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         # 非公 / 社会组织 against their own targets, where the campaign sets them.
         by_kind=figures.grouped(db.session, campaign, "kind", unit_ids) if goals.by_kind else None,
         board=board.totals(db.session, campaign, unit_ids),
+        phases=figures.phase_counts(db.session, campaign, unit_ids),
         forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
         sees_city=sees_city,
         may_edit=coordinator,

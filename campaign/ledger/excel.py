@@ -29,11 +29,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign import rules
+from campaign.core import clock
 from campaign.core.text import TextRefused, clean, field_of, for_cell, within
 from campaign.core.vocab import (
     STATUSES_OF,
+    Affiliation,
     EnterpriseCategory,
     Labelled,
+    LiaisonRole,
     OperatingStatus,
     OrgKind,
     PartyOrgStatus,
@@ -49,10 +52,10 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a zip bomb unpacks far beyond this
 MAX_ROWS = 200_000
 HEADER_ROW = 2  # row 1 holds the form's title
-# The template's 22 columns fit in A-Z; calamine builds a sheet as the grid from A1 to its
+# The template's 30 columns fit in A-AF; calamine builds a sheet as the grid from A1 to its
 # farthest cell, so the grid of a sheet is at most (MAX_ROWS + HEADER_ROW) x MAX_COLUMNS
 # cells, and a file holds at most as many cells with content.
-MAX_COLUMNS = 26
+MAX_COLUMNS = 32
 LIMITS = ooxml.Limits(
     rows=MAX_ROWS + HEADER_ROW,
     columns=MAX_COLUMNS,
@@ -127,6 +130,22 @@ def _party_columns(of: OrgKind) -> tuple[Column, ...]:
         _column(of, "measures", "text", width=24),
         _column(of, "planned_on", "date"),
         _column(of, "responsible_person", "text"),
+        *_phase_columns(of),
+    )
+
+
+def _phase_columns(of: OrgKind) -> tuple[Column, ...]:
+    """Seed 004 phases 5 and 6, per Party org: its 隶属关系 and whether it is put right (理顺),
+    and the 第一书记 or 党建工作指导员 sent to a new one. Optional (files made before them still
+    import, the ledger keeping its values); checked together in ``_check_phase_columns``."""
+    return (
+        _column(of, "affiliation", "enum", enum=Affiliation, optional_column=True, width=10),
+        _column(of, "affiliation_settled", "bool", optional_column=True, width=10),
+        _column(of, "affiliation_settled_on", "date", optional_column=True),
+        _column(of, "liaison_role", "enum", enum=LiaisonRole, optional_column=True, width=14),
+        _column(of, "liaison_name", "text", optional_column=True),
+        _column(of, "liaison_unit", "text", optional_column=True, width=16),
+        _column(of, "liaison_assigned_on", "date", optional_column=True),
     )
 
 
@@ -185,7 +204,21 @@ LEDGER_FIELDS = sorted(
 )
 # A file row's value of a field its sheet does not have, or an older file lacks, when the
 # ledger has none to keep (an added organization).
-ABSENT = {"members_elsewhere": 0, "operating_status": OperatingStatus.NORMAL.value}
+ABSENT = {
+    "members_elsewhere": 0,
+    "operating_status": OperatingStatus.NORMAL.value,
+    "affiliation": None,
+    "affiliation_settled": False,
+    "affiliation_settled_on": None,
+    "liaison_role": None,
+    "liaison_name": "",
+    "liaison_unit": "",
+    "liaison_assigned_on": None,
+}
+# The columns holding dates (kept as ISO text in a preview and a change request).
+DATE_FIELDS = tuple(
+    sorted({c.field for s in SHEETS.values() for c in s.columns if c.kind == "date"})
+)
 
 
 # ---- problems ---------------------------------------------------------------
@@ -400,7 +433,11 @@ INSTRUCTIONS = [
     "附表2没有「经营状态」列的旧文件仍可导入，各组织保持原有状态。",
     "8. 附表2「组织关系在外党员数」填正式党员中组织关系在原机关事业单位等外单位的人数（一方隶属，不重复统计），不能超过正式党员数；"
     "超过正式党员半数的社会组织可建立功能型党组织。非公企业不能填报功能型党组织。",
-    "9. 上传后系统逐行校验：任何一处有误，整份文件不导入，并列出所有问题的工作表、行、列和字段。",
+    "9. 表末各列（可不填，旧文件没有这些列仍可导入）：已建党组织的填「党组织隶属关系」（属地、行业、主管部门；"
+    "非公企业党组织原则上属地管理，市级社会组织以行业和主管部门管理为主，区级及以下社会组织以属地管理为主），"
+    "隶属关系已理顺的填“是”和理顺时间；对新组建的党组织选派第一书记或党建工作指导员的，填选派类别、姓名、所在单位和选派时间。"
+    "尚未建立党组织的，指导员填「党建工作指导员」列。日期不能晚于填报当天。",
+    "10. 上传后系统逐行校验：任何一处有误，整份文件不导入，并列出所有问题的工作表、行、列和字段。",
 ]
 
 
@@ -672,13 +709,15 @@ def _value_parser(column: Column, ctx: UnitContext) -> Callable[[Any], Any]:
         by_label = {m.label: m.value for m in column.enum}
         allowed = "、".join(column.choices())
 
-        def parse_enum(value: Any) -> str:
+        def parse_enum(value: Any) -> str | None:
             text = _norm_text(value)
             code = by_label.get(text)
             if code in refused:
                 raise _CellError(f"不能填“{text}”：{refused[code]}")
             if code is not None:
                 return code
+            if not text and not column.required:
+                return None
             if not text:
                 raise _CellError(f"不能为空（可选：{allowed}）")
             raise _CellError(f"“{text}”不是可选值（可选：{allowed}）")
@@ -888,6 +927,74 @@ def _bools_among_numbers(cells: tuple) -> bool:
     return bool in types and (int in types or float in types)
 
 
+_NO_PARTY_ORG_FOR = "未建党组织，不能填写{what}（{why}）"
+_LIAISON_WITHOUT_ORG = (
+    "选派第一书记或党建工作指导员针对新组建的党组织；尚未建立党组织的，请填写「党建工作指导员」列"
+)
+PHASE_FIELDS = (
+    "affiliation",
+    "affiliation_settled",
+    "affiliation_settled_on",
+    "liaison_role",
+    "liaison_name",
+    "liaison_unit",
+    "liaison_assigned_on",
+)
+
+
+def phase_problems(row: Mapping[str, Any], today: date) -> list[tuple[str, str]]:
+    """What is wrong with one row's 隶属关系 / 理顺 / 选派 (``PHASE_FIELDS``) given its
+    ``party_org_status``, as (field, message): the cells disagree with one another or with
+    the row's Party org, or a day is later than ``today`` (a campaign records what has been
+    done). A field absent from ``row`` (a file without its column) is not checked. The one
+    check of the 附表 and of the organization page's form."""
+    found: list[tuple[str, str]] = []
+    no_org = row["party_org_status"] == PartyOrgStatus.NONE.value
+    affiliation, settled = row.get("affiliation"), row.get("affiliation_settled")
+    settled_on, assigned_on = row.get("affiliation_settled_on"), row.get("liaison_assigned_on")
+    role, name, unit = row.get("liaison_role"), row.get("liaison_name"), row.get("liaison_unit")
+    for field_name, on in (
+        ("affiliation_settled_on", settled_on),
+        ("liaison_assigned_on", assigned_on),
+    ):
+        if on is not None and on > today:
+            found.append((field_name, f"不能晚于今天（{on.isoformat()}）"))
+    if no_org and affiliation:
+        why = "隶属关系针对已建立的党组织"
+        found.append(("affiliation", _NO_PARTY_ORG_FOR.format(what="隶属关系", why=why)))
+    if settled and "affiliation" in row and not affiliation:
+        found.append(("affiliation_settled", "已理顺的，须填写「党组织隶属关系」"))
+    if settled and "affiliation_settled_on" in row and settled_on is None:
+        found.append(("affiliation_settled_on", "已理顺的，须填写理顺时间"))
+    if settled_on is not None and not settled and "affiliation_settled" in row:
+        found.append(("affiliation_settled_on", "隶属关系未理顺，不应填写理顺时间"))
+    if "liaison_name" in row:
+        if name and no_org:
+            found.append(("liaison_name", _LIAISON_WITHOUT_ORG))
+        elif (role or unit or assigned_on is not None) and not name:
+            message = "填写了选派类别、单位或时间，须填写第一书记（指导员）姓名"
+            found.append(("liaison_name", message))
+        elif name and "liaison_role" in row and not role:
+            found.append(("liaison_role", "须填写第一书记或党建工作指导员"))
+    return found
+
+
+def _check_phase_columns(values_of: dict[str, list], bad: set[int]) -> list[tuple[int, str, str]]:
+    """``phase_problems`` of every row not already refused, as (position, field, message)."""
+    present = [f for f in PHASE_FIELDS if f in values_of]
+    if not present:
+        return []
+    today = clock.today()
+    found: list[tuple[int, str, str]] = []
+    columns = [values_of[f] for f in ("party_org_status", *present)]
+    for p, values in enumerate(zip(*columns, strict=True)):
+        # Most rows fill none of them (nothing to disagree): no row built for those.
+        if p not in bad and any(values[1:]):
+            row = dict(zip(("party_org_status", *present), values, strict=True))
+            found += [(p, f, message) for f, message in phase_problems(row, today)]
+    return found
+
+
 def _read_sheet(
     spec: SheetSpec,
     sheet: str,
@@ -958,6 +1065,12 @@ def _read_sheet(
                 (p, len(parsers) + order, Problem(message, sheet, numbers[p], letter, header))
             )
             bad.add(p)
+    for p, field_name, message in _check_phase_columns(values_of, bad):
+        header = spec.column(field_name).header
+        letter = _letter(parsers, field_name)
+        order = len(parsers) + len(pairs)
+        found.append((p, order, Problem(message, sheet, numbers[p], letter, header)))
+        bad.add(p)
     extra: dict[str, Any] = (
         {"party_org_founded_on": None} if "party_org_founded_on" not in values_of else {}
     )
@@ -978,7 +1091,7 @@ def _read_sheet(
             found.append(
                 (
                     p,
-                    len(parsers) + len(pairs),
+                    len(parsers) + len(pairs) + 1,
                     Problem(message, sheet, numbers[p], code_letter, "统一社会信用代码"),
                 )
             )

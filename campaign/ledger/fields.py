@@ -37,6 +37,13 @@ LABELS: dict[str, str] = {
     "planned_on": "计划完成时间",
     "responsible_person": "责任人",
     "exclusion_note": "剔除理由",
+    "affiliation": "党组织隶属关系",
+    "affiliation_settled": "隶属关系是否理顺",
+    "affiliation_settled_on": "隶属关系理顺时间",
+    "liaison_role": "选派类别",
+    "liaison_name": "第一书记（指导员）姓名",
+    "liaison_unit": "第一书记（指导员）所在单位",
+    "liaison_assigned_on": "选派时间",
     "exclusion_decided_by_id": "剔除决定人",
 }
 

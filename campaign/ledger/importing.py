@@ -534,7 +534,7 @@ _ADDED = (
 _FILE_FIELDS = len(excel.LEDGER_FIELDS)  # COMPARED starts with them
 _FACTS_AT = itemgetter(*(COMPARED.index(f) for f in rules.EVALUATED_FACTS))
 _TAGS_AT = COMPARED.index("tags")
-_DATES_AT = [i for i, f in enumerate(COMPARED) if f in ("party_org_founded_on", "planned_on")]
+_DATES_AT = [i for i, f in enumerate(COMPARED) if f in excel.DATE_FIELDS]
 _AREA_AT = COMPARED.index("area_name")
 _STATUS_AT = COMPARED.index("operating_status")
 

@@ -1,10 +1,18 @@
 """What the ledger's pages accept besides files and comments: the schemas the services'
 typed values are read with (campaign.core.inputs)."""
 
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
-from campaign.core.inputs import Choice, text
-from campaign.core.vocab import EXCLUDED_STATUSES, EXITS, OperatingStatus, OrgKind
+from campaign.core.inputs import Choice, Day, text
+from campaign.core.vocab import (
+    EXCLUDED_STATUSES,
+    EXITS,
+    Affiliation,
+    LiaisonRole,
+    OperatingStatus,
+    OrgKind,
+)
+from campaign.ledger.fields import LABELS
 from campaign.ledger.models import Organization
 
 
@@ -36,3 +44,29 @@ class ExclusionSchema(Schema):
         },
     )
     reason = text(Organization.exclusion_note, load_default="")
+
+
+def _choices(enum: type[Affiliation] | type[LiaisonRole], field: str) -> str:
+    return f"「{LABELS[field]}」应为：" + "、".join(m.label for m in enum) + "（或不填）"
+
+
+class PhasesSchema(Schema):
+    """Seed 004 phases 5 and 6 on one organization, as its page's form sends them (the 附表's
+    columns of the same names); checked together by the service (excel.phase_problems)."""
+
+    affiliation = Choice(
+        Affiliation, _choices(Affiliation, "affiliation"), optional=True, load_default=None
+    )
+    affiliation_settled = fields.Boolean(
+        truthy={"是", "true", "1"},
+        falsy={"否", "false", "0", ""},
+        load_default=False,
+        error_messages={"invalid": f"「{LABELS['affiliation_settled']}」应为“是”或“否”"},
+    )
+    affiliation_settled_on = Day(LABELS["affiliation_settled_on"], optional=True, load_default=None)
+    liaison_role = Choice(
+        LiaisonRole, _choices(LiaisonRole, "liaison_role"), optional=True, load_default=None
+    )
+    liaison_name = text(Organization.liaison_name, load_default="")
+    liaison_unit = text(Organization.liaison_unit, load_default="")
+    liaison_assigned_on = Day(LABELS["liaison_assigned_on"], optional=True, load_default=None)

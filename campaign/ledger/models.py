@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -20,7 +21,9 @@ from campaign.core.db import Base, enum_text
 from campaign.core.models import Unit, User
 from campaign.core.text import text_field
 from campaign.core.vocab import (
+    Affiliation,
     Labelled,
+    LiaisonRole,
     OperatingStatus,
     OrgKind,
     PartyOrgStatus,
@@ -100,6 +103,22 @@ class Organization(Base):
     responsible_person: Mapped[str] = mapped_column(
         String(80), default="", info=text_field(LABELS["responsible_person"])
     )
+
+    # Seed 004 phase 5 (理顺隶属关系): whom the Party org reports to, and whether the unit has
+    # put that right (with the day). Only for an organization with a Party org (the 附表 checks).
+    affiliation: Mapped[Affiliation | None] = mapped_column(enum_text(Affiliation, 20))
+    affiliation_settled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    affiliation_settled_on: Mapped[date | None]
+    # Seed 004 phase 6: the 第一书记 or 党建工作指导员 sent to a new Party org, from which unit,
+    # since when (the 指导员 of an organization still without one is ``instructor``).
+    liaison_role: Mapped[LiaisonRole | None] = mapped_column(enum_text(LiaisonRole, 20))
+    liaison_name: Mapped[str] = mapped_column(
+        String(80), default="", server_default="", info=text_field(LABELS["liaison_name"])
+    )
+    liaison_unit: Mapped[str] = mapped_column(
+        String(100), default="", server_default="", info=text_field(LABELS["liaison_unit"])
+    )
+    liaison_assigned_on: Mapped[date | None]
 
     # Who put the organization out of (or back into) the base, and why (DOMAIN.md §5).
     exclusion_note: Mapped[str] = mapped_column(
@@ -197,6 +216,10 @@ class LedgerCounts(Base):
     met_member: Mapped[int] = mapped_column(default=0)
     due_work_coverage: Mapped[int] = mapped_column(default=0)
     met_work_coverage: Mapped[int] = mapped_column(default=0)
+    # Seed 004 phases 5 and 6 (figures.PhaseCounts; its Party orgs are ``with_party_org``).
+    settled: Mapped[int] = mapped_column(default=0)
+    new_party_orgs: Mapped[int] = mapped_column(default=0)
+    new_with_liaison: Mapped[int] = mapped_column(default=0)
 
 
 class LedgerStatus(Labelled):

@@ -17,11 +17,12 @@ from sqlalchemy.orm import joinedload
 from campaign import audit, figures, rules
 from campaign.core import events
 from campaign.core.campaigns import RULE_SETTINGS
-from campaign.core.clock import now
+from campaign.core.clock import now, today
 from campaign.core.db import Session, claim
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.paging import page_of
+from campaign.core.text import cleaned_for
 from campaign.core.vocab import (
     EXCLUDED_STATUSES,
     EXITS,
@@ -31,6 +32,7 @@ from campaign.core.vocab import (
     primary_tag,
 )
 from campaign.ledger import excel
+from campaign.ledger.fields import label
 from campaign.ledger.inputs import NOT_EXCLUDED, exits_text
 from campaign.ledger.models import (
     ChangeAction,
@@ -389,6 +391,54 @@ def update_organization(
     return change.after
 
 
+# ---- seed 004 phases 5 and 6 on one organization (its page's form) ----------------------
+
+PHASES_LOCKED = "台账已报送审核，审核期间不能修改；如需修改，请市级专班退回后再修改"
+PHASES_UNCHANGED = "没有修改任何内容"
+
+
+def record_phases(
+    session: Session, campaign: Campaign, org: Organization, values: dict, user
+) -> ChangeAction | ChangeRequest:
+    """Record an organization's 隶属关系, 理顺 and 第一书记/指导员 (``excel.PHASE_FIELDS``) as its
+    ledger is edited: on a draft or returned ledger the row changes (recorded); on the
+    approved base a change request is filed, as an import of the row would file it; while
+    the ledger awaits review nothing changes. Checked as the 附表's columns are."""
+    values = {f: values[f] for f in excel.PHASE_FIELDS}
+    for key in ("liaison_name", "liaison_unit"):
+        # As the 附表 reads a cell, and as it will be stored (a change request is written now).
+        typed = cleaned_for(getattr(Organization, key), str(values[key] or ""))
+        values[key] = " ".join(typed.split())
+    row = {**values, "party_org_status": org.party_org_status}
+    problems = excel.phase_problems(row, today(campaign.timezone))
+    if problems:
+        raise ValidationFailed([(f, f"「{label(f)}」{message}") for f, message in problems])
+    now_filed = {f: _as_filed(org, f) for f in excel.PHASE_FIELDS}
+    filed = {f: v.isoformat() if isinstance(v, date) else v for f, v in values.items()}
+    if all(now_filed[f] == filed[f] for f in filed):
+        raise ValidationFailed([("affiliation", PHASES_UNCHANGED)])
+    ledger = unit_ledger(session, campaign, org.unit)
+    if ledger.status == LedgerStatus.SUBMITTED:
+        raise ValidationFailed([("affiliation", PHASES_LOCKED)])
+    if ledger.is_editable:
+        update_organization(session, campaign, org, values, user, source="组织页面修改")
+        return ChangeAction.UPDATE
+    payload = {f: _as_filed(org, f) for f in (*excel.LEDGER_FIELDS, "area_name")}
+    request = ChangeRequest(
+        campaign_id=campaign.id,
+        unit_id=org.unit_id,
+        organization_id=org.id,
+        action=ChangeAction.UPDATE,
+        credit_code=org.credit_code,
+        payload={**payload, **filed},
+        reason="组织页面修改隶属关系、选派情况",
+        requested_by_id=getattr(user, "id", None),
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
 # ---- exclusions (空壳/僵尸/影子 enterprises; 注销/撤销登记/长期停止活动 social orgs) -------
 
 
@@ -528,7 +578,7 @@ def area_names(session: Session, unit_ids: list[int] | None) -> list[str]:
 def ledger_values(values: dict, areas: dict[str, int]) -> dict:
     """A checked file row (as stored in a preview or change request) as Organization fields."""
     data = {k: v for k, v in values.items() if k != "area_name"}
-    for key in ("party_org_founded_on", "planned_on"):
+    for key in excel.DATE_FIELDS:
         if isinstance(data.get(key), str):
             data[key] = date.fromisoformat(data[key])
     data["area_id"] = areas.get(values.get("area_name") or "")
@@ -600,6 +650,10 @@ def rejudge_on_new_thresholds(session: Session, event: events.SettingsChanged) -
     """A rule threshold changed: every organization is judged again."""
     if any(f in RULE_SETTINGS for f in event.changed):
         reevaluate_campaign(session, event.campaign)
+    elif "starts_on" in event.changed:
+        # The tally counts the Party orgs founded since the campaign began (理顺率's and
+        # 新建党组织选派率's new Party orgs, figures.PhaseCounts).
+        figures.stale(session, event.campaign)
 
 
 def write_closure_rows(

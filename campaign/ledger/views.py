@@ -27,10 +27,10 @@ from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
-from campaign.core.vocab import EXITS
+from campaign.core.vocab import EXITS, Affiliation, LiaisonRole
 from campaign.core.webforms import perform
 from campaign.ledger import checks, excel, importing, services
-from campaign.ledger.inputs import ExclusionSchema
+from campaign.ledger.inputs import ExclusionSchema, PhasesSchema
 from campaign.ledger.models import (
     ChangeAction,
     ChangeRequest,
@@ -432,5 +432,33 @@ def organization(campaign_id: int, org_id: int) -> ResponseReturnValue:
         org=org,
         notes=checks.notes_of(db.session, org),
         may_note=permissions.may_note_check(current_user, org.kind, org.tags),
+        may_edit=permissions.may_edit_ledger(current_user, org.unit),
+        affiliations=Affiliation,
+        liaison_roles=LiaisonRole,
+        today=clock.today(campaign.timezone),
         form=FlaskForm(),
     )
+
+
+@bp.post("/campaigns/<int:campaign_id>/organizations/<int:org_id>/phases")
+@login_required
+def organization_phases(campaign_id: int, org_id: int) -> ResponseReturnValue:
+    # Seed 004 phases 5 and 6: the unit's operator records them as he edits the ledger (a
+    # draft changes, an approved base gets a change request).
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    org = permissions.unit_record_or_404(current_user, Organization, org_id, campaign.id)
+    permissions.ensure(permissions.may_edit_ledger, current_user, org.unit)
+
+    def record() -> object:
+        values = inputs.load(PhasesSchema(), request.form)
+        return services.record_phases(db.session, campaign, org, values, current_user)
+
+    perform(
+        record,
+        lambda done: (
+            "已提交变更申请，待市级专班审核。"
+            if isinstance(done, ChangeRequest)
+            else "已保存隶属关系和选派情况。"
+        ),
+    )
+    return redirect(url_for("ledger.organization", campaign_id=campaign.id, org_id=org.id))

@@ -75,6 +75,17 @@ SOCIAL_HEADERS = [
     "计划完成时间",
     "责任人",
 ]
+# Seed 004 phases 5 and 6: optional columns at the end of both sheets (附表1 U-AA, 附表2
+# X-AD); the files above are made without them, as before they existed.
+PHASE_HEADERS = [
+    "党组织隶属关系",
+    "隶属关系是否理顺",
+    "隶属关系理顺时间",
+    "选派类别",
+    "第一书记（指导员）姓名",
+    "第一书记（指导员）所在单位",
+    "选派时间",
+]
 
 # Valid 统一社会信用代码 (GB 32100 check character last). 91 = enterprise, 51 = social
 # organization; region 420102 = 江岸区. CODE_WRONG_CHECK is CODE_A with its check

@@ -30,6 +30,7 @@ from .conftest import (
     CODE_WRONG_CHECK,
     ENTERPRISE_HEADERS,
     ENTERPRISE_SHEET,
+    PHASE_HEADERS,
     SOCIAL_HEADERS,
     SOCIAL_SHEET,
     build_xlsx,
@@ -112,8 +113,10 @@ def test_template_has_instructions_both_forms_a_hidden_code_table_and_dropdowns(
         "推进措施",
         "计划完成时间",
         "责任人",
+        *PHASE_HEADERS,
     ]
-    assert [str(c.value).rstrip("*") for c in wb[SOCIAL_SHEET][2]] == SOCIAL_HEADERS
+    social_header = [str(c.value).rstrip("*") for c in wb[SOCIAL_SHEET][2]]
+    assert social_header == SOCIAL_HEADERS + PHASE_HEADERS
 
     # Dropdowns on the first data line and far below it.
     for cell in ("E3", "E5000"):
@@ -138,6 +141,10 @@ def test_template_has_instructions_both_forms_a_hidden_code_table_and_dropdowns(
     # 注销, 撤销登记 or 长期停止活动, an enterprise as 空壳, 僵尸 or 影子 (停业 stays in it).
     assert _dropdown(wb, SOCIAL_SHEET, "G3") == ["正常", "注销", "撤销登记", "长期停止活动"]
     assert _dropdown(wb, SOCIAL_SHEET, "O3") == ["未建", "单独组建", "联合组建", "功能型"]
+    # 隶属关系 and 选派类别 (seed 004 phases 5 and 6) at the end of each sheet.
+    assert _dropdown(wb, ENTERPRISE_SHEET, "U3") == ["属地", "行业", "主管部门"]
+    assert _dropdown(wb, ENTERPRISE_SHEET, "V3") == ["是", "否"]
+    assert _dropdown(wb, SOCIAL_SHEET, "AA3") == ["第一书记", "党建工作指导员"]
     # Free-text columns have none.
     assert not [
         dv for dv in wb[ENTERPRISE_SHEET].data_validations.dataValidation if "A3" in dv.sqref

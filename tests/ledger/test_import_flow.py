@@ -64,6 +64,7 @@ from .conftest import (
     CODE_WRONG_CHECK,
     ENTERPRISE_HEADERS,
     ENTERPRISE_SHEET,
+    PHASE_HEADERS,
     SOCIAL_HEADERS,
     SOCIAL_SHEET,
     build_xlsx,
@@ -403,6 +404,75 @@ def test_members_elsewhere_are_imported_recorded_and_kept_by_an_older_file(w):
     assert (json.loads(update.before), json.loads(update.after)) == (
         {"members_elsewhere": 2},
         {"members_elsewhere": 0},
+    )
+
+
+def test_affiliation_and_liaison_are_imported_kept_by_an_older_file_and_changed_by_request(w):
+    # Seed 004 phases 5 and 6 on S (市级 律师事务所, its own Party org founded 09-01): reports
+    # to its 主管部门, put right on 11-02; 第一书记 王五 sent by 市司法局 on 09-20.
+    phase = {
+        "党组织隶属关系": "主管部门",
+        "隶属关系是否理顺": "是",
+        "隶属关系理顺时间": date(2026, 11, 2),
+        "选派类别": "第一书记",
+        "第一书记（指导员）姓名": "王五",
+        "第一书记（指导员）所在单位": "市司法局",
+        "选派时间": date(2026, 9, 20),
+    }
+
+    def file(row_s: dict, headers=PHASE_HEADERS) -> bytes:
+        return build_xlsx(
+            {
+                ENTERPRISE_SHEET: (ENTERPRISE_HEADERS + headers, list(V1[0])),
+                SOCIAL_SHEET: (SOCIAL_HEADERS + headers, [row_s]),
+            }
+        )
+
+    def recorded(org: Organization) -> tuple:
+        return (
+            org.affiliation,
+            org.affiliation_settled,
+            org.affiliation_settled_on,
+            org.liaison_role,
+            org.liaison_name,
+            org.liaison_unit,
+            org.liaison_assigned_on,
+        )
+
+    filed = ("department", True, date(2026, 11, 2), "first_secretary", "王五", "市司法局")
+    with at(2026, 11, 15, 9, 0):
+        import_and_apply(w, file(dict(ROW_S, **phase)))
+        assert recorded(orgs(w)[CODE_S]) == (*filed, date(2026, 9, 20))
+        assert recorded(orgs(w)[CODE_A]) == (None, False, None, None, "", "", None)
+
+        # A file made before the columns existed changes nothing.
+        batch = import_file(w, file(ROW_S, headers=[]))
+        assert batch.status == "previewed", batch.problems
+        assert batch.summary["same"] == 5
+
+        # On the approved base, a file that corrects the day the 第一书记 was sent is a
+        # change request; accepted, the ledger has it, recorded before and after.
+        ledger = services.unit_ledger(db.session, w.campaign, w.jiangan)
+        services.submit_ledger(db.session, ledger, w.op)
+        services.approve_ledger(db.session, ledger, w.coord)
+        db.session.commit()
+        import_and_apply(w, file(ROW_S | phase | {"选派时间": date(2026, 9, 21)}))
+        request = db.session.scalars(select(ChangeRequest)).one()
+        assert services.proposed_changes(request) == {
+            "liaison_assigned_on": ["2026-09-20", "2026-09-21"]
+        }
+        services.decide_change(db.session, request, True, w.coord)
+        db.session.commit()
+    s = orgs(w)[CODE_S]
+    assert recorded(s) == (*filed, date(2026, 9, 21))
+    update = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.object_id == str(s.id), AuditEntry.action == "organization.update"
+        )
+    ).one()
+    assert (json.loads(update.before), json.loads(update.after)) == (
+        {"liaison_assigned_on": "2026-09-20"},
+        {"liaison_assigned_on": "2026-09-21"},
     )
 
 
@@ -1210,9 +1280,9 @@ def test_an_export_is_named_by_unit_and_campaign_and_prints_on_landscape_a4(w):
     heading = sheet.oddHeader.left.text
     assert "填报单位：江岸区" in heading and "填报人：jiangan_op" in heading
     assert "日期：2026年11月22日" in heading
-    # V1's four enterprises (rows 3-6, columns A-T) are bordered when shown and printed.
+    # V1's four enterprises (rows 3-6, columns A-AA) are bordered when shown and printed.
     ranges = [str(r.sqref) for r in sheet.conditional_formatting]
-    assert ranges == ["A3:T6"]
+    assert ranges == ["A3:AA6"]
     [rule] = [rule for cf in sheet.conditional_formatting for rule in cf.rules]
     assert rule.dxf.border.left.style == "thin"
 

@@ -308,7 +308,7 @@ def test_the_attachment_opens_as_an_office_worker_expects(w):
     # Two units; two closures; two overdue items: header in row 2, rows 3 and 4; no
     # data-quality leads nor 协调事项 in this city: the header alone.
     last_column = {
-        "各单位情况": "K",
+        "各单位情况": "M",
         "本期销号": "G",
         "逾期事项": "G",
         "数据质量线索": "G",
@@ -367,6 +367,7 @@ def test_libreoffice_reads_and_prints_the_attachment(tmp_path):
                 "required_coverage": None,
                 "overdue_items": 0,
                 "gap": 4,
+                "phases": {"settled_rate": 0.75, "liaison_rate": 0.5},
             }
         ],
     }
@@ -391,7 +392,7 @@ def test_libreoffice_reads_and_prints_the_attachment(tmp_path):
     )
     lines = csv_file.read_text(encoding="utf-8").splitlines()
     assert lines[1].startswith("排名,单位,党建基数")
-    assert lines[2] == "1,江岸区,40,28,3,70.0%,62.5%,80.0%,,0,4"
+    assert lines[2] == "1,江岸区,40,28,3,70.0%,62.5%,80.0%,,0,4,75.0%,50.0%"
 
     (pdf,) = soffice([source], "pdf", tmp_path)
     info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout

@@ -10,7 +10,7 @@ a CLI traceback, with the batch stuck in "processing".
 
 The files are made by tests/security/crafted.py from a one-row ledger written by openpyxl
 (附表1 on line 3). The limits (campaign/ledger/excel.py): 200,000 data rows after the two
-title and header lines, so nothing below row 200,002; columns A to Z.
+title and header lines, so nothing below row 200,002; columns A to AF.
 """
 
 import io
@@ -263,9 +263,9 @@ def test_a_batch_whose_processing_fails_ends_refused_and_says_so(w, files):
 
 
 def test_a_cell_count_beyond_any_ledger_is_refused_before_reading(tmp_path):
-    """5.3 million cells all at A3 (a sparse list calamine would hold whole): within every
-    position limit, beyond the count a ledger can have (200,002 rows x 26 columns)."""
-    cells = b'<c r="A3"><v>1</v></c>' * 5_300_000
+    """6.5 million cells all at A3 (a sparse list calamine would hold whole): within every
+    position limit, beyond the count a ledger can have (200,002 rows x 32 columns)."""
+    cells = b'<c r="A3"><v>1</v></c>' * 6_500_000
 
     def crowd(xml: bytes) -> bytes:
         head, tail = xml.split(b"</sheetData>", 1)
@@ -275,5 +275,5 @@ def test_a_cell_count_beyond_any_ledger_is_refused_before_reading(tmp_path):
     with pytest.raises(excel.FileRefused) as refused:
         excel.check_file(data)
     assert str(refused.value) == (
-        "文件中的单元格过多（超过5200052个），请只保留附表1、附表2 的数据后重新上传"
+        "文件中的单元格过多（超过6400064个），请只保留附表1、附表2 的数据后重新上传"
     )
