@@ -19,6 +19,7 @@ from campaign.core.templates import TEMPLATES
 from campaign.core.text import field_of
 from campaign.core.vocab import Labelled
 from campaign.ledger import fields
+from campaign.rulesets import PRESET_CHOICES
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -121,6 +122,8 @@ AUDIT_ACTIONS = {
     "deliverable.drop": "取消阶段任务",
     "campaign.create": "创建行动",
     "campaign.settings": "修改行动设置",
+    "campaign.rules": "修改行动规则",
+    "item.rules": "规则修改后调整攻坚事项",
     "phase.update": "修改阶段",
     "user.create": "创建用户",
     "user.update": "修改用户",
@@ -280,12 +283,19 @@ OBJECT_FIELD_LABELS: dict[str, dict[str, str]] = {
         "bulletin_subject": "通报标题事由",
         "addressees": "主送单位",
         "bulletin_time": "通报数据截止时间",
+        "rules": "规则",
+        "items_opened": "新增攻坚事项（个）",
+        "items_closed": "不再需要的攻坚事项（个）",
+        "figures_change": "指标变化",
     },
     "phase": {"name": "阶段名称", "starts_on": "开始日期", "ends_on": "截止日期"},
 }
 OBJECT_VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
     "unit": UNIT_VALUE_LABELS,
-    "campaign": {"template": {code: t.city_name + "方案" for code, t in TEMPLATES.items()}},
+    "campaign": {
+        "template": {code: t.city_name + "方案" for code, t in TEMPLATES.items()},
+        "rules": {code: title for code, title in PRESET_CHOICES},
+    },
 }
 # Fields that hold ids, shown by the name of what they point at.
 USER_ID_FIELDS = {"exclusion_decided_by_id", "decided_by_id", "submitted_by_id"}
