@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from campaign import figures
-from campaign.board.models import CheckResult, Closure, ClosureMethod
+from campaign.board.models import CheckResult, Closure, ClosureMethod, ItemState
 from campaign.core import vocab
 from campaign.core.clock import DEFAULT_TZ
 from campaign.core.templates import TEMPLATES
@@ -289,6 +289,8 @@ OBJECT_FIELD_LABELS: dict[str, dict[str, str]] = {
         "figures_change": "指标变化",
     },
     "phase": {"name": "阶段名称", "starts_on": "开始日期", "ends_on": "截止日期"},
+    # An item adjusted to a new rule set (board.follow_new_rules).
+    "board_item": {"state": "攻坚状态", "last_reason": "说明"},
 }
 OBJECT_VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
     "unit": UNIT_VALUE_LABELS,
@@ -296,6 +298,7 @@ OBJECT_VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
         "template": {code: t.city_name + "方案" for code, t in TEMPLATES.items()},
         "rules": {code: title for code, title in PRESET_CHOICES},
     },
+    "board_item": {"state": _labels(ItemState)},
 }
 # Fields that hold ids, shown by the name of what they point at.
 USER_ID_FIELDS = {"exclusion_decided_by_id", "decided_by_id", "submitted_by_id"}

@@ -328,6 +328,23 @@ def test_after_the_base_is_approved_a_change_is_previewed_then_recorded_once(app
     ).all()
     assert len(entries) == 1
     assert "应建尽建率 3/7（42.9%） → 1/2（50.0%）" in entries[0].after
+    # Read in plain Chinese in the change record: the rules before and after, the effect.
+    from campaign import display
+
+    shown = display.audit_values(entries[0].after, "campaign")
+    assert "新增攻坚事项（个）：1" in shown and "不再需要的攻坚事项（个）：1" in shown
+    assert "规则：“两新”组织（正式党员3名以上）：应单独组建——有3名以上正式党员" in shown
+    assert display.audit_action("campaign.rules") == "修改行动规则"
+    items = {i.organization_id: i for i in db.session.scalars(select(BoardItem))}
+    closed = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "item.rules",
+            AuditEntry.object_id == str(items[w.orgs["S5"].id].id),
+        )
+    ).one()
+    assert display.audit_values(closed.after, "board_item") == (
+        "规则要求：实现工作覆盖；说明：规则修改后已达要求，无需再攻坚；攻坚状态：已销号"
+    )
     items = {i.organization_id: i for i in db.session.scalars(select(BoardItem))}
     assert items[w.orgs["E1"].id].target == "member"
     assert items[w.orgs["E7"].id].target == "standalone"

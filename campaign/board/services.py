@@ -122,7 +122,7 @@ RULES_CHANGED_SHORT = "规则修改后须“{target}”，尚未达到"
 
 def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
     """The ledger was judged again under a new rule set: every item takes its organization's
-    new target; an open item whose organization now meets it (or left the base) is closed,
+    new target; an open item whose organization now meets it is closed,
     a closed one whose organization falls short of its new target is reopened, each recorded;
     the organizations now short without an item get one (in the units whose base is
     approved)."""
@@ -133,22 +133,21 @@ def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
         .where(BoardItem.campaign_id == campaign.id)
     )
     for item, org in session.execute(stmt).all():
+        if not org.in_base:  # no rule takes an organization out of the base: exits do
+            continue
         target = Target(org.target)
-        met = not org.in_base or rules.met(org, target)
+        met = rules.met(org, target)
         state = item.state
         if item.state in OPEN_STATES and met:
             state = ItemState.CLOSED
         elif item.state == ItemState.CLOSED and not met:
             state = ItemState.REOPENED
-        if (item.target, item.state) == (target, state) or (
-            not org.in_base and state == item.state
-        ):
+        if (item.target, item.state) == (target, state):
             continue
         with audit.recorded_change(
             session, item, ["target", "state", "last_reason"], user=event.user, action="item.rules"
         ):
-            if org.in_base:
-                item.target = target
+            item.target = target
             if state != item.state:
                 item.state = state
                 item.last_reason = (
