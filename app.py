@@ -243,6 +243,9 @@ def _register_cli(app: Flask) -> None:
     from campaign.quality.cli import quality_cli
 
     app.cli.add_command(quality_cli)
+    from campaign.rules_cli import rules_cli
+
+    app.cli.add_command(rules_cli)
 
 
 def _register_templates(app: Flask) -> None:

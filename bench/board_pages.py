@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from app import create_app
-from campaign import figures, rules
+from campaign import figures, rulesets
 from campaign.board.models import BoardItem
 from campaign.board.services import sync_items
 from campaign.core.accounts import create_user
@@ -39,7 +39,7 @@ def build(n: int) -> tuple[int, str]:
     campaign = create_from_template(db.session, "wuhan-2016", 2026)
     responsible = [u for u in units.values() if u.is_responsible]
     areas = {u.id: [a for a in units.values() if a.parent_id == u.id] for u in responsible}
-    thresholds = rules.Thresholds.of(campaign)
+    rule_set = rulesets.rule_set_of(campaign)
     rows = []
     for i in range(1, n + 1):
         unit = rng.choice(responsible)
@@ -66,7 +66,7 @@ def build(n: int) -> tuple[int, str]:
             mass_organizations="",
             responsible_person="王五",
         )
-        row.update(apply_rules(row, thresholds))
+        row.update(apply_rules(row, rule_set))
         rows.append(row)
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(Organization), rows[start : start + 5000])

@@ -54,7 +54,7 @@ from pypdf import PdfWriter
 from sqlalchemy import JSON, delete, event, func, insert, select, text
 
 from app import create_app
-from campaign import audit, figures, rules
+from campaign import audit, figures, rules, rulesets
 from campaign.board import services as board
 from campaign.board.models import BOARD_TALLY, BoardItem, Closure, SizeMode
 from campaign.core import clock
@@ -163,7 +163,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
     span = (build_deadline(campaign) - build_start).days
     progress = max(0.0, min(1.0, (today - build_start).days / span))
     window = (build_start, min(today, campaign.ends_on))
-    thresholds = rules.Thresholds.of(campaign)
+    rule_set = rulesets.rule_set_of(campaign)
     session.flush()
 
     serial = item_id = 0
@@ -196,7 +196,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
                 serial += 1
                 area = rng.choice(areas) if areas else None
                 org = _synthetic_org(rng, serial, kind, unit, area, level, skill, progress, window)
-                org.update(apply_rules(org, thresholds), id=serial, campaign_id=campaign.id)
+                org.update(apply_rules(org, rule_set), id=serial, campaign_id=campaign.id)
                 orgs.append(org)
                 if not org["in_base"]:
                     continue
@@ -237,7 +237,7 @@ def build(session, n: int, today: date, log=print) -> Campaign:
                         )
                     )
                     continue
-                requirement = rules.evaluate(SimpleNamespace(**org), thresholds)
+                requirement = rules.evaluate(SimpleNamespace(**org), rule_set)
                 if rules.meets(SimpleNamespace(**org), requirement):
                     continue
                 item_id += 1

@@ -14,7 +14,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, insert, select
 
-from campaign import audit, figures, rules
+from campaign import audit, figures, rules, rulesets
 from campaign.board import services as board
 from campaign.board.models import BoardItem, Closure, ClosureMethod, ClosureStatus, ItemState
 from campaign.core import clock
@@ -532,7 +532,7 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     span = (build_deadline(campaign) - build_start).days
     progress = max(0.0, min(1.0, (today - build_start).days / span))
     window = (build_start, min(today, campaign.ends_on))
-    thresholds = rules.Thresholds.of(campaign)
+    rule_set = rulesets.rule_set_of(campaign)
 
     rows, serial = [], 1
     plan = [(units[code], int(170 * size), int(40 * size)) for code, *_ in DISTRICTS]
@@ -549,7 +549,7 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
                 org = _synthetic_org(
                     rng, serial, kind, unit, area, level, skill, progress, window, pace
                 )
-                org.update(apply_rules(org, thresholds), campaign_id=campaign.id)
+                org.update(apply_rules(org, rule_set), campaign_id=campaign.id)
                 rows.append(org)
                 serial += 1
     session.execute(insert(Organization), rows)

@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from campaign import figures, targets
-from campaign.board.models import CheckResult, Closure, ClosureMethod
+from campaign.board.models import CheckResult, Closure, ClosureMethod, ItemState
 from campaign.core import vocab
 from campaign.core.clock import DEFAULT_TZ
 from campaign.core.templates import TEMPLATES
 from campaign.core.text import field_of
 from campaign.core.vocab import Labelled
 from campaign.ledger import fields
+from campaign.rulesets import PRESET_CHOICES
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -121,6 +122,8 @@ AUDIT_ACTIONS = {
     "deliverable.drop": "取消阶段任务",
     "campaign.create": "创建行动",
     "campaign.settings": "修改行动设置",
+    "campaign.rules": "修改行动规则",
+    "item.rules": "规则修改后调整攻坚事项",
     "phase.update": "修改阶段",
     "user.create": "创建用户",
     "user.update": "修改用户",
@@ -288,6 +291,10 @@ OBJECT_FIELD_LABELS: dict[str, dict[str, str]] = {
         "target_party_org_coverage": "党组织覆盖率目标（%）",
         "target_required_coverage": "应建尽建率目标（%）",
         "target_work_coverage": "工作覆盖率目标（%）",
+        "rules": "规则",
+        "items_opened": "新增攻坚事项（个）",
+        "items_closed": "不再需要的攻坚事项（个）",
+        "figures_change": "指标变化",
     },
     # A unit's or a kind's own target (campaign/targets.py).
     "rate_target": {
@@ -298,10 +305,16 @@ OBJECT_FIELD_LABELS: dict[str, dict[str, str]] = {
         "reason": "理由",
     },
     "phase": {"name": "阶段名称", "starts_on": "开始日期", "ends_on": "截止日期"},
+    # An item adjusted to a new rule set (board.follow_new_rules).
+    "board_item": {"state": "攻坚状态", "last_reason": "说明"},
 }
 OBJECT_VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
     "unit": UNIT_VALUE_LABELS,
-    "campaign": {"template": {code: t.city_name + "方案" for code, t in TEMPLATES.items()}},
+    "campaign": {
+        "template": {code: t.city_name + "方案" for code, t in TEMPLATES.items()},
+        "rules": {code: title for code, title in PRESET_CHOICES},
+    },
+    "board_item": {"state": _labels(ItemState)},
     "rate_target": {"kind": _labels(targets.Scope), "rate": _labels(targets.Rate)},
 }
 # Records whose fields read in an order of their own (what the record is about first).

@@ -12,10 +12,11 @@ about which organizations are still short.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, true
+from sqlalchemy import ColumnElement, String, and_, cast, false, func, not_, or_, true
 
 from campaign.core.vocab import (
     EXITS,
@@ -25,7 +26,6 @@ from campaign.core.vocab import (
     OrgKind,
     PartyOrgStatus,
     Path,
-    RegistrationLevel,
     SocialCategory,
     Target,
 )
@@ -352,45 +352,156 @@ def met_sql(columns: Any, targets: Iterable[Target]) -> ColumnElement[bool]:
     return or_(*(and_(columns.target == t.value, MET[t].sql(columns)) for t in targets))
 
 
-def _party_org_reasons(org: OrgFacts, t: Thresholds) -> list[Reason]:
-    reasons = []
-    if org.formal_members >= t.standalone_formal_members:
-        reasons.append(
-            Reason("formal_members", f"有{t.standalone_formal_members}名以上正式党员，须单独组建")
+# ---- a rule set: which organizations each rule covers, and what they must reach ------------
+
+# A rule's bounds are inclusive ("50人以上" is 50 or more). A bound is a number, or the name of
+# one of the campaign's settings (``Thresholds``), whose number it then is: the settings page
+# changes every rule that names it.
+Bound = int | str | None
+# The targets a rule may ask, strongest first: the strongest that fires wins.
+LADDER = (Target.STANDALONE, Target.PARTY_ORG, Target.MEMBER, Target.WORK_COVERAGE)
+# Count facts a rule may bound, and the word its "why" text uses for each bound.
+BOUNDED = {
+    "employees": ("employees",),
+    "formal_members": ("formal_members",),
+    "members": ("formal_members", "probationary_members"),  # 有党员: 正式 + 预备
+}
+
+
+@dataclass(frozen=True)
+class AtMost(Condition):
+    """The sum of the counts ``facts`` is ``maximum`` or less."""
+
+    facts: tuple[str, ...]
+    maximum: int
+
+    def holds(self, org: Any) -> bool:
+        return bool(sum(getattr(org, f) for f in self.facts) <= self.maximum)
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        total = getattr(columns, self.facts[0])
+        for fact in self.facts[1:]:
+            total = total + getattr(columns, fact)
+        condition: ColumnElement[bool] = total <= self.maximum
+        return condition
+
+
+@dataclass(frozen=True)
+class HasTag(Condition):
+    """The organization has the category ``tag`` (one of its tags)."""
+
+    tag: str
+
+    def holds(self, org: Any) -> bool:
+        return bool(self.tag in org.tags)
+
+    def sql(self, columns: Any) -> ColumnElement[bool]:
+        # The tags are a JSON list of plain codes kept as written by both databases: the code
+        # in quotes is found only as a whole element (ledger.checks.has_tag).
+        condition: ColumnElement[bool] = cast(columns.tags, String).like(f'%"{self.tag}"%')
+        return condition
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a campaign's rule set: the organizations it covers and what they must reach.
+
+    Covered are the organizations of ``kind`` (None: both kinds) having at least one of
+    ``tags`` (none given: any), at ``registration_level`` (None: any), whose counts lie within
+    the inclusive bounds (``employees``, ``formal_members``, ``members`` = 正式 + 预备). ``why``
+    is what users read; it may name the rule's own numbers as {employees}, {formal_members},
+    {members} (the lower bounds) and the category that matched as {tag}. ``source`` cites the
+    plan's passage. A rule switched off (``enabled`` false) is kept, documented, and not read.
+    """
+
+    code: str
+    target: Target
+    why: str
+    kind: str | None = None
+    tags: tuple[str, ...] = ()
+    registration_level: str | None = None
+    employees: tuple[Bound, Bound] = (None, None)
+    formal_members: tuple[Bound, Bound] = (None, None)
+    members: tuple[Bound, Bound] = (None, None)
+    enabled: bool = True
+    source: str = ""
+
+    def resolved(self, thresholds: Thresholds) -> "Rule":
+        """The rule with every bound that names a setting replaced by the setting's number."""
+
+        def numbers(bounds: tuple[Bound, Bound]) -> tuple[Bound, Bound]:
+            low, high = (getattr(thresholds, b) if isinstance(b, str) else b for b in bounds)
+            return (low, high)
+
+        return replace(
+            self,
+            employees=numbers(self.employees),
+            formal_members=numbers(self.formal_members),
+            members=numbers(self.members),
         )
-    # Categories are tags (several per organization): each rule reads the one it is about,
-    # so a 规模以上 internet firm is judged as an internet firm too.
-    tags = set(org.tags)
-    if org.kind == OrgKind.ENTERPRISE:
-        if org.employees >= t.party_org_required_employees:
-            reasons.append(
-                Reason("employees_party_org", f"职工{t.party_org_required_employees}人以上")
-            )
-        for category in LARGE_TYPED:
-            if category in tags and org.employees >= t.large_enterprise_employees:
-                reasons.append(
-                    Reason(
-                        "large_typed_enterprise",
-                        f"规模较大的{category.label}企业（职工{t.large_enterprise_employees}人以上）",
-                    )
-                )
-        if EnterpriseCategory.RURAL in tags and org.formal_members >= t.rural_min_formal_members:
-            reasons.append(Reason("rural_entity", "符合组建条件的农村新型经营主体"))
-    else:
-        if org.registration_level == RegistrationLevel.CITY and tags & set(CITY_SOCIAL_GROUPS):
-            reasons.append(Reason("city_social_group", "市级社会团体"))
-        for staffed in STAFFED_SOCIAL:
-            if staffed in tags and org.employees >= t.social_staff_threshold:
-                reasons.append(
-                    Reason(
-                        "staffed_social_org",
-                        f"从业人员{t.social_staff_threshold}人以上的{staffed.label}",
-                    )
-                )
-        for firm in FIRMS:
-            if firm in tags:
-                reasons.append(Reason("professional_firm", firm.label))
-    return reasons
+
+    @cached_property
+    def condition(self) -> Condition:
+        """Whether an organization is covered, as a ``Condition`` (bounds resolved)."""
+        parts: list[Condition] = []
+        if self.kind is not None:
+            parts.append(Among("kind", (self.kind,)))
+        if self.registration_level is not None:
+            parts.append(Among("registration_level", (self.registration_level,)))
+        if self.tags:
+            parts.append(AnyOf(tuple(HasTag(t) for t in self.tags)))
+        for fact, facts in BOUNDED.items():
+            low, high = getattr(self, fact)
+            if low is not None:
+                assert isinstance(low, int), "resolve the rule first"
+                parts.append(AtLeast(facts, low))
+            if high is not None:
+                assert isinstance(high, int), "resolve the rule first"
+                parts.append(AtMost(facts, high))
+        return All(tuple(parts))
+
+    def reason(self, org: Any = None) -> Reason:
+        """The ``Reason`` users read when the rule fires for ``org`` (its numbers in the text)."""
+        tag = next((t for t in self.tags if org is None or t in org.tags), "")
+        return Reason(
+            self.code,
+            self.why.format(
+                employees=self.employees[0],
+                formal_members=self.formal_members[0],
+                members=self.members[0],
+                tag=tag_label(tag) if tag else "",
+            ),
+        )
+
+
+def tag_label(tag: str) -> str:
+    """A category's Chinese name (either kind's vocabulary)."""
+    for vocab in (EnterpriseCategory, SocialCategory):
+        if tag in vocab._value2member_map_:
+            return vocab(tag).label
+    return tag
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A campaign's rules (bounds resolved against ``thresholds``, its settings), and the
+    preset they came from. ``thresholds.standalone_formal_members`` also decides the
+    suggested path (own Party org, joint, or grow members)."""
+
+    rules: tuple[Rule, ...]
+    thresholds: Thresholds = Thresholds()
+    preset: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", tuple(r.resolved(self.thresholds) for r in self.rules))
+
+    @property
+    def active(self) -> tuple[Rule, ...]:
+        """The rules switched on."""
+        return tuple(r for r in self.rules if r.enabled)
+
+
+WORK_COVERAGE_REASON = Reason("work_coverage", "尚不具备组建条件，实现党的工作覆盖")
 
 
 def suggested_path(org: OrgFacts, t: Thresholds) -> Path:
@@ -402,26 +513,33 @@ def suggested_path(org: OrgFacts, t: Thresholds) -> Path:
     return Path.GROW_MEMBERS
 
 
-def evaluate(org: OrgFacts, t: Thresholds) -> Requirement:
-    """What ``org`` must reach under thresholds ``t``, and which rules say so."""
+def evaluate(org: OrgFacts, rule_set: "RuleSet | Thresholds") -> Requirement:
+    """What ``org`` must reach under ``rule_set`` (thresholds alone: seed 004's rules with
+    those numbers), and which rules say so. The strongest target of the rules that fire wins;
+    a Party org's reasons are every rule asking for one (own or any), else those of the
+    target; no rule: the Party's work coverage."""
+    if isinstance(rule_set, Thresholds):
+        from campaign.rulesets import seed_004
+
+        rule_set = seed_004(rule_set)
     if org.operating_status in EXITS.get(org.kind, ()):
         label = OperatingStatus(org.operating_status).label
         why = f"{label}企业" if org.kind == OrgKind.ENTERPRISE else f"社会组织已{label}"
         return Requirement(
             Target.EXCLUDED, Path.NONE, (Reason("excluded_status", f"{why}，不纳入党建基数"),)
         )
-    reasons = _party_org_reasons(org, t)
-    if org.formal_members >= t.standalone_formal_members:
-        target = Target.STANDALONE
-    elif reasons:
-        target = Target.PARTY_ORG
-    elif org.kind == OrgKind.ENTERPRISE and org.employees >= t.member_required_employees:
-        reasons = [Reason("employees_member", f"职工{t.member_required_employees}人以上须有党员")]
-        target = Target.MEMBER
-    else:
-        reasons = [Reason("work_coverage", "尚不具备组建条件，实现党的工作覆盖")]
-        target = Target.WORK_COVERAGE
-    return Requirement(target, suggested_path(org, t), tuple(reasons))
+    fired = [r for r in rule_set.active if r.condition.holds(org)]
+    if not fired:
+        return Requirement(
+            Target.WORK_COVERAGE, suggested_path(org, rule_set.thresholds), (WORK_COVERAGE_REASON,)
+        )
+    target = min((r.target for r in fired), key=LADDER.index)
+    asks = _ORG_LEVEL if target in _ORG_LEVEL else (target,)
+    reasons = tuple(r.reason(org) for r in fired if r.target in asks)
+    return Requirement(target, suggested_path(org, rule_set.thresholds), reasons)
+
+
+_ORG_LEVEL = (Target.STANDALONE, Target.PARTY_ORG)
 
 
 class _AsIf:

@@ -11,6 +11,8 @@ area's services to make something happen there. Read it as a list:
 - a phase is to be removed -> the timeline refuses while a unit has delivered work for it;
                               else its deliverables and their tasks go with it
 - settings change         -> the ledger judges every organization again (rule thresholds)
+- the rule set changes    -> the ledger judges every organization again; the board's items
+                              follow the new targets (opened, closed, reopened)
 - a ledger moves in review -> the timeline records the survey deliverable; once approved the
                               board puts every organization short of its target on the wall
                               chart; the unit is told of approval or return
@@ -42,6 +44,7 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.PhaseRemoving, [tasks.refuse_removing_a_phase_with_work]),
     (events.PhaseRemoved, [tasks.remove_with_phase]),
     (events.SettingsChanged, [ledger.rejudge_on_new_thresholds]),
+    (events.RulesChanged, [ledger.rejudge_on_new_rules, board.follow_new_rules]),
     (
         events.LedgerStatusChanged,
         [tasks.record_ledger_review],

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from campaign import audit, rules, tally
+from campaign import audit, rules, rulesets, tally
 from campaign.audit import AuditEntry
 from campaign.board.inputs import CHECKLIST, ClosureClaim, Plan
 from campaign.board.models import (
@@ -44,7 +44,7 @@ from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
 from campaign.core.vocab import JOINT_FORMS, PartyOrgStatus, Target
 from campaign.core.vocab import Path as RulePath
-from campaign.ledger.models import Organization
+from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
 
 PLAN_FIELDS = ["path", "joint_form", "measures", "planned_on", "responsible_person"]
 PARTY_FIELDS = [
@@ -62,7 +62,7 @@ PARTY_FIELDS = [
 
 def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> int:
     """Put on the board every organization of the base that does not meet its target yet."""
-    thresholds = rules.Thresholds.of(campaign)
+    rule_set = rulesets.rule_set_of(campaign)
     have = select(BoardItem.organization_id).where(BoardItem.campaign_id == campaign.id)
     stmt = select(Organization).where(
         Organization.campaign_id == campaign.id,
@@ -73,7 +73,7 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
         stmt = stmt.where(Organization.unit_id.in_(unit_ids))
     created = 0
     for org in session.scalars(stmt).yield_per(2000):
-        requirement = rules.evaluate(org, thresholds)
+        requirement = rules.evaluate(org, rule_set)
         if rules.meets(org, requirement):
             continue
         session.add(
@@ -114,6 +114,49 @@ def follow_organization(session: Session, org: Organization, user, source: str) 
         for key in FOLLOWED:
             if getattr(item, key) != getattr(org, key):
                 setattr(item, key, getattr(org, key))
+
+
+RULES_CHANGED_MET = "规则修改后已达要求，无需再攻坚"
+RULES_CHANGED_SHORT = "规则修改后须“{target}”，尚未达到"
+
+
+def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
+    """The ledger was judged again under a new rule set: every item takes its organization's
+    new target; an open item whose organization now meets it is closed,
+    a closed one whose organization falls short of its new target is reopened, each recorded;
+    the organizations now short without an item get one (in the units whose base is
+    approved)."""
+    campaign = event.campaign
+    stmt = (
+        select(BoardItem, Organization)
+        .join(Organization, Organization.id == BoardItem.organization_id)
+        .where(BoardItem.campaign_id == campaign.id)
+    )
+    for item, org in session.execute(stmt).all():
+        if not org.in_base:  # no rule takes an organization out of the base: exits do
+            continue
+        target = Target(org.target)
+        met = rules.met(org, target)
+        state = item.state
+        if item.state in OPEN_STATES and met:
+            state = ItemState.CLOSED
+        elif item.state == ItemState.CLOSED and not met:
+            state = ItemState.REOPENED
+        if (item.target, item.state) == (target, state):
+            continue
+        with audit.recorded_change(
+            session, item, ["target", "state", "last_reason"], user=event.user, action="item.rules"
+        ):
+            item.target = target
+            if state != item.state:
+                item.state = state
+                item.last_reason = (
+                    RULES_CHANGED_MET if met else RULES_CHANGED_SHORT.format(target=target.label)
+                )
+    approved = select(UnitLedger.unit_id).where(
+        UnitLedger.campaign_id == campaign.id, UnitLedger.status == LedgerStatus.APPROVED
+    )
+    sync_items(session, campaign, list(session.scalars(approved)))
 
 
 def sync_on_approval(session: Session, event: events.LedgerApproved) -> None:

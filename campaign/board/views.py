@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from campaign import display, figures, rules, targets
+from campaign import display, figures, rules, rulesets, targets
 from campaign.board import services
 from campaign.board.inputs import CHECKLIST, ClosureClaim, DrawSchema, Plan
 from campaign.board.models import (
@@ -160,7 +160,7 @@ def _item_page(
         campaign=campaign,
         item=item,
         org=org,
-        requirement=rules.evaluate(org, rules.Thresholds.of(campaign)),
+        requirement=rules.evaluate(org, rulesets.rule_set_of(campaign)),
         pending=services.pending_closure(item),
         history=display.change_record(db.session, services.history(db.session, item)),
         methods=methods,

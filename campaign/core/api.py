@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
-from campaign import targets
+from campaign import rulesets, targets
 from campaign.core import accounts, permissions, units
 from campaign.core import campaigns as timeline
 from campaign.core import commit as transaction
@@ -119,6 +119,10 @@ class CampaignSchema(Schema):
     document_prefix = fields.Str()
     addressees = fields.Str()
     bulletin_time = fields.Str()
+    rules = fields.Function(
+        lambda c: (c.rule_set or {}).get("preset", rulesets.DEFAULT_PRESET),
+        metadata={"description": "规则预设（规则可在创建后修改）"},
+    )
     phases = fields.List(fields.Nested(PhaseSchema))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import select
 
-from campaign import audit
+from campaign import audit, rulesets
 from campaign.core import events, inputs
 from campaign.core.db import Session, serialize
 from campaign.core.errors import Conflict, ValidationFailed
@@ -140,6 +140,8 @@ def create_from_template(
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         raise ValidationFailed([("year", f"年份“{year}”无效，应在2000至2100之间")])
     given = {k: v for k, v in (values or {}).items() if k in NEW_CAMPAIGN_FIELDS}
+    # The rule set: a preset named by its seed plan (issue 16), seed 004's unless given.
+    rule_set = rulesets.preset_data((values or {}).get("rules") or rulesets.DEFAULT_PRESET)
     # The city `flask init` set up, if any, over the template's own (seed 004's Wuhan).
     profile = session.get(CityProfile, 1)
     city = profile.city_name if profile else tpl.city_name
@@ -160,6 +162,7 @@ def create_from_template(
         ends_on=date(year, *tpl.ends) + shift,
         report_day_first=10,  # "每月10日、25日前" unless given
         report_day_second=25,
+        rule_set=rule_set,
     )
     for field, value in given.items():
         setattr(campaign, field, value)
@@ -192,6 +195,7 @@ def create_from_template(
         obj_id=campaign.id,
         after={
             "template": template,
+            "rules": rule_set["preset"],
             **audit.snapshot(campaign, ["year", *NEW_CAMPAIGN_FIELDS]),
             "phases": [p.name for p in phases],
         },
@@ -227,6 +231,12 @@ def new_campaign_from(form: Mapping[str, Any]) -> tuple[str, int, dict[str, Any]
     values: dict[str, Any] = {}
     try:
         values = inputs.load(NewCampaignSchema(), given)
+    except ValidationFailed as e:
+        problems += e.problems
+    rules = str(form.get("rules") or "").strip() or rulesets.DEFAULT_PRESET
+    try:
+        rulesets.preset(rules)
+        values["rules"] = rules
     except ValidationFailed as e:
         problems += e.problems
     if problems:
@@ -359,6 +369,12 @@ class CampaignCreateSchema(NewCampaignSchema):  # type: ignore[misc,valid-type] 
         metadata={"description": "模板：" + "；".join(f"{c}：{t}" for c, t in TEMPLATE_CHOICES)},
     )
     year = fields.Integer(required=True, metadata={"description": "行动年份（2000至2100）"})
+    rules = fields.String(
+        metadata={
+            "description": "规则预设（不填为 seed-004）："
+            + "；".join(f"{c}：{t}" for c, t in rulesets.PRESET_CHOICES)
+        }
+    )
 
 
 def settings_from(form: Mapping[str, Any]) -> dict[str, Any]:

@@ -155,10 +155,19 @@ campaign_cli = AppGroup("campaign", help="创建和查看攻坚行动。")
     help=f"模板：{', '.join(TEMPLATES)}",
 )
 @click.option("--year", type=int, required=True, help="行动年份")
-def create_campaign(template: str, year: int) -> None:
+@click.option(
+    "--rules",
+    "rules",
+    default="seed-004",
+    show_default=True,
+    help="规则预设（flask --app app rules presets 列出）",
+)
+def create_campaign(template: str, year: int, rules: str) -> None:
     """Create a campaign from a template, with every phase shifted to YEAR."""
     try:
-        campaign = campaigns.create_from_template(db.session, template, year, user="cli")
+        campaign = campaigns.create_from_template(
+            db.session, template, year, user="cli", values={"rules": rules}
+        )
     except ValidationFailed as e:
         db.session.rollback()
         raise click.ClickException(str(e)) from None

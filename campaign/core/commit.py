@@ -44,11 +44,16 @@ class Outcome(Generic[T]):
         return self.refusal is None
 
 
-def commit(action: Callable[[], T]) -> Outcome[T]:
-    """Run ``action`` and commit; on a refusal roll back and say why (other errors raise)."""
+def commit(action: Callable[[], T], *, rehearsal: bool = False) -> Outcome[T]:
+    """Run ``action`` and commit; on a refusal roll back and say why (other errors raise).
+    A ``rehearsal`` is rolled back whatever it did: a preview of an act's effect, refused as
+    the act itself would be."""
     try:
         result = action()
-        db.session.commit()
+        if rehearsal:
+            db.session.rollback()
+        else:
+            db.session.commit()
     except ValidationFailed as e:
         db.session.rollback()
         return Outcome(refusal=Refusal(422, e.problems))

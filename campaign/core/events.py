@@ -88,6 +88,14 @@ class SettingsChanged(Event):
 
 
 @dataclass(frozen=True)
+class RulesChanged(Event):
+    """A campaign's rule set (and the settings its rules name) changed: the ledger is judged
+    again, then the board follows the new targets."""
+
+    campaign: Any
+
+
+@dataclass(frozen=True)
 class UnitAdded(Event):
     """A responsible unit now owes the running campaigns its work: it was added, reactivated
     or made responsible."""

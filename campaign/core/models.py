@@ -4,9 +4,18 @@ tokens, and the campaign with its settings and phases (DOMAIN.md §2, §5, §6).
 import secrets
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.core.clock import DEFAULT_TZ, now
@@ -156,6 +165,9 @@ class Campaign(Base):
     social_staff_threshold: Mapped[int] = mapped_column(default=30)
     large_enterprise_employees: Mapped[int] = mapped_column(default=50)
     rural_min_formal_members: Mapped[int] = mapped_column(default=1)
+    # Which organizations each rule covers and what they must reach (campaign/rulesets.py);
+    # bounds may name the thresholds above. NULL: the ``seed-004`` preset.
+    rule_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     # Targets in percent (DOMAIN.md §6).
     target_party_org_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("80"))

@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from campaign import targets
-from campaign.core import campaigns, permissions, throttle
+from campaign import rulesets, targets
+from campaign.core import campaigns, permissions, rule_changes, throttle
 from campaign.core.accounts import authenticate, end_sessions, record_login
 from campaign.core.commit import commit
 from campaign.core.db import Session
@@ -213,6 +213,65 @@ def set_target(campaign_id: int) -> ResponseReturnValue:
     ), status
 
 
+@bp.route("/campaigns/<int:campaign_id>/rules", methods=["GET", "POST"])
+@login_required
+def rules(campaign_id: int) -> ResponseReturnValue:
+    """The campaign's rules in plain Chinese, with what each covers (in the user's units);
+    coordinators change them: freely before the base is approved, after it previewed first
+    and confirmed."""
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    form, status = FlaskForm(), 200
+    problems: list[tuple[str, str]] = []
+    effect = None
+    approved = rulesets.baseline_approved(db.session, campaign)
+    if request.method == "POST":
+        permissions.ensure(permissions.may_edit_campaign, current_user)
+    if form.validate_on_submit():
+        confirmed = not approved or request.form.get("confirm") == "1"
+
+        def change() -> rule_changes.RulesEffect:
+            stored, settings = rule_changes.rules_from_form(campaign, request.form)
+            return rule_changes.change_rules(
+                db.session, campaign, stored, current_user, settings, confirmed=True
+            )
+
+        outcome = commit(change, rehearsal=not confirmed)
+        if (refusal := outcome.refusal) is None:
+            if confirmed:
+                done = outcome.result
+                assert done is not None
+                flash(
+                    f"规则已修改：新增攻坚事项{len(done.opened)}个，不再需要的攻坚事项"
+                    f"{len(done.closed)}个；{rule_changes.figures_text(done.before, done.after)}。",
+                    "success",
+                )
+                return redirect(url_for("core.rules", campaign_id=campaign.id))
+            effect = outcome.result
+        else:
+            problems, status = refusal.problems, refusal.status
+    rule_set = rulesets.rule_set_of(campaign)
+    counts = rulesets.rule_counts(
+        db.session, campaign, rule_set, permissions.visible_unit_ids(current_user)
+    )
+    return render_template(
+        "core/rules.html",
+        form=form,
+        campaign=campaign,
+        rule_set=rule_set,
+        rows=list(zip(rule_set.rules, counts, strict=True)),
+        line=rulesets.rule_line,
+        scope=rulesets.scope_text,
+        presets=rulesets.PRESETS,
+        approved=approved,
+        may_edit=permissions.may_edit_campaign(current_user),
+        effect=effect,
+        figures_text=rule_changes.figures_text,
+        yaml_text=request.form.get("yaml") or rulesets.export_yaml(campaign),
+        problems=problems,
+        submitted=request.form,
+    ), status
+
+
 @bp.route("/campaigns/<int:campaign_id>/phases/<int:phase_id>", methods=["GET", "POST"])
 @login_required
 def edit_phase(campaign_id: int, phase_id: int) -> ResponseReturnValue:
@@ -261,6 +320,7 @@ def new_campaign() -> ResponseReturnValue:
         form=form,
         fields=campaigns.NEW_CAMPAIGN_FIELDS,
         templates=campaigns.TEMPLATE_CHOICES,
+        presets=rulesets.PRESET_CHOICES,
         problems=dict(problems),
         submitted=request.form,
     ), status

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from campaign import audit, figures, rules
+from campaign import audit, figures, rules, rulesets
 from campaign.core import jobs
 from campaign.core import storage as files
 from campaign.core.clock import now
@@ -539,7 +539,7 @@ _AREA_AT = COMPARED.index("area_name")
 _STATUS_AT = COMPARED.index("operating_status")
 
 
-def _verdicts(thresholds: rules.Thresholds) -> Callable[[list], dict]:
+def _verdicts(rule_set: rules.RuleSet) -> Callable[[list], dict]:
     """``apply_rules`` for a file row's values, evaluated once per combination of the facts it
     reads."""
     known: dict[tuple, dict] = {}
@@ -548,7 +548,7 @@ def _verdicts(thresholds: rules.Thresholds) -> Callable[[list], dict]:
         # The tags (a list) as a tuple: a key is hashable.
         key = tuple(tuple(v) if isinstance(v, list) else v for v in _FACTS_AT(values))
         if key not in known:
-            known[key] = apply_rules(dict(zip(rules.EVALUATED_FACTS, key, strict=True)), thresholds)
+            known[key] = apply_rules(dict(zip(rules.EVALUATED_FACTS, key, strict=True)), rule_set)
         return known[key]
 
     return verdict
@@ -574,7 +574,7 @@ def _added_row(values: list, areas: dict[str, int], verdict: dict, exclusion: di
 
 
 def _replace_draft(session, campaign, unit, diff, areas, user, batch_id: int) -> None:
-    verdict_of = _verdicts(rules.Thresholds.of(campaign))
+    verdict_of = _verdicts(rulesets.rule_set_of(campaign))
     staying = _exclusion({}, False, user, batch_id)
     adds, updates, exclusions, removes, entries = [], [], [], [], []
     for item in diff:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
-from campaign import audit, figures, rules
+from campaign import audit, figures, rules, rulesets
 from campaign.core import events
 from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now, today
@@ -68,9 +68,9 @@ _RULE_INPUTS = [
 ]
 
 
-def apply_rules(org: Any, thresholds: rules.Thresholds) -> dict:
+def apply_rules(org: Any, rule_set: rules.RuleSet) -> dict:
     """The stored verdict columns (in_base, target, path, rule_codes) for ``org`` (row or dict)."""
-    req = rules.evaluate(SimpleNamespace(**org) if isinstance(org, dict) else org, thresholds)
+    req = rules.evaluate(SimpleNamespace(**org) if isinstance(org, dict) else org, rule_set)
     return {
         "in_base": req.in_base,
         "target": req.target.value,
@@ -88,7 +88,7 @@ def add_organization(
         data = {**data, "tags": [data["category"]]}
     data = {k: v for k, v in data.items() if k != "category"}  # the tags' first
     org = Organization(campaign_id=campaign.id, kind=data.pop("kind"), **data)
-    for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
+    for key, value in apply_rules(org, rulesets.rule_set_of(campaign)).items():
         setattr(org, key, value)
     if not org.in_base:
         note_exclusion(org, source, user)
@@ -107,7 +107,7 @@ def add_organization(
 
 def reevaluate_campaign(session: Session, campaign: Campaign, batch: int = 5000) -> int:
     """Re-judge every organization after a threshold changed; returns rows whose verdict moved."""
-    thresholds = rules.Thresholds.of(campaign)
+    rule_set = rulesets.rule_set_of(campaign)
     stmt = select(
         *_RULE_INPUTS,
         Organization.in_base,
@@ -118,7 +118,7 @@ def reevaluate_campaign(session: Session, campaign: Campaign, batch: int = 5000)
     # Read everything first: a streaming cursor and updates must not share the connection.
     pending = []
     for row in session.execute(stmt).yield_per(batch):
-        verdict = apply_rules(row, thresholds)
+        verdict = apply_rules(row, rule_set)
         if any(getattr(row, k) != v for k, v in verdict.items()):
             pending.append({"id": row.id, **verdict})
     for start in range(0, len(pending), batch):
@@ -380,7 +380,7 @@ def update_organization(
         was_in_base = org.in_base
         for key, value in data.items():
             setattr(org, key, value)
-        for key, value in apply_rules(org, rules.Thresholds.of(campaign)).items():
+        for key, value in apply_rules(org, rulesets.rule_set_of(campaign)).items():
             setattr(org, key, value)
         if was_in_base and not org.in_base and "exclusion_note" not in data:
             # Never out of the base silently: say why and who (DOMAIN.md §5).
@@ -654,6 +654,11 @@ def rejudge_on_new_thresholds(session: Session, event: events.SettingsChanged) -
         # The tally counts the Party orgs founded since the campaign began (理顺率's and
         # 新建党组织选派率's new Party orgs, figures.PhaseCounts).
         figures.stale(session, event.campaign)
+
+
+def rejudge_on_new_rules(session: Session, event: events.RulesChanged) -> None:
+    """The campaign's rule set changed: every organization is judged again."""
+    reevaluate_campaign(session, event.campaign)
 
 
 def write_closure_rows(

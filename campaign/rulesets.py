@@ -1,0 +1,725 @@
+"""A campaign's rule set as data: presets named by their seed plan, reading and checking a
+rule set (JSON on the campaign, YAML in a file a city shares), and what each rule covers.
+
+No Flask here. ``rules`` holds what a rule is and how one organization is judged by a rule
+set (``rules.evaluate``); this module holds which rules a campaign has. A rule's bound may
+name one of the campaign's settings (``rules.Thresholds``: the settings page's 应有党员的职工
+人数 and the like), whose number it then is, so the numbers a city changes on the settings
+page and the rules it reads on the rules page are one thing.
+"""
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from sqlalchemy import and_, case, func, select
+
+from campaign.core.errors import ValidationFailed
+from campaign.core.vocab import (
+    EnterpriseCategory,
+    OrgKind,
+    RegistrationLevel,
+    SocialCategory,
+    Target,
+    category_vocab,
+)
+from campaign.rules import (
+    BOUNDED,
+    CITY_SOCIAL_GROUPS,
+    FIRMS,
+    LADDER,
+    LARGE_TYPED,
+    MET,
+    STAFFED_SOCIAL,
+    Bound,
+    Rule,
+    RuleSet,
+    Thresholds,
+    met_sql,
+    tag_label,
+)
+
+E, S = OrgKind.ENTERPRISE.value, OrgKind.SOCIAL.value
+SETTING_NAMES = tuple(f.name for f in fields(Thresholds))
+DEFAULT_PRESET = "seed-004"
+MAX_RULES = 100
+MAX_COUNT = 1_000_000  # as campaigns.MAX_COUNT: no threshold of people is larger
+MAX_FILE_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A rule set named by the seed plan it reads, with where each rule comes from."""
+
+    code: str
+    title: str
+    description: str
+    rules: tuple[Rule, ...]
+
+
+def _at_least(bound: Bound) -> tuple[Bound, Bound]:
+    return (bound, None)
+
+
+# ---- seed 004 (the city's own plan) -------------------------------------------------------
+
+_004_TARGETS = "004“一、目标任务”"
+_STANDALONE_004 = Rule(
+    "formal_members",
+    Target.STANDALONE,
+    "有{formal_members}名以上正式党员，须单独组建",
+    formal_members=_at_least("standalone_formal_members"),
+    source="004“二（四）2 单独组建党组织”：凡有3名及以上正式党员的，必须单独建立党组织。",
+)
+_PARTY_ORG_BY_SIZE = Rule(
+    "employees_party_org",
+    Target.PARTY_ORG,
+    "职工{employees}人以上",
+    kind=E,
+    employees=_at_least("party_org_required_employees"),
+    source=f"{_004_TARGETS}：在非公企业，实现职工50人以上的有党员、100人以上的建有党的组织。",
+)
+_LARGE_TYPED = tuple(
+    Rule(
+        "large_typed_enterprise",
+        Target.PARTY_ORG,
+        "规模较大的{tag}企业（职工{employees}人以上）",
+        kind=E,
+        tags=(category.value,),
+        employees=_at_least("large_enterprise_employees"),
+        source=f"{_004_TARGETS}：规模较大、具备组建条件的互联网、文化创意等企业建有党的组织。",
+    )
+    for category in LARGE_TYPED
+)
+_RURAL = Rule(
+    "rural_entity",
+    Target.PARTY_ORG,
+    "符合组建条件的农村新型经营主体",
+    kind=E,
+    tags=(EnterpriseCategory.RURAL.value,),
+    formal_members=_at_least("rural_min_formal_members"),
+    source=f"{_004_TARGETS}：在农村新型经营主体，符合条件的全部建立党组织。",
+)
+_CITY_SOCIAL_GROUP = Rule(
+    "city_social_group",
+    Target.PARTY_ORG,
+    "市级社会团体",
+    kind=S,
+    tags=tuple(c.value for c in CITY_SOCIAL_GROUPS),
+    registration_level=RegistrationLevel.CITY.value,
+    source=f"{_004_TARGETS}：在社会组织，努力做到市级社会团体……建有党的组织。",
+)
+_CITY_SOCIAL_ORG = Rule(
+    "city_social_org",
+    Target.PARTY_ORG,
+    "市级社会组织",
+    kind=S,
+    registration_level=RegistrationLevel.CITY.value,
+    enabled=False,
+    source=(
+        "004“三（二）落实工作责任”：市级社会组织集中组建工作……确保到11月底，市级社会组织建有"
+        "党的组织。（比“目标任务”的“市级社会团体”宽：一种读法，默认不启用。）"
+    ),
+)
+_STAFFED = tuple(
+    Rule(
+        "staffed_social_org",
+        Target.PARTY_ORG,
+        "从业人员{employees}人以上的{tag}",
+        kind=S,
+        tags=(category.value,),
+        employees=_at_least("social_staff_threshold"),
+        source=f"{_004_TARGETS}：从业人员30人以上的民办学校、民办医院……建有党的组织。",
+    )
+    for category in STAFFED_SOCIAL
+)
+_FIRMS = tuple(
+    Rule(
+        "professional_firm",
+        Target.PARTY_ORG,
+        "{tag}",
+        kind=S,
+        tags=(category.value,),
+        source=f"{_004_TARGETS}：律师、会计师、税务师事务所等实体性社会组织建有党的组织。",
+    )
+    for category in FIRMS
+)
+_MEMBER_BY_SIZE = Rule(
+    "employees_member",
+    Target.MEMBER,
+    "职工{employees}人以上须有党员",
+    kind=E,
+    employees=_at_least("member_required_employees"),
+    source=f"{_004_TARGETS}：在非公企业，实现职工50人以上的有党员。",
+)
+
+SEED_004 = Preset(
+    "seed-004",
+    "集中组建实施方案的规则（种子004）",
+    "职工50人以上的非公企业有党员、100人以上的建有党组织；规模较大的互联网、文化创意企业和"
+    "符合条件的农村新型经营主体建有党组织；市级社会团体，从业人员30人以上的民办学校、民办医院，"
+    "律师、会计师、税务师事务所建有党组织；3名以上正式党员的单独组建；其余实现党的工作覆盖。"
+    "“落实工作责任”中“市级社会组织建有党的组织”的宽读法作为可选规则（city_social_org），"
+    "默认不启用。",
+    (
+        _STANDALONE_004,
+        _PARTY_ORG_BY_SIZE,
+        *_LARGE_TYPED,
+        _RURAL,
+        _CITY_SOCIAL_GROUP,
+        _CITY_SOCIAL_ORG,
+        *_STAFFED,
+        *_FIRMS,
+        _MEMBER_BY_SIZE,
+    ),
+)
+
+# ---- seed 000 (a generic plan with X placeholders) ----------------------------------------
+
+_000_GOALS = "000“一、总体目标”"
+_000_STEPS = "000“三（二）实施阶段”"
+
+
+def _from_000(rule: Rule, passage: str) -> Rule:
+    return replace(rule, source=passage)
+
+
+SEED_000 = Preset(
+    "seed-000",
+    "“两新”组织党建工作方案的规则（种子000）",
+    "在种子004的规模和类别规则（50人有党员、100人有党组织、市级社会团体、30人以上民办学校"
+    "和医院、律师会计师税务师事务所）之上，要求“有党员的非公经济组织和社会组织党组织应建尽建”："
+    "基数内有党员（正式+预备）的组织都须建立党组织，正式党员不足3名的联合组建；3名以上正式"
+    "党员的单独组建。种子000未提互联网、文化创意企业和农村新型经营主体，不设这几条。",
+    (
+        _from_000(
+            _STANDALONE_004,
+            f"{_000_STEPS}：实现有3名以上正式党员的非公经济组织和社会组织单独建立党组织。",
+        ),
+        _from_000(
+            _PARTY_ORG_BY_SIZE,
+            f"{_000_GOALS}：实现非公有制企业职工50人以上的有党员、100人以上的有党组织。",
+        ),
+        Rule(
+            "members_party_org",
+            Target.PARTY_ORG,
+            "有党员的组织党组织应建尽建（正式党员不足单独组建人数的联合组建）",
+            members=_at_least(1),
+            source=f"{_000_STEPS}：实现有党员的非公经济组织和社会组织党组织应建尽建。",
+        ),
+        _from_000(
+            _CITY_SOCIAL_GROUP,
+            f"{_000_GOALS}：市级社会团体……等实体性社会组织有党的组织。",
+        ),
+        *(
+            _from_000(
+                r,
+                f"{_000_GOALS}：从业人员30人以上的民办学校、民办医院……等实体性社会组织有党的组织。",
+            )
+            for r in _STAFFED
+        ),
+        *(
+            _from_000(r, f"{_000_GOALS}：律师、会计师、税务师事务所等实体性社会组织有党的组织。")
+            for r in _FIRMS
+        ),
+        _from_000(
+            _MEMBER_BY_SIZE,
+            f"{_000_GOALS}：实现非公有制企业职工50人以上的有党员。",
+        ),
+    ),
+)
+
+# ---- seed 003 (ten work summaries) ---------------------------------------------------------
+
+_003_TOWNSHIP = "003 例3（一个乡的总结）“明确目标任务”"
+SEED_003 = Preset(
+    "seed-003",
+    "“两新”组织党建工作总结十篇中的规则（种子003）",
+    "按例3一个乡的目标任务：有3名以上正式党员的“两新”组织单独建立党组织；30人以上企业有党建"
+    "指导员（记为实现工作覆盖：指导员或群团组织均可）、50人以上企业有党员、规模以上企业单独建"
+    "党组织；暂不具备条件的实现党的工作全覆盖。其他各篇的规则作为可选规则，默认不启用：例7"
+    "（上海）“20人以上的新社会组织中有党员”；例10“员工人数在15人以上的‘两新’组织都有党员”。"
+    "例7“30人以上的上海高科技企业中有党员”需要“高新技术企业”类别，台账暂无此类别，未设规则；"
+    "例9“100人以上的企业80%单独建立党组织”是比例目标而非每个组织的要求，不设为规则。",
+    (
+        Rule(
+            "formal_members",
+            Target.STANDALONE,
+            "有{formal_members}名以上正式党员，须单独组建",
+            formal_members=_at_least("standalone_formal_members"),
+            source=f"{_003_TOWNSHIP}：有3名以上正式党员的“两新”组织全部单独建立党组织。",
+        ),
+        Rule(
+            "above_scale_standalone",
+            Target.STANDALONE,
+            "规模以上企业单独建党组织",
+            kind=E,
+            tags=(EnterpriseCategory.ABOVE_SCALE.value,),
+            source=f"{_003_TOWNSHIP}：……规模以上企业单独建党组织。",
+        ),
+        Rule(
+            "employees_member",
+            Target.MEMBER,
+            "职工{employees}人以上须有党员",
+            kind=E,
+            employees=_at_least("member_required_employees"),
+            source=f"{_003_TOWNSHIP}：……50人以上企业有党员……",
+        ),
+        Rule(
+            "employees_instructor",
+            Target.WORK_COVERAGE,
+            "职工{employees}人以上的企业须有党建指导员",
+            kind=E,
+            employees=_at_least(30),
+            source=f"{_003_TOWNSHIP}：……30人以上企业有党建指导员……",
+        ),
+        Rule(
+            "social_member",
+            Target.MEMBER,
+            "从业人员{employees}人以上的社会组织须有党员",
+            kind=S,
+            employees=_at_least(20),
+            enabled=False,
+            source="003 例7（上海）：……20人以上的新社会组织中有党员的要求。",
+        ),
+        Rule(
+            "staff_member",
+            Target.MEMBER,
+            "员工{employees}人以上的“两新”组织须有党员",
+            employees=_at_least(15),
+            enabled=False,
+            source="003 例10：力争通过3-5年努力，员工人数在15人以上的“两新”组织都有党员。",
+        ),
+    ),
+)
+
+PRESETS: dict[str, Preset] = {p.code: p for p in (SEED_004, SEED_000, SEED_003)}
+PRESET_CHOICES = [(p.code, p.title) for p in PRESETS.values()]
+
+
+@lru_cache(maxsize=64)
+def seed_004(thresholds: Thresholds) -> RuleSet:
+    """Seed 004's rules with ``thresholds``' numbers (what campaigns were judged by before
+    rule sets were data, and what a campaign without its own rule set reads)."""
+    return RuleSet(SEED_004.rules, thresholds, SEED_004.code)
+
+
+def preset(code: str) -> Preset:
+    """The preset named ``code``; ValidationFailed listing the presets otherwise."""
+    try:
+        return PRESETS[code]
+    except KeyError:
+        known = "、".join(PRESETS)
+        raise ValidationFailed(
+            [("rules", f"没有名为“{code}”的规则预设（可用：{known}）")]
+        ) from None
+
+
+# ---- the stored form (JSON on the campaign, YAML in a file) ----------------------------------
+
+RULE_FIELDS = {
+    "code": "代码",
+    "target": "要求",
+    "why": "理由",
+    "kind": "组织类型",
+    "tags": "类别",
+    "registration_level": "登记层级",
+    "employees": "职工（从业人员）数",
+    "formal_members": "正式党员数",
+    "members": "党员数（正式+预备）",
+    "enabled": "是否启用",
+    "source": "出处",
+}
+TOP_FIELDS = ("preset", "title", "settings", "rules")
+_PLACEHOLDERS = {"employees", "formal_members", "members", "tag"}
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def rule_data(rule: Rule) -> dict[str, Any]:
+    """One rule as plain data (what is stored and exported); defaults left out."""
+    data: dict[str, Any] = {"code": rule.code, "target": rule.target.value, "why": rule.why}
+    if rule.kind is not None:
+        data["kind"] = rule.kind
+    if rule.tags:
+        data["tags"] = list(rule.tags)
+    if rule.registration_level is not None:
+        data["registration_level"] = rule.registration_level
+    for fact in BOUNDED:
+        low, high = getattr(rule, fact)
+        bounds = {k: v for k, v in (("min", low), ("max", high)) if v is not None}
+        if bounds:
+            data[fact] = bounds
+    data["enabled"] = rule.enabled
+    if rule.source:
+        data["source"] = rule.source
+    return data
+
+
+def preset_data(code: str) -> dict[str, Any]:
+    """A preset as the data a campaign stores."""
+    p = preset(code)
+    return {"preset": p.code, "title": p.title, "rules": [rule_data(r) for r in p.rules]}
+
+
+def _where(i: int, raw: Any) -> str:
+    code = raw.get("code") if isinstance(raw, Mapping) else None
+    return f"第{i}条规则" + (f"（{code}）" if isinstance(code, str) and code else "")
+
+
+def _field(where: str, key: str) -> str:
+    return f"{where}的「{RULE_FIELDS[key]}」（{key}）"
+
+
+def _bound(where: str, key: str, raw: Any, problems: list[tuple[str, str]]) -> tuple[Bound, Bound]:
+    if raw is None:
+        return (None, None)
+    if not isinstance(raw, Mapping) or not raw or set(raw) - {"min", "max"}:
+        problems.append(
+            (key, f"{_field(where, key)}应写作 {{min: 下限, max: 上限}}（含本数），而不是“{raw}”")
+        )
+        return (None, None)
+    out: list[Bound] = []
+    for side, word in (("min", "下限"), ("max", "上限")):
+        value = raw.get(side)
+        if value is None or (isinstance(value, str) and value in SETTING_NAMES):
+            out.append(value)
+        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+            out.append(value)
+        else:
+            names = "、".join(SETTING_NAMES)
+            problems.append(
+                (
+                    key,
+                    f"{_field(where, key)}的{word}应为0至{MAX_COUNT}的整数或一项行动设置的名称"
+                    f"（{names}），而不是“{value}”",
+                )
+            )
+            out.append(None)
+    low, high = out
+    if isinstance(low, int) and isinstance(high, int) and low > high:
+        problems.append((key, f"{_field(where, key)}的下限（{low}）大于上限（{high}）"))
+    return (low, high)
+
+
+def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
+    where = _where(i, raw)
+    if not isinstance(raw, Mapping):
+        problems.append(("rules", f"{where}应为一组“字段: 值”，而不是“{raw}”"))
+        return None
+    found = len(problems)
+    if unknown := [str(k) for k in raw if k not in RULE_FIELDS]:
+        known = "、".join(RULE_FIELDS)
+        problems.append(("rules", f"{where}有不认识的字段“{'、'.join(unknown)}”（可用：{known}）"))
+    code = raw.get("code")
+    if not isinstance(code, str) or not _CODE.match(code):
+        problems.append(
+            (
+                "code",
+                f"{_field(where, 'code')}应为小写字母开头的字母、数字、下划线（最多40个），而不是“{code}”",
+            )
+        )
+    target = raw.get("target")
+    if target not in [t.value for t in LADDER]:
+        options = "、".join(f"{t.value}（{t.label}）" for t in LADDER)
+        problems.append(("target", f"{_field(where, 'target')}应为{options}之一，而不是“{target}”"))
+    kind = raw.get("kind")
+    if kind is not None and kind not in (E, S):
+        problems.append(
+            (
+                "kind",
+                f"{_field(where, 'kind')}应为 enterprise（非公企业）或 social（社会组织），或不写（两类都适用），而不是“{kind}”",
+            )
+        )
+        kind = None
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        problems.append(("tags", f"{_field(where, 'tags')}应为类别代码的列表，而不是“{tags}”"))
+        tags = []
+    vocabs = [category_vocab(kind)] if kind else [EnterpriseCategory, SocialCategory]
+    known_tags = {c.value for v in vocabs for c in v}
+    if odd := [t for t in tags if t not in known_tags]:
+        options = "、".join(f"{c.value}（{c.label}）" for v in vocabs for c in v)
+        problems.append(
+            ("tags", f"{_field(where, 'tags')}中没有类别“{'、'.join(odd)}”（可用：{options}）")
+        )
+    level = raw.get("registration_level")
+    if level is not None and level not in [lv.value for lv in RegistrationLevel]:
+        problems.append(
+            (
+                "registration_level",
+                f"{_field(where, 'registration_level')}应为 city（市级）或 district（区级及以下），或不写，而不是“{level}”",
+            )
+        )
+    bounds = {fact: _bound(where, fact, raw.get(fact), problems) for fact in BOUNDED}
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.append(
+            ("enabled", f"{_field(where, 'enabled')}应为 true 或 false，而不是“{enabled}”")
+        )
+    source = raw.get("source", "")
+    if not isinstance(source, str) or len(source) > 500:
+        problems.append(("source", f"{_field(where, 'source')}应为不超过500字的文字"))
+    why = raw.get("why")
+    if not isinstance(why, str) or not why.strip() or len(why) > 200:
+        problems.append(("why", f"{_field(where, 'why')}应为不超过200字的文字，不能为空"))
+    else:
+        _check_why(where, why, bounds, tags, problems)
+    if len(problems) > found:
+        return None
+    assert isinstance(code, str) and isinstance(target, str) and isinstance(why, str)
+    return Rule(
+        code,
+        Target(target),
+        why.strip(),
+        kind=kind,
+        tags=tuple(tags),
+        registration_level=level,
+        enabled=enabled,
+        source=source,
+        **bounds,
+    )
+
+
+def _check_why(
+    where: str,
+    why: str,
+    bounds: dict[str, tuple[Bound, Bound]],
+    tags: list[str],
+    problems: list[tuple[str, str]],
+) -> None:
+    """The "why" may name the rule's lower bounds and its category, nothing else."""
+    try:
+        parsed = list(string.Formatter().parse(why))
+    except ValueError:
+        problems.append(("why", f"{_field(where, 'why')}中的花括号不成对：“{why}”"))
+        return
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in _PLACEHOLDERS or spec or conversion:
+            problems.append(
+                (
+                    "why",
+                    f"{_field(where, 'why')}只能引用{{employees}}、{{formal_members}}、{{members}}、{{tag}}，而不是“{{{name}}}”",
+                )
+            )
+        elif name == "tag" and not tags:
+            problems.append(("why", f"{_field(where, 'why')}引用了{{tag}}，但规则未限定类别"))
+        elif name != "tag" and bounds[name][0] is None:
+            problems.append(
+                (
+                    "why",
+                    f"{_field(where, 'why')}引用了{{{name}}}，但规则未设{RULE_FIELDS[name]}下限",
+                )
+            )
+
+
+def rules_from(data: Any) -> tuple[str, tuple[Rule, ...]]:
+    """The preset name and the rules of a rule set given as data (stored JSON, or a YAML
+    file's content), checked whole: ValidationFailed naming every rule and field that is not
+    what it should be."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed([("rules", "规则文件应为一组“字段: 值”（preset、rules 等）")])
+    problems: list[tuple[str, str]] = []
+    if unknown := [str(k) for k in data if k not in TOP_FIELDS]:
+        problems.append(
+            (
+                "rules",
+                f"规则文件有不认识的字段“{'、'.join(unknown)}”（可用：{'、'.join(TOP_FIELDS)}）",
+            )
+        )
+    name = data.get("preset", "")
+    if not isinstance(name, str) or len(name) > 40:
+        problems.append(("preset", "「预设」（preset）应为不超过40字的名称"))
+        name = ""
+    raw_rules = data.get("rules")
+    if not isinstance(raw_rules, list):
+        problems.append(("rules", "规则文件应有 rules: 规则的列表"))
+        raw_rules = []
+    if len(raw_rules) > MAX_RULES:
+        problems.append(("rules", f"规则最多{MAX_RULES}条（文件有{len(raw_rules)}条）"))
+        raw_rules = []
+    parsed = [_rule(i, raw, problems) for i, raw in enumerate(raw_rules, start=1)]
+    if problems:
+        raise ValidationFailed(problems)
+    return name, tuple(r for r in parsed if r is not None)
+
+
+def settings_from(data: Mapping[str, Any]) -> dict[str, int]:
+    """The settings a rule file carries (the numbers its rules name); ValidationFailed."""
+    raw = data.get("settings") or {}
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed([("settings", "「行动设置」（settings）应为一组“设置名: 数字”")])
+    problems: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        if key not in SETTING_NAMES:
+            problems.append(
+                ("settings", f"「行动设置」中没有“{key}”（可用：{'、'.join(SETTING_NAMES)}）")
+            )
+        elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+            problems.append(
+                ("settings", f"「行动设置」“{key}”应为0至{MAX_COUNT}的整数，而不是“{value}”")
+            )
+    if problems:
+        raise ValidationFailed(problems)
+    return dict(raw)
+
+
+def rule_set_of(campaign: Any) -> RuleSet:
+    """The campaign's rule set, its bounds read from the campaign's settings."""
+    thresholds = Thresholds.of(campaign)
+    if campaign.rule_set is None:
+        return seed_004(thresholds)
+    return _stored(_Frozen(campaign.rule_set), thresholds)
+
+
+class _Frozen:
+    """Stored rule-set data, hashable by its canonical JSON (to parse it once per content)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        import json
+
+        self.data, self.key = data, json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and other.key == self.key
+
+
+@lru_cache(maxsize=64)
+def _stored(data: _Frozen, thresholds: Thresholds) -> RuleSet:
+    name, parsed = rules_from(data.data)
+    return RuleSet(parsed, thresholds, name)
+
+
+def settings_named(rules: tuple[Rule, ...]) -> list[str]:
+    """The settings the rules' bounds name, in the settings' order."""
+    named = {b for r in rules for fact in BOUNDED for b in getattr(r, fact) if isinstance(b, str)}
+    return [n for n in SETTING_NAMES if n in named]
+
+
+def export_yaml(campaign: Any) -> str:
+    """The campaign's rule set as a YAML file another city can import: its rules, and the
+    numbers of the settings they name."""
+    data = campaign.rule_set or preset_data(DEFAULT_PRESET)
+    _, parsed = rules_from(data)
+    out: dict[str, Any] = {"preset": data.get("preset", ""), "title": data.get("title", "")}
+    thresholds = Thresholds.of(campaign)
+    named = settings_named(parsed)
+    if named:
+        out["settings"] = {n: getattr(thresholds, n) for n in named}
+    out["rules"] = [rule_data(r) for r in parsed]
+    return yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=100)
+
+
+def read_yaml(text: str | bytes) -> tuple[dict[str, Any], dict[str, int]]:
+    """A YAML rule file read and checked whole: (the rule set's data, the settings it
+    carries). ValidationFailed with Chinese messages naming the rule and field."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ValidationFailed([("file", f"规则文件过大（超过{MAX_FILE_BYTES // 1000} KB）")])
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f"第{mark.line + 1}行第{mark.column + 1}列" if mark is not None else ""
+        raise ValidationFailed(
+            [("file", f"规则文件不是有效的YAML{at}：{getattr(e, 'problem', '') or e}")]
+        ) from None
+    name, parsed = rules_from(data)
+    assert isinstance(data, Mapping)
+    settings = settings_from(data)
+    stored = {
+        "preset": name,
+        "title": str(data.get("title") or ""),
+        "rules": [rule_data(r) for r in parsed],
+    }
+    return stored, settings
+
+
+# ---- reading a rule set in plain Chinese, and what each rule covers ------------------------
+
+
+def scope_text(rule: Rule) -> str:
+    """Which organizations ``rule`` covers, in plain Chinese."""
+    subject = OrgKind(rule.kind).label if rule.kind else "“两新”组织"
+    if rule.registration_level:
+        subject = RegistrationLevel(rule.registration_level).label + subject
+    if rule.tags:
+        subject = f"类别为{'或'.join(tag_label(t) for t in rule.tags)}的{subject}"
+    staff = "从业人员" if rule.kind == S else "职工"
+    words = {
+        "employees": (staff, "人"),
+        "formal_members": ("正式党员", "名"),
+        "members": ("党员（含预备）", "名"),
+    }
+    counts = []
+    for fact, (word, unit) in words.items():
+        low, high = getattr(rule, fact)
+        if low is not None and high is not None:
+            counts.append(f"{word}{low}至{high}{unit}")
+        elif low is not None:
+            counts.append(f"{word}{low}{unit}以上")
+        elif high is not None:
+            counts.append(f"{word}{high}{unit}以下")
+    return subject + ("（" + "，".join(counts) + "）" if counts else "")
+
+
+def rule_line(rule: Rule) -> str:
+    """One line per rule: whom it covers, what they must reach, why."""
+    state = "" if rule.enabled else "〔未启用〕"
+    return f"{state}{scope_text(rule)}：{rule.target.label}——{rule.reason().text}"
+
+
+def rule_counts(
+    session: Any, campaign: Any, rule_set: RuleSet, unit_ids: list[int] | None = None
+) -> list[tuple[int, int]]:
+    """Per rule of ``rule_set``: organizations of the campaign's base (in ``unit_ids``, None:
+    all) it covers, and of them those meeting what the rule asks (one SQL statement)."""
+    from campaign.ledger.models import Organization as Org
+
+    if not rule_set.rules:
+        return []
+    sums = []
+    for rule in rule_set.rules:
+        covered = and_(Org.in_base, rule.condition.sql(Org))
+        met = and_(covered, MET[rule.target].sql(Org))
+        sums += [
+            func.coalesce(func.sum(case((covered, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((met, 1), else_=0)), 0),
+        ]
+    stmt = select(*sums).where(Org.campaign_id == campaign.id)
+    if unit_ids is not None:
+        stmt = stmt.where(Org.unit_id.in_(unit_ids))
+    row = session.execute(stmt).one()
+    return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(rule_set.rules))]
+
+
+def rule_lines(rule_set: RuleSet) -> list[str]:
+    """The rule set in plain Chinese, one line per rule (what the change record keeps)."""
+    return [rule_line(r) for r in rule_set.rules]
+
+
+def short_ids(session: Any, campaign: Any) -> set[int]:
+    """Organizations of the campaign's base short of their stored target (rules.MET): the
+    board's open items, once their unit's base is approved."""
+    from campaign.ledger.models import Organization as Org
+
+    met = met_sql(Org, LADDER)
+    stmt = select(Org.id).where(Org.campaign_id == campaign.id, Org.in_base, ~met)
+    return set(session.scalars(stmt))
+
+
+def baseline_approved(session: Any, campaign: Any) -> bool:
+    """Whether any unit's ledger of the campaign is approved (its 党建基数 fixed)."""
+    from campaign.ledger.models import LedgerStatus, UnitLedger
+
+    stmt = select(UnitLedger.id).where(
+        UnitLedger.campaign_id == campaign.id, UnitLedger.status == LedgerStatus.APPROVED
+    )
+    return session.scalar(stmt.limit(1)) is not None
