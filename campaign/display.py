@@ -148,6 +148,9 @@ AUDIT_ACTIONS = {
     "deliverable.move": "调整报送要求顺序",
     "deliverable.delete": "删除报送要求",
     "organization.check_note": "核查意见",
+    "organization.exclusion_proposed": "提请工商部门确认剔除",
+    "organization.exclusion_confirmed": "工商部门确认剔除",
+    "organization.exclusion_rejected": "工商部门不予确认剔除",
 }
 
 
@@ -212,6 +215,8 @@ FIELD_LABELS = {
     "bulletin_sign_hours": "草稿截止后未签发提醒（小时）",
     "document_prefix": "发文字号前缀",
     "remit": "核查职责",
+    "proposed_status": "提请剔除类型",
+    "decision_note": "工商部门意见",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {
@@ -252,6 +257,7 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
     "category": _labels(vocab.EnterpriseCategory, vocab.SocialCategory),
     "tags": _labels(vocab.EnterpriseCategory, vocab.SocialCategory),
     "operating_status": _labels(vocab.OperatingStatus),
+    "proposed_status": _labels(vocab.OperatingStatus),
     "registration_level": _labels(vocab.RegistrationLevel),
     "party_org_status": _labels(vocab.PartyOrgStatus),
     "target": _labels(vocab.Target),

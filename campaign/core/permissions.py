@@ -237,6 +237,13 @@ def may_confirm_exclusions(user: User) -> bool:
     return remit_of(user) == Remit.AIC
 
 
+@because("剔除申请由本单位的台账填报员或市级专班提出，经工商部门确认后生效")
+def may_propose_exclusion(user: User, unit: Unit) -> bool:
+    """A district (its operator) proposes to take an enterprise of its ledger out of the base
+    as 空壳/僵尸/影子; coordinators may too. 工商 confirms (``may_confirm_exclusions``)."""
+    return may_review_ledgers(user) or may_edit_ledger(user, unit)
+
+
 def user_or_404(viewer: User, username: str) -> User:
     """The account ``username`` for an admin; 404 for anyone else (whether it exists is
     not theirs to know) and for a username that does not exist."""
