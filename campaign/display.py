@@ -217,6 +217,7 @@ FIELD_LABELS = {
     "remit": "核查职责",
     "proposed_status": "提请剔除类型",
     "decision_note": "工商部门意见",
+    "team_unit_ids": "检查组成员",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {
@@ -295,7 +296,7 @@ OBJECT_VALUE_LABELS: dict[str, dict[str, dict[object, str]]] = {
 }
 # Fields that hold ids, shown by the name of what they point at.
 USER_ID_FIELDS = {"exclusion_decided_by_id", "decided_by_id", "submitted_by_id"}
-UNIT_ID_FIELDS = {"unit_id", "area_id", "unit_ids"}
+UNIT_ID_FIELDS = {"unit_id", "area_id", "unit_ids", "team_unit_ids"}
 ORG_ID_FIELDS = {"organizations", "kept", "covered_org_ids"}
 UNIT_CODE_FIELDS = {"parent_code"}
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
