@@ -222,6 +222,7 @@ FIELD_LABELS = {
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {
     "code": "单位代码",
+    "remit": "核查职责",
     "name": "单位名称",
     "kind": "类型",
     "parent_code": "上级单位",
@@ -269,6 +270,7 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
 
 UNIT_VALUE_LABELS: dict[str, dict[object, str]] = {
     "kind": _labels(vocab.UnitKind),
+    "remit": {"": "无", **_labels(vocab.Remit)},
     "active": {True: "在用", False: "已撤销"},
 }
 # Where a record's own fields are named otherwise than an organization's (by object type).

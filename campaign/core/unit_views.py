@@ -16,7 +16,7 @@ from campaign.core.models import Unit
 from campaign.core.sheet_import import import_page
 from campaign.core.storage import MIMETYPES
 from campaign.core.unit_inputs import NewUnit, UnitChanges
-from campaign.core.vocab import UnitKind
+from campaign.core.vocab import Remit, UnitKind
 from campaign.core.webforms import perform
 
 bp = Blueprint("units", __name__)
@@ -127,6 +127,20 @@ def unit(code: str) -> Page:
         users=units.user_counts(db.session).get(found.id, 0),
         history=display.change_record(db.session, units.history(db.session, found)),
     ), status
+
+
+@bp.post("/units/<code>/remit")
+@login_required
+def remit(code: str) -> Response:
+    """Make a city department a verifying department (or no longer one): what it checks."""
+    found = _unit_or_404(code)
+    wanted = request.form.get("remit", "")
+    label = next((r.label for r in Remit if r.value == wanted), "无")
+    perform(
+        lambda: units.set_remit(db.session, found, wanted, current_user),
+        lambda changed: f"已将“{found.name}”的核查职责设为：{label}。" if changed else "没有修改。",
+    )
+    return redirect(url_for("units.unit", code=code))
 
 
 @bp.post("/units/<code>/retire")
