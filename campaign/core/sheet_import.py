@@ -4,7 +4,7 @@ nothing, only when he confirms it. Every problem names its row and column, in Ch
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from flask import current_app, flash, redirect, render_template, request
 from flask_login import current_user
@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from campaign.core import storage
 from campaign.core.commit import commit, preview
 
-Page = str | Response | tuple[str, int]
+Page = str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 class Outcome(Protocol):
@@ -26,6 +26,9 @@ class Outcome(Protocol):
     def summary(self) -> str: ...
 
 
+Result = TypeVar("Result", bound=Outcome)
+
+
 def _owner(what: str) -> str:
     return f"{what}-import-{current_user.id}"
 
@@ -33,13 +36,16 @@ def _owner(what: str) -> str:
 def import_page(
     what: str,
     title: str,
-    run: Callable[[bytes], Outcome],
-    done: Callable[[Outcome], str],
+    run: Callable[[bytes], Result],
+    done: Callable[[Result], str],
     back: str,
     template_url: str,
+    shown: Callable[[Result], Page] | None = None,
 ) -> Page:
     """GET: the upload form. POST a file: its preview, or its problems (422), nothing kept.
-    POST ``token`` (the confirmation): the held file imported whole, or refused whole."""
+    POST ``token`` (the confirmation): the held file imported whole, or refused whole; then
+    back to ``back`` with ``done``'s message, or the page ``shown`` gives (what must be
+    shown once, as one-time passwords)."""
     form = FlaskForm()
     root = Path(current_app.config["STORAGE_PATH"])
     context = {"form": form, "title": title, "back": back, "template_url": template_url}
@@ -59,7 +65,7 @@ def import_page(
             storage.release(root, _owner(what), token)
             assert outcome.result is not None
             flash(done(outcome.result), "success")
-            return redirect(back)
+            return shown(outcome.result) if shown else redirect(back)
         return render_template(
             "core/sheet_import.html", **context, filename=name, problems=outcome.refusal.problems
         ), outcome.refusal.status

@@ -21,7 +21,7 @@ from campaign.core.webforms import perform
 
 bp = Blueprint("units", __name__)
 
-Page = str | Response | tuple[str, int]
+Page = str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 # The kinds that have units below them: what a parent may be.
 PARENT_KINDS = (UnitKind.CITY, UnitKind.DISTRICT)
 
