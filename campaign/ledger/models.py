@@ -393,7 +393,7 @@ class ExclusionProposal(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # the organization's unit
     status: Mapped[OperatingStatus] = mapped_column(enum_text(OperatingStatus, 20))
-    reason: Mapped[str] = mapped_column(Text, info=text_field("剔除理由", 1000, multiline=True))
+    reason: Mapped[str] = mapped_column(Text, info=text_field("剔除理由", 1000))
     state: Mapped[ProposalState] = mapped_column(
         enum_text(ProposalState, 10), default=ProposalState.PENDING
     )
@@ -402,7 +402,7 @@ class ExclusionProposal(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str] = mapped_column(
-        Text, default="", info=text_field("确认意见", 1000, multiline=True)
+        Text, default="", info=text_field("工商部门意见", 1000)
     )
 
     organization: Mapped[Organization] = relationship()

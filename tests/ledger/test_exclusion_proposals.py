@@ -209,3 +209,23 @@ def test_the_api_proposes_lists_and_confirms(w, client):
     assert answer.status_code == 200 and answer.get_json()["state"] == "confirmed"
     assert client.post(decide, headers=gsj, json={}).status_code == 409
     assert (org(w, "甲").in_base, base(w)) == (False, 2)
+
+
+def test_a_hostile_proposal_is_refused_naming_its_field_and_nothing_is_kept(w):
+    from campaign.core.errors import ValidationFailed
+    from campaign.ledger import services
+
+    jia = db.session.get(Organization, w.orgs["甲"])
+    op = db.session.scalar(select(User).where(User.username == "east_op"))
+    for status, reason, field, said in [
+        ("shell", "  ", "reason", "剔除时必须填写理由"),
+        ("revoked", "核实", "status", "「剔除类型」：非公企业不能按“撤销登记”剔除"),
+        ("shell", "核实\x07", "reason", "剔除理由"),
+        ("shell", "长" * 1001, "reason", "剔除理由"),
+    ]:
+        with pytest.raises(ValidationFailed) as refused:
+            services.propose_exclusion(db.session, jia, status, reason, op)
+        [(where, message)] = refused.value.problems
+        assert (where, said in message) == (field, True), message
+        db.session.rollback()
+    assert proposals("id") == []
