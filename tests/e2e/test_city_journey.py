@@ -1,13 +1,12 @@
-"""Issue 17's "done means", in Chromium, from an empty database: `flask db upgrade` and
-`flask init` in processes of their own; the admin imports a tree of units from an xlsx
-written here (3 districts, 6 streets, 2 departments: previewed first, then imported), creates
+"""Issue 17's "done means", in Chromium, from an empty database: `flask init`; the admin
+imports a tree of units from an xlsx written here (3 districts, 6 streets, 2 departments:
+previewed first, then imported), creates
 a coordinator and two district operators on the pages; the coordinator (made to choose his
 own password first) creates a 2027 campaign from the seed-000 template; an operator of 东湖区
 (the same) downloads his ledger's blank template, fills it with openpyxl and imports it, and
 the overview shows his unit's figures, worked out by hand below.
 """
 
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -25,8 +24,7 @@ from app import create_app
 from campaign.core.extensions import db
 from tests.city import UNITS, fill_ledger
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, csp_violations
-from tests.e2e.test_admin_journey import ONE_TIME, flask, go, log_in, log_out
-from tests.timeutil import clock_env
+from tests.e2e.test_admin_journey import ONE_TIME, go, log_in, log_out
 
 pytestmark = pytest.mark.e2e
 
@@ -38,24 +36,10 @@ NEW_PASSWORDS = {"zhuanban": "copper-lantern-field-42", "donghu_tb": "willow-sto
 
 @pytest.fixture
 def city(tmp_path) -> Iterator[str]:
-    """An empty database migrated and initialised by the commands, then served (its URL),
-    the clock at MOMENT."""
+    """An empty database (the models' schema: test_admin_journey runs `flask db upgrade` in
+    a process of its own) initialised by `flask init` (the CLI runner), then served (its
+    URL), the clock at MOMENT."""
     url = f"sqlite:///{tmp_path / 'city.db'}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SECRET_KEY": "e2e-secret",
-        "STORAGE_PATH": str(tmp_path / "storage"),
-        **clock_env(MOMENT),
-    }
-    flask(env, "db", "upgrade")
-    said = flask(
-        env,
-        *("init", "--city", "某市", "--issuer", "中共某市委组织部", "--admin", ADMIN),
-        "--password-stdin",
-        stdin=ADMIN_PASSWORD + "\n",
-    )
-    assert "已创建系统管理员“admin”" in said
     with time_machine.travel(MOMENT, tick=True):
         app = create_app(
             {
@@ -67,6 +51,16 @@ def city(tmp_path) -> Iterator[str]:
                 "SCHEDULER_ENABLED": False,
             }
         )
+        with app.app_context():
+            db.create_all()
+            said = app.test_cli_runner().invoke(
+                args=["init", "--city", "某市", "--issuer", "中共某市委组织部", "--admin", ADMIN]
+                + ["--password-stdin"],
+                input=ADMIN_PASSWORD + "\n",
+            )
+            assert said.exit_code == 0, said.output
+            assert "已创建系统管理员“admin”" in said.output
+            db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
