@@ -153,6 +153,9 @@ AUDIT_ACTIONS = {
     "organization.check_note": "核查意见",
     "target.set": "设置目标",
     "target.remove": "删除目标",
+    "organization.exclusion_proposed": "提请工商部门确认剔除",
+    "organization.exclusion_confirmed": "工商部门确认剔除",
+    "organization.exclusion_rejected": "工商部门不予确认剔除",
 }
 
 
@@ -217,10 +220,14 @@ FIELD_LABELS = {
     "bulletin_sign_hours": "草稿截止后未签发提醒（小时）",
     "document_prefix": "发文字号前缀",
     "remit": "核查职责",
+    "proposed_status": "提请剔除类型",
+    "decision_note": "工商部门意见",
+    "team_unit_ids": "检查组成员",
 }
 # A unit's fields (campaign/core/units.py), where they differ from the above.
 UNIT_FIELD_LABELS = {
     "code": "单位代码",
+    "remit": "核查职责",
     "name": "单位名称",
     "kind": "类型",
     "parent_code": "上级单位",
@@ -257,6 +264,7 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
     "category": _labels(vocab.EnterpriseCategory, vocab.SocialCategory),
     "tags": _labels(vocab.EnterpriseCategory, vocab.SocialCategory),
     "operating_status": _labels(vocab.OperatingStatus),
+    "proposed_status": _labels(vocab.OperatingStatus),
     "registration_level": _labels(vocab.RegistrationLevel),
     "party_org_status": _labels(vocab.PartyOrgStatus),
     "target": _labels(vocab.Target),
@@ -270,6 +278,7 @@ VALUE_LABELS: dict[str, dict[object, str]] = {
 
 UNIT_VALUE_LABELS: dict[str, dict[object, str]] = {
     "kind": _labels(vocab.UnitKind),
+    "remit": {"": "无", **_labels(vocab.Remit)},
     "active": {True: "在用", False: "已撤销"},
 }
 # Where a record's own fields are named otherwise than an organization's (by object type).
@@ -323,7 +332,7 @@ OBJECT_FIELD_ORDER: dict[str, list[str]] = {
 }
 # Fields that hold ids, shown by the name of what they point at.
 USER_ID_FIELDS = {"exclusion_decided_by_id", "decided_by_id", "submitted_by_id"}
-UNIT_ID_FIELDS = {"unit_id", "area_id", "unit_ids"}
+UNIT_ID_FIELDS = {"unit_id", "area_id", "unit_ids", "team_unit_ids"}
 ORG_ID_FIELDS = {"organizations", "kept", "covered_org_ids"}
 UNIT_CODE_FIELDS = {"parent_code"}
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")

@@ -151,3 +151,86 @@ def test_rename_move_reorder_then_retire_and_reactivate(w):
     assert "状态：在用" in answer.get_data(as_text=True)
     admin.post("/units/erqi/reactivate", data={"csrf_token": token})
     assert unit("erqi").active
+
+
+def flashed(client) -> str:
+    with client.session_transaction() as session:
+        return " ".join(message for _, message in session.pop("_flashes", []))
+
+
+def test_a_departments_remit_set_on_its_page_recorded_and_refused_where_it_cannot_be(w):
+    coord, op = browser(w, "coord"), browser(w, "jiangan_op")
+    token = csrf_token(coord, "/units/mzj")
+    assert 'id="remit-form"' in coord.get("/units/mzj").get_data(as_text=True)
+    assert 'id="remit-form"' not in coord.get("/units/jiangan").get_data(as_text=True)
+    mine = csrf_token(op, "/account/password")
+    refused = op.post("/units/mzj/remit", data={"csrf_token": mine, "remit": "tax"})
+    assert refused.status_code == 403
+    assert (
+        coord.post("/units/mzj/remit", data={"csrf_token": token, "remit": "tax"}).status_code
+        == 302
+    )
+    assert "已将“市民政局”的核查职责设为：税务。" in flashed(coord)
+    assert unit("mzj").remit == "tax"
+    html = coord.get("/units").get_data(as_text=True)
+    assert '<td class="text" data-label="核查职责">税务</td>' in html
+    history = coord.get("/units/mzj").get_data(as_text=True).split('id="history"')[1]
+    assert "核查职责：税务" in history
+    # A street cannot check; a department with a verifier may not lose its remit.
+    coord.post("/units/erqi/remit", data={"csrf_token": token, "remit": "tax"})
+    assert "不是市直部门，不能承担核查职责" in flashed(coord)
+    make_user("mzj_check", "verifier", unit("mzj"))
+    db.session.commit()
+    coord.post("/units/mzj/remit", data={"csrf_token": token, "remit": ""})
+    assert "还有1个启用的核查部门用户，不能取消核查职责" in flashed(coord)
+    assert unit("mzj").remit == "tax"
+
+
+def test_a_tree_imported_on_the_page_previewed_then_kept_whole_or_refused_whole(w, tmp_path):
+    from openpyxl import Workbook
+
+    def sheet(*rows) -> bytes:
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["代码", "名称", "类型", "上级代码", "排序"])
+        for row in rows:
+            ws.append(list(row))
+        path = tmp_path / "units.xlsx"
+        wb.save(path)
+        return path.read_bytes()
+
+    import io
+
+    coord, op = browser(w, "coord"), browser(w, "jiangan_op")
+    token = csrf_token(coord, "/units/import")
+    assert op.get("/units/import").status_code == 403
+    # A missing parent and a cycle: named by row and column; nothing kept.
+    bad = sheet(("hs", "花山街道", "街道", "nowhere", 1), ("a", "甲区", "区", "b", 1))
+    answer = coord.post(
+        "/units/import",
+        data={"csrf_token": token, "file": (io.BytesIO(bad), "units.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422
+    said = problems(answer)
+    assert "第2行「上级代码」代码“nowhere”不存在" in said
+    assert any(p.startswith("第3行「上级代码」") for p in said)
+    assert unit("hs") is None
+    # A good file: previewed (nothing kept), then kept on confirmation.
+    good = sheet(("hs", "花山街道", "街道", "jiangan", 2))
+    answer = coord.post(
+        "/units/import",
+        data={"csrf_token": token, "file": (io.BytesIO(good), "units.xlsx")},
+        content_type="multipart/form-data",
+    )
+    html = answer.get_data(as_text=True)
+    assert "第2行 新增 hs 花山街道（街道，上级 jiangan）" in html
+    assert unit("hs") is None
+    held = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    done = coord.post("/units/import", data={"csrf_token": token, "token": held})
+    assert done.status_code == 302
+    assert "已导入：新增1个单位，修改0个，0个不变。" in flashed(coord)
+    assert unit("hs").parent.code == "jiangan"
+    # The same confirmation again finds nothing held.
+    again = coord.post("/units/import", data={"csrf_token": token, "token": held})
+    assert again.status_code == 409

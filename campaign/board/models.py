@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from campaign.core.clock import now
@@ -285,6 +285,9 @@ class SpotCheck(Base):
     size_value: Mapped[int] = mapped_column(default=0)
     population_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # closures drawn from
     drawn_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # closures drawn
+    # The verifying departments named as members of the team (统战, 工商 …), by unit id.
+    # (No Python default: Core inserts written before this column still work.)
+    team_unit_ids: Mapped[list[int]] = mapped_column(JSON, server_default=text("'[]'"))
     note: Mapped[str] = mapped_column(
         Text, default="", info=text_field("抽查说明", 1000, multiline=True)
     )

@@ -38,7 +38,7 @@ from campaign.core import events
 from campaign.core.clock import now, today
 from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
-from campaign.core.models import Campaign
+from campaign.core.models import Campaign, Unit
 from campaign.core.paging import page_of
 from campaign.core.storage import store_upload
 from campaign.core.text import cleaned_for
@@ -671,8 +671,12 @@ def draw(
     seed: int | None = None,
     kind: CheckKind = CheckKind.SPOT_CHECK,
     note: str = "",
+    team_unit_ids: list[int] | None = None,
 ) -> SpotCheck:
-    """Draw verified closures at random (a count or a percentage), with the seed recorded."""
+    """Draw verified closures at random (a count or a percentage), with the seed recorded;
+    ``team_unit_ids``: the verifying departments named as members of its team (统战, 工商 …),
+    who read it and record its findings."""
+    team = _team(session, team_unit_ids or [])
     if mode not in set(SizeMode) or value <= 0 or (mode == SizeMode.PERCENT and value > 100):
         raise ValidationFailed([("size", "抽查数量应为正整数，或1至100之间的百分比")])
     stmt = (
@@ -699,21 +703,50 @@ def draw(
         population_ids=population,
         drawn_ids=drawn,
         note=note,
+        team_unit_ids=team,
         created_by_id=getattr(user, "id", None),
     )
     session.add(check)
     session.flush()
     session.add_all(SpotCheckResult(spot_check_id=check.id, closure_id=c) for c in drawn)
+    after: dict[str, Any] = {"seed": seed, "population": len(population), "drawn": drawn}
+    if team:
+        after["team_unit_ids"] = team
     audit.record(
         session,
         user=user,
         action=f"{kind}.draw",
         obj_type="spot_check",
         obj_id=check.id,
-        after={"seed": seed, "population": len(population), "drawn": drawn},
+        after=after,
     )
     session.flush()
     return check
+
+
+def _team(session: Session, unit_ids: list[int]) -> list[int]:
+    """The team's departments as asked, each an active verifying department (a remit)."""
+    wanted = list(dict.fromkeys(unit_ids))
+    found = (
+        {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(wanted)))}
+        if wanted
+        else {}
+    )
+    wrong = [i for i in wanted if i not in found or not found[i].remit or not found[i].active]
+    if wrong:
+        names = "、".join(found[i].name if i in found else f"#{i}" for i in wrong)
+        raise ValidationFailed(
+            [("team", f"「检查组成员」{names}不是在用的核查部门：只能选择有核查职责的市直部门")]
+        )
+    return wanted
+
+
+def teams_of(session: Session, campaign: Campaign, unit_id: int) -> list[SpotCheck]:
+    """The spot checks whose team names the department ``unit_id``, newest first."""
+    checks = session.scalars(
+        select(SpotCheck).where(SpotCheck.campaign_id == campaign.id).order_by(SpotCheck.id.desc())
+    )
+    return [c for c in checks if unit_id in (c.team_unit_ids or [])]
 
 
 def _not_drawn_already(

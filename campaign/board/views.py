@@ -1,6 +1,6 @@
 """挂图作战 pages: the city wall chart, a unit's board, an item, spot checks."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flask import (
@@ -270,7 +270,13 @@ def _item_action(campaign, item: BoardItem, action: str) -> None:
 def document(campaign_id: int, closure_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     closure = db.session.get(Closure, closure_id) or abort(404)
-    _item(campaign.id, closure.item_id)
+    # A department on a spot check's team reads the closures drawn for it; others their units'.
+    drawn_for_team = permissions.remit_of(current_user) is not None and any(
+        closure.id in c.drawn_ids
+        for c in services.teams_of(db.session, campaign, current_user.unit_id)
+    )
+    if not drawn_for_team:
+        _item(campaign.id, closure.item_id)
     if not closure.document_path:
         abort(404)
     # Shown in the browser (its PDF viewer, or the image), for whoever must judge it.
@@ -281,11 +287,20 @@ def document(campaign_id: int, closure_id: int) -> ResponseReturnValue:
 @login_required
 def spot_checks(campaign_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.sees_city(current_user))  # checks span every unit
+    on_teams = (
+        services.teams_of(db.session, campaign, current_user.unit_id)
+        if permissions.remit_of(current_user) is not None
+        else []
+    )
+    # Checks span every unit: city-wide roles read them; a department those it is on.
+    permissions.require(
+        permissions.sees_city(current_user) or permissions.remit_of(current_user) is not None
+    )
     if request.method == "POST":
         permissions.ensure(permissions.may_spot_check, current_user)
         form = request.form
         unit_ids = [int(u) for u in form.getlist("unit") if u.isdigit()] or None
+        team = [int(u) for u in form.getlist("team") if u.isdigit()]
 
         def draw():
             asked = inputs.load(DrawSchema(), form)
@@ -299,6 +314,7 @@ def spot_checks(campaign_id: int) -> ResponseReturnValue:
                 seed=asked["seed"],
                 kind=asked["kind"],
                 note=asked["note"],
+                team_unit_ids=team,
             )
 
         ok = perform(draw, "已抽取。")
@@ -313,8 +329,17 @@ def spot_checks(campaign_id: int) -> ResponseReturnValue:
                 url_for("board.spot_check", campaign_id=campaign.id, check_id=newest.id)
             )
         return redirect(url_for("board.spot_checks", campaign_id=campaign.id))
-    checks = db.session.scalars(
-        select(SpotCheck).where(SpotCheck.campaign_id == campaign.id).order_by(SpotCheck.id.desc())
+    checks = (
+        db.session.scalars(
+            select(SpotCheck)
+            .where(SpotCheck.campaign_id == campaign.id)
+            .order_by(SpotCheck.id.desc())
+        ).all()
+        if permissions.sees_city(current_user)
+        else on_teams
+    )
+    departments = db.session.scalars(
+        select(Unit).where(Unit.remit != "", Unit.active).order_by(Unit.position, Unit.id)
     ).all()
     return render_template(
         "board/spot_checks.html",
@@ -322,6 +347,8 @@ def spot_checks(campaign_id: int) -> ResponseReturnValue:
         checks=checks,
         form=FlaskForm(),
         units=permissions.responsible_units(current_user),
+        departments=departments,
+        team_names=_team_names(checks),
         may_check=permissions.may_spot_check(current_user),
     )
 
@@ -330,12 +357,13 @@ def spot_checks(campaign_id: int) -> ResponseReturnValue:
 @login_required
 def spot_check(campaign_id: int, check_id: int) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
-    permissions.require(permissions.sees_city(current_user))  # checks span every unit
     check = db.session.get(SpotCheck, check_id)
     if check is None or check.campaign_id != campaign.id:
         abort(404)
+    # Checks span every unit: city-wide roles read them; a department those it is on.
+    permissions.require(permissions.sees_spot_check(current_user, check))
     if request.method == "POST":
-        permissions.ensure(permissions.may_spot_check, current_user)
+        permissions.ensure(permissions.may_record_spot_result, current_user, check)
         result = next(
             (r for r in check.results if str(r.id) == request.form.get("result_id")), None
         )
@@ -362,8 +390,24 @@ def spot_check(campaign_id: int, check_id: int) -> ResponseReturnValue:
         checklist=CHECKLIST,
         reproduced=services.reproduce(check) == check.drawn_ids,
         scope=_scope(check),
-        may_check=permissions.may_spot_check(current_user),
+        team=_team_names([check]).get(check.id, ""),
+        may_check=permissions.may_record_spot_result(current_user, check),
     )
+
+
+def _team_names(checks: Sequence[SpotCheck]) -> dict[int, str]:
+    """Each check's team of departments, by name (none: no entry)."""
+    ids = {i for c in checks for i in (c.team_unit_ids or [])}
+    if not ids:
+        return {}
+    names = dict(
+        db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).tuples().all()
+    )
+    return {
+        c.id: "、".join(names[i] for i in c.team_unit_ids if i in names)
+        for c in checks
+        if c.team_unit_ids
+    }
 
 
 def _scope(check: SpotCheck) -> str:

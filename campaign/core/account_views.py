@@ -2,17 +2,30 @@
 passwords (/users); every user changes his own password (/account/password), and one given
 a one-time password does so before any other page opens."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from campaign import display
-from campaign.core import accounts, paging, permissions, throttle
+from campaign.core import accounts, paging, permissions, throttle, user_sheet
 from campaign.core.account_inputs import NewUser, PasswordChange, UserChanges
 from campaign.core.commit import commit
 from campaign.core.extensions import db
 from campaign.core.models import User
+from campaign.core.sheet_import import import_page
+from campaign.core.storage import MIMETYPES
 from campaign.core.vocab import Role
 from campaign.core.webforms import perform
 
@@ -98,6 +111,36 @@ def new_user() -> Page:
         submitted=request.form if problems else {},
         units=accounts.assignable_units(db.session),
     ), status
+
+
+@bp.get("/users.xlsx")
+@login_required
+def export() -> Response:
+    """Every account (no password) as the import reads them: the file to edit and import."""
+    permissions.ensure(permissions.may_administer_users, current_user)
+    return send_file(
+        io.BytesIO(user_sheet.export(db.session)),
+        mimetype=MIMETYPES[".xlsx"],
+        as_attachment=True,
+        download_name="用户表.xlsx",
+    )
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+@login_required
+def import_users() -> Page:
+    """Accounts from xlsx (the file ``/users.xlsx`` gives): preview, then import; the new
+    accounts' one-time passwords shown once."""
+    permissions.ensure(permissions.may_administer_users, current_user)
+    return import_page(
+        "users",
+        "导入用户",
+        lambda data: user_sheet.import_users(db.session, data, current_user),
+        lambda done: f"已导入：{done.summary}。",
+        url_for("accounts.users"),
+        url_for("accounts.export"),
+        shown=lambda done: _secret(render_template("core/imported_users.html", issued=done.issued)),
+    )
 
 
 # ---- one user ---------------------------------------------------------------------------

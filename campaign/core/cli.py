@@ -10,12 +10,13 @@ from flask.cli import AppGroup
 from sqlalchemy import inspect, select
 
 from campaign.core import accounts as services
-from campaign.core import campaigns, installation, unit_sheet
+from campaign.core import campaigns, installation, unit_sheet, user_sheet
 from campaign.core import commit as transaction
 from campaign.core.campaigns import latest_campaign
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, CityProfile, Unit, User
+from campaign.core.sheet_import import Result
 from campaign.core.templates import TEMPLATES
 from campaign.core.vocab import Role
 
@@ -242,17 +243,15 @@ def unit_remit(code: str, remit: str) -> None:
     click.echo(f"已设置{unit.name}的核查职责：{remit}" if changed else "没有修改。")
 
 
-@units_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="只检查并预览，不保存")
-@click.option("--yes", is_flag=True, help="预览后不再询问，直接导入")
-def import_units(path: str, dry_run: bool, yes: bool) -> None:
-    """Add and change units from an xlsx file (代码, 名称, 类型, 上级代码, 排序[, 责任单位]):
-    every row checked first and the changes previewed; then all are kept, or none."""
+def _import_sheet(
+    path: str, what: str, run: Callable[[bytes], Result], dry_run: bool, yes: bool
+) -> Result | None:
+    """An xlsx import from the command line: every row checked and previewed first (nothing
+    kept), then, confirmed, all kept or none. What was imported, or None."""
     with open(path, "rb") as f:
         data = f.read()
     try:
-        preview = unit_sheet.import_units(db.session, data, "cli")
+        preview = run(data)
     except ValidationFailed as e:
         db.session.rollback()
         raise click.ClickException(
@@ -266,15 +265,54 @@ def import_units(path: str, dry_run: bool, yes: bool) -> None:
     click.echo(preview.summary)
     if dry_run:
         click.echo("仅预览（--dry-run），未保存。")
-        return
+        return None
     if not preview.lines():
-        click.echo("没有需要导入的修改。")
-        return
+        click.echo(f"没有需要导入的{what}。")
+        return None
     if not yes and not click.confirm("确认导入？", default=False):
         click.echo("已取消，未保存。")
-        return
-    done = _run(lambda: unit_sheet.import_units(db.session, data, "cli"))
+        return None
+    done = _run(lambda: run(data))
     click.echo(f"已导入：{done.summary}")
+    return done
+
+
+@units_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查并预览，不保存")
+@click.option("--yes", is_flag=True, help="预览后不再询问，直接导入")
+def import_units(path: str, dry_run: bool, yes: bool) -> None:
+    """Add and change units from an xlsx file (代码, 名称, 类型, 上级代码, 排序[, 责任单位]):
+    every row checked first and the changes previewed; then all are kept, or none."""
+    _import_sheet(
+        path, "修改", lambda data: unit_sheet.import_units(db.session, data, "cli"), dry_run, yes
+    )
+
+
+@users_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只检查并预览，不保存")
+@click.option("--yes", is_flag=True, help="预览后不再询问，直接导入")
+def import_users(path: str, dry_run: bool, yes: bool) -> None:
+    """Open and change accounts from an xlsx file (用户名, 姓名, 角色[, 所属单位代码, 手机号码,
+    电子邮件]): every row checked first and previewed; then all kept, or none. The new
+    accounts' one-time passwords are printed once."""
+    done = _import_sheet(
+        path, "修改", lambda data: user_sheet.import_users(db.session, data, "cli"), dry_run, yes
+    )
+    if done is not None and done.issued:
+        click.echo("新建用户的一次性密码（仅显示这一次；本人登录后须立即修改）：")
+        for username, name, password in done.issued:
+            click.echo(f"  {username}\t{name}\t{password}")
+
+
+@users_cli.command("export")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False))
+def export_users(output: str) -> None:
+    """Write every account (no password) to an xlsx file ``users import`` reads back."""
+    with open(output, "wb") as f:
+        f.write(user_sheet.export(db.session))
+    click.echo(f"已导出用户表：{output}")
 
 
 # ---- shared by the areas' commands ----------------------------------------------------

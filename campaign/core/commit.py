@@ -71,3 +71,16 @@ def commit(action: Callable[[], T], *, rehearsal: bool = False) -> Outcome[T]:
             raise
         return Outcome(refusal=Refusal(409, [("", BUSY)]))
     return Outcome(result=result)
+
+
+def preview(action: Callable[[], T]) -> Outcome[T]:
+    """Run ``action`` as a dry run: what it would do, or why it is refused; nothing is kept
+    either way (an import's preview before the user confirms it)."""
+    try:
+        return Outcome(result=action())
+    except ValidationFailed as e:
+        return Outcome(refusal=Refusal(422, e.problems))
+    except Conflict as e:
+        return Outcome(refusal=Refusal(409, [("", e.message)]))
+    finally:
+        db.session.rollback()

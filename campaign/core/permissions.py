@@ -170,6 +170,24 @@ def may_spot_check(user: User) -> bool:
     return user.role in CAMPAIGN_EDITORS
 
 
+def on_team(user: User, check: Any) -> bool:
+    """Whether ``user`` is of a verifying department named on the team of spot check
+    ``check`` (its ``team_unit_ids``)."""
+    return remit_of(user) is not None and user.unit_id in (check.team_unit_ids or [])
+
+
+def sees_spot_check(user: User, check: Any) -> bool:
+    """City-wide roles read every spot check; a verifying department those on whose team it
+    is named."""
+    return sees_city(user) or on_team(user, check)
+
+
+@because("只有市级专班和检查组成员可以记录检查结论")
+def may_record_spot_result(user: User, check: Any) -> bool:
+    """Coordinators, and the departments named on the check's team, record its findings."""
+    return may_spot_check(user) or on_team(user, check)
+
+
 @because("单位群机器人由本单位负责人设置，全市群机器人由市级专班设置")
 def may_set_webhook(user: User, unit: Unit) -> bool:
     """A unit's group robot is set by its admins: its leader; the city's by coordinators;
@@ -235,6 +253,13 @@ def may_confirm_exclusions(user: User) -> bool:
     """工商 confirms or rejects the enterprises proposed to leave the base (seed 004:
     工商部门负责……剔除有名无实的“空壳”企业、久不运转的“僵尸”企业、多重注册的“影子”企业)."""
     return remit_of(user) == Remit.AIC
+
+
+@because("剔除申请由本单位的台账填报员或市级专班提出，经工商部门确认后生效")
+def may_propose_exclusion(user: User, unit: Unit) -> bool:
+    """A district (its operator) proposes to take an enterprise of its ledger out of the base
+    as 空壳/僵尸/影子; coordinators may too. 工商 confirms (``may_confirm_exclusions``)."""
+    return may_review_ledgers(user) or may_edit_ledger(user, unit)
 
 
 def user_or_404(viewer: User, username: str) -> User:

@@ -1,23 +1,27 @@
 """Units on the web: coordinators and admins see the tree (/units), add a unit (/units/new),
 and rename, move, reorder, retire or reactivate one (/units/<code>)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from campaign import display
-from campaign.core import permissions, units
+from campaign.core import permissions, unit_sheet, units
 from campaign.core.commit import commit
 from campaign.core.extensions import db
 from campaign.core.models import Unit
+from campaign.core.sheet_import import import_page
+from campaign.core.storage import MIMETYPES
 from campaign.core.unit_inputs import NewUnit, UnitChanges
-from campaign.core.vocab import UnitKind
+from campaign.core.vocab import Remit, UnitKind
 from campaign.core.webforms import perform
 
 bp = Blueprint("units", __name__)
 
-Page = str | Response | tuple[str, int]
+Page = str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 # The kinds that have units below them: what a parent may be.
 PARENT_KINDS = (UnitKind.CITY, UnitKind.DISTRICT)
 
@@ -43,6 +47,35 @@ def index() -> Page:
     permissions.ensure(permissions.may_manage_units, current_user)
     return render_template(
         "core/units.html", tree=units.tree(db.session), users=units.user_counts(db.session)
+    )
+
+
+@bp.get("/units.xlsx")
+@login_required
+def export() -> Response:
+    """Every unit as the import reads them: the file to edit and import back."""
+    permissions.ensure(permissions.may_manage_units, current_user)
+    data = unit_sheet.export(db.session)
+    return send_file(
+        io.BytesIO(data),
+        mimetype=MIMETYPES[".xlsx"],
+        as_attachment=True,
+        download_name="单位表.xlsx",
+    )
+
+
+@bp.route("/units/import", methods=["GET", "POST"])
+@login_required
+def import_units() -> Page:
+    """A tree of units from xlsx (the file ``/units.xlsx`` gives): preview, then import."""
+    permissions.ensure(permissions.may_manage_units, current_user)
+    return import_page(
+        "units",
+        "导入单位",
+        lambda data: unit_sheet.import_units(db.session, data, current_user),
+        lambda done: f"已导入：{done.summary}。",
+        url_for("units.index"),
+        url_for("units.export"),
     )
 
 
@@ -94,6 +127,20 @@ def unit(code: str) -> Page:
         users=units.user_counts(db.session).get(found.id, 0),
         history=display.change_record(db.session, units.history(db.session, found)),
     ), status
+
+
+@bp.post("/units/<code>/remit")
+@login_required
+def remit(code: str) -> Response:
+    """Make a city department a verifying department (or no longer one): what it checks."""
+    found = _unit_or_404(code)
+    wanted = request.form.get("remit", "")
+    label = next((r.label for r in Remit if r.value == wanted), "无")
+    perform(
+        lambda: units.set_remit(db.session, found, wanted, current_user),
+        lambda changed: f"已将“{found.name}”的核查职责设为：{label}。" if changed else "没有修改。",
+    )
+    return redirect(url_for("units.unit", code=code))
 
 
 @bp.post("/units/<code>/retire")

@@ -26,7 +26,7 @@ from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Actor, Unit, User
 from campaign.core.text import cleaned_for
 from campaign.core.unit_inputs import CODE_PATTERN, CODE_RULE, NewUnit, UnitChanges
-from campaign.core.vocab import Remit, UnitKind
+from campaign.core.vocab import Remit, Role, UnitKind
 
 # The kinds a unit of each kind may sit under (a city has none above it).
 PARENT_KINDS: dict[UnitKind, tuple[UnitKind, ...]] = {
@@ -351,6 +351,22 @@ def set_remit(session: Session, unit: Unit, remit: str, actor: Actor) -> dict[st
         raise ValidationFailed([("remit", f"核查职责“{remit}”无效（可选：{known}）")])
     if remit and unit.kind != UnitKind.DEPARTMENT:
         raise ValidationFailed([("remit", f"单位{_label(unit)}不是市直部门，不能承担核查职责")])
+    if not remit and unit.remit:
+        verifiers = session.scalar(
+            select(func.count())
+            .select_from(User)
+            .where(User.unit_id == unit.id, User.active, User.role == Role.VERIFIER)
+        )
+        if verifiers:
+            raise ValidationFailed(
+                [
+                    (
+                        "remit",
+                        f"单位{_label(unit)}还有{verifiers}个启用的核查部门用户，不能取消核查职责："
+                        "请先停用这些用户或改为其他角色",
+                    )
+                ]
+            )
     with audit.recorded_change(
         session, unit, ["remit"], user=actor, action="unit.update"
     ) as change:

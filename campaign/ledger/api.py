@@ -178,14 +178,25 @@ class OrganizationExclusion(MethodView):
     @blp.arguments(ExclusionSchema)
     @blp.response(200, ExclusionStateSchema)
     def post(self, data: dict, campaign_id: int, org_id: int, action: str) -> Organization:
-        """Take an organization out of the base with a status of its kind (enterprises: shell,
-        zombie, shadow; social organizations: deregistered, revoked, inactive), or put it back
-        (restore): a coordinator's decision, with the reason. Another kind's status is refused
-        (422, naming the field)."""
+        """Take an organization out of the base with a status of its kind, or put it back
+        (restore). A social organization (deregistered, revoked, inactive) leaves at the
+        coordinator's decision; an enterprise (shell, zombie, shadow) is proposed by its
+        district's operator or a coordinator and stays in the base (``in_base`` still true)
+        until 工商 confirms the proposal. Another kind's status is refused (422, naming the
+        field)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         org = permissions.unit_record_or_404(g.api_user, Organization, org_id, campaign.id)
-        permissions.ensure(permissions.may_review_ledgers, g.api_user)
         reason = data.get("reason", "")
+        if action == "exclude" and org.kind == OrgKind.ENTERPRISE:
+            permissions.ensure(permissions.may_propose_exclusion, g.api_user, org.unit)
+            status = data.get("status")
+            commit(
+                lambda: ledger_services.propose_exclusion(
+                    db.session, org, status, reason, g.api_user
+                )
+            )
+            return org
+        permissions.ensure(permissions.may_review_ledgers, g.api_user)
         if action == "exclude":
             status = data.get("status")
             commit(
@@ -199,6 +210,55 @@ class OrganizationExclusion(MethodView):
                 lambda: ledger_services.restore_organization(db.session, org, reason, g.api_user)
             )
         return org
+
+
+class ProposalSchema(Schema):
+    id = fields.Int()
+    organization = fields.Int(attribute="organization_id")
+    name = fields.Function(lambda p: p.organization.name)
+    unit = fields.Function(lambda p: p.unit.code)
+    status = Choice(OperatingStatus)
+    reason = fields.Str()
+    state = fields.Str(metadata={"enum": ["pending", "confirmed", "rejected"]})
+    proposed_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.Str()
+
+
+class DecisionSchema(Schema):
+    note = fields.Str(load_default="", metadata={"description": "工商部门意见（不予确认时必填）"})
+
+
+@blp.route("/campaigns/<int:campaign_id>/exclusion-proposals")
+class ExclusionProposals(MethodView):
+    @blp.response(200, ProposalSchema(many=True))
+    def get(self, campaign_id: int) -> list:
+        """The proposals to take enterprises out of the base, waiting ones first: 工商 reads
+        every unit's, the others those of the units they read."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        ids = checks.proposal_units(g.api_user)
+        return ledger_services.exclusion_proposals(db.session, campaign, ids)
+
+
+@blp.route(
+    "/campaigns/<int:campaign_id>/exclusion-proposals/<int:proposal_id>/<any(confirm, reject):action>"
+)
+class ExclusionDecision(MethodView):
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, ProposalSchema)
+    def post(self, data: dict, campaign_id: int, proposal_id: int, action: str) -> Any:
+        """工商 confirms a proposal (the enterprise leaves the base) or rejects it with its
+        reason (it stays); 403 for anyone else who reads it, 409 when already decided."""
+        campaign = permissions.campaign_or_404(g.api_user, campaign_id)
+        proposal = checks.proposal_or_404(g.api_user, proposal_id, campaign.id)
+        permissions.ensure(permissions.may_confirm_exclusions, g.api_user)
+        decide = (
+            ledger_services.confirm_exclusion
+            if action == "confirm"
+            else ledger_services.reject_exclusion
+        )
+        commit(lambda: decide(db.session, proposal, data["note"], g.api_user))
+        return proposal
 
 
 # ---- the verifying departments' remit (read-only) -----------------------------------------

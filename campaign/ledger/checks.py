@@ -13,13 +13,15 @@ from sqlalchemy import ColumnElement, String, cast, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from campaign import audit
+from campaign.core import permissions
 from campaign.core.db import Session
 from campaign.core.errors import ValidationFailed
+from campaign.core.extensions import db
 from campaign.core.models import Campaign
 from campaign.core.paging import page_of
 from campaign.core.text import cleaned_for
 from campaign.core.vocab import REMIT_SCOPE, OrgKind, Remit, category_vocab
-from campaign.ledger.models import CheckNote, Organization
+from campaign.ledger.models import CheckNote, ExclusionProposal, Organization
 
 
 def has_tag(tag: str) -> ColumnElement[bool]:
@@ -88,6 +90,27 @@ def add_check_note(session: Session, org: Organization, text: str, user: Any) ->
         after={"text": cleaned, "unit": user.unit.name},
     )
     return note
+
+
+def proposal_units(user: Any) -> list[int] | None:
+    """Whose exclusion proposals ``user`` reads: 工商 every unit's (its remit is every
+    enterprise), the others as they read the units."""
+    if permissions.may_confirm_exclusions(user):
+        return None
+    return permissions.visible_unit_ids(user)
+
+
+def proposal_or_404(user: Any, proposal_id: int, campaign_id: int) -> ExclusionProposal:
+    """An exclusion proposal of ``campaign_id`` that ``user`` reads, else 404."""
+    proposal = db.session.get(ExclusionProposal, proposal_id)
+    ids = proposal_units(user)
+    permissions.require(
+        proposal is not None
+        and proposal.campaign_id == campaign_id
+        and (ids is None or proposal.unit_id in ids)
+    )
+    assert proposal is not None  # required above
+    return proposal
 
 
 def notes_of(session: Session, org: Organization) -> list[CheckNote]:

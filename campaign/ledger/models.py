@@ -396,3 +396,43 @@ class CheckNote(Base):
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     unit: Mapped[Unit | None] = relationship()
+
+
+class ProposalState(Labelled):
+    PENDING = "pending", "待工商部门确认"
+    CONFIRMED = "confirmed", "工商部门已确认"
+    REJECTED = "rejected", "工商部门未确认"
+
+
+class ExclusionProposal(Base):
+    """A district's proposal to take an enterprise out of the base as 空壳, 僵尸 or 影子: the
+    enterprise stays in the base until the department whose remit is every enterprise (工商)
+    confirms it; rejected, it stays (seed 004: 工商部门负责……剔除“空壳”“僵尸”“影子”企业)."""
+
+    __tablename__ = "exclusion_proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))  # the organization's unit
+    status: Mapped[OperatingStatus] = mapped_column(enum_text(OperatingStatus, 20))
+    reason: Mapped[str] = mapped_column(Text, info=text_field("剔除理由", 1000))
+    state: Mapped[ProposalState] = mapped_column(
+        enum_text(ProposalState, 10), default=ProposalState.PENDING
+    )
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    proposed_at: Mapped[datetime] = mapped_column(default=now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(
+        Text, default="", info=text_field("工商部门意见", 1000)
+    )
+
+    organization: Mapped[Organization] = relationship()
+    unit: Mapped[Unit] = relationship()
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def state_label(self) -> str:
+        return ProposalState(self.state).label

@@ -18,8 +18,8 @@ from campaign import audit, figures, rules, rulesets
 from campaign.core import events
 from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now, today
-from campaign.core.db import Session, claim
-from campaign.core.errors import ValidationFailed
+from campaign.core.db import Session, claim, serialize
+from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
 from campaign.core.paging import page_of
 from campaign.core.text import cleaned_for
@@ -38,9 +38,11 @@ from campaign.ledger.models import (
     ChangeAction,
     ChangeRequest,
     ChangeStatus,
+    ExclusionProposal,
     LedgerConflict,
     LedgerStatus,
     Organization,
+    ProposalState,
     UnitLedger,
 )
 
@@ -442,12 +444,8 @@ def record_phases(
 # ---- exclusions (空壳/僵尸/影子 enterprises; 注销/撤销登记/长期停止活动 social orgs) -------
 
 
-def exclude_organization(
-    session: Session, org: Organization, status: OperatingStatus | None, reason: str, user
-) -> Organization:
-    """Take an organization out of the base with a status of its kind (vocab.EXITS: 空壳/
-    僵尸/影子 enterprises, 注销/撤销登记/长期停止活动 social organizations), with the reason
-    and who decided."""
+def _exit_problems(org: Organization, status: OperatingStatus | None, reason: str) -> None:
+    """Refuse an exit that is none, or not one of the organization's kind, or has no reason."""
     if status not in EXCLUDED_STATUSES:
         raise ValidationFailed([("status", NOT_EXCLUDED)])
     exits = EXITS[org.kind]
@@ -464,6 +462,16 @@ def exclude_organization(
         )
     if not reason.strip():
         raise ValidationFailed([("reason", "剔除时必须填写理由（如工商、民政部门核实情况）")])
+
+
+def exclude_organization(
+    session: Session, org: Organization, status: OperatingStatus | None, reason: str, user
+) -> Organization:
+    """Take an organization out of the base with a status of its kind (vocab.EXITS: 空壳/
+    僵尸/影子 enterprises, 注销/撤销登记/长期停止活动 social organizations), with the reason
+    and who decided. For an enterprise this is 工商's confirmation (``confirm_exclusion``)."""
+    _exit_problems(org, status, reason)
+    assert status is not None  # refused above
     label = OperatingStatus(status).label
     what = f"{label}企业" if org.kind == OrgKind.ENTERPRISE else f"“{label}”的社会组织"
     # Of two submissions the first excludes; the second finds it done.
@@ -474,6 +482,150 @@ def exclude_organization(
         f"该组织已作为{what}剔除出党建基数，未重复剔除",
     )
     return _set_exclusion(session, org, status, reason, user, "organization.exclude")
+
+
+# A district proposes, 工商 confirms (seed 004: 工商部门负责……剔除有名无实的“空壳”企业、久不
+# 运转的“僵尸”企业、多重注册的“影子”企业): the enterprise stays in the base until then.
+
+
+def propose_exclusion(
+    session: Session, org: Organization, status: OperatingStatus | None, reason: str, user
+) -> ExclusionProposal:
+    """A proposal to take the enterprise ``org`` out of the base as 空壳, 僵尸 or 影子; it stays
+    in the base until 工商 confirms. One proposal waits at a time for an enterprise."""
+    _exit_problems(org, status, reason)
+    assert status is not None  # refused above
+    serialize(session, ExclusionProposal.__table__, org.id)
+    session.refresh(org)
+    if not org.in_base:
+        raise Conflict(f"“{org.name}”已不在党建基数内，无需再提请剔除")
+    if pending_proposal(session, org) is not None:
+        raise Conflict(f"“{org.name}”的剔除申请正等待工商部门确认，未重复提请")
+    proposal = ExclusionProposal(
+        campaign_id=org.campaign_id,
+        organization_id=org.id,
+        unit_id=org.unit_id,
+        status=status,
+        reason=cleaned_for(ExclusionProposal.__table__.c.reason, reason.strip(), "reason"),
+        proposed_by_id=getattr(user, "id", None),
+        proposed_at=now(),
+    )
+    session.add(proposal)
+    session.flush()
+    audit.record(
+        session,
+        user=user,
+        action="organization.exclusion_proposed",
+        obj_type="organization",
+        obj_id=org.id,
+        after={"proposed_status": str(status), "reason": proposal.reason},
+    )
+    return proposal
+
+
+def pending_proposal(session: Session, org: Organization) -> ExclusionProposal | None:
+    return session.scalar(
+        select(ExclusionProposal).where(
+            ExclusionProposal.organization_id == org.id,
+            ExclusionProposal.state == ProposalState.PENDING,
+        )
+    )
+
+
+def _decide_proposal(
+    session: Session, proposal: ExclusionProposal, state: ProposalState, note: str, user
+) -> None:
+    claim(
+        session,
+        proposal,
+        ExclusionProposal.state == ProposalState.PENDING,
+        lambda: (
+            f"该剔除申请已{'确认' if proposal.state == ProposalState.CONFIRMED else '退回'}，"
+            "未重复处理"
+        ),
+    )
+    proposal.state = state
+    proposal.decided_by_id = getattr(user, "id", None)
+    proposal.decided_at = now()
+    proposal.decision_note = note
+    session.flush()
+
+
+def confirm_exclusion(
+    session: Session, proposal: ExclusionProposal, note: str, user
+) -> ExclusionProposal:
+    """工商 confirms: the enterprise leaves the base, the reason saying who proposed it and
+    who confirmed it."""
+    note = cleaned_for(ExclusionProposal.__table__.c.decision_note, note.strip(), "note")
+    _decide_proposal(session, proposal, ProposalState.CONFIRMED, note, user)
+    org = proposal.organization
+    unit = getattr(getattr(user, "unit", None), "name", "工商部门")
+    reason = (
+        f"{proposal.reason}（{proposal.unit.name}提请，{unit}确认{'：' + note if note else ''}）"
+    )
+    exclude_organization(session, org, proposal.status, reason[:1000], user)
+    audit.record(
+        session,
+        user=user,
+        action="organization.exclusion_confirmed",
+        obj_type="organization",
+        obj_id=org.id,
+        after={"proposed_status": str(proposal.status), "decision_note": note},
+    )
+    return proposal
+
+
+def reject_exclusion(
+    session: Session, proposal: ExclusionProposal, note: str, user
+) -> ExclusionProposal:
+    """工商 does not confirm (its reason required): the enterprise stays in the base."""
+    note = cleaned_for(ExclusionProposal.__table__.c.decision_note, note.strip(), "note")
+    if not note:
+        raise ValidationFailed([("note", "「意见」不能为空：请写明不予确认的理由")])
+    _decide_proposal(session, proposal, ProposalState.REJECTED, note, user)
+    audit.record(
+        session,
+        user=user,
+        action="organization.exclusion_rejected",
+        obj_type="organization",
+        obj_id=proposal.organization_id,
+        after={"proposed_status": str(proposal.status), "decision_note": note},
+    )
+    return proposal
+
+
+def pending_ids(session: Session, campaign: Campaign, unit_ids: list[int]) -> set[int]:
+    """The organizations of these units with a proposal waiting for 工商."""
+    return set(
+        session.scalars(
+            select(ExclusionProposal.organization_id).where(
+                ExclusionProposal.campaign_id == campaign.id,
+                ExclusionProposal.unit_id.in_(unit_ids),
+                ExclusionProposal.state == ProposalState.PENDING,
+            )
+        )
+    )
+
+
+def exclusion_proposals(
+    session: Session, campaign: Campaign, unit_ids: list[int] | None, limit: int = 200
+) -> list[ExclusionProposal]:
+    """The proposals waiting for 工商, then the latest decided, of the units given (None: all)."""
+    stmt = (
+        select(ExclusionProposal)
+        .where(ExclusionProposal.campaign_id == campaign.id)
+        .options(
+            joinedload(ExclusionProposal.organization),
+            joinedload(ExclusionProposal.unit),
+            joinedload(ExclusionProposal.proposed_by),
+            joinedload(ExclusionProposal.decided_by),
+        )
+        .order_by(ExclusionProposal.state != ProposalState.PENDING, ExclusionProposal.id.desc())
+        .limit(limit)
+    )
+    if unit_ids is not None:
+        stmt = stmt.where(ExclusionProposal.unit_id.in_(unit_ids))
+    return list(session.scalars(stmt))
 
 
 def restore_organization(session: Session, org: Organization, reason: str, user) -> Organization:

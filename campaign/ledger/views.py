@@ -27,7 +27,7 @@ from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.core.paging import page_arg
 from campaign.core.storage import MIMETYPES
-from campaign.core.vocab import EXITS, Affiliation, LiaisonRole
+from campaign.core.vocab import EXITS, Affiliation, LiaisonRole, OrgKind
 from campaign.core.webforms import perform
 from campaign.ledger import checks, excel, importing, services
 from campaign.ledger.inputs import ExclusionSchema, PhasesSchema
@@ -73,6 +73,8 @@ def unit(campaign_id: int, code: str) -> ResponseReturnValue:
         orgs=orgs.items,
         org_total=orgs.total,
         may_exclude=permissions.may_review_ledgers(current_user),
+        may_propose=permissions.may_propose_exclusion(current_user, unit),
+        pending=services.pending_ids(db.session, campaign, [unit.id]),
         exclusion_choices=EXITS,
         form=FlaskForm(),
         page=page,
@@ -356,8 +358,12 @@ def exclusions(campaign_id: int) -> ResponseReturnValue:
         "ledger/exclusions.html",
         campaign=campaign,
         orgs=orgs,
+        proposals=services.exclusion_proposals(
+            db.session, campaign, checks.proposal_units(current_user)
+        ),
         form=FlaskForm(),
         may_decide=permissions.may_review_ledgers(current_user),
+        may_confirm=permissions.may_confirm_exclusions(current_user),
     )
 
 
@@ -366,12 +372,22 @@ def exclusions(campaign_id: int) -> ResponseReturnValue:
 def exclusion(campaign_id: int, org_id: int, action: str) -> ResponseReturnValue:
     campaign = permissions.campaign_or_404(current_user, campaign_id)
     org = permissions.unit_record_or_404(current_user, Organization, org_id, campaign.id)
-    permissions.ensure(permissions.may_review_ledgers, current_user)
-    # A status that is not an exit, or not one of the organization's kind, is refused by the
-    # service.
+    # An enterprise is proposed (by its district) and leaves only when 工商 confirms; a social
+    # organization is taken out by the coordinators. A status that is not an exit, or not one
+    # of the organization's kind, is refused by the service.
+    proposing = action == "exclude" and org.kind == OrgKind.ENTERPRISE
+    if proposing:
+        permissions.ensure(permissions.may_propose_exclusion, current_user, org.unit)
+    else:
+        permissions.ensure(permissions.may_review_ledgers, current_user)
     asked, _ = inputs.parse(ExclusionSchema(), request.form)
     status, reason = asked.get("status"), asked.get("reason", "")
-    if action == "exclude":
+    if proposing:
+        perform(
+            lambda: services.propose_exclusion(db.session, org, status, reason, current_user),
+            f"已提请工商部门确认剔除“{org.name}”；确认前仍在党建基数内。",
+        )
+    elif action == "exclude":
         perform(
             lambda: services.exclude_organization(db.session, org, status, reason, current_user),
             f"“{org.name}”已剔除出党建基数。",
@@ -384,6 +400,29 @@ def exclusion(campaign_id: int, org_id: int, action: str) -> ResponseReturnValue
     back = request.form.get("back", "")
     if back == "unit":
         return redirect(url_for("ledger.unit", campaign_id=campaign.id, code=org.unit.code))
+    return redirect(url_for("ledger.exclusions", campaign_id=campaign.id))
+
+
+@bp.post(
+    "/campaigns/<int:campaign_id>/exclusion-proposals/<int:proposal_id>/<any(confirm, reject):action>"
+)
+@login_required
+def decide_exclusion(campaign_id: int, proposal_id: int, action: str) -> ResponseReturnValue:
+    campaign = permissions.campaign_or_404(current_user, campaign_id)
+    proposal = checks.proposal_or_404(current_user, proposal_id, campaign.id)
+    permissions.ensure(permissions.may_confirm_exclusions, current_user)
+    note = request.form.get("note", "")
+    name = proposal.organization.name
+    if action == "confirm":
+        perform(
+            lambda: services.confirm_exclusion(db.session, proposal, note, current_user),
+            f"已确认：“{name}”剔除出党建基数。",
+        )
+    else:
+        perform(
+            lambda: services.reject_exclusion(db.session, proposal, note, current_user),
+            f"未予确认：“{name}”仍在党建基数内。",
+        )
     return redirect(url_for("ledger.exclusions", campaign_id=campaign.id))
 
 

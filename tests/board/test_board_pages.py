@@ -194,3 +194,70 @@ def test_a_spot_check_says_what_was_drawn_in_words_and_keeps_the_seed_in_its_rec
     outside = html.replace(record, "")
     assert "种子" not in outside and "重抽" not in outside and "总体" not in outside
     assert 'id="draw-mismatch"' not in html
+
+
+def test_departments_named_on_a_spot_checks_team_read_it_and_record_its_findings(w):
+    # 市委统战部 (统战: spot checks only) is named on the team; 市工商局 is not; 市民政局 has
+    # no remit and cannot be. The draw (seed 7, 2 of 2) takes 已销号丁 and 武昌庚.
+    from campaign.audit import AuditEntry
+    from campaign.core import units
+    from campaign.core.vocab import UnitKind
+    from tests.conftest import csrf_token
+
+    depts = {}
+    for code, name, remit in [("tzb", "市委统战部", "united_front"), ("gsj", "市工商局", "aic")]:
+        depts[code] = make_unit(code, name, kind=UnitKind.DEPARTMENT, responsible=False)
+        units.set_remit(db.session, depts[code], remit, "test")
+        make_user(f"{code}_user", "verifier", depts[code])
+    mzj = make_unit("mzj", "市民政局", kind=UnitKind.DEPARTMENT)
+    db.session.commit()
+    cid = w.campaign.id
+    with at(2026, 11, 22, 10, 0):
+        clients = {}
+        for username in ("city", "tzb_user", "gsj_user"):
+            clients[username] = w.app.test_client()
+            login(clients[username], username)
+        coord = clients["city"]
+        form_page = coord.get(f"/campaigns/{cid}/spot-checks").get_data(as_text=True)
+        team = section(form_page, "team").split("</div>", 1)[0]
+        assert "市委统战部" in team and "市工商局" in team and "市民政局" not in team
+        token = csrf_token(coord, f"/campaigns/{cid}/spot-checks")
+        draw = {"csrf_token": token, "kind": "spot_check", "mode": "count", "size": "2"}
+        refused = coord.post(
+            f"/campaigns/{cid}/spot-checks", data={**draw, "seed": "7", "team": [str(mzj.id)]}
+        )
+        assert refused.status_code == 302
+        assert "「检查组成员」市民政局不是在用的核查部门" in coord.get(
+            refused.headers["Location"]
+        ).get_data(as_text=True)
+        drawn = coord.post(
+            f"/campaigns/{cid}/spot-checks",
+            data={**draw, "seed": "7", "team": [str(depts["tzb"].id)]},
+        )
+        check_url = drawn.headers["Location"]
+        assert re.search(r"/spot-checks/\d+$", check_url)
+
+        # 统战 reads it (and its list), and records a finding; 工商 (not on it) does not.
+        tzb, gsj = clients["tzb_user"], clients["gsj_user"]
+        html = tzb.get(check_url).get_data(as_text=True)
+        assert '<p id="team">检查组成员：市委统战部</p>' in html
+        assert "已销号丁" in html and "武昌庚" in html
+        assert check_url.rsplit("/", 1)[1] in tzb.get(f"/campaigns/{cid}/spot-checks").get_data(
+            as_text=True
+        )
+        assert gsj.get(check_url).status_code == 404
+        listed = gsj.get(f"/campaigns/{cid}/spot-checks")
+        assert listed.status_code == 200 and "尚无抽查" in listed.get_data(as_text=True)
+        result_id = re.search(r'name="result_id" value="(\d+)"', html).group(1)
+        token = csrf_token(tzb, check_url)
+        finding = {"csrf_token": token, "result_id": result_id, "verdict": "pass", "notes": ""}
+        assert tzb.post(check_url, data=finding).status_code == 302
+        assert "合格" in section(tzb.get(check_url).get_data(as_text=True), "results")
+        # The drawn closure's evidence, for the team.
+        document = re.search(r'href="(/campaigns/\d+/closures/\d+/document)"', html).group(1)
+        shown = tzb.get(document)
+        assert shown.status_code == 200 and shown.data.startswith(b"%PDF")
+        shown.close()
+        assert gsj.get(document).status_code == 404
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "spot_check.draw"))
+    assert '"team_unit_ids": [' + str(depts["tzb"].id) + "]" in entry.after

@@ -35,7 +35,13 @@ from campaign.core.vocab import UnitKind
 from campaign.half_monthly.models import UnitReport
 from campaign.ledger import importing
 from campaign.ledger import services as ledger
-from campaign.ledger.models import ChangeRequest, ImportBatch, Organization, UnitLedger
+from campaign.ledger.models import (
+    ChangeRequest,
+    ExclusionProposal,
+    ImportBatch,
+    Organization,
+    UnitLedger,
+)
 from campaign.timeline import tasks
 from campaign.timeline.models import Deliverable, Task
 from notifications.models import Delivery, Event
@@ -532,18 +538,42 @@ def test_approving_and_returning_one_ledger_at_once_does_one_of_them(w):
 # ---- 5. exclusions ------------------------------------------------------------------------
 
 
-def test_twenty_exclusions_of_one_enterprise_take_it_out_once_and_restores_bring_it_back_once(w):
-    clients = logged_in(w.app, "coord", M, f"/campaigns/{w.cid}/exclusions")
+def test_twenty_proposals_confirmations_and_restores_of_one_enterprise_each_count_once(w):
+    # The district proposes (twenty posts: one proposal), 工商 confirms (twenty: it leaves
+    # once), the coordinator restores (twenty: it comes back once), round after round.
+    from campaign.core import units
+
+    city = make_unit("city-gsj", "市工商局", kind=UnitKind.DEPARTMENT, responsible=False)
+    units.set_remit(db.session, city, "aic", "test")
+    make_user("gsj", "verifier", city)
+    db.session.commit()
+    page = f"/campaigns/{w.cid}/exclusions"
+    districts = logged_in(w.app, "jiangan_op", M, page)
+    aic = logged_in(w.app, "gsj", M, page)
+    clients = logged_in(w.app, "coord", M, page)
     a = db.session.scalar(select(Organization).where(Organization.credit_code == CODE_A))
     url = f"/campaigns/{w.cid}/organizations/{a.id}"
     for _ in range(ROUNDS):
         answers = post_pages(
-            clients, f"{url}/exclude", status="zombie", reason="工商核实：长期停业"
+            districts, f"{url}/exclude", status="zombie", reason="工商核实：长期停业"
         )
-        assert page_outcomes(clients, answers) == {
-            ("success", "“江岸甲”已剔除出党建基数。"): 1,
-            ("error", "该组织已作为僵尸企业剔除出党建基数，未重复剔除"): M - 1,
+        assert page_outcomes(districts, answers) == {
+            ("success", "已提请工商部门确认剔除“江岸甲”；确认前仍在党建基数内。"): 1,
+            ("error", "“江岸甲”的剔除申请正等待工商部门确认，未重复提请"): M - 1,
         }
+        db.session.expire_all()
+        assert db.session.get(Organization, a.id).in_base is True
+        proposal = db.session.scalars(
+            select(ExclusionProposal).order_by(ExclusionProposal.id.desc())
+        ).first()
+        confirm = f"/campaigns/{w.cid}/exclusion-proposals/{proposal.id}/confirm"
+        answers = post_pages(aic, confirm, note="")
+        assert page_outcomes(aic, answers) == {
+            ("success", "已确认：“江岸甲”剔除出党建基数。"): 1,
+            ("error", "该剔除申请已确认，未重复处理"): M - 1,
+        }
+        db.session.expire_all()
+        assert db.session.get(Organization, a.id).in_base is False
         answers = post_pages(clients, f"{url}/restore", reason="复核：恢复经营")
         assert page_outcomes(clients, answers) == {
             ("success", "“江岸甲”已恢复到党建基数。"): 1,
@@ -551,6 +581,8 @@ def test_twenty_exclusions_of_one_enterprise_take_it_out_once_and_restores_bring
         }
     db.session.expire_all()
     assert db.session.get(Organization, a.id).in_base is True
+    assert audit_count("organization.exclusion_proposed", a.id) == ROUNDS
+    assert audit_count("organization.exclusion_confirmed", a.id) == ROUNDS
     assert audit_count("organization.exclude", a.id) == ROUNDS
     assert audit_count("organization.restore", a.id) == ROUNDS
 
