@@ -70,6 +70,7 @@ from campaign.core.extensions import db  # noqa: E402
 from campaign.core.models import Campaign  # noqa: E402
 from campaign.core.storage import resolve  # noqa: E402
 from campaign.ledger.models import Organization  # noqa: E402
+from notifications import events  # noqa: E402
 from reports import attachment, render, services, snapshot  # noqa: E402
 from reports.models import Bulletin, BulletinRun  # noqa: E402
 
@@ -126,6 +127,10 @@ def make_app(url: str, storage: Path) -> Flask:
             "SECRET_KEY": "bench",
             "STORAGE_PATH": str(storage),
             "JOBS_IN_BACKGROUND": False,
+            # Its news is delivered after the bundle is published (in production by a job
+            # thread of the producing process): timed as a step of its own, not inside
+            # the end to end.
+            "NOTIFY_AFTER_COMMIT": False,
         }
     )
 
@@ -141,7 +146,8 @@ def clear(settings: services.Settings) -> None:
 
 
 def peak_of(url: str, storage: str, due: date) -> None:
-    """In a fresh process: generate once; print the peak RSS in MB."""
+    """In a fresh process: generate once; print the peak RSS in MB before and after, and
+    the largest of its children's (the attachment's worker, when it has one)."""
     app = make_app(url, Path(storage))
     with app.app_context():
         campaign = db.session.scalars(select(Campaign)).one()
@@ -149,7 +155,8 @@ def peak_of(url: str, storage: str, due: date) -> None:
         clear(settings)
         before = peak_rss_mb()
         services.generate(db.session, campaign, due, settings, "cli", moment=MOMENT)
-        print(f"{before:.0f} {peak_rss_mb():.0f}")
+        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"{before:.0f} {peak_rss_mb():.0f} {worker:.0f}")
 
 
 def main() -> None:
@@ -258,6 +265,9 @@ def main() -> None:
                 db.session, campaign, args.due, settings, "cli", moment=MOMENT, progress=heard
             )
 
+        def distribution():
+            events.deliver_now(app)
+
         bare_name, chromium_name, e2e_name = (
             "bare WeasyPrint render + write_pdf (reference)",
             "Chromium print of the same HTML (Playwright page.pdf)",
@@ -271,6 +281,10 @@ def main() -> None:
             "attachment: lists read + attachment.write": (workbook, None),
             chromium_name: (chromium, None),
             e2e_name: (end_to_end, lambda: clear(settings)),
+            "distribution: the published bulletin's notifications delivered": (
+                distribution,
+                None,
+            ),
         }
         timings: dict[str, list[float]] = {name: [] for name in steps}
         cpu: dict[str, list[float]] = {name: [] for name in steps}
@@ -330,7 +344,7 @@ def main() -> None:
         text=True,
         check=True,
     )
-    child_start, child_peak = (float(x) for x in child.stdout.split()[-2:])
+    child_start, child_peak, worker_peak = (float(x) for x in child.stdout.split()[-3:])
 
     def ratios(of: str) -> list[float]:
         return [e / r for e, r in zip(timings[e2e_name], timings[of], strict=True)]
@@ -374,7 +388,9 @@ def main() -> None:
     print(
         f"Peak RSS of this process after loading the demo: {rss_after_load:.0f} MB, at the "
         f"end {peak_rss_mb():.0f} MB. A fresh process that opens the database and generates "
-        f"once: {child_start:.0f} MB before generating, peak {child_peak:.0f} MB."
+        f"once: {child_start:.0f} MB before generating, peak {child_peak:.0f} MB; the "
+        f"largest of its child processes (the attachment's worker when the lists are long, "
+        f"fc-list) {worker_peak:.0f} MB."
     )
     for line in profile_lines:
         print(line)
@@ -394,7 +410,7 @@ PARTS = [
     ("attachment lists read and spooled (attachment.spool)", "reports/attachment.py", "spool"),
     ("waiting for the attachment's worker (Writing.result)", "reports/attachment.py", "result"),
     ("html (render.html)", "reports/render.py", "html"),
-    ("  of which charts (matplotlib)", "reports/charts.py", "_svg"),
+    ("  of which charts (reports.charts)", "reports/charts.py", ("trend", "by_unit")),
     ("font and glyph checks", "reports/render.py", "refuse_unprintable"),
     ("WeasyPrint layout (HTML.render)", "weasyprint/__init__.py", "render"),
     ("WeasyPrint write_pdf", "weasyprint/document.py", "write_pdf"),
@@ -415,7 +431,8 @@ def where_the_time_goes(path: Path) -> list[str]:
         cumulative = sum(
             entry[3]
             for (name, _, func_name), entry in stats.stats.items()  # type: ignore[attr-defined]
-            if name.endswith(file) and func_name == function
+            if name.endswith(file)
+            and func_name in (function if isinstance(function, tuple) else (function,))
         )
         lines.append(f"| {label} | {cumulative:.2f} | {cumulative / total:.0%} |")
     return lines

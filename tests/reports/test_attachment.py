@@ -488,7 +488,20 @@ def test_an_attachment_whose_worker_fails_is_written_in_the_producing_process(
     # The worker cannot start (no interpreter) or fails (exit 1): the bulletin still gets
     # its attachment, written here from the spool, and the spool is removed.
     monkeypatch.setattr(sys, "executable", interpreter)
+    monkeypatch.setattr(attachment, "WORKER_ROWS", 1)  # three rows would not start one
     spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
     sheets = read_back(attachment.start(small_snapshot(3), spooled).result())
     assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
+    assert not spooled.folder.exists()
+
+
+def test_short_lists_are_written_in_the_producing_process_without_a_worker():
+    # 4 rows (3 closures, 1 overdue item): a fresh interpreter would cost more than they do.
+    spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
+    assert spooled.rows == 4 < attachment.WORKER_ROWS
+    writing = attachment.start(small_snapshot(3), spooled)
+    assert writing.process is None
+    sheets = read_back(writing.result())
+    assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
+    assert [r[1] for r in sheets["逾期事项"]] == ["武昌甲"]
     assert not spooled.folder.exists()
