@@ -148,7 +148,7 @@ def trend(points: list[dict], target_percent: float) -> str:
         if len(drawn) > 1:
             svg.polyline(drawn, BLUE, 1.8)
         for x, y in drawn:
-            svg.dot(x, y, 3.0, BLUE)
+            svg.dot(x, y, 3.5, BLUE)
     for i, v in enumerate(values):
         if v is not None:
             svg.text(x_of(i), y_of(v) - 6.0, f"{v:.1f}%", size=8)
