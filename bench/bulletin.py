@@ -22,8 +22,12 @@ with the peak RSS after it), then --repeat timed rounds:
                 row, the runs, their audit anchors and the files are deleted before each
                 round, so every round really generates. "PDF ready" is when generate's
                 progress reaches 保存文件 (the PDF's bytes exist, nothing is stored yet).
+  distribution  the published bulletin's notifications delivered (in-app, mail, robots):
+                after the commit that publishes it, by a job thread of the producing
+                process in production, so timed here on its own, not in the end to end.
 Then one more generate runs in a fresh process (`--peak-of`) that only opens the database
-and generates: its peak RSS (ru_maxrss) is the memory a scheduler process needs for it.
+and generates: its peak RSS (VmHWM) is the memory a scheduler process needs for it; the
+attachment's worker process, when the lists are long enough to have one, is watched too.
 
 Reports median and p95 (nearest rank) per step, CPU seconds of the in-process steps (less
 sensitive to other processes on a shared machine than wall time), and the ratios per
@@ -50,6 +54,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -147,7 +152,30 @@ def clear(settings: services.Settings) -> None:
 
 def peak_of(url: str, storage: str, due: date) -> None:
     """In a fresh process: generate once; print the peak RSS in MB before and after, and
-    the largest of its children's (the attachment's worker, when it has one)."""
+    the attachment's worker's (0 when the lists were short and written in this process)."""
+    worker_peaks: list[float] = [0.0]
+    started = attachment.Writing.__init__
+
+    def watched(self, *args, **kwargs) -> None:
+        # The worker's own high-water mark, read while it runs (its rusage would count the
+        # pages it shared with this process before exec).
+        started(self, *args, **kwargs)
+        if self.process is not None:
+            status = Path(f"/proc/{self.process.pid}/status")
+
+            def watch() -> None:
+                while self.process.poll() is None:
+                    try:
+                        for line in status.read_text().splitlines():
+                            if line.startswith("VmHWM:"):
+                                worker_peaks.append(int(line.split()[1]) / 1024)
+                    except OSError:
+                        break
+                    time.sleep(0.01)
+
+            threading.Thread(target=watch, daemon=True).start()
+
+    attachment.Writing.__init__ = watched  # type: ignore[method-assign]
     app = make_app(url, Path(storage))
     with app.app_context():
         campaign = db.session.scalars(select(Campaign)).one()
@@ -155,8 +183,7 @@ def peak_of(url: str, storage: str, due: date) -> None:
         clear(settings)
         before = peak_rss_mb()
         services.generate(db.session, campaign, due, settings, "cli", moment=MOMENT)
-        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"{before:.0f} {peak_rss_mb():.0f} {worker:.0f}")
+        print(f"{before:.0f} {peak_rss_mb():.0f} {max(worker_peaks):.0f}")
 
 
 def main() -> None:
@@ -388,9 +415,12 @@ def main() -> None:
     print(
         f"Peak RSS of this process after loading the demo: {rss_after_load:.0f} MB, at the "
         f"end {peak_rss_mb():.0f} MB. A fresh process that opens the database and generates "
-        f"once: {child_start:.0f} MB before generating, peak {child_peak:.0f} MB; the "
-        f"largest of its child processes (the attachment's worker when the lists are long, "
-        f"fc-list) {worker_peak:.0f} MB."
+        f"once: {child_start:.0f} MB before generating, peak {child_peak:.0f} MB; "
+        + (
+            f"its attachment's worker process peaked at {worker_peak:.0f} MB."
+            if worker_peak
+            else "no worker process (the lists are short: written in the producing process)."
+        )
     )
     for line in profile_lines:
         print(line)
