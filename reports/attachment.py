@@ -296,10 +296,11 @@ def write_spooled(snapshot: dict, spooled: Spooled) -> bytes:
 
 
 # Below this many listed rows the workbook is written in the producing process, after the
-# PDF: a worker's start (a fresh interpreter importing openpyxl and the app's text rules,
-# about 0.4 s of CPU and 70 MB) costs more than the rows (about 0.15 ms each, measured by
-# bench/bulletin.py: the demo's 600 rows take 0.09 s, a city's 9,000 rows 1.2 s).
-WORKER_ROWS = 3000
+# PDF: a worker's start (a fresh interpreter importing openpyxl and, through the text rules
+# it shares with the ledger's export, SQLAlchemy: 0.8 s of CPU and 70 MB) costs more than
+# the rows (about 0.14 ms each, measured with bench/bulletin.py: the demo's 600 rows take
+# 0.09 s, a city's 9,000 rows 1.2 s).
+WORKER_ROWS = 5000
 
 
 class Writing:
