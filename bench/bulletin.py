@@ -438,7 +438,11 @@ def main() -> None:
 PARTS = [
     ("gather (snapshot.build)", "reports/snapshot.py", "build"),
     ("attachment lists read and spooled (attachment.spool)", "reports/attachment.py", "spool"),
-    ("waiting for the attachment's worker (Writing.result)", "reports/attachment.py", "result"),
+    (
+        "the attachment from the spool (Writing.result: its worker awaited, or written here)",
+        "reports/attachment.py",
+        "result",
+    ),
     ("html (render.html)", "reports/render.py", "html"),
     ("  of which charts (reports.charts)", "reports/charts.py", ("trend", "by_unit")),
     ("font and glyph checks", "reports/render.py", "refuse_unprintable"),
