@@ -3,8 +3,8 @@
 Drawn here rather than by matplotlib: each chart is a few dozen shapes and labels, and the
 render is what a bulletin costs. matplotlib took 0.2 s of CPU to draw the two charts, its
 SVG with text as glyph outlines (a ``<use>`` per character) cost WeasyPrint about a third of
-the render, and importing it about 40 MB of every process that may produce a bulletin
-(bench/bulletin.py, BENCHMARKS.md). The labels are text in the 黑体 face the bulletin's
+the render, and importing it 26 MB of every process that may produce a bulletin (measured
+beside WeasyPrint and openpyxl; bench/bulletin.py, BENCHMARKS.md). The labels are text in the 黑体 face the bulletin's
 headings use (fonts.HEI, already embedded in the PDF), so they stay sharp and searchable.
 
 Lengths are in points: a chart is as wide as the text block (156 mm, about 442 pt) at
