@@ -22,8 +22,12 @@ with the peak RSS after it), then --repeat timed rounds:
                 row, the runs, their audit anchors and the files are deleted before each
                 round, so every round really generates. "PDF ready" is when generate's
                 progress reaches 保存文件 (the PDF's bytes exist, nothing is stored yet).
+  distribution  the published bulletin's notifications delivered (in-app, mail, robots):
+                after the commit that publishes it, by a job thread of the producing
+                process in production, so timed here on its own, not in the end to end.
 Then one more generate runs in a fresh process (`--peak-of`) that only opens the database
-and generates: its peak RSS (ru_maxrss) is the memory a scheduler process needs for it.
+and generates: its peak RSS (VmHWM) is the memory a scheduler process needs for it; the
+attachment's worker process, when the lists are long enough to have one, is watched too.
 
 Reports median and p95 (nearest rank) per step, CPU seconds of the in-process steps (less
 sensitive to other processes on a shared machine than wall time), and the ratios per
@@ -50,6 +54,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -70,6 +75,7 @@ from campaign.core.extensions import db  # noqa: E402
 from campaign.core.models import Campaign  # noqa: E402
 from campaign.core.storage import resolve  # noqa: E402
 from campaign.ledger.models import Organization  # noqa: E402
+from notifications import events  # noqa: E402
 from reports import attachment, render, services, snapshot  # noqa: E402
 from reports.models import Bulletin, BulletinRun  # noqa: E402
 
@@ -126,6 +132,10 @@ def make_app(url: str, storage: Path) -> Flask:
             "SECRET_KEY": "bench",
             "STORAGE_PATH": str(storage),
             "JOBS_IN_BACKGROUND": False,
+            # Its news is delivered after the bundle is published (in production by a job
+            # thread of the producing process): timed as a step of its own, not inside
+            # the end to end.
+            "NOTIFY_AFTER_COMMIT": False,
         }
     )
 
@@ -141,7 +151,31 @@ def clear(settings: services.Settings) -> None:
 
 
 def peak_of(url: str, storage: str, due: date) -> None:
-    """In a fresh process: generate once; print the peak RSS in MB."""
+    """In a fresh process: generate once; print the peak RSS in MB before and after, and
+    the attachment's worker's (0 when the lists were short and written in this process)."""
+    worker_peaks: list[float] = [0.0]
+    started = attachment.Writing.__init__
+
+    def watched(self, *args, **kwargs) -> None:
+        # The worker's own high-water mark, read while it runs (its rusage would count the
+        # pages it shared with this process before exec).
+        started(self, *args, **kwargs)
+        if self.process is not None:
+            status = Path(f"/proc/{self.process.pid}/status")
+
+            def watch() -> None:
+                while self.process.poll() is None:
+                    try:
+                        for line in status.read_text().splitlines():
+                            if line.startswith("VmHWM:"):
+                                worker_peaks.append(int(line.split()[1]) / 1024)
+                    except OSError:
+                        break
+                    time.sleep(0.01)
+
+            threading.Thread(target=watch, daemon=True).start()
+
+    attachment.Writing.__init__ = watched  # type: ignore[method-assign]
     app = make_app(url, Path(storage))
     with app.app_context():
         campaign = db.session.scalars(select(Campaign)).one()
@@ -149,7 +183,7 @@ def peak_of(url: str, storage: str, due: date) -> None:
         clear(settings)
         before = peak_rss_mb()
         services.generate(db.session, campaign, due, settings, "cli", moment=MOMENT)
-        print(f"{before:.0f} {peak_rss_mb():.0f}")
+        print(f"{before:.0f} {peak_rss_mb():.0f} {max(worker_peaks):.0f}")
 
 
 def main() -> None:
@@ -258,6 +292,9 @@ def main() -> None:
                 db.session, campaign, args.due, settings, "cli", moment=MOMENT, progress=heard
             )
 
+        def distribution():
+            events.deliver_now(app)
+
         bare_name, chromium_name, e2e_name = (
             "bare WeasyPrint render + write_pdf (reference)",
             "Chromium print of the same HTML (Playwright page.pdf)",
@@ -271,6 +308,10 @@ def main() -> None:
             "attachment: lists read + attachment.write": (workbook, None),
             chromium_name: (chromium, None),
             e2e_name: (end_to_end, lambda: clear(settings)),
+            "distribution: the published bulletin's notifications delivered": (
+                distribution,
+                None,
+            ),
         }
         timings: dict[str, list[float]] = {name: [] for name in steps}
         cpu: dict[str, list[float]] = {name: [] for name in steps}
@@ -330,7 +371,7 @@ def main() -> None:
         text=True,
         check=True,
     )
-    child_start, child_peak = (float(x) for x in child.stdout.split()[-2:])
+    child_start, child_peak, worker_peak = (float(x) for x in child.stdout.split()[-3:])
 
     def ratios(of: str) -> list[float]:
         return [e / r for e, r in zip(timings[e2e_name], timings[of], strict=True)]
@@ -374,7 +415,12 @@ def main() -> None:
     print(
         f"Peak RSS of this process after loading the demo: {rss_after_load:.0f} MB, at the "
         f"end {peak_rss_mb():.0f} MB. A fresh process that opens the database and generates "
-        f"once: {child_start:.0f} MB before generating, peak {child_peak:.0f} MB."
+        f"once: {child_start:.0f} MB before generating, peak {child_peak:.0f} MB; "
+        + (
+            f"its attachment's worker process peaked at {worker_peak:.0f} MB."
+            if worker_peak
+            else "no worker process (the lists are short: written in the producing process)."
+        )
     )
     for line in profile_lines:
         print(line)
@@ -392,9 +438,13 @@ def main() -> None:
 PARTS = [
     ("gather (snapshot.build)", "reports/snapshot.py", "build"),
     ("attachment lists read and spooled (attachment.spool)", "reports/attachment.py", "spool"),
-    ("waiting for the attachment's worker (Writing.result)", "reports/attachment.py", "result"),
+    (
+        "the attachment from the spool (Writing.result: its worker awaited, or written here)",
+        "reports/attachment.py",
+        "result",
+    ),
     ("html (render.html)", "reports/render.py", "html"),
-    ("  of which charts (matplotlib)", "reports/charts.py", "_svg"),
+    ("  of which charts (reports.charts)", "reports/charts.py", ("trend", "by_unit")),
     ("font and glyph checks", "reports/render.py", "refuse_unprintable"),
     ("WeasyPrint layout (HTML.render)", "weasyprint/__init__.py", "render"),
     ("WeasyPrint write_pdf", "weasyprint/document.py", "write_pdf"),
@@ -415,7 +465,8 @@ def where_the_time_goes(path: Path) -> list[str]:
         cumulative = sum(
             entry[3]
             for (name, _, func_name), entry in stats.stats.items()  # type: ignore[attr-defined]
-            if name.endswith(file) and func_name == function
+            if name.endswith(file)
+            and func_name in (function if isinstance(function, tuple) else (function,))
         )
         lines.append(f"| {label} | {cumulative:.2f} | {cumulative / total:.0%} |")
     return lines

@@ -13,10 +13,9 @@ against 1.0 s with UMing (uming.ttc is 20 MB), measured here with the same HTML.
 
 import shutil
 import subprocess
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
-
-from fontTools.ttLib import TTCollection, TTFont
 
 
 @dataclass(frozen=True)
@@ -42,22 +41,27 @@ class FontsMissing(RuntimeError):
 
 
 @cache
-def _installed() -> dict[str, tuple[str, int]]:
-    """Family name -> (file, index in the collection), from fontconfig."""
+def _fontconfig() -> dict[str, tuple[str, int, str]]:
+    """Family name -> (file, index in the collection, character set), from fontconfig."""
     if shutil.which("fc-list") is None:
         return {}
     out = subprocess.run(
-        ["fc-list", "--format", "%{family}\t%{file}\t%{index}\n", ":lang=zh"],
+        ["fc-list", "--format", "%{family}\t%{file}\t%{index}\t%{charset}\n", ":lang=zh"],
         capture_output=True,
         text=True,
         check=False,
     ).stdout
-    found: dict[str, tuple[str, int]] = {}
+    found: dict[str, tuple[str, int, str]] = {}
     for line in out.splitlines():
-        families, path, index = line.split("\t")
+        families, path, index, charset = line.split("\t")
         for family in families.split(","):
-            found.setdefault(family, (path, int(index or 0)))
+            found.setdefault(family, (path, int(index or 0), charset))
     return found
+
+
+def _installed() -> dict[str, tuple[str, int]]:
+    """Family name -> (file, index in the collection), from fontconfig."""
+    return {family: (path, index) for family, (path, index, _) in _fontconfig().items()}
 
 
 def check() -> dict[str, tuple[str, int]]:
@@ -77,14 +81,32 @@ def check() -> dict[str, tuple[str, int]]:
     return {f.family: installed[f.family] for f in FACES}
 
 
+class Coverage:
+    """The code points a face has glyphs for, as ranges (fontconfig's charset of the face:
+    what pango, which picks the face for each character, goes by)."""
+
+    def __init__(self, charset: str) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for part in charset.split():
+            first, _, last = part.partition("-")
+            self.starts.append(int(first, 16))
+            self.ends.append(int(last or first, 16))
+
+    def __contains__(self, code: int) -> bool:
+        i = bisect_right(self.starts, code) - 1
+        return i >= 0 and code <= self.ends[i]
+
+
 @cache
-def _cmap(path: str, index: int) -> frozenset[int]:
-    # Closed here: only the code points are kept (an open lazy font would leak its file).
-    if path.endswith((".ttc", ".otc")):
-        with TTCollection(path, lazy=True) as collection:
-            return frozenset(collection.fonts[index].getBestCmap())
-    with TTFont(path, lazy=True) as font:
-        return frozenset(font.getBestCmap())
+def _cmap(path: str, index: int) -> Coverage:
+    # fontconfig has read the face already: no font file is opened here (fontTools' reading
+    # of the five faces' cmaps took 47 MB at its peak, measured with bench/bulletin.py).
+    charset = next(
+        (c for p, i, c in _fontconfig().values() if (p, i) == (path, index)),
+        "",
+    )
+    return Coverage(charset)
 
 
 def missing_glyphs(text: str) -> list[str]:

@@ -5,7 +5,10 @@ pages, so the scheduler process and the CLI render exactly what the web app woul
 """
 
 import base64
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -99,9 +102,8 @@ def readable(snapshot: dict) -> dict:
 def html(snapshot: dict) -> str:
     """The bulletin as HTML, charts inline as SVG data URLs."""
     snapshot = readable(snapshot)
-    # Checked before the charts are drawn: matplotlib sets its font up through fonts.check()
-    # (FontsMissing, not RenderRefused) and draws a unit name's missing glyph as a box, with
-    # a UserWarning. The rest of the text is checked on the whole document by pdf().
+    # The unit names are checked before the charts, which print them (a missing glyph would
+    # be a box there too). The rest of the text is checked on the whole document by pdf().
     refuse_unprintable("".join(u["name"] for u in snapshot["units"]))
     target = float(Decimal(snapshot["campaign"]["target_party_org_coverage"]))
     return (
@@ -129,7 +131,7 @@ INLINE_ONLY = URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
 
 def _data_url(svg: str) -> Markup:
-    # Each chart as its own SVG document: matplotlib's element ids repeat between charts.
+    # Each chart as its own SVG document, an image the template places like any other.
     return Markup("data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode())
 
 
@@ -150,10 +152,27 @@ def pdf(document: str, progress=None) -> Pdf:
     When the 版记 falls on an odd page, the document is laid out again with the 版记 on the
     next even page, by itself (the same input always gives the same PDF)."""
     refuse_unprintable(document)
-    rendered = weasyprint.HTML(string=document, url_fetcher=INLINE_ONLY).render()
-    if len(rendered.pages) % 2 and IMPRINT in document:
-        document = document.replace(IMPRINT, IMPRINT_OWN_PAGE, 1)
+    with _long_lived_frozen():
         rendered = weasyprint.HTML(string=document, url_fetcher=INLINE_ONLY).render()
-    if progress:
-        progress("写入PDF", 80)
-    return Pdf(rendered.write_pdf(), len(rendered.pages))
+        if len(rendered.pages) % 2 and IMPRINT in document:
+            document = document.replace(IMPRINT, IMPRINT_OWN_PAGE, 1)
+            rendered = weasyprint.HTML(string=document, url_fetcher=INLINE_ONLY).render()
+        if progress:
+            progress("写入PDF", 80)
+        return Pdf(rendered.write_pdf(), len(rendered.pages))
+
+
+@contextmanager
+def _long_lived_frozen() -> Iterator[None]:
+    """The process's objects as they are left out of the cycle collector for a while.
+
+    A layout allocates hundreds of thousands of objects, so Python's collector runs full
+    collections during it, each walking every object of the process: in a process that has
+    the app loaded (200,000 objects), a third of a bulletin's render CPU went to walking
+    objects that live as long as the process (bench/bulletin.py, BENCHMARKS.md). The
+    render's own garbage is collected as usual; the frozen objects return afterwards."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -452,9 +452,11 @@ def read_back(data: bytes) -> dict[str, list[tuple]]:
         book.close()
 
 
-def test_the_attachment_is_written_by_another_process_from_the_spooled_rows():
+def test_the_attachment_is_written_by_another_process_from_the_spooled_rows(monkeypatch):
     # 4,500 closures (more than two spool batches) and one overdue item, spooled as a
-    # bulletin's transaction reads them, then written by the worker process.
+    # bulletin's transaction reads them, then written by the worker process (as lists of
+    # WORKER_ROWS rows and more are: lowered here, so the test writes fewer).
+    monkeypatch.setattr(attachment, "WORKER_ROWS", 4000)
     heard = []
     spooled = attachment.spool(
         small_snapshot(4500),
@@ -489,7 +491,20 @@ def test_an_attachment_whose_worker_fails_is_written_in_the_producing_process(
     # The worker cannot start (no interpreter) or fails (exit 1): the bulletin still gets
     # its attachment, written here from the spool, and the spool is removed.
     monkeypatch.setattr(sys, "executable", interpreter)
+    monkeypatch.setattr(attachment, "WORKER_ROWS", 1)  # three rows would not start one
     spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
     sheets = read_back(attachment.start(small_snapshot(3), spooled).result())
     assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
+    assert not spooled.folder.exists()
+
+
+def test_short_lists_are_written_in_the_producing_process_without_a_worker():
+    # 4 rows (3 closures, 1 overdue item): a fresh interpreter would cost more than they do.
+    spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
+    assert spooled.rows == 4 < attachment.WORKER_ROWS
+    writing = attachment.start(small_snapshot(3), spooled)
+    assert writing.process is None
+    sheets = read_back(writing.result())
+    assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
+    assert [r[1] for r in sheets["逾期事项"]] == ["武昌甲"]
     assert not spooled.folder.exists()

@@ -63,7 +63,7 @@ from campaign.half_monthly import services as half_monthly
 from campaign.ledger.services import update_organization
 from notifications import events
 from notifications.models import Event
-from reports import charts, fonts, render, services, snapshot
+from reports import fonts, render, services, snapshot
 from reports.models import Bulletin, BulletinRun
 from tests.conftest import make_campaign, make_org, make_unit
 from tests.timeutil import machine_zone, shanghai
@@ -367,10 +367,8 @@ def test_a_character_no_face_has_refuses_the_bulletin(w, char):
 
 
 def test_missing_fonts_refuse_with_the_packages_to_install(w, monkeypatch):
-    # We cannot uninstall fonts here: fontconfig is asked through fonts._installed. The
-    # charts set their font up once per process: this is a process's first bulletin.
+    # We cannot uninstall fonts here: fontconfig is asked through fonts._installed.
     monkeypatch.setattr(fonts, "_installed", lambda: {})
-    monkeypatch.setattr(charts, "_ready", False)
 
     with pytest.raises(render.RenderRefused) as refused:
         publish(w, DAY_6, AFTER_6)

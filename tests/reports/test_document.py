@@ -118,8 +118,10 @@ def printable_numbers(data: dict, pages: int) -> set[str]:
     for u in data["units"]:
         if u.get("previous_rank") is not None:
             out.add(str(abs(u["previous_rank"] - u["rank"])))
-    # The page's own numbers: page numbers, the items of 下步工作要求, 图1 and 图2.
+    # The page's own numbers: page numbers, the items of 下步工作要求, 图1 and 图2, and the
+    # charts' scales (图1's coverage axis every 25 %, 图2's every 20 %, both 0 to 100).
     out |= {str(n) for n in range(1, max(pages, len(data["requirements"]), 2) + 1)}
+    out |= {str(n) for n in (*range(0, 101, 25), *range(0, 101, 20))}
     return out
 
 
