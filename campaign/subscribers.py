@@ -25,15 +25,38 @@ area's services to make something happen there. Read it as a list:
                               distribution list / coordinators are told
 - a bulletin is drafted / left unsigned -> coordinators and signers / signers are told
 - a 协调事项 is raised / assigned / answered -> the coordinators / the assignee / the unit are told
+- a closure is verified or revoked, a ledger approved -> the kept forecast of that unit is
+                              computed again (after the ledger has its rows); settings change
+                              -> every unit's
 """
+
+from collections.abc import Callable
+from typing import Any
 
 from campaign.board import services as board
 from campaign.core import events
+from campaign.forecast import services as forecast
 from campaign.ledger import services as ledger
 from campaign.ledger import units as ledger_units
 from campaign.timeline import tasks
 from notifications import coordination as notify_coordination
 from notifications import subscribers as notify
+
+
+def _in_turn(*handlers: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """One handler running ``handlers`` in this order: blinker calls a signal's receivers in
+    no set order, and the forecast must read the ledger once it has followed."""
+
+    def run(session: Any, event: Any) -> None:
+        for handler in handlers:
+            handler(session, event)
+
+    return run
+
+
+# Built once, here: ``connect`` keys handlers by identity.
+_closure_rows_then_forecast = _in_turn(ledger.write_closure_rows, forecast.refresh_on_closure)
+_rejudge_then_forecast = _in_turn(ledger.rejudge_on_new_thresholds, forecast.refresh_on_settings)
 
 SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.CampaignCreated, [tasks.create_for_new_campaign]),
@@ -41,7 +64,7 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.UnitRetiring, [ledger_units.refuse_retiring_a_unit_with_rows]),
     (events.PhaseRemoving, [tasks.refuse_removing_a_phase_with_work]),
     (events.PhaseRemoved, [tasks.remove_with_phase]),
-    (events.SettingsChanged, [ledger.rejudge_on_new_thresholds]),
+    (events.SettingsChanged, [_rejudge_then_forecast]),
     (
         events.LedgerStatusChanged,
         [tasks.record_ledger_review],
@@ -57,9 +80,9 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.ClosureReturned, [notify.closure_returned, notify.closure_decided]),
     (
         events.ClosureVerified,
-        [ledger.write_closure_rows, notify.closure_verified, notify.closure_decided],
+        [_closure_rows_then_forecast, notify.closure_verified, notify.closure_decided],
     ),
-    (events.ClosureRevoked, [ledger.write_closure_rows, notify.closure_revoked]),
+    (events.ClosureRevoked, [_closure_rows_then_forecast, notify.closure_revoked]),
     (events.BulletinPublished, [notify.bulletin_published]),
     (events.BulletinFailed, [notify.bulletin_failed]),
     (events.BulletinDrafted, [notify.bulletin_drafted]),
@@ -67,6 +90,7 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.CoordinationRaised, [notify_coordination.raised]),
     (events.CoordinationAssigned, [notify_coordination.assigned]),
     (events.CoordinationAnswered, [notify_coordination.answered]),
+    (events.LedgerApproved, [forecast.refresh_on_approval]),
 ]
 
 

@@ -58,7 +58,7 @@ def city(campaign_id: int) -> ResponseReturnValue:
         "board/city.html",
         campaign=campaign,
         rows=rows,
-        forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
+        forecast=forecast.stored(db.session, campaign, rows),  # kept, not computed
         counts=services.unit_counts(db.session, campaign, unit_ids),
         deadline=build_deadline(campaign),
         days_left=(build_deadline(campaign) - clock.today(campaign.timezone)).days,

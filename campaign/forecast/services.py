@@ -14,22 +14,32 @@ A simple model a 专班 can check by hand, per unit and per figure (党组织覆
 
 The city is the sum of its units (each bounded by its own open items). No Flask here: the
 bulletin's snapshot calls it too.
+
+The pages (the overview, the wall chart, the leadership view) read the latest forecast kept
+per campaign (``ForecastRun``, ``stored``), not a new one per view: the scheduler computes it
+again when something was recorded since or the day changed (``is_stale``, ``refresh``), and a
+verified or revoked closure, an approved ledger, new settings refresh the units they touch in
+their own transaction (``refresh_on_*``, wired in campaign/subscribers.py).
 """
 
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
+
 from campaign import figures
-from campaign.core import campaigns, clock
+from campaign.audit import AuditEntry
+from campaign.core import campaigns, clock, events
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.display import percent, short_date
+from campaign.forecast.models import ForecastRun
 
 RECENT_WEEKS = 4
 # figure -> (label, the campaign's target setting)
@@ -167,6 +177,7 @@ class Forecast:
     units: list[UnitForecast]
     city: dict[str, Projection]
     by_unit_id: dict[int, UnitForecast] = field(default_factory=dict)
+    computed_at: datetime | None = None  # when it was computed (a kept forecast: ``stored``)
 
     @property
     def days_left(self) -> int:
@@ -283,6 +294,106 @@ def _sum(projections: Iterable[Projection], target: Decimal) -> Projection:
     for p in projections:
         total = total + p
     return total
+
+
+# ---- the kept forecast ---------------------------------------------------------------------
+
+
+def _dump(p: Projection) -> dict[str, Any]:
+    return {**asdict(p), "target": str(p.target), "weekly": list(p.weekly)}
+
+
+def _load(d: dict[str, Any]) -> Projection:
+    return Projection(**{**d, "target": Decimal(d["target"]), "weekly": tuple(d["weekly"])})
+
+
+def _dumped(made: Forecast) -> dict[str, dict[str, Any]]:
+    return {str(u.unit.id): {name: _dump(p) for name, p in u.figures.items()} for u in made.units}
+
+
+def _audit_end(session: Session) -> int:
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+def refresh(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> ForecastRun:
+    """Compute the forecast as of today and keep it: every unit's, or only ``unit_ids``'
+    (the others kept as they were) when the kept one is of today. Flushed, not committed."""
+    today = clock.today(campaign.timezone)
+    run = session.get(ForecastRun, campaign.id)
+    if run is None or run.as_of != today:
+        unit_ids = None  # another day: every unit again
+    made = forecast(session, campaign, unit_ids, as_of=today)
+    if run is None:
+        run = ForecastRun(campaign_id=campaign.id, as_of=today)
+        session.add(run)
+    units = _dumped(made) if unit_ids is None else {**run.data["units"], **_dumped(made)}
+    # A new dict (not changed in place), so the JSON column is written.
+    run.data = {"deadline": made.deadline.isoformat(), "weeks": made.weeks, "units": units}
+    if unit_ids is None:
+        run.as_of = today
+        run.computed_at = clock.now(campaign.timezone)
+        run.audit_seen = _audit_end(session)
+    session.flush()
+    return run
+
+
+def is_stale(session: Session, campaign: Campaign) -> bool:
+    """Whether the kept forecast is missing, of another day, or older than something
+    recorded since (the scheduler's test, as the data-quality signals')."""
+    run = session.get(ForecastRun, campaign.id)
+    return (
+        run is None
+        or run.as_of != clock.today(campaign.timezone)
+        or _audit_end(session) > run.audit_seen
+    )
+
+
+def stored(
+    session: Session,
+    campaign: Campaign,
+    rows: list[tuple[Unit, figures.Figures]],
+) -> Forecast:
+    """The kept forecast of the units of ``rows`` (a page's ``figures.by_unit``, in its order),
+    their sum as the city's; computed now (not kept) while none is kept yet."""
+    run = session.get(ForecastRun, campaign.id)
+    if run is None:
+        return forecast(session, campaign, [u.id for u, _ in rows], rows=rows)
+    kept = run.data["units"]
+    units = [
+        UnitForecast(unit, {name: _load(d) for name, d in kept[str(unit.id)].items()})
+        for unit, _ in rows
+        if str(unit.id) in kept
+    ]
+    targets = _targets(campaign)
+    city = {name: _sum((u.figures[name] for u in units), targets[name]) for name in FIGURES}
+    return Forecast(
+        run.as_of,
+        date.fromisoformat(run.data["deadline"]),
+        run.data["weeks"],
+        units,
+        city,
+        {u.unit.id: u for u in units},
+        run.computed_at,
+    )
+
+
+def refresh_on_closure(
+    session: Session, event: events.ClosureVerified | events.ClosureRevoked
+) -> None:
+    """A closure verified or revoked changes its unit's figures: its forecast again."""
+    item = event.closure.item
+    refresh(session, session.get_one(Campaign, item.campaign_id), [item.unit_id])
+
+
+def refresh_on_approval(session: Session, event: events.LedgerApproved) -> None:
+    """An approved ledger is the unit's base (the figures' denominator): its forecast again."""
+    ledger = event.ledger
+    refresh(session, session.get_one(Campaign, ledger.campaign_id), [ledger.unit_id])
+
+
+def refresh_on_settings(session: Session, event: events.SettingsChanged) -> None:
+    """New settings (targets, thresholds, dates) change every unit's forecast."""
+    refresh(session, event.campaign)
 
 
 # ---- the backtest ------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         rows=rows,
         total=figures.total_of(rows),
         board=board.totals(db.session, campaign, unit_ids),
-        forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
+        forecast=forecast.stored(db.session, campaign, rows),  # kept, not computed
         sees_city=permissions.sees_city(current_user),
         may_edit=coordinator,
         is_leadership=current_user.role == Role.LEADERSHIP,
