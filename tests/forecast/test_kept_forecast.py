@@ -103,3 +103,18 @@ def test_a_verified_closure_refreshes_its_unit_at_once(app, kept):
         shown = forecast.stored(db.session, kept, [(b, None)])
     assert shown.by_unit_id[b.id].coverage.part == 11
 
+
+def test_the_leadership_view_names_the_units_at_risk_with_value_band_and_method(client, kept):
+    make_user("lingdao", "leadership")
+    db.session.commit()
+    with at(2026, 9, 17, 10, 30):
+        login(client, "lingdao")
+        html = client.get(f"/campaigns/{kept.id}/leadership").get_data(as_text=True)
+    block = html[html.index('id="lead-forecast"') :]
+    block = block[: block.index("</div>")]
+    # Only B is projected below 80 %; the city 46 of 71 = 64.8 %.
+    assert "全市党组织覆盖率按当前进度，预计10月1日达到 64.8%" in block
+    assert "<strong>预计低于目标的单位1个</strong>" in block
+    assert '<strong>乙区</strong><span class="small">预计 40.0%（32.5%–47.5%），今天 25.0%' in block
+    assert "甲区" not in block and "丙区" not in block
+    assert "取最近3周每周新建党组织数" in block and "2026-09-17 10:00计算" in block
