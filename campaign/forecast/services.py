@@ -9,7 +9,9 @@ A simple model a 专班 can check by hand, per unit and per figure (党组织覆
 - the gain to the deadline is the mean weekly pace times the weeks left, rounded, and never
   more than is still open: the organizations of the base without a Party org (覆盖率), the
   open items of 应单独组建/应建党组织 (应建尽建率);
-- the band is the same with the pace less and plus one standard deviation of the weeks;
+- the band is the same with the pace less and plus one standard deviation of the weeks; its
+  high end is at least the open items planned to be done by the deadline (the board's
+  planned dates, ``figures.planned_by``): what the unit's own plans say it will add;
 - a unit is at risk when the projected value is below the campaign's target.
 
 The city is the sum of its units (each bounded by its own open items). No Flask here: the
@@ -69,12 +71,21 @@ class Projection:
     spread: float = 0.0  # standard deviation of the weekly counts
     weekly: tuple[int, ...] = ()  # the recent weeks, oldest first
     bounded: bool = False  # the open items, not the pace, limit the gain
+    planned: int = 0  # open items planned to be done by the deadline
 
     @classmethod
     def of(
-        cls, part: int, whole: int, weekly: list[int], room: int, days_left: int, target: Decimal
+        cls,
+        part: int,
+        whole: int,
+        weekly: list[int],
+        room: int,
+        days_left: int,
+        target: Decimal,
+        planned: int = 0,
     ) -> "Projection":
-        """The projection from the recent ``weekly`` counts with ``days_left`` to go."""
+        """The projection from the recent ``weekly`` counts with ``days_left`` to go; the
+        high end at least the ``planned`` open items (due by the deadline)."""
         pace = sum(weekly) / len(weekly) if weekly else 0.0
         # The population standard deviation (statistics.pstdev, in floats: it is shown, not summed).
         spread = math.sqrt(sum((n - pace) ** 2 for n in weekly) / len(weekly)) if weekly else 0.0
@@ -89,13 +100,14 @@ class Projection:
             whole=whole,
             gain=gained(pace),
             low_gain=gained(pace - spread),
-            high_gain=gained(pace + spread),
+            high_gain=max(gained(pace + spread), min(room, max(0, planned))),
             room=room,
             target=Decimal(target),
             pace=pace,
             spread=spread,
             weekly=tuple(weekly),
             bounded=_rounded(max(0.0, pace) * weeks) > room,
+            planned=max(0, planned),
         )
 
     def __add__(self, other: "Projection") -> "Projection":
@@ -110,6 +122,7 @@ class Projection:
             pace=self.pace + other.pace,
             spread=math.hypot(self.spread, other.spread),
             bounded=self.bounded or other.bounded,
+            planned=self.planned + other.planned,
         )
 
     def _rate(self, part: int) -> float | None:
@@ -150,6 +163,7 @@ class Projection:
             "room": self.room,
             "pace": round(self.pace, 2),
             "bounded": self.bounded,
+            "planned": self.planned,
         }
 
 
@@ -202,7 +216,8 @@ def method_sentence(weeks: int, deadline: date) -> str:
     return (
         f"预测方法：取最近{weeks}周每周新建党组织数（按党组织成立日期，含核验销号写入的）的平均值，"
         f"乘以距{short_date(deadline)}的周数，且不超过尚未建立党组织的组织数"
-        "（应建尽建率不超过应建未建的事项数）；区间为每周新建数的平均值减、加一个标准差。"
+        "（应建尽建率不超过应建未建的事项数）；区间为每周新建数的平均值减、加一个标准差，"
+        "上限不低于计划在截止日前完成的未销号事项数。"
     )
 
 
@@ -258,10 +273,12 @@ def forecast(
         weekly[unit_id]["required_coverage"][week] += required_met
     targets = _targets(campaign)
     days_left = (deadline - as_of).days
+    planned = figures.planned_by(session, campaign, as_of, deadline, unit_ids)
     units = []
     for unit, f in rows:
         c = f.counts
         history = weekly[unit.id]
+        plans = planned.get(unit.id, (0, 0))
         units.append(
             UnitForecast(
                 unit,
@@ -273,6 +290,7 @@ def forecast(
                         c.base - c.with_party_org,
                         days_left,
                         targets["party_org_coverage"],
+                        plans[0],
                     ),
                     "required_coverage": Projection.of(
                         c.required_met,
@@ -281,6 +299,7 @@ def forecast(
                         c.required - c.required_met,
                         days_left,
                         targets["required_coverage"],
+                        plans[1],
                     ),
                 },
             )
