@@ -350,8 +350,38 @@ def quality_cases(in_context, get, cid, pdf_ref, flask_ref, repeat) -> dict:
         quality.refresh(db.session, campaign, "bench")
         db.session.commit()
 
+    def detector(fn):
+        @in_context
+        def run(campaign):
+            takes_today = "today" in fn.__code__.co_varnames[: fn.__code__.co_argcount]
+            fn(db.session, campaign, *([clock.today()] if takes_today else []))
+            db.session.rollback()
+
+        return run
+
+    names = (
+        "evidence_reused",
+        "founding_burst",
+        "quick_verification",
+        "members_to_threshold",
+        "employees_below_threshold",
+        "same_person",
+        "frequent_edits",
+        "high_exclusion",
+        "inconsistent_rows",
+        "founded_after_counted",
+    )
     refresh()  # stored once, for the page
     return {
+        # Each detector alone (inconsistent_rows is two signals' statements).
+        **{
+            f"data-quality signal detector quality.{name}": (
+                detector(getattr(quality, name)),
+                pdf_ref,
+                repeat,
+            )
+            for name in names
+        },
         "data-quality signals: quality.detect (every detector)": (detect, pdf_ref, repeat),
         "数据质量 page /campaigns/<id>/quality": (
             get(f"/campaigns/{cid}/quality"),

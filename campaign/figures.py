@@ -402,6 +402,43 @@ def founded_by_day(
     return [(u, d, int(n), int(m)) for u, d, n, m in session.execute(stmt)]
 
 
+def planned_by(
+    session: Session,
+    campaign: Campaign,
+    after: date,
+    until: date,
+    unit_ids: list[int] | None = None,
+) -> dict[int, tuple[int, int]]:
+    """unit id -> (board items planned to be done in (``after``, ``until``] of organizations
+    of the base without a Party org on ``after``; of them, those required to have one
+    (应单独组建/应建党组织) and not meeting it then): what each unit's plans say it will add to
+    党组织覆盖率's and 应建尽建率's parts by ``until`` (the forecast's high end)."""
+    from campaign.board.models import BoardItem  # noqa: PLC0415 (the plans, read only)
+
+    columns = _AsOf(after)
+    without = ~rules.HAS_PARTY_ORG.sql(columns)
+    required_open = and_(
+        Org.target.in_([t.value for t in _ORG_TARGETS]), ~rules.met_sql(columns, _ORG_TARGETS)
+    )
+    stmt = _scoped(
+        select(
+            Org.unit_id,
+            func.coalesce(func.sum(_one_if(without)), 0),
+            func.coalesce(func.sum(_one_if(required_open)), 0),
+        )
+        .join(BoardItem, BoardItem.organization_id == Org.id)
+        .where(
+            BoardItem.campaign_id == campaign.id,
+            BoardItem.planned_on > after,
+            BoardItem.planned_on <= until,
+            Org.in_base,
+        ),
+        campaign,
+        unit_ids,
+    ).group_by(Org.unit_id)
+    return {u: (int(n), int(m)) for u, n, m in session.execute(stmt)}
+
+
 def coverage_trend(
     session: Session, campaign: Campaign, days: list[date], unit_ids: list[int] | None = None
 ) -> list[tuple[date, float | None]]:

@@ -14,6 +14,7 @@ from campaign.board.models import (
 from campaign.core.models import ApiToken, Campaign, CityProfile, Phase, Unit, User
 from campaign.core.ratelimit import RateLimitCounter
 from campaign.figures import LEDGER_TALLY
+from campaign.forecast.models import ForecastRun
 from campaign.half_monthly.models import UnitReport
 from campaign.ledger.models import (
     ChangeRequest,
@@ -57,6 +58,7 @@ __all__ = [
     "UnitReport",
     "User",
     "QualityRun",
+    "ForecastRun",
     "QualitySignal",
     "RateTarget",
 ]

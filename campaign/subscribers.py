@@ -27,10 +27,14 @@ area's services to make something happen there. Read it as a list:
                               distribution list / coordinators are told
 - a bulletin is drafted / left unsigned -> coordinators and signers / signers are told
 - a 协调事项 is raised / assigned / answered -> the coordinators / the assignee / the unit are told
+- a closure is verified or revoked, a ledger approved -> the kept forecast of that unit is
+                              computed again (after the ledger has its rows); settings change
+                              -> every unit's
 """
 
 from campaign.board import services as board
 from campaign.core import events
+from campaign.forecast import services as forecast
 from campaign.ledger import services as ledger
 from campaign.ledger import units as ledger_units
 from campaign.timeline import tasks
@@ -43,8 +47,11 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.UnitRetiring, [ledger_units.refuse_retiring_a_unit_with_rows]),
     (events.PhaseRemoving, [tasks.refuse_removing_a_phase_with_work]),
     (events.PhaseRemoved, [tasks.remove_with_phase]),
-    (events.SettingsChanged, [ledger.rejudge_on_new_thresholds]),
-    (events.RulesChanged, [ledger.rejudge_on_new_rules, board.follow_new_rules]),
+    (events.SettingsChanged, [ledger.rejudge_on_new_thresholds, forecast.refresh_on_settings]),
+    (
+        events.RulesChanged,
+        [ledger.rejudge_on_new_rules, board.follow_new_rules, forecast.refresh_on_settings],
+    ),
     (
         events.LedgerStatusChanged,
         [tasks.record_ledger_review],
@@ -60,9 +67,17 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.ClosureReturned, [notify.closure_returned, notify.closure_decided]),
     (
         events.ClosureVerified,
-        [ledger.write_closure_rows, notify.closure_verified, notify.closure_decided],
+        [
+            ledger.write_closure_rows,
+            forecast.refresh_on_closure,
+            notify.closure_verified,
+            notify.closure_decided,
+        ],
     ),
-    (events.ClosureRevoked, [ledger.write_closure_rows, notify.closure_revoked]),
+    (
+        events.ClosureRevoked,
+        [ledger.write_closure_rows, forecast.refresh_on_closure, notify.closure_revoked],
+    ),
     (events.BulletinPublished, [notify.bulletin_published]),
     (events.BulletinFailed, [notify.bulletin_failed]),
     (events.BulletinDrafted, [notify.bulletin_drafted]),
@@ -70,6 +85,7 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.CoordinationRaised, [notify_coordination.raised]),
     (events.CoordinationAssigned, [notify_coordination.assigned]),
     (events.CoordinationAnswered, [notify_coordination.answered]),
+    (events.LedgerApproved, [forecast.refresh_on_approval]),
 ]
 
 

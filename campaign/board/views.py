@@ -59,7 +59,7 @@ def city(campaign_id: int) -> ResponseReturnValue:
         campaign=campaign,
         rows=rows,
         goals=targets.load(db.session, campaign),  # each tile against its unit's own target
-        forecast=forecast.forecast(db.session, campaign, unit_ids, rows=rows),
+        forecast=forecast.stored(db.session, campaign, rows),  # kept, not computed
         counts=services.unit_counts(db.session, campaign, unit_ids),
         deadline=build_deadline(campaign),
         days_left=(build_deadline(campaign) - clock.today(campaign.timezone)).days,

@@ -60,7 +60,12 @@ def publish(session: Session, event: Event) -> None:
     """Run every subscriber of ``event``'s class and of its base classes, in order, now."""
     for cls in type(event).__mro__:
         if isinstance(cls, type) and issubclass(cls, Event):
-            _signal(cls).send(event, session=session)
+            # Not Signal.send: blinker calls receivers in the order of a set of ids, and
+            # campaign/subscribers.py lists what each area does in the order it must happen
+            # (the ledger writes its rows before the forecast reads them). ``receivers`` is a
+            # dict, so it keeps the order they were connected in.
+            for receiver in list(_signal(cls).receivers.values()):
+                receiver(event, session=session)
 
 
 def subscribers(event_type: type) -> list[Callable[[Session, Any], None]]:

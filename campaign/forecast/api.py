@@ -29,6 +29,9 @@ class ProjectionSchema(Schema):
     room = fields.Int(metadata={"description": "最多还能新增（未建党组织的组织数或未销号事项数）"})
     pace = fields.Float(metadata={"description": "最近几周平均每周新增"})
     bounded = fields.Bool(metadata={"description": "预计受未销号事项数所限"})
+    planned = fields.Int(
+        metadata={"description": "计划在截止日前完成的未销号事项数（区间上限不低于此）"}
+    )
 
 
 class FiguresForecastSchema(Schema):

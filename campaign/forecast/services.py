@@ -9,28 +9,40 @@ A simple model a 专班 can check by hand, per unit and per figure (党组织覆
 - the gain to the deadline is the mean weekly pace times the weeks left, rounded, and never
   more than is still open: the organizations of the base without a Party org (覆盖率), the
   open items of 应单独组建/应建党组织 (应建尽建率);
-- the band is the same with the pace less and plus one standard deviation of the weeks;
+- the band is the same with the pace less and plus one standard deviation of the weeks; its
+  high end is at least the open items planned to be done by the deadline (the board's
+  planned dates, ``figures.planned_by``): what the unit's own plans say it will add;
 - a unit is at risk when the projected value is below the campaign's target.
 
 The city is the sum of its units (each bounded by its own open items). No Flask here: the
 bulletin's snapshot calls it too.
+
+The pages (the overview, the wall chart, the leadership view) read the latest forecast kept
+per campaign (``ForecastRun``, ``stored``), not a new one per view: the scheduler computes it
+again when something was recorded since or the day changed (``is_stale``, ``refresh``), and a
+verified or revoked closure, an approved ledger, new settings refresh the units they touch in
+their own transaction (``refresh_on_*``, wired in campaign/subscribers.py).
 """
 
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func, select
+
 from campaign import figures
-from campaign.core import campaigns, clock
+from campaign.audit import AuditEntry
+from campaign.core import campaigns, clock, events
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.display import percent, short_date
 from campaign.targets import load as load_targets
+from campaign.forecast.models import ForecastRun
 
 RECENT_WEEKS = 4
 # figure -> (label, the campaign's target setting)
@@ -60,12 +72,21 @@ class Projection:
     spread: float = 0.0  # standard deviation of the weekly counts
     weekly: tuple[int, ...] = ()  # the recent weeks, oldest first
     bounded: bool = False  # the open items, not the pace, limit the gain
+    planned: int = 0  # open items planned to be done by the deadline
 
     @classmethod
     def of(
-        cls, part: int, whole: int, weekly: list[int], room: int, days_left: int, target: Decimal
+        cls,
+        part: int,
+        whole: int,
+        weekly: list[int],
+        room: int,
+        days_left: int,
+        target: Decimal,
+        planned: int = 0,
     ) -> "Projection":
-        """The projection from the recent ``weekly`` counts with ``days_left`` to go."""
+        """The projection from the recent ``weekly`` counts with ``days_left`` to go; the
+        high end at least the ``planned`` open items (due by the deadline)."""
         pace = sum(weekly) / len(weekly) if weekly else 0.0
         # The population standard deviation (statistics.pstdev, in floats: it is shown, not summed).
         spread = math.sqrt(sum((n - pace) ** 2 for n in weekly) / len(weekly)) if weekly else 0.0
@@ -80,13 +101,14 @@ class Projection:
             whole=whole,
             gain=gained(pace),
             low_gain=gained(pace - spread),
-            high_gain=gained(pace + spread),
+            high_gain=max(gained(pace + spread), min(room, max(0, planned))),
             room=room,
             target=Decimal(target),
             pace=pace,
             spread=spread,
             weekly=tuple(weekly),
             bounded=_rounded(max(0.0, pace) * weeks) > room,
+            planned=max(0, planned),
         )
 
     def __add__(self, other: "Projection") -> "Projection":
@@ -101,6 +123,7 @@ class Projection:
             pace=self.pace + other.pace,
             spread=math.hypot(self.spread, other.spread),
             bounded=self.bounded or other.bounded,
+            planned=self.planned + other.planned,
         )
 
     def _rate(self, part: int) -> float | None:
@@ -141,6 +164,7 @@ class Projection:
             "room": self.room,
             "pace": round(self.pace, 2),
             "bounded": self.bounded,
+            "planned": self.planned,
         }
 
 
@@ -168,6 +192,7 @@ class Forecast:
     units: list[UnitForecast]
     city: dict[str, Projection]
     by_unit_id: dict[int, UnitForecast] = field(default_factory=dict)
+    computed_at: datetime | None = None  # when it was computed (a kept forecast: ``stored``)
 
     @property
     def days_left(self) -> int:
@@ -192,7 +217,8 @@ def method_sentence(weeks: int, deadline: date) -> str:
     return (
         f"预测方法：取最近{weeks}周每周新建党组织数（按党组织成立日期，含核验销号写入的）的平均值，"
         f"乘以距{short_date(deadline)}的周数，且不超过尚未建立党组织的组织数"
-        "（应建尽建率不超过应建未建的事项数）；区间为每周新建数的平均值减、加一个标准差。"
+        "（应建尽建率不超过应建未建的事项数）；区间为每周新建数的平均值减、加一个标准差，"
+        "上限不低于计划在截止日前完成的未销号事项数。"
     )
 
 
@@ -249,11 +275,13 @@ def forecast(
     targets = _targets(campaign)
     goals = load_targets(session, campaign)  # each unit against its own target, where it has one
     days_left = (deadline - as_of).days
+    planned = figures.planned_by(session, campaign, as_of, deadline, unit_ids)
     units = []
     for unit, f in rows:
         c = f.counts
         history = weekly[unit.id]
         own = {name: goals.of(name, unit.id).percent for name in FIGURES}
+        plans = planned.get(unit.id, (0, 0))
         units.append(
             UnitForecast(
                 unit,
@@ -265,6 +293,7 @@ def forecast(
                         c.base - c.with_party_org,
                         days_left,
                         own["party_org_coverage"],
+                        plans[0],
                     ),
                     "required_coverage": Projection.of(
                         c.required_met,
@@ -273,6 +302,7 @@ def forecast(
                         c.required - c.required_met,
                         days_left,
                         own["required_coverage"],
+                        plans[1],
                     ),
                 },
             )
@@ -286,6 +316,106 @@ def _sum(projections: Iterable[Projection], target: Decimal) -> Projection:
     for p in projections:
         total = total + p
     return total
+
+
+# ---- the kept forecast ---------------------------------------------------------------------
+
+
+def _dump(p: Projection) -> dict[str, Any]:
+    return {**asdict(p), "target": str(p.target), "weekly": list(p.weekly)}
+
+
+def _load(d: dict[str, Any]) -> Projection:
+    return Projection(**{**d, "target": Decimal(d["target"]), "weekly": tuple(d["weekly"])})
+
+
+def _dumped(made: Forecast) -> dict[str, dict[str, Any]]:
+    return {str(u.unit.id): {name: _dump(p) for name, p in u.figures.items()} for u in made.units}
+
+
+def _audit_end(session: Session) -> int:
+    return session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
+def refresh(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> ForecastRun:
+    """Compute the forecast as of today and keep it: every unit's, or only ``unit_ids``'
+    (the others kept as they were) when the kept one is of today. Flushed, not committed."""
+    today = clock.today(campaign.timezone)
+    run = session.get(ForecastRun, campaign.id)
+    if run is None or run.as_of != today:
+        unit_ids = None  # another day: every unit again
+    made = forecast(session, campaign, unit_ids, as_of=today)
+    if run is None:
+        run = ForecastRun(campaign_id=campaign.id, as_of=today)
+        session.add(run)
+    units = _dumped(made) if unit_ids is None else {**run.data["units"], **_dumped(made)}
+    # A new dict (not changed in place), so the JSON column is written.
+    run.data = {"deadline": made.deadline.isoformat(), "weeks": made.weeks, "units": units}
+    if unit_ids is None:
+        run.as_of = today
+        run.computed_at = clock.now(campaign.timezone)
+        run.audit_seen = _audit_end(session)
+    session.flush()
+    return run
+
+
+def is_stale(session: Session, campaign: Campaign) -> bool:
+    """Whether the kept forecast is missing, of another day, or older than something
+    recorded since (the scheduler's test, as the data-quality signals')."""
+    run = session.get(ForecastRun, campaign.id)
+    return (
+        run is None
+        or run.as_of != clock.today(campaign.timezone)
+        or _audit_end(session) > run.audit_seen
+    )
+
+
+def stored(
+    session: Session,
+    campaign: Campaign,
+    rows: list[tuple[Unit, figures.Figures]],
+) -> Forecast:
+    """The kept forecast of the units of ``rows`` (a page's ``figures.by_unit``, in its order),
+    their sum as the city's; computed now (not kept) while none is kept yet."""
+    run = session.get(ForecastRun, campaign.id)
+    if run is None:
+        return forecast(session, campaign, [u.id for u, _ in rows], rows=rows)
+    kept = run.data["units"]
+    units = [
+        UnitForecast(unit, {name: _load(d) for name, d in kept[str(unit.id)].items()})
+        for unit, _ in rows
+        if str(unit.id) in kept
+    ]
+    targets = _targets(campaign)
+    city = {name: _sum((u.figures[name] for u in units), targets[name]) for name in FIGURES}
+    return Forecast(
+        run.as_of,
+        date.fromisoformat(run.data["deadline"]),
+        run.data["weeks"],
+        units,
+        city,
+        {u.unit.id: u for u in units},
+        run.computed_at,
+    )
+
+
+def refresh_on_closure(
+    session: Session, event: events.ClosureVerified | events.ClosureRevoked
+) -> None:
+    """A closure verified or revoked changes its unit's figures: its forecast again."""
+    item = event.closure.item
+    refresh(session, session.get_one(Campaign, item.campaign_id), [item.unit_id])
+
+
+def refresh_on_approval(session: Session, event: events.LedgerApproved) -> None:
+    """An approved ledger is the unit's base (the figures' denominator): its forecast again."""
+    ledger = event.ledger
+    refresh(session, session.get_one(Campaign, ledger.campaign_id), [ledger.unit_id])
+
+
+def refresh_on_settings(session: Session, event: events.SettingsChanged) -> None:
+    """New settings (targets, thresholds, dates) change every unit's forecast."""
+    refresh(session, event.campaign)
 
 
 # ---- the backtest ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from campaign import figures
 from campaign.core.campaigns import build_deadline
 from campaign.core.db import Session
 from campaign.core.models import Campaign
+from campaign.forecast import services as forecast
 from campaign.home.todo import Ranked, ranking
 from reports.models import Bulletin
 
@@ -123,6 +124,8 @@ def view(session: Session, campaign: Campaign, today: date) -> dict[str, Any]:
         r.trend = [*series, r.coverage]  # a None is a gap in the line
     total = figures.total_of((r.unit, r.figures) for r in ranked)
     deadline = build_deadline(campaign)
+    # The kept forecast (computed by the scheduler and after closures, not for this view).
+    projected = forecast.stored(session, campaign, [(r.unit, r.figures) for r in ranked])
     return {
         "latest": latest,
         "total": total,
@@ -135,4 +138,5 @@ def view(session: Session, campaign: Campaign, today: date) -> dict[str, Any]:
         "signals": {r.unit.id: r.signal(target) for r in ranked},
         "named": named_units(last_snapshot) if last_snapshot else [],
         "bulletin_count": len(published),
+        "forecast": projected if projected.days_left > 0 else None,
     }

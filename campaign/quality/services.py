@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Date, Integer, and_, cast, func, or_, select
 
 from campaign import audit
 from campaign.audit import AuditEntry
@@ -411,8 +411,20 @@ def employees_below_threshold(session: Session, campaign: Campaign) -> list[Find
     below_some = or_(
         *(and_(Organization.employees < t, Organization.employees >= t // 2) for t in thresholds)
     )
+    # One statement: the change record's edits of the employee count, each joined to its
+    # organization (by primary key, from the few edits) and that unit's approved ledger.
     stmt = (
-        select(Organization.id, Organization.unit_id, UnitLedger.reviewed_at)
+        select(
+            Organization.id,
+            Organization.unit_id,
+            Organization.name,
+            Organization.credit_code,
+            AuditEntry.at,
+            AuditEntry.before,
+            AuditEntry.after,
+        )
+        .select_from(AuditEntry)
+        .join(Organization, Organization.id == cast(AuditEntry.object_id, Integer))
         .join(
             UnitLedger,
             and_(
@@ -421,39 +433,35 @@ def employees_below_threshold(session: Session, campaign: Campaign) -> list[Find
             ),
         )
         .where(
+            AuditEntry.object_type == "organization",
+            AuditEntry.after.contains('"employees"'),
+            AuditEntry.at > UnitLedger.reviewed_at,
             Organization.campaign_id == campaign.id,
             UnitLedger.status == LedgerStatus.APPROVED,
-            UnitLedger.reviewed_at.is_not(None),
             below_some,
         )
+        .order_by(AuditEntry.id)
     )
-    candidates = {r.id: r for r in session.execute(stmt)}
-    if not candidates:
-        return []
-    changes = _changes(session, list(candidates), "employees")
-    orgs = _orgs(session, changes)
-    found = []
-    for org_id, history in changes.items():
-        c = candidates[org_id]
-        for at, old, new in history:
-            if at <= c.reviewed_at or not (isinstance(old, int) and isinstance(new, int)):
-                continue
-            crossed = sorted(t for t in thresholds if new < t <= old)
-            if not crossed:
-                continue
-            t = crossed[-1]
-            day = _local_day(at, campaign)
-            reason = (
-                f"党建基数确定后，从业人员数于{day.month}月{day.day}日由{old}人改为{new}人，"
-                f"降到“{thresholds[t]}”的{t}人以下，请核实人数变化的依据。"
-            )
-            rows = [_row(orgs[org_id], f"从业人员{old}→{new}（{day.isoformat()}）")]
-            found.append(
-                _finding(
-                    SignalCode.EMPLOYEES_BELOW_THRESHOLD, c.unit_id, f"org:{org_id}", reason, rows
-                )
-            )
-            break
+    found, seen = [], set()
+    for r in session.execute(stmt):
+        old = json.loads(r.before or "{}").get("employees")
+        new = json.loads(r.after or "{}").get("employees")
+        if r.id in seen or not (isinstance(old, int) and isinstance(new, int)):
+            continue
+        crossed = sorted(t for t in thresholds if new < t <= old)
+        if not crossed:
+            continue
+        seen.add(r.id)
+        t = crossed[-1]
+        day = _local_day(r.at, campaign)
+        reason = (
+            f"党建基数确定后，从业人员数于{day.month}月{day.day}日由{old}人改为{new}人，"
+            f"降到“{thresholds[t]}”的{t}人以下，请核实人数变化的依据。"
+        )
+        rows = [_row(r, f"从业人员{old}→{new}（{day.isoformat()}）")]
+        found.append(
+            _finding(SignalCode.EMPLOYEES_BELOW_THRESHOLD, r.unit_id, f"org:{r.id}", reason, rows)
+        )
     return found
 
 
@@ -464,7 +472,11 @@ def _normalized(column: Any) -> Any:
 def same_person(session: Session, campaign: Campaign) -> list[Finding]:
     """The same secretary (of claiming closures) or instructor (党建工作指导员 in the ledger)
     in more of one unit's organizations than is plausible: one signal per name, role and
-    unit."""
+    unit.
+
+    One statement per role, however many names: each (name, unit)'s organizations counted
+    and numbered in one pass (window functions over one sort), the groups over the limit
+    kept with their first MAX_ROWS organizations, named by a join (no second lookup)."""
     limit = campaign.signal_person_orgs
     found = []
     secretary = _normalized(Closure.secretary)
@@ -473,19 +485,28 @@ def same_person(session: Session, campaign: Campaign) -> list[Finding]:
         (
             "书记",
             "secretary",
+            # An organization counts once, whatever its claiming closures.
             select(
                 secretary.label("person"),
                 BoardItem.organization_id.label("org_id"),
                 BoardItem.unit_id,
+                Organization.name,
+                Organization.credit_code,
             )
             .join(BoardItem, BoardItem.id == Closure.item_id)
-            .where(*_claims(campaign), secretary != ""),
+            .join(Organization, Organization.id == BoardItem.organization_id)
+            .where(*_claims(campaign), secretary != "")
+            .distinct(),
         ),
         (
             "党建工作指导员",
             "instructor",
             select(
-                instructor.label("person"), Organization.id.label("org_id"), Organization.unit_id
+                instructor.label("person"),
+                Organization.id.label("org_id"),
+                Organization.unit_id,
+                Organization.name,
+                Organization.credit_code,
             ).where(
                 Organization.campaign_id == campaign.id, Organization.in_base, instructor != ""
             ),
@@ -494,29 +515,34 @@ def same_person(session: Session, campaign: Campaign) -> list[Finding]:
     for role, tag, source in sources:
         posts = source.subquery()
         # Within one unit: the same name in two districts is most often two people.
-        many = set(
-            session.execute(
-                select(posts.c.person, posts.c.unit_id)
-                .group_by(posts.c.person, posts.c.unit_id)
-                .having(func.count(func.distinct(posts.c.org_id)) > limit)
-            ).tuples()
-        )
-        if not many:
-            continue
-        listed = select(posts.c.person, posts.c.org_id, posts.c.unit_id).where(
-            posts.c.person.in_(sorted({person for person, _ in many}))
-        )
-        groups, totals = _capped(session, listed, ("person", "unit_id"), "org_id")
-        orgs = _orgs(session, (r.org_id for k, rs in groups.items() if k in many for r in rs))
+        group = [posts.c.person, posts.c.unit_id]
+        ranked = select(
+            posts,
+            func.count().over(partition_by=group).label("total"),
+            func.row_number().over(partition_by=group, order_by=posts.c.org_id).label("place"),
+        ).subquery()
+        stmt = select(
+            ranked.c.person,
+            ranked.c.unit_id,
+            ranked.c.total,
+            ranked.c.org_id,
+            ranked.c.name,
+            ranked.c.credit_code,
+        ).where(ranked.c.total > limit, ranked.c.place <= MAX_ROWS)
+        groups: dict[tuple[str, int], list[Any]] = defaultdict(list)
+        for r in session.execute(stmt).tuples():
+            groups[(r[0], r[1])].append(r)
         for (person, unit_id), rs in groups.items():
-            if (person, unit_id) not in many:
-                continue
-            own = totals[(person, unit_id)]
+            own = rs[0][2]
             reason = (
                 f"“{person}”在本单位{own}个组织任{role}，超过{limit}个的合理数量，"
                 "请核实是否为同一人、是否实际到岗履职。"
             )
-            rows = [_row(orgs[r.org_id], f"{role}：{person}") for r in rs]
+            detail = f"{role}：{person}"
+            rows = [
+                {"organization_id": r[3], "name": r[4], "credit_code": r[5], "detail": detail}
+                for r in rs
+            ]
             key = f"{tag}:{person}"[:120]
             found.append(_finding(SignalCode.SAME_PERSON, unit_id, key, reason, rows, own))
     return found

@@ -158,3 +158,37 @@ def test_a_target_lowered_below_the_projection_takes_the_unit_off_the_risk_list(
     with at(2026, 9, 17, 10, 0):
         result = forecast.forecast(db.session, ledger)
     assert result.at_risk() == []  # B reaches 40.0 % exactly
+
+
+def test_the_open_items_planned_by_the_deadline_raise_the_high_end(ledger):
+    # B's 30 organizations without a Party org are on its board. 12 are planned for 09-25 (by
+    # the 10-01 deadline), 5 for 10-05 (after it), 3 for 09-10 (overdue: not counted). The
+    # pace alone gives B at most 9 more (47.5 %); its plans say 12: 22/40 = 55.0 %. The
+    # central value stays the pace's (40.0 %), and the city's high end adds B's 3 more.
+    from campaign.board import services as board
+    from campaign.board.models import BoardItem
+    from campaign.core.models import Unit
+
+    b = db.session.scalar(db.select(Unit).where(Unit.code == "b"))
+    with at(2026, 9, 17, 10, 0):
+        board.sync_items(db.session, ledger, [b.id])
+        items = db.session.scalars(
+            db.select(BoardItem).where(BoardItem.unit_id == b.id).order_by(BoardItem.id)
+        ).all()
+        assert len(items) == 30
+        for item, day in zip(
+            items,
+            [date(2026, 9, 25)] * 12 + [date(2026, 10, 5)] * 5 + [date(2026, 9, 10)] * 3,
+            strict=True,
+        ):
+            item.planned_on = day
+        db.session.commit()
+        result = forecast.forecast(db.session, ledger)
+    p = _by_code(result)["b"]["party_org_coverage"]
+    assert (p.planned, p.gain, p.low_gain, p.high_gain) == (12, 6, 3, 12)
+    assert (p.projected, p.low, p.high) == (0.40, 0.325, 0.55)
+    assert p.at_risk
+    assert _by_code(result)["a"]["party_org_coverage"].planned == 0
+    city = result.city["party_org_coverage"]
+    assert (city.gain, city.high_gain) == (13, 6 + 12 + 2)  # A 6, B 12, C 2
+    assert "上限不低于计划在截止日前完成的未销号事项数" in result.method
