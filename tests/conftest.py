@@ -4,9 +4,11 @@ Database tests run once per backend in TEST_DATABASES ("sqlite,postgresql"
 under `make test`); TEST_POSTGRES_URL points at the throwaway server.
 """
 
+import copy
 import os
 import re
 from datetime import date, datetime
+from pathlib import Path
 
 # GONGJIAN_TEST_CLOCK=2030-01-01T10:00+08:00 runs the whole suite as if it were that day
 # (`make test` passes the environment on). In this process time-machine moves the clock for
@@ -16,7 +18,7 @@ SUITE_CLOCK = os.environ.pop("GONGJIAN_TEST_CLOCK", "")
 
 import pytest  # noqa: E402
 import time_machine  # noqa: E402
-from flask import g  # noqa: E402
+from flask import Flask, g  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -115,42 +117,86 @@ def backend(request) -> str:
     return request.param
 
 
+def _fresh_g_per_request():
+    # The app context of a test stays pushed for the whole test and the test client reuses
+    # it, so ``g`` (Flask-Login's cached user, Flask-WTF's CSRF token) would carry one
+    # request's user into the next, even across clients. Production has one context per
+    # request; so do the tests. First of all the hooks, so none of the app's own (the forced
+    # password change) reads the user of the request before.
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+
+
+# One application per backend and test process, built once: building one (the URL map's
+# compiled rules, the OpenAPI document) costs about half a second, which the suite paid
+# per test. Each test gets it with the configuration as built (its own changes undone), its
+# own storage and mail folders, and an empty database (below).
+_apps: dict[str, tuple[Flask, dict]] = {}
+
+
+def _shared_app(backend: str, tmp_path_factory) -> tuple[Flask, dict]:
+    if backend not in _apps:
+        home = tmp_path_factory.mktemp(f"app-{backend}")
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret",
+                "SQLALCHEMY_DATABASE_URI": _database_url(backend, home),
+                # Events are still written; their delivery after each commit is switched on
+                # by the notification tests, so other tests run no background sender.
+                "NOTIFY_AFTER_COMMIT": False,
+                # Real hashing, but cheap: the suite creates hundreds of users.
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            }
+        )
+        app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g_per_request)
+        _apps[backend] = (app, copy.deepcopy(dict(app.config)))
+    return _apps[backend]
+
+
+_sqlite_schema: dict[str, int] = {}  # database URL -> PRAGMA schema_version after create_all
+
+
+def _clean_sqlite() -> None:
+    """An empty database with the models' schema: its tables emptied when the schema is as
+    create_all left it (rowids then start again at 1), else the file made anew."""
+    url = str(db.engine.url)
+    with db.engine.begin() as conn:
+        kept = _sqlite_schema.get(url)
+        if kept is not None and kept == conn.exec_driver_sql("PRAGMA schema_version").scalar():
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            return
+    db.engine.dispose()
+    Path(db.engine.url.database or "").unlink(missing_ok=True)
+    db.create_all()
+    with db.engine.connect() as conn:
+        _sqlite_schema[url] = conn.exec_driver_sql("PRAGMA schema_version").scalar()
+
+
 @pytest.fixture
-def app(backend, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": _database_url(backend, tmp_path),
-            "STORAGE_PATH": str(tmp_path / "storage"),
-            "MAIL_FOLDER": str(tmp_path / "mail"),
-            # Events are still written; their delivery after each commit is switched on by the
-            # notification tests, so other tests run no background sender against their DB.
-            "NOTIFY_AFTER_COMMIT": False,
-            # Real hashing, but cheap: the suite creates hundreds of users.
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+def app(backend, tmp_path, tmp_path_factory):
+    from campaign.core import accounts
 
-    def _fresh_g_per_request():
-        # The app context below stays pushed for the whole test and the test client
-        # reuses it, so ``g`` (Flask-Login's cached user, Flask-WTF's CSRF token) would
-        # carry one request's user into the next, even across clients. Production has
-        # one context per request; so do the tests. First of all the hooks, so none of the
-        # app's own (the forced password change) reads the user of the request before.
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g_per_request)
-
+    app, built = _shared_app(backend, tmp_path_factory)
+    app.config.clear()
+    app.config.update(copy.deepcopy(built))
+    app.config["STORAGE_PATH"] = str(tmp_path / "storage")
+    app.config["MAIL_FOLDER"] = str(tmp_path / "mail")
+    # create_app sets it from the configuration; a test's own create_app may have changed it.
+    accounts.HASH_METHOD = app.config["PASSWORD_HASH_METHOD"]
     with app.app_context():
         if backend == "postgresql":
             _clean_postgresql()
         else:
-            db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+            _clean_sqlite()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+            app.config.clear()
+            app.config.update(copy.deepcopy(built))
 
 
 @pytest.fixture

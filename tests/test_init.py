@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from campaign.audit import AuditEntry
 from campaign.core.accounts import authenticate
@@ -53,12 +53,10 @@ def counts() -> tuple[int, int, int, int]:
     )
 
 
-def test_init_on_an_empty_database_then_again_then_with_another_admin(app, backend):
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    assert flask(app, "db", "upgrade").returncode == 0
-
+def test_init_on_an_empty_database_then_again_then_with_another_admin(app, runner):
+    # The first run in a process of its own, the password on its standard input as an
+    # installer types it (tests/e2e/test_admin_journey.py runs `db upgrade` before it too);
+    # the runs after it through the CLI runner, on the same database.
     first = flask(app, *INIT, "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
     assert first.returncode == 0, first.stderr
     assert "已创建系统管理员“boss”" in first.stdout
@@ -80,28 +78,31 @@ def test_init_on_an_empty_database_then_again_then_with_another_admin(app, backe
     before = counts()
     assert before == (1, 1, 1, 2)  # entries: the admin created, and init itself
 
-    again = flask(app, *INIT, "--password-stdin", stdin=ADMIN_PASSWORD + "\n")
-    assert again.returncode == 0 and "本次无需修改" in again.stdout
+    again = runner.invoke(args=[*INIT, "--password-stdin"], input=ADMIN_PASSWORD + "\n")
+    assert again.exit_code == 0 and "本次无需修改" in again.output
     assert counts() == before
 
-    other = flask(app, *INIT[:-1], "someone", "--password-stdin", stdin="quiet-harbor-lamp-62\n")
-    assert other.returncode == 1
-    assert "数据库中已有系统管理员“boss”" in other.stderr and "未做任何修改" in other.stderr
-    assert counts() == before
-
-    elsewhere = flask(
-        app,
-        "init",
-        "--city",
-        "另一市",
-        "--issuer",
-        "中共另一市委组织部",
-        "--admin",
-        "boss",
-        "--password-stdin",
-        stdin=ADMIN_PASSWORD + "\n",
+    other = runner.invoke(
+        args=[*INIT[:-1], "someone", "--password-stdin"], input="quiet-harbor-lamp-62\n"
     )
-    assert elsewhere.returncode == 1 and "本系统已初始化为“某市”" in elsewhere.stderr
+    assert other.exit_code == 1
+    assert "数据库中已有系统管理员“boss”" in other.output and "未做任何修改" in other.output
+    assert counts() == before
+
+    elsewhere = runner.invoke(
+        args=[
+            "init",
+            "--city",
+            "另一市",
+            "--issuer",
+            "中共另一市委组织部",
+            "--admin",
+            "boss",
+            "--password-stdin",
+        ],
+        input=ADMIN_PASSWORD + "\n",
+    )
+    assert elsewhere.exit_code == 1 and "本系统已初始化为“某市”" in elsewhere.output
     assert counts() == before
 
 

@@ -6,6 +6,7 @@ day so the pages' "today", countdown and current phase are predictable.
 ``browser_page`` is a Chromium page from Playwright.
 """
 
+import shutil
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -54,8 +55,33 @@ class LiveServer:
         return self.url + path
 
 
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """The demo (SQLite, a tenth of its size) loaded once per test process: each live server
+    serves a copy of its file, so no journey sees another's changes."""
+    path = tmp_path_factory.mktemp("e2e-demo") / "demo.db"
+    with time_machine.travel(DEMO_MOMENT, tick=True):
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "e2e-secret",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                "STORAGE_PATH": str(path.parent / "storage"),
+                "SCHEDULER_ENABLED": False,
+            }
+        )
+        with app.app_context():
+            db.create_all()
+            demo.load(db.session, today=DEMO_DAY, size=0.1)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+    assert not (path.parent / "storage").exists(), "the demo stores files: copy them too"
+    return path
+
+
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, demo_database):
     """The demo app served on 127.0.0.1 (a free port), with the clock at DEMO_MOMENT."""
     # tick=True: time moves on from DEMO_MOMENT, so timestamps and timeouts still behave.
     # time-machine patches the clock for the whole process, the server thread included.
@@ -72,11 +98,7 @@ def live_server(tmp_path):
                 "JOBS_IN_BACKGROUND": True,
             }
         )
-        with app.app_context():
-            db.create_all()
-            demo.load(db.session, today=DEMO_DAY, size=0.1)
-            db.session.commit()
-            db.session.remove()
+        shutil.copyfile(demo_database, tmp_path / "e2e.db")
 
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)

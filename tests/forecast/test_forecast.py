@@ -162,7 +162,7 @@ def test_a_target_lowered_below_the_projection_takes_the_unit_off_the_risk_list(
 
 def test_the_open_items_planned_by_the_deadline_raise_the_high_end(ledger):
     # B's 30 organizations without a Party org are on its board. 12 are planned for 09-25 (by
-    # the 10-01 deadline), 5 for 10-05 (after it), 3 for 09-10 (overdue: not counted). The
+    # the 10-01 deadline), 5 for 10-05 (after it), 3 for 09-10 (overdue: not counted), 10 not. The
     # pace alone gives B at most 9 more (47.5 %); its plans say 12: 22/40 = 55.0 %. The
     # central value stays the pace's (40.0 %), and the city's high end adds B's 3 more.
     from campaign.board import services as board
@@ -178,7 +178,7 @@ def test_the_open_items_planned_by_the_deadline_raise_the_high_end(ledger):
         assert len(items) == 30
         for item, day in zip(
             items,
-            [date(2026, 9, 25)] * 12 + [date(2026, 10, 5)] * 5 + [date(2026, 9, 10)] * 3,
+            [date(2026, 9, 25)] * 12 + [date(2026, 10, 5)] * 5 + [date(2026, 9, 10)] * 3 + [None] * 10,
             strict=True,
         ):
             item.planned_on = day

@@ -33,7 +33,6 @@ from urllib.parse import unquote
 
 import pytest
 from conftest import csrf_token, login, make_campaign, make_unit, make_user
-from flask import g
 from openpyxl import load_workbook
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
@@ -104,16 +103,6 @@ ROW_S = social(
 )
 V1 = ([ROW_A, ROW_B, ROW_C, ROW_D], [ROW_S])
 V2 = ([ROW_A, dict(ROW_B, 从业人员数=45), ROW_D, ROW_E], [ROW_S])
-
-
-@pytest.fixture(autouse=True)
-def fresh_g_per_request(app):
-    """Every request gets its own login and CSRF state (see tests/test_permissions.py)."""
-
-    @app.before_request
-    def _forget_cached_user():
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ from tests.security import crafted
 ROOT = Path(__file__).resolve().parents[2]
 SHEET = "工作表「附表1 非公企业」"
 REPAIR = "请在 Excel 或 WPS 中打开后重新保存为 .xlsx 再上传"
-BEYOND = "有内容，超出了台账文件的范围（最多到第200002行、Z列）；请删除表格以外的内容后重新上传"
+# The 附表 is 30 columns wide (A–AD, with the optional 隶属关系 and 第一书记 columns) and a
+# file may carry two more (MAX_COLUMNS 32): AF is the last one read.
+BEYOND = "有内容，超出了台账文件的范围（最多到第200002行、AF列）；请删除表格以外的内容后重新上传"
 ENTITIES = (
     f"文件中的{SHEET}含有 XML 实体声明（DOCTYPE/ENTITY），Excel 保存的文件不会有，"
     "可能是恶意构造的文件，已拒绝"
