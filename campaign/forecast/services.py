@@ -41,8 +41,8 @@ from campaign.core import campaigns, clock, events
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.display import percent, short_date
-from campaign.targets import load as load_targets
 from campaign.forecast.models import ForecastRun
+from campaign.targets import load as load_targets
 
 RECENT_WEEKS = 4
 # figure -> (label, the campaign's target setting)

@@ -178,7 +178,10 @@ def test_the_open_items_planned_by_the_deadline_raise_the_high_end(ledger):
         assert len(items) == 30
         for item, day in zip(
             items,
-            [date(2026, 9, 25)] * 12 + [date(2026, 10, 5)] * 5 + [date(2026, 9, 10)] * 3 + [None] * 10,
+            [date(2026, 9, 25)] * 12
+            + [date(2026, 10, 5)] * 5
+            + [date(2026, 9, 10)] * 3
+            + [None] * 10,
             strict=True,
         ):
             item.planned_on = day
