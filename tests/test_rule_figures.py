@@ -132,6 +132,7 @@ def test_seed_000_adds_the_organizations_with_members(app):
     client = app.test_client()
     login(client, "coord")
     page = client.get(f"/campaigns/{w.campaign.id}").get_data(as_text=True)
+    assert "人以上<br>有党员率" not in page.split('id="unit-figures"')[1].split("</table>")[0]
     table = page.split('id="rule-figures"')[1].split("</table>")[0]
     rows = [r for r in table.split("<tr")[2:]]
     assert len(rows) == 3
