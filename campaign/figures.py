@@ -626,3 +626,64 @@ def phase_counts(
     for counts in phase_counts_by_unit(session, campaign, unit_ids, as_of).values():
         total = total + counts
     return total
+
+
+# --- The figures of the campaign's rules (a rule with a ``figure`` of its own) ---------------
+
+
+@dataclass(frozen=True)
+class RuleFigure:
+    """One rule's own figure: organizations of the base the rule covers, and of them those
+    meeting what it asks (the same counts as ``flask rules show``)."""
+
+    code: str
+    name: str  # "50人以上企业有党员率"
+    target: str
+    scope: str  # the organizations counted, as a sentence names them: "职工50人以上的非公企业"
+    met_words: str  # "有党员的"
+    rate_words: str  # "有党员率"
+    covered: int
+    met: int
+
+    @property
+    def rate(self) -> float | None:
+        """met / covered (None when the rule covers no organization)."""
+        return _rate(self.met, self.covered)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the rate (what a bulletin's snapshot keeps)."""
+        return {**asdict(self), "rate": self.rate}
+
+
+def rule_figures(
+    session: Session,
+    campaign: Campaign,
+    unit_ids: list[int] | None = None,
+    as_of: date | None = None,
+) -> list[RuleFigure]:
+    """The figures of the campaign's rules: one per rule switched on that names a figure,
+    from the weakest target up (有党员, 党组织, 单独组建: as the plans list them, "50人以上的有党员、
+    100人以上的建有党的组织"), else in the rule set's order. One SQL statement over the ledger
+    (as of ``as_of``: Party orgs counted from their founding day)."""
+    from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
+
+    chosen = [r for r in rulesets.rule_set_of(campaign).active if r.figure]
+    chosen.sort(key=lambda r: -rules.LADDER.index(r.target))
+    columns = None if as_of is None else _AsOf(as_of)
+    counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
+    out = []
+    for rule, (covered, met) in zip(chosen, counts, strict=True):
+        met_words, rate_words = rulesets.FIGURE_WORDS[rule.target]
+        out.append(
+            RuleFigure(
+                code=rule.code,
+                name=rule.figure_name(),
+                target=rule.target.value,
+                scope=rulesets.figure_scope(rule),
+                met_words=met_words,
+                rate_words=rate_words,
+                covered=covered,
+                met=met,
+            )
+        )
+    return out

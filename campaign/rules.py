@@ -412,6 +412,8 @@ class Rule:
     is what users read; it may name the rule's own numbers as {employees}, {formal_members},
     {members} (the lower bounds) and the category that matched as {tag}. ``source`` cites the
     plan's passage. A rule switched off (``enabled`` false) is kept, documented, and not read.
+    ``figure`` (optional) names the figure of its own the rule has (met / covered, as
+    ``rulesets.rule_counts`` counts them), e.g. "{employees}人以上企业有党员率".
     """
 
     code: str
@@ -425,6 +427,7 @@ class Rule:
     members: tuple[Bound, Bound] = (None, None)
     enabled: bool = True
     source: str = ""
+    figure: str = ""
 
     def resolved(self, thresholds: Thresholds) -> "Rule":
         """The rule with every bound that names a setting replaced by the setting's number."""
@@ -460,18 +463,22 @@ class Rule:
                 parts.append(AtMost(facts, high))
         return All(tuple(parts))
 
+    def _text(self, text: str, tag: str) -> str:
+        return text.format(
+            employees=self.employees[0],
+            formal_members=self.formal_members[0],
+            members=self.members[0],
+            tag=tag_label(tag) if tag else "",
+        )
+
+    def figure_name(self) -> str:
+        """The rule's figure as users read it (its numbers and first category in the text)."""
+        return self._text(self.figure, self.tags[0] if self.tags else "")
+
     def reason(self, org: Any = None) -> Reason:
         """The ``Reason`` users read when the rule fires for ``org`` (its numbers in the text)."""
         tag = next((t for t in self.tags if org is None or t in org.tags), "")
-        return Reason(
-            self.code,
-            self.why.format(
-                employees=self.employees[0],
-                formal_members=self.formal_members[0],
-                members=self.members[0],
-                tag=tag_label(tag) if tag else "",
-            ),
-        )
+        return Reason(self.code, self._text(self.why, tag))
 
 
 def tag_label(tag: str) -> str:

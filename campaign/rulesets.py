@@ -10,7 +10,7 @@ page and the rules it reads on the rules page are one thing.
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
@@ -82,6 +82,7 @@ _PARTY_ORG_BY_SIZE = Rule(
     kind=E,
     employees=_at_least("party_org_required_employees"),
     source=f"{_004_TARGETS}：在非公企业，实现职工50人以上的有党员、100人以上的建有党的组织。",
+    figure="{employees}人以上企业有党组织率",
 )
 _LARGE_TYPED = tuple(
     Rule(
@@ -155,6 +156,7 @@ _MEMBER_BY_SIZE = Rule(
     kind=E,
     employees=_at_least("member_required_employees"),
     source=f"{_004_TARGETS}：在非公企业，实现职工50人以上的有党员。",
+    figure="{employees}人以上企业有党员率",
 )
 
 SEED_004 = Preset(
@@ -210,6 +212,7 @@ SEED_000 = Preset(
             "有党员的组织党组织应建尽建（正式党员不足单独组建人数的联合组建）",
             members=_at_least(1),
             source=f"{_000_STEPS}：实现有党员的非公经济组织和社会组织党组织应建尽建。",
+            figure="有党员的组织建有党组织率",
         ),
         _from_000(
             _CITY_SOCIAL_GROUP,
@@ -252,6 +255,7 @@ SEED_003 = Preset(
             "有{formal_members}名以上正式党员，须单独组建",
             formal_members=_at_least("standalone_formal_members"),
             source=f"{_003_TOWNSHIP}：有3名以上正式党员的“两新”组织全部单独建立党组织。",
+            figure="{formal_members}名以上正式党员的组织单独组建率",
         ),
         Rule(
             "above_scale_standalone",
@@ -260,6 +264,7 @@ SEED_003 = Preset(
             kind=E,
             tags=(EnterpriseCategory.ABOVE_SCALE.value,),
             source=f"{_003_TOWNSHIP}：……规模以上企业单独建党组织。",
+            figure="规模以上企业单独组建率",
         ),
         Rule(
             "employees_member",
@@ -268,6 +273,7 @@ SEED_003 = Preset(
             kind=E,
             employees=_at_least("member_required_employees"),
             source=f"{_003_TOWNSHIP}：……50人以上企业有党员……",
+            figure="{employees}人以上企业有党员率",
         ),
         Rule(
             "employees_instructor",
@@ -276,6 +282,7 @@ SEED_003 = Preset(
             kind=E,
             employees=_at_least(30),
             source=f"{_003_TOWNSHIP}：……30人以上企业有党建指导员……",
+            figure="{employees}人以上企业工作覆盖率",
         ),
         Rule(
             "social_member",
@@ -333,6 +340,7 @@ RULE_FIELDS = {
     "members": "党员数（正式+预备）",
     "enabled": "是否启用",
     "source": "出处",
+    "figure": "指标名称",
 }
 TOP_FIELDS = ("preset", "title", "settings", "rules")
 _PLACEHOLDERS = {"employees", "formal_members", "members", "tag"}
@@ -356,6 +364,8 @@ def rule_data(rule: Rule) -> dict[str, Any]:
     data["enabled"] = rule.enabled
     if rule.source:
         data["source"] = rule.source
+    if rule.figure:
+        data["figure"] = rule.figure
     return data
 
 
@@ -468,6 +478,16 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         problems.append(("why", f"{_field(where, 'why')}应为不超过200字的文字，不能为空"))
     else:
         _check_why(where, why, bounds, tags, problems)
+    figure = raw.get("figure", "")
+    if not isinstance(figure, str) or len(figure) > 40:
+        problems.append(
+            (
+                "figure",
+                f"{_field(where, 'figure')}应为不超过40字的文字（不设指标可不写），而不是“{figure}”",
+            )
+        )
+    elif figure.strip():
+        _check_why(where, figure, bounds, tags, problems, key="figure")
     if len(problems) > found:
         return None
     assert isinstance(code, str) and isinstance(target, str) and isinstance(why, str)
@@ -480,6 +500,7 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         registration_level=level,
         enabled=enabled,
         source=source,
+        figure=figure.strip(),
         **bounds,
     )
 
@@ -490,12 +511,14 @@ def _check_why(
     bounds: dict[str, tuple[Bound, Bound]],
     tags: list[str],
     problems: list[tuple[str, str]],
+    key: str = "why",
 ) -> None:
-    """The "why" may name the rule's lower bounds and its category, nothing else."""
+    """The "why" (or the figure's name, ``key``) may name the rule's lower bounds and its
+    category, nothing else."""
     try:
         parsed = list(string.Formatter().parse(why))
     except ValueError:
-        problems.append(("why", f"{_field(where, 'why')}中的花括号不成对：“{why}”"))
+        problems.append((key, f"{_field(where, key)}中的花括号不成对：“{why}”"))
         return
     for _, name, spec, conversion in parsed:
         if name is None:
@@ -503,17 +526,17 @@ def _check_why(
         if name not in _PLACEHOLDERS or spec or conversion:
             problems.append(
                 (
-                    "why",
-                    f"{_field(where, 'why')}只能引用{{employees}}、{{formal_members}}、{{members}}、{{tag}}，而不是“{{{name}}}”",
+                    key,
+                    f"{_field(where, key)}只能引用{{employees}}、{{formal_members}}、{{members}}、{{tag}}，而不是“{{{name}}}”",
                 )
             )
         elif name == "tag" and not tags:
-            problems.append(("why", f"{_field(where, 'why')}引用了{{tag}}，但规则未限定类别"))
+            problems.append((key, f"{_field(where, key)}引用了{{tag}}，但规则未限定类别"))
         elif name != "tag" and bounds[name][0] is None:
             problems.append(
                 (
-                    "why",
-                    f"{_field(where, 'why')}引用了{{{name}}}，但规则未设{RULE_FIELDS[name]}下限",
+                    key,
+                    f"{_field(where, key)}引用了{{{name}}}，但规则未设{RULE_FIELDS[name]}下限",
                 )
             )
 
@@ -677,18 +700,26 @@ def rule_line(rule: Rule) -> str:
 
 
 def rule_counts(
-    session: Any, campaign: Any, rule_set: RuleSet, unit_ids: list[int] | None = None
+    session: Any,
+    campaign: Any,
+    rule_set: RuleSet | Sequence[Rule],
+    unit_ids: list[int] | None = None,
+    columns: Any = None,
 ) -> list[tuple[int, int]]:
-    """Per rule of ``rule_set``: organizations of the campaign's base (in ``unit_ids``, None:
-    all) it covers, and of them those meeting what the rule asks (one SQL statement)."""
+    """Per rule of ``rule_set`` (or of a list of its rules): organizations of the campaign's
+    base (in ``unit_ids``, None: all) it covers, and of them those meeting what the rule asks
+    (one SQL statement). ``columns`` are what the targets are read from (the Organization
+    class; ``figures`` passes the ledger as of a past day)."""
     from campaign.ledger.models import Organization as Org
 
-    if not rule_set.rules:
+    chosen = rule_set.rules if isinstance(rule_set, RuleSet) else tuple(rule_set)
+    if not chosen:
         return []
+    columns = Org if columns is None else columns
     sums = []
-    for rule in rule_set.rules:
+    for rule in chosen:
         covered = and_(Org.in_base, rule.condition.sql(Org))
-        met = and_(covered, MET[rule.target].sql(Org))
+        met = and_(covered, MET[rule.target].sql(columns))
         sums += [
             func.coalesce(func.sum(case((covered, 1), else_=0)), 0),
             func.coalesce(func.sum(case((met, 1), else_=0)), 0),
@@ -697,7 +728,49 @@ def rule_counts(
     if unit_ids is not None:
         stmt = stmt.where(Org.unit_id.in_(unit_ids))
     row = session.execute(stmt).one()
-    return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(rule_set.rules))]
+    return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(chosen))]
+
+
+# How a bulletin says a rule's figure: those that meet the target, and the rate's word.
+FIGURE_WORDS = {
+    Target.MEMBER: ("有党员的", "有党员率"),
+    Target.PARTY_ORG: ("已建立党组织的", "有党组织率"),
+    Target.STANDALONE: ("已单独建立党组织的", "单独建立党组织率"),
+    Target.WORK_COVERAGE: ("已实现党的工作覆盖的", "工作覆盖率"),
+}
+
+
+def figure_scope(rule: Rule) -> str:
+    """The organizations a rule's figure counts, as a bulletin's sentence names them
+    ("职工50人以上的非公企业", "有党员的“两新”组织")."""
+    if rule.tags:
+        subject = "、".join(tag_label(t) for t in rule.tags)
+        subject += (
+            ""
+            if subject.endswith(("企业", "组织", "所", "学校", "医院"))
+            else (OrgKind(rule.kind).label if rule.kind else "组织")
+        )
+    else:
+        subject = OrgKind(rule.kind).label if rule.kind else "“两新”组织"
+    if rule.registration_level:
+        subject = RegistrationLevel(rule.registration_level).label + subject
+    staff = "从业人员" if rule.kind == S else "职工"
+    counts = []
+    for fact, word, unit in (
+        ("employees", staff, "人"),
+        ("formal_members", "正式党员", "名"),
+        ("members", "党员（含预备）", "名"),
+    ):
+        low, high = getattr(rule, fact)
+        if fact == "members" and low == 1 and high is None:
+            counts.append("有党员")
+        elif low is not None and high is not None:
+            counts.append(f"{word}{low}至{high}{unit}")
+        elif low is not None:
+            counts.append(f"{word}{low}{unit}以上")
+        elif high is not None:
+            counts.append(f"{word}{high}{unit}以下")
+    return ("、".join(counts) + "的" if counts else "") + subject
 
 
 def rule_lines(rule_set: RuleSet) -> list[str]:

@@ -56,6 +56,8 @@ from campaign.timeline.states import TaskState
 # 4: each unit compared with its own target (campaign.targets: ``target``, ``own_target``,
 # ``targets`` per rate; ``gap`` and ``reaches`` against it), each kind with its own
 # (``by_kind[k]["targets"]``), and the 工作覆盖率 target; version 3 reads as it was printed.
+# Version 4 snapshots may also carry ``rule_figures`` (the figures of the campaign's rules, in
+# place of the two 50/100人 figures); one without them prints those two as before.
 VERSION = 4
 # Rows fetched at a time while the attachment's lists stream (a server-side cursor on
 # PostgreSQL), so a province's lists are never all in memory.
@@ -580,6 +582,11 @@ def build(
             ),
         },
         "units": units,
+        # The figures of the campaign's rules (a rule naming a figure of its own), city-wide at
+        # the cut-off; a snapshot without them prints the 50/100人 figures of ``overall``.
+        "rule_figures": [
+            f.as_dict() for f in figures.rule_figures(session, campaign, as_of=cutoff_day)
+        ],
         # 非公企业 and 社会组织: each kind's counts and rates (the two add up to the overall).
         "by_kind": {kind.value: _kind(by_kind, kind, goals) for kind in OrgKind},
         "deliverables": _deliverables(session, campaign, period, cutoff),

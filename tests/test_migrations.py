@@ -430,3 +430,36 @@ def test_the_phases_upgrade_counts_the_new_party_orgs_in_the_tally(app, backend)
     assert figures.phase_counts(db.session, campaign) == figures.PhaseCounts(
         party_orgs=2, new_party_orgs=1
     )
+
+
+def test_a_stored_preset_rule_set_gets_its_figures_on_upgrade(app, backend):
+    # c4e9b2d7f1a5: a campaign whose rule set was stored from seed 004 before rules named
+    # figures gets the two the preset names now (50人 有党员, 100人 有党组织), so its overview
+    # and bulletin keep them; a rule a city edited so that it no longer has the bound the name
+    # quotes is left without one.
+    from campaign import figures, rulesets
+
+    campaign = make_campaign(2026)
+    stored = rulesets.preset_data("seed-004")
+    for rule in stored["rules"]:
+        rule.pop("figure", None)
+        if rule["code"] == "employees_party_org":
+            rule["employees"] = {"max": 10}
+            rule["why"] = "小企业"
+    campaign.rule_set = stored
+    db.session.commit()
+    stamp(revision="c4e9b2d7f1a5")
+    downgrade(revision="a3f8c2d9e4b6")
+    upgrade(revision="c4e9b2d7f1a5")
+    db.session.expire_all()
+    data = db.session.get(type(campaign), campaign.id).rule_set
+    assert {r["code"]: r["figure"] for r in data["rules"] if "figure" in r} == {
+        "employees_member": "{employees}人以上企业有党员率"
+    }
+    assert [f.name for f in figures.rule_figures(db.session, campaign)] == ["50人以上企业有党员率"]
+    downgrade(revision="a3f8c2d9e4b6")
+    db.session.expire_all()
+    assert not any(
+        "figure" in r for r in db.session.get(type(campaign), campaign.id).rule_set["rules"]
+    )
+    upgrade(revision="c4e9b2d7f1a5")

@@ -54,6 +54,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         by_kind=figures.grouped(db.session, campaign, "kind", unit_ids) if goals.by_kind else None,
         board=board.totals(db.session, campaign, unit_ids),
         phases=figures.phase_counts(db.session, campaign, unit_ids),
+        rule_figures=figures.rule_figures(db.session, campaign, unit_ids),
         forecast=forecast.stored(db.session, campaign, rows),  # kept, not computed
         sees_city=sees_city,
         may_edit=coordinator,

@@ -209,6 +209,16 @@ def test_the_overview_at_the_cut_off_shows_the_figures_of_the_bulletin(demo_bull
     assert total[-1] == str(data["overall"]["gap"])
     assert f"全市距80%的目标还需组建{data['overall']['gap']}个" in flat(text)
     assert "全市合计行按全市党建基数计算" in page
+    # The figures of the campaign's rules (seed 004: 50人 有党员, 100人 有党组织), as the bulletin
+    # says them, in place of the two hard-wired columns.
+    assert "人以上<br>有党员率" not in table
+    rules = page.split('id="rule-figures"', 1)[1].split("</table>", 1)[0]
+    assert [f["name"] for f in data["rule_figures"]] == [
+        "50人以上企业有党员率",
+        "100人以上企业有党组织率",
+    ]
+    for f in data["rule_figures"]:
+        assert f"<td>{f['covered']}</td><td>{f['met']}</td>" in rules
 
 
 def _coordinator() -> str:
