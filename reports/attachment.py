@@ -38,8 +38,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from campaign.core.text import for_cell
-from campaign.ledger.excel import header_cells, safe_value
+from campaign.core.cells import for_cell, header_cells, safe_value
 
 # How a column's values are written: its number format, or None for text and counts.
 TEXT, COUNT, RATE, DAY, MOMENT = "text", "count", "rate", "day", "moment"
