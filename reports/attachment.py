@@ -328,6 +328,10 @@ class Writing:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                # A session of its own: where the kernel shares the CPU between sessions
+                # (autogroup, as on Debian), the worker would otherwise take its CPU from this
+                # process's share, and the rows would delay the PDF on a loaded machine.
+                start_new_session=True,
             )
         except OSError:
             log.exception("no worker process for the attachment: written in this process")
