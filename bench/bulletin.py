@@ -27,7 +27,7 @@ with the peak RSS after it), then --repeat timed rounds:
                 process in production, so timed here on its own, not in the end to end.
 Then one more generate runs in a fresh process (`--peak-of`) that only opens the database
 and generates: its peak RSS (VmHWM) is the memory a scheduler process needs for it; the
-attachment's worker process, when the lists are long enough to have one, is watched too.
+attachment's worker process, when the campaign is large enough to have one, is watched too.
 
 Reports median and p95 (nearest rank) per step, CPU seconds of the in-process steps (less
 sensitive to other processes on a shared machine than wall time), and the ratios per
@@ -419,7 +419,7 @@ def main() -> None:
         + (
             f"its attachment's worker process peaked at {worker_peak:.0f} MB."
             if worker_peak
-            else "no worker process (the lists are short: written in the producing process)."
+            else "no worker process (a campaign below attachment.WORKER_ORGS: written in the producing process)."
         )
     )
     for line in profile_lines:
@@ -437,7 +437,7 @@ def main() -> None:
 # time (the parts overlap: layout is inside render, charts inside html).
 PARTS = [
     ("gather (snapshot.build)", "reports/snapshot.py", "build"),
-    ("attachment lists read and spooled (attachment.spool)", "reports/attachment.py", "spool"),
+    ("attachment lists read and spooled (Writing.feed)", "reports/attachment.py", "feed"),
     (
         "the attachment from the spool (Writing.result: its worker awaited, or written here)",
         "reports/attachment.py",

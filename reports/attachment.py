@@ -3,10 +3,11 @@
 The 各单位情况 sheet comes from the snapshot; the lists (本期销号, 逾期事项) come as rows
 from ``snapshot.lists`` and are streamed into a write-only workbook, never held whole.
 
-Producing a bulletin, the lists are read in the transaction that counted them and spooled to
-a temporary file (``spool``); the workbook is then written from it by a worker process
-(``start``) while the producing process draws the PDF, so the two use both cores: at a city's
-scale the attachment takes about as long as the PDF (bench/bulletin.py, BENCHMARKS.md).
+Producing a bulletin (``start``), a city's attachment gets a worker process before the data is
+gathered; the lists are then read in the transaction that counted them and spooled to a
+temporary file (``Writing.feed``), which the worker reads as it grows and writes into the
+workbook, while the producing process draws the PDF: the worker's start-up overlaps the gather
+and its rows the PDF, so the two use both cores (bench/bulletin.py, BENCHMARKS.md).
 
 Each sheet is what an office worker expects to open and print: the caption and the header
 stay in view (frozen) and carry filters; dates and times are Excel dates in the campaign's
@@ -15,20 +16,20 @@ it prints on landscape A4, one page wide, the caption and header repeated on eve
 """
 
 import io
-import json
 import logging
 import os
 import pickle
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -38,8 +39,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from campaign.core.text import for_cell
-from campaign.ledger.excel import header_cells, safe_value
+from campaign.core.cells import for_cell, header_cells, safe_value
 
 # How a column's values are written: its number format, or None for text and counts.
 TEXT, COUNT, RATE, DAY, MOMENT = "text", "count", "rate", "day", "moment"
@@ -236,104 +236,131 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
 #
 # The worker is a fresh interpreter (`python -m reports.attachment`), not a fork of the
 # producing process (its threads and database connections stay with it) nor a
-# multiprocessing child (which would run the caller's main script again).
+# multiprocessing child (which would run the caller's main script again). It is started
+# before the bulletin's data is gathered, so that its start-up (its imports: openpyxl and
+# campaign.core.cells, nothing of the app) overlaps the gather, and it writes the rows as the
+# producing process spools them, while that process goes on to draw the PDF.
 
 log = logging.getLogger(__name__)
 # Rows pickled at a time into the spool (and read back at a time by the worker).
 SPOOL_BATCH = 2000
 # The project's root, for the worker to import this very code.
 ROOT = Path(__file__).resolve().parent.parent
+# Each record of the spool: its length, then the pickled object (the snapshot first, then
+# per sheet in LISTS' order batches of rows, an empty batch closing each sheet).
+_LENGTH = struct.Struct(">I")
+# How often the worker looks again at a spool that is still being written (seconds).
+_POLL = 0.005
+
+# From how many organizations in the campaign a worker writes the attachment. The worker is
+# started before the lists are read, so the decision is taken on the campaign's size: the
+# lists run to about 18 % of the organizations (the demo's 3,300: 591 rows, a city's 50,000:
+# 9,113 rows, 第6期). Below it the workbook is written in the producing process, after the
+# PDF: a worker's start (0.3 s of CPU and 40 MB) costs more than a few thousand rows (about
+# 0.14 ms each, measured with bench/bulletin.py: the demo's 591 rows take 0.09 s).
+WORKER_ORGS = 25_000
 
 
-@dataclass(frozen=True)
-class Spooled:
-    """The lists' rows as read in the bulletin's transaction, in a folder of its own: per sheet
-    (in LISTS' order) pickled batches of rows in ``rows.pickle``, an empty batch closing
-    each sheet."""
-
-    folder: Path
-    rows: int
-
-    @property
-    def path(self) -> Path:
-        return self.folder / "rows.pickle"
+def _record(out: BinaryIO, value: Any) -> None:
+    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    out.write(_LENGTH.pack(len(data)) + data)
+    out.flush()  # the worker reads it now
 
 
-def spool(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -> Spooled:
-    """Read the lists' rows (streamed) into a temporary file; ``progress`` as ``write`` says."""
-    total = snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
-    done = 0
-    folder = Path(tempfile.mkdtemp(prefix="gongjian-attachment-"))
-    try:
-        with (folder / "rows.pickle").open("wb") as out:
-            for _, key, _ in LISTS:
-                batch: list[tuple] = []
-                for row in lists.get(key, ()):
-                    batch.append(tuple(row))
-                    done += 1
-                    if len(batch) == SPOOL_BATCH:
-                        pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                        batch = []
-                    if progress and done % PROGRESS_EVERY == 0:
-                        progress(done, max(total, done))
-                if batch:
-                    pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                pickle.dump([], out, pickle.HIGHEST_PROTOCOL)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return Spooled(folder, done)
+def _records(file: BinaryIO, wait: Callable[[], None]) -> Iterator[Any]:
+    """The spool's records as written; at its current end ``wait()`` (which raises when no
+    more will come)."""
+    while True:
+        (length,) = _LENGTH.unpack(_exactly(file, _LENGTH.size, wait))
+        yield pickle.loads(_exactly(file, length, wait))
 
 
-def _spooled_rows(file) -> Iterator[tuple]:
-    while batch := pickle.load(file):
-        yield from batch
+def _exactly(file: BinaryIO, size: int, wait: Callable[[], None]) -> bytes:
+    data = b""
+    while len(data) < size:
+        if chunk := file.read(size - len(data)):
+            data += chunk
+        else:
+            wait()
+    return data
 
 
-def write_spooled(snapshot: dict, spooled: Spooled) -> bytes:
-    """The attachment's bytes from the spooled rows."""
-    with spooled.path.open("rb") as file:
-        # Each sheet reads its rows to the end before the next begins (write's order).
-        lists = {key: _spooled_rows(file) for _, key, _ in LISTS}
-        return write(snapshot, lists)
+def _complete() -> None:
+    raise EOFError("the attachment's spool ends before its last sheet")
 
 
-# Below this many listed rows the workbook is written in the producing process, after the
-# PDF: a worker's start (a fresh interpreter importing openpyxl and, through the text rules
-# it shares with the ledger's export, SQLAlchemy: 0.8 s of CPU and 70 MB) costs more than
-# the rows (about 0.14 ms each, measured with bench/bulletin.py: the demo's 600 rows take
-# 0.09 s, a city's 9,000 rows 1.2 s).
-WORKER_ROWS = 5000
+def _from_spool(records: Iterator[Any]) -> bytes:
+    """The attachment's bytes from the spool's records (the snapshot, then the rows)."""
+    snapshot = next(records)
+
+    def rows() -> Iterator[tuple]:
+        while batch := next(records):
+            yield from batch
+
+    # Each sheet reads its rows to the end before the next begins (write's order).
+    return write(snapshot, {key: rows() for _, key, _ in LISTS})
 
 
 class Writing:
-    """The attachment being written from the spool by a worker process; ``result()`` waits
-    for its bytes. Short lists, or a worker that does not start or fails: written here."""
+    """The attachment of a bulletin being produced: ``feed`` spools the snapshot and the lists'
+    rows, ``result()`` gives its bytes. With ``worker``, a worker process started at once
+    writes the rows as they are spooled; otherwise, or if the worker does not start or
+    fails, ``result()`` writes them here from the spool."""
 
-    def __init__(self, snapshot: dict, spooled: Spooled) -> None:
-        self.snapshot, self.spooled = snapshot, spooled
-        self.out = spooled.folder / "attachment.xlsx"
+    def __init__(self, worker: bool) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="gongjian-attachment-"))
+        self.spool = self.folder / "rows.pickle"
+        self.spool.touch()
+        self.out = self.folder / "attachment.xlsx"
+        self.rows = 0
         self.process: subprocess.Popen | None = None
-        if spooled.rows < WORKER_ROWS:
+        if not worker:
             return
-        (spooled.folder / "snapshot.json").write_text(json.dumps(snapshot), encoding="utf-8")
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         }
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "reports.attachment", str(spooled.folder), str(os.getpid())],
+                [sys.executable, "-m", "reports.attachment", str(self.folder), str(os.getpid())],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                # A session of its own: where the kernel shares the CPU between sessions
+                # (autogroup, as on Debian), the worker would otherwise take its CPU from this
+                # process's share, and the rows would delay the PDF on a loaded machine.
+                start_new_session=True,
             )
         except OSError:
             log.exception("no worker process for the attachment: written in this process")
 
+    def feed(self, snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -> int:
+        """Spool ``snapshot`` and the lists' rows (streamed, read once); ``progress`` as
+        ``write`` says. The number of rows."""
+        total = snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
+        done = 0
+        with self.spool.open("ab") as out:
+            _record(out, snapshot)
+            for _, key, _ in LISTS:
+                batch: list[tuple] = []
+                for row in lists.get(key, ()):
+                    batch.append(tuple(row))
+                    done += 1
+                    if len(batch) == SPOOL_BATCH:
+                        _record(out, batch)
+                        batch = []
+                    if progress and done % PROGRESS_EVERY == 0:
+                        progress(done, max(total, done))
+                if batch:
+                    _record(out, batch)
+                _record(out, [])
+        self.rows = done
+        return done
+
     def result(self) -> bytes:
+        """The attachment's bytes, once ``feed`` has spooled everything."""
         try:
             if self.process is not None:
                 _, err = self.process.communicate()
@@ -344,9 +371,10 @@ class Writing:
                     self.process.returncode,
                     err.decode(errors="replace")[-2000:],
                 )
-            return write_spooled(self.snapshot, self.spooled)
+            with self.spool.open("rb") as file:
+                return _from_spool(_records(file, _complete))
         finally:
-            shutil.rmtree(self.spooled.folder, ignore_errors=True)
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> "Writing":
         return self
@@ -357,21 +385,29 @@ class Writing:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()
             self.process.communicate()
-        shutil.rmtree(self.spooled.folder, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start(snapshot: dict, spooled: Spooled) -> Writing:
-    """Begin writing the attachment from ``spooled`` in a worker process; use it as a context
-    manager, so that a bulletin that fails meanwhile leaves no worker and no spool behind."""
-    return Writing(snapshot, spooled)
+def start(worker: bool) -> Writing:
+    """Begin the attachment (with a worker process if ``worker``), before its data is read;
+    use it as a context manager, so that a bulletin that fails meanwhile leaves no worker and
+    no spool behind."""
+    return Writing(worker)
 
 
 def _work(folder: Path, producer: int) -> None:
-    """The worker: the snapshot and the spooled rows of ``folder`` to ``attachment.xlsx``;
-    the folder removed instead if the producing process ``producer`` died meanwhile (nobody
-    would read it)."""
-    snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
-    data = write_spooled(snapshot, Spooled(folder, 0))
+    """The worker: the snapshot and the rows spooled in ``folder``, read as the producing
+    process ``producer`` writes them, to ``attachment.xlsx``; the folder removed instead if
+    the producer died meanwhile (nobody would read it)."""
+
+    def wait() -> None:
+        if os.getppid() != producer:  # orphaned: the producer was killed
+            shutil.rmtree(folder, ignore_errors=True)
+            raise SystemExit(1)
+        time.sleep(_POLL)
+
+    with (folder / "rows.pickle").open("rb", buffering=0) as file:
+        data = _from_spool(_records(file, wait))
     partial = folder / "attachment.xlsx.part"
     partial.write_bytes(data)
     partial.rename(folder / "attachment.xlsx")

@@ -33,6 +33,7 @@ from campaign.core.vocab import Role
 from campaign.display import local_time, percent
 from campaign.display import target as display_target
 from campaign.half_monthly import services as half_monthly
+from campaign.ledger.models import Organization
 from reports import attachment, render, snapshot
 from reports.models import Bulletin, BulletinRun
 
@@ -178,33 +179,38 @@ def produce(
     try:
         step("汇总数据", 5)
         _one_view(session)
-        number, period = numbered_period(campaign, run.due_on)
-        earlier = [
-            json.loads(text)
-            for text in session.scalars(
-                select(Bulletin.snapshot)
-                .where(Bulletin.campaign_id == campaign.id, Bulletin.due_on < run.due_on)
-                .order_by(Bulletin.due_on)
-            )
-        ]
-        cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
-        data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
-        review = campaign.bulletin_review
-        if review:  # waits for 签发: numbered then
-            data["draft"] = True
-        else:  # numbered now (and again below if another period's run took the number)
-            # Published without review: dated on its report day (the day its figures stand
-            # for), whenever the job ran, so a 补发 keeps the date and the number's year.
-            issued = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
-            seq, document = next_document(session, campaign, issued)
-            data |= {"document_number": document, "signed_on": issued.isoformat()}
-        # The lists are read in the transaction that counted them, spooled for the attachment.
-        lists = snapshot.lists(session, campaign, period, cutoff)
-        rows = attachment.spool(data, lists, progress=writing_lists)
-        # End the one view before writing the run again: its row has moved on meanwhile.
-        session.commit()
-        # Another process writes the attachment meanwhile; this one draws the PDF.
-        with attachment.start(data, rows) as writing:
+        # A city's attachment is written by a worker process, started now so that its
+        # start-up overlaps the gather; it writes the rows as they are spooled.
+        organizations = session.scalar(
+            select(func.count(Organization.id)).where(Organization.campaign_id == campaign.id)
+        )
+        with attachment.start(worker=(organizations or 0) >= attachment.WORKER_ORGS) as writing:
+            number, period = numbered_period(campaign, run.due_on)
+            earlier = [
+                json.loads(text)
+                for text in session.scalars(
+                    select(Bulletin.snapshot)
+                    .where(Bulletin.campaign_id == campaign.id, Bulletin.due_on < run.due_on)
+                    .order_by(Bulletin.due_on)
+                )
+            ]
+            cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
+            data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
+            review = campaign.bulletin_review
+            if review:  # waits for 签发: numbered then
+                data["draft"] = True
+            else:  # numbered now (and again below if another period's run took the number)
+                # Published without review: dated on its report day (the day its figures stand
+                # for), whenever the job ran, so a 补发 keeps the date and the number's year.
+                issued = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
+                seq, document = next_document(session, campaign, issued)
+                data |= {"document_number": document, "signed_on": issued.isoformat()}
+            # The lists are read in the transaction that counted them, spooled for the attachment.
+            lists = snapshot.lists(session, campaign, period, cutoff)
+            writing.feed(data, lists, progress=writing_lists)
+            # End the one view before writing the run again: its row has moved on meanwhile.
+            session.commit()
+            # The worker (if any) writes the attachment meanwhile; this process draws the PDF.
             step("绘制图表、排版", 25)
             html = render.html(data)
             pdf = render.pdf(html, progress=step)

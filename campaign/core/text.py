@@ -17,8 +17,8 @@ What is normalised rather than refused, being unambiguous: NFC (a decomposed "é
 composed), CR LF and CR to LF in multi-line fields, and in one-line fields each run of line
 breaks and tabs folded into one space (as Excel shows a cell on one line).
 
-Writers of files (``for_cell``) never fail on text stored before these checks: they drop
-what XML cannot hold. No Flask here.
+Writers of files (``campaign.core.cells.for_cell``) never fail on text stored before these
+checks: they drop what XML cannot hold. No Flask here.
 """
 
 import re
@@ -29,17 +29,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Mapper, Session, UOWTransaction
 
+from campaign.core.cells import CONTROL, ESCAPE
 from campaign.core.errors import ValidationFailed
 
 if TYPE_CHECKING:  # campaign.core.db imports this module
     from campaign.core import db
 
-_REFUSED = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff"
-_CONTROL = re.compile(f"[{_REFUSED}]")
-# OOXML writes a character as _xHHHH_ (Excel, openpyxl and calamine decode it on reading).
-_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 _FOLDED = re.compile("[\t\r\n]+")
-MAX_CELL = 32_767  # the most characters an xlsx cell holds
 
 
 class TextRefused(ValueError):
@@ -50,16 +46,16 @@ def clean(value: str, max_length: int | None = None, *, multiline: bool = False)
     """``value`` composed (NFC), its line breaks kept (``multiline``) or folded into spaces;
     TextRefused for a control character, an escaped one, or more than ``max_length``
     characters."""
-    found = _CONTROL.search(value)
+    found = CONTROL.search(value)
     if found:
         code = ord(found.group())
         raise TextRefused(
             f"含有不可见的控制字符（U+{code:04X}，第{found.start() + 1}个字），请删除后重新填写"
         )
     if "_x" in value:
-        for escape in _ESCAPE.finditer(value):
+        for escape in ESCAPE.finditer(value):
             code = int(escape.group(1), 16)
-            if _CONTROL.match(chr(code)):
+            if CONTROL.match(chr(code)):
                 raise TextRefused(
                     f"含有控制字符的转义“{escape.group()}”（U+{code:04X}，"
                     f"第{escape.start() + 1}个字），请删除后重新填写"
@@ -79,22 +75,6 @@ def within(value: str, max_length: int | None) -> str:
     if max_length is not None and len(value) > max_length:
         raise TextRefused(f"超过{max_length}个字（现有{len(value)}个字）")
     return value
-
-
-def printable(value: str) -> str:
-    """``value`` without the characters ``clean`` refuses (for text already stored)."""
-    return _CONTROL.sub("", value)
-
-
-def for_cell(value: str) -> str:
-    """Text for an xlsx cell, whatever is stored: without what XML cannot hold, an
-    ``_xHHHH_`` in it kept as text (written ``_x005F_xHHHH_``, OOXML's escaped underscore)
-    rather than read back as a character, and no longer than a cell holds."""
-    if _CONTROL.search(value):
-        value = printable(value)
-    if "_x" in value:
-        value = _ESCAPE.sub(r"_x005F_x\1_", value)
-    return value if len(value) <= MAX_CELL else value[:MAX_CELL]
 
 
 # ---- the columns users type into, and the flush guard -------------------------------------

@@ -19,10 +19,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from campaign.core import units
+from campaign.core.cells import for_cell
 from campaign.core.db import Session
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Actor
-from campaign.core.text import TextRefused, clean, for_cell
+from campaign.core.text import TextRefused, clean
 from campaign.core.unit_inputs import NewUnit, UnitChanges
 from campaign.core.vocab import UnitKind
 

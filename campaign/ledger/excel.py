@@ -23,14 +23,15 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign import rules
 from campaign.core import clock
-from campaign.core.text import TextRefused, clean, field_of, for_cell, within
+from campaign.core.cells import THIN, for_cell, header_cells, safe_value
+from campaign.core.text import TextRefused, clean, field_of, within
 from campaign.core.vocab import (
     STATUSES_OF,
     Affiliation,
@@ -263,39 +264,6 @@ class UnitContext:
 
 # ---- writing ------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@")
-_THIN = Side(style="thin", color="999999")
-_HEADER_STYLE = dict(
-    font=Font(bold=True),
-    fill=PatternFill("solid", fgColor="F0EFE9"),
-    alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-    border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN),
-)
-
-
-def safe_value(ws, value: Any) -> Any:
-    """A value for a write-only sheet: text as a cell can hold it, whatever is stored
-    (``text.for_cell``), and text like "=HYPERLINK(...)" stays text, never a live formula in
-    an export."""
-    if isinstance(value, str):
-        value = for_cell(value)
-        if value[:1] in _FORMULA_STARTS:
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            return cell
-    return value
-
-
-def header_cells(ws, headers: Iterable[str]) -> list:
-    """A styled header row for a write-only sheet."""
-    cells = []
-    for header in headers:
-        cell = WriteOnlyCell(ws, value=for_cell(header))
-        for key, value in _HEADER_STYLE.items():
-            setattr(cell, key, value)
-        cells.append(cell)
-    return cells
-
 
 def _cell_value(column: Column, value: Any, ws) -> Any:
     if value is None:
@@ -337,7 +305,7 @@ def _bordered(ws, columns: int, rows: int) -> None:
         ws.conditional_formatting.add(
             f"A{HEADER_ROW + 1}:{last}{HEADER_ROW + rows}",
             FormulaRule(
-                formula=["TRUE"], border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+                formula=["TRUE"], border=Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
             ),
         )
 

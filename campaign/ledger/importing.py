@@ -19,11 +19,11 @@ from sqlalchemy import delete, func, select, update
 from campaign import audit, figures, rules, rulesets
 from campaign.core import jobs
 from campaign.core import storage as files
+from campaign.core.cells import printable
 from campaign.core.clock import now
 from campaign.core.db import Session, claim, insert_rows, one_of
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
-from campaign.core.text import printable
 from campaign.core.vocab import OperatingStatus, UnitKind, primary_tag
 from campaign.ledger import excel
 from campaign.ledger.models import (

@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -452,23 +453,22 @@ def read_back(data: bytes) -> dict[str, list[tuple]]:
         book.close()
 
 
-def test_the_attachment_is_written_by_another_process_from_the_spooled_rows(monkeypatch):
-    # 4,500 closures (more than two spool batches) and one overdue item, spooled as a
-    # bulletin's transaction reads them, then written by the worker process (as lists of
-    # WORKER_ROWS rows and more are: lowered here, so the test writes fewer).
-    monkeypatch.setattr(attachment, "WORKER_ROWS", 4000)
+def test_the_attachment_is_written_by_another_process_from_the_spooled_rows():
+    # The worker is started before the data exists (as a bulletin starts it before the
+    # gather); 4,500 closures (more than two spool batches) and one overdue item are then
+    # spooled as a bulletin's transaction reads them, and the worker writes them.
     heard = []
-    spooled = attachment.spool(
-        small_snapshot(4500),
-        spooled_lists(4500),
-        progress=lambda done, total: heard.append((done, total)),
-    )
-    assert spooled.rows == 4501 and heard == []  # progress every 5,000 rows: none yet
-    writing = attachment.start(small_snapshot(4500), spooled)
-    sheets = read_back(writing.result())
-    assert writing.process is not None and writing.process.pid != os.getpid()
+    with attachment.start(worker=True) as writing:
+        assert writing.process is not None and writing.process.pid != os.getpid()
+        rows = writing.feed(
+            small_snapshot(4500),
+            spooled_lists(4500),
+            progress=lambda done, total: heard.append((done, total)),
+        )
+        assert rows == 4501 and heard == []  # progress every 5,000 rows: none yet
+        sheets = read_back(writing.result())
     assert writing.process.returncode == 0  # it wrote the file, not this process
-    assert not spooled.folder.exists()  # the spool is removed once written
+    assert not writing.folder.exists()  # the spool is removed once written
     assert len(sheets["本期销号"]) == 4500
     assert sheets["本期销号"][0][:2] == ("江岸区", "江岸0")
     assert sheets["本期销号"][-1][:2] == ("江岸区", "江岸4499")
@@ -484,6 +484,27 @@ def test_the_attachment_is_written_by_another_process_from_the_spooled_rows(monk
     ]
 
 
+def test_the_worker_waits_for_rows_spooled_after_it_started():
+    # The worker reaches the end of the spool before the rows are there (a gather takes
+    # seconds): it waits for them rather than writing an attachment without them.
+    with attachment.start(worker=True) as writing:
+        time.sleep(1.5)  # its imports done, the spool still empty
+        assert writing.process.poll() is None  # still waiting, not finished nor failed
+        writing.feed(small_snapshot(3), spooled_lists(3))
+        sheets = read_back(writing.result())
+    assert writing.process.returncode == 0
+    assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
+    assert [r[1] for r in sheets["逾期事项"]] == ["武昌甲"]
+
+
+def test_a_bulletin_that_fails_leaves_no_worker_and_no_spool():
+    with pytest.raises(RuntimeError):
+        with attachment.start(worker=True) as writing:
+            raise RuntimeError("the gather failed")
+    assert writing.process.returncode is not None  # stopped, not left waiting
+    assert not writing.folder.exists()
+
+
 @pytest.mark.parametrize("interpreter", ["/nonexistent/python3", "/bin/false"])
 def test_an_attachment_whose_worker_fails_is_written_in_the_producing_process(
     monkeypatch, interpreter
@@ -491,20 +512,25 @@ def test_an_attachment_whose_worker_fails_is_written_in_the_producing_process(
     # The worker cannot start (no interpreter) or fails (exit 1): the bulletin still gets
     # its attachment, written here from the spool, and the spool is removed.
     monkeypatch.setattr(sys, "executable", interpreter)
-    monkeypatch.setattr(attachment, "WORKER_ROWS", 1)  # three rows would not start one
-    spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
-    sheets = read_back(attachment.start(small_snapshot(3), spooled).result())
+    with attachment.start(worker=True) as writing:
+        writing.feed(small_snapshot(3), spooled_lists(3))
+        sheets = read_back(writing.result())
     assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
-    assert not spooled.folder.exists()
+    assert not writing.folder.exists()
 
 
 def test_short_lists_are_written_in_the_producing_process_without_a_worker():
-    # 4 rows (3 closures, 1 overdue item): a fresh interpreter would cost more than they do.
-    spooled = attachment.spool(small_snapshot(3), spooled_lists(3))
-    assert spooled.rows == 4 < attachment.WORKER_ROWS
-    writing = attachment.start(small_snapshot(3), spooled)
-    assert writing.process is None
-    sheets = read_back(writing.result())
+    # A campaign below WORKER_ORGS: a fresh interpreter would cost more than its rows do.
+    with attachment.start(worker=False) as writing:
+        assert writing.process is None
+        assert writing.feed(small_snapshot(3), spooled_lists(3)) == 4  # 3 closures, 1 item
+        sheets = read_back(writing.result())
     assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]
     assert [r[1] for r in sheets["逾期事项"]] == ["武昌甲"]
-    assert not spooled.folder.exists()
+    assert not writing.folder.exists()
+
+
+def test_a_city_gets_a_worker_and_the_demo_does_not():
+    # 18 % of the organizations are listed rows: the demo's 3,300 give 591 (no worker), a
+    # city's 50,000 give 9,113 (a worker).
+    assert 3_300 < attachment.WORKER_ORGS <= 50_000
