@@ -105,14 +105,16 @@ class DrawRequestSchema(DrawSchema):
 
 def _team_codes(unit_ids: list[int]) -> list[str]:
     """The team's departments by unit code, in the order drawn."""
-    codes = dict(db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids))).all())
+    found = db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids)))
+    codes: dict[int, str] = {unit_id: code for unit_id, code in found}
     return [codes[i] for i in unit_ids if i in codes]
 
 
 def _team_ids(codes: list[str]) -> list[int]:
     """The team's departments by id; an unknown code is refused (422) naming it. Whether each
     is an active verifying department is the service's check, as for the page."""
-    ids = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all())
+    found = db.session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes)))
+    ids: dict[str, int] = {code: unit_id for code, unit_id in found}
     unknown = [c for c in dict.fromkeys(codes) if c not in ids]
     if unknown:
         raise ValidationFailed(
