@@ -1443,3 +1443,34 @@ def test_a_file_proposes_its_shell_enterprise_once_and_keeps_it_out_once_confirm
     assert (d.in_base, d.operating_status) == (False, "shell")
     assert (counts(w).base, counts(w).excluded) == (4, 1)
     assert first.id < again.id < last.id
+
+
+def test_on_the_approved_base_an_accepted_shell_request_is_proposed_to_aic_not_applied(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    ledger = services.unit_ledger(db.session, w.campaign, w.jiangan)
+    services.submit_ledger(db.session, ledger, w.op)
+    services.approve_ledger(db.session, ledger, w.coord)
+    db.session.commit()
+    batch = import_file(w, ledger_xlsx([dict(ROW_A, 经营状态="僵尸"), *V1[0][1:]], V1[1]))
+    assert (
+        "1家企业标为空壳/僵尸/影子，导入并经变更申请通过后将提请市工商局确认，确认前仍计入党建基数"
+        in (batch.notices)
+    )
+    importing.apply_import(db.session, batch, w.op)
+    db.session.commit()
+    (request,) = db.session.scalars(select(ChangeRequest)).all()
+    services.decide_change(db.session, request, True, w.coord)
+    db.session.commit()
+    a = orgs(w)[CODE_A]
+    assert (a.in_base, a.operating_status, a.target) == (True, "normal", "party_org")
+    (proposal,) = db.session.scalars(
+        select(ExclusionProposal).where(ExclusionProposal.state == "pending")
+    ).all()
+    assert (proposal.organization_id, proposal.status, proposal.proposed_by_id) == (
+        a.id,
+        "zombie",
+        w.op.id,
+    )
+    assert proposal.reason == f"变更申请#{request.id}：经营状态为“僵尸”"
+    confirm_proposals(w)
+    assert (orgs(w)[CODE_A].in_base, orgs(w)[CODE_A].operating_status) == (False, "zombie")
