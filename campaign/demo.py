@@ -579,9 +579,12 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
 
 
 def _exclusions(session: Session, campaign: Campaign, reviewed: datetime) -> None:
-    """Why each enterprise the ledgers filed as 空壳、僵尸、影子 or 停业 is out of the base: the
-    coordinator decided it when he approved the ledgers (the rows were inserted in bulk, past
-    the service that notes it on each row)."""
+    """Why each organization the ledgers filed with an exit status (rules.EXITS: 空壳、僵尸、影子
+    enterprises, 注销 etc. social organizations) is out of the base: noted as decided when the
+    ledgers were approved. The demo is a generated history and sets the statuses directly (the
+    rows were inserted in bulk, past the service that notes it on each row): a live import or
+    the 剔除 button keeps such an enterprise in the base until 工商 confirms its proposal
+    (``services.propose_exclusion``, ``importing._propose_exits``); the demo files none."""
     coordinator = session.scalar(select(User).where(User.role == Role.COORDINATOR))
     excluded = session.scalars(
         select(Organization).where(

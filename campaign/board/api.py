@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
+from sqlalchemy import select
 
 from campaign.board import services as board
 from campaign.board.inputs import (
@@ -30,8 +31,10 @@ from campaign.board.models import (
 )
 from campaign.core import permissions
 from campaign.core.api import blueprint, commit
+from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.inputs import Choice
+from campaign.core.models import Unit
 from campaign.core.vocab import Path as RulePath
 from campaign.core.vocab import Target
 
@@ -81,6 +84,43 @@ class SpotCheckSchema(Schema):
     size_value = fields.Int()
     drawn = fields.List(fields.Int(), attribute="drawn_ids")
     results = fields.List(fields.Nested(FindingSchema))
+    team = fields.Function(
+        lambda c: _team_codes(c.team_unit_ids or []),
+        metadata={"description": "检查组成员：核查部门的单位代码"},
+    )
+
+
+class DrawRequestSchema(DrawSchema):
+    """A draw as the API takes it: the page's fields, the team by unit codes."""
+
+    team = fields.List(
+        fields.String(),
+        load_default=list,
+        metadata={
+            "description": "检查组成员：有核查职责的在用市直部门的单位代码（统战、工商等）；"
+            "不是核查部门的单位 422"
+        },
+    )
+
+
+def _team_codes(unit_ids: list[int]) -> list[str]:
+    """The team's departments by unit code, in the order drawn."""
+    found = db.session.execute(select(Unit.id, Unit.code).where(Unit.id.in_(unit_ids)))
+    codes: dict[int, str] = {unit_id: code for unit_id, code in found}
+    return [codes[i] for i in unit_ids if i in codes]
+
+
+def _team_ids(codes: list[str]) -> list[int]:
+    """The team's departments by id; an unknown code is refused (422) naming it. Whether each
+    is an active verifying department is the service's check, as for the page."""
+    found = db.session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(codes)))
+    ids: dict[str, int] = {code: unit_id for code, unit_id in found}
+    unknown = [c for c in dict.fromkeys(codes) if c not in ids]
+    if unknown:
+        raise ValidationFailed(
+            [("team", f"「检查组成员」没有单位代码为{'、'.join(unknown)}的单位")]
+        )
+    return [ids[c] for c in codes]
 
 
 class ClosureUploadSchema(ClosureSchema):
@@ -153,10 +193,12 @@ class ItemDecision(MethodView):
 
 @blp.route("/campaigns/<int:campaign_id>/spot-checks")
 class SpotChecks(MethodView):
-    @blp.arguments(DrawSchema)
+    @blp.arguments(DrawRequestSchema)
     @blp.response(201, SpotCheckSchema)
     def post(self, data: dict, campaign_id: int) -> SpotCheck:
-        """Draw verified closures at random (recorded seed), or a look-back batch."""
+        """Draw verified closures at random (recorded seed), or a look-back batch, with the
+        verifying departments named on its team (``team``: unit codes, 422 for one that is
+        not an active verifying department, as on the page)."""
         campaign = permissions.campaign_or_404(g.api_user, campaign_id)
         permissions.require(permissions.sees_city(g.api_user))  # checks span every unit
         permissions.ensure(permissions.may_spot_check, g.api_user)
@@ -172,6 +214,7 @@ class SpotChecks(MethodView):
                 seed=data["seed"],
                 kind=data["kind"],
                 note=data["note"],
+                team_unit_ids=_team_ids(data["team"]),
             )
         )
 

@@ -21,22 +21,37 @@ from campaign.core import jobs
 from campaign.core import storage as files
 from campaign.core.cells import printable
 from campaign.core.clock import now
-from campaign.core.db import Session, claim, insert_rows, one_of
+from campaign.core.db import Session, claim, insert_rows, one_of, serialize
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.models import Campaign, Unit
-from campaign.core.vocab import OperatingStatus, UnitKind, primary_tag
+from campaign.core.vocab import (
+    EXCLUDED_STATUSES,
+    EXITS,
+    OperatingStatus,
+    OrgKind,
+    Remit,
+    UnitKind,
+    primary_tag,
+)
 from campaign.ledger import excel
 from campaign.ledger.models import (
     ChangeAction,
     ChangeRequest,
     ChangeStatus,
+    ExclusionProposal,
     ImportBatch,
     LedgerConflict,
     LedgerStatus,
     Organization,
     UnitLedger,
 )
-from campaign.ledger.services import apply_rules, area_ids, ledger_values, unit_ledger
+from campaign.ledger.services import (
+    apply_rules,
+    area_ids,
+    ledger_values,
+    pending_ids,
+    unit_ledger,
+)
 
 # A preview stores an added or changed row as its values in this order ("values"), not as a
 # dict repeating every field name per row (which made a 50,000-row preview 35 MB). Previews made
@@ -219,7 +234,8 @@ def process_import(
     diff, summary = _diff(_stored_rows(session, campaign, unit), result.rows, ledger.is_editable)
     summary["fingerprint"] = _fingerprint(session, campaign, unit)
     jobs.hold(session, IMPORTS, batch)  # the preview is recorded under the batch's lease
-    batch.diff, batch.summary, batch.notices = diff, summary, result.notices
+    notices = result.notices + exits_notices(session, summary, applied=False)
+    batch.diff, batch.summary, batch.notices = diff, summary, notices
     batch.total = batch.progress = len(result.rows)
     batch.status = "previewed"
     # Only the newest preview of a unit can be applied; older ones were made against other data.
@@ -324,9 +340,25 @@ IMPORTS = jobs.Kind(
 )
 
 
+def _held_exit(values: tuple, old: dict | None) -> str | None:
+    """The 空壳/僵尸/影子 status a file row gives an enterprise still in the base: it is not
+    written (the enterprise stays in the base), an exclusion proposal is filed for 工商 to
+    confirm, as the 剔除 button would (``services.propose_exclusion``)."""
+    status = values[_STATUS_AT]
+    if values[_KIND_AT] != OrgKind.ENTERPRISE or status not in EXITS[OrgKind.ENTERPRISE]:
+        return None
+    if old is not None and old["operating_status"] in EXCLUDED_STATUSES:
+        return None  # out of the base already (confirmed): the file keeps it out
+    return status
+
+
 def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[list, dict]:
-    """What applying ``rows`` would do: add, update, remove (drafts only), and how many stay."""
+    """What applying ``rows`` would do: add, update, remove (drafts only), and how many stay.
+    An enterprise the file marks 空壳/僵尸/影子 keeps its status (正常 if new) in a draft, and
+    is proposed for 工商's confirmation (``summary["exits"]``: {code: status}); on the approved
+    base the change request carries the status, and its acceptance proposes it."""
     diff, same, added, updated = [], 0, 0, 0
+    exits: dict[str, str] = {}
     for row in rows:
         old = stored.pop(row["credit_code"], None)
         try:
@@ -336,6 +368,12 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
                 row[f] if f in row else old[f] if old is not None else excel.ABSENT.get(f)
                 for f in COMPARED
             )
+        held = _held_exit(values, old)
+        if held is not None:
+            exits[row["credit_code"]] = str(held)
+            if editable:
+                kept = old["operating_status"] if old else OperatingStatus.NORMAL.value
+                values = (*values[:_STATUS_AT], kept, *values[_STATUS_AT + 1 :])
         if old is None:
             added += 1
             diff.append(
@@ -383,6 +421,7 @@ def _diff(stored: dict[str, dict], rows: list[dict], editable: bool) -> tuple[li
         "same": same,
         "untouched": 0 if editable else len(stored),
         "editable": editable,
+        "exits": exits,
     }
     return diff, summary
 
@@ -450,9 +489,14 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     areas = area_ids(session, unit.id)
     if ledger.is_editable:
         _replace_draft(session, campaign, unit, diff, areas, user, batch.id)
+        _propose_exits(session, campaign, unit, summary.get("exits", {}), user, batch.id)
         figures.stale(session, campaign, [unit.id])  # Core writes: recount the unit
     else:
         _propose(session, campaign, unit, diff, batch, user)
+    told = exits_notices(session, summary, applied=False)
+    batch.notices = [n for n in batch.notices or [] if n not in told] + exits_notices(
+        session, summary, applied=True
+    )
     audit.record(
         session,
         user=user,
@@ -463,6 +507,80 @@ def apply_import(session: Session, batch: ImportBatch, user) -> dict:
     )
     session.flush()
     return summary
+
+
+def _confirmer(session: Session) -> str:
+    """The name of the department that confirms enterprises' exclusions (工商's remit)."""
+    name = session.scalar(
+        select(Unit.name).where(Unit.remit == Remit.AIC, Unit.active.is_(True)).limit(1)
+    )
+    return name or "工商部门"
+
+
+def exits_notices(session: Session, summary: dict, *, applied: bool) -> list[str]:
+    """What the preview, then the result, tells of the enterprises the file marks 空壳/僵尸/
+    影子: proposed to 工商, counted in the base until it confirms."""
+    count = len(summary.get("exits") or {})
+    if not count:
+        return []
+    marked = f"{count}家企业标为空壳/僵尸/影子，"
+    if not summary["editable"]:
+        when = "变更申请通过后提请" if applied else "导入并经变更申请通过后将提请"
+    else:
+        when = "已提请" if applied else "导入后将提请"
+    return [f"{marked}{when}{_confirmer(session)}确认，确认前仍计入党建基数"]
+
+
+def _propose_exits(
+    session: Session, campaign: Campaign, unit: Unit, exits: dict[str, str], user, batch_id: int
+) -> None:
+    """File the exclusion proposals of the enterprises the file marks 空壳/僵尸/影子 (kept in
+    the base by ``_replace_draft``), as the 剔除 button files them (``propose_exclusion``): the
+    importing user proposes, the file's status is the reason; one already waiting is not
+    filed again."""
+    if not exits:
+        return
+    ids: dict[str, int] = {
+        code: org_id
+        for code, org_id in session.execute(
+            select(Organization.credit_code, Organization.id).where(
+                Organization.campaign_id == campaign.id,
+                Organization.unit_id == unit.id,
+                Organization.in_base.is_(True),
+                one_of(session, Organization.credit_code, list(exits)),
+            )
+        )
+    }
+    for org_id in sorted(ids.values()):  # against a 剔除 button pressed meanwhile
+        serialize(session, ExclusionProposal.__table__, org_id)
+    waiting = pending_ids(session, campaign, [unit.id])
+    stamp, entries = now(), []
+    for code, org_id in ids.items():
+        if org_id in waiting:
+            continue
+        label = OperatingStatus(exits[code]).label
+        reason = f"台账导入（导入记录#{batch_id}）：经营状态为“{label}”"
+        session.add(
+            ExclusionProposal(
+                campaign_id=campaign.id,
+                organization_id=org_id,
+                unit_id=unit.id,
+                status=OperatingStatus(exits[code]),
+                reason=reason,
+                proposed_by_id=getattr(user, "id", None),
+                proposed_at=stamp,
+            )
+        )
+        entries.append(
+            {
+                "action": "organization.exclusion_proposed",
+                "obj_type": "organization",
+                "obj_id": org_id,
+                "after": {"proposed_status": exits[code], "reason": reason},
+            }
+        )
+    session.flush()
+    audit.record_many(session, user=user, entries=entries)
 
 
 def _hashable(payload: dict) -> tuple:
@@ -537,6 +655,7 @@ _TAGS_AT = COMPARED.index("tags")
 _DATES_AT = [i for i, f in enumerate(COMPARED) if f in excel.DATE_FIELDS]
 _AREA_AT = COMPARED.index("area_name")
 _STATUS_AT = COMPARED.index("operating_status")
+_KIND_AT = COMPARED.index("kind")
 
 
 def _verdicts(rule_set: rules.RuleSet) -> Callable[[list], dict]:

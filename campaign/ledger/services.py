@@ -20,7 +20,7 @@ from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now, today
 from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
-from campaign.core.models import Campaign, Unit
+from campaign.core.models import Campaign, Unit, User
 from campaign.core.paging import page_of
 from campaign.core.text import cleaned_for
 from campaign.core.vocab import (
@@ -296,6 +296,13 @@ def decide_change(
     if accept:
         values = request.payload
         data = ledger_values(values, area_ids(session, request.unit_id))
+        # An enterprise the request marks 空壳/僵尸/影子 stays in the base, proposed to 工商
+        # by whoever filed the request (as an import into a draft does, ``importing``).
+        current = request.organization if request.organization_id else None
+        held = _held_exit(data, current)
+        if held is not None:
+            kept = current.operating_status if current is not None else OperatingStatus.NORMAL
+            data = {**data, "operating_status": kept}
         if request.action == ChangeAction.ADD:
             taken = session.scalar(
                 select(Organization.id).where(
@@ -323,6 +330,8 @@ def decide_change(
                 user,
                 source=f"采纳变更申请#{request.id}",
             )
+        if held is not None:
+            _propose_held(session, request, held)
     audit.record(
         session,
         user=user,
@@ -334,6 +343,29 @@ def decide_change(
     session.flush()
     events.publish(session, events.ChangeRequestDecided(request, accept, user=user))
     return request
+
+
+def _held_exit(data: dict, org: Organization | None) -> str | None:
+    """The 空壳/僵尸/影子 status ``data`` gives an enterprise not yet out of the base: held
+    back for 工商 to confirm (None: nothing held)."""
+    status = data.get("operating_status")
+    if data.get("kind") != OrgKind.ENTERPRISE or status not in EXITS[OrgKind.ENTERPRISE]:
+        return None
+    if org is not None and org.operating_status in EXCLUDED_STATUSES:
+        return None
+    return status
+
+
+def _propose_held(session: Session, request: ChangeRequest, status: str) -> None:
+    """File the exclusion an accepted change request asked for, in its filer's name, unless
+    one is already waiting for 工商."""
+    org = session.get_one(Organization, request.organization_id)
+    if pending_proposal(session, org) is not None:
+        return
+    filer = session.get(User, request.requested_by_id) if request.requested_by_id else None
+    label = OperatingStatus(status).label
+    reason = f"变更申请#{request.id}：经营状态为“{label}”"
+    propose_exclusion(session, org, OperatingStatus(status), reason, filer)
 
 
 def _as_filed(org: Organization, field: str) -> Any:

@@ -271,14 +271,15 @@ def decide_import(campaign_id: int, batch_id: int, action: str) -> ResponseRetur
 
 
 def _applied_message(summary: dict) -> str:
+    exits = "".join(f"{n}。" for n in importing.exits_notices(db.session, summary, applied=True))
     if summary["editable"]:
         return (
             f"导入完成：新增{summary['add']}个，修改{summary['update']}个，"
-            f"删除{summary['remove']}个，未变{summary['same']}个。"
+            f"删除{summary['remove']}个，未变{summary['same']}个。{exits}"
         )
     return (
         f"台账已审核，本次导入生成变更申请：新增{summary['add']}个、修改{summary['update']}个，"
-        "待市级专班审核后生效。"
+        f"待市级专班审核后生效。{exits}"
     )
 
 

@@ -261,3 +261,44 @@ def test_departments_named_on_a_spot_checks_team_read_it_and_record_its_findings
         assert gsj.get(document).status_code == 404
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "spot_check.draw"))
     assert '"team_unit_ids": [' + str(depts["tzb"].id) + "]" in entry.after
+
+
+def test_the_api_draws_with_a_team_named_by_unit_codes_and_refuses_a_department_without_remit(w):
+    # As on the page: 市委统战部 (统战) may be on the team; 市民政局 (no remit) may not, nor a
+    # code that names no unit; a department's user does not draw (checks are the city's).
+    from campaign.core import units
+    from campaign.core.accounts import issue_token
+    from campaign.core.models import User
+    from campaign.core.vocab import UnitKind
+
+    tzb = make_unit("tzb", "市委统战部", kind=UnitKind.DEPARTMENT, responsible=False)
+    units.set_remit(db.session, tzb, "united_front", "test")
+    make_user("tzb_user", "verifier", tzb)
+    make_unit("mzj", "市民政局", kind=UnitKind.DEPARTMENT)
+
+    def bearer(username: str) -> dict:
+        user = db.session.scalar(select(User).where(User.username == username))
+        return {"Authorization": f"Bearer {issue_token(db.session, user)}"}
+
+    coord, dept = bearer("city"), bearer("tzb_user")
+    db.session.commit()
+    client = w.app.test_client()
+    url = f"/api/v1/campaigns/{w.campaign.id}/spot-checks"
+    draw = {"kind": "spot_check", "mode": "count", "size": 2, "seed": 7}
+    with at(2026, 11, 22, 10, 0):
+        refused = client.post(url, headers=coord, json={**draw, "team": ["mzj"]})
+        assert refused.status_code == 422
+        assert refused.get_json()["errors"]["team"] == (
+            "「检查组成员」市民政局不是在用的核查部门：只能选择有核查职责的市直部门"
+        )
+        unknown = client.post(url, headers=coord, json={**draw, "team": ["nope"]})
+        assert unknown.status_code == 422
+        assert unknown.get_json()["errors"]["team"] == "「检查组成员」没有单位代码为nope的单位"
+        assert client.post(url, headers=dept, json={**draw, "team": ["tzb"]}).status_code == 404
+        drawn = client.post(url, headers=coord, json={**draw, "team": ["tzb"]})
+        assert drawn.status_code == 201, drawn.get_json()
+        assert drawn.get_json()["team"] == ["tzb"]
+        assert len(drawn.get_json()["drawn"]) == 2  # 已销号丁 and 武昌庚, the two verified
+    schema = client.get("/api/v1/openapi.json").get_json()
+    fields = schema["components"]["schemas"]["DrawRequest"]["properties"]
+    assert "有核查职责的在用市直部门的单位代码" in fields["team"]["description"]

@@ -11,10 +11,14 @@ internet/cultural enterprises from 50 employees must have a Party org):
                                                                    path grow_members
   B 江岸乙商贸有限公司   其他, 60 employees, 1 formal, 联合组建 -> target member (50+), path joint
   C 江岸丙文化传媒有限公司 文化创意, 8 employees, 指导员 only     -> target work_coverage
-  D 江岸丁实业有限公司   其他, 空壳, 200 employees              -> excluded (not in the base)
+  D 江岸丁实业有限公司   其他, 空壳, 200 employees              -> kept in the base (正常, target
+                         party_org) and proposed to 市工商局; once it confirms (``import_and_apply``
+                         has it confirm): excluded (not in the base)
   S 江岸区某律师事务所   附表2: 市级 律师事务所, 业务主管单位 市司法局, 15 staff, 3 formal,
                          单独组建 founded 2026-09-01           -> target standalone
-  => base 4 (A B C S), excluded 1, with a Party org 2 (B S), work-covered 3 (B S C),
+  => before 工商 confirms: base 5, excluded 0, must have a Party org 3 (A D S), 50+ enterprises
+     3 (A B D); once it confirms:
+     base 4 (A B C S), excluded 1, with a Party org 2 (B S), work-covered 3 (B S C),
      must have a Party org 2 (A S), of which met 1 (S); 50+ enterprises 2 (A B), with a member 1 (B)
 
 File V2 corrects V1: B now 45 employees (changed), C gone (removed), E added:
@@ -39,12 +43,14 @@ from sqlalchemy import func, select
 
 from campaign import figures, scheduler
 from campaign.audit import AuditEntry
+from campaign.core import units
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.vocab import UnitKind
 from campaign.ledger import importing, services
 from campaign.ledger.models import (
     ChangeRequest,
+    ExclusionProposal,
     ImportBatch,
     LedgerConflict,
     LedgerStatus,
@@ -119,9 +125,15 @@ def w(app, tmp_path):
         "wop": make_user("wuchang_op", "operator", wuchang),
         "coord": make_user("coord", "coordinator"),
     }
+    # 工商 (the remit of every enterprise) confirms the 空壳/僵尸/影子 a file proposes.
+    gsj = make_unit("gsj", "市工商局", kind=UnitKind.DEPARTMENT, responsible=False)
+    units.set_remit(db.session, gsj, "aic", "test")
+    users["aic"] = make_user("gsj_user", "verifier", gsj)
     db.session.commit()
     clients = {}
     for key, user in users.items():
+        if key == "aic":
+            continue
         clients[key] = app.test_client()
         assert login(clients[key], user.username).status_code == 302
     return SimpleNamespace(
@@ -149,11 +161,23 @@ def import_file(w, data: bytes, unit=None, user=None, filename="台账.xlsx") ->
 
 
 def import_and_apply(w, data: bytes) -> dict:
+    """Apply a file, and have 工商 confirm the exclusions it proposed (D's 空壳)."""
     batch = import_file(w, data)
     assert batch.status == "previewed", batch.problems
     summary = importing.apply_import(db.session, batch, w.op)
     db.session.commit()
+    confirm_proposals(w)
     return summary
+
+
+def confirm_proposals(w) -> None:
+    """市工商局 confirms every exclusion waiting for it."""
+    waiting = db.session.scalars(
+        select(ExclusionProposal).where(ExclusionProposal.state == "pending")
+    ).all()
+    for proposal in waiting:
+        services.confirm_exclusion(db.session, proposal, "", w.aic)
+    db.session.commit()
 
 
 def token(client, w) -> str:
@@ -252,12 +276,15 @@ def test_operator_uploads_previews_and_applies_a_ledger_through_the_web(w):
         "editable": True,
     }
     assert orgs(w) == {}  # a preview writes nothing
+    told = "1家企业标为空壳/僵尸/影子，导入后将提请市工商局确认，确认前仍计入党建基数"
+    assert told in text(page)
 
     done = post(client, w, f"/campaigns/{w.cid}/imports/{batch_id}/apply")
     assert done.status_code == 302
-    assert "导入完成：新增5个，修改0个，删除0个，未变0个。" in text(
-        client.get(done.headers["Location"])
-    )
+    assert (
+        "导入完成：新增5个，修改0个，删除0个，未变0个。"
+        "1家企业标为空壳/僵尸/影子，已提请市工商局确认，确认前仍计入党建基数。"
+    ) in text(client.get(done.headers["Location"]))
 
     rows = orgs(w)
     assert set(rows) == {CODE_A, CODE_B, CODE_C, CODE_D, CODE_S}
@@ -282,9 +309,20 @@ def test_operator_uploads_previews_and_applies_a_ledger_through_the_web(w):
         "joint",
     )
     assert (c.target, c.instructor, c.category) == ("work_coverage", "刘指导", "cultural")
-    assert (d.in_base, d.target, d.operating_status) == (False, "excluded", "shell")
-    # Out of the base with a reason, never silently: the file's 经营状态, and who imported it.
-    assert "空壳" in d.exclusion_note and d.exclusion_decided_by_id == w.op.id
+    # 空壳 in the file: kept in the base with its facts (200 staff: must have a Party org), and
+    # proposed to 工商 by the operator, as his 剔除 button would.
+    assert (d.in_base, d.target, d.operating_status, d.employees) == (
+        True,
+        "party_org",
+        "normal",
+        200,
+    )
+    (proposal,) = db.session.scalars(select(ExclusionProposal)).all()
+    assert (proposal.organization_id, proposal.status, proposal.state) == (d.id, "shell", "pending")
+    assert (proposal.reason, proposal.proposed_by_id) == (
+        f"台账导入（导入记录#{batch_id}）：经营状态为“空壳”",
+        w.op.id,
+    )
     assert (s.kind, s.registration_level, s.category, s.supervising_unit) == (
         "social",
         "city",
@@ -294,6 +332,29 @@ def test_operator_uploads_previews_and_applies_a_ledger_through_the_web(w):
     assert (s.target, s.party_org_founded_on) == ("standalone", date(2026, 9, 1))
     assert s.rule_codes == "formal_members,professional_firm"  # a law firm is no 社会团体
 
+    got = counts(w)  # D counts until 工商 confirms
+    assert (got.base, got.excluded, got.required, got.member_required) == (5, 0, 3, 3)
+
+    # Recorded: one creation per organization, by the operator, and the import itself; D's
+    # proposal as the button records it.
+    for org in rows.values():
+        assert audit_actions("organization", org.id) == ["organization.create"] + (
+            ["organization.exclusion_proposed"] if org is d else []
+        )
+    created = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "organization.create")
+    ).all()
+    assert {e.actor for e in created} == {"jiangan_op"}
+    assert audit_actions("import_batch", batch_id) == ["ledger.import"]
+
+    # 工商 confirms: D leaves the base, the reason saying who proposed and who confirmed.
+    confirm_proposals(w)
+    d = orgs(w)[CODE_D]
+    assert (d.in_base, d.target, d.operating_status) == (False, "excluded", "shell")
+    assert d.exclusion_note == (
+        f"台账导入（导入记录#{batch_id}）：经营状态为“空壳”（江岸区提请，市工商局确认）"
+    )
+    assert d.exclusion_decided_by_id == w.aic.id
     # The figures of the module docstring.
     got = counts(w)
     assert (got.base, got.excluded, got.with_party_org, got.work_covered) == (4, 1, 2, 3)
@@ -303,15 +364,6 @@ def test_operator_uploads_previews_and_applies_a_ledger_through_the_web(w):
         2,
         1,
     )
-
-    # Recorded: one creation per organization, by the operator, and the import itself.
-    for org in rows.values():
-        assert audit_actions("organization", org.id) == ["organization.create"]
-    created = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "organization.create")
-    ).all()
-    assert {e.actor for e in created} == {"jiangan_op"}
-    assert audit_actions("import_batch", batch_id) == ["ledger.import"]
 
 
 def test_a_corrected_file_adds_changes_and_removes_exactly_what_differs(w):
@@ -1053,7 +1105,7 @@ def test_a_preview_stored_before_rows_were_lists_still_applies_alike(w):
     ).all()
     by_campaign = {}
     for e in entries:
-        after = re.sub(r'"import_batch": \d+', "", e.after)
+        after = re.sub(r'"import_batch": \d+|导入记录#\d+', "", e.after)
         by_campaign.setdefault(e.object_id, []).append((e.action, e.before, after))
     first, second = (
         [by_campaign[str(o.id)] for o in sorted(orgs_of(c).values(), key=lambda o: o.credit_code)]
@@ -1342,3 +1394,72 @@ def test_a_file_refused_as_a_whole_has_nothing_to_mark(w):
     assert (
         w.client["op"].get(f"/campaigns/{w.cid}/imports/{batch_id}/marked.xlsx").status_code == 404
     )
+
+
+def test_a_file_proposes_its_shell_enterprise_once_and_keeps_it_out_once_confirmed(w):
+    def apply(data: bytes) -> ImportBatch:
+        batch = import_file(w, data)
+        importing.apply_import(db.session, batch, w.op)
+        db.session.commit()
+        return batch
+
+    def proposals() -> list[tuple]:
+        db.session.expire_all()
+        return [
+            (p.organization_id, p.status, p.state)
+            for p in db.session.scalars(select(ExclusionProposal).order_by(ExclusionProposal.id))
+        ]
+
+    first = apply(ledger_xlsx(*V1))
+    d_id = orgs(w)[CODE_D].id
+    assert proposals() == [(d_id, "shell", "pending")]
+    # The same file again while 工商 has not decided: D unchanged, not proposed twice.
+    again = apply(ledger_xlsx(*V1))
+    assert summary_of(again.id)["same"] == 5
+    assert proposals() == [(d_id, "shell", "pending")]
+    assert counts(w).base == 5
+    assert "1家企业标为空壳/僵尸/影子，已提请市工商局确认，确认前仍计入党建基数" in again.notices
+    assert audit_actions("organization", d_id) == [
+        "organization.create",
+        "organization.exclusion_proposed",
+    ]
+    # Confirmed, then the file once more: D stays out, nothing proposed.
+    confirm_proposals(w)
+    last = apply(ledger_xlsx(*V1))
+    assert summary_of(last.id)["same"] == 5 and last.summary["exits"] == {}
+    assert proposals() == [(d_id, "shell", "confirmed")]
+    d = orgs(w)[CODE_D]
+    assert (d.in_base, d.operating_status) == (False, "shell")
+    assert (counts(w).base, counts(w).excluded) == (4, 1)
+    assert first.id < again.id < last.id
+
+
+def test_on_the_approved_base_an_accepted_shell_request_is_proposed_to_aic_not_applied(w):
+    import_and_apply(w, ledger_xlsx(*V1))
+    ledger = services.unit_ledger(db.session, w.campaign, w.jiangan)
+    services.submit_ledger(db.session, ledger, w.op)
+    services.approve_ledger(db.session, ledger, w.coord)
+    db.session.commit()
+    batch = import_file(w, ledger_xlsx([dict(ROW_A, 经营状态="僵尸"), *V1[0][1:]], V1[1]))
+    assert (
+        "1家企业标为空壳/僵尸/影子，导入并经变更申请通过后将提请市工商局确认，确认前仍计入党建基数"
+        in (batch.notices)
+    )
+    importing.apply_import(db.session, batch, w.op)
+    db.session.commit()
+    (request,) = db.session.scalars(select(ChangeRequest)).all()
+    services.decide_change(db.session, request, True, w.coord)
+    db.session.commit()
+    a = orgs(w)[CODE_A]
+    assert (a.in_base, a.operating_status, a.target) == (True, "normal", "party_org")
+    (proposal,) = db.session.scalars(
+        select(ExclusionProposal).where(ExclusionProposal.state == "pending")
+    ).all()
+    assert (proposal.organization_id, proposal.status, proposal.proposed_by_id) == (
+        a.id,
+        "zombie",
+        w.op.id,
+    )
+    assert proposal.reason == f"变更申请#{request.id}：经营状态为“僵尸”"
+    confirm_proposals(w)
+    assert (orgs(w)[CODE_A].in_base, orgs(w)[CODE_A].operating_status) == (False, "zombie")

@@ -215,8 +215,8 @@ def test_the_document_lists_the_values_each_field_accepts(spec):
         "reopened",
     ]
     assert "todo：待攻坚" in schemas["Item"]["properties"]["state"]["description"]
-    assert schemas["Draw"]["properties"]["mode"]["enum"] == ["count", "percent"]
-    assert schemas["Draw"]["properties"]["kind"]["enum"] == ["spot_check", "lookback"]
+    assert schemas["DrawRequest"]["properties"]["mode"]["enum"] == ["count", "percent"]
+    assert schemas["DrawRequest"]["properties"]["kind"]["enum"] == ["spot_check", "lookback"]
     day = schemas["Settings"]["properties"]["report_day_first"]
     assert (day["type"], day["minimum"], day["maximum"]) == ("integer", 1, 28)
     coverage = schemas["Settings"]["properties"]["target_party_org_coverage"]
