@@ -39,7 +39,7 @@ from campaign.core.vocab import (
 )
 from campaign.half_monthly import services as half_monthly
 from campaign.half_monthly.inputs import ReportText
-from campaign.ledger import creditcode
+from campaign.ledger import creditcode, excel
 from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
 from campaign.ledger.services import apply_rules, note_exclusion
 from campaign.timeline.models import Deliverable, Review, Task, TaskStatus, TaskSubmission
@@ -437,15 +437,7 @@ def _phase_fields(
     principle has it; a few otherwise), whether it is put right, and the 第一书记 or 指导员 sent
     to a Party org set up in the campaign. Drawn from the row's own generator, so the rest of
     the demo (and the figures tests read from it) stays as it was."""
-    fields: dict = {
-        "affiliation": None,
-        "affiliation_settled": False,
-        "affiliation_settled_on": None,
-        "liaison_role": None,
-        "liaison_name": "",
-        "liaison_unit": "",
-        "liaison_assigned_on": None,
-    }
+    fields: dict = dict(excel.NO_PHASES)
     founded = org["party_org_founded_on"]
     if org["party_org_status"] == PartyOrgStatus.NONE.value or founded is None:
         return fields

@@ -205,9 +205,8 @@ LEDGER_FIELDS = sorted(
 )
 # A file row's value of a field its sheet does not have, or an older file lacks, when the
 # ledger has none to keep (an added organization).
-ABSENT = {
-    "members_elsewhere": 0,
-    "operating_status": OperatingStatus.NORMAL.value,
+# Seed 004's phases 5 and 6 not recorded: no 隶属关系, not put right, nobody sent.
+NO_PHASES = {
     "affiliation": None,
     "affiliation_settled": False,
     "affiliation_settled_on": None,
@@ -215,6 +214,11 @@ ABSENT = {
     "liaison_name": "",
     "liaison_unit": "",
     "liaison_assigned_on": None,
+}
+ABSENT = {
+    "members_elsewhere": 0,
+    "operating_status": OperatingStatus.NORMAL.value,
+    **NO_PHASES,
 }
 # The columns holding dates (kept as ISO text in a preview and a change request).
 DATE_FIELDS = tuple(
