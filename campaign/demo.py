@@ -694,6 +694,9 @@ def _history(
             if rng.random() < 0.07:
                 continue  # missed this period
             at = moment_near(period.due_on, rng.random() < 0.12)
+            # A placed campaign may start a day or two before its first due day: a report is
+            # filed within its period, never before it opens.
+            at = max(at, datetime.combine(period.starts_on, time(9), tz))
             if at.date() >= today:
                 continue
             new = "、".join(

@@ -2,6 +2,7 @@
 
 import re
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,8 @@ from campaign.core.models import Campaign
 from campaign.timeline.models import Task
 from tests.forecast.test_forecast import ledger  # noqa: F401  (a fixture, used by name)
 from tests.timeutil import at
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 LINE = re.compile(
     r"forecast backtest: MAE (\d+\.\d) points over (\d+) forecasts, "
@@ -67,6 +70,21 @@ def test_without_a_day_the_demo_puts_today_in_the_build_phase(app):
     assert open_items > 0
     # The tasks follow the phases: some are still ahead.
     assert db.session.scalar(select(func.max(Task.due_on))) > date(2026, 12, 6)
+
+
+def test_a_demo_placed_to_start_just_before_a_report_day_files_no_report_before_it_opens(app):
+    # 11-26: the template's build phase (08-27 to 11-20, 85 days) moves 40 days, so that
+    # today is 51 days (three fifths) into it; the campaign then starts on 09-23, two days
+    # before its first report day (09-25). That first period's reports are filed within it.
+    from campaign.half_monthly.models import UnitReport
+
+    with at(2026, 11, 26, 10, 0):
+        campaign = demo.load(db.session, size=0.02)
+        db.session.commit()
+    assert campaign.starts_on == date(2026, 9, 23)
+    first = db.session.scalars(select(UnitReport).where(UnitReport.due_on == date(2026, 9, 25)))
+    filed = [r.submitted_at.astimezone(SHANGHAI).date() for r in first]
+    assert filed and min(filed) >= date(2026, 9, 23)
 
 
 def test_in_the_build_phase_already_the_demo_keeps_the_template_dates(app):
