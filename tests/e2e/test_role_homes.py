@@ -29,14 +29,19 @@ WIDTHS = {"wide": {"width": 1440, "height": 900}, "phone": {"width": 390, "heigh
 
 # Each width on one database (the pages and counts are the same on both, as tests/home checks
 # without a browser): the desktop on SQLite, the phone on PostgreSQL where the suite has it.
-WIDTH_ON = {"wide": "sqlite", "phone": "postgresql"}
+# The pairs are the parameters, so no test is collected for a pair that does not run.
+PAIRS = [("wide", "sqlite"), ("phone", "postgresql" if "postgresql" in BACKENDS else "sqlite")]
 
 
-@pytest.fixture(autouse=True)
-def one_database_per_width(request, backend):
-    width = request.node.callspec.params["browser"]
-    if len(BACKENDS) > 1 and WIDTH_ON[width] != backend:
-        pytest.skip(f"{width} is checked on {WIDTH_ON[width]}")
+@pytest.fixture(params=PAIRS, ids=[f"{w}-{b}" for w, b in PAIRS])
+def pairing(request) -> tuple[str, str]:
+    return request.param
+
+
+@pytest.fixture
+def backend(pairing) -> str:
+    """The database of this width (in place of conftest's parameter over every database)."""
+    return pairing[1]
 
 
 @pytest.fixture
@@ -58,16 +63,16 @@ def city(app):
             thread.join(timeout=10)
 
 
-@pytest.fixture(params=list(WIDTHS))
-def browser(request):
+@pytest.fixture
+def browser(pairing):
     """A Chromium page at the width of the parameter; fails on anything the CSP refuses."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = chromium.new_context(locale="zh-CN", viewport=WIDTHS[request.param])
+            context = chromium.new_context(locale="zh-CN", viewport=WIDTHS[pairing[0]])
             page = context.new_page()
             refused = csp_violations(page)
-            page.width = request.param  # type: ignore[attr-defined]
+            page.width = pairing[0]  # type: ignore[attr-defined]
             yield page
             context.close()
             assert refused == []
