@@ -37,11 +37,13 @@ from campaign.core.vocab import (
     SocialCategory,
     UnitKind,
 )
+from campaign.forecast import services as forecast
 from campaign.half_monthly import services as half_monthly
 from campaign.half_monthly.inputs import ReportText
 from campaign.ledger import creditcode, excel
 from campaign.ledger.models import LedgerStatus, Organization, UnitLedger
 from campaign.ledger.services import apply_rules, note_exclusion
+from campaign.quality import services as quality
 from campaign.timeline.models import Deliverable, Review, Task, TaskStatus, TaskSubmission
 
 DEMO_PASSWORD = "gongjian-demo"
@@ -567,6 +569,11 @@ def load(session: Session, today: date | None = None, size: float = 1.0) -> Camp
     _exclusions(session, campaign, ledgers_reviewed_at(campaign, today))
     _history(session, campaign, [unit for unit, _, _ in plan], rng, today)
     _board(session, campaign, rng, build_start)
+    # What the scheduler finds first after start, found now: the 数据质量 page, the
+    # overview's forecast and the bulletins the scheduler makes up read them.
+    session.flush()
+    quality.refresh(session, campaign, "demo")
+    forecast.refresh(session, campaign)
     return campaign
 
 

@@ -11,6 +11,8 @@ from campaign.board.models import BoardItem, ItemState
 from campaign.core.campaigns import build_deadline
 from campaign.core.extensions import db
 from campaign.core.models import Campaign
+from campaign.forecast.models import ForecastRun
+from campaign.quality.models import QualityRun
 from campaign.timeline.models import Task
 from tests.forecast.test_forecast import ledger  # noqa: F401  (a fixture, used by name)
 from tests.timeutil import at
@@ -70,6 +72,10 @@ def test_without_a_day_the_demo_puts_today_in_the_build_phase(app):
     assert open_items > 0
     # The tasks follow the phases: some are still ahead.
     assert db.session.scalar(select(func.max(Task.due_on))) > date(2026, 12, 6)
+    # What the scheduler would find first is there from the start: the overview's forecast
+    # is of today, and the data-quality check has run (the bulletins made up read both).
+    assert db.session.get(ForecastRun, campaign.id).as_of == date(2026, 12, 6)
+    assert db.session.scalar(select(func.count()).select_from(QualityRun)) == 1
 
 
 def test_a_demo_placed_to_start_just_before_a_report_day_files_no_report_before_it_opens(app):

@@ -99,10 +99,15 @@ def test_the_bulletin_counts_signals_per_unit_and_the_attachment_lists_their_row
     assert (data["quality"]["open"], data["quality"]["needs_fix"]) == (1, 1)
 
     html = render.html(data)
-    assert "<h3>数据质量提示</h3>" in html
+    assert "<h3>（二）数据质量提示</h3>" in html
     assert "发现待核实线索1条、需整改线索1条，涉及2个单位" in html
     # Counts, not accusations: no organization is named in the PDF.
     assert "江岸戊" not in html and "空支部" not in html
+    # A kind with none is not written as "0条".
+    data["quality"].update(needs_fix=0, units=data["quality"]["units"][:1])
+    assert "发现待核实线索1条，涉及1个单位" in render.html(data)
+    data["quality"].update(open=0, needs_fix=2)
+    assert "发现需整改线索2条，涉及1个单位" in render.html(data)
 
     book = openpyxl.load_workbook(resolve(bulletin.xlsx_path), read_only=True)
     try:
