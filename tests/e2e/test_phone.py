@@ -1,6 +1,7 @@
-"""The district journeys and the leader's pages on a phone (390 × 844, Chromium).
+"""The district journeys, the leader's pages and the coordinator's on a phone (390 × 844, Chromium).
 
-Each role (a district operator, the district's leader, a city leader) walks every kind of
+Each role (a district operator, the district's leader, a city leader, the city's coordinator
+with his settings, rules, phases, deliverables and delivery log) walks every kind of
 page it reaches from the header and from the pages of its journey (the links on each page),
 plus an item of its district in each state of the board (the closure and verification forms
 live there). On every page: nothing scrolls sideways, and every visible control one taps (a
@@ -35,7 +36,7 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 TAP = 40  # px: the smallest control a thumb hits reliably
-ROLES = ["jiangan_tianbao", "jiangan_fuze", "lingdao"]
+ROLES = ["jiangan_tianbao", "jiangan_fuze", "lingdao", "zhuanban"]
 # Pages a role reaches by their address rather than a link: the leader's group robot.
 BY_ADDRESS = {"jiangan_fuze": ["/units/jiangan/webhook"]}
 # Files, not pages (the browser downloads or shows them), and the way out.
@@ -165,7 +166,7 @@ def walk(page: Page, live_server, start: list[str]) -> dict[str, dict]:
     return measured
 
 
-def test_every_page_of_the_district_and_leader_journeys_fits_a_phone(live_server, browser_page):
+def test_every_page_of_the_district_leader_and_coordinator_journeys_fits_a_phone(live_server, browser_page):
     a_day_of_work(live_server.app)
     items = item_pages(live_server.app)
     # At least in progress (its plan and closure forms), awaiting and closed; the demo may also
