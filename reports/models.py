@@ -37,6 +37,11 @@ class Bulletin(Base):
     pdf_path: Mapped[str] = mapped_column(String(500))
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_pages: Mapped[int]
+    # The HTML the PDF was drawn from, as archived beside it (none before 2026-12): a later
+    # version of the template may lay the snapshot out differently, so `bulletin verify`
+    # reproduces the PDF from this text and says when today's template would differ.
+    html_path: Mapped[str | None] = mapped_column(String(500))
+    html_sha256: Mapped[str | None] = mapped_column(String(64))
     xlsx_path: Mapped[str] = mapped_column(String(500))
     xlsx_sha256: Mapped[str] = mapped_column(String(64))
     trigger: Mapped[str] = mapped_column(String(20))  # schedule | manual | cli | api

@@ -223,11 +223,13 @@ def produce(
             if (taken := next_document(session, campaign, issued))[0] != seq:
                 seq, document = taken
                 data["document_number"] = document
-                pdf = render.pdf(render.html(data))
+                html = render.html(data)
+                pdf = render.pdf(html)
         # Kept for this transaction: removed again if the bulletin is not published.
         folder, stem = f"bulletins/{campaign.id}", f"{campaign.year}-{number:02d}"
         pdf_path, pdf_sha = keep(session, settings.storage, folder, stem, ".pdf", pdf.data)
         xlsx_path, xlsx_sha = keep(session, settings.storage, folder, stem, ".xlsx", xlsx)
+        html_path, html_sha = keep(session, settings.storage, folder, stem, ".html", html.encode())
         text = dumps(data)
         jobs.hold(session, RUNS, run)  # published under the run's lease, or not at all
         bulletin = Bulletin(
@@ -241,6 +243,8 @@ def produce(
             pdf_path=pdf_path,
             pdf_sha256=pdf_sha,
             pdf_pages=pdf.pages,
+            html_path=html_path,
+            html_sha256=html_sha,
             xlsx_path=xlsx_path,
             xlsx_sha256=xlsx_sha,
             trigger=run.trigger,
@@ -552,13 +556,17 @@ def _rendered(session: Session, bulletin: Bulletin, data: dict, settings: Settin
     """Render ``data`` and put it on ``bulletin``: the new PDF (kept unless the transaction
     rolls back; the earlier file stays, as every file does) and the snapshot it came from."""
     try:
-        pdf = render.pdf(render.html(data))
+        html = render.html(data)
+        pdf = render.pdf(html)
     except render.RenderRefused as e:
         raise ValidationFailed([("requirements", str(e))]) from e
     folder = f"bulletins/{bulletin.campaign_id}"
     stem = f"{bulletin.campaign.year}-{bulletin.number:02d}"
     bulletin.pdf_path, bulletin.pdf_sha256 = keep(
         session, settings.storage, folder, stem, ".pdf", pdf.data
+    )
+    bulletin.html_path, bulletin.html_sha256 = keep(
+        session, settings.storage, folder, stem, ".html", html.encode()
     )
     bulletin.pdf_pages = pdf.pages
     bulletin.snapshot = dumps(data)

@@ -49,6 +49,7 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
+import jinja2
 import pypdf
 import pytest
 from sqlalchemy import func, select
@@ -474,6 +475,52 @@ def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, 
         assert problem in result.output
 
 
+def test_a_bulletin_stays_verifiable_after_an_upgrade_changes_the_template(w, runner, monkeypatch):
+    bulletin = publish(w, DAY_6, AFTER_6)
+    page = resolve(bulletin.html_path)
+    # The HTML the PDF was drawn from is archived beside it, under its own SHA-256.
+    assert hashlib.sha256(page.read_bytes()).hexdigest() == bulletin.html_sha256
+    assert "各单位进展排名" in page.read_text()
+
+    # A later version words a heading differently: the archive still verifies (the PDF is
+    # drawn again from the archived HTML), and verify says the template has changed since.
+    env = render.environment()
+    source = env.loader.get_source(env, "reports/bulletin.html")[0]
+    upgraded = env.overlay(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.DictLoader(
+                    {
+                        "reports/bulletin.html": source.replace(
+                            "各单位进展排名", "各单位进展情况排名"
+                        )
+                    }
+                ),
+                env.loader,
+            ]
+        )
+    )
+    monkeypatch.setattr(render, "environment", lambda: upgraded)
+    result = runner.invoke(args=["bulletin", "verify", "6"])
+    assert result.exit_code == 0, result.output
+    assert "第6期通报核对一致" in result.output
+    assert "当前版本的通报模板与该期生成时不同" in result.output
+    monkeypatch.undo()
+
+    # Someone edits the archived HTML: named.
+    page.write_text(page.read_text().replace("各单位进展排名", "各单位进展情况"))
+    result = runner.invoke(args=["bulletin", "verify", "6"])
+    assert result.exit_code != 0
+    assert "正文（HTML）文件缺失或已被改动" in result.output
+
+    # A bulletin archived before the HTML was kept is re-rendered from its snapshot.
+    bulletin.html_path = bulletin.html_sha256 = None
+    db.session.commit()
+    result = runner.invoke(args=["bulletin", "verify", "6"])
+    assert result.exit_code == 0, result.output
+    assert "快照、PDF 与按快照重新生成的结果相同" in result.output
+
+
 # ---- exactly once --------------------------------------------------------------------------
 
 
@@ -557,8 +604,8 @@ def test_a_bulletin_published_meanwhile_by_another_process_wins(w, tmp_path, mon
     assert count(Bulletin) == 1
     assert count(Event, Event.kind == "bulletin_published") == 1
     assert count(audit.AuditEntry, audit.AuditEntry.action == "bulletin.publish") == 0
-    # The losing run got as far as writing its PDF and attachment, and removed both.
-    assert len(written) == 2
+    # The losing run got as far as writing its PDF, attachment and HTML, and removed them.
+    assert len(written) == 3
     assert not any(p.exists() for p in written)
     assert stored_files(w) == []
     assert elsewhere.exists()

@@ -434,7 +434,7 @@ def test_two_scheduler_processes_publish_each_period_once(app, tmp_path, jobs):
     assert {r.status for r in runs} <= {"published", "exists"}, [(r.status, r.error) for r in runs]
     assert sorted(r.bulletin_id for r in runs if r.status == "published") == ids
     # Only the published files are kept (a run that lost removes its own).
-    kept = {resolve(p) for b in bulletins for p in (b.pdf_path, b.xlsx_path)}
+    kept = {resolve(p) for b in bulletins for p in (b.pdf_path, b.xlsx_path, b.html_path)}
     assert set(stored_files(app)) == kept
 
 
@@ -476,7 +476,7 @@ def test_a_run_that_loses_at_publication_keeps_nothing_and_reports_nothing(app, 
     ).all()
     assert [e.object_id for e in entries] == [str(bulletin.id)]
     pdf, xlsx = resolve(bulletin.pdf_path), resolve(bulletin.xlsx_path)
-    assert set(stored_files(app)) == {pdf, xlsx}
+    assert set(stored_files(app)) == {pdf, xlsx, resolve(bulletin.html_path)}
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == bulletin.pdf_sha256
     # This job published nothing: it must not report (nor log) the other's bulletin as its own.
     assert new == []
@@ -523,4 +523,4 @@ def test_a_run_killed_half_way_is_redone_once_after_a_restart(app, tmp_path, job
     assert len(PdfReader(pdf).pages) == bulletin.pdf_pages >= 1
     xlsx = resolve(bulletin.xlsx_path)
     assert hashlib.sha256(xlsx.read_bytes()).hexdigest() == bulletin.xlsx_sha256
-    assert set(stored_files(app)) == {pdf, xlsx}
+    assert set(stored_files(app)) == {pdf, xlsx, resolve(bulletin.html_path)}
