@@ -35,6 +35,7 @@ from campaign.board.models import (
     SpotCheckResult,
 )
 from campaign.core import events
+from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now, today
 from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
@@ -126,7 +127,18 @@ def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
     a closed one whose organization falls short of its new target is reopened, each recorded;
     the organizations now short without an item get one (in the units whose base is
     approved)."""
-    campaign = event.campaign
+    follow_new_targets(session, event.campaign, event.user)
+
+
+def follow_new_settings(session: Session, event: events.SettingsChanged) -> None:
+    """A setting the rules name changed (应有党员的职工人数 and the like): the ledger was judged
+    again, and the board follows exactly as after a change of the rule set."""
+    if any(f in RULE_SETTINGS for f in event.changed):
+        follow_new_targets(session, event.campaign, event.user)
+
+
+def follow_new_targets(session: Session, campaign: Campaign, user) -> None:
+    """Every item takes its organization's stored target (see ``follow_new_rules``)."""
     stmt = (
         select(BoardItem, Organization)
         .join(Organization, Organization.id == BoardItem.organization_id)
@@ -145,7 +157,7 @@ def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
         if (item.target, item.state) == (target, state):
             continue
         with audit.recorded_change(
-            session, item, ["target", "state", "last_reason"], user=event.user, action="item.rules"
+            session, item, ["target", "state", "last_reason"], user=user, action="item.rules"
         ):
             item.target = target
             if state != item.state:
