@@ -20,7 +20,7 @@ still short is therefore exactly what the board still holds open, target by targ
 """
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import Case
 
 from campaign import rules, tally
+from campaign.core.clock import today
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import OrgKind, PartyOrgStatus, Target
@@ -644,15 +645,35 @@ class RuleFigure:
     rate_words: str  # "有党员率"
     covered: int
     met: int
+    # The rule's due date (seed 000's "X月X日前"), and once it has passed (on the day the
+    # figures are read), how many of those covered met the target by then.
+    due_on: date | None = None
+    met_by_due: int | None = None
 
     @property
     def rate(self) -> float | None:
         """met / covered (None when the rule covers no organization)."""
         return _rate(self.met, self.covered)
 
+    @property
+    def due_text(self) -> str:
+        """ "须于11月30日前", and after it "须于11月30日前，截至11月30日已达到3个"; "" without."""
+        return due_text(self.due_on, self.met_by_due)
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with the rate (what a bulletin's snapshot keeps)."""
-        return {**asdict(self), "rate": self.rate}
+        data = {**asdict(self), "rate": self.rate, "due_text": self.due_text}
+        data["due_on"] = self.due_on.isoformat() if self.due_on else None
+        return data
+
+
+def due_text(due_on: date | None, met_by_due: int | None) -> str:
+    """A rule figure's due date as pages and bulletins say it."""
+    if due_on is None:
+        return ""
+    when = f"{due_on.month}月{due_on.day}日"
+    done = "" if met_by_due is None else f"，截至{when}已达到{met_by_due}个"
+    return f"须于{when}前{done}"
 
 
 def rule_figures(
@@ -686,4 +707,32 @@ def rule_figures(
                 met=met,
             )
         )
+    return _with_due_dates(session, campaign, chosen, out, unit_ids, as_of)
+
+
+def _with_due_dates(
+    session: Session,
+    campaign: Campaign,
+    chosen: list[rules.Rule],
+    found: list[RuleFigure],
+    unit_ids: list[int] | None,
+    as_of: date | None,
+) -> list[RuleFigure]:
+    """The figures of rules with a due date carry it, and once it has passed (on ``as_of``,
+    default today) how many met the target by that day (Party orgs counted from their
+    founding day): one statement per due date."""
+    from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
+
+    on = as_of or today(campaign.timezone)
+    out = list(found)
+    for due_on in sorted({d for r in chosen if (d := r.due_on) is not None}):
+        at = [i for i, r in enumerate(chosen) if r.due_on == due_on]
+        met_by: list[int | None] = [None] * len(at)
+        if on > due_on:
+            counted = rulesets.rule_counts(
+                session, campaign, [chosen[i] for i in at], unit_ids, _AsOf(due_on)
+            )
+            met_by = [met for _, met in counted]
+        for i, n in zip(at, met_by, strict=True):
+            out[i] = replace(out[i], due_on=due_on, met_by_due=n)
     return out

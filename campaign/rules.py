@@ -13,6 +13,7 @@ about which organizations are still short.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -46,6 +47,31 @@ class Thresholds:
     def of(cls, campaign: object) -> "Thresholds":
         """The thresholds set on a campaign row."""
         return cls(**{name: getattr(campaign, name) for name in cls.__dataclass_fields__})
+
+
+# The campaign's dates a rule's due date may name (seed 000 "三（二）实施阶段": "X月X日前…实现有3名
+# 以上正式党员的…单独建立党组织。X月X日前…实现有党员的…党组织应建尽建"; a city fills the X in).
+DUE_SETTINGS = {
+    "standalone_due_on": "单独组建完成日期",
+    "required_due_on": "应建尽建完成日期",
+}
+
+
+@dataclass(frozen=True)
+class DueDates:
+    """The campaign's due-date settings; one not set is the campaign's build deadline (the
+    end of its 集中组建 phase)."""
+
+    standalone_due_on: date | None = None
+    required_due_on: date | None = None
+    build_deadline: date | None = None
+
+    def resolve(self, due: "str | date | None") -> "str | date | None":
+        """The date ``due`` (a date, or the name of a setting) stands for; a name stays a
+        name where there is no campaign to read it from."""
+        if due is None or isinstance(due, date):
+            return due
+        return getattr(self, due) or self.build_deadline or due
 
 
 class OrgFacts(Protocol):
@@ -85,11 +111,13 @@ class Reason:
 
 @dataclass(frozen=True)
 class Requirement:
-    """The outcome of the rules for one organization."""
+    """The outcome of the rules for one organization; ``due_on``: the earliest date by which
+    a rule asking its target wants it reached (None: by the campaign's end, as the plan)."""
 
     target: Target
     path: Path
     reasons: tuple[Reason, ...]
+    due_on: date | None = None
 
     @property
     def in_base(self) -> bool:
@@ -413,7 +441,10 @@ class Rule:
     {members} (the lower bounds) and the category that matched as {tag}. ``source`` cites the
     plan's passage. A rule switched off (``enabled`` false) is kept, documented, and not read.
     ``figure`` (optional) names the figure of its own the rule has (met / covered, as
-    ``rulesets.rule_counts`` counts them), e.g. "{employees}人以上企业有党员率".
+    ``rulesets.rule_counts`` counts them), e.g. "{employees}人以上企业有党员率". ``due``
+    (optional) is the date by which the rule wants its target reached: a date, or the name of
+    one of the campaign's due-date settings (``DUE_SETTINGS``), whose date it then is; the
+    board's items it opens are planned for that day at the latest.
     """
 
     code: str
@@ -428,9 +459,11 @@ class Rule:
     enabled: bool = True
     source: str = ""
     figure: str = ""
+    due: str | date | None = None
 
-    def resolved(self, thresholds: Thresholds) -> "Rule":
-        """The rule with every bound that names a setting replaced by the setting's number."""
+    def resolved(self, thresholds: Thresholds, dates: DueDates = DueDates()) -> "Rule":
+        """The rule with every bound that names a setting replaced by the setting's number,
+        and its due date by the setting's date."""
 
         def numbers(bounds: tuple[Bound, Bound]) -> tuple[Bound, Bound]:
             low, high = (getattr(thresholds, b) if isinstance(b, str) else b for b in bounds)
@@ -441,7 +474,21 @@ class Rule:
             employees=numbers(self.employees),
             formal_members=numbers(self.formal_members),
             members=numbers(self.members),
+            due=dates.resolve(self.due),
         )
+
+    @property
+    def due_on(self) -> date | None:
+        """The rule's due date once resolved (None: none, or a setting not read yet)."""
+        return self.due if isinstance(self.due, date) else None
+
+    def due_text(self) -> str:
+        """ "须于11月30日前" (or the setting's name where it is not read yet); "" without."""
+        if self.due is None:
+            return ""
+        if isinstance(self.due, date):
+            return f"须于{self.due.month}月{self.due.day}日前"
+        return f"须于{DUE_SETTINGS.get(self.due, self.due)}前"
 
     @cached_property
     def condition(self) -> Condition:
@@ -498,9 +545,12 @@ class RuleSet:
     rules: tuple[Rule, ...]
     thresholds: Thresholds = Thresholds()
     preset: str = ""
+    dates: DueDates = DueDates()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rules", tuple(r.resolved(self.thresholds) for r in self.rules))
+        object.__setattr__(
+            self, "rules", tuple(r.resolved(self.thresholds, self.dates) for r in self.rules)
+        )
 
     @property
     def active(self) -> tuple[Rule, ...]:
@@ -542,8 +592,10 @@ def evaluate(org: OrgFacts, rule_set: "RuleSet | Thresholds") -> Requirement:
         )
     target = min((r.target for r in fired), key=LADDER.index)
     asks = _ORG_LEVEL if target in _ORG_LEVEL else (target,)
-    reasons = tuple(r.reason(org) for r in fired if r.target in asks)
-    return Requirement(target, suggested_path(org, rule_set.thresholds), reasons)
+    asking = [r for r in fired if r.target in asks]
+    reasons = tuple(r.reason(org) for r in asking)
+    due_on = min((d for r in asking if (d := r.due_on) is not None), default=None)
+    return Requirement(target, suggested_path(org, rule_set.thresholds), reasons, due_on)
 
 
 _ORG_LEVEL = (Target.STANDALONE, Target.PARTY_ORG)

@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -30,12 +31,14 @@ from campaign.core.vocab import (
 from campaign.rules import (
     BOUNDED,
     CITY_SOCIAL_GROUPS,
+    DUE_SETTINGS,
     FIRMS,
     LADDER,
     LARGE_TYPED,
     MET,
     STAFFED_SOCIAL,
     Bound,
+    DueDates,
     Rule,
     RuleSet,
     Thresholds,
@@ -196,11 +199,16 @@ SEED_000 = Preset(
     "在种子004的规模和类别规则（50人有党员、100人有党组织、市级社会团体、30人以上民办学校"
     "和医院、律师会计师税务师事务所）之上，要求“有党员的非公经济组织和社会组织党组织应建尽建”："
     "基数内有党员（正式+预备）的组织都须建立党组织，正式党员不足3名的联合组建；3名以上正式"
-    "党员的单独组建。种子000未提互联网、文化创意企业和农村新型经营主体，不设这几条。",
+    "党员的单独组建。种子000未提互联网、文化创意企业和农村新型经营主体，不设这几条。"
+    "“实施阶段”的两个日期（X月X日前）由城市填写：3名以上正式党员的单独组建须于“单独组建完成"
+    "日期”前，有党员的组织建立党组织须于“应建尽建完成日期”前（不填则为集中组建截止日）。",
     (
-        _from_000(
+        replace(
             _STANDALONE_004,
-            f"{_000_STEPS}：实现有3名以上正式党员的非公经济组织和社会组织单独建立党组织。",
+            source=f"{_000_STEPS}：X月X日前……实现有3名以上正式党员的非公经济组织和社会组织单独"
+            "建立党组织。（第一个日期：行动设置“单独组建完成日期”。）",
+            figure="{formal_members}名以上正式党员的组织单独组建率",
+            due="standalone_due_on",
         ),
         _from_000(
             _PARTY_ORG_BY_SIZE,
@@ -211,8 +219,10 @@ SEED_000 = Preset(
             Target.PARTY_ORG,
             "有党员的组织党组织应建尽建（正式党员不足单独组建人数的联合组建）",
             members=_at_least(1),
-            source=f"{_000_STEPS}：实现有党员的非公经济组织和社会组织党组织应建尽建。",
+            source=f"{_000_STEPS}：X月X日前……实现有党员的非公经济组织和社会组织党组织应建尽建。"
+            "（第二个日期：行动设置“应建尽建完成日期”。）",
             figure="有党员的组织建有党组织率",
+            due="required_due_on",
         ),
         _from_000(
             _CITY_SOCIAL_GROUP,
@@ -341,6 +351,7 @@ RULE_FIELDS = {
     "enabled": "是否启用",
     "source": "出处",
     "figure": "指标名称",
+    "due": "完成日期",
 }
 TOP_FIELDS = ("preset", "title", "settings", "rules")
 _PLACEHOLDERS = {"employees", "formal_members", "members", "tag"}
@@ -366,6 +377,8 @@ def rule_data(rule: Rule) -> dict[str, Any]:
         data["source"] = rule.source
     if rule.figure:
         data["figure"] = rule.figure
+    if rule.due is not None:
+        data["due"] = rule.due.isoformat() if isinstance(rule.due, date) else rule.due
     return data
 
 
@@ -488,6 +501,7 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         )
     elif figure.strip():
         _check_why(where, figure, bounds, tags, problems, key="figure")
+    due = _due(where, raw.get("due"), problems)
     if len(problems) > found:
         return None
     assert isinstance(code, str) and isinstance(target, str) and isinstance(why, str)
@@ -501,8 +515,38 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         enabled=enabled,
         source=source,
         figure=figure.strip(),
+        due=due,
         **bounds,
     )
+
+
+def _date(raw: Any) -> date | None:
+    """``raw`` as a date (a date YAML read, or YYYY-MM-DD), None if it is none."""
+    if isinstance(raw, date) and not hasattr(raw, "hour"):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _due(where: str, raw: Any, problems: list[tuple[str, str]]) -> str | date | None:
+    """A rule's due date: a date (YYYY-MM-DD), or the name of a due-date setting."""
+    if raw is None or (isinstance(raw, str) and raw in DUE_SETTINGS):
+        return raw
+    if (when := _date(raw)) is not None:
+        return when
+    names = "、".join(f"{k}（{v}）" for k, v in DUE_SETTINGS.items())
+    problems.append(
+        (
+            "due",
+            f"{_field(where, 'due')}应为日期（如 2026-11-30）或一项行动设置的名称（{names}），"
+            f"而不是“{raw}”",
+        )
+    )
+    return None
 
 
 def _check_why(
@@ -572,32 +616,53 @@ def rules_from(data: Any) -> tuple[str, tuple[Rule, ...]]:
     return name, tuple(r for r in parsed if r is not None)
 
 
-def settings_from(data: Mapping[str, Any]) -> dict[str, int]:
-    """The settings a rule file carries (the numbers its rules name); ValidationFailed."""
+def settings_from(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a rule file carries (the numbers and dates its rules name);
+    ValidationFailed."""
     raw = data.get("settings") or {}
     if not isinstance(raw, Mapping):
         raise ValidationFailed([("settings", "「行动设置」（settings）应为一组“设置名: 数字”")])
     problems: list[tuple[str, str]] = []
+    out: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in DUE_SETTINGS:
+            when = None if value is None else _date(value)
+            if value is not None and when is None:
+                problems.append(
+                    ("settings", f"「行动设置」“{key}”应为日期（如 2026-11-30），而不是“{value}”")
+                )
+            out[key] = when
+            continue
         if key not in SETTING_NAMES:
-            problems.append(
-                ("settings", f"「行动设置」中没有“{key}”（可用：{'、'.join(SETTING_NAMES)}）")
-            )
+            known = "、".join((*SETTING_NAMES, *DUE_SETTINGS))
+            problems.append(("settings", f"「行动设置」中没有“{key}”（可用：{known}）"))
         elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
             problems.append(
                 ("settings", f"「行动设置」“{key}”应为0至{MAX_COUNT}的整数，而不是“{value}”")
             )
+        else:
+            out[key] = value
     if problems:
         raise ValidationFailed(problems)
-    return dict(raw)
+    return out
 
 
 def rule_set_of(campaign: Any) -> RuleSet:
-    """The campaign's rule set, its bounds read from the campaign's settings."""
+    """The campaign's rule set, its bounds read from the campaign's settings (its due dates
+    too: a due-date setting not set is the campaign's build deadline)."""
     thresholds = Thresholds.of(campaign)
     if campaign.rule_set is None:
         return seed_004(thresholds)
-    return _stored(_Frozen(campaign.rule_set), thresholds)
+    data = campaign.rule_set
+    dates = DueDates()
+    if any(isinstance(r, Mapping) and r.get("due") for r in data.get("rules") or ()):
+        from campaign.core.campaigns import build_deadline  # noqa: PLC0415 (it reads rulesets)
+
+        dates = DueDates(
+            **{name: getattr(campaign, name) for name in DUE_SETTINGS},
+            build_deadline=build_deadline(campaign),
+        )
+    return _stored(_Frozen(data), thresholds, dates)
 
 
 class _Frozen:
@@ -616,15 +681,16 @@ class _Frozen:
 
 
 @lru_cache(maxsize=64)
-def _stored(data: _Frozen, thresholds: Thresholds) -> RuleSet:
+def _stored(data: _Frozen, thresholds: Thresholds, dates: DueDates) -> RuleSet:
     name, parsed = rules_from(data.data)
-    return RuleSet(parsed, thresholds, name)
+    return RuleSet(parsed, thresholds, name, dates)
 
 
 def settings_named(rules: tuple[Rule, ...]) -> list[str]:
-    """The settings the rules' bounds name, in the settings' order."""
+    """The settings the rules' bounds and due dates name, in the settings' order."""
     named = {b for r in rules for fact in BOUNDED for b in getattr(r, fact) if isinstance(b, str)}
-    return [n for n in SETTING_NAMES if n in named]
+    named |= {r.due for r in rules if isinstance(r.due, str)}
+    return [n for n in (*SETTING_NAMES, *DUE_SETTINGS) if n in named]
 
 
 def export_yaml(campaign: Any) -> str:
@@ -635,8 +701,10 @@ def export_yaml(campaign: Any) -> str:
     out: dict[str, Any] = {"preset": data.get("preset", ""), "title": data.get("title", "")}
     thresholds = Thresholds.of(campaign)
     named = settings_named(parsed)
-    if named:
-        out["settings"] = {n: getattr(thresholds, n) for n in named}
+    # A due date not set is left out: the importing campaign reads its own build deadline.
+    values = {n: getattr(thresholds, n, None) or getattr(campaign, n, None) for n in named}
+    if values := {n: v for n, v in values.items() if v is not None}:
+        out["settings"] = values
     out["rules"] = [rule_data(r) for r in parsed]
     return yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=100)
 
@@ -654,6 +722,8 @@ def read_yaml(text: str | bytes) -> tuple[dict[str, Any], dict[str, int]]:
         raise ValidationFailed(
             [("file", f"规则文件不是有效的YAML{at}：{getattr(e, 'problem', '') or e}")]
         ) from None
+    except ValueError as e:  # a date YAML reads as one and cannot be (2026-02-30)
+        raise ValidationFailed([("file", f"规则文件中有不存在的日期：{e}")]) from None
     name, parsed = rules_from(data)
     assert isinstance(data, Mapping)
     settings = settings_from(data)
@@ -696,7 +766,8 @@ def scope_text(rule: Rule) -> str:
 def rule_line(rule: Rule) -> str:
     """One line per rule: whom it covers, what they must reach, why."""
     state = "" if rule.enabled else "〔未启用〕"
-    return f"{state}{scope_text(rule)}：{rule.target.label}——{rule.reason().text}"
+    due = f"（{rule.due_text()}）" if rule.due is not None else ""
+    return f"{state}{scope_text(rule)}：{rule.target.label}{due}——{rule.reason().text}"
 
 
 def rule_counts(
