@@ -694,7 +694,7 @@ def rule_figures(
     counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
     out = []
     for rule, (covered, met) in zip(chosen, counts, strict=True):
-        met_words, rate_words = rulesets.FIGURE_WORDS[rule.target]
+        met_words, rate_words = rulesets.figure_words(rule)
         out.append(
             RuleFigure(
                 code=rule.code,

@@ -118,6 +118,7 @@ class Requirement:
     path: Path
     reasons: tuple[Reason, ...]
     due_on: date | None = None
+    means: str = "any"  # the work coverage its rules ask for (``MEANS``, or BOTH)
 
     @property
     def in_base(self) -> bool:
@@ -314,7 +315,42 @@ HAS_STANDALONE_ORG = Among(_STATUS, (PartyOrgStatus.STANDALONE,))
 # "有党员" counts formal and probationary members.
 HAS_MEMBER = AtLeast(("formal_members", "probationary_members"), 1)
 # Party org, or 党建工作指导员, or a mass organization (工会/共青团/妇联).
-WORK_COVERED = HAS_PARTY_ORG | Filled("instructor") | Filled("mass_organizations")
+HAS_INSTRUCTOR = Filled("instructor")
+HAS_MASS_ORGANIZATION = Filled("mass_organizations")
+WORK_COVERED = HAS_PARTY_ORG | HAS_INSTRUCTOR | HAS_MASS_ORGANIZATION
+
+# Work coverage by which means: a rule asking 实现工作覆盖 may ask for a 党建指导员 only (seed 003
+# 例3: "30人以上企业有党建指导员"), a 群团组织 only, or either (the default). A Party org covers
+# the Party's work whatever the means. An organization's row keeps the means its rules ask
+# together (``coverage_means``): BOTH when one asks a 指导员 and another a 群团组织.
+ANY_MEANS, BOTH = "any", "both"
+MEANS = {ANY_MEANS: "党建指导员或群团组织", "instructor": "党建指导员", "mass": "群团组织"}
+_BY_MEANS: dict[str, Condition] = {
+    ANY_MEANS: HAS_INSTRUCTOR | HAS_MASS_ORGANIZATION,
+    "instructor": HAS_INSTRUCTOR,
+    "mass": HAS_MASS_ORGANIZATION,
+    BOTH: HAS_INSTRUCTOR & HAS_MASS_ORGANIZATION,
+}
+
+
+def covered_by(means: str) -> Condition:
+    """Work coverage by ``means`` (one of ``MEANS``, or BOTH): a Party org, or the means."""
+    return HAS_PARTY_ORG | _BY_MEANS[means]
+
+
+# The Party's work reaching the organization by the means its rules ask (its stored means).
+COVERED_AS_ASKED = HAS_PARTY_ORG | AnyOf(
+    tuple(Among("coverage_means", (m,)) & by for m, by in _BY_MEANS.items())
+)
+
+
+def combined_means(asked: Iterable[str]) -> str:
+    """The means several rules ask together: either, one of them, or BOTH."""
+    wanted = {m for m in asked if m != ANY_MEANS}
+    if not wanted:
+        return ANY_MEANS
+    return wanted.pop() if len(wanted) == 1 else BOTH
+
 
 # Seed 004, 抓好集中组建 4: "建立功能型党组织。以机关事业单位人员为主体组成的社会组织等，可以建立
 # 功能型党组织，党员按照一方隶属、双重管理、多方活动的原则，进行有效管理，党员不重复交纳党费，
@@ -338,8 +374,9 @@ MET: dict[Target, Condition] = {
     | HAS_FITTING_FUNCTIONAL_ORG,
     # A member (正式 + 预备), and the Party's work reaching it as every organization without
     # the conditions for a Party org must ("尚不具备条件建立党组织的，实现党的工作覆盖").
-    Target.MEMBER: HAS_MEMBER & WORK_COVERED,
-    Target.WORK_COVERAGE: WORK_COVERED,
+    # By the means its rules ask (``coverage_means``; either, unless a rule says which).
+    Target.MEMBER: HAS_MEMBER & COVERED_AS_ASKED,
+    Target.WORK_COVERAGE: COVERED_AS_ASKED,
 }
 
 
@@ -444,7 +481,9 @@ class Rule:
     ``rulesets.rule_counts`` counts them), e.g. "{employees}人以上企业有党员率". ``due``
     (optional) is the date by which the rule wants its target reached: a date, or the name of
     one of the campaign's due-date settings (``DUE_SETTINGS``), whose date it then is; the
-    board's items it opens are planned for that day at the latest.
+    board's items it opens are planned for that day at the latest. ``means`` (a rule asking
+    实现工作覆盖 only): the work coverage it asks for (``MEANS``: a 党建指导员, a 群团组织, or
+    either).
     """
 
     code: str
@@ -460,6 +499,21 @@ class Rule:
     source: str = ""
     figure: str = ""
     due: str | date | None = None
+    means: str = ANY_MEANS
+
+    @property
+    def met_condition(self) -> Condition:
+        """Whether an organization the rule covers meets what the rule asks (its figure's
+        "met"): the target's condition, for 实现工作覆盖 by the rule's own means."""
+        if self.target is Target.WORK_COVERAGE:
+            return covered_by(self.means)
+        return MET[self.target]
+
+    def ask_text(self) -> str:
+        """What the rule asks, as the rules page says it: "实现工作覆盖（须有党建指导员）"."""
+        if self.target is Target.WORK_COVERAGE and self.means != ANY_MEANS:
+            return f"{self.target.label}（须有{MEANS[self.means]}）"
+        return self.target.label
 
     def resolved(self, thresholds: Thresholds, dates: DueDates = DueDates()) -> "Rule":
         """The rule with every bound that names a setting replaced by the setting's number,
@@ -595,7 +649,9 @@ def evaluate(org: OrgFacts, rule_set: "RuleSet | Thresholds") -> Requirement:
     asking = [r for r in fired if r.target in asks]
     reasons = tuple(r.reason(org) for r in asking)
     due_on = min((d for r in asking if (d := r.due_on) is not None), default=None)
-    return Requirement(target, suggested_path(org, rule_set.thresholds), reasons, due_on)
+    # The work coverage the rules ask for, whatever target wins (应有党员 reads it too).
+    means = combined_means(r.means for r in fired if r.target is Target.WORK_COVERAGE)
+    return Requirement(target, suggested_path(org, rule_set.thresholds), reasons, due_on, means)
 
 
 _ORG_LEVEL = (Target.STANDALONE, Target.PARTY_ORG)
@@ -621,5 +677,6 @@ def met(org: OrgFacts, target: Target) -> bool:
 
 
 def meets(org: OrgFacts, requirement: Requirement) -> bool:
-    """Whether ``org`` already is where the rules say it must be (else: a board item)."""
-    return met(org, requirement.target)
+    """Whether ``org`` already is where the rules say it must be (else: a board item), by
+    the means the requirement asks (which its row may not hold yet)."""
+    return met(as_if(org, coverage_means=requirement.means), requirement.target)

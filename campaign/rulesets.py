@@ -35,7 +35,7 @@ from campaign.rules import (
     FIRMS,
     LADDER,
     LARGE_TYPED,
-    MET,
+    MEANS,
     STAFFED_SOCIAL,
     Bound,
     DueDates,
@@ -253,7 +253,8 @@ SEED_003 = Preset(
     "seed-003",
     "“两新”组织党建工作总结十篇中的规则（种子003）",
     "按例3一个乡的目标任务：有3名以上正式党员的“两新”组织单独建立党组织；30人以上企业有党建"
-    "指导员（记为实现工作覆盖：指导员或群团组织均可）、50人以上企业有党员、规模以上企业单独建"
+    "指导员（实现工作覆盖，须有党建指导员：群团组织不能代替，已建党组织的即已覆盖）、50人以上"
+    "企业有党员（其党的工作覆盖也须有指导员）、规模以上企业单独建"
     "党组织；暂不具备条件的实现党的工作全覆盖。其他各篇的规则作为可选规则，默认不启用：例7"
     "（上海）“20人以上的新社会组织中有党员”；例10“员工人数在15人以上的‘两新’组织都有党员”。"
     "例7“30人以上的上海高科技企业中有党员”需要“高新技术企业”类别，台账暂无此类别，未设规则；"
@@ -292,7 +293,8 @@ SEED_003 = Preset(
             kind=E,
             employees=_at_least(30),
             source=f"{_003_TOWNSHIP}：……30人以上企业有党建指导员……",
-            figure="{employees}人以上企业工作覆盖率",
+            figure="{employees}人以上企业有党建指导员率",
+            means="instructor",
         ),
         Rule(
             "social_member",
@@ -352,6 +354,7 @@ RULE_FIELDS = {
     "source": "出处",
     "figure": "指标名称",
     "due": "完成日期",
+    "means": "工作覆盖方式",
 }
 TOP_FIELDS = ("preset", "title", "settings", "rules")
 _PLACEHOLDERS = {"employees", "formal_members", "members", "tag"}
@@ -379,6 +382,8 @@ def rule_data(rule: Rule) -> dict[str, Any]:
         data["figure"] = rule.figure
     if rule.due is not None:
         data["due"] = rule.due.isoformat() if isinstance(rule.due, date) else rule.due
+    if rule.means != "any":
+        data["means"] = rule.means
     return data
 
 
@@ -502,6 +507,17 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
     elif figure.strip():
         _check_why(where, figure, bounds, tags, problems, key="figure")
     due = _due(where, raw.get("due"), problems)
+    means = raw.get("means", "any")
+    if not isinstance(means, str) or means not in MEANS:
+        options = "、".join(f"{k}（{v}）" for k, v in MEANS.items())
+        problems.append(("means", f"{_field(where, 'means')}应为{options}之一，而不是“{means}”"))
+    elif means != "any" and target != Target.WORK_COVERAGE.value:
+        problems.append(
+            (
+                "means",
+                f"{_field(where, 'means')}只适用于要求为 work_coverage（实现工作覆盖）的规则",
+            )
+        )
     if len(problems) > found:
         return None
     assert isinstance(code, str) and isinstance(target, str) and isinstance(why, str)
@@ -516,6 +532,7 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         source=source,
         figure=figure.strip(),
         due=due,
+        means=means,
         **bounds,
     )
 
@@ -767,7 +784,7 @@ def rule_line(rule: Rule) -> str:
     """One line per rule: whom it covers, what they must reach, why."""
     state = "" if rule.enabled else "〔未启用〕"
     due = f"（{rule.due_text()}）" if rule.due is not None else ""
-    return f"{state}{scope_text(rule)}：{rule.target.label}{due}——{rule.reason().text}"
+    return f"{state}{scope_text(rule)}：{rule.ask_text()}{due}——{rule.reason().text}"
 
 
 def rule_counts(
@@ -790,7 +807,7 @@ def rule_counts(
     sums = []
     for rule in chosen:
         covered = and_(Org.in_base, rule.condition.sql(Org))
-        met = and_(covered, MET[rule.target].sql(columns))
+        met = and_(covered, rule.met_condition.sql(columns))
         sums += [
             func.coalesce(func.sum(case((covered, 1), else_=0)), 0),
             func.coalesce(func.sum(case((met, 1), else_=0)), 0),
@@ -809,6 +826,20 @@ FIGURE_WORDS = {
     Target.STANDALONE: ("已单独建立党组织的", "单独建立党组织率"),
     Target.WORK_COVERAGE: ("已实现党的工作覆盖的", "工作覆盖率"),
 }
+
+
+# A figure of a rule asking for work coverage by one means says so.
+MEANS_WORDS = {
+    "instructor": ("已有党组织或党建指导员的", "有党建指导员率"),
+    "mass": ("已有党组织或群团组织的", "有群团组织率"),
+}
+
+
+def figure_words(rule: Rule) -> tuple[str, str]:
+    """How a bulletin says a rule's figure: those that meet it, and the rate's word."""
+    if rule.target is Target.WORK_COVERAGE and rule.means in MEANS_WORDS:
+        return MEANS_WORDS[rule.means]
+    return FIGURE_WORDS[rule.target]
 
 
 def figure_scope(rule: Rule) -> str:

@@ -542,6 +542,10 @@ def _shortfall(closure: Closure, item: BoardItem) -> str | None:
             return refusal
     if item.target == Target.MEMBER and not rules.HAS_MEMBER.holds(after):
         return "该组织按规则应有党员，尚无党员，不能销号"
+    means = getattr(after, "coverage_means", rules.ANY_MEANS)
+    if means != rules.ANY_MEANS and not rules.covered_by(means).holds(after):
+        asked = "党建指导员和群团组织" if means == rules.BOTH else rules.MEANS[means]
+        return f"该组织按规则须有{asked}实现工作覆盖，按此方式销号后仍未达到"
     return f"按此方式销号后，该组织仍未达到“{Target(item.target).label}”的要求"
 
 

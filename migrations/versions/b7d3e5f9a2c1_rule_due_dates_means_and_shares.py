@@ -23,9 +23,15 @@ def upgrade() -> None:
     with op.batch_alter_table("campaign") as batch_op:
         batch_op.add_column(sa.Column("standalone_due_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("required_due_on", sa.Date(), nullable=True))
+    with op.batch_alter_table("organization") as batch_op:
+        batch_op.add_column(
+            sa.Column("coverage_means", sa.String(length=12), server_default="any", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("organization") as batch_op:
+        batch_op.drop_column("coverage_means")
     with op.batch_alter_table("campaign") as batch_op:
         batch_op.drop_column("required_due_on")
         batch_op.drop_column("standalone_due_on")
