@@ -649,6 +649,8 @@ class RuleFigure:
     # figures are read), how many of those covered met the target by then.
     due_on: date | None = None
     met_by_due: int | None = None
+    # A share rather than a duty of each (seed 003 例9: "80%单独建立党组织"), in per cent.
+    share: int | None = None
 
     @property
     def rate(self) -> float | None:
@@ -660,9 +662,27 @@ class RuleFigure:
         """ "须于11月30日前", and after it "须于11月30日前，截至11月30日已达到3个"; "" without."""
         return due_text(self.due_on, self.met_by_due)
 
+    @property
+    def reached(self) -> bool | None:
+        """Whether the figure reaches its share (None: no share, or no organization covered)."""
+        return None if self.share is None else reaches(self.met, self.covered, Decimal(self.share))
+
+    @property
+    def share_text(self) -> str:
+        """ "目标80%，已达到" or "目标80%，未达到，尚差2个"; "" without a share."""
+        if self.share is None:
+            return ""
+        if self.reached is None:
+            return f"目标{self.share}%"
+        if self.reached:
+            return f"目标{self.share}%，已达到"
+        needed = -(-self.covered * self.share // 100)  # ceiling
+        return f"目标{self.share}%，未达到，尚差{needed - self.met}个"
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with the rate (what a bulletin's snapshot keeps)."""
         data = {**asdict(self), "rate": self.rate, "due_text": self.due_text}
+        data |= {"reached": self.reached, "share_text": self.share_text}
         data["due_on"] = self.due_on.isoformat() if self.due_on else None
         return data
 
@@ -707,7 +727,16 @@ def rule_figures(
                 met=met,
             )
         )
-    return _with_due_dates(session, campaign, chosen, out, unit_ids, as_of)
+    out = _with_due_dates(session, campaign, chosen, out, unit_ids, as_of)
+    return _with_shares(chosen, out)
+
+
+def _with_shares(chosen: list[rules.Rule], found: list[RuleFigure]) -> list[RuleFigure]:
+    """The figures of rules that are a share carry it (compared with it by ``reached``)."""
+    return [
+        f if rule.share is None else replace(f, share=rule.share)
+        for rule, f in zip(chosen, found, strict=True)
+    ]
 
 
 def _with_due_dates(

@@ -483,7 +483,9 @@ class Rule:
     one of the campaign's due-date settings (``DUE_SETTINGS``), whose date it then is; the
     board's items it opens are planned for that day at the latest. ``means`` (a rule asking
     实现工作覆盖 only): the work coverage it asks for (``MEANS``: a 党建指导员, a 群团组织, or
-    either).
+    either). ``share`` (a per cent, 1-100) makes the rule a target for a share of the
+    organizations it covers rather than a duty of each (seed 003 例9: "100人以上的企业80%单独
+    建立党组织"): it judges no organization and opens no item; its figure is compared with it.
     """
 
     code: str
@@ -500,6 +502,7 @@ class Rule:
     figure: str = ""
     due: str | date | None = None
     means: str = ANY_MEANS
+    share: int | None = None
 
     @property
     def met_condition(self) -> Condition:
@@ -510,10 +513,14 @@ class Rule:
         return MET[self.target]
 
     def ask_text(self) -> str:
-        """What the rule asks, as the rules page says it: "实现工作覆盖（须有党建指导员）"."""
+        """What the rule asks, as the rules page says it: "实现工作覆盖（须有党建指导员）", or
+        for a share "比例目标：80%应单独组建（不列入攻坚事项）"."""
+        asked = self.target.label
         if self.target is Target.WORK_COVERAGE and self.means != ANY_MEANS:
-            return f"{self.target.label}（须有{MEANS[self.means]}）"
-        return self.target.label
+            asked = f"{asked}（须有{MEANS[self.means]}）"
+        if self.share is not None:
+            return f"比例目标：{self.share}%{asked}（不列入攻坚事项）"
+        return asked
 
     def resolved(self, thresholds: Thresholds, dates: DueDates = DueDates()) -> "Rule":
         """The rule with every bound that names a setting replaced by the setting's number,
@@ -611,6 +618,11 @@ class RuleSet:
         """The rules switched on."""
         return tuple(r for r in self.rules if r.enabled)
 
+    @property
+    def duties(self) -> tuple[Rule, ...]:
+        """The rules switched on that ask each organization they cover (a share does not)."""
+        return tuple(r for r in self.active if r.share is None)
+
 
 WORK_COVERAGE_REASON = Reason("work_coverage", "尚不具备组建条件，实现党的工作覆盖")
 
@@ -639,7 +651,7 @@ def evaluate(org: OrgFacts, rule_set: "RuleSet | Thresholds") -> Requirement:
         return Requirement(
             Target.EXCLUDED, Path.NONE, (Reason("excluded_status", f"{why}，不纳入党建基数"),)
         )
-    fired = [r for r in rule_set.active if r.condition.holds(org)]
+    fired = [r for r in rule_set.duties if r.condition.holds(org)]
     if not fired:
         return Requirement(
             Target.WORK_COVERAGE, suggested_path(org, rule_set.thresholds), (WORK_COVERAGE_REASON,)

@@ -258,7 +258,8 @@ SEED_003 = Preset(
     "党组织；暂不具备条件的实现党的工作全覆盖。其他各篇的规则作为可选规则，默认不启用：例7"
     "（上海）“30人以上的上海高科技企业中有党员”（类别为高新技术企业、职工30人以上的企业须有党员）"
     "和“20人以上的新社会组织中有党员”；例10“员工人数在15人以上的‘两新’组织都有党员”。"
-    "例9“100人以上的企业80%单独建立党组织”是比例目标而非每个组织的要求，不设为规则。",
+    "例9“100人以上的企业80%单独建立党组织”是比例目标而非每个组织的要求：设为比例目标（share: 80），"
+    "只统计覆盖的企业中单独建立党组织的比例并与80%对照，不列入攻坚事项，默认不启用。",
     (
         Rule(
             "formal_members",
@@ -306,6 +307,17 @@ SEED_003 = Preset(
             enabled=False,
             source="003 例7（上海）：……提出了要在30人以上的上海高科技企业中有党员……的要求。",
             figure="{employees}人以上高新技术企业有党员率",
+        ),
+        Rule(
+            "share_standalone_100",
+            Target.STANDALONE,
+            "职工{employees}人以上的企业80%单独建立党组织",
+            kind=E,
+            employees=_at_least(100),
+            enabled=False,
+            source="003 例9：……努力使50人以上的企业都有党员，100人以上的企业80%单独建立党组织。",
+            figure="{employees}人以上企业单独组建率",
+            share=80,
         ),
         Rule(
             "social_member",
@@ -366,6 +378,7 @@ RULE_FIELDS = {
     "figure": "指标名称",
     "due": "完成日期",
     "means": "工作覆盖方式",
+    "share": "比例目标（%）",
 }
 TOP_FIELDS = ("preset", "title", "settings", "rules")
 _PLACEHOLDERS = {"employees", "formal_members", "members", "tag"}
@@ -395,6 +408,8 @@ def rule_data(rule: Rule) -> dict[str, Any]:
         data["due"] = rule.due.isoformat() if isinstance(rule.due, date) else rule.due
     if rule.means != "any":
         data["means"] = rule.means
+    if rule.share is not None:
+        data["share"] = rule.share
     return data
 
 
@@ -529,6 +544,21 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
                 f"{_field(where, 'means')}只适用于要求为 work_coverage（实现工作覆盖）的规则",
             )
         )
+    share = raw.get("share")
+    if share is not None and (
+        not isinstance(share, int) or isinstance(share, bool) or not 1 <= share <= 100
+    ):
+        problems.append(
+            (
+                "share",
+                f"{_field(where, 'share')}应为1至100的整数（百分比：其覆盖的组织中须达到要求的比例），"
+                f"而不是“{share}”",
+            )
+        )
+    elif share is not None and not (isinstance(figure, str) and figure.strip()):
+        problems.append(
+            ("share", f"{_field(where, 'share')}：比例目标须有「指标名称」（figure）与之对照")
+        )
     if len(problems) > found:
         return None
     assert isinstance(code, str) and isinstance(target, str) and isinstance(why, str)
@@ -544,6 +574,7 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         figure=figure.strip(),
         due=due,
         means=means,
+        share=share,
         **bounds,
     )
 

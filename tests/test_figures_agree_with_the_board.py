@@ -10,7 +10,7 @@ with the Party orgs founded by then.
 
 Every example judges its ledger by a rule set drawn too: seed 004's, with rules of every field
 a rule may have beyond it added now and then (work coverage by one means, two means asked
-together, a due date).
+together, a due date, a share: which judges no organization, so no item is its).
 
 Hypothesis draws the ledgers (examples few, and derandomized, so a run is the same on every
 machine and takes some seconds per database); every example is a campaign of its own.
@@ -109,6 +109,16 @@ def rule_sets(draw):
         rule |= {"employees": {"min": e["min"]}, "means": e["means"]}
         rule |= {k: e[k] for k in ("kind", "due") if e[k] is not None}
         data["rules"].append(rule)
+    if draw(st.booleans()):
+        share = {
+            "code": "share",
+            "why": "测试",
+            "figure": "比例",
+            "share": draw(st.integers(1, 100)),
+        }
+        share["target"] = draw(st.sampled_from([t.value for t in BOARD_TARGETS]))
+        share["employees"] = {"min": draw(st.sampled_from((0, 50, 100)))}
+        data["rules"].append(share)
     return data
 
 
@@ -162,6 +172,7 @@ def _assert_one_truth(campaign, units) -> None:
     orgs = db.session.scalars(
         select(Organization).where(Organization.campaign_id == campaign.id, Organization.in_base)
     ).all()
+    assert not any("share" in o.rule_codes.split(",") for o in orgs)  # a share judges none
     for unit in units:
         c = counts[unit.id]
         for target in BOARD_TARGETS:
