@@ -188,3 +188,27 @@ def test_a_due_date_that_is_not_a_date_is_refused_naming_rule_and_field(due, say
 def test_a_due_setting_in_a_rule_file_must_be_a_date():
     with pytest.raises(ValidationFailed, match="“standalone_due_on”应为日期"):
         rulesets.read_yaml("settings: {standalone_due_on: soon}\nrules: []")
+
+
+def test_the_rules_page_refuses_hostile_new_fields_with_a_4xx_naming_rule_and_field(app, client):
+    from tests.conftest import csrf_token, login
+
+    campaign = create_from_template(db.session, "wuhan-2016", 2026, values={"rules": "seed-000"})
+    make_user("coord", "coordinator")
+    db.session.commit()
+    before = dict(campaign.rule_set)
+    login(client, "coord")
+    path = f"/campaigns/{campaign.id}/rules"
+    token = csrf_token(client, path)
+    for rule, says in [
+        ("due: 2026-02-30", "规则文件中有不存在的日期"),
+        ("due: someday", "第1条规则（r1）的「完成日期」（due）应为日期"),
+        ("share: 150, figure: 率", "第1条规则（r1）的「比例目标（%）」（share）应为1至100的整数"),
+        ("means: phone", "第1条规则（r1）的「工作覆盖方式」（means）应为"),
+    ]:
+        text = f"rules: [{{code: r1, target: work_coverage, why: x, {rule}}}]"
+        answer = client.post(path, data={"yaml": text, "csrf_token": token})
+        assert answer.status_code == 422, rule
+        assert says in answer.get_data(as_text=True), rule
+    db.session.expire_all()
+    assert db.session.get(type(campaign), campaign.id).rule_set == before
