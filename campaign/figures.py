@@ -20,7 +20,7 @@ still short is therefore exactly what the board still holds open, target by targ
 """
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import Case
 
 from campaign import rules, tally
+from campaign.core.clock import today
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import OrgKind, PartyOrgStatus, Target
@@ -644,15 +645,55 @@ class RuleFigure:
     rate_words: str  # "有党员率"
     covered: int
     met: int
+    # The rule's due date (seed 000's "X月X日前"), and once it has passed (on the day the
+    # figures are read), how many of those covered met the target by then.
+    due_on: date | None = None
+    met_by_due: int | None = None
+    # A share rather than a duty of each (seed 003 例9: "80%单独建立党组织"), in per cent.
+    share: int | None = None
 
     @property
     def rate(self) -> float | None:
         """met / covered (None when the rule covers no organization)."""
         return _rate(self.met, self.covered)
 
+    @property
+    def due_text(self) -> str:
+        """ "须于11月30日前", and after it "须于11月30日前，截至11月30日已达到3个"; "" without."""
+        return due_text(self.due_on, self.met_by_due)
+
+    @property
+    def reached(self) -> bool | None:
+        """Whether the figure reaches its share (None: no share, or no organization covered)."""
+        return None if self.share is None else reaches(self.met, self.covered, Decimal(self.share))
+
+    @property
+    def share_text(self) -> str:
+        """ "目标80%，已达到" or "目标80%，未达到，尚差2个"; "" without a share."""
+        if self.share is None:
+            return ""
+        if self.reached is None:
+            return f"目标{self.share}%"
+        if self.reached:
+            return f"目标{self.share}%，已达到"
+        needed = -(-self.covered * self.share // 100)  # ceiling
+        return f"目标{self.share}%，未达到，尚差{needed - self.met}个"
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with the rate (what a bulletin's snapshot keeps)."""
-        return {**asdict(self), "rate": self.rate}
+        data = {**asdict(self), "rate": self.rate, "due_text": self.due_text}
+        data |= {"reached": self.reached, "share_text": self.share_text}
+        data["due_on"] = self.due_on.isoformat() if self.due_on else None
+        return data
+
+
+def due_text(due_on: date | None, met_by_due: int | None) -> str:
+    """A rule figure's due date as pages and bulletins say it."""
+    if due_on is None:
+        return ""
+    when = f"{due_on.month}月{due_on.day}日"
+    done = "" if met_by_due is None else f"，截至{when}已达到{met_by_due}个"
+    return f"须于{when}前{done}"
 
 
 def rule_figures(
@@ -673,7 +714,7 @@ def rule_figures(
     counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
     out = []
     for rule, (covered, met) in zip(chosen, counts, strict=True):
-        met_words, rate_words = rulesets.FIGURE_WORDS[rule.target]
+        met_words, rate_words = rulesets.figure_words(rule)
         out.append(
             RuleFigure(
                 code=rule.code,
@@ -686,4 +727,41 @@ def rule_figures(
                 met=met,
             )
         )
+    out = _with_due_dates(session, campaign, chosen, out, unit_ids, as_of)
+    return _with_shares(chosen, out)
+
+
+def _with_shares(chosen: list[rules.Rule], found: list[RuleFigure]) -> list[RuleFigure]:
+    """The figures of rules that are a share carry it (compared with it by ``reached``)."""
+    return [
+        f if rule.share is None else replace(f, share=rule.share)
+        for rule, f in zip(chosen, found, strict=True)
+    ]
+
+
+def _with_due_dates(
+    session: Session,
+    campaign: Campaign,
+    chosen: list[rules.Rule],
+    found: list[RuleFigure],
+    unit_ids: list[int] | None,
+    as_of: date | None,
+) -> list[RuleFigure]:
+    """The figures of rules with a due date carry it, and once it has passed (on ``as_of``,
+    default today) how many met the target by that day (Party orgs counted from their
+    founding day): one statement per due date."""
+    from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
+
+    on = as_of or today(campaign.timezone)
+    out = list(found)
+    for due_on in sorted({d for r in chosen if (d := r.due_on) is not None}):
+        at = [i for i, r in enumerate(chosen) if r.due_on == due_on]
+        met_by: list[int | None] = [None] * len(at)
+        if on > due_on:
+            counted = rulesets.rule_counts(
+                session, campaign, [chosen[i] for i in at], unit_ids, _AsOf(due_on)
+            )
+            met_by = [met for _, met in counted]
+        for i, n in zip(at, met_by, strict=True):
+            out[i] = replace(out[i], due_on=due_on, met_by_due=n)
     return out

@@ -13,6 +13,7 @@ about which organizations are still short.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -46,6 +47,31 @@ class Thresholds:
     def of(cls, campaign: object) -> "Thresholds":
         """The thresholds set on a campaign row."""
         return cls(**{name: getattr(campaign, name) for name in cls.__dataclass_fields__})
+
+
+# The campaign's dates a rule's due date may name (seed 000 "三（二）实施阶段": "X月X日前…实现有3名
+# 以上正式党员的…单独建立党组织。X月X日前…实现有党员的…党组织应建尽建"; a city fills the X in).
+DUE_SETTINGS = {
+    "standalone_due_on": "单独组建完成日期",
+    "required_due_on": "应建尽建完成日期",
+}
+
+
+@dataclass(frozen=True)
+class DueDates:
+    """The campaign's due-date settings; one not set is the campaign's build deadline (the
+    end of its 集中组建 phase)."""
+
+    standalone_due_on: date | None = None
+    required_due_on: date | None = None
+    build_deadline: date | None = None
+
+    def resolve(self, due: "str | date | None") -> "str | date | None":
+        """The date ``due`` (a date, or the name of a setting) stands for; a name stays a
+        name where there is no campaign to read it from."""
+        if due is None or isinstance(due, date):
+            return due
+        return getattr(self, due) or self.build_deadline or due
 
 
 class OrgFacts(Protocol):
@@ -85,11 +111,14 @@ class Reason:
 
 @dataclass(frozen=True)
 class Requirement:
-    """The outcome of the rules for one organization."""
+    """The outcome of the rules for one organization; ``due_on``: the earliest date by which
+    a rule asking its target wants it reached (None: by the campaign's end, as the plan)."""
 
     target: Target
     path: Path
     reasons: tuple[Reason, ...]
+    due_on: date | None = None
+    means: str = "any"  # the work coverage its rules ask for (``MEANS``, or BOTH)
 
     @property
     def in_base(self) -> bool:
@@ -286,7 +315,42 @@ HAS_STANDALONE_ORG = Among(_STATUS, (PartyOrgStatus.STANDALONE,))
 # "有党员" counts formal and probationary members.
 HAS_MEMBER = AtLeast(("formal_members", "probationary_members"), 1)
 # Party org, or 党建工作指导员, or a mass organization (工会/共青团/妇联).
-WORK_COVERED = HAS_PARTY_ORG | Filled("instructor") | Filled("mass_organizations")
+HAS_INSTRUCTOR = Filled("instructor")
+HAS_MASS_ORGANIZATION = Filled("mass_organizations")
+WORK_COVERED = HAS_PARTY_ORG | HAS_INSTRUCTOR | HAS_MASS_ORGANIZATION
+
+# Work coverage by which means: a rule asking 实现工作覆盖 may ask for a 党建指导员 only (seed 003
+# 例3: "30人以上企业有党建指导员"), a 群团组织 only, or either (the default). A Party org covers
+# the Party's work whatever the means. An organization's row keeps the means its rules ask
+# together (``coverage_means``): BOTH when one asks a 指导员 and another a 群团组织.
+ANY_MEANS, BOTH = "any", "both"
+MEANS = {ANY_MEANS: "党建指导员或群团组织", "instructor": "党建指导员", "mass": "群团组织"}
+_BY_MEANS: dict[str, Condition] = {
+    ANY_MEANS: HAS_INSTRUCTOR | HAS_MASS_ORGANIZATION,
+    "instructor": HAS_INSTRUCTOR,
+    "mass": HAS_MASS_ORGANIZATION,
+    BOTH: HAS_INSTRUCTOR & HAS_MASS_ORGANIZATION,
+}
+
+
+def covered_by(means: str) -> Condition:
+    """Work coverage by ``means`` (one of ``MEANS``, or BOTH): a Party org, or the means."""
+    return HAS_PARTY_ORG | _BY_MEANS[means]
+
+
+# The Party's work reaching the organization by the means its rules ask (its stored means).
+COVERED_AS_ASKED = HAS_PARTY_ORG | AnyOf(
+    tuple(Among("coverage_means", (m,)) & by for m, by in _BY_MEANS.items())
+)
+
+
+def combined_means(asked: Iterable[str]) -> str:
+    """The means several rules ask together: either, one of them, or BOTH."""
+    wanted = {m for m in asked if m != ANY_MEANS}
+    if not wanted:
+        return ANY_MEANS
+    return wanted.pop() if len(wanted) == 1 else BOTH
+
 
 # Seed 004, 抓好集中组建 4: "建立功能型党组织。以机关事业单位人员为主体组成的社会组织等，可以建立
 # 功能型党组织，党员按照一方隶属、双重管理、多方活动的原则，进行有效管理，党员不重复交纳党费，
@@ -310,8 +374,9 @@ MET: dict[Target, Condition] = {
     | HAS_FITTING_FUNCTIONAL_ORG,
     # A member (正式 + 预备), and the Party's work reaching it as every organization without
     # the conditions for a Party org must ("尚不具备条件建立党组织的，实现党的工作覆盖").
-    Target.MEMBER: HAS_MEMBER & WORK_COVERED,
-    Target.WORK_COVERAGE: WORK_COVERED,
+    # By the means its rules ask (``coverage_means``; either, unless a rule says which).
+    Target.MEMBER: HAS_MEMBER & COVERED_AS_ASKED,
+    Target.WORK_COVERAGE: COVERED_AS_ASKED,
 }
 
 
@@ -413,7 +478,14 @@ class Rule:
     {members} (the lower bounds) and the category that matched as {tag}. ``source`` cites the
     plan's passage. A rule switched off (``enabled`` false) is kept, documented, and not read.
     ``figure`` (optional) names the figure of its own the rule has (met / covered, as
-    ``rulesets.rule_counts`` counts them), e.g. "{employees}人以上企业有党员率".
+    ``rulesets.rule_counts`` counts them), e.g. "{employees}人以上企业有党员率". ``due``
+    (optional) is the date by which the rule wants its target reached: a date, or the name of
+    one of the campaign's due-date settings (``DUE_SETTINGS``), whose date it then is; the
+    board's items it opens are planned for that day at the latest. ``means`` (a rule asking
+    实现工作覆盖 only): the work coverage it asks for (``MEANS``: a 党建指导员, a 群团组织, or
+    either). ``share`` (a per cent, 1-100) makes the rule a target for a share of the
+    organizations it covers rather than a duty of each (seed 003 例9: "100人以上的企业80%单独
+    建立党组织"): it judges no organization and opens no item; its figure is compared with it.
     """
 
     code: str
@@ -428,9 +500,31 @@ class Rule:
     enabled: bool = True
     source: str = ""
     figure: str = ""
+    due: str | date | None = None
+    means: str = ANY_MEANS
+    share: int | None = None
 
-    def resolved(self, thresholds: Thresholds) -> "Rule":
-        """The rule with every bound that names a setting replaced by the setting's number."""
+    @property
+    def met_condition(self) -> Condition:
+        """Whether an organization the rule covers meets what the rule asks (its figure's
+        "met"): the target's condition, for 实现工作覆盖 by the rule's own means."""
+        if self.target is Target.WORK_COVERAGE:
+            return covered_by(self.means)
+        return MET[self.target]
+
+    def ask_text(self) -> str:
+        """What the rule asks, as the rules page says it: "实现工作覆盖（须有党建指导员）", or
+        for a share "比例目标：80%应单独组建（不列入攻坚事项）"."""
+        asked = self.target.label
+        if self.target is Target.WORK_COVERAGE and self.means != ANY_MEANS:
+            asked = f"{asked}（须有{MEANS[self.means]}）"
+        if self.share is not None:
+            return f"比例目标：{self.share}%{asked}（不列入攻坚事项）"
+        return asked
+
+    def resolved(self, thresholds: Thresholds, dates: DueDates = DueDates()) -> "Rule":
+        """The rule with every bound that names a setting replaced by the setting's number,
+        and its due date by the setting's date."""
 
         def numbers(bounds: tuple[Bound, Bound]) -> tuple[Bound, Bound]:
             low, high = (getattr(thresholds, b) if isinstance(b, str) else b for b in bounds)
@@ -441,7 +535,21 @@ class Rule:
             employees=numbers(self.employees),
             formal_members=numbers(self.formal_members),
             members=numbers(self.members),
+            due=dates.resolve(self.due),
         )
+
+    @property
+    def due_on(self) -> date | None:
+        """The rule's due date once resolved (None: none, or a setting not read yet)."""
+        return self.due if isinstance(self.due, date) else None
+
+    def due_text(self) -> str:
+        """ "须于11月30日前" (or the setting's name where it is not read yet); "" without."""
+        if self.due is None:
+            return ""
+        if isinstance(self.due, date):
+            return f"须于{self.due.month}月{self.due.day}日前"
+        return f"须于{DUE_SETTINGS.get(self.due, self.due)}前"
 
     @cached_property
     def condition(self) -> Condition:
@@ -498,14 +606,22 @@ class RuleSet:
     rules: tuple[Rule, ...]
     thresholds: Thresholds = Thresholds()
     preset: str = ""
+    dates: DueDates = DueDates()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rules", tuple(r.resolved(self.thresholds) for r in self.rules))
+        object.__setattr__(
+            self, "rules", tuple(r.resolved(self.thresholds, self.dates) for r in self.rules)
+        )
 
     @property
     def active(self) -> tuple[Rule, ...]:
         """The rules switched on."""
         return tuple(r for r in self.rules if r.enabled)
+
+    @property
+    def duties(self) -> tuple[Rule, ...]:
+        """The rules switched on that ask each organization they cover (a share does not)."""
+        return tuple(r for r in self.active if r.share is None)
 
 
 WORK_COVERAGE_REASON = Reason("work_coverage", "尚不具备组建条件，实现党的工作覆盖")
@@ -535,15 +651,19 @@ def evaluate(org: OrgFacts, rule_set: "RuleSet | Thresholds") -> Requirement:
         return Requirement(
             Target.EXCLUDED, Path.NONE, (Reason("excluded_status", f"{why}，不纳入党建基数"),)
         )
-    fired = [r for r in rule_set.active if r.condition.holds(org)]
+    fired = [r for r in rule_set.duties if r.condition.holds(org)]
     if not fired:
         return Requirement(
             Target.WORK_COVERAGE, suggested_path(org, rule_set.thresholds), (WORK_COVERAGE_REASON,)
         )
     target = min((r.target for r in fired), key=LADDER.index)
     asks = _ORG_LEVEL if target in _ORG_LEVEL else (target,)
-    reasons = tuple(r.reason(org) for r in fired if r.target in asks)
-    return Requirement(target, suggested_path(org, rule_set.thresholds), reasons)
+    asking = [r for r in fired if r.target in asks]
+    reasons = tuple(r.reason(org) for r in asking)
+    due_on = min((d for r in asking if (d := r.due_on) is not None), default=None)
+    # The work coverage the rules ask for, whatever target wins (应有党员 reads it too).
+    means = combined_means(r.means for r in fired if r.target is Target.WORK_COVERAGE)
+    return Requirement(target, suggested_path(org, rule_set.thresholds), reasons, due_on, means)
 
 
 _ORG_LEVEL = (Target.STANDALONE, Target.PARTY_ORG)
@@ -569,5 +689,6 @@ def met(org: OrgFacts, target: Target) -> bool:
 
 
 def meets(org: OrgFacts, requirement: Requirement) -> bool:
-    """Whether ``org`` already is where the rules say it must be (else: a board item)."""
-    return met(org, requirement.target)
+    """Whether ``org`` already is where the rules say it must be (else: a board item), by
+    the means the requirement asks (which its row may not hold yet)."""
+    return met(as_if(org, coverage_means=requirement.means), requirement.target)

@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -30,12 +31,14 @@ from campaign.core.vocab import (
 from campaign.rules import (
     BOUNDED,
     CITY_SOCIAL_GROUPS,
+    DUE_SETTINGS,
     FIRMS,
     LADDER,
     LARGE_TYPED,
-    MET,
+    MEANS,
     STAFFED_SOCIAL,
     Bound,
+    DueDates,
     Rule,
     RuleSet,
     Thresholds,
@@ -196,11 +199,16 @@ SEED_000 = Preset(
     "在种子004的规模和类别规则（50人有党员、100人有党组织、市级社会团体、30人以上民办学校"
     "和医院、律师会计师税务师事务所）之上，要求“有党员的非公经济组织和社会组织党组织应建尽建”："
     "基数内有党员（正式+预备）的组织都须建立党组织，正式党员不足3名的联合组建；3名以上正式"
-    "党员的单独组建。种子000未提互联网、文化创意企业和农村新型经营主体，不设这几条。",
+    "党员的单独组建。种子000未提互联网、文化创意企业和农村新型经营主体，不设这几条。"
+    "“实施阶段”的两个日期（X月X日前）由城市填写：3名以上正式党员的单独组建须于“单独组建完成"
+    "日期”前，有党员的组织建立党组织须于“应建尽建完成日期”前（不填则为集中组建截止日）。",
     (
-        _from_000(
+        replace(
             _STANDALONE_004,
-            f"{_000_STEPS}：实现有3名以上正式党员的非公经济组织和社会组织单独建立党组织。",
+            source=f"{_000_STEPS}：X月X日前……实现有3名以上正式党员的非公经济组织和社会组织单独"
+            "建立党组织。（第一个日期：行动设置“单独组建完成日期”。）",
+            figure="{formal_members}名以上正式党员的组织单独组建率",
+            due="standalone_due_on",
         ),
         _from_000(
             _PARTY_ORG_BY_SIZE,
@@ -211,8 +219,10 @@ SEED_000 = Preset(
             Target.PARTY_ORG,
             "有党员的组织党组织应建尽建（正式党员不足单独组建人数的联合组建）",
             members=_at_least(1),
-            source=f"{_000_STEPS}：实现有党员的非公经济组织和社会组织党组织应建尽建。",
+            source=f"{_000_STEPS}：X月X日前……实现有党员的非公经济组织和社会组织党组织应建尽建。"
+            "（第二个日期：行动设置“应建尽建完成日期”。）",
             figure="有党员的组织建有党组织率",
+            due="required_due_on",
         ),
         _from_000(
             _CITY_SOCIAL_GROUP,
@@ -243,11 +253,13 @@ SEED_003 = Preset(
     "seed-003",
     "“两新”组织党建工作总结十篇中的规则（种子003）",
     "按例3一个乡的目标任务：有3名以上正式党员的“两新”组织单独建立党组织；30人以上企业有党建"
-    "指导员（记为实现工作覆盖：指导员或群团组织均可）、50人以上企业有党员、规模以上企业单独建"
+    "指导员（实现工作覆盖，须有党建指导员：群团组织不能代替，已建党组织的即已覆盖）、50人以上"
+    "企业有党员（其党的工作覆盖也须有指导员）、规模以上企业单独建"
     "党组织；暂不具备条件的实现党的工作全覆盖。其他各篇的规则作为可选规则，默认不启用：例7"
-    "（上海）“20人以上的新社会组织中有党员”；例10“员工人数在15人以上的‘两新’组织都有党员”。"
-    "例7“30人以上的上海高科技企业中有党员”需要“高新技术企业”类别，台账暂无此类别，未设规则；"
-    "例9“100人以上的企业80%单独建立党组织”是比例目标而非每个组织的要求，不设为规则。",
+    "（上海）“30人以上的上海高科技企业中有党员”（类别为高新技术企业、职工30人以上的企业须有党员）"
+    "和“20人以上的新社会组织中有党员”；例10“员工人数在15人以上的‘两新’组织都有党员”。"
+    "例9“100人以上的企业80%单独建立党组织”是比例目标而非每个组织的要求：设为比例目标（share: 80），"
+    "只统计覆盖的企业中单独建立党组织的比例并与80%对照，不列入攻坚事项，默认不启用。",
     (
         Rule(
             "formal_members",
@@ -282,7 +294,30 @@ SEED_003 = Preset(
             kind=E,
             employees=_at_least(30),
             source=f"{_003_TOWNSHIP}：……30人以上企业有党建指导员……",
-            figure="{employees}人以上企业工作覆盖率",
+            figure="{employees}人以上企业有党建指导员率",
+            means="instructor",
+        ),
+        Rule(
+            "high_tech_member",
+            Target.MEMBER,
+            "职工{employees}人以上的{tag}须有党员",
+            kind=E,
+            tags=(EnterpriseCategory.HIGH_TECH.value,),
+            employees=_at_least(30),
+            enabled=False,
+            source="003 例7（上海）：……提出了要在30人以上的上海高科技企业中有党员……的要求。",
+            figure="{employees}人以上高新技术企业有党员率",
+        ),
+        Rule(
+            "share_standalone_100",
+            Target.STANDALONE,
+            "职工{employees}人以上的企业80%单独建立党组织",
+            kind=E,
+            employees=_at_least(100),
+            enabled=False,
+            source="003 例9：……努力使50人以上的企业都有党员，100人以上的企业80%单独建立党组织。",
+            figure="{employees}人以上企业单独组建率",
+            share=80,
         ),
         Rule(
             "social_member",
@@ -341,6 +376,9 @@ RULE_FIELDS = {
     "enabled": "是否启用",
     "source": "出处",
     "figure": "指标名称",
+    "due": "完成日期",
+    "means": "工作覆盖方式",
+    "share": "比例目标（%）",
 }
 TOP_FIELDS = ("preset", "title", "settings", "rules")
 _PLACEHOLDERS = {"employees", "formal_members", "members", "tag"}
@@ -366,6 +404,12 @@ def rule_data(rule: Rule) -> dict[str, Any]:
         data["source"] = rule.source
     if rule.figure:
         data["figure"] = rule.figure
+    if rule.due is not None:
+        data["due"] = rule.due.isoformat() if isinstance(rule.due, date) else rule.due
+    if rule.means != "any":
+        data["means"] = rule.means
+    if rule.share is not None:
+        data["share"] = rule.share
     return data
 
 
@@ -488,6 +532,33 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         )
     elif figure.strip():
         _check_why(where, figure, bounds, tags, problems, key="figure")
+    due = _due(where, raw.get("due"), problems)
+    means = raw.get("means", "any")
+    if not isinstance(means, str) or means not in MEANS:
+        options = "、".join(f"{k}（{v}）" for k, v in MEANS.items())
+        problems.append(("means", f"{_field(where, 'means')}应为{options}之一，而不是“{means}”"))
+    elif means != "any" and target != Target.WORK_COVERAGE.value:
+        problems.append(
+            (
+                "means",
+                f"{_field(where, 'means')}只适用于要求为 work_coverage（实现工作覆盖）的规则",
+            )
+        )
+    share = raw.get("share")
+    if share is not None and (
+        not isinstance(share, int) or isinstance(share, bool) or not 1 <= share <= 100
+    ):
+        problems.append(
+            (
+                "share",
+                f"{_field(where, 'share')}应为1至100的整数（百分比：其覆盖的组织中须达到要求的比例），"
+                f"而不是“{share}”",
+            )
+        )
+    elif share is not None and not (isinstance(figure, str) and figure.strip()):
+        problems.append(
+            ("share", f"{_field(where, 'share')}：比例目标须有「指标名称」（figure）与之对照")
+        )
     if len(problems) > found:
         return None
     assert isinstance(code, str) and isinstance(target, str) and isinstance(why, str)
@@ -501,8 +572,40 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
         enabled=enabled,
         source=source,
         figure=figure.strip(),
+        due=due,
+        means=means,
+        share=share,
         **bounds,
     )
+
+
+def _date(raw: Any) -> date | None:
+    """``raw`` as a date (a date YAML read, or YYYY-MM-DD), None if it is none."""
+    if isinstance(raw, date) and not hasattr(raw, "hour"):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _due(where: str, raw: Any, problems: list[tuple[str, str]]) -> str | date | None:
+    """A rule's due date: a date (YYYY-MM-DD), or the name of a due-date setting."""
+    if raw is None or (isinstance(raw, str) and raw in DUE_SETTINGS):
+        return raw
+    if (when := _date(raw)) is not None:
+        return when
+    names = "、".join(f"{k}（{v}）" for k, v in DUE_SETTINGS.items())
+    problems.append(
+        (
+            "due",
+            f"{_field(where, 'due')}应为日期（如 2026-11-30）或一项行动设置的名称（{names}），"
+            f"而不是“{raw}”",
+        )
+    )
+    return None
 
 
 def _check_why(
@@ -572,32 +675,53 @@ def rules_from(data: Any) -> tuple[str, tuple[Rule, ...]]:
     return name, tuple(r for r in parsed if r is not None)
 
 
-def settings_from(data: Mapping[str, Any]) -> dict[str, int]:
-    """The settings a rule file carries (the numbers its rules name); ValidationFailed."""
+def settings_from(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a rule file carries (the numbers and dates its rules name);
+    ValidationFailed."""
     raw = data.get("settings") or {}
     if not isinstance(raw, Mapping):
         raise ValidationFailed([("settings", "「行动设置」（settings）应为一组“设置名: 数字”")])
     problems: list[tuple[str, str]] = []
+    out: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in DUE_SETTINGS:
+            when = None if value is None else _date(value)
+            if value is not None and when is None:
+                problems.append(
+                    ("settings", f"「行动设置」“{key}”应为日期（如 2026-11-30），而不是“{value}”")
+                )
+            out[key] = when
+            continue
         if key not in SETTING_NAMES:
-            problems.append(
-                ("settings", f"「行动设置」中没有“{key}”（可用：{'、'.join(SETTING_NAMES)}）")
-            )
+            known = "、".join((*SETTING_NAMES, *DUE_SETTINGS))
+            problems.append(("settings", f"「行动设置」中没有“{key}”（可用：{known}）"))
         elif not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
             problems.append(
                 ("settings", f"「行动设置」“{key}”应为0至{MAX_COUNT}的整数，而不是“{value}”")
             )
+        else:
+            out[key] = value
     if problems:
         raise ValidationFailed(problems)
-    return dict(raw)
+    return out
 
 
 def rule_set_of(campaign: Any) -> RuleSet:
-    """The campaign's rule set, its bounds read from the campaign's settings."""
+    """The campaign's rule set, its bounds read from the campaign's settings (its due dates
+    too: a due-date setting not set is the campaign's build deadline)."""
     thresholds = Thresholds.of(campaign)
     if campaign.rule_set is None:
         return seed_004(thresholds)
-    return _stored(_Frozen(campaign.rule_set), thresholds)
+    data = campaign.rule_set
+    dates = DueDates()
+    if any(isinstance(r, Mapping) and r.get("due") for r in data.get("rules") or ()):
+        from campaign.core.campaigns import build_deadline  # noqa: PLC0415 (it reads rulesets)
+
+        dates = DueDates(
+            **{name: getattr(campaign, name) for name in DUE_SETTINGS},
+            build_deadline=build_deadline(campaign),
+        )
+    return _stored(_Frozen(data), thresholds, dates)
 
 
 class _Frozen:
@@ -616,15 +740,16 @@ class _Frozen:
 
 
 @lru_cache(maxsize=64)
-def _stored(data: _Frozen, thresholds: Thresholds) -> RuleSet:
+def _stored(data: _Frozen, thresholds: Thresholds, dates: DueDates) -> RuleSet:
     name, parsed = rules_from(data.data)
-    return RuleSet(parsed, thresholds, name)
+    return RuleSet(parsed, thresholds, name, dates)
 
 
 def settings_named(rules: tuple[Rule, ...]) -> list[str]:
-    """The settings the rules' bounds name, in the settings' order."""
+    """The settings the rules' bounds and due dates name, in the settings' order."""
     named = {b for r in rules for fact in BOUNDED for b in getattr(r, fact) if isinstance(b, str)}
-    return [n for n in SETTING_NAMES if n in named]
+    named |= {r.due for r in rules if isinstance(r.due, str)}
+    return [n for n in (*SETTING_NAMES, *DUE_SETTINGS) if n in named]
 
 
 def export_yaml(campaign: Any) -> str:
@@ -635,8 +760,10 @@ def export_yaml(campaign: Any) -> str:
     out: dict[str, Any] = {"preset": data.get("preset", ""), "title": data.get("title", "")}
     thresholds = Thresholds.of(campaign)
     named = settings_named(parsed)
-    if named:
-        out["settings"] = {n: getattr(thresholds, n) for n in named}
+    # A due date not set is left out: the importing campaign reads its own build deadline.
+    values = {n: getattr(thresholds, n, None) or getattr(campaign, n, None) for n in named}
+    if values := {n: v for n, v in values.items() if v is not None}:
+        out["settings"] = values
     out["rules"] = [rule_data(r) for r in parsed]
     return yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=100)
 
@@ -654,6 +781,8 @@ def read_yaml(text: str | bytes) -> tuple[dict[str, Any], dict[str, int]]:
         raise ValidationFailed(
             [("file", f"规则文件不是有效的YAML{at}：{getattr(e, 'problem', '') or e}")]
         ) from None
+    except ValueError as e:  # a date YAML reads as one and cannot be (2026-02-30)
+        raise ValidationFailed([("file", f"规则文件中有不存在的日期：{e}")]) from None
     name, parsed = rules_from(data)
     assert isinstance(data, Mapping)
     settings = settings_from(data)
@@ -696,7 +825,8 @@ def scope_text(rule: Rule) -> str:
 def rule_line(rule: Rule) -> str:
     """One line per rule: whom it covers, what they must reach, why."""
     state = "" if rule.enabled else "〔未启用〕"
-    return f"{state}{scope_text(rule)}：{rule.target.label}——{rule.reason().text}"
+    due = f"（{rule.due_text()}）" if rule.due is not None else ""
+    return f"{state}{scope_text(rule)}：{rule.ask_text()}{due}——{rule.reason().text}"
 
 
 def rule_counts(
@@ -719,7 +849,7 @@ def rule_counts(
     sums = []
     for rule in chosen:
         covered = and_(Org.in_base, rule.condition.sql(Org))
-        met = and_(covered, MET[rule.target].sql(columns))
+        met = and_(covered, rule.met_condition.sql(columns))
         sums += [
             func.coalesce(func.sum(case((covered, 1), else_=0)), 0),
             func.coalesce(func.sum(case((met, 1), else_=0)), 0),
@@ -738,6 +868,20 @@ FIGURE_WORDS = {
     Target.STANDALONE: ("已单独建立党组织的", "单独建立党组织率"),
     Target.WORK_COVERAGE: ("已实现党的工作覆盖的", "工作覆盖率"),
 }
+
+
+# A figure of a rule asking for work coverage by one means says so.
+MEANS_WORDS = {
+    "instructor": ("已有党组织或党建指导员的", "有党建指导员率"),
+    "mass": ("已有党组织或群团组织的", "有群团组织率"),
+}
+
+
+def figure_words(rule: Rule) -> tuple[str, str]:
+    """How a bulletin says a rule's figure: those that meet it, and the rate's word."""
+    if rule.target is Target.WORK_COVERAGE and rule.means in MEANS_WORDS:
+        return MEANS_WORDS[rule.means]
+    return FIGURE_WORDS[rule.target]
 
 
 def figure_scope(rule: Rule) -> str:

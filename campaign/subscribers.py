@@ -10,7 +10,8 @@ area's services to make something happen there. Read it as a list:
 - a unit is to be retired -> the ledger refuses while a running campaign holds its rows
 - a phase is to be removed -> the timeline refuses while a unit has delivered work for it;
                               else its deliverables and their tasks go with it
-- settings change         -> the ledger judges every organization again (rule thresholds)
+- settings change         -> the ledger judges every organization again (rule thresholds);
+                              the board's items follow, as after a change of the rule set
 - the rule set changes    -> the ledger judges every organization again; the board's items
                               follow the new targets (opened, closed, reopened)
 - a ledger moves in review -> the timeline records the survey deliverable; once approved the
@@ -47,7 +48,10 @@ SUBSCRIBERS: list[tuple[type[events.Event], list]] = [
     (events.UnitRetiring, [ledger_units.refuse_retiring_a_unit_with_rows]),
     (events.PhaseRemoving, [tasks.refuse_removing_a_phase_with_work]),
     (events.PhaseRemoved, [tasks.remove_with_phase]),
-    (events.SettingsChanged, [ledger.rejudge_on_new_thresholds, forecast.refresh_on_settings]),
+    (
+        events.SettingsChanged,
+        [ledger.rejudge_on_new_thresholds, board.follow_new_settings, forecast.refresh_on_settings],
+    ),
     (
         events.RulesChanged,
         [ledger.rejudge_on_new_rules, board.follow_new_rules, forecast.refresh_on_settings],

@@ -40,6 +40,7 @@ REQUIRED = dict(
     target="work_coverage",
     path="none",
     rule_codes="",
+    coverage_means="any",
 )
 VARYING = ("name", "credit_code", "investor_is_member", "planned_on", "exclusion_decided_at")
 

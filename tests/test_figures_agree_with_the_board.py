@@ -8,6 +8,10 @@ ledger's tally matches a scan of the ledger, the 应建尽建 shortfall is the t
 targets' items, and figures as of a past day count what the rules say of each organization
 with the Party orgs founded by then.
 
+Every example judges its ledger by a rule set drawn too: seed 004's, with rules of every field
+a rule may have beyond it added now and then (work coverage by one means, two means asked
+together, a due date, a share: which judges no organization, so no item is its).
+
 Hypothesis draws the ledgers (examples few, and derandomized, so a run is the same on every
 machine and takes some seconds per database); every example is a campaign of its own.
 """
@@ -20,12 +24,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from campaign import figures, rules
+from campaign import figures, rules, rulesets
 from campaign.board import services as board
 from campaign.board.inputs import ClosureClaim
 from campaign.board.models import OPEN_STATES, BoardItem
 from campaign.core.errors import Conflict, ValidationFailed
 from campaign.core.extensions import db
+from campaign.core.rule_changes import change_rules
 from campaign.core.vocab import (
     STATUSES_OF,
     EnterpriseCategory,
@@ -81,6 +86,42 @@ def organizations(draw):
     }
 
 
+@st.composite
+def rule_sets(draw):
+    """Seed 004's rules and 0-2 more asking for work coverage by a means (so also two means
+    together), of some staff, maybe with a due date."""
+    data = rulesets.preset_data("seed-004")
+    extra = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "means": st.sampled_from(list(rules.MEANS)),
+                    "min": st.sampled_from((0, 30, 50)),
+                    "kind": st.sampled_from((None, "enterprise", "social")),
+                    "due": st.sampled_from((None, "2026-10-01", "standalone_due_on")),
+                }
+            ),
+            max_size=2,
+        )
+    )
+    for i, e in enumerate(extra):
+        rule = {"code": f"coverage_{i}", "target": "work_coverage", "why": "测试"}
+        rule |= {"employees": {"min": e["min"]}, "means": e["means"]}
+        rule |= {k: e[k] for k in ("kind", "due") if e[k] is not None}
+        data["rules"].append(rule)
+    if draw(st.booleans()):
+        share = {
+            "code": "share",
+            "why": "测试",
+            "figure": "比例",
+            "share": draw(st.integers(1, 100)),
+        }
+        share["target"] = draw(st.sampled_from([t.value for t in BOARD_TARGETS]))
+        share["employees"] = {"min": draw(st.sampled_from((0, 50, 100)))}
+        data["rules"].append(share)
+    return data
+
+
 METHODS = ("standalone", "joint", "functional", "work_coverage")
 # The methods a unit would try for an item of each target (and, now and then, any other).
 TRIED = {
@@ -99,6 +140,7 @@ def claims(target: Target):
             "method": st.sampled_from((None, *TRIED[target], *METHODS)),
             "members": st.integers(0, 5),
             "instructor": st.sampled_from(["", "王指导员"]),
+            "mass": st.sampled_from(["", "工会"]),
         }
     )
 
@@ -108,7 +150,7 @@ def _raw(claim: dict, covered: str) -> dict:
         return {
             "method": "work_coverage",
             "instructor": claim["instructor"],
-            "mass_organizations": "",
+            "mass_organizations": claim["mass"],
         }
     return {
         "method": claim["method"],
@@ -130,6 +172,7 @@ def _assert_one_truth(campaign, units) -> None:
     orgs = db.session.scalars(
         select(Organization).where(Organization.campaign_id == campaign.id, Organization.in_base)
     ).all()
+    assert not any("share" in o.rule_codes.split(",") for o in orgs)  # a share judges none
     for unit in units:
         c = counts[unit.id]
         for target in BOARD_TARGETS:
@@ -165,10 +208,15 @@ def test_the_figures_count_as_short_exactly_what_the_board_holds_open(app):
         database=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
-    @given(rows=st.lists(organizations(), min_size=1, max_size=12), data=st.data())
-    def check(rows, data):
+    @given(
+        rows=st.lists(organizations(), min_size=1, max_size=12),
+        rule_set=rule_sets(),
+        data=st.data(),
+    )
+    def check(rows, rule_set, data):
         with at(2026, 11, 15, 10, 0):
             campaign = make_campaign(2026)
+            change_rules(db.session, campaign, rule_set, user=None)
             made = [
                 make_org(
                     campaign, units[row["unit"]], **{k: v for k, v in row.items() if k != "unit"}

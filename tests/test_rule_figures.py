@@ -118,13 +118,20 @@ def test_seed_004_the_two_figures_by_hand_now_and_as_of_a_past_day(app):
 
 def test_seed_000_adds_the_organizations_with_members(app):
     w = build("seed-000")
+    # And 3名以上正式党员单独组建: A5 (standalone) and S2 (功能型, fitting) = 2, both met.
     assert named(figures.rule_figures(db.session, w.campaign)) == [
         MEMBER_50,
         ORG_100,
         WITH_MEMBERS,
+        ("3名以上正式党员的组织单独组建率", 2, 2),
     ]
     html = render.html(bulletin(w))
-    assert "有党员的“两新”组织7个，已建立党组织的4个，有党组织率57.1%。" in html
+    # Seed 000's two dates, not set: the build deadline (11-20), not passed on 10-25.
+    assert (
+        "有党员的“两新”组织7个，已建立党组织的4个，有党组织率57.1%（须于11月20日前）；"
+        "正式党员3名以上的“两新”组织2个，已单独建立党组织的2个，单独建立党组织率100.0%"
+        "（须于11月20日前）。"
+    ) in html
 
     # The overview lists them for the campaign's rules.
     make_user("coord", "coordinator")
@@ -135,8 +142,8 @@ def test_seed_000_adds_the_organizations_with_members(app):
     assert "人以上<br>有党员率" not in page.split('id="unit-figures"')[1].split("</table>")[0]
     table = page.split('id="rule-figures"')[1].split("</table>")[0]
     rows = [r for r in table.split("<tr")[2:]]
-    assert len(rows) == 3
-    assert "有党员的组织建有党组织率" in rows[2]
+    assert len(rows) == 4
+    assert "有党员的组织建有党组织率" in rows[2] and "须于11月20日前" in rows[2]
     assert "<td>7</td><td>4</td><td>57.1%</td>" in rows[2]
     assert "<td>5</td><td>3</td><td>60.0%</td>" in rows[0]
 

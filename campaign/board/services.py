@@ -35,6 +35,7 @@ from campaign.board.models import (
     SpotCheckResult,
 )
 from campaign.core import events
+from campaign.core.campaigns import DUE_SETTINGS, RULE_SETTINGS
 from campaign.core.clock import now, today
 from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
@@ -85,13 +86,20 @@ def sync_items(session: Session, campaign: Campaign, unit_ids: list[int] | None 
                 target=requirement.target,
                 path=requirement.path,
                 measures=org.measures,
-                planned_on=org.planned_on,
+                planned_on=planned_by(org.planned_on, requirement.due_on),
                 responsible_person=org.responsible_person,
             )
         )
         created += 1
     session.flush()
     return created
+
+
+def planned_by(planned_on: date | None, due_on: date | None) -> date | None:
+    """An item's planned date: the unit's plan, never later than the date by which the rules
+    want its target reached (the rule's due date: the item is overdue after it)."""
+    dates = [d for d in (planned_on, due_on) if d is not None]
+    return min(dates) if dates else None
 
 
 # What an item keeps of its organization, and so follows when the ledger row changes.
@@ -126,7 +134,22 @@ def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
     a closed one whose organization falls short of its new target is reopened, each recorded;
     the organizations now short without an item get one (in the units whose base is
     approved)."""
-    campaign = event.campaign
+    follow_new_targets(session, event.campaign, event.user)
+
+
+def follow_new_settings(session: Session, event: events.SettingsChanged) -> None:
+    """A setting the rules name changed (应有党员的职工人数 and the like): the ledger was judged
+    again, and the board follows exactly as after a change of the rule set."""
+    if any(f in RULE_SETTINGS or f in DUE_SETTINGS for f in event.changed):
+        follow_new_targets(session, event.campaign, event.user)
+
+
+def follow_new_targets(session: Session, campaign: Campaign, user) -> None:
+    """Every item takes its organization's stored target (see ``follow_new_rules``); an open
+    one planned later than the date its rules now want it done by (or not planned) is planned
+    for that date."""
+    rule_set = rulesets.rule_set_of(campaign)
+    dated = any(r.due_on is not None for r in rule_set.active)
     stmt = (
         select(BoardItem, Organization)
         .join(Organization, Organization.id == BoardItem.organization_id)
@@ -142,12 +165,20 @@ def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
             state = ItemState.CLOSED
         elif item.state == ItemState.CLOSED and not met:
             state = ItemState.REOPENED
-        if (item.target, item.state) == (target, state):
+        planned_on = item.planned_on
+        if dated and state in OPEN_STATES:
+            planned_on = planned_by(planned_on, rules.evaluate(org, rule_set).due_on)
+        if (item.target, item.state, item.planned_on) == (target, state, planned_on):
             continue
         with audit.recorded_change(
-            session, item, ["target", "state", "last_reason"], user=event.user, action="item.rules"
+            session,
+            item,
+            ["target", "state", "last_reason", "planned_on"],
+            user=user,
+            action="item.rules",
         ):
             item.target = target
+            item.planned_on = planned_on
             if state != item.state:
                 item.state = state
                 item.last_reason = (
@@ -186,6 +217,18 @@ def update_plan(session: Session, item: BoardItem, plan: Plan, user) -> dict:
     if path == RulePath.JOINT and joint_form and joint_form not in JOINT_FORMS:
         problems.append(("joint_form", f"「联合组建方式」应为：{'、'.join(JOINT_FORMS)}"))
     problems += plan.problems_of("planned_on")
+    if plan.planned_on is not None:
+        campaign = session.get_one(Campaign, item.campaign_id)
+        rule_set = rulesets.rule_set_of(campaign)
+        due_on = rules.evaluate(item.organization, rule_set).due_on
+        if due_on is not None and plan.planned_on > due_on:
+            problems.append(
+                (
+                    "planned_on",
+                    f"「计划完成时间」（{plan.planned_on}）不能晚于规则要求的完成日期"
+                    f"（须于{due_on.month}月{due_on.day}日前）",
+                )
+            )
     if problems:
         raise ValidationFailed(problems)
     values = {
@@ -499,6 +542,10 @@ def _shortfall(closure: Closure, item: BoardItem) -> str | None:
             return refusal
     if item.target == Target.MEMBER and not rules.HAS_MEMBER.holds(after):
         return "该组织按规则应有党员，尚无党员，不能销号"
+    means = getattr(after, "coverage_means", rules.ANY_MEANS)
+    if means != rules.ANY_MEANS and not rules.covered_by(means).holds(after):
+        asked = "党建指导员和群团组织" if means == rules.BOTH else rules.MEANS[means]
+        return f"该组织按规则须有{asked}实现工作覆盖，按此方式销号后仍未达到"
     return f"按此方式销号后，该组织仍未达到“{Target(item.target).label}”的要求"
 
 

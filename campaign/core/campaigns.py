@@ -24,6 +24,7 @@ class SettingKind(StrEnum):
     TEXT = "text"  # one line, not empty
     LONGTEXT = "longtext"  # several lines, may be empty
     DATE = "date"
+    DUE = "due"  # a date a rule names as its due date, or empty (the build deadline)
     COUNT = "count"  # a number of people: a rule threshold
     DAY = "day"  # a day of the month, 1-28
     PERCENT = "percent"  # 0-100, two decimals at most; "85%" reads as 85
@@ -50,6 +51,8 @@ SETTINGS = {
     "social_staff_threshold": ("民办学校、医院应建的从业人员数", K.COUNT),
     "large_enterprise_employees": ("规模较大互联网、文化创意企业的职工人数", K.COUNT),
     "rural_min_formal_members": ("农村新型经营主体应建所需正式党员数", K.COUNT),
+    "standalone_due_on": ("单独组建完成日期（规则引用；不填则为集中组建截止日）", K.DUE),
+    "required_due_on": ("应建尽建完成日期（规则引用；不填则为集中组建截止日）", K.DUE),
     "target_party_org_coverage": ("党组织覆盖率目标（%）", K.PERCENT),
     "target_required_coverage": ("应建尽建率目标（%）", K.PERCENT),
     "target_work_coverage": ("工作覆盖率目标（%）", K.PERCENT),
@@ -68,6 +71,8 @@ MAX_HOURS = 168
 MAX_PREFIX = 12
 YES, NO = ("是", "true", "1", "yes", "on"), ("否", "false", "0", "no", "off")
 RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.COUNT]
+# The due dates rules name: changing one moves the board's planned dates, not the verdicts.
+DUE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.DUE]
 # The data-quality signals' thresholds (campaign/quality): counts, but no rule's, so changing
 # one re-judges no organization (they are added after RULE_SETTINGS is taken).
 SETTINGS.update(
@@ -273,7 +278,9 @@ def _parse(label: str, kind: SettingKind, raw: str) -> Any:
         if odd := [c for c in raw if not c.isalpha()]:
             raise ValueError(f"「{label}」只能由文字组成，不能含“{odd[0]}”（年份和序号由系统编排）")
         return raw
-    if kind == K.DATE:
+    if kind == K.DUE and not raw:
+        return None
+    if kind in (K.DATE, K.DUE):
         try:
             return date.fromisoformat(raw)
         except ValueError:
@@ -318,6 +325,7 @@ _KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
     K.OPTIONAL: {"type": "string"},
     K.TIME: {"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$|^$"},
     K.DATE: {"type": "string", "format": "date"},
+    K.DUE: {"type": "string", "pattern": "^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
     K.COUNT: {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
     K.DAY: {"type": "integer", "minimum": 1, "maximum": 28},
     K.NAMED: {"type": "integer", "minimum": 1, "maximum": MAX_NAMED},
@@ -329,6 +337,7 @@ _KIND_DOCUMENTED: dict[SettingKind, dict[str, Any]] = {
 _KIND_NOTES = {
     K.PERCENT: "；最多两位小数，也可写作“85%”",
     K.DATE: "（YYYY-MM-DD）",
+    K.DUE: "（YYYY-MM-DD；不填则为集中组建截止日）",
 }
 
 

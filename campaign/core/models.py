@@ -168,6 +168,9 @@ class Campaign(Base):
     # Which organizations each rule covers and what they must reach (campaign/rulesets.py);
     # bounds may name the thresholds above. NULL: the ``seed-004`` preset.
     rule_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Dates a rule's due date may name (seed 000's two "X月X日前"); NULL: the build deadline.
+    standalone_due_on: Mapped[date | None]
+    required_due_on: Mapped[date | None]
 
     # Targets in percent (DOMAIN.md §6).
     target_party_org_coverage: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("80"))

@@ -53,6 +53,7 @@ class EnterpriseCategory(Labelled):
     CULTURAL = "cultural", "文化创意"
     RURAL = "rural", "农村新型经营主体"
     CHAMBER_MEMBER = "chamber_member", "工商联会员企业"
+    HIGH_TECH = "high_tech", "高新技术企业"  # seed 003 例7: 上海高科技企业
     OTHER = "other", "其他"
 
 

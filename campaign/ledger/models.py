@@ -133,6 +133,8 @@ class Organization(Base):
     target: Mapped[Target] = mapped_column(String(20), default=Target.WORK_COVERAGE)
     path: Mapped[Path] = mapped_column(String(20), default=Path.NONE)
     rule_codes: Mapped[str] = mapped_column(String(200), default="")
+    # The work coverage its rules ask for (rules.MEANS: any | instructor | mass, or both).
+    coverage_means: Mapped[str] = mapped_column(String(12), default="any", server_default="any")
 
     created_at: Mapped[datetime] = mapped_column(default=now)
     updated_at: Mapped[datetime] = mapped_column(default=now, onupdate=now)

@@ -71,13 +71,15 @@ _RULE_INPUTS = [
 
 
 def apply_rules(org: Any, rule_set: rules.RuleSet) -> dict:
-    """The stored verdict columns (in_base, target, path, rule_codes) for ``org`` (row or dict)."""
+    """The stored verdict columns (in_base, target, path, rule_codes, coverage_means) for
+    ``org`` (row or dict)."""
     req = rules.evaluate(SimpleNamespace(**org) if isinstance(org, dict) else org, rule_set)
     return {
         "in_base": req.in_base,
         "target": req.target.value,
         "path": req.path.value,
         "rule_codes": req.rule_codes,
+        "coverage_means": req.means,
     }
 
 
@@ -116,6 +118,7 @@ def reevaluate_campaign(session: Session, campaign: Campaign, batch: int = 5000)
         Organization.target,
         Organization.path,
         Organization.rule_codes,
+        Organization.coverage_means,
     ).where(Organization.campaign_id == campaign.id)
     # Read everything first: a streaming cursor and updates must not share the connection.
     pending = []

@@ -127,6 +127,7 @@ def test_template_has_instructions_both_forms_a_hidden_code_table_and_dropdowns(
             "文化创意",
             "农村新型经营主体",
             "工商联会员企业",
+            "高新技术企业",
             "其他",
         ]
     assert _dropdown(wb, ENTERPRISE_SHEET, "F3") == ["正常", "空壳", "僵尸", "影子", "停业"]
@@ -365,7 +366,7 @@ def test_a_value_outside_the_list_is_named_with_the_choices():
     result = read(data)
     assert problems(result) == [
         f"{E}第4行E列「企业类别」：“国有”不是可选值"
-        "（可选：规模以上、外商投资、互联网、文化创意、农村新型经营主体、工商联会员企业、其他，多个用“、”分隔）"
+        "（可选：规模以上、外商投资、互联网、文化创意、农村新型经营主体、工商联会员企业、高新技术企业、其他，多个用“、”分隔）"
     ]
     assert CODE_B not in codes(result)
 

@@ -32,7 +32,8 @@ def test_the_category_column_takes_several_categories_separated_by_dunhao():
             enterprise("江岸甲网络科技有限公司", CODE_A, 企业类别="规模以上、互联网"),
             # Written in any order, with other separators, twice: stored once, in the list's order.
             enterprise("江岸乙文化传媒有限公司", CODE_B, 企业类别="文化创意，互联网 、互联网"),
-            enterprise("江岸丙商贸有限公司", CODE_C, 企业类别="工商联会员企业"),
+            # 高新技术企业 (seed 003 例7's 高科技企业) among them.
+            enterprise("江岸丙商贸有限公司", CODE_C, 企业类别="高新技术企业、工商联会员企业"),
         ],
         [social("江岸律师事务所", CODE_S, 类别="律师事务所")],
     )
@@ -41,7 +42,7 @@ def test_the_category_column_takes_several_categories_separated_by_dunhao():
     assert [r["tags"] for r in result.rows] == [
         ["above_scale", "internet"],
         ["internet", "cultural"],
-        ["chamber_member"],
+        ["chamber_member", "high_tech"],
         ["law_firm"],
     ]
 
@@ -53,7 +54,7 @@ def test_an_unknown_category_among_several_is_named():
     result = excel.read_workbook(data, CTX)
     assert [str(p) for p in result.problems] == [
         "「附表1 非公企业」第3行E列「企业类别」：“国有”、“外资”不是可选值（可选：规模以上、"
-        "外商投资、互联网、文化创意、农村新型经营主体、工商联会员企业、其他，多个用“、”分隔）"
+        "外商投资、互联网、文化创意、农村新型经营主体、工商联会员企业、高新技术企业、其他，多个用“、”分隔）"
     ]
 
 

@@ -473,6 +473,7 @@ SYSTEM_TEXT = {
     "organization.target",
     "organization.path",
     "organization.rule_codes",
+    "organization.coverage_means",
     "phase.code",
     "rate_target.kind",
     "rate_target.rate",
