@@ -4,7 +4,7 @@ Seed 000's two dated milestones ("X月X日前") are campaign settings a rule may
 date: 单独组建完成日期 and 应建尽建完成日期 (NULL: the build deadline).
 
 Revision ID: b7d3e5f9a2c1
-Revises: c4e9b2d7f1a5
+Revises: b5d2e8a41c73
 Create Date: 2026-12-06 16:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b7d3e5f9a2c1"
-down_revision = "c4e9b2d7f1a5"
+down_revision = "b5d2e8a41c73"
 branch_labels = None
 depends_on = None
 
