@@ -378,6 +378,20 @@ def lists(
     }
 
 
+def listed(
+    session: Session, campaign: Campaign, period: half_monthly.Period, cutoff: datetime
+) -> int:
+    """How many rows the two long lists (closures, overdue items) hold at ``cutoff``, counted as
+    ``build`` counts them: the attachment's progress, known before the figures are gathered."""
+    since = closures_since(campaign, period, cutoff)
+    items = board.unit_counts(
+        session, campaign, on=cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
+    )
+    closures = _closure_counts(session, campaign, since, cutoff)
+    overdue: int = sum(c.get("overdue", 0) for c in items.values())
+    return sum(closures.values()) + overdue
+
+
 def _deliverables(
     session: Session, campaign: Campaign, period: half_monthly.Period, cutoff: datetime
 ) -> dict[str, Any]:
