@@ -17,7 +17,7 @@ with the peak RSS after it), then --repeat timed rounds:
                 lists (closures, overdue items) read as rows and streamed into it
   chromium      headless Chromium (Debian's, through Playwright, launched once before the
                 rounds) prints the same HTML: a new page, set_content, page.pdf, close
-  end to end    services.generate: run row, gather, html, PDF, attachment, files, row,
+  end to end    services.generate: run row, lists spooled, gather, html, PDF, attachment, files, row,
                 audit entry, event, commits: the whole bundle (PDF + xlsx) published. The
                 row, the runs, their audit anchors and the files are deleted before each
                 round, so every round really generates. "PDF ready" is when generate's
@@ -437,7 +437,11 @@ def main() -> None:
 # time (the parts overlap: layout is inside render, charts inside html).
 PARTS = [
     ("gather (snapshot.build)", "reports/snapshot.py", "build"),
-    ("attachment lists read and spooled (Writing.feed)", "reports/attachment.py", "feed"),
+    (
+        "attachment lists read and spooled (Writing.feed_lists)",
+        "reports/attachment.py",
+        "feed_lists",
+    ),
     (
         "the attachment from the spool (Writing.result: its worker awaited, or written here)",
         "reports/attachment.py",

@@ -4,10 +4,12 @@ The 各单位情况 sheet comes from the snapshot; the lists (本期销号, 逾�
 from ``snapshot.lists`` and are streamed into a write-only workbook, never held whole.
 
 Producing a bulletin (``start``), a city's attachment gets a worker process before the data is
-gathered; the lists are then read in the transaction that counted them and spooled to a
-temporary file (``Writing.feed``), which the worker reads as it grows and writes into the
-workbook, while the producing process draws the PDF: the worker's start-up overlaps the gather
-and its rows the PDF, so the two use both cores (bench/bulletin.py, BENCHMARKS.md).
+read; the lists are read first, in the transaction the figures are then counted in, and spooled
+to a temporary file (``Writing.feed_lists``), which the worker reads as it grows and writes into
+the workbook while the producing process gathers the figures and draws the PDF; the snapshot
+follows (``Writing.feed_snapshot``) for the 各单位情况 sheet. The worker's start-up overlaps the
+lists, and its rows the gather and the PDF, so the two use both cores (bench/bulletin.py,
+BENCHMARKS.md).
 
 Each sheet is what an office worker expects to open and print: the caption and the header
 stay in view (frozen) and carry filters; dates and times are Excel dates in the campaign's
@@ -171,7 +173,7 @@ class _Row:
 
 
 def _sheet(
-    wb: Workbook, snapshot: dict, title: str, columns: list[tuple[str, int, str]]
+    wb: Workbook, bulletin: str, title: str, columns: list[tuple[str, int, str]]
 ) -> tuple[WriteOnlyWorksheet, _Row]:
     ws = wb.create_sheet(title)
     for i, (_, width, _) in enumerate(columns, 1):
@@ -186,7 +188,7 @@ def _sheet(
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     _filter_to(ws, len(columns), 0)  # widened to the rows once they are written
-    caption = WriteOnlyCell(ws, value=for_cell(f"{snapshot['title']}——{title}"))
+    caption = WriteOnlyCell(ws, value=for_cell(f"{bulletin}——{title}"))
     caption.font = Font(bold=True, size=12)
     ws.append([caption])
     ws.append(header_cells(ws, (header for header, _, _ in columns)))
@@ -209,16 +211,33 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
     ``progress(done, total)`` hears every ``PROGRESS_EVERY`` rows of the lists, ``total``
     being what the snapshot counted (a city's lists run to a hundred thousand rows).
     """
-    total = snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
+    return _write(snapshot["title"], lists, lambda: snapshot, listed(snapshot), progress)
+
+
+def listed(snapshot: dict) -> int:
+    """The rows of the two long lists (closures, overdue items) as the snapshot counts them."""
+    return snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
+
+
+def _write(
+    bulletin: str,
+    lists: Mapping[str, Iterable[tuple]],
+    units_from: Callable[[], dict],
+    total: int,
+    progress=None,
+) -> bytes:
+    """The attachment of the bulletin titled ``bulletin``: the lists' rows as they come, then
+    the units of the snapshot ``units_from()`` gives. 各单位情况 is the workbook's first sheet
+    but is filled last (each sheet of a write-only workbook is a stream of its own), so the
+    lists can be written before the snapshot exists."""
     done = 0
     wb = Workbook(write_only=True)
     title, unit_columns = UNITS
-    ws, row = _sheet(wb, snapshot, title, [(h, width, kind) for h, _, width, kind in unit_columns])
-    for unit in snapshot["units"]:
-        ws.append(row(f(unit) if callable(f) else unit.get(f) for _, f, _, _ in unit_columns))
-    _filter_to(ws, len(unit_columns), len(snapshot["units"]))
+    units_ws, unit_row = _sheet(
+        wb, bulletin, title, [(h, width, kind) for h, _, width, kind in unit_columns]
+    )
     for title, key, columns in LISTS:
-        ws, row = _sheet(wb, snapshot, title, columns)
+        ws, row = _sheet(wb, bulletin, title, columns)
         written = 0
         for values in lists.get(key, ()):
             ws.append(row(values))
@@ -227,6 +246,12 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
             if progress and done % PROGRESS_EVERY == 0:
                 progress(done, max(total, done))
         _filter_to(ws, len(columns), written)
+    snapshot = units_from()
+    for unit in snapshot["units"]:
+        units_ws.append(
+            unit_row(f(unit) if callable(f) else unit.get(f) for _, f, _, _ in unit_columns)
+        )
+    _filter_to(units_ws, len(unit_columns), len(snapshot["units"]))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -237,17 +262,19 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
 # The worker is a fresh interpreter (`python -m reports.attachment`), not a fork of the
 # producing process (its threads and database connections stay with it) nor a
 # multiprocessing child (which would run the caller's main script again). It is started
-# before the bulletin's data is gathered, so that its start-up (its imports: openpyxl and
-# campaign.core.cells, nothing of the app) overlaps the gather, and it writes the rows as the
-# producing process spools them, while that process goes on to draw the PDF.
+# before the bulletin's data is read, so that its start-up (its imports: openpyxl and
+# campaign.core.cells, nothing of the app) overlaps the lists' reading, and it writes the rows
+# as the producing process spools them, while that process goes on to gather the figures and
+# draw the PDF.
 
 log = logging.getLogger(__name__)
 # Rows pickled at a time into the spool (and read back at a time by the worker).
 SPOOL_BATCH = 2000
 # The project's root, for the worker to import this very code.
 ROOT = Path(__file__).resolve().parent.parent
-# Each record of the spool: its length, then the pickled object (the snapshot first, then
-# per sheet in LISTS' order batches of rows, an empty batch closing each sheet).
+# Each record of the spool: its length, then the pickled object (the bulletin's title first,
+# then per sheet in LISTS' order batches of rows, an empty batch closing each sheet, then the
+# snapshot, for the 各单位情况 sheet: the lists are read before the figures are gathered).
 _LENGTH = struct.Struct(">I")
 # How often the worker looks again at a spool that is still being written (seconds).
 _POLL = 0.005
@@ -290,15 +317,16 @@ def _complete() -> None:
 
 
 def _from_spool(records: Iterator[Any]) -> bytes:
-    """The attachment's bytes from the spool's records (the snapshot, then the rows)."""
-    snapshot = next(records)
+    """The attachment's bytes from the spool's records (the title, the rows, the snapshot)."""
+    bulletin = next(records)
 
     def rows() -> Iterator[tuple]:
         while batch := next(records):
             yield from batch
 
-    # Each sheet reads its rows to the end before the next begins (write's order).
-    return write(snapshot, {key: rows() for _, key, _ in LISTS})
+    # Each sheet reads its rows to the end before the next begins (_write's order), then the
+    # snapshot follows them.
+    return _write(bulletin, {key: rows() for _, key, _ in LISTS}, lambda: next(records), 0)
 
 
 class Writing:
@@ -339,10 +367,19 @@ class Writing:
     def feed(self, snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -> int:
         """Spool ``snapshot`` and the lists' rows (streamed, read once); ``progress`` as
         ``write`` says. The number of rows."""
-        total = snapshot["overall"]["closures_verified"] + snapshot["overall"]["overdue_items"]
+        done = self.feed_lists(snapshot["title"], lists, listed(snapshot), progress)
+        self.feed_snapshot(snapshot)
+        return done
+
+    def feed_lists(
+        self, bulletin: str, lists: Mapping[str, Iterable[tuple]], total: int, progress=None
+    ) -> int:
+        """Spool the lists' rows of the bulletin titled ``bulletin`` (streamed, read once),
+        before its snapshot exists; ``progress(done, total)`` as ``write`` says, ``total``
+        counted beforehand. The number of rows. ``feed_snapshot`` follows."""
         done = 0
         with self.spool.open("ab") as out:
-            _record(out, snapshot)
+            _record(out, bulletin)
             for _, key, _ in LISTS:
                 batch: list[tuple] = []
                 for row in lists.get(key, ()):
@@ -358,6 +395,11 @@ class Writing:
                 _record(out, [])
         self.rows = done
         return done
+
+    def feed_snapshot(self, snapshot: dict) -> None:
+        """Spool the snapshot, after the lists (its units make the 各单位情况 sheet)."""
+        with self.spool.open("ab") as out:
+            _record(out, snapshot)
 
     def result(self) -> bytes:
         """The attachment's bytes, once ``feed`` has spooled everything."""

@@ -186,6 +186,16 @@ def produce(
         )
         with attachment.start(worker=(organizations or 0) >= attachment.WORKER_ORGS) as writing:
             number, period = numbered_period(campaign, run.due_on)
+            cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
+            # The lists first, spooled for the attachment (its worker writes their rows while
+            # this process gathers the figures), read in the one view the figures are then
+            # counted in.
+            writing.feed_lists(
+                snapshot.title(campaign, number),
+                snapshot.lists(session, campaign, period, cutoff),
+                snapshot.listed(session, campaign, period, cutoff),
+                progress=writing_lists,
+            )
             earlier = [
                 json.loads(text)
                 for text in session.scalars(
@@ -194,7 +204,6 @@ def produce(
                     .order_by(Bulletin.due_on)
                 )
             ]
-            cutoff = snapshot.cutoff_of(campaign, run.due_on, settings.at)
             data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
             review = campaign.bulletin_review
             if review:  # waits for 签发: numbered then
@@ -205,9 +214,7 @@ def produce(
                 issued = cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
                 seq, document = next_document(session, campaign, issued)
                 data |= {"document_number": document, "signed_on": issued.isoformat()}
-            # The lists are read in the transaction that counted them, spooled for the attachment.
-            lists = snapshot.lists(session, campaign, period, cutoff)
-            writing.feed(data, lists, progress=writing_lists)
+            writing.feed_snapshot(data)
             # End the one view before writing the run again: its row has moved on meanwhile.
             session.commit()
             # The worker (if any) writes the attachment meanwhile; this process draws the PDF.

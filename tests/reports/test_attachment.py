@@ -534,3 +534,38 @@ def test_a_city_gets_a_worker_and_the_demo_does_not():
     # 18 % of the organizations are listed rows: the demo's 3,300 give 591 (no worker), a
     # city's 50,000 give 9,113 (a worker).
     assert 3_300 < attachment.WORKER_ORGS <= 50_000
+
+
+def test_the_lists_are_spooled_before_the_figures_and_the_units_sheet_stays_first():
+    # A bulletin spools the lists before it gathers its figures: the worker writes their rows
+    # meanwhile, waits for the snapshot, and the 各单位情况 sheet is still the first.
+    unit = {
+        "rank": 1,
+        "name": "江岸区",
+        "counts": {"base": 40, "with_party_org": 30},
+        "new_party_orgs": 2,
+        "party_org_coverage": 0.75,
+        "previous_coverage": 0.7,
+        "work_coverage": 0.8,
+        "required_coverage": 0.5,
+        "overdue_items": 1,
+        "gap": 2,
+    }
+    with attachment.start(worker=True) as writing:
+        assert writing.feed_lists("关于测试的通报（第6期）", spooled_lists(3), 4) == 4
+        assert writing.process.poll() is None  # waiting for the snapshot
+        writing.feed_snapshot({**small_snapshot(3), "units": [unit]})
+        data = writing.result()
+    assert writing.process.returncode == 0
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    assert book.sheetnames == [
+        "各单位情况",
+        "本期销号",
+        "逾期事项",
+        "数据质量线索",
+        "未解决的协调事项",
+    ]
+    book.close()
+    sheets = read_back(data)
+    assert sheets["各单位情况"] == [(1, "江岸区", 40, 30, 2, 0.75, 0.7, 0.8, 0.5, 1, 2)]
+    assert [r[1] for r in sheets["本期销号"]] == ["江岸0", "江岸1", "江岸2"]

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import pypdf
 import pytest
+import weasyprint
 from sqlalchemy import select
 
 from campaign import demo
@@ -529,3 +530,26 @@ def test_a_report_day_when_no_unit_has_reported_yet_says_so_once():
     )
     whole = flat(text_of(render.pdf(render.html(data)).data))
     assert "9月25日半月进展情况，截至18:00，2个单位已按时报送，乙区迟报。" in whole
+
+
+def test_an_imprint_on_its_own_page_is_the_document_laid_out_with_it_there(monkeypatch):
+    # The hand-made snapshot's text ends on page 5, an odd one: the 版记 goes to page 6, alone.
+    html = render.html(document())
+    moved = []
+    own_page = render._imprint_on_its_own_page
+    monkeypatch.setattr(
+        render,
+        "_imprint_on_its_own_page",
+        lambda rendered, *args: moved.append(len(rendered.pages)) or own_page(rendered, *args),
+    )
+    made = render.pdf(html)
+    assert moved == [5]  # the first layout's pages
+    # render.pdf sets only the 版记's page again; the PDF is the one a second layout of the
+    # whole document with the 版记 on the next even page gives, to the byte (bulletin verify).
+    again = weasyprint.HTML(string=html.replace(render.IMPRINT, render.IMPRINT_OWN_PAGE, 1))
+    assert made.data == again.render().write_pdf()
+    pages = pages_of(made.data)
+    assert made.pages == len(pages) == 6
+    last = [line.split() for line in pages[-1].splitlines() if line.strip()]
+    assert last == [["中共某市委组织部", "2027年9月25日印发"], ["—", "6", "—"]]
+    assert "2027年9月25日印发" not in pages[4] and "— 5 —" in pages[4]
