@@ -48,7 +48,7 @@ from campaign import rules, tally
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import OrgKind, PartyOrgStatus, Target
-from campaign.ledger.models import LedgerCounts, Organization
+from campaign.ledger.models import LedgerCounts, Organization, RuleCounts
 
 Org = Organization
 R = TypeVar("R", bound=tuple[Any, ...])
@@ -497,10 +497,22 @@ LEDGER_TALLY = tally.Tally(
     ),
     counts=lambda campaign: {c.name: c for c in (*_sums(campaign, None), *_phase_sums(campaign))},
 )
-# The figures' names for the shared machinery, as the ledger's writers and tests call it.
-stale = LEDGER_TALLY.stale
-recount = LEDGER_TALLY.recount
 settle = tally.settle
+
+
+# The figures' names for the shared machinery, as the ledger's writers and tests call it:
+# both tallies of the ledger (this one and RULE_TALLY, below), as one.
+def stale(session: Session, campaign: Campaign, unit_ids: Iterable[int] | None = None) -> None:
+    """Say that a bulk write changed the organizations of ``unit_ids`` (None: every unit):
+    the ledger's tallies are recounted for them before the transaction commits."""
+    for kept in (LEDGER_TALLY, RULE_TALLY):
+        kept.stale(session, campaign, unit_ids)
+
+
+def recount(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> None:
+    """Rebuild the ledger's tallies from the ledger by SQL (of ``unit_ids``, or all)."""
+    for kept in (LEDGER_TALLY, RULE_TALLY):
+        kept.recount(session, campaign, unit_ids)
 
 
 # --- Seed 004 phases 5 and 6: 理顺隶属关系, 选派第一书记或党建工作指导员 -------------------------
@@ -669,8 +681,10 @@ def rule_figures(
 
     chosen = [r for r in rulesets.rule_set_of(campaign).active if r.figure]
     chosen.sort(key=lambda r: -rules.LADDER.index(r.target))
-    columns = None if as_of is None else _AsOf(as_of)
-    counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
+    counts = _kept_rule_counts(session, campaign, chosen, unit_ids) if as_of is None else None
+    if counts is None:
+        columns = None if as_of is None else _AsOf(as_of)
+        counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
     out = []
     for rule, (covered, met) in zip(chosen, counts, strict=True):
         met_words, rate_words = rulesets.FIGURE_WORDS[rule.target]
@@ -687,3 +701,64 @@ def rule_figures(
             )
         )
     return out
+
+
+# --- The tally of the rules' figures: RuleCounts kept in step with the ledger -------------
+
+
+def _rule_conditions(campaign: Campaign) -> list[tuple[str, dict[str, Any]]]:
+    """Per rule of the campaign's rule set (switched on or not): its code, and the conditions
+    on one organization of being covered (in the base, and the rule's own condition) and of
+    meeting what the rule asks (``rules.MET`` of its target): the counts of
+    ``rulesets.rule_counts``, read from each rule's own SQL, whatever its fields."""
+    from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
+
+    out = []
+    for rule in rulesets.rule_set_of(campaign).rules:
+        covered = and_(Org.in_base, rule.condition.sql(Org))
+        out.append(
+            (rule.code, {"covered": covered, "met": and_(covered, rules.MET[rule.target].sql(Org))})
+        )
+    return out
+
+
+RULE_TALLY = tally.ItemTally(
+    title="规则指标计数",
+    source_title="台账",
+    model=RuleCounts,
+    source=Organization,
+    keys=LEDGER_TALLY.keys,
+    counts=lambda _campaign: {},
+    item_column="rule",
+    items=_rule_conditions,
+)
+
+
+def _kept_rule_counts(
+    session: Session, campaign: Campaign, chosen: list[Any], unit_ids: list[int] | None
+) -> list[tuple[int, int]] | None:
+    """(covered, met) per rule of ``chosen``, summed over the tally; None while the tally
+    holds nothing for a campaign with organizations (a database upgraded to it and not yet
+    recounted: ``flask campaign recount``), whose figures are then read from the ledger."""
+    if not chosen:
+        return []
+    settle(session)
+    stmt = select(
+        RuleCounts.rule,
+        func.coalesce(func.sum(RuleCounts.covered), 0),
+        func.coalesce(func.sum(RuleCounts.met), 0),
+    ).where(RuleCounts.campaign_id == campaign.id)
+    if unit_ids is not None:
+        stmt = stmt.where(RuleCounts.unit_id.in_(unit_ids))
+    kept = {
+        code: (int(c), int(m))
+        for code, c, m in session.execute(
+            stmt.where(RuleCounts.rule.in_([r.code for r in chosen])).group_by(RuleCounts.rule)
+        )
+    }
+    if not kept:
+        tallied = select(RuleCounts.rule).where(RuleCounts.campaign_id == campaign.id).limit(1)
+        ledger = select(Org.id).where(Org.campaign_id == campaign.id).limit(1)
+        if session.scalar(tallied) is None and session.scalar(ledger) is not None:
+            return None
+    return [kept.get(r.code, (0, 0)) for r in chosen]
