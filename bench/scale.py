@@ -461,6 +461,10 @@ def main() -> None:
             db.session.commit()
             kept_s[job] = time.perf_counter() - t
             print(f"{job}: {kept_s[job]:.1f} s", file=sys.stderr)
+        db.session.close()
+        if url.startswith("postgresql"):  # as autovacuum would after the jobs' writes
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
         campaign = db.session.get(Campaign, cid)
         host = machine(url)
         unit_id, unit_code, unit_orgs = db.session.execute(
@@ -586,7 +590,11 @@ def main() -> None:
 
     @in_context
     def bulletin_forecast(campaign):
-        forecast.forecast(db.session, campaign, as_of=cutoff.date())
+        # Alone, with its own figures as of the cut-off (the gather passes it the units' rows
+        # it has read already).
+        forecast.forecast(
+            db.session, campaign, as_of=cutoff.astimezone(ZoneInfo(campaign.timezone)).date()
+        )
 
     @in_context
     def gather(campaign):
@@ -663,7 +671,7 @@ def main() -> None:
             args.repeat,
         ),
         pdf_ref: (bare_render, None, args.bulletin_repeat),
-        "bulletin forecast as of the cut-off: forecast.forecast (in the gather)": (
+        "bulletin forecast as of the cut-off: forecast.forecast, alone": (
             bulletin_forecast,
             pdf_ref,
             args.bulletin_repeat,

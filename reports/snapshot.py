@@ -155,12 +155,13 @@ def _units(
     before_rank: dict[str, int],
     closures: dict[int, int],
     goals: targets.Targets,
+    rows: list[tuple[Unit, figures.Figures]],
 ) -> list[dict[str, Any]]:
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
     phases = figures.phase_counts_by_unit(session, campaign, as_of=cutoff_day)
     units: list[dict[str, Any]] = []
-    for position, (unit, f) in enumerate(figures.by_unit(session, campaign, as_of=cutoff_day)):
+    for position, (unit, f) in enumerate(rows):
         counts = items.get(unit.id, {})
         # 点名 and 距目标 by the unit's own target where it has one (campaign.targets).
         goal = goals.of(targets.Rate.PARTY_ORG_COVERAGE, unit.id)
@@ -491,7 +492,11 @@ def build(
 
     closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
     goals = targets.load(session, campaign)
-    units = _units(session, campaign, period, cutoff_day, before, before_rank, closures, goals)
+    # Every unit's figures at the cut-off, read once: the units' rows and the forecast's start.
+    rows = figures.by_unit(session, campaign, as_of=cutoff_day)
+    units = _units(
+        session, campaign, period, cutoff_day, before, before_rank, closures, goals, rows
+    )
     _bottom_streaks(units, previous)
     overall = figures.total_of(
         [(None, figures.Figures(figures.Counts(**u["counts"]))) for u in units]
@@ -593,7 +598,7 @@ def build(
         "reports": _reports(session, campaign, period.due_on, cutoff),
         "spot_checks": _spot_checks(session, campaign, cutoff),
         "trend": trend,
-        "forecast": _forecast(session, campaign, cutoff_day),
+        "forecast": _forecast(session, campaign, cutoff_day, rows),
         # 数据质量提示: open and to-be-fixed signals per unit, as last computed (counts only).
         "quality": quality.bulletin_section(session, campaign),
     }
@@ -609,11 +614,13 @@ def _kind(
     return {**_rates(f), "targets": goals.all_of(None, f.counts, kind.value)}
 
 
-def _forecast(session: Session, campaign: Campaign, day: date) -> dict[str, Any] | None:
+def _forecast(
+    session: Session, campaign: Campaign, day: date, rows: list[tuple[Unit, figures.Figures]]
+) -> dict[str, Any] | None:
     """预计: the city's figures projected to the build deadline from what was known at the
     cut-off, and the units projected below the coverage target, the furthest below first
     (None once the deadline is reached: there is nothing left to project)."""
-    made = forecast.forecast(session, campaign, as_of=day)
+    made = forecast.forecast(session, campaign, as_of=day, rows=rows)
     if made.days_left <= 0:
         return None
     return {

@@ -254,10 +254,11 @@ def forecast(
 ) -> Forecast:
     """The forecast of every unit in ``unit_ids`` (None: all) from what was known on ``as_of``
     (default today) to the build deadline (or to ``until``: the backtest's day of comparison).
-    ``rows``: today's ``figures.by_unit`` of the same units, when the caller has them."""
+    ``rows``: ``figures.by_unit`` of the same units as of ``as_of``, when the caller has them
+    (a page's today, a bulletin's cut-off)."""
     today = clock.today(campaign.timezone)
     as_of = as_of or today
-    if rows is None or as_of != today:
+    if rows is None:
         rows = figures.by_unit(session, campaign, unit_ids, None if as_of >= today else as_of)
     deadline = until or campaigns.build_deadline(campaign)
     weeks = recent_weeks(campaign, as_of)
