@@ -248,6 +248,10 @@ _KEYS: dict[str | None, list[str]] = {
     "area": ["area_key"],
     "kind": ["kind"],
     "category": ["kind", "category"],
+    "unit_kind": [
+        "unit_id",
+        "kind",
+    ],  # both "unit" and "kind" from one statement (by_unit_and_kind)
 }
 
 
@@ -334,13 +338,30 @@ def by_unit(
     campaign: Campaign,
     unit_ids: list[int] | None = None,
     as_of: date | None = None,
+    per_unit: dict[Any, Figures] | None = None,
 ) -> list[tuple[Unit, Figures]]:
-    """Every responsible unit (or those in ``unit_ids``) with its figures, in display order."""
-    per_unit = grouped(session, campaign, "unit", unit_ids, as_of)
+    """Every responsible unit (or those in ``unit_ids``) with its figures, in display order
+    (``per_unit``: the figures per unit id, when the caller has them)."""
+    if per_unit is None:
+        per_unit = grouped(session, campaign, "unit", unit_ids, as_of)
     stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
     if unit_ids is not None:
         stmt = stmt.where(Unit.id.in_(unit_ids))
     return [(u, per_unit.get(u.id, Figures(Counts()))) for u in session.scalars(stmt)]
+
+
+def by_unit_and_kind(
+    session: Session, campaign: Campaign, as_of: date | None = None
+) -> tuple[list[tuple[Unit, Figures]], dict[Any, Figures]]:
+    """``by_unit`` and ``grouped(by="kind")`` from one statement grouped by unit and kind: as
+    of a past day each is a pass over the Party orgs founded after it, so a bulletin reads
+    them once."""
+    per_unit: dict[Any, Figures] = {}
+    per_kind: dict[Any, Figures] = {}
+    for (unit_id, kind), f in grouped(session, campaign, "unit_kind", None, as_of).items():
+        for sums, key in ((per_unit, unit_id), (per_kind, kind)):
+            sums[key] = Figures(sums[key].counts + f.counts) if key in sums else f
+    return by_unit(session, campaign, None, as_of, per_unit), per_kind
 
 
 def total_of(rows: Iterable[tuple[object, Figures]]) -> Figures:

@@ -492,8 +492,9 @@ def build(
 
     closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
     goals = targets.load(session, campaign)
-    # Every unit's figures at the cut-off, read once: the units' rows and the forecast's start.
-    rows = figures.by_unit(session, campaign, as_of=cutoff_day)
+    # Every unit's and each kind's figures at the cut-off, read once (the units' rows are
+    # also the forecast's start).
+    rows, by_kind = figures.by_unit_and_kind(session, campaign, as_of=cutoff_day)
     units = _units(
         session, campaign, period, cutoff_day, before, before_rank, closures, goals, rows
     )
@@ -501,7 +502,6 @@ def build(
     overall = figures.total_of(
         [(None, figures.Figures(figures.Counts(**u["counts"]))) for u in units]
     )
-    by_kind = figures.grouped(session, campaign, "kind", as_of=cutoff_day)
     deadline = timeline.build_deadline(campaign)
     in_force, next_phase = _phases(campaign, cutoff_day)
 

@@ -12,6 +12,8 @@ Three small worlds, each borrowed with its hand-worked figures from the tests of
   Party org, 小企业, 四党员, 空壳 out of the base; 武昌三党员 in 武昌区).
 """
 
+from datetime import date
+
 from sqlalchemy import delete, func, select, update
 
 from campaign import figures, rulesets
@@ -132,3 +134,16 @@ def test_a_verified_and_a_revoked_closure_move_the_rules_figures(board_world):  
     db.session.commit()
     assert named(figures.rule_figures(db.session, w.campaign)) == before
     assert RULE_TALLY.matches(db.session, w.campaign)
+
+
+def test_a_bulletin_reads_the_units_and_kinds_as_of_its_cut_off_at_once(app):
+    w = build("seed-004")
+    # In the base: enterprises A1-A5 and A7 (A6 is a 空壳), social S1 and S2. Party orgs now:
+    # A2, A3 (joint), A5 (standalone), S2 (功能型); on 2026-09-30 A3's (founded 10-01) not yet.
+    for as_of, enterprises, all_units in ((None, 3, 4), (date(2026, 9, 30), 2, 3)):
+        rows, by_kind = figures.by_unit_and_kind(db.session, w.campaign, as_of)
+        assert [(u.code, f.counts.base, f.counts.with_party_org) for u, f in rows] == [
+            ("jiangan", 8, all_units)
+        ]
+        got = {k: (f.counts.base, f.counts.with_party_org) for k, f in by_kind.items()}
+        assert got == {"enterprise": (6, enterprises), "social": (2, 1)}
