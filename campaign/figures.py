@@ -614,9 +614,9 @@ def phase_counts_by_unit(
     as_of: date | None = None,
 ) -> dict[int, PhaseCounts]:
     """PhaseCounts per unit id (units without a Party org are absent): now, a sum over the
-    tally (LedgerCounts, as the other current figures); ``as_of`` a past day, summed over the
-    ledger's organizations with a Party org, what was done by then (a Party org, a 理顺 or a
-    选派 with a later day is not counted yet)."""
+    tally (LedgerCounts, as the other current figures); ``as_of`` a past day, what was done by
+    then (a Party org, a 理顺 or a 选派 with a later day is not counted yet): the tally less
+    what the organizations with such a later day add to it now."""
     if as_of is None:
         settle(session)
         stmt = select(
@@ -633,18 +633,39 @@ def phase_counts_by_unit(
             for row in session.execute(stmt.group_by(LedgerCounts.unit_id))
             if row.party_orgs
         }
-    conditions = _phase_conditions(campaign, as_of)
-    stmt = _scoped(
+    # As of a past day: the tally, plus what each organization counted then less what it
+    # counts now, summed over those whose Party org, 理顺 or 选派 is dated after the day (the
+    # others count then as now): the conditions are evaluated for those rows only, not for
+    # every Party org of the ledger. One statement, as ``_statement``.
+    settle(session)
+    then, now_ = _phase_conditions(campaign, as_of), _phase_conditions(campaign, None)
+    kept = select(
+        LedgerCounts.unit_id,
+        *[getattr(LedgerCounts, column).label(n) for n, column in _PHASE_TALLIED.items()],
+    ).where(LedgerCounts.campaign_id == campaign.id)
+    if unit_ids is not None:
+        kept = kept.where(LedgerCounts.unit_id.in_(unit_ids))
+    later = _scoped(
         select(
-            Org.unit_id,
-            *[func.coalesce(func.sum(_one_if(c)), 0).label(n) for n, c in conditions.items()],
-        ).where(conditions["party_orgs"]),
+            Org.unit_id, *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _PHASE_NAMES]
+        ).where(
+            or_(
+                Org.party_org_founded_on > as_of,
+                Org.affiliation_settled_on > as_of,
+                Org.liaison_assigned_on > as_of,
+            )
+        ),
         campaign,
         unit_ids,
-    ).group_by(Org.unit_id)
+    )
+    rows = union_all(kept, later).subquery()
+    stmt = select(
+        rows.c.unit_id, *[func.coalesce(func.sum(rows.c[n]), 0).label(n) for n in _PHASE_NAMES]
+    ).group_by(rows.c.unit_id)
     return {
         row.unit_id: PhaseCounts(**{n: int(getattr(row, n)) for n in _PHASE_NAMES})
         for row in session.execute(stmt)
+        if row.party_orgs
     }
 
 
