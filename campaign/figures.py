@@ -717,13 +717,16 @@ def rule_figures(
 ) -> list[RuleFigure]:
     """The figures of the campaign's rules: one per rule switched on that names a figure,
     from the weakest target up (有党员, 党组织, 单独组建: as the plans list them, "50人以上的有党员、
-    100人以上的建有党的组织"), else in the rule set's order. One SQL statement over the ledger
-    (as of ``as_of``: Party orgs counted from their founding day)."""
+    100人以上的建有党的组织"), else in the rule set's order. Sums over the tally (RULE_TALLY); as
+    of ``as_of`` (Party orgs counted from their founding day) with what the organizations whose
+    Party org was founded after it met then less now."""
     from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
 
     chosen = [r for r in rulesets.rule_set_of(campaign).active if r.figure]
     chosen.sort(key=lambda r: -rules.LADDER.index(r.target))
-    counts = _kept_rule_counts(session, campaign, chosen, unit_ids) if as_of is None else None
+    counts = _kept_rule_counts(session, campaign, chosen, unit_ids)
+    if counts is not None and as_of is not None:
+        counts = _rule_counts_then(session, campaign, chosen, unit_ids, as_of, counts)
     if counts is None:
         columns = None if as_of is None else _AsOf(as_of)
         counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
@@ -757,11 +760,17 @@ def _rule_conditions(campaign: Campaign) -> list[tuple[str, dict[str, Any]]]:
 
     out = []
     for rule in rulesets.rule_set_of(campaign).rules:
-        covered = and_(Org.in_base, rule.condition.sql(Org))
-        out.append(
-            (rule.code, {"covered": covered, "met": and_(covered, rules.MET[rule.target].sql(Org))})
-        )
+        covered, met = _rule_sql(rule, Org)
+        out.append((rule.code, {"covered": covered, "met": met}))
     return out
+
+
+def _rule_sql(rule: Any, columns: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Whether an organization is covered by ``rule`` (in the base, and the rule's own
+    condition), and whether it is covered and meets what the rule asks, its Party org read
+    from ``columns`` (the ledger, or ``_AsOf`` a past day)."""
+    covered = and_(Org.in_base, rule.condition.sql(Org))
+    return covered, and_(covered, rules.MET[rule.target].sql(columns))
 
 
 RULE_TALLY = tally.ItemTally(
@@ -804,3 +813,27 @@ def _kept_rule_counts(
         if session.scalar(tallied) is None and session.scalar(ledger) is not None:
             return None
     return [kept.get(r.code, (0, 0)) for r in chosen]
+
+
+def _rule_counts_then(
+    session: Session,
+    campaign: Campaign,
+    chosen: list[Any],
+    unit_ids: list[int] | None,
+    as_of: date,
+    now_: list[tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """(covered, met) per rule as of a past day from the counts now: whom a rule covers does not
+    depend on the day; what it meets does, through the Party orgs founded after it (an index
+    range), whose "met" then less "met" now is added (the rules' own conditions, as
+    ``rulesets.rule_counts`` reads them as of a day)."""
+    if not chosen:
+        return []
+    then = _AsOf(as_of)
+    deltas = []
+    for rule in chosen:
+        met_then, met_now = _rule_sql(rule, then)[1], _rule_sql(rule, Org)[1]
+        deltas.append(func.coalesce(func.sum(_one_if(met_then) - _one_if(met_now)), 0))
+    stmt = _scoped(select(*deltas).where(Org.party_org_founded_on > as_of), campaign, unit_ids)
+    row = session.execute(stmt).one()
+    return [(covered, met + int(d)) for (covered, met), d in zip(now_, row, strict=True)]
