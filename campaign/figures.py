@@ -722,9 +722,11 @@ def rule_figures(
     Party org was founded after it met then less now."""
     from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
 
-    chosen = [r for r in rulesets.rule_set_of(campaign).active if r.figure]
+    rule_set = rulesets.rule_set_of(campaign)
+    kept_as = {id(r): _rule_key(i, r) for i, r in enumerate(rule_set.rules)}
+    chosen = [r for r in rule_set.active if r.figure]
     chosen.sort(key=lambda r: -rules.LADDER.index(r.target))
-    counts = _kept_rule_counts(session, campaign, chosen, unit_ids)
+    counts = _kept_rule_counts(session, campaign, [kept_as[id(r)] for r in chosen], unit_ids)
     if counts is not None and as_of is not None:
         counts = _rule_counts_then(session, campaign, chosen, unit_ids, as_of, counts)
     if counts is None:
@@ -759,10 +761,16 @@ def _rule_conditions(campaign: Campaign) -> list[tuple[str, dict[str, Any]]]:
     from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
 
     out = []
-    for rule in rulesets.rule_set_of(campaign).rules:
+    for i, rule in enumerate(rulesets.rule_set_of(campaign).rules):
         covered, met = _rule_sql(rule, Org)
-        out.append((rule.code, {"covered": covered, "met": met}))
+        out.append((_rule_key(i, rule), {"covered": covered, "met": met}))
     return out
+
+
+def _rule_key(position: int, rule: Any) -> str:
+    """How the tally names a rule: its place in the rule set and its code ("3:employees_member";
+    two rules may share a code, as seed 004's 互联网 and 文化创意 ones do)."""
+    return f"{position}:{rule.code}"
 
 
 def _rule_sql(rule: Any, columns: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
@@ -786,9 +794,10 @@ RULE_TALLY = tally.ItemTally(
 
 
 def _kept_rule_counts(
-    session: Session, campaign: Campaign, chosen: list[Any], unit_ids: list[int] | None
+    session: Session, campaign: Campaign, chosen: list[str], unit_ids: list[int] | None
 ) -> list[tuple[int, int]] | None:
-    """(covered, met) per rule of ``chosen``, summed over the tally; None while the tally
+    """(covered, met) per rule of ``chosen`` (their ``_rule_key``), summed over the tally; None
+    while the tally
     holds nothing for a campaign with organizations (a database upgraded to it and not yet
     recounted: ``flask campaign recount``), whose figures are then read from the ledger."""
     if not chosen:
@@ -804,7 +813,7 @@ def _kept_rule_counts(
     kept = {
         code: (int(c), int(m))
         for code, c, m in session.execute(
-            stmt.where(RuleCounts.rule.in_([r.code for r in chosen])).group_by(RuleCounts.rule)
+            stmt.where(RuleCounts.rule.in_(chosen)).group_by(RuleCounts.rule)
         )
     }
     if not kept:
@@ -812,7 +821,7 @@ def _kept_rule_counts(
         ledger = select(Org.id).where(Org.campaign_id == campaign.id).limit(1)
         if session.scalar(tallied) is None and session.scalar(ledger) is not None:
             return None
-    return [kept.get(r.code, (0, 0)) for r in chosen]
+    return [kept.get(key, (0, 0)) for key in chosen]
 
 
 def _rule_counts_then(

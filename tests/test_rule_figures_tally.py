@@ -31,6 +31,7 @@ from tests.board.test_board_services import (  # noqa: F401  (the fixtures)
     verify,
 )
 from tests.board.test_board_services import w as board_world  # noqa: F401
+from tests.conftest import make_org
 from tests.ledger.conftest import ledger_xlsx
 from tests.ledger.test_import_flow import V1, V2, import_and_apply
 from tests.ledger.test_import_flow import w as import_world  # noqa: F401
@@ -147,3 +148,20 @@ def test_a_bulletin_reads_the_units_and_kinds_as_of_its_cut_off_at_once(app):
         ]
         got = {k: (f.counts.base, f.counts.with_party_org) for k, f in by_kind.items()}
         assert got == {"enterprise": (6, enterprises), "social": (2, 1)}
+
+
+def test_two_rules_of_one_code_are_counted_apart(app):
+    # Seed 004 has two rules coded large_typed_enterprise (互联网 and 文化创意 firms of 50+
+    # staff must set up a Party org): a 60-staff firm tagged with both is covered by each.
+    w = build("seed-004")
+    firm = make_org(w.campaign, w.unit, name="网络文化公司", employees=60)
+    firm.tags = ["internet", "cultural"]
+    db.session.commit()
+    kept = db.session.execute(
+        select(RuleCounts.rule, RuleCounts.covered, RuleCounts.met).where(
+            RuleCounts.rule.like("%:large_typed_enterprise")
+        )
+    ).all()
+    assert len(kept) == 2 and kept[0].rule != kept[1].rule
+    assert [(r.covered, r.met) for r in kept] == [(1, 0), (1, 0)]
+    assert RULE_TALLY.matches(db.session, w.campaign)

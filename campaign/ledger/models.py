@@ -443,7 +443,7 @@ class RuleCounts(Base):
     group of organizations (as LedgerCounts) and rule: organizations of the base the rule
     covers, and of them those meeting what it asks.
 
-    One row per (campaign, unit, street/park, kind, category, rule code) where the rule covers
+    One row per (campaign, unit, street/park, kind, category, rule) where the rule covers
     an organization of the group. Derived data, kept by campaign.tally (figures.RULE_TALLY)
     from each rule's own SQL conditions, so a rule added later is counted without a change
     here; recounted whole when the rule set or its thresholds change.
@@ -456,7 +456,8 @@ class RuleCounts(Base):
     area_key: Mapped[int] = mapped_column(primary_key=True)  # area_id, 0 for none
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     category: Mapped[str] = mapped_column(String(30), primary_key=True)
-    rule: Mapped[str] = mapped_column(String(40), primary_key=True)  # rules.Rule.code
+    # figures._rule_key: the rule's place in the rule set and its code ("3:employees_member")
+    rule: Mapped[str] = mapped_column(String(50), primary_key=True)
 
     covered: Mapped[int] = mapped_column(default=0)
     met: Mapped[int] = mapped_column(default=0)

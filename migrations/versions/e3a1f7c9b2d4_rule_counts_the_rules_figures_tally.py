@@ -1,7 +1,7 @@
 """rule_counts: the figures of the campaign's rules kept per group of organizations and rule
 
 Organizations of the base each rule of the campaign's rule set covers, and of them those
-meeting what it asks, per (campaign, unit, street/park, kind, category, rule code): the
+meeting what it asks, per (campaign, unit, street/park, kind, category, rule): the
 overview and a bulletin's rule figures sum these rows instead of scanning the ledger. Which
 organizations a rule covers is data (the campaign's rule set), read through the rules' own
 SQL by campaign.figures.RULE_TALLY; a data migration must not depend on that code, so the
@@ -34,7 +34,7 @@ def upgrade():
         sa.Column("area_key", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("category", sa.String(length=30), nullable=False),
-        sa.Column("rule", sa.String(length=40), nullable=False),
+        sa.Column("rule", sa.String(length=50), nullable=False),
         sa.Column("covered", sa.Integer(), nullable=False),
         sa.Column("met", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
