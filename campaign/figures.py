@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -760,8 +761,15 @@ def _rule_conditions(campaign: Campaign) -> list[tuple[str, dict[str, Any]]]:
     ``rulesets.rule_counts``, read from each rule's own SQL, whatever its fields."""
     from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
 
+    return _conditions_of(rulesets.rule_set_of(campaign))
+
+
+@lru_cache(maxsize=64)
+def _conditions_of(rule_set: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``_rule_conditions`` of one rule set (an immutable value), built once: every commit that
+    changes organizations recounts their groups with them."""
     out = []
-    for i, rule in enumerate(rulesets.rule_set_of(campaign).rules):
+    for i, rule in enumerate(rule_set.rules):
         covered, met = _rule_sql(rule, Org)
         out.append((_rule_key(i, rule), {"covered": covered, "met": met}))
     return out
