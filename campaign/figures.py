@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -49,7 +50,7 @@ from campaign.core.clock import today
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
 from campaign.core.vocab import OrgKind, PartyOrgStatus, Target
-from campaign.ledger.models import LedgerCounts, Organization
+from campaign.ledger.models import LedgerCounts, Organization, RuleCounts
 
 Org = Organization
 R = TypeVar("R", bound=tuple[Any, ...])
@@ -249,6 +250,10 @@ _KEYS: dict[str | None, list[str]] = {
     "area": ["area_key"],
     "kind": ["kind"],
     "category": ["kind", "category"],
+    "unit_kind": [
+        "unit_id",
+        "kind",
+    ],  # both "unit" and "kind" from one statement (by_unit_and_kind)
 }
 
 
@@ -335,13 +340,30 @@ def by_unit(
     campaign: Campaign,
     unit_ids: list[int] | None = None,
     as_of: date | None = None,
+    per_unit: dict[Any, Figures] | None = None,
 ) -> list[tuple[Unit, Figures]]:
-    """Every responsible unit (or those in ``unit_ids``) with its figures, in display order."""
-    per_unit = grouped(session, campaign, "unit", unit_ids, as_of)
+    """Every responsible unit (or those in ``unit_ids``) with its figures, in display order
+    (``per_unit``: the figures per unit id, when the caller has them)."""
+    if per_unit is None:
+        per_unit = grouped(session, campaign, "unit", unit_ids, as_of)
     stmt = select(Unit).where(Unit.is_responsible).order_by(Unit.position, Unit.id)
     if unit_ids is not None:
         stmt = stmt.where(Unit.id.in_(unit_ids))
     return [(u, per_unit.get(u.id, Figures(Counts()))) for u in session.scalars(stmt)]
+
+
+def by_unit_and_kind(
+    session: Session, campaign: Campaign, as_of: date | None = None
+) -> tuple[list[tuple[Unit, Figures]], dict[Any, Figures]]:
+    """``by_unit`` and ``grouped(by="kind")`` from one statement grouped by unit and kind: as
+    of a past day each is a pass over the Party orgs founded after it, so a bulletin reads
+    them once."""
+    per_unit: dict[Any, Figures] = {}
+    per_kind: dict[Any, Figures] = {}
+    for (unit_id, kind), f in grouped(session, campaign, "unit_kind", None, as_of).items():
+        for sums, key in ((per_unit, unit_id), (per_kind, kind)):
+            sums[key] = Figures(sums[key].counts + f.counts) if key in sums else f
+    return by_unit(session, campaign, None, as_of, per_unit), per_kind
 
 
 def total_of(rows: Iterable[tuple[object, Figures]]) -> Figures:
@@ -498,10 +520,22 @@ LEDGER_TALLY = tally.Tally(
     ),
     counts=lambda campaign: {c.name: c for c in (*_sums(campaign, None), *_phase_sums(campaign))},
 )
-# The figures' names for the shared machinery, as the ledger's writers and tests call it.
-stale = LEDGER_TALLY.stale
-recount = LEDGER_TALLY.recount
 settle = tally.settle
+
+
+# The figures' names for the shared machinery, as the ledger's writers and tests call it:
+# both tallies of the ledger (this one and RULE_TALLY, below), as one.
+def stale(session: Session, campaign: Campaign, unit_ids: Iterable[int] | None = None) -> None:
+    """Say that a bulk write changed the organizations of ``unit_ids`` (None: every unit):
+    the ledger's tallies are recounted for them before the transaction commits."""
+    for kept in (LEDGER_TALLY, RULE_TALLY):
+        kept.stale(session, campaign, unit_ids)
+
+
+def recount(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> None:
+    """Rebuild the ledger's tallies from the ledger by SQL (of ``unit_ids``, or all)."""
+    for kept in (LEDGER_TALLY, RULE_TALLY):
+        kept.recount(session, campaign, unit_ids)
 
 
 # --- Seed 004 phases 5 and 6: 理顺隶属关系, 选派第一书记或党建工作指导员 -------------------------
@@ -582,9 +616,9 @@ def phase_counts_by_unit(
     as_of: date | None = None,
 ) -> dict[int, PhaseCounts]:
     """PhaseCounts per unit id (units without a Party org are absent): now, a sum over the
-    tally (LedgerCounts, as the other current figures); ``as_of`` a past day, summed over the
-    ledger's organizations with a Party org, what was done by then (a Party org, a 理顺 or a
-    选派 with a later day is not counted yet)."""
+    tally (LedgerCounts, as the other current figures); ``as_of`` a past day, what was done by
+    then (a Party org, a 理顺 or a 选派 with a later day is not counted yet): the tally less
+    what the organizations with such a later day add to it now."""
     if as_of is None:
         settle(session)
         stmt = select(
@@ -601,18 +635,39 @@ def phase_counts_by_unit(
             for row in session.execute(stmt.group_by(LedgerCounts.unit_id))
             if row.party_orgs
         }
-    conditions = _phase_conditions(campaign, as_of)
-    stmt = _scoped(
+    # As of a past day: the tally, plus what each organization counted then less what it
+    # counts now, summed over those whose Party org, 理顺 or 选派 is dated after the day (the
+    # others count then as now): the conditions are evaluated for those rows only, not for
+    # every Party org of the ledger. One statement, as ``_statement``.
+    settle(session)
+    then, now_ = _phase_conditions(campaign, as_of), _phase_conditions(campaign, None)
+    kept = select(
+        LedgerCounts.unit_id,
+        *[getattr(LedgerCounts, column).label(n) for n, column in _PHASE_TALLIED.items()],
+    ).where(LedgerCounts.campaign_id == campaign.id)
+    if unit_ids is not None:
+        kept = kept.where(LedgerCounts.unit_id.in_(unit_ids))
+    later = _scoped(
         select(
-            Org.unit_id,
-            *[func.coalesce(func.sum(_one_if(c)), 0).label(n) for n, c in conditions.items()],
-        ).where(conditions["party_orgs"]),
+            Org.unit_id, *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _PHASE_NAMES]
+        ).where(
+            or_(
+                Org.party_org_founded_on > as_of,
+                Org.affiliation_settled_on > as_of,
+                Org.liaison_assigned_on > as_of,
+            )
+        ),
         campaign,
         unit_ids,
-    ).group_by(Org.unit_id)
+    )
+    rows = union_all(kept, later).subquery()
+    stmt = select(
+        rows.c.unit_id, *[func.coalesce(func.sum(rows.c[n]), 0).label(n) for n in _PHASE_NAMES]
+    ).group_by(rows.c.unit_id)
     return {
         row.unit_id: PhaseCounts(**{n: int(getattr(row, n)) for n in _PHASE_NAMES})
         for row in session.execute(stmt)
+        if row.party_orgs
     }
 
 
@@ -704,14 +759,21 @@ def rule_figures(
 ) -> list[RuleFigure]:
     """The figures of the campaign's rules: one per rule switched on that names a figure,
     from the weakest target up (有党员, 党组织, 单独组建: as the plans list them, "50人以上的有党员、
-    100人以上的建有党的组织"), else in the rule set's order. One SQL statement over the ledger
-    (as of ``as_of``: Party orgs counted from their founding day)."""
+    100人以上的建有党的组织"), else in the rule set's order. Sums over the tally (RULE_TALLY); as
+    of ``as_of`` (Party orgs counted from their founding day) with what the organizations whose
+    Party org was founded after it met then less now."""
     from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
 
-    chosen = [r for r in rulesets.rule_set_of(campaign).active if r.figure]
+    rule_set = rulesets.rule_set_of(campaign)
+    kept_as = {id(r): _rule_key(i, r) for i, r in enumerate(rule_set.rules)}
+    chosen = [r for r in rule_set.active if r.figure]
     chosen.sort(key=lambda r: -rules.LADDER.index(r.target))
-    columns = None if as_of is None else _AsOf(as_of)
-    counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
+    counts = _kept_rule_counts(session, campaign, [kept_as[id(r)] for r in chosen], unit_ids)
+    if counts is not None and as_of is not None:
+        counts = _rule_counts_then(session, campaign, chosen, unit_ids, as_of, counts)
+    if counts is None:
+        columns = None if as_of is None else _AsOf(as_of)
+        counts = rulesets.rule_counts(session, campaign, chosen, unit_ids, columns)
     out = []
     for rule, (covered, met) in zip(chosen, counts, strict=True):
         met_words, rate_words = rulesets.figure_words(rule)
@@ -765,3 +827,109 @@ def _with_due_dates(
         for i, n in zip(at, met_by, strict=True):
             out[i] = replace(out[i], due_on=due_on, met_by_due=n)
     return out
+
+
+# --- The tally of the rules' figures: RuleCounts kept in step with the ledger -------------
+
+
+def _rule_conditions(campaign: Campaign) -> list[tuple[str, dict[str, Any]]]:
+    """Per rule of the campaign's rule set (switched on or not): its code, and the conditions
+    on one organization of being covered (in the base, and the rule's own condition) and of
+    meeting what the rule asks (``rules.MET`` of its target): the counts of
+    ``rulesets.rule_counts``, read from each rule's own SQL, whatever its fields."""
+    from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
+
+    return _conditions_of(rulesets.rule_set_of(campaign))
+
+
+@lru_cache(maxsize=64)
+def _conditions_of(rule_set: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``_rule_conditions`` of one rule set (an immutable value), built once: every commit that
+    changes organizations recounts their groups with them."""
+    out = []
+    for i, rule in enumerate(rule_set.rules):
+        covered, met = _rule_sql(rule, Org)
+        out.append((_rule_key(i, rule), {"covered": covered, "met": met}))
+    return out
+
+
+def _rule_key(position: int, rule: Any) -> str:
+    """How the tally names a rule: its place in the rule set and its code ("3:employees_member";
+    two rules may share a code, as seed 004's 互联网 and 文化创意 ones do)."""
+    return f"{position}:{rule.code}"
+
+
+def _rule_sql(rule: Any, columns: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Whether an organization is covered by ``rule`` (in the base, and the rule's own
+    condition), and whether it is covered and meets what the rule asks, its Party org read
+    from ``columns`` (the ledger, or ``_AsOf`` a past day): ``rulesets.rule_sql``."""
+    from campaign import rulesets  # noqa: PLC0415 (rulesets reads the ledger's models)
+
+    return rulesets.rule_sql(rule, Org, columns)
+
+
+RULE_TALLY = tally.ItemTally(
+    title="规则指标计数",
+    source_title="台账",
+    model=RuleCounts,
+    source=Organization,
+    keys=LEDGER_TALLY.keys,
+    counts=lambda _campaign: {},
+    item_column="rule",
+    items=_rule_conditions,
+)
+
+
+def _kept_rule_counts(
+    session: Session, campaign: Campaign, chosen: list[str], unit_ids: list[int] | None
+) -> list[tuple[int, int]] | None:
+    """(covered, met) per rule of ``chosen`` (their ``_rule_key``), summed over the tally; None
+    while the tally
+    holds nothing for a campaign with organizations (a database upgraded to it and not yet
+    recounted: ``flask campaign recount``), whose figures are then read from the ledger."""
+    if not chosen:
+        return []
+    settle(session)
+    stmt = select(
+        RuleCounts.rule,
+        func.coalesce(func.sum(RuleCounts.covered), 0),
+        func.coalesce(func.sum(RuleCounts.met), 0),
+    ).where(RuleCounts.campaign_id == campaign.id)
+    if unit_ids is not None:
+        stmt = stmt.where(RuleCounts.unit_id.in_(unit_ids))
+    kept = {
+        code: (int(c), int(m))
+        for code, c, m in session.execute(
+            stmt.where(RuleCounts.rule.in_(chosen)).group_by(RuleCounts.rule)
+        )
+    }
+    if not kept:
+        tallied = select(RuleCounts.rule).where(RuleCounts.campaign_id == campaign.id).limit(1)
+        ledger = select(Org.id).where(Org.campaign_id == campaign.id).limit(1)
+        if session.scalar(tallied) is None and session.scalar(ledger) is not None:
+            return None
+    return [kept.get(key, (0, 0)) for key in chosen]
+
+
+def _rule_counts_then(
+    session: Session,
+    campaign: Campaign,
+    chosen: list[Any],
+    unit_ids: list[int] | None,
+    as_of: date,
+    now_: list[tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """(covered, met) per rule as of a past day from the counts now: whom a rule covers does not
+    depend on the day; what it meets does, through the Party orgs founded after it (an index
+    range), whose "met" then less "met" now is added (the rules' own conditions, as
+    ``rulesets.rule_counts`` reads them as of a day)."""
+    if not chosen:
+        return []
+    then = _AsOf(as_of)
+    deltas = []
+    for rule in chosen:
+        met_then, met_now = _rule_sql(rule, then)[1], _rule_sql(rule, Org)[1]
+        deltas.append(func.coalesce(func.sum(_one_if(met_then) - _one_if(met_now)), 0))
+    stmt = _scoped(select(*deltas).where(Org.party_org_founded_on > as_of), campaign, unit_ids)
+    row = session.execute(stmt).one()
+    return [(covered, met + int(d)) for (covered, met), d in zip(now_, row, strict=True)]

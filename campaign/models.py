@@ -13,7 +13,7 @@ from campaign.board.models import (
 )
 from campaign.core.models import ApiToken, Campaign, CityProfile, Phase, Unit, User
 from campaign.core.ratelimit import RateLimitCounter
-from campaign.figures import LEDGER_TALLY
+from campaign.figures import LEDGER_TALLY, RULE_TALLY
 from campaign.forecast.models import ForecastRun
 from campaign.half_monthly.models import UnitReport
 from campaign.ledger.models import (
@@ -23,6 +23,7 @@ from campaign.ledger.models import (
     LedgerConflict,
     LedgerCounts,
     Organization,
+    RuleCounts,
     UnitLedger,
 )
 from campaign.quality.models import QualityRun, QualitySignal
@@ -33,6 +34,8 @@ __all__ = [
     "CheckNote",
     "BOARD_TALLY",
     "LEDGER_TALLY",
+    "RULE_TALLY",
+    "RuleCounts",
     "BoardCounts",
     "BoardItem",
     "Closure",

@@ -848,8 +848,7 @@ def rule_counts(
     columns = Org if columns is None else columns
     sums = []
     for rule in chosen:
-        covered = and_(Org.in_base, rule.condition.sql(Org))
-        met = and_(covered, rule.met_condition.sql(columns))
+        covered, met = rule_sql(rule, Org, columns)
         sums += [
             func.coalesce(func.sum(case((covered, 1), else_=0)), 0),
             func.coalesce(func.sum(case((met, 1), else_=0)), 0),
@@ -859,6 +858,15 @@ def rule_counts(
         stmt = stmt.where(Org.unit_id.in_(unit_ids))
     row = session.execute(stmt).one()
     return [(int(row[2 * i]), int(row[2 * i + 1])) for i in range(len(chosen))]
+
+
+def rule_sql(rule: Rule, org: Any, columns: Any) -> tuple[Any, Any]:
+    """Whether an organization (``org``: the Organization class) is covered by ``rule`` (in the
+    base, and the rule's own condition), and whether it is covered and meets what the rule
+    asks, its Party org and means read from ``columns`` (the ledger, or the ledger as of a past
+    day). The one definition the rules page, the figures and the rules' tally count by."""
+    covered = and_(org.in_base, rule.condition.sql(org))
+    return covered, and_(covered, rule.met_condition.sql(columns))
 
 
 # How a bulletin says a rule's figure: those that meet the target, and the rate's word.

@@ -21,9 +21,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     and_,
+    case,
     delete,
     event,
+    false,
     func,
     insert,
     inspect,
@@ -31,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.sql.dml import UpdateBase
@@ -170,36 +174,79 @@ class Tally:
             in_source.append(source.unit_id.in_(unit_ids))
             in_tally.append(t.c.unit_id.in_(unit_ids))
         session.execute(delete(t).where(*in_tally))
+        columns, _, counted = self._counted(campaign, in_source)
+        session.execute(insert(t).from_select(columns, counted))
+
+    def _counted(self, campaign: Campaign, where: list) -> tuple[list[str], int, Any]:
+        """The tally's rows for the counted rows matching ``where``, as SQL: the tally's
+        columns, how many of them (at the end) are counts, and the SELECT."""
         key = self._key_sql()
         counts = self.counts(campaign)
-        counted = (
-            select(literal(campaign.id), *key, *counts.values()).where(*in_source).group_by(*key)
-        )
-        columns = ["campaign_id", *(k.column for k in self.keys), *counts]
-        session.execute(insert(t).from_select(columns, counted))
+        counted = select(literal(campaign.id), *key, *counts.values()).where(*where).group_by(*key)
+        return ["campaign_id", *(k.column for k in self.keys), *counts], len(counts), counted
 
     def matches(self, session: Session, campaign: Campaign) -> bool:
         """Whether the tally holds the same counts per group as a scan of the counted table."""
         settle(session)
-        key = self._key_sql()
-        counts = self.counts(campaign)
-        width = len(key)
-        scanned = session.execute(
-            select(*key, *counts.values())
-            .where(self.source.campaign_id == campaign.id)
-            .group_by(*key)
-        )
+        columns, width, counted = self._counted(campaign, [self.source.campaign_id == campaign.id])
+        scanned = session.execute(counted)
         t = self.model.__table__
         kept = session.execute(
-            select(*(t.c[k.column] for k in self.keys), *(t.c[n] for n in counts)).where(
-                t.c.campaign_id == campaign.id
-            )
+            select(*(t.c[c] for c in columns)).where(t.c.campaign_id == campaign.id)
         )
 
         def by_group(rows) -> dict:
-            return {tuple(r[:width]): tuple(int(n) for n in r[width:]) for r in rows}
+            return {tuple(r[:-width]): tuple(int(n) for n in r[-width:]) for r in rows}
 
         return by_group(scanned) == by_group(kept)
+
+
+@dataclass(eq=False)
+class ItemTally(Tally):
+    """A tally that counts, per group, each item of a list the campaign defines (its rules):
+    one row per group and item, the item's code in ``item_column``. ``items`` gives, per
+    item, its code and its counts as conditions on one counted row (name -> condition, the
+    same names for every item); a row is kept only where the item's first count is not
+    zero. ``counts`` is unused.
+
+    The counted rows are read once: every condition's sum per group, then one row per item."""
+
+    item_column: str = "item"
+    items: Callable[[Campaign], list[tuple[str, dict[str, Any]]]] = lambda _c: []
+
+    def _counted(self, campaign: Campaign, where: list) -> tuple[list[str], int, Any]:
+        items = self.items(campaign)
+        names = list(items[0][1]) if items else ["n"]
+        columns = ["campaign_id", *(k.column for k in self.keys), self.item_column, *names]
+        if not items:
+            nothing = select(
+                literal(campaign.id), *self._key_sql(), literal(""), *(literal(0) for _ in names)
+            ).where(false())
+            return columns, len(names), nothing
+        key = self._key_sql()
+        wide = (
+            select(
+                *(k.label(c.column) for k, c in zip(key, self.keys, strict=True)),
+                *(
+                    func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(f"c{i}_{j}")
+                    for i, (_, conditions) in enumerate(items)
+                    for j, condition in enumerate(conditions.values())
+                ),
+            )
+            .where(*where)
+            .group_by(*key)
+            .cte("wide")
+        )
+        per_item = [
+            select(
+                literal(campaign.id),
+                *(wide.c[k.column] for k in self.keys),
+                literal(code, String),
+                *(wide.c[f"c{i}_{j}"] for j in range(len(names))),
+            ).where(wide.c[f"c{i}_0"] != 0)
+            for i, (code, _) in enumerate(items)
+        ]
+        return columns, len(names), union_all(*per_item)
 
 
 # ---- keeping every tally in step with the session ---------------------------------------

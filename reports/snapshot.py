@@ -507,7 +507,9 @@ def build(
 
     closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
     goals = targets.load(session, campaign)
-    rows = figures.by_unit(session, campaign, as_of=cutoff_day)
+    # Every unit's and each kind's figures at the cut-off, read once (the units' rows are
+    # also the forecast's start).
+    rows, by_kind = figures.by_unit_and_kind(session, campaign, as_of=cutoff_day)
     units = _units(
         session, campaign, period, cutoff_day, before, before_rank, closures, goals, rows
     )
@@ -515,7 +517,6 @@ def build(
     overall = figures.total_of(
         [(None, figures.Figures(figures.Counts(**u["counts"]))) for u in units]
     )
-    by_kind = figures.grouped(session, campaign, "kind", as_of=cutoff_day)
     deadline = timeline.build_deadline(campaign)
     in_force, next_phase = _phases(campaign, cutoff_day)
 
@@ -634,7 +635,7 @@ def _forecast(
     """预计: the city's figures projected to the build deadline from what was known at the
     cut-off, and the units projected below the coverage target, the furthest below first
     (None once the deadline is reached: there is nothing left to project)."""
-    made = forecast.forecast(session, campaign, as_of=day, rows=rows, rows_as_of=day)
+    made = forecast.forecast(session, campaign, as_of=day, rows=rows)
     if made.days_left <= 0:
         return None
     return {

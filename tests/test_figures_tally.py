@@ -16,8 +16,8 @@ from sqlalchemy import func, inspect, select, text, update
 from campaign import figures
 from campaign.core.extensions import db
 from campaign.core.models import Campaign
-from campaign.figures import LEDGER_TALLY
-from campaign.ledger.models import LedgerCounts, Organization
+from campaign.figures import LEDGER_TALLY, RULE_TALLY
+from campaign.ledger.models import LedgerCounts, Organization, RuleCounts
 from campaign.ledger.services import (
     exclude_organization,
     restore_organization,
@@ -76,6 +76,7 @@ def test_an_edit_moves_counts_between_streets_and_statuses(ledger):  # noqa: F81
     assert (got.member_required, got.member_required_met) == (4, 3)
     assert street_base(campaign, a) == {"a-01": (3, 3), "a-02": (1, 0)}
     assert LEDGER_TALLY.matches(db.session, campaign)
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 def test_exclusion_and_restoration_move_the_base(ledger):  # noqa: F811
@@ -90,6 +91,7 @@ def test_exclusion_and_restoration_move_the_base(ledger):  # noqa: F811
     got = unit_counts(campaign, a)
     assert (got.base, got.excluded, got.work_covered, got.required) == (4, 1, 3, 2)
     assert LEDGER_TALLY.matches(db.session, campaign)
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 def test_a_new_and_a_deleted_organization(ledger):  # noqa: F811
@@ -111,6 +113,7 @@ def test_a_new_and_a_deleted_organization(ledger):  # noqa: F811
     got = unit_counts(campaign, b)
     assert (got.base, got.with_party_org, got.standalone) == (4, 3, 1)
     assert LEDGER_TALLY.matches(db.session, campaign)
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 def test_a_rolled_back_change_leaves_the_figures(ledger):  # noqa: F811
@@ -122,6 +125,7 @@ def test_a_rolled_back_change_leaves_the_figures(ledger):  # noqa: F811
     db.session.rollback()
     assert unit_counts(campaign, a).with_party_org == 2
     assert LEDGER_TALLY.matches(db.session, campaign)
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 def test_a_bulk_write_is_recounted_for_the_units_it_names(ledger):  # noqa: F811
@@ -134,6 +138,7 @@ def test_a_bulk_write_is_recounted_for_the_units_it_names(ledger):  # noqa: F811
     assert unit_counts(campaign, b).with_party_org == 0
     assert unit_counts(campaign, a).with_party_org == 2
     assert LEDGER_TALLY.matches(db.session, campaign)
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 def test_a_bulk_write_that_names_no_units_is_not_committed(ledger):  # noqa: F811
@@ -156,6 +161,7 @@ def test_a_bulk_write_that_names_no_units_is_not_committed(ledger):  # noqa: F81
         == 2
     )
     assert LEDGER_TALLY.matches(db.session, campaign)
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 def test_recount_command_repairs_a_tally_changed_behind_its_back(ledger, runner):  # noqa: F811
@@ -186,6 +192,12 @@ def test_the_migration_fills_the_tally_of_an_existing_ledger(ledger):  # noqa: F
     assert (rows["a"].party_org_required_by_size, rows["a"].required_met) == (2, 1)
     assert (rows["b"].base, rows["b"].work_covered, rows["b"].required) == (4, 3, 3)
     assert LEDGER_TALLY.matches(db.session, campaign)
+    # The rules' tally starts empty (its migration cannot read rule sets); recounted, it
+    # matches the ledger.
+    assert not db.session.scalar(select(func.count()).select_from(RuleCounts))
+    RULE_TALLY.recount(db.session, campaign)
+    db.session.commit()
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 def test_two_writers_in_one_street_at_once_are_both_counted(ledger, app):  # noqa: F811
@@ -219,6 +231,7 @@ def test_two_writers_in_one_street_at_once_are_both_counted(ledger, app):  # noq
     assert unit_counts(campaign, a).with_party_org == 0
     assert street_base(campaign, a)["a-01"] == (2, 0)
     assert LEDGER_TALLY.matches(db.session, campaign)
+    assert RULE_TALLY.matches(db.session, campaign)
 
 
 SCAN_KEYS = {

@@ -37,6 +37,7 @@ import pytest
 import yaml
 
 from campaign import figures, rulesets
+from campaign.core import campaigns
 from campaign.core.campaigns import create_from_template
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
@@ -150,8 +151,9 @@ def test_seed_000_adds_the_organizations_with_members(app):
 
 def test_a_figure_names_the_rules_own_numbers_and_travels_in_the_rule_file(app):
     w = build("seed-004")
-    w.campaign.member_required_employees = 45  # the settings page's number
-    db.session.flush()
+    # The settings page's number (the figures' tallies are recounted for the new threshold).
+    campaigns.update_settings(db.session, w.campaign, {"member_required_employees": 45}, None)
+    db.session.commit()
     # 45 staff or more: A1 A2 A3 A4 A5 A7 = 6; A2 (member, joint org) meets it too: 4.
     assert named(figures.rule_figures(db.session, w.campaign))[0] == (
         "45人以上企业有党员率",

@@ -189,8 +189,9 @@ def list_campaigns() -> None:
 
 @campaign_cli.command("recount")
 def recount() -> None:
-    """Check every tally (the figures' ledger_counts, the board's board_counts) against the
-    rows it counts, for every campaign, and rebuild it where it differs.
+    """Check every tally (the figures' ledger_counts and rule_counts, the board's
+    board_counts) against the rows it counts, for every campaign, and rebuild it where it
+    differs.
 
     The tallies are kept in step by every commit; this is the repair after the ledger or the
     board was changed outside Gongjian (SQL by hand, a partial restore).

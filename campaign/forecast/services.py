@@ -251,17 +251,15 @@ def forecast(
     as_of: date | None = None,
     rows: list[tuple[Unit, figures.Figures]] | None = None,
     until: date | None = None,
-    rows_as_of: date | None = None,
 ) -> Forecast:
     """The forecast of every unit in ``unit_ids`` (None: all) from what was known on ``as_of``
     (default today) to the build deadline (or to ``until``: the backtest's day of comparison).
-    ``rows``: ``figures.by_unit`` of the same units, when the caller has them: today's, or as
-    of the earlier day ``rows_as_of`` (a bulletin made after its cut-off day has them)."""
+    ``rows``: ``figures.by_unit`` of the same units as of ``as_of``, when the caller has them
+    (a page's today, a bulletin's cut-off)."""
     today = clock.today(campaign.timezone)
     as_of = as_of or today
-    read_as_of = None if as_of >= today else as_of
-    if rows is None or rows_as_of != read_as_of:
-        rows = figures.by_unit(session, campaign, unit_ids, read_as_of)
+    if rows is None:
+        rows = figures.by_unit(session, campaign, unit_ids, None if as_of >= today else as_of)
     deadline = until or campaigns.build_deadline(campaign)
     weeks = recent_weeks(campaign, as_of)
     # Per unit and figure, the Party orgs added in each of the recent weeks (0: the last).

@@ -438,3 +438,28 @@ class ExclusionProposal(Base):
     @property
     def state_label(self) -> str:
         return ProposalState(self.state).label
+
+
+class RuleCounts(Base):
+    """The counts behind the figures of the campaign's rules (figures.rule_figures), kept per
+    group of organizations (as LedgerCounts) and rule: organizations of the base the rule
+    covers, and of them those meeting what it asks.
+
+    One row per (campaign, unit, street/park, kind, category, rule) where the rule covers
+    an organization of the group. Derived data, kept by campaign.tally (figures.RULE_TALLY)
+    from each rule's own SQL conditions, so a rule added later is counted without a change
+    here; recounted whole when the rule set or its thresholds change.
+    """
+
+    __tablename__ = "rule_counts"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    area_key: Mapped[int] = mapped_column(primary_key=True)  # area_id, 0 for none
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+    # figures._rule_key: the rule's place in the rule set and its code ("3:employees_member")
+    rule: Mapped[str] = mapped_column(String(50), primary_key=True)
+
+    covered: Mapped[int] = mapped_column(default=0)
+    met: Mapped[int] = mapped_column(default=0)

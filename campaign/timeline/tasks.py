@@ -514,10 +514,9 @@ def matrix(
         select(Task)
         .join(Deliverable)
         .where(Deliverable.campaign_id == campaign.id, Task.dropped.is_(False))
-        .options(
-            selectinload(Task.submissions),
-            selectinload(Task.deliverable).selectinload(Deliverable.phase),
-        )
+        # Each task's deliverable and its phase: those just read (the identity map), not a
+        # second read of the same rows.
+        .options(selectinload(Task.submissions))
     )
     units_stmt = (
         select(Unit)
