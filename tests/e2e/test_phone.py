@@ -166,7 +166,9 @@ def walk(page: Page, live_server, start: list[str]) -> dict[str, dict]:
     return measured
 
 
-def test_every_page_of_the_district_leader_and_coordinator_journeys_fits_a_phone(live_server, browser_page):
+def test_every_page_of_the_district_leader_and_coordinator_journeys_fits_a_phone(
+    live_server, browser_page
+):
     a_day_of_work(live_server.app)
     items = item_pages(live_server.app)
     # At least in progress (its plan and closure forms), awaiting and closed; the demo may also
