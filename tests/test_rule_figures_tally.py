@@ -72,6 +72,9 @@ def test_rule_and_threshold_changes_recount_the_rules_figures(app):
         ORG_100,
         WITH_MEMBERS,
         ("有正式党员的社会组织建有党组织率", 2, 1),
+        # Seed 000's 3名以上正式党员单独组建 (its first milestone): A5 (standalone) and S2
+        # (功能型, fitting) = 2, both met; A6 is out of the base.
+        ("3名以上正式党员的组织单独组建率", 2, 2),
     ]
     assert RULE_TALLY.matches(db.session, w.campaign)
 

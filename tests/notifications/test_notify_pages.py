@@ -240,7 +240,9 @@ def test_the_delivery_log_pages_through_every_row_and_keeps_the_status_filter(w)
     def subjects(url: str) -> list[int]:
         page = coord.get(url)
         assert page.status_code == 200, url
-        return [int(n) for n in re.findall(r"<td class=\"text wrap\">消息(\d{3})</td>", page.text)]
+        return [
+            int(n) for n in re.findall(r"<td class=\"text wrap\"[^>]*>消息(\d{3})</td>", page.text)
+        ]
 
     assert LOG_PER_PAGE == 50
     first = coord.get(log).text

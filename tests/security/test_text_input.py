@@ -408,6 +408,8 @@ SYSTEM_TEXT = {
     "bulletin.title",
     "bulletin.snapshot",
     "bulletin.snapshot_sha256",
+    "bulletin.html_path",
+    "bulletin.html_sha256",
     "bulletin.pdf_path",
     "bulletin.pdf_sha256",
     "bulletin.xlsx_path",
