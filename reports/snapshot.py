@@ -634,8 +634,11 @@ def _forecast(
 ) -> dict[str, Any] | None:
     """预计: the city's figures projected to the build deadline from what was known at the
     cut-off, and the units projected below the coverage target, the furthest below first
-    (None once the deadline is reached: there is nothing left to project)."""
-    made = forecast.forecast(session, campaign, as_of=day, rows=rows)
+    (None once the deadline is reached: there is nothing left to project). The kept forecast
+    when it is of the cut-off day with nothing recorded since (a bulletin made on time)."""
+    made = forecast.kept_as_of(session, campaign, day, rows) or forecast.forecast(
+        session, campaign, as_of=day, rows=rows
+    )
     if made.days_left <= 0:
         return None
     return {

@@ -400,6 +400,24 @@ def stored(
     )
 
 
+def kept_as_of(
+    session: Session,
+    campaign: Campaign,
+    as_of: date,
+    rows: list[tuple[Unit, figures.Figures]],
+) -> Forecast | None:
+    """The kept forecast when it is what ``forecast(as_of=as_of, rows=rows)`` would compute
+    now: of that day (today), nothing recorded since it was computed, every unit of ``rows``
+    in it. A bulletin made at its cut-off reads it, as it reads the stored signals, instead of
+    counting the weeks' Party orgs again; None otherwise (the caller computes)."""
+    run = session.get(ForecastRun, campaign.id)
+    if run is None or run.as_of != as_of or is_stale(session, campaign):
+        return None
+    if any(str(unit.id) not in run.data["units"] for unit, _ in rows):
+        return None
+    return stored(session, campaign, rows)
+
+
 def refresh_on_closure(
     session: Session, event: events.ClosureVerified | events.ClosureRevoked
 ) -> None:

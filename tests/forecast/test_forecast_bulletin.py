@@ -9,11 +9,17 @@ The city: 33 + 5 of 71 = 53.5 %. Worst first: 乙区, then 丙区.
 """
 
 import re
+from datetime import date
 
+from sqlalchemy import event, select
+
+from campaign import audit
 from campaign.core.extensions import db
+from campaign.core.models import Unit
+from campaign.forecast import services as forecast
 from campaign.half_monthly import services as half_monthly
 from reports import render, snapshot
-from tests.forecast.test_forecast import ledger  # noqa: F401  (a fixture, used by name)
+from tests.forecast.test_forecast import _orgs, ledger  # noqa: F401  (a fixture, used by name)
 from tests.timeutil import at, shanghai
 
 CUTOFF = shanghai(2026, 9, 25, 18, 0)
@@ -50,3 +56,33 @@ def test_beyond_the_units_a_bulletin_names_the_rest_are_counted(ledger):  # noqa
     db.session.commit()
     text = re.sub(r"<[^>]+>|\s+", "", render.html(_snapshot(ledger)))
     assert "按当前进度，乙区（预计30.0%）等2个单位预计到期党组织覆盖率低于目标" in text
+
+
+def test_on_time_the_bulletin_reads_the_kept_forecast_and_after_a_change_counts_again(ledger):  # noqa: F811
+    computed = _snapshot(ledger)["forecast"]
+    # The scheduler kept the forecast at 18:02 on the cut-off day: the bulletin at 18:05 reads
+    # it (the weeks' Party orgs are not counted again) and says exactly the same.
+    with at(2026, 9, 25, 18, 2):
+        forecast.refresh(db.session, ledger)
+        db.session.commit()
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        assert _snapshot(ledger)["forecast"] == computed
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    per_day = "GROUP BY organization.unit_id, organization.party_org_founded_on"
+    assert not any(per_day in s for s in statements)
+
+    # Something recorded after it (乙区 reports 2 more organizations, each with a Party org
+    # set up today): the kept forecast is stale and the bulletin counts again. 乙区 has 10 + 2
+    # = 12 of 42; its weeks 1, 3, 5, 2: pace 2.75 × 6/7 = 2.36 → 2, so 14 of 42; the city
+    # 23 + 14 + 3 of 26 + 42 + 5 = 40 of 73 (was 38 of 71).
+    b = db.session.scalar(select(Unit).where(Unit.code == "b"))
+    with at(2026, 9, 25, 18, 3):
+        _orgs(ledger, b, 2, date(2026, 9, 25))
+        audit.record(db.session, user="test", action="org.create", obj_type="campaign", obj_id=1)
+        db.session.commit()
+    again = _snapshot(ledger)["forecast"]
+    assert again["city"]["party_org_coverage"]["projected"] == 40 / 73
