@@ -181,6 +181,14 @@ class Figures:
         return {"counts": asdict(self.counts), **{r: getattr(self, r) for r in self.RATES}}
 
 
+def as_of_day(campaign: Campaign, day: date) -> date | None:
+    """``day`` for figures "as of" it, or None (the current figures, summed over the tallies)
+    when it is today or later. No Party org, 理顺 or 选派 is dated after the day it is recorded
+    (the 附表 and the forms refuse it), so as of today the two are the same counts: a bulletin
+    made on its cut-off day reads the tallies instead of the rows dated near the cut-off."""
+    return None if day >= today(campaign.timezone) else day
+
+
 class _AsOf:
     """The ledger's columns as of a past day, for the rules' conditions: a Party org founded
     after it is no Party org yet (one without a founding date counts all along)."""

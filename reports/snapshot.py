@@ -160,7 +160,9 @@ def _units(
     """Each unit's line of the ranking, from its ``rows`` (``figures.by_unit`` at the cut-off)."""
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
-    phases = figures.phase_counts_by_unit(session, campaign, as_of=cutoff_day)
+    phases = figures.phase_counts_by_unit(
+        session, campaign, as_of=figures.as_of_day(campaign, cutoff_day)
+    )
     units: list[dict[str, Any]] = []
     for position, (unit, f) in enumerate(rows):
         counts = items.get(unit.id, {})
@@ -509,7 +511,9 @@ def build(
     goals = targets.load(session, campaign)
     # Every unit's and each kind's figures at the cut-off, read once (the units' rows are
     # also the forecast's start).
-    rows, by_kind = figures.by_unit_and_kind(session, campaign, as_of=cutoff_day)
+    rows, by_kind = figures.by_unit_and_kind(
+        session, campaign, as_of=figures.as_of_day(campaign, cutoff_day)
+    )
     units = _units(
         session, campaign, period, cutoff_day, before, before_rank, closures, goals, rows
     )
@@ -605,7 +609,10 @@ def build(
         # The figures of the campaign's rules (a rule naming a figure of its own), city-wide at
         # the cut-off; a snapshot without them prints the 50/100人 figures of ``overall``.
         "rule_figures": [
-            f.as_dict() for f in figures.rule_figures(session, campaign, as_of=cutoff_day)
+            f.as_dict()
+            for f in figures.rule_figures(
+                session, campaign, as_of=figures.as_of_day(campaign, cutoff_day)
+            )
         ],
         # 非公企业 and 社会组织: each kind's counts and rates (the two add up to the overall).
         "by_kind": {kind.value: _kind(by_kind, kind, goals) for kind in OrgKind},

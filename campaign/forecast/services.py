@@ -259,7 +259,7 @@ def forecast(
     today = clock.today(campaign.timezone)
     as_of = as_of or today
     if rows is None:
-        rows = figures.by_unit(session, campaign, unit_ids, None if as_of >= today else as_of)
+        rows = figures.by_unit(session, campaign, unit_ids, figures.as_of_day(campaign, as_of))
     deadline = until or campaigns.build_deadline(campaign)
     weeks = recent_weeks(campaign, as_of)
     # Per unit and figure, the Party orgs added in each of the recent weeks (0: the last).

@@ -86,3 +86,14 @@ def test_on_time_the_bulletin_reads_the_kept_forecast_and_after_a_change_counts_
         db.session.commit()
     again = _snapshot(ledger)["forecast"]
     assert again["city"]["party_org_coverage"]["projected"] == 40 / 73
+
+
+def test_on_its_cut_off_day_a_bulletin_counts_what_it_would_count_the_next_morning(ledger):  # noqa: F811
+    # On the cut-off day the figures are the tallies' (nothing can be dated after today);
+    # the next morning they are read as of the cut-off from the ledger: the same counts.
+    on_time = _snapshot(ledger)
+    period = half_monthly.period_for(ledger, CUTOFF.date())
+    with at(2026, 9, 26, 9, 0):
+        late = snapshot.build(db.session, ledger, period, 3, CUTOFF, [])
+    for part in ("overall", "units", "by_kind", "rule_figures", "forecast"):
+        assert late[part] == on_time[part], part

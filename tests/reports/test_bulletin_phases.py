@@ -1,6 +1,6 @@
 """The bulletin's 理顺率 and 新建党组织选派率 (seed 004 phases 5 and 6): a sentence in 一、总体进展
 and two columns of the attachment's 各单位情况, as of the cut-off (2026-11-10 18:00), on a
-ledger worked out by hand (the campaign begins 2026-08-14):
+ledger worked out by hand (the campaign begins 2026-08-14), the bulletin made on 11-13:
 
 江岸区: 1 单独组建 (09-10), put right 11-02, 第一书记 sent 09-20
         2 联合组建 (10-01), put right 11-01, nobody sent
@@ -60,7 +60,8 @@ def test_the_bulletin_says_and_lists_the_settled_and_liaison_rates(app):
     )
     db.session.commit()
 
-    with at(2026, 11, 10, 18, 30):
+    # Made three days late (补发, 11-13): what was put right on 11-12 is after its cut-off.
+    with at(2026, 11, 13, 9, 0):
         period = half_monthly.period_for(campaign, date(2026, 11, 10))
         data = snapshot.build(db.session, campaign, period, 6, shanghai(2026, 11, 10, 18, 0), [])
         html = render.html(data)
