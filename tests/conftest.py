@@ -19,7 +19,7 @@ SUITE_CLOCK = os.environ.pop("GONGJIAN_TEST_CLOCK", "")
 import pytest  # noqa: E402
 import time_machine  # noqa: E402
 from flask import Flask, g  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -306,6 +306,34 @@ def make_org(
         ),
         user=None,
     )
+
+
+def approve_base(campaign, unit: Unit):
+    """The unit's ledger submitted by its operator ("op") and approved by the coordinator
+    ("coord"): its base is settled and the board holds its items. (coordinator, operator)."""
+    from campaign.ledger import services as ledger
+
+    coordinator = make_user("coord", "coordinator")
+    operator = make_user("op", "operator", unit)
+    unit_ledger = ledger.unit_ledger(db.session, campaign, unit)
+    ledger.submit_ledger(db.session, unit_ledger, operator)
+    ledger.approve_ledger(db.session, unit_ledger, coordinator)
+    db.session.commit()
+    return coordinator, operator
+
+
+def open_items(campaign) -> dict[str, str]:
+    """Organization name -> the target of its open board item (read afresh)."""
+    from campaign.board.models import OPEN_STATES, BoardItem
+    from campaign.ledger.models import Organization
+
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Organization.name, BoardItem.target)
+        .join(BoardItem, BoardItem.organization_id == Organization.id)
+        .where(BoardItem.campaign_id == campaign.id, BoardItem.state.in_(OPEN_STATES))
+    )
+    return dict(rows.tuples().all())
 
 
 def make_two_districts():

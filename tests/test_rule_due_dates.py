@@ -39,8 +39,7 @@ from campaign.core.campaigns import create_from_template, settings_from, update_
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.rule_changes import change_rules
-from campaign.ledger import services as ledger
-from tests.conftest import make_org, make_unit, make_user
+from tests.conftest import approve_base, make_org, make_unit, make_user
 from tests.timeutil import at
 
 LEDGER = {
@@ -72,12 +71,7 @@ def test_the_two_dated_milestones_on_the_board_and_in_the_figures(app, client):
             db.session, campaign, settings_from({"standalone_due_on": "2026-10-15"}), user=None
         )
         orgs = {n: make_org(campaign, unit, name=n, **facts) for n, facts in LEDGER.items()}
-        coordinator = make_user("coord", "coordinator")
-        operator = make_user("op", "operator", unit)
-        unit_ledger = ledger.unit_ledger(db.session, campaign, unit)
-        ledger.submit_ledger(db.session, unit_ledger, operator)
-        ledger.approve_ledger(db.session, unit_ledger, coordinator)
-        db.session.commit()
+        coordinator, operator = approve_base(campaign, unit)
 
         assert _planned(campaign) == {
             "D1": date(2026, 10, 15),

@@ -26,16 +26,15 @@ from sqlalchemy import select
 from campaign import figures, rules, rulesets
 from campaign.board import services as board
 from campaign.board.inputs import ClosureClaim
-from campaign.board.models import OPEN_STATES, BoardItem
+from campaign.board.models import BoardItem
 from campaign.core.campaigns import create_from_template
 from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.rule_changes import change_rules
 from campaign.core.vocab import Target
-from campaign.ledger import services as ledger
 from campaign.ledger.models import Organization
 from tests import documents
-from tests.conftest import make_org, make_unit, make_user
+from tests.conftest import approve_base, make_org, make_unit, open_items
 from tests.timeutil import at
 
 LEDGER = {
@@ -46,16 +45,6 @@ LEDGER = {
     "M5": dict(employees=60, formal=1, mass="工会"),
     "M6": dict(employees=60, formal=1, instructor="赵六"),
 }
-
-
-def _open(campaign) -> dict[str, str]:
-    db.session.expire_all()
-    rows = db.session.execute(
-        select(Organization.name, BoardItem.target)
-        .join(BoardItem, BoardItem.organization_id == Organization.id)
-        .where(BoardItem.campaign_id == campaign.id, BoardItem.state.in_(OPEN_STATES))
-    )
-    return dict(rows.tuples().all())
 
 
 def _figure(campaign) -> tuple[int, int, str]:
@@ -72,14 +61,9 @@ def test_seed_003_asks_for_a_party_building_instructor(app):
         )
         for name, facts in LEDGER.items():
             make_org(campaign, unit, name=name, **facts)
-        coordinator = make_user("coord", "coordinator")
-        operator = make_user("op", "operator", unit)
-        unit_ledger = ledger.unit_ledger(db.session, campaign, unit)
-        ledger.submit_ledger(db.session, unit_ledger, operator)
-        ledger.approve_ledger(db.session, unit_ledger, coordinator)
-        db.session.commit()
+        coordinator, operator = approve_base(campaign, unit)
 
-        assert _open(campaign) == {"M1": "work_coverage", "M5": "member"}
+        assert open_items(campaign) == {"M1": "work_coverage", "M5": "member"}
         assert _figure(campaign) == (5, 3, "已有党组织或党建指导员的")
         counts = figures.overall(db.session, campaign).counts
         assert (counts.short(Target.WORK_COVERAGE), counts.short(Target.MEMBER)) == (1, 1)
@@ -110,7 +94,7 @@ def test_seed_003_asks_for_a_party_building_instructor(app):
                 rule["means"], rule["figure"] = "mass", "{employees}人以上企业有群团组织率"
         change_rules(db.session, campaign, data, user=coordinator, confirmed=True)
         db.session.commit()
-        assert _open(campaign) == {"M2": "work_coverage", "M6": "member"}
+        assert open_items(campaign) == {"M2": "work_coverage", "M6": "member"}
         assert _figure(campaign) == (5, 3, "已有党组织或群团组织的")
 
 

@@ -27,12 +27,10 @@ from collections import Counter
 from sqlalchemy import select
 
 from campaign import figures
-from campaign.board.models import OPEN_STATES, BoardItem, ItemState
+from campaign.board.models import BoardItem, ItemState
 from campaign.core.campaigns import settings_from, update_settings
 from campaign.core.extensions import db
-from campaign.ledger import services as ledger
-from campaign.ledger.models import Organization
-from tests.conftest import make_campaign, make_org, make_unit, make_user
+from tests.conftest import approve_base, make_campaign, make_org, make_unit, open_items
 
 LEDGER = {
     "T1": dict(employees=45),
@@ -41,16 +39,6 @@ LEDGER = {
     "T4": dict(employees=38),
     "T5": dict(employees=55, formal=1),
 }
-
-
-def _open(campaign) -> dict[str, str]:
-    db.session.expire_all()
-    rows = db.session.execute(
-        select(Organization.name, BoardItem.target)
-        .join(BoardItem, BoardItem.organization_id == Organization.id)
-        .where(BoardItem.campaign_id == campaign.id, BoardItem.state.in_(OPEN_STATES))
-    )
-    return dict(rows.tuples().all())
 
 
 def _agree(campaign, open_items: dict[str, str]) -> None:
@@ -71,26 +59,21 @@ def test_a_threshold_changed_moves_the_board_as_a_rule_change_does(app):
     unit = make_unit("jiangan", "江岸区")
     campaign = make_campaign(2026)
     orgs = {name: make_org(campaign, unit, name=name, **facts) for name, facts in LEDGER.items()}
-    coordinator = make_user("coord", "coordinator")
-    operator = make_user("op", "operator", unit)
-    unit_ledger = ledger.unit_ledger(db.session, campaign, unit)
-    ledger.submit_ledger(db.session, unit_ledger, operator)
-    ledger.approve_ledger(db.session, unit_ledger, coordinator)
-    db.session.commit()
+    coordinator, operator = approve_base(campaign, unit)
     before = {"T1": "work_coverage", "T4": "work_coverage", "T5": "member"}
-    assert _open(campaign) == before
+    assert open_items(campaign) == before
     _agree(campaign, before)
 
     _set(campaign, "40", coordinator)
     after = {"T1": "member", "T3": "member", "T4": "work_coverage", "T5": "member"}
-    assert _open(campaign) == after
+    assert open_items(campaign) == after
     _agree(campaign, after)
     items = {i.organization_id: i for i in db.session.scalars(select(BoardItem))}
     assert items[orgs["T1"].id].state == ItemState.TODO  # followed, not reopened
     assert orgs["T2"].id not in items
 
     _set(campaign, "50", coordinator)
-    assert _open(campaign) == before
+    assert open_items(campaign) == before
     _agree(campaign, before)
     t3 = db.session.get(BoardItem, items[orgs["T3"].id].id)
     assert t3.state == ItemState.CLOSED and "规则修改后已达要求" in t3.last_reason

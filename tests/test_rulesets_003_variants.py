@@ -29,7 +29,6 @@ from datetime import date, time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
 
 from campaign import figures, rulesets
 from campaign.core.campaigns import create_from_template
@@ -37,9 +36,9 @@ from campaign.core.errors import ValidationFailed
 from campaign.core.extensions import db
 from campaign.core.rule_changes import change_rules
 from campaign.half_monthly import services as half_monthly
-from campaign.ledger.models import Organization
 from reports import render, snapshot
 from tests.conftest import login, make_org, make_unit, make_user
+from tests.test_rulesets import targets
 from tests.timeutil import at
 
 LEDGER = {
@@ -67,16 +66,6 @@ def w(app) -> SimpleNamespace:
     db.session.flush()
     change_rules(db.session, campaign, rulesets.preset_data("seed-003"), user=None)
     return SimpleNamespace(campaign=campaign, unit=unit, orgs=orgs)
-
-
-def targets(w) -> dict[str, str]:
-    db.session.expire_all()
-    rows = db.session.execute(
-        select(Organization.name, Organization.target).where(
-            Organization.campaign_id == w.campaign.id
-        )
-    )
-    return dict(rows.tuples().all())
 
 
 def switched_on(w, code: str) -> None:

@@ -57,6 +57,10 @@ def utc_machine_zone():
         yield
 
 
+# The attachment's sheets, in the order a reader finds them.
+SHEETS = ["各单位情况", "本期销号", "逾期事项", "数据质量线索", "未解决的协调事项"]
+
+
 def item_of(campaign, name: str) -> BoardItem:
     return db.session.scalar(
         select(BoardItem)
@@ -299,13 +303,7 @@ def test_the_attachment_opens_as_an_office_worker_expects(w):
     # wide, and holds dates, times and rates as values with their formats, not text.
     bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
     book = openpyxl.load_workbook(resolve(bulletin.xlsx_path))
-    assert book.sheetnames == [
-        "各单位情况",
-        "本期销号",
-        "逾期事项",
-        "数据质量线索",
-        "未解决的协调事项",
-    ]
+    assert book.sheetnames == SHEETS
     # Two units; two closures; two overdue items: header in row 2, rows 3 and 4; no
     # data-quality leads nor 协调事项 in this city: the header alone.
     last_column = {
@@ -558,13 +556,7 @@ def test_the_lists_are_spooled_before_the_figures_and_the_units_sheet_stays_firs
         data = writing.result()
     assert writing.process.returncode == 0
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    assert book.sheetnames == [
-        "各单位情况",
-        "本期销号",
-        "逾期事项",
-        "数据质量线索",
-        "未解决的协调事项",
-    ]
+    assert book.sheetnames == SHEETS
     book.close()
     sheets = read_back(data)
     assert sheets["各单位情况"] == [(1, "江岸区", 40, 30, 2, 0.75, 0.7, 0.8, 0.5, 1, 2)]
