@@ -8,6 +8,8 @@ day so the pages' "today", countdown and current phase are predictable.
 
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -100,17 +102,25 @@ def live_server(tmp_path, demo_database):
         )
         shutil.copyfile(demo_database, tmp_path / "e2e.db")
 
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
-        finally:
-            server.shutdown()  # stops serve_forever and waits for it
-            server.server_close()  # closes the listening socket
-            thread.join(timeout=10)
-            with app.app_context():
-                db.engine.dispose()
+        with serving(app) as url:
+            yield LiveServer(app, url)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` served on a free port by a thread, for a browser to visit: its address.
+    Stopped afterwards, its socket closed and its database connections let go."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()  # stops serve_forever and waits for it
+        server.server_close()  # closes the listening socket
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
 
 
 def csp_violations(page: Page) -> list[str]:

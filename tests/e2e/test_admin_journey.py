@@ -12,18 +12,15 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import time_machine
 from playwright.sync_api import Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
 from app import create_app
-from campaign.core.extensions import db
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_MOMENT, csp_violations
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_MOMENT, csp_violations, serving
 from tests.timeutil import clock_env
 
 pytestmark = pytest.mark.e2e
@@ -81,17 +78,8 @@ def city_server(tmp_path) -> Iterator[str]:
                 "SCHEDULER_ENABLED": False,
             }
         )
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.engine.dispose()
+        with serving(app) as url:
+            yield url
 
 
 @pytest.fixture

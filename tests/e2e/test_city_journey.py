@@ -8,7 +8,6 @@ the overview shows his unit's figures, worked out by hand below.
 """
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,12 +17,11 @@ import openpyxl
 import pytest
 import time_machine
 from playwright.sync_api import Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
 from app import create_app
 from campaign.core.extensions import db
 from tests.city import UNITS, fill_ledger
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, csp_violations
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, csp_violations, serving
 from tests.e2e.test_admin_journey import ONE_TIME, go, log_in, log_out
 
 pytestmark = pytest.mark.e2e
@@ -61,17 +59,8 @@ def city(tmp_path) -> Iterator[str]:
             assert said.exit_code == 0, said.output
             assert "已创建系统管理员“admin”" in said.output
             db.session.remove()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.engine.dispose()
+        with serving(app) as url:
+            yield url
 
 
 def test_a_city_sets_up_runs_a_campaign_and_sees_a_district_ledger(city, tmp_path):

@@ -7,17 +7,15 @@ coordinator answers it, which another district cannot open. Screenshots go to
 """
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
 import time_machine
 from playwright.sync_api import Page, expect, sync_playwright
-from werkzeug.serving import make_server
 
 from campaign.core.extensions import db
 from tests.conftest import BACKENDS, PASSWORD
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, csp_violations
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, csp_violations, serving
 from tests.home import world
 from tests.home.test_role_homes import add_bulletins
 
@@ -52,15 +50,8 @@ def city(app):
     add_bulletins(app, w)
     db.session.remove()
     with time_machine.travel(world.NOW, tick=True):
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}", w
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
+        with serving(app) as url:
+            yield url, w
 
 
 @pytest.fixture
