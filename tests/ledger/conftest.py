@@ -20,8 +20,14 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import Workbook
 
+from campaign.ledger import excel
+
 ENTERPRISE_SHEET = "附表1 非公企业"
 SOCIAL_SHEET = "附表2 社会组织"
+# Who checks a file: 江岸区 (a district with streets), and how messages name the two sheets.
+CTX = excel.UnitContext("江岸区", True, ("二七街道", "后湖街道"))
+E = f"「{ENTERPRISE_SHEET}」"
+S = f"「{SOCIAL_SHEET}」"
 
 # Column letters: A 企业名称, B 统一社会信用代码, C 所在区, D 街道, E 企业类别, F 经营状态,
 # G 从业人员数, H 正式党员数, I 预备党员数, ... L 党组织状态 ... S 计划完成时间, T 责任人.

@@ -28,21 +28,20 @@ from .conftest import (
     CODE_S,
     CODE_T,
     CODE_WRONG_CHECK,
+    CTX,
     ENTERPRISE_HEADERS,
     ENTERPRISE_SHEET,
     PHASE_HEADERS,
     SOCIAL_HEADERS,
     SOCIAL_SHEET,
+    E,
+    S,
     build_xlsx,
     encrypted_xlsx,
     enterprise,
     ledger_xlsx,
     social,
 )
-
-CTX = excel.UnitContext("江岸区", True, ("二七街道", "后湖街道"))
-E = f"「{ENTERPRISE_SHEET}」"
-S = f"「{SOCIAL_SHEET}」"
 
 
 def read(data: bytes) -> excel.ReadResult:

@@ -17,19 +17,19 @@ from .conftest import (
     CODE_A,
     CODE_B,
     CODE_S,
+    CTX,
     ENTERPRISE_HEADERS,
     ENTERPRISE_SHEET,
     PHASE_HEADERS,
     SOCIAL_HEADERS,
     SOCIAL_SHEET,
+    E,
+    S,
     build_xlsx,
     enterprise,
     social,
 )
 
-CTX = excel.UnitContext("江岸区", True, ("二七街道", "后湖街道"))
-E = f"「{ENTERPRISE_SHEET}」"
-S = f"「{SOCIAL_SHEET}」"
 WITH_ORG = {"党组织状态": "单独组建", "正式党员数": 3, "党组织名称": "中共甲公司支部委员会"}
 
 

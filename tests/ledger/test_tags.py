@@ -20,10 +20,17 @@ from campaign.core.vocab import Target
 from campaign.ledger import excel
 from campaign.ledger.models import Organization
 from tests.conftest import make_campaign, make_org, make_unit
-from tests.ledger.conftest import CODE_A, CODE_B, CODE_C, CODE_S, enterprise, ledger_xlsx, social
+from tests.ledger.conftest import (
+    CODE_A,
+    CODE_B,
+    CODE_C,
+    CODE_S,
+    CTX,
+    enterprise,
+    ledger_xlsx,
+    social,
+)
 from tests.ledger.test_import_flow import import_and_apply, w  # noqa: F401
-
-CTX = excel.UnitContext("江岸区", True, ("二七街道", "后湖街道"))
 
 
 def test_the_category_column_takes_several_categories_separated_by_dunhao():
