@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
 from campaign import figures
@@ -138,11 +139,19 @@ def publish(w, day: date, moment):
 
 
 def sheet_rows(path: str, title: str) -> list[tuple]:
+    """The sheet's rows as Excel shows them, each without its blank cells at the end."""
     book = openpyxl.load_workbook(path, read_only=True)
     try:
-        return list(book[title].iter_rows(values_only=True))
+        return [_trimmed(row) for row in book[title].iter_rows(values_only=True)]
     finally:
         book.close()
+
+
+def _trimmed(row: tuple) -> tuple:
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return row[:end]
 
 
 def test_the_attachment_lists_what_the_pdf_counts(w):
@@ -187,7 +196,14 @@ def test_the_attachment_lists_what_the_pdf_counts(w):
     )
     assert overdue[2:] == [
         ("江岸区", "江岸己", code["江岸己"], "应单独组建", "推进中", datetime(2026, 11, 1), "李四"),
-        ("武昌区", "武昌甲", code["武昌甲"], "应建党组织", "待攻坚", datetime(2026, 11, 9), None),
+        (
+            "武昌区",
+            "武昌甲",
+            code["武昌甲"],
+            "应建党组织",
+            "待攻坚",
+            datetime(2026, 11, 9),
+        ),  # no 责任人
     ]
     units = sheet_rows(resolve(bulletin.xlsx_path), "各单位情况")
     assert {r[1]: r[9] for r in units[2:]} == {"江岸区": 1, "武昌区": 1}  # 逾期事项
@@ -322,11 +338,13 @@ def test_the_attachment_opens_as_an_office_worker_expects(w):
         assert ws.page_setup.orientation == "landscape", ws.title
         assert ws.page_setup.paperSize == 9, ws.title  # A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
-        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
+        # One page wide (OOXML's fitToWidth is 1 when the file leaves it out), as long as it runs.
+        assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0), ws.title
         assert ws.max_row == rows, ws.title
 
     closures = book["本期销号"]
-    assert closures.column_dimensions["B"].width == 36  # 组织名称
+    # Widths in characters as Excel shows them (it stores 36 as 36.71: the cell's padding).
+    assert int(closures.column_dimensions["B"].width) == 36  # 组织名称
     assert closures.column_dimensions["G"].width >= 16  # 核验时间 with its minutes
     established, verified = closures["F3"], closures["G3"]  # 江岸戊, verified 11-08 09:00
     assert established.is_date and established.value == datetime(2026, 11, 7)
@@ -446,9 +464,34 @@ def spooled_lists(n: int) -> dict:
 def read_back(data: bytes) -> dict[str, list[tuple]]:
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     try:
-        return {ws.title: list(ws.iter_rows(min_row=3, values_only=True)) for ws in book}
+        return {
+            ws.title: [_trimmed(row) for row in ws.iter_rows(min_row=3, values_only=True)]
+            for ws in book
+        }
     finally:
         book.close()
+
+
+def test_stored_text_reaches_the_attachment_as_text():
+    # What a name may hold once stored (or held before the checks on input): text like a
+    # formula, OOXML's own escape written literally, a control character, more than a cell
+    # holds. Each is read back as the text a reader should see: never a live formula, the
+    # escape as typed, the control character dropped, the text cut at 32,767 characters.
+    names = [
+        '=HYPERLINK("http://evil.example","点此")',
+        "江岸_x0041_乙",
+        "武昌\x01甲",
+        "长" * 40_000,
+    ]
+    rows = [("江岸区", name, "91420100MA4K000000", "单独组建", "", None, None) for name in names]
+    data = attachment.write(small_snapshot(len(rows)), {"closures": rows, "overdue_items": []})
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["本期销号"]
+    assert [sheet.cell(row=r, column=2).data_type for r in range(3, 7)] == ["s"] * 4  # no formula
+    assert sheet.cell(row=3, column=5).value is None  # no 党组织名称: a blank cell
+    # The text as Excel and LibreOffice decode it (calamine does; openpyxl leaves _x005F_).
+    shown = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("本期销号")
+    texts = [row[1] for row in shown.to_python()[2:]]
+    assert texts == [names[0], "江岸_x0041_乙", "武昌甲", "长" * 32_767]
 
 
 def test_the_attachment_is_written_by_another_process_from_the_spooled_rows():
