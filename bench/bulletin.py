@@ -10,8 +10,11 @@ a fresh SQLite file; --reuse copies an earlier run's file instead. The bulletin 
 of report day --due made on 11-22, late (补发: its gather reads the figures as of the
 cut-off from the ledger); with --on-time it is made as the scheduler makes it, on the report
 day itself at 18:05 (the clock moved there with GONGJIAN_TEST_CLOCK, the data loaded as of
-that day), when the gather sums the tallies. Each round runs every step below in turn, so a change in
-the machine's load touches all of them alike; round 0 is the warm-up (reported as "first",
+that day), when the gather sums the tallies. The bulletins of the report days before --due are
+published once, before the rounds, as the scheduler would have published them: the measured
+bulletin's trend takes their points, as every bulletin but a campaign's first does.
+Each round runs every step below in turn, so a change in the machine's load touches all of
+them alike; round 0 is the warm-up (reported as "first",
 with the peak RSS after it), then --repeat timed rounds:
   gather        reports.snapshot.build: the bulletin's data at the cut-off
   html          reports.render.html(snapshot): template and charts
@@ -46,6 +49,7 @@ round's end-to-end against the same round's bare render and Chromium print).
 
 import argparse
 import cProfile
+import json
 import math
 import os
 import platform
@@ -80,6 +84,7 @@ from campaign.core import clock  # noqa: E402
 from campaign.core.extensions import db  # noqa: E402
 from campaign.core.models import Campaign  # noqa: E402
 from campaign.core.storage import resolve  # noqa: E402
+from campaign.half_monthly import services as half_monthly  # noqa: E402
 from campaign.ledger.models import Organization  # noqa: E402
 from notifications import events  # noqa: E402
 from reports import attachment, render, services, snapshot  # noqa: E402
@@ -149,14 +154,28 @@ def make_app(url: str, storage: Path) -> Flask:
     )
 
 
-def clear(settings: services.Settings) -> None:
-    """Forget the published bulletin: its row, runs, audit anchor (SQLite reuses the
-    bulletin's id, and the anchor's ref names it) and files."""
-    db.session.execute(delete(BulletinRun))
-    db.session.execute(delete(Bulletin))
-    db.session.execute(delete(AuditAnchor).where(AuditAnchor.ref.like("bulletin:%")))
+def clear(due: date) -> None:
+    """Forget the bulletin of report day ``due``: its row, runs, audit anchor (SQLite reuses
+    the bulletin's id, and the anchor's ref names it) and files. The earlier ones stay."""
+    for bulletin in db.session.scalars(select(Bulletin).where(Bulletin.due_on == due)):
+        for path in (bulletin.pdf_path, bulletin.xlsx_path, bulletin.html_path):
+            if path:
+                resolve(path).unlink(missing_ok=True)
+        db.session.execute(delete(AuditAnchor).where(AuditAnchor.ref == f"bulletin:{bulletin.id}"))
+        db.session.delete(bulletin)
+    db.session.execute(delete(BulletinRun).where(BulletinRun.due_on == due))
     db.session.commit()
-    shutil.rmtree(settings.storage / "bulletins", ignore_errors=True)
+
+
+def publish_earlier(campaign: Campaign, due: date, settings: services.Settings) -> int:
+    """Publish the bulletins of the report days before ``due``, as the scheduler would have
+    at their cut-offs (every bulletin but a campaign's first has them: its trend takes their
+    published points). How many."""
+    earlier = [p.due_on for p in half_monthly.periods(campaign) if p.due_on < due]
+    for day in earlier:
+        moment = datetime.combine(day, ON_TIME, ZONE)
+        services.generate(db.session, campaign, day, settings, "cli", moment=moment)
+    return len(earlier)
 
 
 def peak_of(url: str, storage: str, due: date, moment: datetime) -> None:
@@ -189,7 +208,7 @@ def peak_of(url: str, storage: str, due: date, moment: datetime) -> None:
     with app.app_context():
         campaign = db.session.scalars(select(Campaign)).one()
         settings = services.settings_from(app.config)
-        clear(settings)
+        clear(due)
         before = peak_rss_mb()
         services.generate(db.session, campaign, due, settings, "cli", moment=moment)
         print(f"{before:.0f} {peak_rss_mb():.0f} {max(worker_peaks):.0f}")
@@ -264,11 +283,27 @@ def main() -> None:
         rss_after_load = peak_rss_mb()
 
         settings = services.settings_from(app.config)
+        if not args.reuse:
+            t = time.perf_counter()
+            n = publish_earlier(campaign, args.due, settings)
+            events.deliver_now(app)
+            print(
+                f"{n} earlier bulletins published in {time.perf_counter() - t:.1f} s",
+                file=sys.stderr,
+            )
         number, period = services.numbered_period(campaign, args.due)
         cutoff = snapshot.cutoff_of(campaign, args.due, settings.at)
         assert cutoff <= moment, "the bench produces bulletins whose cut-off has passed"
 
-        data = snapshot.build(db.session, campaign, period, number, cutoff, [])
+        earlier = [
+            json.loads(text)
+            for text in db.session.scalars(
+                select(Bulletin.snapshot)
+                .where(Bulletin.due_on < args.due)
+                .order_by(Bulletin.due_on)
+            )
+        ]
+        data = snapshot.build(db.session, campaign, period, number, cutoff, earlier)
         document = render.html(data)
         listed = sum(
             1
@@ -278,7 +313,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
 
         def gather():
-            snapshot.build(db.session, campaign, period, number, cutoff, [])
+            snapshot.build(db.session, campaign, period, number, cutoff, earlier)
 
         def make_html():
             render.html(data)
@@ -328,7 +363,7 @@ def main() -> None:
             "render.pdf (checks + render + write)": (ours, None),
             "attachment: lists read + attachment.write": (workbook, None),
             chromium_name: (chromium, None),
-            e2e_name: (end_to_end, lambda: clear(settings)),
+            e2e_name: (end_to_end, lambda: clear(args.due)),
             "distribution: the published bulletin's notifications delivered": (
                 distribution,
                 None,
@@ -361,15 +396,27 @@ def main() -> None:
                     chromium_pages = len(re.findall(rb"/Type\s*/Page(?!s)", result))
             print(f"round {i} done", file=sys.stderr)
         browser.close()
-        published = db.session.scalar(select(func.count()).select_from(Bulletin))
+        published = db.session.scalar(select(func.count()).where(Bulletin.due_on == args.due))
         assert published == 1, published
-        size_kb = resolve(db.session.scalar(select(Bulletin.pdf_path))).stat().st_size / 1024
-        xlsx_kb = resolve(db.session.scalar(select(Bulletin.xlsx_path))).stat().st_size / 1024
+        size_kb = (
+            resolve(db.session.scalar(select(Bulletin.pdf_path).where(Bulletin.due_on == args.due)))
+            .stat()
+            .st_size
+            / 1024
+        )
+        xlsx_kb = (
+            resolve(
+                db.session.scalar(select(Bulletin.xlsx_path).where(Bulletin.due_on == args.due))
+            )
+            .stat()
+            .st_size
+            / 1024
+        )
 
         del pdf_ready[args.repeat + 1 :]  # the rounds' only
         profile_lines: list[str] = []
         if args.profile:
-            clear(settings)
+            clear(args.due)
             profiler = cProfile.Profile()
             profiler.runcall(end_to_end)
             profiler.dump_stats(args.profile)
