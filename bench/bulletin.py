@@ -49,7 +49,6 @@ round's end-to-end against the same round's bare render and Chromium print).
 
 import argparse
 import cProfile
-import json
 import math
 import os
 import platform
@@ -92,7 +91,7 @@ from reports.models import Bulletin, BulletinRun  # noqa: E402
 
 DEMO_DAY = date(2026, 11, 22)
 CHROMIUM = "/usr/bin/chromium"
-ZONE = ZoneInfo("Asia/Shanghai")
+ZONE = ZoneInfo(clock.DEFAULT_TZ)
 # When the bulletin is produced: after any cut-off of the demo's past report days.
 MOMENT = datetime(2026, 11, 22, 10, 0, tzinfo=ZONE)
 # --on-time: the report day itself, just after the scheduler's cut-off (18:00).
@@ -157,21 +156,27 @@ def make_app(url: str, storage: Path) -> Flask:
 def clear(due: date) -> None:
     """Forget the bulletin of report day ``due``: its row, runs, audit anchor (SQLite reuses
     the bulletin's id, and the anchor's ref names it) and files. The earlier ones stay."""
+    db.session.execute(delete(BulletinRun).where(BulletinRun.due_on == due))
     for bulletin in db.session.scalars(select(Bulletin).where(Bulletin.due_on == due)):
         for path in (bulletin.pdf_path, bulletin.xlsx_path, bulletin.html_path):
             if path:
                 resolve(path).unlink(missing_ok=True)
         db.session.execute(delete(AuditAnchor).where(AuditAnchor.ref == f"bulletin:{bulletin.id}"))
         db.session.delete(bulletin)
-    db.session.execute(delete(BulletinRun).where(BulletinRun.due_on == due))
     db.session.commit()
 
 
 def publish_earlier(campaign: Campaign, due: date, settings: services.Settings) -> int:
-    """Publish the bulletins of the report days before ``due``, as the scheduler would have
-    at their cut-offs (every bulletin but a campaign's first has them: its trend takes their
-    published points). How many."""
-    earlier = [p.due_on for p in half_monthly.periods(campaign) if p.due_on < due]
+    """Publish the bulletins of the report days before ``due`` that are not (every bulletin
+    but a campaign's first has them: its trend takes their published points); each made as
+    of its cut-off, dated 18:05 that day (its figures read from the ledger as of then, the
+    clock being later). How many were published."""
+    published = set(db.session.scalars(select(Bulletin.due_on)))
+    earlier = [
+        p.due_on
+        for p in half_monthly.periods(campaign)
+        if p.due_on < due and p.due_on not in published
+    ]
     for day in earlier:
         moment = datetime.combine(day, ON_TIME, ZONE)
         services.generate(db.session, campaign, day, settings, "cli", moment=moment)
@@ -283,26 +288,18 @@ def main() -> None:
         rss_after_load = peak_rss_mb()
 
         settings = services.settings_from(app.config)
-        if not args.reuse:
-            t = time.perf_counter()
-            n = publish_earlier(campaign, args.due, settings)
-            events.deliver_now(app)
-            print(
-                f"{n} earlier bulletins published in {time.perf_counter() - t:.1f} s",
-                file=sys.stderr,
-            )
+        t = time.perf_counter()
+        n = publish_earlier(campaign, args.due, settings)
+        events.deliver_now(app)
+        print(
+            f"{n} earlier bulletins published in {time.perf_counter() - t:.1f} s",
+            file=sys.stderr,
+        )
         number, period = services.numbered_period(campaign, args.due)
         cutoff = snapshot.cutoff_of(campaign, args.due, settings.at)
         assert cutoff <= moment, "the bench produces bulletins whose cut-off has passed"
 
-        earlier = [
-            json.loads(text)
-            for text in db.session.scalars(
-                select(Bulletin.snapshot)
-                .where(Bulletin.due_on < args.due)
-                .order_by(Bulletin.due_on)
-            )
-        ]
+        earlier = services.earlier_snapshots(db.session, campaign, args.due)
         data = snapshot.build(db.session, campaign, period, number, cutoff, earlier)
         document = render.html(data)
         listed = sum(

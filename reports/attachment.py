@@ -5,9 +5,9 @@ from ``snapshot.lists`` and are streamed into the workbook, never held whole.
 
 It is written with XlsxWriter in its constant-memory mode, not openpyxl as Gongjian's other
 xlsx files are (openpyxl also reads them): a city's lists run to tens of thousands of rows, and
-XlsxWriter writes them in half openpyxl's time (10,353 rows: 0.39 s against 0.82 s with
-openpyxl's write-only mode, 0.68 s with lxml under it), which is what lets the workbook be done
-while the PDF is drawn (bench/bulletin.py, BENCHMARKS.md).
+XlsxWriter writes them in about half openpyxl's time (a city's 10,353 rows: 0.45 s against 0.82
+s in openpyxl's write-only mode, 0.68 s with lxml under it; measured ad hoc), which is what
+lets a city's workbook be done while its PDF is drawn (bench/bulletin.py, BENCHMARKS.md).
 
 Producing a bulletin (``start``), a city's attachment gets a worker process before the data is
 read; the lists are read first, in the transaction the figures are then counted in, and spooled
@@ -23,6 +23,7 @@ zone (the lists give local times), rates are percentages; columns are wide enoug
 it prints on landscape A4, one page wide, the caption and header repeated on every page.
 """
 
+import contextlib
 import io
 import logging
 import os
@@ -123,6 +124,8 @@ LISTS = (
 )
 # Rows above the data: the caption (the bulletin's title and the sheet's) and the header.
 HEAD_ROWS = 2
+# The most rows a sheet holds (Excel's limit; XlsxWriter drops a row beyond it silently).
+EXCEL_ROWS = 1_048_576
 # Characters a file name may not carry on the systems that save it.
 _NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -146,6 +149,7 @@ def _local(value: Any) -> Any:
 
 # The formats of a workbook, by kind (FORMATS' kinds, the caption and the header).
 _FORMAT_PROPERTIES: dict[str, dict[str, Any]] = {
+    "plain": {},
     "caption": {"bold": True, "font_size": 12},
     "header": HEADER_FORMAT,
     **{kind: {"num_format": number_format} for kind, number_format in FORMATS.items()},
@@ -154,10 +158,11 @@ _FORMAT_PROPERTIES: dict[str, dict[str, Any]] = {
 
 class _Book:
     """A workbook being written to ``out`` in XlsxWriter's constant-memory mode (each sheet
-    streams a row to its own temporary file once the next begins), its formats made once."""
+    streams a row to its own temporary file in ``folder`` once the next begins; the caller
+    removes the folder, written or not), its formats made once."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.wb = Workbook(out, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+    def __init__(self, out: BinaryIO, folder: Path) -> None:
+        self.wb = Workbook(out, {"constant_memory": True, "tmpdir": str(folder)})
         self.formats = {kind: self.wb.add_format(p) for kind, p in _FORMAT_PROPERTIES.items()}
 
 
@@ -184,27 +189,47 @@ class _Sheet:
         ws.write_string(0, 0, cell_text(f"{bulletin}——{title}"), book.formats["caption"])
         for i, (name, _, _) in enumerate(columns):
             ws.write_string(1, i, cell_text(name), book.formats["header"])
-        self.rows = 0
+        self.rows = self.left_out = 0
 
     def append(self, values: Iterable[Any]) -> None:
         row, ws = HEAD_ROWS + self.rows, self.ws
+        if row >= EXCEL_ROWS - 1:  # the sheet's last row is kept for saying so
+            self.left_out += 1
+            return
         for col, (value, style) in enumerate(zip(values, self.formats, strict=True)):
             if value is None or value == "":  # a blank cell, not an empty text
                 continue
             if isinstance(value, str):
-                ws.write_string(row, col, cell_text(value))
+                self._text(row, col, cell_text(value))
             elif isinstance(value, date):  # a datetime too: a date in any column shows as one
                 kind = MOMENT if isinstance(value, datetime) else DAY
                 ws.write_datetime(row, col, _local(value), style or self.book.formats[kind])
             elif isinstance(value, (int, float)):
                 ws.write_number(row, col, value, style)
             else:
-                ws.write_string(row, col, cell_text(str(value)))
+                self._text(row, col, cell_text(str(value)))
         self.rows += 1
 
+    def _text(self, row: int, col: int, text: str) -> None:
+        if text.startswith("<r>") and text.endswith("</r>"):
+            # XlsxWriter would take such text for rich-text XML of its own and write it
+            # unescaped (a name like "<r>A&B</r>" breaks the sheet): written as a rich text
+            # of two runs instead, each escaped, in the sheet's default font.
+            self.ws.write_rich_string(row, col, text[:1], self.book.formats["plain"], text[1:])
+        else:
+            self.ws.write_string(row, col, text)
+
     def close(self) -> None:
-        """The filters, over the header and the rows written."""
+        """The filters, over the header and the rows written; below them, the rows a sheet
+        could not hold, counted."""
         self.ws.autofilter(HEAD_ROWS - 1, 0, HEAD_ROWS - 1 + self.rows, self.columns - 1)
+        if self.left_out:
+            self.ws.write_string(
+                EXCEL_ROWS - 1,
+                0,
+                f"另有{self.left_out}行未列出：超过Excel每张表{EXCEL_ROWS}行的上限",
+                self.book.formats["caption"],
+            )
 
 
 # The lists' progress is reported every this many rows.
@@ -217,7 +242,10 @@ def write(snapshot: dict, lists: Mapping[str, Iterable[tuple]], progress=None) -
     ``progress(done, total)`` hears every ``PROGRESS_EVERY`` rows of the lists, ``total``
     being what the snapshot counted (a city's lists run to a hundred thousand rows).
     """
-    return _write(snapshot["title"], lists, lambda: snapshot, listed(snapshot), progress)
+    with tempfile.TemporaryDirectory(prefix="gongjian-attachment-") as folder:
+        return _write(
+            snapshot["title"], lists, lambda: snapshot, listed(snapshot), Path(folder), progress
+        )
 
 
 def listed(snapshot: dict) -> int:
@@ -230,29 +258,36 @@ def _write(
     lists: Mapping[str, Iterable[tuple]],
     units_from: Callable[[], dict],
     total: int,
+    folder: Path,
     progress=None,
 ) -> bytes:
     """The attachment of the bulletin titled ``bulletin``: the lists' rows as they come, then
-    the units of the snapshot ``units_from()`` gives. 各单位情况 is the workbook's first sheet
-    but is filled last (each sheet of a write-only workbook is a stream of its own), so the
-    lists can be written before the snapshot exists."""
+    the units of the snapshot ``units_from()`` gives; the sheets' temporary files in ``folder``.
+    各单位情况 is the workbook's first sheet but is filled last (each sheet is a stream of its
+    own), so the lists can be written before the snapshot exists."""
     done = 0
     buf = io.BytesIO()
-    book = _Book(buf)
-    title, unit_columns = UNITS
-    units = _Sheet(book, bulletin, title, [(h, width, kind) for h, _, width, kind in unit_columns])
-    for title, key, columns in LISTS:
-        sheet = _Sheet(book, bulletin, title, columns)
-        for values in lists.get(key, ()):
-            sheet.append(values)
-            done += 1
-            if progress and done % PROGRESS_EVERY == 0:
-                progress(done, max(total, done))
-        sheet.close()
-    snapshot = units_from()
-    for unit in snapshot["units"]:
-        units.append(f(unit) if callable(f) else unit.get(f) for _, f, _, _ in unit_columns)
-    units.close()
+    book = _Book(buf, folder)
+    try:
+        title, unit_columns = UNITS
+        units = _Sheet(book, bulletin, title, [(h, w, kind) for h, _, w, kind in unit_columns])
+        for title, key, columns in LISTS:
+            sheet = _Sheet(book, bulletin, title, columns)
+            for values in lists.get(key, ()):
+                sheet.append(values)
+                done += 1
+                if progress and done % PROGRESS_EVERY == 0:
+                    progress(done, max(total, done))
+            sheet.close()
+        snapshot = units_from()
+        for unit in snapshot["units"]:
+            units.append(f(unit) if callable(f) else unit.get(f) for _, f, _, _ in unit_columns)
+        units.close()
+    except BaseException:
+        # The sheets' temporary files are closed by closing the workbook (written for nobody).
+        with contextlib.suppress(Exception):
+            book.wb.close()
+        raise
     book.wb.close()
     return buf.getvalue()
 
@@ -283,8 +318,9 @@ _POLL = 0.005
 # started before the lists are read, so the decision is taken on the campaign's size: the
 # lists run to about 18 % of the organizations (the demo's 3,300: 591 rows, a city's 50,000:
 # 9,113 rows, 第6期). Below it the workbook is written in the producing process, after the
-# PDF: a worker's start (0.3 s of CPU and 40 MB) costs more than a few thousand rows (about
-# 0.14 ms each, measured with bench/bulletin.py: the demo's 591 rows take 0.09 s).
+# PDF: the demo's 626 rows take 0.05 s there, and a worker (an interpreter and its imports:
+# about 0.1 s of CPU and 50 MB) made no difference to the demo's bundle that its runs' noise
+# would show (two runs of six bulletins each way, timed ad hoc).
 WORKER_ORGS = 25_000
 
 
@@ -316,8 +352,9 @@ def _complete() -> None:
     raise EOFError("the attachment's spool ends before its last sheet")
 
 
-def _from_spool(records: Iterator[Any]) -> bytes:
-    """The attachment's bytes from the spool's records (the title, the rows, the snapshot)."""
+def _from_spool(records: Iterator[Any], folder: Path) -> bytes:
+    """The attachment's bytes from the spool's records (the title, the rows, the snapshot),
+    the sheets' temporary files in ``folder``."""
     bulletin = next(records)
 
     def rows() -> Iterator[tuple]:
@@ -326,7 +363,8 @@ def _from_spool(records: Iterator[Any]) -> bytes:
 
     # Each sheet reads its rows to the end before the next begins (_write's order), then the
     # snapshot follows them.
-    return _write(bulletin, {key: rows() for _, key, _ in LISTS}, lambda: next(records), 0)
+    lists = {key: rows() for _, key, _ in LISTS}
+    return _write(bulletin, lists, lambda: next(records), 0, folder)
 
 
 class Writing:
@@ -414,7 +452,7 @@ class Writing:
                     err.decode(errors="replace")[-2000:],
                 )
             with self.spool.open("rb") as file:
-                return _from_spool(_records(file, _complete))
+                return _from_spool(_records(file, _complete), self.folder)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -449,7 +487,7 @@ def _work(folder: Path, producer: int) -> None:
         time.sleep(_POLL)
 
     with (folder / "rows.pickle").open("rb", buffering=0) as file:
-        data = _from_spool(_records(file, wait))
+        data = _from_spool(_records(file, wait), folder)
     partial = folder / "attachment.xlsx.part"
     partial.write_bytes(data)
     partial.rename(folder / "attachment.xlsx")

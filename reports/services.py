@@ -196,14 +196,7 @@ def produce(
                 snapshot.listed(session, campaign, period, cutoff),
                 progress=writing_lists,
             )
-            earlier = [
-                json.loads(text)
-                for text in session.scalars(
-                    select(Bulletin.snapshot)
-                    .where(Bulletin.campaign_id == campaign.id, Bulletin.due_on < run.due_on)
-                    .order_by(Bulletin.due_on)
-                )
-            ]
+            earlier = earlier_snapshots(session, campaign, run.due_on)
             data = snapshot.build(session, campaign, period, number, cutoff, earlier, now())
             review = campaign.bulletin_review
             if review:  # waits for 签发: numbered then
@@ -405,6 +398,19 @@ def _explain(error: BaseException) -> str:
 def dumps(data: dict) -> str:
     """The snapshot's stored form (stable key order, Chinese kept readable)."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def earlier_snapshots(session: Session, campaign: Campaign, due_on: date) -> list[dict]:
+    """The snapshots of the campaign's bulletins before report day ``due_on``, oldest first
+    (a bulletin's trend takes their published points)."""
+    return [
+        json.loads(text)
+        for text in session.scalars(
+            select(Bulletin.snapshot)
+            .where(Bulletin.campaign_id == campaign.id, Bulletin.due_on < due_on)
+            .order_by(Bulletin.due_on)
+        )
+    ]
 
 
 def generate(

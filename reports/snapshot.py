@@ -353,6 +353,7 @@ def _coordination_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """协调事项 raised by the cut-off and still waiting for the city's answer, oldest first
     (未解决的协调事项 sheet): 单位, 类别, 事项, 涉及组织, 提出时间, 状态, 承办人."""
+    zone = ZoneInfo(campaign.timezone)
     for issue in coordination.open_issues(session, campaign, raised_by=cutoff):
         assignee = issue.assignee
         yield (
@@ -360,7 +361,7 @@ def _coordination_rows(
             IssueKind(issue.kind).label,
             issue.subject,
             issue.item.organization.name if issue.item else "",
-            issue.raised_at,
+            issue.raised_at.astimezone(zone),  # local time: the attachment writes it as such
             IssueStatus(issue.status).label,
             (assignee.display_name or assignee.username) if assignee else "",
         )

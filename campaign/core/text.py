@@ -17,8 +17,8 @@ What is normalised rather than refused, being unambiguous: NFC (a decomposed "é
 composed), CR LF and CR to LF in multi-line fields, and in one-line fields each run of line
 breaks and tabs folded into one space (as Excel shows a cell on one line).
 
-Writers of files (``campaign.core.cells.for_cell``) never fail on text stored before these
-checks: they drop what XML cannot hold. No Flask here.
+Writers of files (``campaign.core.cells.for_cell`` and ``cell_text``) never fail on text
+stored before these checks: they drop what XML cannot hold. No Flask here.
 """
 
 import re

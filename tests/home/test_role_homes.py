@@ -6,7 +6,7 @@ count worked out by hand there."""
 import hashlib
 import json
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -451,12 +451,25 @@ def test_the_bulletins_annex_lists_the_issues_open_at_its_cut_off(app, w, now):
     # the attachment's 未解决的协调事项 sheet lists them oldest first (江岸 raised first).
     from reports import snapshot as bulletin
 
+    from campaign.board.models import CoordinationIssue
+
+    jiangan_issue = db.session.scalars(
+        select(CoordinationIssue).where(CoordinationIssue.unit_id == w.jiangan.id)
+    ).one()
+    jiangan_issue.raised_at = shanghai(2026, 11, 20, 9, 30)
+    db.session.commit()
     cutoff = shanghai(2026, 11, 25, 18, 0)
     rows = list(bulletin._coordination_rows(db.session, w.campaign, cutoff))
     assert [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in rows] == [
         ("江岸区", "组织拒绝组建", "江岸A负责人拒绝组建党组织", "江岸A", "待处理", ""),
         ("武昌区", "隶属关系争议", "武昌乙隶属关系存在争议", "", "待处理", ""),
     ]
+    # 提出时间 in Beijing time: the sheet writes the wall clock the row gives (09:30, not 01:30).
+    raised = rows[0][4]
+    assert (raised.replace(tzinfo=None), raised.utcoffset()) == (
+        datetime(2026, 11, 20, 9, 30),
+        timedelta(hours=8),
+    )
     # Before they were raised the sheet has nothing to list.
     early = list(bulletin._coordination_rows(db.session, w.campaign, shanghai(2026, 9, 1, 18, 0)))
     assert early == []

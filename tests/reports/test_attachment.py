@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -476,22 +477,54 @@ def test_stored_text_reaches_the_attachment_as_text():
     # What a name may hold once stored (or held before the checks on input): text like a
     # formula, OOXML's own escape written literally, a control character, more than a cell
     # holds. Each is read back as the text a reader should see: never a live formula, the
-    # escape as typed, the control character dropped, the text cut at 32,767 characters.
+    # escape as typed, the control character dropped, the text cut at 32,767 characters, the
+    # markup as typed (and the sheet still a sheet).
     names = [
         '=HYPERLINK("http://evil.example","点此")',
         "江岸_x0041_乙",
         "武昌\x01甲",
         "长" * 40_000,
+        "<r>A&B<t>公司</t></r>",  # what XlsxWriter would take for rich-text XML of its own
     ]
     rows = [("江岸区", name, "91420100MA4K000000", "单独组建", "", None, None) for name in names]
     data = attachment.write(small_snapshot(len(rows)), {"closures": rows, "overdue_items": []})
     sheet = openpyxl.load_workbook(io.BytesIO(data))["本期销号"]
-    assert [sheet.cell(row=r, column=2).data_type for r in range(3, 7)] == ["s"] * 4  # no formula
+    assert [sheet.cell(row=r, column=2).data_type for r in range(3, 8)] == ["s"] * 5  # no formula
     assert sheet.cell(row=3, column=5).value is None  # no 党组织名称: a blank cell
     # The text as Excel and LibreOffice decode it (calamine does; openpyxl leaves _x005F_).
     shown = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("本期销号")
     texts = [row[1] for row in shown.to_python()[2:]]
-    assert texts == [names[0], "江岸_x0041_乙", "武昌甲", "长" * 32_767]
+    assert texts == [names[0], "江岸_x0041_乙", "武昌甲", "长" * 32_767, names[4]]
+
+
+def test_rows_beyond_what_a_sheet_holds_are_counted_not_dropped(monkeypatch):
+    # Excel holds 1,048,576 rows a sheet (a city's data-quality leads could run past it at a
+    # million organizations). A sheet made to hold 6 here: caption, header, 3 rows, and its
+    # last row says how many were left out; the filters cover the rows listed.
+    monkeypatch.setattr(attachment, "EXCEL_ROWS", 6)
+    rows = [
+        ("江岸区", f"江岸{i}", "91420100MA4K000000", "单独组建", "", None, None) for i in range(10)
+    ]
+    data = attachment.write(small_snapshot(10), {"closures": rows, "overdue_items": []})
+    shown = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name("本期销号")
+    cells = shown.to_python()
+    assert [row[1] for row in cells[2:5]] == ["江岸0", "江岸1", "江岸2"]
+    assert cells[5][0] == "另有7行未列出：超过Excel每张表6行的上限"
+    assert openpyxl.load_workbook(io.BytesIO(data))["本期销号"].auto_filter.ref == "A2:G5"
+
+
+def test_an_attachment_that_fails_leaves_no_temporary_files(monkeypatch, tmp_path):
+    # Each sheet streams into a temporary file until the workbook is closed: a list that
+    # fails half-way (its database went away) leaves none of them behind.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def failing():
+        yield ("江岸区", "江岸0", "91420100MA4K000000", "单独组建", "", None, None)
+        raise RuntimeError("the list's query failed")
+
+    with pytest.raises(RuntimeError):
+        attachment.write(small_snapshot(2), {"closures": failing(), "overdue_items": []})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_attachment_is_written_by_another_process_from_the_spooled_rows():

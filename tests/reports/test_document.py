@@ -13,6 +13,7 @@ import io
 import json
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ import pypdf
 import pytest
 import weasyprint
 from sqlalchemy import select
+from weasyprint.text.fonts import FontConfiguration
 
 from campaign import demo
 from campaign.core.extensions import db
@@ -553,3 +555,16 @@ def test_an_imprint_on_its_own_page_is_the_document_laid_out_with_it_there(monke
     last = [line.split() for line in pages[-1].splitlines() if line.strip()]
     assert last == [["中共某市委组织部", "2027年9月25日印发"], ["—", "6", "—"]]
     assert "2027年9月25日印发" not in pages[4] and "— 5 —" in pages[4]
+
+
+def test_a_kept_font_configuration_gives_the_same_pdf_in_a_row_and_in_two_threads():
+    # Each thread keeps its font configuration from one render to the next (render._faces):
+    # the second render of a thread, and two renders at once in two threads, give the PDF a
+    # render with a configuration of its own gives, to the byte (bulletin verify relies on it).
+    html = render.html(document())
+    alone = weasyprint.HTML(string=html.replace(render.IMPRINT, render.IMPRINT_OWN_PAGE, 1))
+    expected = alone.render(font_config=FontConfiguration()).write_pdf()
+    in_a_row = [render.pdf(html).data for _ in range(2)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        at_once = [made.data for made in pool.map(render.pdf, [html, html])]
+    assert in_a_row + at_once == [expected] * 4
