@@ -449,9 +449,8 @@ def test_open_issues_is_the_query_a_bulletin_annex_reads(app, w, now):
 def test_the_bulletins_annex_lists_the_issues_open_at_its_cut_off(app, w, now):
     # Both issues of the city were raised before the 11-25 18:00 cut-off and are unanswered:
     # the attachment's 未解决的协调事项 sheet lists them oldest first (江岸 raised first).
-    from reports import snapshot as bulletin
-
     from campaign.board.models import CoordinationIssue
+    from reports import snapshot as bulletin
 
     jiangan_issue = db.session.scalars(
         select(CoordinationIssue).where(CoordinationIssue.unit_id == w.jiangan.id)
