@@ -316,12 +316,14 @@ _POLL = 0.005
 
 # From how many organizations in the campaign a worker writes the attachment. The worker is
 # started before the lists are read, so the decision is taken on the campaign's size: the
-# lists run to about 18 % of the organizations (the demo's 3,300: 591 rows, a city's 50,000:
-# 9,113 rows, 第6期). Below it the workbook is written in the producing process, after the
-# PDF: the demo's 626 rows take 0.05 s there, and a worker (an interpreter and its imports:
-# about 0.1 s of CPU and 50 MB) made no difference to the demo's bundle that its runs' noise
-# would show (two runs of six bulletins each way, timed ad hoc).
-WORKER_ORGS = 25_000
+# lists run to about 18-23 % of the organizations (the demo's 3,300: 629-767 rows, a city's
+# 50,000: 9,113-10,353 rows, 第6期). Below it the workbook is written in the producing process,
+# after the PDF, where a few hundred rows take less than the worker's start would on the
+# other core (an interpreter and its imports: about 0.1 s of CPU and 50 MB). From it the rows
+# are worth the worker: the demo's take 0.05-0.07 s after its PDF in the producing process,
+# about a tenth of its render, and its bundle was 0.02-0.07 s sooner with a worker (ten
+# bulletins each way, timed ad hoc in one process).
+WORKER_ORGS = 2_000
 
 
 def _record(out: BinaryIO, value: Any) -> None:
