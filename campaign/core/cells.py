@@ -5,9 +5,9 @@ Light on purpose (``re`` alone, nothing of the app, not even openpyxl): the bull
 attachment worker (``python -m reports.attachment``) imports it in a fresh interpreter, where
 importing SQLAlchemy and the models, or openpyxl (0.13 s), for a few helpers cost more than
 a good part of a city's rows.
-``campaign.core.text`` (the rules for text from outside), ``campaign.ledger.excel`` (the
-ledger's sheets, written with openpyxl: text like a formula kept text there) and the
-attachment (written with XlsxWriter) use these definitions.
+``campaign.core.text`` (the rules for text from outside), ``campaign.core.styled_cells``
+(the cells of the sheets written with openpyxl: the ledger's, the units', the accounts') and
+the bulletin's attachment (written with XlsxWriter) use these definitions.
 """
 
 import re
@@ -46,7 +46,7 @@ def cell_text(value: str) -> str:
 
 
 # The headers' look in every xlsx Gongjian writes: bold on a light fill, centred, wrapped, in
-# thin grey rules (openpyxl's styles in campaign.ledger.excel, XlsxWriter's format below).
+# thin grey rules (openpyxl's styles in campaign.core.styled_cells, XlsxWriter's format below).
 HEADER_FILL, RULE_COLOR = "F0EFE9", "999999"
 HEADER_FORMAT = {
     "bold": True,

@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from campaign.core import units
-from campaign.core.cells import for_cell
 from campaign.core.db import Session
 from campaign.core.errors import ValidationFailed
 from campaign.core.models import Actor
+from campaign.core.styled_cells import header_cells, safe_value
 from campaign.core.text import TextRefused, clean
 from campaign.core.unit_inputs import NewUnit, UnitChanges
 from campaign.core.vocab import UnitKind
@@ -41,21 +39,13 @@ YES, NO = "是", "否"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 5000
-_FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 # ---- writing ---------------------------------------------------------------------------------
 
 
 def _cell(ws: Any, value: Any, header: bool = False) -> Any:
-    cell = WriteOnlyCell(ws, value=for_cell(value) if isinstance(value, str) else value)
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
-        cell.data_type = "s"  # text like "=HYPERLINK(...)" stays text
-    if header:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="F2DCDB")
-        cell.alignment = Alignment(horizontal="center")
-    return cell
+    return header_cells(ws, [value])[0] if header else safe_value(ws, value)
 
 
 def export(session: Session) -> bytes:

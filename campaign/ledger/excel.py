@@ -20,18 +20,18 @@ from typing import Any, BinaryIO
 from xml.etree.ElementTree import iterparse
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Border, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from campaign import rules
 from campaign.core import clock
-from campaign.core.cells import HEADER_FILL, RULE_COLOR, for_cell
+from campaign.core.cells import for_cell
+from campaign.core.styled_cells import THIN, header_cells, safe_value
 from campaign.core.text import TextRefused, clean, field_of, within
 from campaign.core.vocab import (
     STATUSES_OF,
@@ -65,42 +65,6 @@ LIMITS = ooxml.Limits(
     unpacked=MAX_UNPACKED_BYTES,
 )
 YES, NO = "是", "否"
-
-
-# ---- cells: text that stays text, styled headers (openpyxl's write-only sheets) ----
-
-_FORMULA_STARTS = ("=", "+", "-", "@")
-THIN = Side(style="thin", color=RULE_COLOR)
-_HEADER_STYLE = dict(
-    font=Font(bold=True),
-    fill=PatternFill("solid", fgColor=HEADER_FILL),
-    alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
-    border=Border(left=THIN, right=THIN, top=THIN, bottom=THIN),
-)
-
-
-def safe_value(ws: WriteOnlyWorksheet, value: Any) -> Any:
-    """A value for a write-only sheet: text as a cell can hold it, whatever is stored
-    (``for_cell``), and text like "=HYPERLINK(...)" stays text, never a live formula in
-    an export."""
-    if isinstance(value, str):
-        value = for_cell(value)
-        if value[:1] in _FORMULA_STARTS:
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            return cell
-    return value
-
-
-def header_cells(ws: WriteOnlyWorksheet, headers: Iterable[str]) -> list[Cell]:
-    """A styled header row for a write-only sheet."""
-    cells: list[Cell] = []
-    for header in headers:
-        cell = WriteOnlyCell(ws, value=for_cell(header))
-        for key, value in _HEADER_STYLE.items():
-            setattr(cell, key, value)
-        cells.append(cell)
-    return cells
 
 
 @dataclass(frozen=True)
