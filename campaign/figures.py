@@ -258,10 +258,8 @@ _KEYS: dict[str | None, list[str]] = {
     "area": ["area_key"],
     "kind": ["kind"],
     "category": ["kind", "category"],
-    "unit_kind": [
-        "unit_id",
-        "kind",
-    ],  # both "unit" and "kind" from one statement (by_unit_and_kind)
+    # both "unit" and "kind" from one statement (by_unit_and_kind)
+    "unit_kind": ["unit_id", "kind"],
 }
 
 
@@ -754,9 +752,8 @@ def due_text(due_on: date | None, met_by_due: int | None) -> str:
     """A rule figure's due date as pages and bulletins say it."""
     if due_on is None:
         return ""
-    when = f"{due_on.month}月{due_on.day}日"
-    done = "" if met_by_due is None else f"，截至{when}已达到{met_by_due}个"
-    return f"须于{when}前{done}"
+    done = "" if met_by_due is None else f"，截至{due_on.month}月{due_on.day}日已达到{met_by_due}个"
+    return rules.due_words(due_on) + done
 
 
 def rule_figures(
@@ -892,8 +889,7 @@ def _kept_rule_counts(
     session: Session, campaign: Campaign, chosen: list[str], unit_ids: list[int] | None
 ) -> list[tuple[int, int]] | None:
     """(covered, met) per rule of ``chosen`` (their ``_rule_key``), summed over the tally; None
-    while the tally
-    holds nothing for a campaign with organizations (a database upgraded to it and not yet
+    while the tally holds nothing for a campaign with organizations (a database upgraded to it and not yet
     recounted: ``flask campaign recount``), whose figures are then read from the ledger."""
     if not chosen:
         return []

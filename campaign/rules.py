@@ -49,6 +49,11 @@ class Thresholds:
         return cls(**{name: getattr(campaign, name) for name in cls.__dataclass_fields__})
 
 
+def due_words(day: date) -> str:
+    """A due date as pages, messages and bulletins say it: "须于11月30日前"."""
+    return f"须于{day.month}月{day.day}日前"
+
+
 # The campaign's dates a rule's due date may name (seed 000 "三（二）实施阶段": "X月X日前…实现有3名
 # 以上正式党员的…单独建立党组织。X月X日前…实现有党员的…党组织应建尽建"; a city fills the X in).
 DUE_SETTINGS = {
@@ -548,7 +553,7 @@ class Rule:
         if self.due is None:
             return ""
         if isinstance(self.due, date):
-            return f"须于{self.due.month}月{self.due.day}日前"
+            return due_words(self.due)
         return f"须于{DUE_SETTINGS.get(self.due, self.due)}前"
 
     @cached_property

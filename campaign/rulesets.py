@@ -29,6 +29,7 @@ from campaign.core.vocab import (
     category_vocab,
 )
 from campaign.rules import (
+    ANY_MEANS,
     BOUNDED,
     CITY_SOCIAL_GROUPS,
     DUE_SETTINGS,
@@ -406,7 +407,7 @@ def rule_data(rule: Rule) -> dict[str, Any]:
         data["figure"] = rule.figure
     if rule.due is not None:
         data["due"] = rule.due.isoformat() if isinstance(rule.due, date) else rule.due
-    if rule.means != "any":
+    if rule.means != ANY_MEANS:
         data["means"] = rule.means
     if rule.share is not None:
         data["share"] = rule.share
@@ -533,11 +534,11 @@ def _rule(i: int, raw: Any, problems: list[tuple[str, str]]) -> Rule | None:
     elif figure.strip():
         _check_why(where, figure, bounds, tags, problems, key="figure")
     due = _due(where, raw.get("due"), problems)
-    means = raw.get("means", "any")
+    means = raw.get("means", ANY_MEANS)
     if not isinstance(means, str) or means not in MEANS:
         options = "、".join(f"{k}（{v}）" for k, v in MEANS.items())
         problems.append(("means", f"{_field(where, 'means')}应为{options}之一，而不是“{means}”"))
-    elif means != "any" and target != Target.WORK_COVERAGE.value:
+    elif means != ANY_MEANS and target != Target.WORK_COVERAGE.value:
         problems.append(
             (
                 "means",

@@ -156,13 +156,13 @@ def _units(
     closures: dict[int, int],
     goals: targets.Targets,
     rows: list[tuple[Unit, figures.Figures]],
+    as_of: date | None,
 ) -> list[dict[str, Any]]:
-    """Each unit's line of the ranking, from its ``rows`` (``figures.by_unit`` at the cut-off)."""
+    """Each unit's line of the ranking, from its ``rows`` (``figures.by_unit`` at the cut-off,
+    read ``as_of``: ``figures.as_of_day``)."""
     new = figures.founded_between(session, campaign, period.starts_on, period.due_on)
     items = board.unit_counts(session, campaign, on=cutoff_day)
-    phases = figures.phase_counts_by_unit(
-        session, campaign, as_of=figures.as_of_day(campaign, cutoff_day)
-    )
+    phases = figures.phase_counts_by_unit(session, campaign, as_of=as_of)
     units: list[dict[str, Any]] = []
     for position, (unit, f) in enumerate(rows):
         counts = items.get(unit.id, {})
@@ -510,13 +510,14 @@ def build(
 
     closures = _closure_counts(session, campaign, closures_since(campaign, period, cutoff), cutoff)
     goals = targets.load(session, campaign)
+    # The figures at the cut-off: the tallies on the cut-off day itself, the ledger as of it
+    # later (decided once, so every figure of the bulletin is read the same way).
+    as_of = figures.as_of_day(campaign, cutoff_day)
     # Every unit's and each kind's figures at the cut-off, read once (the units' rows are
     # also the forecast's start).
-    rows, by_kind = figures.by_unit_and_kind(
-        session, campaign, as_of=figures.as_of_day(campaign, cutoff_day)
-    )
+    rows, by_kind = figures.by_unit_and_kind(session, campaign, as_of=as_of)
     units = _units(
-        session, campaign, period, cutoff_day, before, before_rank, closures, goals, rows
+        session, campaign, period, cutoff_day, before, before_rank, closures, goals, rows, as_of
     )
     _bottom_streaks(units, previous)
     overall = figures.total_of(
@@ -609,12 +610,7 @@ def build(
         "units": units,
         # The figures of the campaign's rules (a rule naming a figure of its own), city-wide at
         # the cut-off; a snapshot without them prints the 50/100人 figures of ``overall``.
-        "rule_figures": [
-            f.as_dict()
-            for f in figures.rule_figures(
-                session, campaign, as_of=figures.as_of_day(campaign, cutoff_day)
-            )
-        ],
+        "rule_figures": [f.as_dict() for f in figures.rule_figures(session, campaign, as_of=as_of)],
         # 非公企业 and 社会组织: each kind's counts and rates (the two add up to the overall).
         "by_kind": {kind.value: _kind(by_kind, kind, goals) for kind in OrgKind},
         "deliverables": _deliverables(session, campaign, period, cutoff),

@@ -35,7 +35,7 @@ from campaign.board.models import (
     SpotCheckResult,
 )
 from campaign.core import events
-from campaign.core.campaigns import DUE_SETTINGS, RULE_SETTINGS
+from campaign.core.campaigns import RULE_SETTINGS
 from campaign.core.clock import now, today
 from campaign.core.db import Session, claim, serialize
 from campaign.core.errors import Conflict, ValidationFailed
@@ -140,7 +140,7 @@ def follow_new_rules(session: Session, event: events.RulesChanged) -> None:
 def follow_new_settings(session: Session, event: events.SettingsChanged) -> None:
     """A setting the rules name changed (应有党员的职工人数 and the like): the ledger was judged
     again, and the board follows exactly as after a change of the rule set."""
-    if any(f in RULE_SETTINGS or f in DUE_SETTINGS for f in event.changed):
+    if any(f in RULE_SETTINGS or f in rules.DUE_SETTINGS for f in event.changed):
         follow_new_targets(session, event.campaign, event.user)
 
 
@@ -226,7 +226,7 @@ def update_plan(session: Session, item: BoardItem, plan: Plan, user) -> dict:
                 (
                     "planned_on",
                     f"「计划完成时间」（{plan.planned_on}）不能晚于规则要求的完成日期"
-                    f"（须于{due_on.month}月{due_on.day}日前）",
+                    f"（{rules.due_words(due_on)}）",
                 )
             )
     if problems:

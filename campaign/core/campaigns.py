@@ -71,8 +71,6 @@ MAX_HOURS = 168
 MAX_PREFIX = 12
 YES, NO = ("是", "true", "1", "yes", "on"), ("否", "false", "0", "no", "off")
 RULE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.COUNT]
-# The due dates rules name: changing one moves the board's planned dates, not the verdicts.
-DUE_SETTINGS = [f for f, (_, kind) in SETTINGS.items() if kind == K.DUE]
 # The data-quality signals' thresholds (campaign/quality): counts, but no rule's, so changing
 # one re-judges no organization (they are added after RULE_SETTINGS is taken).
 SETTINGS.update(
