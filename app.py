@@ -19,7 +19,7 @@ from campaign import (
     tally,
 )
 from campaign.core import api_errors as errors
-from campaign.core import clock, config, storage, text
+from campaign.core import clock, config, statistics, storage, text
 from campaign.core.db import render_migration_item
 from campaign.core.extensions import api, csrf, db, limiter, login_manager, migrate
 from notifications import models as notification_models  # noqa: F401
@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     tally.track(db.session)  # the figures' and the board's tallies recount what commits change
     storage.track(db.session)  # a file stored by a transaction that does not commit is removed
+    statistics.track(db.session)  # the planner's statistics refreshed after a bulk write
     text.guard(db.session)  # every text a user typed is checked before it is written
     migrate.init_app(
         app,

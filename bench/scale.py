@@ -58,6 +58,7 @@ from campaign import audit, figures, rules, rulesets
 from campaign.board import services as board
 from campaign.board.models import BOARD_TALLY, BoardItem, Closure, SizeMode
 from campaign.core import clock
+from campaign.core import statistics as planner_statistics
 from campaign.core.accounts import create_user, issue_token
 from campaign.core.campaigns import build_deadline, create_from_template
 from campaign.core.db import json_dumps
@@ -265,14 +266,12 @@ def build(session, n: int, today: date, log=print) -> Campaign:
     # COPY bypasses the ORM: both tallies are recounted before the commit.
     figures.stale(session, campaign)
     BOARD_TALLY.stale(session, campaign)
-    # Committed and analyzed as after a real bulk import (autovacuum sees only committed
-    # rows): without statistics PostgreSQL planned the spot-check draw below as a nested
-    # loop over every closure, which ran for more than 5 minutes at 1,000,000.
+    # Committed, then analyzed as after a real bulk import (campaign.core.statistics; here
+    # at once, whether jobs run inline or not): without statistics PostgreSQL planned the
+    # spot-check draw below as a nested loop over every closure, which ran for more than 5
+    # minutes at 1,000,000, and SQLite read the ledger through an index on campaign_id.
     session.commit()
-    if session.get_bind().dialect.name == "postgresql":
-        engine = session.get_bind()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE organization, board_item, closure"))
+    planner_statistics.analyze(session.get_bind())
 
     responsible = [units[code] for code, *_ in DEMO_PLAN]
     approve_ledgers(session, campaign, responsible, today)

@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import Case
 
 from campaign import rules, tally
+from campaign.core import statistics
 from campaign.core.clock import today
 from campaign.core.db import Session
 from campaign.core.models import Campaign, Unit
@@ -208,11 +209,23 @@ _BOARD_TARGETS = (Target.STANDALONE, Target.PARTY_ORG, Target.MEMBER, Target.WOR
 
 
 def _conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnElement[bool]]:
-    """Per organization, whether it counts in each of ``Counts``' fields."""
+    """Per organization, whether it counts in each of ``Counts``' fields (not to be changed:
+    the same dict is given again for the same thresholds and day)."""
+    return _conditions_for(
+        campaign.member_required_employees, campaign.party_org_required_employees, as_of
+    )
+
+
+@lru_cache(maxsize=64)
+def _conditions_for(
+    member_employees: int, org_employees: int, as_of: date | None
+) -> dict[str, ColumnElement[bool]]:
+    """``_conditions`` built once per thresholds and day (a statement as of a day built them
+    twice, 2-3 ms each, for each figure it read)."""
     columns = Org if as_of is None else _AsOf(as_of)
     enterprise = Org.kind == OrgKind.ENTERPRISE.value
-    by_member_size = and_(enterprise, Org.employees >= campaign.member_required_employees)
-    by_org_size = and_(enterprise, Org.employees >= campaign.party_org_required_employees)
+    by_member_size = and_(enterprise, Org.employees >= member_employees)
+    by_org_size = and_(enterprise, Org.employees >= org_employees)
     in_base = {
         "base": true(),  # and_ leaves it out, as it would True
         "with_party_org": rules.HAS_PARTY_ORG.sql(columns),
@@ -533,9 +546,11 @@ settle = tally.settle
 # both tallies of the ledger (this one and RULE_TALLY, below), as one.
 def stale(session: Session, campaign: Campaign, unit_ids: Iterable[int] | None = None) -> None:
     """Say that a bulk write changed the organizations of ``unit_ids`` (None: every unit):
-    the ledger's tallies are recounted for them before the transaction commits."""
+    the ledger's tallies are recounted for them before the transaction commits, and the
+    planner's statistics refreshed after it (``statistics``)."""
     for kept in (LEDGER_TALLY, RULE_TALLY):
         kept.stale(session, campaign, unit_ids)
+    statistics.bulk_written(session)
 
 
 def recount(session: Session, campaign: Campaign, unit_ids: list[int] | None = None) -> None:
@@ -582,9 +597,16 @@ def _by(day: Any, as_of: date | None) -> ColumnElement[bool]:
 
 
 def _phase_conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnElement[bool]]:
+    """Per organization, whether it counts in each of ``PhaseCounts``' fields (built once per
+    campaign start and day, as ``_conditions``)."""
+    return _phase_conditions_for(campaign.starts_on, as_of)
+
+
+@lru_cache(maxsize=64)
+def _phase_conditions_for(starts_on: date, as_of: date | None) -> dict[str, ColumnElement[bool]]:
     columns = Org if as_of is None else _AsOf(as_of)
     with_org = and_(Org.in_base, rules.HAS_PARTY_ORG.sql(columns))
-    new = and_(with_org, Org.party_org_founded_on >= campaign.starts_on)
+    new = and_(with_org, Org.party_org_founded_on >= starts_on)
     return {
         "party_orgs": with_org,
         "settled": and_(with_org, Org.affiliation_settled, _by(Org.affiliation_settled_on, as_of)),
