@@ -427,9 +427,11 @@ def _reports(
     session: Session, campaign: Campaign, due_on: date, cutoff: datetime
 ) -> dict[str, Any]:
     """Who filed the half-monthly report due on ``due_on``, as it stood at the cut-off."""
-    states: dict[str, list[str]] = {s: [] for s in half_monthly.REPORT_STATE_LABELS}
+    # Keyed by the states' plain values: a snapshot holds what its JSON keeps, nothing whose
+    # class lives in the app (the attachment's worker would import the app to unpickle it).
+    states: dict[str, list[str]] = {s.value: [] for s in half_monthly.REPORT_STATE_LABELS}
     for unit, _, state in half_monthly.period_overview(session, campaign, due_on, None, cutoff):
-        states[state].append(unit.name)
+        states[state.value].append(unit.name)
     return {"due_on": due_on.isoformat(), **states}
 
 

@@ -558,6 +558,48 @@ def test_the_attachment_is_written_by_another_process_from_the_spooled_rows():
     ]
 
 
+# What the worker may import to read the spool: the standard library and the attachment's own
+# modules, nothing of the app. Unpickling a class of the app imports its module, and with it
+# SQLAlchemy and the models: the worker then took 1.0 s instead of 0.45 s of CPU for the
+# city's 10,353 rows, finishing after the PDF (BENCHMARKS.md, issue 18).
+_SPOOL_READER = """
+import sys
+from reports import attachment
+before = set(sys.modules)
+with open(sys.argv[1], "rb") as spool:
+    try:
+        for _ in attachment._records(spool, attachment._complete):
+            pass
+    except EOFError:
+        pass
+print(" ".join(sorted(m for m in set(sys.modules) - before if not m.startswith("_"))))
+"""
+
+
+def test_a_bulletin_s_spool_is_read_without_importing_the_app(w, monkeypatch, tmp_path):
+    kept = tmp_path / "rows.pickle"
+    result = attachment.Writing.result
+
+    def keeping(self):  # the spool as the worker reads it, kept before it is removed
+        kept.write_bytes(self.spool.read_bytes())
+        return result(self)
+
+    monkeypatch.setattr(attachment.Writing, "result", keeping)
+    publish(w, date(2026, 11, 10), (2026, 11, 11, 10, 0))
+    read = subprocess.run(
+        [sys.executable, "-c", _SPOOL_READER, str(kept)],
+        cwd=attachment.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = set(read.stdout.split())
+    assert not {m for m in imported if m.split(".")[0] in ("sqlalchemy", "flask", "campaign")}, (
+        imported
+    )
+    assert kept.stat().st_size > 0
+
+
 def test_the_worker_waits_for_rows_spooled_after_it_started():
     # The worker reaches the end of the spool before the rows are there (a gather takes
     # seconds): it waits for them rather than writing an attachment without them.
