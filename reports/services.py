@@ -160,6 +160,16 @@ def produce(
 
     Progress is committed on the run (pages poll it) and passed to ``progress(step, percent)``.
     """
+    # The process's long-lived objects are left out of the cycle collector from the gather to
+    # the publication (render.long_lived_frozen): what the bulletin leaves behind (the
+    # render's pages and boxes) is collected once it is published, not before.
+    with render.long_lived_frozen():
+        return _produce(session, run, settings, user, progress)
+
+
+def _produce(
+    session: Session, run: BulletinRun, settings: Settings, user=None, progress=None
+) -> Bulletin:
     campaign = session.get_one(Campaign, run.campaign_id)
     run_id = run.id
 

@@ -9,6 +9,7 @@ test_bulletin. Part 4, the figures the plan sets targets for, worked out by hand
 """
 
 import copy
+import gc
 import io
 import json
 import re
@@ -568,3 +569,30 @@ def test_a_kept_font_configuration_gives_the_same_pdf_in_a_row_and_in_two_thread
     with ThreadPoolExecutor(max_workers=2) as pool:
         at_once = [made.data for made in pool.map(render.pdf, [html, html])]
     assert in_a_row + at_once == [expected] * 4
+
+
+def test_a_render_s_leftovers_are_collected_when_its_production_ends():
+    # render.long_lived_frozen: the process's objects are left out of the cycle collector
+    # while a bulletin is rendered, and the render's leftovers (its boxes hold cycles) are
+    # collected before they return. Inside a production (services.produce holds one from the
+    # gather to the publication) a render neither unfreezes nor collects: that waits until
+    # the bulletin is published.
+    html = render.html(document())
+    assert gc.get_freeze_count() == 0
+    with render.long_lived_frozen():
+        assert gc.get_freeze_count() > 0
+        render.pdf(html)
+        assert gc.get_freeze_count() > 0  # still frozen: the production goes on
+        assert _boxes()  # the render's boxes, waiting for the collection
+    assert gc.get_freeze_count() == 0
+    assert _boxes() == 0
+    render.pdf(html)  # alone, a render freezes and collects by itself
+    assert gc.get_freeze_count() == 0
+    assert _boxes() == 0
+
+
+def _boxes() -> int:
+    """WeasyPrint's laid-out boxes the cycle collector still tracks."""
+    return sum(
+        1 for o in gc.get_objects() if type(o).__module__ == "weasyprint.formatting_structure.boxes"
+    )
