@@ -14,16 +14,16 @@ that day), when the gather sums the tallies. The bulletins of the report days be
 published once, before the rounds, as the scheduler would have published them: the measured
 bulletin's trend takes their points, as every bulletin but a campaign's first does.
 Each round runs every step below in turn, so a change in the machine's load touches all of
-them alike; round 0 is the warm-up (reported as "first",
-with the peak RSS after it), then --repeat timed rounds:
+them alike (the bare render right before the end to end, whose ratio pairs them); round 0 is
+the warm-up (reported as "first", with the peak RSS after it), then --repeat timed rounds:
+  chromium      headless Chromium (Debian's, through Playwright, launched once before the
+                rounds) prints the same HTML: a new page, set_content, page.pdf, close
   gather        reports.snapshot.build: the bulletin's data at the cut-off
   html          reports.render.html(snapshot): template and charts
-  bare render   weasyprint.HTML(string=html).render().write_pdf() (the reference)
   render.pdf    reports.render.pdf(html): checks + render + write
   attachment    reports.attachment.write(snapshot, snapshot.lists(...)): the xlsx, its
                 lists (closures, overdue items) read as rows and streamed into it
-  chromium      headless Chromium (Debian's, through Playwright, launched once before the
-                rounds) prints the same HTML: a new page, set_content, page.pdf, close
+  bare render   weasyprint.HTML(string=html).render().write_pdf() (the reference)
   end to end    services.generate: run row, lists spooled, gather, html, PDF, attachment, files, row,
                 audit entry, event, commits: the whole bundle (PDF + xlsx) published, timed
                 to the commit that publishes it (generate's progress 完成). The render's
@@ -361,13 +361,17 @@ def main() -> None:
             "Chromium print of the same HTML (Playwright page.pdf)",
             "end to end: services.generate (PDF + xlsx published)",
         )
+        # The bare render right before the end to end: each round's ratio pairs measurements
+        # taken within a second of each other, so a change in the machine's speed (a shared
+        # host's load moves within seconds) touches the reference and the end to end alike.
+        # Chromium first, so that nothing it may still do after its print overlaps either.
         steps = {
+            chromium_name: (chromium, None),
             "gather: snapshot.build": (gather, None),
             "html: render.html (template + charts)": (make_html, None),
-            bare_name: (bare, None),
             "render.pdf (checks + render + write)": (ours, None),
             "attachment: lists read + attachment.write": (workbook, None),
-            chromium_name: (chromium, None),
+            bare_name: (bare, None),
             e2e_name: (end_to_end, lambda: clear(args.due)),
             "distribution: the published bulletin's notifications delivered": (
                 distribution,

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import text
 
 from campaign import figures
+from campaign.core import statistics
 from campaign.core.db import insert_rows
 from campaign.core.extensions import db
 from campaign.ledger.models import Organization
@@ -87,3 +88,24 @@ def test_sqlite_then_scans_a_campaign_s_ledger_instead_of_reading_it_by_index(ap
     db.session.close()  # the next connection reads the new statistics
     assert "USING INDEX" in before and "(campaign_id=?)" in before, before
     assert _plan() == "SCAN organization"
+
+
+def test_a_refresh_that_would_wait_for_a_lock_gives_up_and_the_commit_stands(
+    app, backend, monkeypatch, caplog
+):
+    if backend != "postgresql":
+        return  # SQLite has one writer: its refresh waits its turn like any write
+    monkeypatch.setattr(statistics, "LOCK_TIMEOUT", "200ms")
+    holder = db.engine.connect()
+    try:
+        holder.exec_driver_sql("BEGIN")
+        # What a VACUUM or another ANALYZE holds on the table meanwhile.
+        holder.exec_driver_sql("LOCK TABLE organization IN SHARE UPDATE EXCLUSIVE MODE")
+        _bulk_write()
+        db.session.commit()  # not refused, not held up: the write is in
+    finally:
+        holder.exec_driver_sql("ROLLBACK")
+        holder.close()
+    assert db.session.scalar(text("SELECT count(*) FROM organization")) == ROWS
+    assert "refreshing the planner's statistics failed" in caplog.text
+    assert _analyzed_rows() is None

@@ -33,11 +33,18 @@ def bulk_written(session: Session) -> None:
     session.info[_PENDING] = True
 
 
+# How long PostgreSQL's ANALYZE waits for a table another ANALYZE or a VACUUM holds: past
+# it, the refresh is given up (and logged), not waited for by the request that committed.
+LOCK_TIMEOUT = "5s"
+
+
 def analyze(engine: Engine) -> None:
-    """ANALYZE the tables a bulk write fills, each in a transaction of its own (SQLite
-    takes its write lock for it, briefly; PostgreSQL only a lock that other ANALYZEs and
-    VACUUMs wait for)."""
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    """ANALYZE the tables a bulk write fills, in a transaction of its own (SQLite takes its
+    write lock for it, briefly; PostgreSQL only a lock that other ANALYZEs and VACUUMs take,
+    waited for at most LOCK_TIMEOUT)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         for table in TABLES:
             conn.exec_driver_sql(f"ANALYZE {table}")
 
