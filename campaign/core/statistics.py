@@ -4,19 +4,33 @@ SQLite gathers no statistics by itself. Without them its planner takes any index
 starts with a column compared by "=" as selective: a query over a whole campaign's
 organizations (``campaign_id = ?``) reads the ledger row by row through such an index
 instead of scanning it. For 50,000 organizations that took 59 ms instead of 15 ms
-(BENCHMARKS.md, issue 18). PostgreSQL's autovacuum analyzes a table some time after it
-changes, so right after a bulk import its planner still plans for the table as it was
-(bench/scale.py saw a nested loop run for minutes at 1,000,000 organizations).
+(BENCHMARKS.md, issue 18, last section). PostgreSQL's autovacuum analyzes a table some
+time after it changes, so right after a bulk import its planner still plans for the table
+as it was (bench/scale.py saw a nested loop run for minutes at 1,000,000 organizations).
 
 So a transaction that bulk-writes the ledger says so (``bulk_written``, which
-``figures.stale`` calls). Once it commits, the tables a bulk write fills are analyzed on a
-connection of their own, at once: a few milliseconds for a ledger of a few thousand
-organizations, 0.06 s for 50,000 on SQLite, after an import that took seconds.
+``figures.stale`` calls: an import, the demo, every organization judged again after a rule
+or setting changed). Once it commits, the tables a bulk write fills are analyzed on a
+connection of their own, at once, in the process that committed:
+
+- SQLite: a table whose statistics are missing, or whose rows moved by more than a tenth
+  since they were taken (ANALYZE reads every index of the table: 0.06 s for 50,000
+  organizations; a unit's import of a few rows into a large ledger leaves them as they are).
+  Waiting at most BUSY_TIMEOUT for another writer.
+- PostgreSQL: every such table (its ANALYZE reads a sample of bounded size), waiting at most
+  LOCK_TIMEOUT for a table that a VACUUM or another ANALYZE holds. The role the app
+  connects as must own the tables (it created them by its migrations); otherwise
+  PostgreSQL skips them with a warning of its own, and autovacuum's statistics are what the
+  planner has.
+
+A refresh that cannot happen now is logged and given up: the commit stands.
 """
 
 import logging
 
-from sqlalchemy import Engine, event, orm
+from sqlalchemy import Connection, Engine, event, orm
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import SessionTransaction
 
 from campaign.core.db import Session
 
@@ -26,6 +40,12 @@ log = logging.getLogger(__name__)
 # closures that follow them.
 TABLES = ("organization", "board_item", "closure")
 _PENDING = "gongjian.statistics_stale"
+# How long the refresh waits for another writer (SQLite, ms) or for a table another ANALYZE
+# or a VACUUM holds (PostgreSQL), before it is given up.
+BUSY_TIMEOUT = 5000
+LOCK_TIMEOUT = "5s"
+# SQLite: a table is analyzed again once its rows moved by more than this share.
+MOVED = 0.1
 
 
 def bulk_written(session: Session) -> None:
@@ -33,38 +53,77 @@ def bulk_written(session: Session) -> None:
     session.info[_PENDING] = True
 
 
-# How long PostgreSQL's ANALYZE waits for a table another ANALYZE or a VACUUM holds: past
-# it, the refresh is given up (and logged), not waited for by the request that committed.
-LOCK_TIMEOUT = "5s"
-
-
-def analyze(engine: Engine) -> None:
-    """ANALYZE the tables a bulk write fills, in a transaction of its own (SQLite takes its
-    write lock for it, briefly; PostgreSQL only a lock that other ANALYZEs and VACUUMs take,
-    waited for at most LOCK_TIMEOUT)."""
+def analyze(engine: Engine) -> list[str]:
+    """ANALYZE the tables a bulk write fills whose statistics are out of date (see above), in
+    a transaction of its own. The tables analyzed."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        for table in TABLES:
-            conn.exec_driver_sql(f"ANALYZE {table}")
+            tables = list(TABLES)
+        else:
+            tables = [t for t in TABLES if _sqlite_stale(conn, t)]
+            if not tables:
+                return []
+            busy = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT}")
+        try:
+            for table in tables:
+                conn.exec_driver_sql(f"ANALYZE {table}")
+        finally:
+            if conn.dialect.name != "postgresql":  # the pooled connection as it was
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy}")
+    return tables
+
+
+def _sqlite_stale(conn: Connection, table: str) -> bool:
+    """Whether SQLite's statistics of ``table`` are missing or its rows moved by more than
+    MOVED since they were taken (sqlite_stat1's first figure is the row count then)."""
+    if not conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).first():
+        return True
+    stat = conn.exec_driver_sql(
+        "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", (table,)
+    ).scalar()
+    if not stat:
+        return True
+    then = int(stat.split()[0])
+    rows = int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
+    return abs(rows - then) > MOVED * max(then, 1)
+
+
+def _refresh(engine: Engine) -> None:
+    # After a commit: a failure is logged, never raised into the code that committed.
+    try:
+        analyze(engine)
+    except OperationalError as e:  # a lock or another writer held on past the timeout
+        log.warning("the planner's statistics were not refreshed now: %s", e.orig)
+    except Exception:
+        log.exception("refreshing the planner's statistics failed")
 
 
 def _after_commit(session: orm.Session) -> None:
-    if session.info.pop(_PENDING, False) and not session.in_nested_transaction():
-        try:  # the change is in: a failure here is logged, never raised to the committer
-            analyze(session.get_bind().engine)
-        except Exception:
-            log.exception("refreshing the planner's statistics failed")
+    if session.in_nested_transaction():  # a savepoint's release commits nothing yet
+        return
+    if session.info.pop(_PENDING, False):
+        _refresh(session.get_bind().engine)
 
 
-def _after_rollback(session: orm.Session) -> None:
-    session.info.pop(_PENDING, None)
+def _after_transaction_end(session: orm.Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without a commit (rolled back, or closed on an
+    # exception): its bulk write is undone, nothing to refresh. A savepoint's end changes
+    # nothing of the outer transaction's write.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def track(target: Session) -> None:
     """Refresh the statistics after each commit on ``target`` (a Session, sessionmaker or
     scoped_session) that bulk-wrote. Idempotent: every app a process creates shares
     ``db.session``."""
-    for name, listener in (("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+    for name, listener in (
+        ("after_commit", _after_commit),
+        ("after_transaction_end", _after_transaction_end),
+    ):
         if not event.contains(target, name, listener):
             event.listen(target, name, listener)
