@@ -19,11 +19,12 @@ still short is therefore exactly what the board still holds open, target by targ
 (``Counts.short``).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -208,7 +209,7 @@ _ORG_TARGETS = (Target.STANDALONE, Target.PARTY_ORG)
 _BOARD_TARGETS = (Target.STANDALONE, Target.PARTY_ORG, Target.MEMBER, Target.WORK_COVERAGE)
 
 
-def _conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnElement[bool]]:
+def _conditions(campaign: Campaign, as_of: date | None) -> Mapping[str, ColumnElement[bool]]:
     """Per organization, whether it counts in each of ``Counts``' fields (not to be changed:
     the same dict is given again for the same thresholds and day)."""
     return _conditions_for(
@@ -219,7 +220,7 @@ def _conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnEleme
 @lru_cache(maxsize=64)
 def _conditions_for(
     member_employees: int, org_employees: int, as_of: date | None
-) -> dict[str, ColumnElement[bool]]:
+) -> Mapping[str, ColumnElement[bool]]:
     """``_conditions`` built once per thresholds and day (a statement as of a day built them
     twice, 2-3 ms each, for each figure it read)."""
     columns = Org if as_of is None else _AsOf(as_of)
@@ -245,7 +246,7 @@ def _conditions_for(
         in_base[f"met_{target.value}"] = rules.met_sql(columns, [target])
     conditions = {name: and_(Org.in_base, c) for name, c in in_base.items()}
     conditions["excluded"] = ~Org.in_base
-    return {name: conditions[name] for name in _COUNT_NAMES}
+    return MappingProxyType({name: conditions[name] for name in _COUNT_NAMES})
 
 
 def _one_if(condition: ColumnElement[bool]) -> Case[int]:
@@ -287,14 +288,14 @@ def _statement(
     both parts read the same ledger).
 
     Built once per campaign, thresholds, grouping, units and day (a statement is immutable;
-    building it and its cache key took 3-5 ms of each page and of each bulletin's gather).
+    building it and its cache key took 3-7 ms of each page and of each bulletin's gather).
     """
     return _statement_for(
         campaign.id,
         campaign.member_required_employees,
         campaign.party_org_required_employees,
         by,
-        None if unit_ids is None else tuple(unit_ids),
+        None if unit_ids is None else tuple(sorted(unit_ids)),
         as_of,
     )
 
@@ -321,7 +322,7 @@ def _statement_for(
     if as_of is not None:
         then = _conditions_for(member_employees, org_employees, as_of)
         now_ = _conditions_for(member_employees, org_employees, None)
-        later = _scoped_to(
+        later = _scoped(
             select(
                 Org.unit_id,
                 func.coalesce(Org.area_id, 0).label("area_key"),
@@ -340,11 +341,7 @@ def _statement_for(
     return (stmt.group_by(*columns) if columns else stmt), len(columns)
 
 
-def _scoped(stmt: Select[R], campaign: Campaign, unit_ids: list[int] | None) -> Select[R]:
-    return _scoped_to(stmt, campaign.id, unit_ids)
-
-
-def _scoped_to(stmt: Select[R], campaign_id: int, unit_ids: Iterable[int] | None) -> Select[R]:
+def _scoped(stmt: Select[R], campaign_id: int, unit_ids: Iterable[int] | None) -> Select[R]:
     stmt = stmt.where(Org.campaign_id == campaign_id)
     return stmt if unit_ids is None else stmt.where(Org.unit_id.in_(unit_ids))
 
@@ -435,7 +432,7 @@ def founded_between(
             Org.party_org_founded_on >= starts_on,
             Org.party_org_founded_on <= ends_on,
         ),
-        campaign,
+        campaign.id,
         unit_ids,
     )
     return dict(session.execute(stmt.group_by(Org.unit_id)).tuples().all())
@@ -465,7 +462,7 @@ def founded_by_day(
             func.coalesce(func.sum(_one_if(with_party_org)), 0),
             func.coalesce(func.sum(_one_if(required_met)), 0),
         ).where(Org.party_org_founded_on > after, Org.party_org_founded_on <= until, Org.in_base),
-        campaign,
+        campaign.id,
         unit_ids,
     ).group_by(Org.unit_id, Org.party_org_founded_on)
     return [(u, d, int(n), int(m)) for u, d, n, m in session.execute(stmt)]
@@ -502,7 +499,7 @@ def planned_by(
             BoardItem.planned_on <= until,
             Org.in_base,
         ),
-        campaign,
+        campaign.id,
         unit_ids,
     ).group_by(Org.unit_id)
     return {u: (int(n), int(m)) for u, n, m in session.execute(stmt)}
@@ -536,7 +533,7 @@ def coverage_trend(
         )
         .where(Org.party_org_founded_on > min(days), _conditions(campaign, None)["with_party_org"])
         .group_by(Org.party_org_founded_on),
-        campaign,
+        campaign.id,
         unit_ids,
     )
     base, with_org = 0, 0
@@ -623,25 +620,29 @@ def _by(day: Any, as_of: date | None) -> ColumnElement[bool]:
     return true() if as_of is None else or_(day.is_(None), day <= as_of)
 
 
-def _phase_conditions(campaign: Campaign, as_of: date | None) -> dict[str, ColumnElement[bool]]:
+def _phase_conditions(campaign: Campaign, as_of: date | None) -> Mapping[str, ColumnElement[bool]]:
     """Per organization, whether it counts in each of ``PhaseCounts``' fields (built once per
     campaign start and day, as ``_conditions``)."""
     return _phase_conditions_for(campaign.starts_on, as_of)
 
 
 @lru_cache(maxsize=64)
-def _phase_conditions_for(starts_on: date, as_of: date | None) -> dict[str, ColumnElement[bool]]:
+def _phase_conditions_for(starts_on: date, as_of: date | None) -> Mapping[str, ColumnElement[bool]]:
     columns = Org if as_of is None else _AsOf(as_of)
     with_org = and_(Org.in_base, rules.HAS_PARTY_ORG.sql(columns))
     new = and_(with_org, Org.party_org_founded_on >= starts_on)
-    return {
-        "party_orgs": with_org,
-        "settled": and_(with_org, Org.affiliation_settled, _by(Org.affiliation_settled_on, as_of)),
-        "new_party_orgs": new,
-        "new_with_liaison": and_(
-            new, rules.Filled("liaison_name").sql(Org), _by(Org.liaison_assigned_on, as_of)
-        ),
-    }
+    return MappingProxyType(
+        {
+            "party_orgs": with_org,
+            "settled": and_(
+                with_org, Org.affiliation_settled, _by(Org.affiliation_settled_on, as_of)
+            ),
+            "new_party_orgs": new,
+            "new_with_liaison": and_(
+                new, rules.Filled("liaison_name").sql(Org), _by(Org.liaison_assigned_on, as_of)
+            ),
+        }
+    )
 
 
 # The tally's columns for them (LedgerCounts); its Party orgs are ``with_party_org``.
@@ -678,7 +679,7 @@ def phase_counts_by_unit(
     stmt = _phase_statement(
         campaign.id,
         campaign.starts_on,
-        None if unit_ids is None else tuple(unit_ids),
+        None if unit_ids is None else tuple(sorted(unit_ids)),
         as_of,
     )
     return {
@@ -716,7 +717,7 @@ def _phase_statement(
     ).where(LedgerCounts.campaign_id == campaign_id)
     if unit_ids is not None:
         kept = kept.where(LedgerCounts.unit_id.in_(unit_ids))
-    later = _scoped_to(
+    later = _scoped(
         select(
             Org.unit_id, *[(_one_if(then[n]) - _one_if(now_[n])).label(n) for n in _PHASE_NAMES]
         ).where(
@@ -992,6 +993,6 @@ def _rule_counts_then(
     for rule in chosen:
         met_then, met_now = _rule_sql(rule, then)[1], _rule_sql(rule, Org)[1]
         deltas.append(func.coalesce(func.sum(_one_if(met_then) - _one_if(met_now)), 0))
-    stmt = _scoped(select(*deltas).where(Org.party_org_founded_on > as_of), campaign, unit_ids)
+    stmt = _scoped(select(*deltas).where(Org.party_org_founded_on > as_of), campaign.id, unit_ids)
     row = session.execute(stmt).one()
     return [(covered, met + int(d)) for (covered, met), d in zip(now_, row, strict=True)]
