@@ -223,8 +223,10 @@ def _class_of(box) -> str | None:
     return None if element is None else element.get("class")
 
 
-# How deep this thread is in long_lived_frozen (the freeze itself is the process's).
-_FROZEN = threading.local()
+# How many productions and renders of the process are inside long_lived_frozen (the freeze is
+# the process's, whichever thread holds it).
+_frozen = 0
+_frozen_lock = threading.Lock()
 
 
 @contextmanager
@@ -243,21 +245,20 @@ def long_lived_frozen() -> Iterator[None]:
     long-lived scheduler process (six renders of the city's 第6期 in a row: a peak of 567 MB,
     250 MB with this collection; measured ad hoc).
 
-    Reentrant: ``pdf`` holds one; a bulletin's production holds one from its gather to its
+    ``pdf`` holds one, and a bulletin's production holds one from its gather to its
     publication (services.produce), so that what it leaves is collected once the bulletin is
-    out, not before."""
-    depth = getattr(_FROZEN, "depth", 0)
-    _FROZEN.depth = depth + 1
-    if depth:
-        try:
-            yield
-        finally:
-            _FROZEN.depth = depth
-        return
-    gc.freeze()
+    out. Held by several at once (nested, or in two threads: the scheduler's job and a web
+    request), the process is frozen by the first and collected and thawed by the last."""
+    global _frozen
+    with _frozen_lock:
+        _frozen += 1
+        if _frozen == 1:
+            gc.freeze()
     try:
         yield
     finally:
-        _FROZEN.depth = 0
-        gc.collect()
-        gc.unfreeze()
+        with _frozen_lock:
+            _frozen -= 1
+            if not _frozen:
+                gc.collect()
+                gc.unfreeze()

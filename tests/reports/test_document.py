@@ -14,6 +14,7 @@ import io
 import json
 import re
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
@@ -30,7 +31,7 @@ from campaign.core.models import Campaign, User
 from campaign.core.storage import resolve
 from campaign.core.vocab import Role
 from campaign.half_monthly import services as half_monthly
-from reports import render, snapshot
+from reports import render, services, snapshot
 from tests.conftest import login
 from tests.reports.test_bulletin import (  # noqa: F401 (w, utc_machine_zone: fixtures)
     AFTER_6,
@@ -571,24 +572,60 @@ def test_a_kept_font_configuration_gives_the_same_pdf_in_a_row_and_in_two_thread
     assert in_a_row + at_once == [expected] * 4
 
 
-def test_a_render_s_leftovers_are_collected_when_its_production_ends():
+def test_a_render_s_leftovers_are_collected_once_its_bulletin_is_published(w):  # noqa: F811
     # render.long_lived_frozen: the process's objects are left out of the cycle collector
-    # while a bulletin is rendered, and the render's leftovers (its boxes hold cycles) are
-    # collected before they return. Inside a production (services.produce holds one from the
-    # gather to the publication) a render neither unfreezes nor collects: that waits until
-    # the bulletin is published.
+    # while a bulletin is produced, and what its render leaves (its boxes hold cycles) is
+    # collected before they return. A production holds it from its gather to its
+    # publication: the leftovers wait for the publishing commit, then none is left.
+    heard = {}
+
+    def progress(step: str, percent: int) -> None:
+        heard[step] = (gc.get_freeze_count(), _boxes())
+
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    before = _boxes()  # boxes other tests' objects still hold
+    bulletin = services.generate(
+        db.session, w.campaign, DAY_6, w.settings, "cli", moment=AFTER_6, progress=progress
+    )
+    assert bulletin.status == "published"
+    frozen, boxes = heard["完成"]  # published: committed, and still frozen
+    assert frozen > 0 and boxes > before
+    assert gc.get_freeze_count() == 0
+    assert _boxes() == before
+    # Alone, a render freezes and collects by itself.
+    render.pdf(render.html(document()))
+    assert gc.get_freeze_count() == 0
+    assert _boxes() == before
+
+
+def test_two_productions_at_once_keep_the_process_frozen_until_both_end():
+    # The freeze is the process's: a render that ends while another thread's production
+    # goes on leaves it frozen; the last to end collects and thaws.
     html = render.html(document())
+    gc.collect()
+    before = _boxes()  # boxes other tests' objects still hold
+    first_in, second_done, first_out = (threading.Event() for _ in range(3))
+    seen = []
+
+    def production() -> None:
+        with render.long_lived_frozen():
+            first_in.set()
+            second_done.wait(60)
+            seen.append(gc.get_freeze_count())
+        first_out.set()
+
+    thread = threading.Thread(target=production)
+    thread.start()
+    first_in.wait(60)
+    render.pdf(html)  # another thread's render, begun and ended meanwhile
+    seen.append(gc.get_freeze_count())
+    second_done.set()
+    first_out.wait(60)
+    thread.join()
+    assert seen[0] > 0 and seen[1] > 0  # frozen all along
     assert gc.get_freeze_count() == 0
-    with render.long_lived_frozen():
-        assert gc.get_freeze_count() > 0
-        render.pdf(html)
-        assert gc.get_freeze_count() > 0  # still frozen: the production goes on
-        assert _boxes()  # the render's boxes, waiting for the collection
-    assert gc.get_freeze_count() == 0
-    assert _boxes() == 0
-    render.pdf(html)  # alone, a render freezes and collects by itself
-    assert gc.get_freeze_count() == 0
-    assert _boxes() == 0
+    assert _boxes() == before
 
 
 def _boxes() -> int:
