@@ -442,6 +442,10 @@ class Writing:
         with self.spool.open("ab") as out:
             _record(out, snapshot)
 
+    def busy(self) -> bool:
+        """Whether the worker is still writing (``result`` would wait for it)."""
+        return self.process is not None and self.process.poll() is None
+
     def result(self) -> bytes:
         """The attachment's bytes, once ``feed`` has spooled everything."""
         try:

@@ -175,6 +175,9 @@ def _produce(
 
     def step(label: str, percent: int) -> None:
         jobs.progress(session, RUNS, run, step=label, progress=percent)
+        heard(label, percent)
+
+    def heard(label: str, percent: int) -> None:  # told to the caller, not written on the row
         if progress:
             progress(label, percent)
 
@@ -223,8 +226,11 @@ def _produce(
             # The worker (if any) writes the attachment meanwhile; this process draws the PDF.
             step("绘制图表、排版", 25)
             html = render.html(data)
-            pdf = render.pdf(html, progress=step)
-            step("保存文件", 92)
+            # The render's own step and the files' (a fraction of a second each) are told to
+            # the caller; the row, which pages poll, says 绘制图表、排版 until the bulletin is
+            # published, unless the attachment's worker is still at it: then it says so.
+            pdf = render.pdf(html, progress=heard)
+            (step if writing.busy() else heard)("保存文件", 92)
             xlsx = writing.result()
         if not review:
             # 发文字号 are issued one at a time: a run of another period that published

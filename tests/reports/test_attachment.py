@@ -600,6 +600,28 @@ def test_a_bulletin_s_spool_is_read_without_importing_the_app(w, monkeypatch, tm
     assert kept.stat().st_size > 0
 
 
+def test_the_run_s_row_says_it_waits_for_the_attachment_only_when_it_does(w, monkeypatch):
+    # Pages poll the run's row. Once the PDF is drawn, the row says 保存文件 only when the
+    # attachment's worker is still writing (a city's rows can outlast the render); otherwise
+    # the bundle is published a moment later, and the row goes from 绘制图表、排版 to 完成.
+    shown = []
+
+    def progress(step: str, percent: int) -> None:
+        if step == "保存文件":
+            with db.engine.connect() as other:  # as a page sees it
+                latest = select(BulletinRun.step).order_by(BulletinRun.id.desc()).limit(1)
+                shown.append(other.execute(latest).scalar())
+
+    for day, moment, busy in [
+        (date(2026, 11, 10), (2026, 11, 11, 10, 0), False),
+        (date(2026, 11, 25), (2026, 11, 26, 10, 0), True),
+    ]:
+        monkeypatch.setattr(attachment.Writing, "busy", lambda self, busy=busy: busy)
+        with at(*moment):
+            services.generate(db.session, w.campaign, day, w.settings, "cli", progress=progress)
+    assert shown == ["绘制图表、排版", "保存文件"]
+
+
 def test_the_worker_waits_for_rows_spooled_after_it_started():
     # The worker reaches the end of the spool before the rows are there (a gather takes
     # seconds): it waits for them rather than writing an attachment without them.
