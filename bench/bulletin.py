@@ -53,6 +53,7 @@ round's end-to-end against the same round's bare render and Chromium print).
 
 import argparse
 import cProfile
+import gc
 import math
 import os
 import platform
@@ -389,6 +390,9 @@ def main() -> None:
             for name, (fn, before) in steps.items():
                 if before:
                     before()
+                # Untimed: what the steps before left (the bare render's boxes, the
+                # attachment's rows) collected, so that no step's collector walks another's.
+                gc.collect()
                 c, t = time.process_time(), time.perf_counter()
                 result = fn()
                 elapsed, used = time.perf_counter() - t, time.process_time() - c
