@@ -25,7 +25,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    event,
     false,
     func,
     insert,
@@ -39,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.sql.dml import UpdateBase
 
-from campaign.core.db import Session
+from campaign.core.db import Session, listen_once
 from campaign.core.models import Campaign, Unit
 
 _STALE = "tally.stale"  # session.info: {Tally: {campaign_id: {"all", "units", "groups"}}}
@@ -327,14 +326,15 @@ def track(target) -> None:
 
     Idempotent: every app a process creates shares ``db.session``.
     """
-    for name, listener in (
-        ("do_orm_execute", _bulk_write),
-        ("after_flush", _after_flush),
-        ("before_commit", settle),
-        ("after_rollback", _forget),
-    ):
-        if not event.contains(target, name, listener):
-            event.listen(target, name, listener)
+    listen_once(
+        target,
+        (
+            ("do_orm_execute", _bulk_write),
+            ("after_flush", _after_flush),
+            ("before_commit", settle),
+            ("after_rollback", _forget),
+        ),
+    )
 
 
 def lock_units(session: Session, unit_ids) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     any_,
     bindparam,
+    event,
     func,
     inspect,
     orm,
@@ -210,6 +211,15 @@ def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any
         return list(map(process, column))
     done = {v: process(v) for v in distinct}
     return list(map(done.__getitem__, column))
+
+
+def listen_once(target: Any, listeners: Iterable[tuple[str, Callable[..., Any]]]) -> None:
+    """Add each (event name, listener) to ``target`` (a Session, sessionmaker or
+    scoped_session) unless it is there already: every app a process creates shares
+    ``db.session``, and each registers its session hooks again."""
+    for name, listener in listeners:
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
 
 
 def one_of(

@@ -28,11 +28,11 @@ A refresh that cannot happen now is logged and given up: the commit stands.
 
 import logging
 
-from sqlalchemy import Connection, Engine, event, orm
+from sqlalchemy import Connection, Engine, orm
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import SessionTransaction
 
-from campaign.core.db import Session
+from campaign.core.db import Session, listen_once
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +121,7 @@ def track(target: Session) -> None:
     """Refresh the statistics after each commit on ``target`` (a Session, sessionmaker or
     scoped_session) that bulk-wrote. Idempotent: every app a process creates shares
     ``db.session``."""
-    for name, listener in (
-        ("after_commit", _after_commit),
-        ("after_transaction_end", _after_transaction_end),
-    ):
-        if not event.contains(target, name, listener):
-            event.listen(target, name, listener)
+    listen_once(
+        target,
+        (("after_commit", _after_commit), ("after_transaction_end", _after_transaction_end)),
+    )

@@ -31,11 +31,11 @@ from xml.etree import ElementTree
 from flask import Response, current_app, send_file
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
-from sqlalchemy import event, orm
+from sqlalchemy import orm
 from sqlalchemy.orm import SessionTransaction
 from werkzeug.exceptions import NotFound
 
-from campaign.core.db import Session, StoredFile
+from campaign.core.db import Session, StoredFile, listen_once
 from campaign.core.errors import ValidationFailed
 
 DOCUMENTS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"}
@@ -331,12 +331,7 @@ def track(target: Session) -> None:
     """Remove the files a transaction wrote unless it commits (on ``target``: a Session,
     sessionmaker or scoped_session). Idempotent: every app a process creates shares
     ``db.session``."""
-    for name, listener in (
-        ("after_commit", _kept),
-        ("after_transaction_end", _discard),
-    ):
-        if not event.contains(target, name, listener):
-            event.listen(target, name, listener)
+    listen_once(target, (("after_commit", _kept), ("after_transaction_end", _discard)))
 
 
 def _kept(session: orm.Session) -> None:
