@@ -13,15 +13,15 @@ So a transaction that bulk-writes the ledger says so (``bulk_written``, which
 or setting changed). Once it commits, the tables a bulk write fills are analyzed on a
 connection of their own, at once, in the process that committed:
 
-- SQLite: a table whose statistics are missing, or whose rows moved by more than a tenth
-  since they were taken (ANALYZE reads every index of the table: 0.06 s for 50,000
-  organizations; a unit's import of a few rows into a large ledger leaves them as they are).
-  Waiting at most BUSY_TIMEOUT for another writer.
-- PostgreSQL: every such table (its ANALYZE reads a sample of bounded size), waiting at most
-  LOCK_TIMEOUT for a table that a VACUUM or another ANALYZE holds. The role the app
-  connects as must own the tables (it created them by its migrations); otherwise
-  PostgreSQL skips them with a warning of its own, and autovacuum's statistics are what the
-  planner has.
+- a table that holds rows and has no statistics yet, or whose rows (SQLite) or pages
+  (PostgreSQL, read without a scan) moved by more than a tenth since they were taken: a
+  unit's import of a few rows into a large ledger leaves them as they are (SQLite's ANALYZE
+  reads every index of the table, 0.06 s for 50,000 organizations); changes that keep the
+  size are autovacuum's on PostgreSQL;
+- SQLite waits at most BUSY_TIMEOUT for another writer; PostgreSQL at most LOCK_TIMEOUT for
+  a table that a VACUUM or another ANALYZE holds. The role the app connects as must own the
+  tables (it created them by its migrations); otherwise PostgreSQL skips them with a
+  warning of its own, and autovacuum's statistics are what the planner has.
 
 A refresh that cannot happen now is logged and given up: the commit stands.
 """
@@ -57,39 +57,56 @@ def analyze(engine: Engine) -> list[str]:
     """ANALYZE the tables a bulk write fills whose statistics are out of date (see above), in
     a transaction of its own. The tables analyzed."""
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
+        postgresql = conn.dialect.name == "postgresql"
+        stale = _postgresql_stale if postgresql else _sqlite_stale
+        tables = [t for t in TABLES if stale(conn, t)]
+        if not tables:
+            return []
+        if postgresql:
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            tables = list(TABLES)
         else:
-            tables = [t for t in TABLES if _sqlite_stale(conn, t)]
-            if not tables:
-                return []
             busy = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {BUSY_TIMEOUT}")
         try:
             for table in tables:
                 conn.exec_driver_sql(f"ANALYZE {table}")
         finally:
-            if conn.dialect.name != "postgresql":  # the pooled connection as it was
+            if not postgresql:  # the pooled connection as it was
                 conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy}")
     return tables
 
 
+def _moved(now: int, then: int | None) -> bool:
+    """Whether a table that holds ``now`` (rows or pages) has statistics to take: it holds
+    something, and it had none when they were last taken (None: never), or it moved by more
+    than MOVED since."""
+    if not now:
+        return False  # an empty table: nothing to plan for
+    return then is None or abs(now - then) > MOVED * max(then, 1)
+
+
 def _sqlite_stale(conn: Connection, table: str) -> bool:
-    """Whether SQLite's statistics of ``table`` are missing or its rows moved by more than
-    MOVED since they were taken (sqlite_stat1's first figure is the row count then)."""
-    if not conn.exec_driver_sql(
+    """SQLite: ``_moved`` in rows (sqlite_stat1's first figure is the row count then)."""
+    rows = int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
+    stat = None
+    if conn.exec_driver_sql(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
     ).first():
-        return True
-    stat = conn.exec_driver_sql(
-        "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", (table,)
-    ).scalar()
-    if not stat:
-        return True
-    then = int(stat.split()[0])
-    rows = int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
-    return abs(rows - then) > MOVED * max(then, 1)
+        stat = conn.exec_driver_sql(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = ? LIMIT 1", (table,)
+        ).scalar()
+    return _moved(rows, int(stat.split()[0]) if stat else None)
+
+
+def _postgresql_stale(conn: Connection, table: str) -> bool:
+    """PostgreSQL: ``_moved`` in pages (pg_class.relpages is the table's size when it was
+    last analyzed or vacuumed, reltuples below 0 until then), read without a scan."""
+    pages, then, tuples = conn.exec_driver_sql(
+        "SELECT pg_relation_size(oid) / current_setting('block_size')::int, relpages, reltuples"
+        " FROM pg_class WHERE oid = to_regclass(%(table)s)",
+        {"table": table},
+    ).one()
+    return _moved(int(pages), None if tuples < 0 else int(then))
 
 
 def _refresh(engine: Engine) -> None:
