@@ -103,6 +103,10 @@ def _worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+# The first step of a production, and how far it is then.
+FIRST_STEP = ("汇总数据", 5)
+
+
 def start_run(
     session: Session,
     campaign: Campaign,
@@ -111,8 +115,13 @@ def start_run(
     trigger: str,
     user=None,
     moment: datetime | None = None,
+    queued: bool = False,
 ) -> BulletinRun:
-    """Check that the period's bulletin may be produced now and record the attempt (committed)."""
+    """Check that the period's bulletin may be produced now and record the attempt (committed).
+
+    A run produced at once by its caller (the scheduler, the CLI, the API) is recorded at its
+    first step, 汇总数据, which ``produce`` then need not write again; a ``queued`` one (a page's
+    request, produced by a job thread) as 排队 until that thread starts it."""
     moment = moment or now()
     number, _ = numbered_period(campaign, due_on)
     cutoff = snapshot.cutoff_of(campaign, due_on, settings.at)
@@ -144,7 +153,8 @@ def start_run(
         trigger=trigger,
         worker=_worker(),
         user_id=getattr(user, "id", None),
-        step="排队",
+        step="排队" if queued else FIRST_STEP[0],
+        progress=0 if queued else FIRST_STEP[1],
         started_at=moment,
         heartbeat_at=moment,
     )
@@ -190,7 +200,8 @@ def _produce(
 
     review, seq, document = False, None, ""
     try:
-        step("汇总数据", 5)
+        # A run recorded at its first step a moment ago (start_run) is not written again.
+        (heard if (run.step, run.progress) == FIRST_STEP else step)(*FIRST_STEP)
         _one_view(session)
         # A city's attachment is written by a worker process, started now so that its
         # start-up overlaps the gather; it writes the rows as they are spooled.

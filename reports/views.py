@@ -98,7 +98,7 @@ def generate(campaign_id: int) -> ResponseReturnValue:
         try:
             due = services.parse_due(request.form.get("due_on", ""))
             started["run"] = services.start_run(
-                db.session, campaign, due, _settings(), "manual", current_user
+                db.session, campaign, due, _settings(), "manual", current_user, queued=True
             )
         except services.Busy as e:
             raise ValidationFailed([("due_on", str(e))]) from e

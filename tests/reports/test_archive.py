@@ -299,6 +299,27 @@ def test_a_run_whose_process_died_shows_as_interrupted_before_anything_settles_i
     ]
 
 
+def test_a_run_waits_as_queued_only_when_a_job_thread_will_produce_it(w):
+    # A page's request is produced by a job thread: 排队 until the thread starts it. The
+    # scheduler and the CLI produce the bulletin at once: its first step from the start.
+    queued, at_once = (
+        services.start_run(db.session, w.campaign, due_on, w.settings, how, queued=how == "manual")
+        for due_on, how in [(date(2026, 10, 25), "manual"), (date(2026, 11, 10), "cli")]
+    )
+    coord = client_for(w, "coord")
+
+    def shown(run) -> tuple:
+        status = coord.get(f"/campaigns/{w.cid}/bulletins/runs/{run.id}").json
+        return status["step"], status["progress"]
+
+    assert (shown(queued), shown(at_once)) == (("排队", 0), ("汇总数据", 5))
+    # Either way the caller hears every step from 汇总数据 to 完成.
+    for run in (queued, at_once):
+        heard: list[str] = []
+        services.produce(db.session, run, w.settings, progress=lambda s, p, h=heard: h.append(s))
+        assert (heard[0], heard[-1], shown(run)) == ("汇总数据", "完成", ("完成", 100))
+
+
 # ---- API -------------------------------------------------------------------------------------
 
 
