@@ -23,7 +23,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from campaign import display
-from reports import charts, fonts
+from reports import charts, columns, fonts
 
 
 class RenderRefused(RuntimeError):
@@ -103,13 +103,14 @@ def readable(snapshot: dict) -> dict:
 
 
 def html(snapshot: dict) -> str:
-    """The bulletin as HTML, charts inline as SVG data URLs."""
+    """The bulletin as HTML, charts inline as SVG data URLs, the tables' column widths set
+    (columns.fixed)."""
     snapshot = readable(snapshot)
     # The unit names are checked before the charts, which print them (a missing glyph would
     # be a box there too). The rest of the text is checked on the whole document by pdf().
     refuse_unprintable("".join(u["name"] for u in snapshot["units"]))
     target = float(Decimal(snapshot["campaign"]["target_party_org_coverage"]))
-    return (
+    return columns.fixed(
         environment()
         .get_template("reports/bulletin.html")
         .render(
