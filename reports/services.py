@@ -200,8 +200,13 @@ def _produce(
 
     review, seq, document = False, None, ""
     try:
-        # A run recorded at its first step a moment ago (start_run) is not written again.
-        (heard if (run.step, run.progress) == FIRST_STEP else step)(*FIRST_STEP)
+        # A run recorded at its first step a moment ago (start_run) is not written again;
+        # the read of its row is ended, so that the figures' view begins after it.
+        if (run.step, run.progress) == FIRST_STEP:
+            heard(*FIRST_STEP)
+            session.commit()
+        else:
+            step(*FIRST_STEP)
         _one_view(session)
         # A city's attachment is written by a worker process, started now so that its
         # start-up overlaps the gather; it writes the rows as they are spooled.
