@@ -7,8 +7,12 @@ under `make test`); TEST_POSTGRES_URL points at the throwaway server.
 import copy
 import os
 import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 # GONGJIAN_TEST_CLOCK=2030-01-01T10:00+08:00 runs the whole suite as if it were that day
 # (`make test` passes the environment on). In this process time-machine moves the clock for
@@ -18,7 +22,7 @@ SUITE_CLOCK = os.environ.pop("GONGJIAN_TEST_CLOCK", "")
 
 import pytest  # noqa: E402
 import time_machine  # noqa: E402
-from flask import Flask, g  # noqa: E402
+from flask import Flask, current_app, g  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -209,6 +213,134 @@ def app(backend, tmp_path, tmp_path_factory):
             db.engine.dispose()
             app.config.clear()
             app.config.update(copy.deepcopy(built))
+
+
+# ---- data built once per process and copied back for later tests ------------------------------
+#
+# A module's tests often start from the same data (a ledger worked out by hand, the demo city),
+# which took 0.1-3 s to build per test. ``built_once`` builds it the first time a process asks (per
+# backend), keeps the database's content and the stored files as the build left them, and copies
+# them back for every later test: the test starts from the same rows (the same ids, the same rows
+# in the same order on disk, the sequences where the build left them), the same files, and the
+# same value returned by the build. SQLite's file is copied whole (its planner's statistics too);
+# PostgreSQL's tables are copied by COPY, which leaves its planner's statistics of them as for
+# any emptied table (what the planner then chooses, not what a query returns).
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Kept:
+    value: Any
+    files: dict[tuple[str, str], bytes]  # (config key, path relative to its folder) -> content
+    sqlite: sqlite3.Connection | None = None  # the database, copied into memory
+    schema_as_built: bool = False  # SQLite: the copy's schema is the one create_all made
+    tables: list[tuple[str, bytes]] | None = None  # PostgreSQL: (table, its rows as COPY data)
+    sequences: list[tuple[str, int]] | None = None  # PostgreSQL: (sequence, its last value)
+
+
+_kept: dict[tuple[str, str], _Kept] = {}
+_FOLDERS = ("STORAGE_PATH", "MAIL_FOLDER")
+
+
+@pytest.fixture
+def built_once(app) -> Callable[[str, Callable[[], T]], T]:
+    """``built_once(key, build)``: ``build()``'s value, with the database and the stored files
+    as ``build`` left them.
+
+    The first test of the process (per backend) that asks for ``key`` runs ``build``, which
+    must commit what it writes and return plain data (ids, numbers, tokens: no ORM objects, no
+    paths of its test); later tests get a copy of that value, and the database (emptied by the
+    ``app`` fixture) and the folders of their own filled with what ``build`` left there.
+
+    A fixture, not a function to import: test modules import this file again under another
+    name (tests.conftest), and the state kept here is the one the ``app`` fixture uses.
+    """
+    return _built_once
+
+
+def _built_once(key: str, build: Callable[[], T]) -> T:
+    slot = (key, db.engine.dialect.name)
+    if slot not in _kept:
+        value = build()
+        assert not (db.session.new or db.session.dirty or db.session.deleted), (
+            f"{key}: the build left changes uncommitted"
+        )
+        db.session.remove()
+        _kept[slot] = _keep(value)
+        return copy.deepcopy(value)
+    saved = _kept[slot]
+    db.session.remove()
+    _put_back(saved)
+    return copy.deepcopy(saved.value)
+
+
+def _keep(value: Any) -> _Kept:
+    files = {}
+    for name in _FOLDERS:
+        folder = Path(current_app.config[name])
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    files[(name, str(path.relative_to(folder)))] = path.read_bytes()
+    saved = _Kept(copy.deepcopy(value), files)
+    raw = db.engine.raw_connection()
+    try:
+        if db.engine.dialect.name == "sqlite":
+            version = raw.driver_connection.execute("PRAGMA schema_version").fetchone()[0]
+            saved.schema_as_built = version == _sqlite_schema.get(str(db.engine.url))
+            saved.sqlite = sqlite3.connect(":memory:")
+            raw.driver_connection.backup(saved.sqlite)
+        else:
+            saved.tables, saved.sequences = [], []
+            with raw.driver_connection.cursor() as cursor:
+                for table in db.metadata.sorted_tables:  # parents before their children
+                    cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table.name}")')
+                    if not cursor.fetchone()[0]:
+                        continue
+                    with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT BINARY)') as out:
+                        data = b"".join(bytes(chunk) for chunk in out)
+                    saved.tables.append((table.name, data))
+                cursor.execute(
+                    "SELECT sequencename, last_value FROM pg_sequences"
+                    " WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                )
+                saved.sequences = list(cursor.fetchall())
+            raw.driver_connection.rollback()
+    finally:
+        raw.close()
+    return saved
+
+
+def _put_back(saved: _Kept) -> None:
+    if saved.sqlite is not None:
+        db.engine.dispose()
+        raw = db.engine.raw_connection()
+        try:
+            saved.sqlite.backup(raw.driver_connection)
+            # The copy moves the schema's version on (so that other connections read it again):
+            # the schema is still the one create_all made, which the next test keeps.
+            if saved.schema_as_built:
+                version = raw.driver_connection.execute("PRAGMA schema_version").fetchone()[0]
+                _sqlite_schema[str(db.engine.url)] = version
+        finally:
+            raw.close()
+    else:
+        raw = db.engine.raw_connection()
+        try:
+            with raw.driver_connection.cursor() as cursor:
+                for name, data in saved.tables or []:
+                    with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT BINARY)') as into:
+                        into.write(data)
+                for sequence, last in saved.sequences or []:
+                    cursor.execute("SELECT setval(%s, %s, true)", (f'"{sequence}"', last))
+            raw.driver_connection.commit()
+        finally:
+            raw.close()
+    for (name, relative), content in saved.files.items():
+        path = Path(current_app.config[name]) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
 
 
 @pytest.fixture
