@@ -23,7 +23,7 @@ SUITE_CLOCK = os.environ.pop("GONGJIAN_TEST_CLOCK", "")
 import pytest  # noqa: E402
 import time_machine  # noqa: E402
 from flask import Flask, current_app, g  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, inspect, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -341,6 +341,22 @@ def _put_back(saved: _Kept) -> None:
         path = Path(current_app.config[name]) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+
+
+def refs(**objects: Any) -> dict[str, tuple[type, Any]]:
+    """Rows by name as ``built_once`` keeps them: (their class, their primary key)."""
+    return {
+        name: (type(obj), inspect(obj).identity[0] if obj is not None else None)
+        for name, obj in objects.items()
+    }
+
+
+def loaded(references: dict[str, tuple[type, Any]]) -> dict[str, Any]:
+    """The rows ``refs`` named, read in the test's session."""
+    return {
+        name: db.session.get(cls, key) if key is not None else None
+        for name, (cls, key) in references.items()
+    }
 
 
 @pytest.fixture
