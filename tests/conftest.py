@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 # GONGJIAN_TEST_CLOCK=2030-01-01T10:00+08:00 runs the whole suite as if it were that day
@@ -29,6 +30,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from app import create_app  # noqa: E402
 from campaign.core.accounts import create_user  # noqa: E402
 from campaign.core.campaigns import create_from_template  # noqa: E402
+from campaign.core.db import Base  # noqa: E402
 from campaign.core.errors import Conflict  # noqa: E402
 from campaign.core.extensions import db  # noqa: E402
 from campaign.core.models import Unit  # noqa: E402
@@ -343,20 +345,37 @@ def _put_back(saved: _Kept) -> None:
         path.write_bytes(content)
 
 
-def refs(**objects: Any) -> dict[str, tuple[type, Any]]:
-    """Rows by name as ``built_once`` keeps them: (their class, their primary key)."""
-    return {
-        name: (type(obj), inspect(obj).identity[0] if obj is not None else None)
-        for name, obj in objects.items()
-    }
+@dataclass(frozen=True)
+class _Row:
+    cls: type
+    key: Any
 
 
-def loaded(references: dict[str, tuple[type, Any]]) -> dict[str, Any]:
-    """The rows ``refs`` named, read in the test's session."""
-    return {
-        name: db.session.get(cls, key) if key is not None else None
-        for name, (cls, key) in references.items()
-    }
+def refs(value: Any) -> Any:
+    """``value`` as ``built_once`` keeps it: each row in it (also in a dict, list or tuple, or a
+    SimpleNamespace) replaced by its class and primary key; ``loaded`` reads them again."""
+    if isinstance(value, Base):
+        return _Row(type(value), inspect(value).identity[0])
+    if isinstance(value, SimpleNamespace):
+        return SimpleNamespace(**refs(vars(value)))
+    if isinstance(value, dict):
+        return {k: refs(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(refs(v) for v in value)
+    return value
+
+
+def loaded(value: Any) -> Any:
+    """What ``refs`` kept, its rows read in the test's session."""
+    if isinstance(value, _Row):
+        return db.session.get(value.cls, value.key)
+    if isinstance(value, SimpleNamespace):
+        return SimpleNamespace(**loaded(vars(value)))
+    if isinstance(value, dict):
+        return {k: loaded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(loaded(v) for v in value)
+    return value
 
 
 @pytest.fixture
@@ -503,8 +522,6 @@ def make_two_districts():
     (founded 10-01); 丙 20 staff, 指导员 only; 丁 200 staff, 空壳 (out of the base).
     武昌: 甲 150 staff, nothing; 乙 律师事务所, 2 formal, 联合组建.
     """
-    from types import SimpleNamespace
-
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
     wuchang.position = 2

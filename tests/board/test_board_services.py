@@ -84,14 +84,14 @@ def today():
 @pytest.fixture
 def w(app, today, built_once):
     built = loaded(built_once("tests.board.w", _build_w))
-    return SimpleNamespace(app=app, **built, storage=Path(app.config["STORAGE_PATH"]))
+    return SimpleNamespace(app=app, **vars(built), storage=Path(app.config["STORAGE_PATH"]))
 
 
-def _build_w() -> dict:
+def _build_w() -> SimpleNamespace:
     campaign = make_campaign(2026)
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
-    built = refs(
+    built = SimpleNamespace(
         campaign=campaign,
         jiangan=jiangan,
         wuchang=wuchang,
@@ -114,7 +114,7 @@ def _build_w() -> dict:
         other=make_org(campaign, wuchang, name="武昌三党员", employees=10, formal=3),
     )
     db.session.commit()
-    return built
+    return refs(built)
 
 
 def counts(w, unit_ids=None) -> Counts:

@@ -43,10 +43,10 @@ def backend(pairing) -> str:
 
 
 @pytest.fixture
-def city(app):
+def city(app, built_once):
     """The hand-made city served on 127.0.0.1 (either database), the clock at 10:00 on
     2026-11-22 and moving on from there."""
-    w = world.built_at_now(Path(app.config["STORAGE_PATH"]))
+    w = world.copied(built_once, Path(app.config["STORAGE_PATH"]))
     add_bulletins(app, w)
     db.session.remove()
     with time_machine.travel(world.NOW, tick=True):
