@@ -45,7 +45,7 @@ from campaign.ledger.services import update_organization
 from reports import attachment, render, services
 from reports.models import BulletinRun
 from tests import documents
-from tests.conftest import make_org, make_two_districts, make_user
+from tests.conftest import loaded, make_org, make_two_districts, make_user, refs
 from tests.ledger.conftest import soffice
 from tests.timeutil import at, machine_zone, shanghai
 
@@ -90,7 +90,18 @@ def close(w, name: str, leader, established_on: str, *moment) -> None:
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
+    built = loaded(built_once("tests.reports.attachment.w", lambda: _build(app)))
+    return SimpleNamespace(
+        app=app,
+        campaign=built.campaign,
+        storage=Path(app.config["STORAGE_PATH"]),
+        settings=services.settings_from(app.config),
+        orgs=built.orgs,
+    )
+
+
+def _build(app) -> SimpleNamespace:
     storage = Path(app.config["STORAGE_PATH"])
     with at(2026, 10, 20, 9, 0):
         built = make_two_districts()
@@ -131,7 +142,7 @@ def w(app):
     close(w, "武昌丁", leaders["wuchang"], "2026-10-25", 2026, 10, 25, 18, 30)
     close(w, "江岸戊", leaders["jiangan"], "2026-11-07", 2026, 11, 8, 9, 0)
     close(w, "武昌戊", leaders["wuchang"], "2026-11-10", 2026, 11, 10, 18, 1)
-    return w
+    return refs(SimpleNamespace(campaign=w.campaign, orgs=w.orgs))
 
 
 def publish(w, day: date, moment):
