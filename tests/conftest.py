@@ -33,7 +33,7 @@ from campaign.core.campaigns import create_from_template  # noqa: E402
 from campaign.core.db import Base  # noqa: E402
 from campaign.core.errors import Conflict  # noqa: E402
 from campaign.core.extensions import db  # noqa: E402
-from campaign.core.models import Unit  # noqa: E402
+from campaign.core.models import Campaign, Unit  # noqa: E402
 from campaign.core.vocab import UnitKind  # noqa: E402
 from campaign.ledger.services import add_organization  # noqa: E402
 
@@ -251,9 +251,11 @@ def built_once(app) -> Callable[[str, Callable[[], T]], T]:
     as ``build`` left them.
 
     The first test of the process (per backend) that asks for ``key`` runs ``build``, which
-    must commit what it writes and return plain data (ids, numbers, tokens: no ORM objects, no
-    paths of its test); later tests get a copy of that value, and the database (emptied by the
-    ``app`` fixture) and the folders of their own filled with what ``build`` left there.
+    returns plain data (ids, numbers, tokens, or rows passed through ``refs``; no paths of its
+    test); what it wrote is committed. Later tests get a copy of that value, and the database
+    (emptied by the ``app`` fixture) and the folders of their own filled with what ``build``
+    left there. ``build`` must depend on nothing but ``key``: the clock it runs at is its own
+    (time travel), or it must not matter to the tests that share it.
 
     A fixture, not a function to import: test modules import this file again under another
     name (tests.conftest), and the state kept here is the one the ``app`` fixture uses.
@@ -265,9 +267,7 @@ def _built_once(key: str, build: Callable[[], T]) -> T:
     slot = (key, db.engine.dialect.name)
     if slot not in _kept:
         value = build()
-        assert not (db.session.new or db.session.dirty or db.session.deleted), (
-            f"{key}: the build left changes uncommitted"
-        )
+        db.session.commit()  # what the test would have read in its session: kept
         db.session.remove()
         _kept[slot] = _keep(value)
         return copy.deepcopy(value)
@@ -343,6 +343,23 @@ def _put_back(saved: _Kept) -> None:
         path = Path(current_app.config[name]) / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
+
+
+@pytest.fixture
+def demo_city(built_once) -> Campaign:
+    """The demo (campaign.demo, a fiftieth of its size) as loaded for 2026-11-22 with the clock
+    stopped at 10:00 that day, built once per process: its campaign."""
+
+    def build() -> int:
+        from campaign import demo
+        from tests.timeutil import at
+
+        with at(2026, 11, 22, 10):
+            campaign = demo.load(db.session, today=date(2026, 11, 22), size=0.02)
+            db.session.commit()
+            return campaign.id
+
+    return db.session.get_one(Campaign, built_once("demo 2026-11-22 size 0.02", build))
 
 
 @dataclass(frozen=True)
