@@ -60,9 +60,15 @@ def pages_of(data: bytes) -> list[str]:
 
 
 @pytest.fixture
-def demo_bulletin(app):
+def demo_bulletin(built_once):
     """The demo's 第2期 as the scheduler would make it at the 11-10 cut-off, the clock stopped
-    there: the demo city as of 11-10, and its 第1期 (10-25) as the bulletin before."""
+    there: the demo city as of 11-10, and its 第1期 (10-25) as the bulletin before. Built (and
+    drawn) once per process, the city copied back for each test (tests/conftest.py)."""
+    campaign_id, data, pdf = built_once("tests.reports.document.demo_bulletin", _demo_bulletin)
+    return db.session.get_one(Campaign, campaign_id), data, pdf
+
+
+def _demo_bulletin():
     with at(2026, 11, 10, 18, 0):
         campaign = demo.load(db.session, today=date(2026, 11, 10), size=0.02)
         db.session.commit()
@@ -81,7 +87,7 @@ def demo_bulletin(app):
         )
     data = json.loads(json.dumps(data))  # as stored
     pdf = render.pdf(render.html(data))
-    return campaign, data, pdf
+    return campaign.id, data, pdf
 
 
 def _values(value, out: set[str]) -> None:
