@@ -30,7 +30,7 @@ from campaign.core.storage import resolve
 from notifications.models import Event
 from reports import services, snapshot
 from reports.models import Bulletin
-from tests.conftest import csrf_token, login, make_two_districts, make_user
+from tests.conftest import csrf_token, loaded, login, make_two_districts, make_user, refs
 from tests.reports.test_bulletin import flat, pdftotext
 from tests.security.test_double_submission import at_once
 from tests.timeutil import at, machine_zone, shanghai
@@ -45,8 +45,20 @@ def utc_machine_zone():
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
     app.config["JOBS_IN_BACKGROUND"] = False
+    built = loaded(built_once("tests.reports.signoff.w", _build))
+    with at(2026, 11, 12, 9, 0):
+        yield SimpleNamespace(
+            app=app,
+            campaign=built.campaign,
+            cid=built.campaign.id,
+            settings=services.settings_from(app.config),
+            **built.users,
+        )
+
+
+def _build() -> SimpleNamespace:
     with at(2026, 11, 6, 10, 0):
         built = make_two_districts()
         users = {
@@ -60,14 +72,7 @@ def w(app):
         users["boss"].display_name = "李部长"
         users["coord"].display_name = "王主任"
         db.session.commit()
-    with at(2026, 11, 12, 9, 0):
-        yield SimpleNamespace(
-            app=app,
-            campaign=built.campaign,
-            cid=built.campaign.id,
-            settings=services.settings_from(app.config),
-            **users,
-        )
+    return refs(SimpleNamespace(campaign=built.campaign, users=users))
 
 
 def produce(w, due: date = NOV_10) -> Bulletin:
