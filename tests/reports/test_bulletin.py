@@ -66,7 +66,7 @@ from notifications import events
 from notifications.models import Event
 from reports import fonts, render, services, snapshot
 from reports.models import Bulletin, BulletinRun
-from tests.conftest import make_campaign, make_org, make_unit
+from tests.conftest import loaded, make_campaign, make_org, make_unit, refs
 from tests.timeutil import machine_zone, shanghai
 
 TITLE_6 = "关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第6期）"
@@ -87,7 +87,17 @@ def utc_machine_zone():
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
+    built = loaded(built_once("tests.reports.bulletin.w", _build))
+    return SimpleNamespace(
+        app=app,
+        **vars(built),
+        settings=services.settings_from(app.config),
+        storage=Path(app.config["STORAGE_PATH"]),
+    )
+
+
+def _build() -> SimpleNamespace:
     wuchang = make_unit("wuchang", "武昌区")
     jiangan = make_unit("jiangan", "江岸区")
     wuchang.position, jiangan.position = 1, 2
@@ -159,15 +169,7 @@ def w(app):
         ),
     )
     db.session.commit()
-    return SimpleNamespace(
-        app=app,
-        campaign=campaign,
-        wuchang=wuchang,
-        jiangan=jiangan,
-        orgs=orgs,
-        settings=services.settings_from(app.config),
-        storage=Path(app.config["STORAGE_PATH"]),
-    )
+    return refs(SimpleNamespace(campaign=campaign, wuchang=wuchang, jiangan=jiangan, orgs=orgs))
 
 
 def publish(w, day: date, moment) -> Bulletin:
