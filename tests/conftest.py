@@ -257,22 +257,34 @@ def built_once(app) -> Callable[[str, Callable[[], T]], T]:
     left there. ``build`` must depend on nothing but ``key``: the clock it runs at is its own
     (time travel), or it must not matter to the tests that share it.
 
+    A fixture may build on what another one built (a draft on its ledger): its ``build`` starts
+    from the database the other left, and is kept whole; copied back, that replaces the
+    other's. The rows the test's session holds are read again from the copy.
+
     A fixture, not a function to import: test modules import this file again under another
     name (tests.conftest), and the state kept here is the one the ``app`` fixture uses.
     """
-    return _built_once
+    used = False
+
+    def built_once(key: str, build: Callable[[], T]) -> T:
+        nonlocal used
+        again, used = used, True
+        return _built_once(key, build, again)
+
+    return built_once
 
 
-def _built_once(key: str, build: Callable[[], T]) -> T:
+def _built_once(key: str, build: Callable[[], T], again: bool) -> T:
     slot = (key, db.engine.dialect.name)
     if slot not in _kept:
         value = build()
         db.session.commit()  # what the test would have read in its session: kept
-        db.session.remove()
         _kept[slot] = _keep(value)
         return copy.deepcopy(value)
     saved = _kept[slot]
-    db.session.remove()
+    db.session.rollback()  # the rows it holds are read again from the copy
+    if again and saved.sqlite is None:  # PostgreSQL's tables are filled by COPY: emptied first
+        _clean_postgresql()
     _put_back(saved)
     return copy.deepcopy(saved.value)
 
