@@ -176,6 +176,17 @@ def publish(w, day: date, moment) -> Bulletin:
     return services.generate(db.session, w.campaign, day, w.settings, "cli", moment=moment)
 
 
+@pytest.fixture
+def sixth(w, built_once) -> Bulletin:
+    """第6期 published a minute after its cut-off: made once per process (its PDF drawn once),
+    copied back for each test."""
+
+    def build() -> int:
+        return publish(w, DAY_6, AFTER_6).id
+
+    return db.session.get_one(Bulletin, built_once("tests.reports.bulletin.sixth", build))
+
+
 def pdftotext(path: str) -> str:
     """The PDF's text as poppler reads it, table rows kept on their lines, pages split by \\f."""
     args = ["pdftotext", "-enc", "UTF-8", "-layout", path, "-"]
@@ -208,8 +219,8 @@ def stored_files(w) -> list[Path]:
 # ---- what the bulletin says ---------------------------------------------------------------
 
 
-def test_the_bulletin_prints_the_hand_worked_figures(w):
-    bulletin = publish(w, DAY_6, AFTER_6)
+def test_the_bulletin_prints_the_hand_worked_figures(w, sixth):
+    bulletin = sixth
 
     assert (bulletin.number, bulletin.due_on, bulletin.title) == (6, DAY_6, TITLE_6)
     assert bulletin.cutoff_at == CUTOFF_6
@@ -412,8 +423,8 @@ def test_reading_the_faces_leaves_no_font_file_open():
 # ---- the snapshot is the record; change since the last bulletin -----------------------------
 
 
-def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, runner):
-    first = publish(w, DAY_6, AFTER_6)
+def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, sixth, runner):
+    first = sixth
     first_pdf = resolve(first.pdf_path).read_bytes()
 
     # 11-16: 武昌丙 reports a joint Party org founded on 11-15.
@@ -477,8 +488,10 @@ def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, 
         assert problem in result.output
 
 
-def test_a_bulletin_stays_verifiable_after_an_upgrade_changes_the_template(w, runner, monkeypatch):
-    bulletin = publish(w, DAY_6, AFTER_6)
+def test_a_bulletin_stays_verifiable_after_an_upgrade_changes_the_template(
+    w, sixth, runner, monkeypatch
+):
+    bulletin = sixth
     page = resolve(bulletin.html_path)
     # The HTML the PDF was drawn from is archived beside it, under its own SHA-256.
     assert hashlib.sha256(page.read_bytes()).hexdigest() == bulletin.html_sha256
