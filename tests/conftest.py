@@ -7,8 +7,13 @@ under `make test`); TEST_POSTGRES_URL points at the throwaway server.
 import copy
 import os
 import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
 # GONGJIAN_TEST_CLOCK=2030-01-01T10:00+08:00 runs the whole suite as if it were that day
 # (`make test` passes the environment on). In this process time-machine moves the clock for
@@ -18,16 +23,17 @@ SUITE_CLOCK = os.environ.pop("GONGJIAN_TEST_CLOCK", "")
 
 import pytest  # noqa: E402
 import time_machine  # noqa: E402
-from flask import Flask, g  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from flask import Flask, current_app, g  # noqa: E402
+from sqlalchemy import create_engine, inspect, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from app import create_app  # noqa: E402
 from campaign.core.accounts import create_user  # noqa: E402
 from campaign.core.campaigns import create_from_template  # noqa: E402
+from campaign.core.db import Base  # noqa: E402
 from campaign.core.errors import Conflict  # noqa: E402
 from campaign.core.extensions import db  # noqa: E402
-from campaign.core.models import Unit  # noqa: E402
+from campaign.core.models import Campaign, Unit  # noqa: E402
 from campaign.core.vocab import UnitKind  # noqa: E402
 from campaign.ledger.services import add_organization  # noqa: E402
 
@@ -211,6 +217,196 @@ def app(backend, tmp_path, tmp_path_factory):
             app.config.update(copy.deepcopy(built))
 
 
+# ---- data built once per process and copied back for later tests ------------------------------
+#
+# A module's tests often start from the same data (a ledger worked out by hand, the demo city),
+# which took 0.1-3 s to build per test. ``built_once`` builds it the first time a process asks (per
+# backend), keeps the database's content and the stored files as the build left them, and copies
+# them back for every later test: the test starts from the same rows (the same ids, the same rows
+# in the same order on disk, the sequences where the build left them), the same files, and the
+# same value returned by the build. SQLite's file is copied whole (its planner's statistics too);
+# PostgreSQL's tables are copied by COPY, which leaves its planner's statistics of them as for
+# any emptied table (what the planner then chooses, not what a query returns).
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Kept:
+    value: Any
+    files: dict[tuple[str, str], bytes]  # (config key, path relative to its folder) -> content
+    sqlite: sqlite3.Connection | None = None  # the database, copied into memory
+    schema_as_built: bool = False  # SQLite: the copy's schema is the one create_all made
+    tables: list[tuple[str, bytes]] | None = None  # PostgreSQL: (table, its rows as COPY data)
+    sequences: list[tuple[str, int]] | None = None  # PostgreSQL: (sequence, its last value)
+
+
+_kept: dict[tuple[str, str], _Kept] = {}
+_FOLDERS = ("STORAGE_PATH", "MAIL_FOLDER")
+
+
+@pytest.fixture
+def built_once(app) -> Callable[[str, Callable[[], T]], T]:
+    """``built_once(key, build)``: ``build()``'s value, with the database and the stored files
+    as ``build`` left them.
+
+    The first test of the process (per backend) that asks for ``key`` runs ``build``, which
+    returns plain data (ids, numbers, tokens, or rows passed through ``refs``; no paths of its
+    test); what it wrote is committed. Later tests get a copy of that value, and the database
+    (emptied by the ``app`` fixture) and the folders of their own filled with what ``build``
+    left there. ``build`` must depend on nothing but ``key``: the clock it runs at is its own
+    (time travel), or it must not matter to the tests that share it.
+
+    A fixture may build on what another one built (a draft on its ledger): its ``build`` starts
+    from the database the other left, and is kept whole; copied back, that replaces the
+    other's. The rows the test's session holds are read again from the copy.
+
+    A fixture, not a function to import: test modules import this file again under another
+    name (tests.conftest), and the state kept here is the one the ``app`` fixture uses.
+    """
+    used = False
+
+    def built_once(key: str, build: Callable[[], T]) -> T:
+        nonlocal used
+        again, used = used, True
+        return _built_once(key, build, again)
+
+    return built_once
+
+
+def _built_once(key: str, build: Callable[[], T], again: bool) -> T:
+    slot = (key, db.engine.dialect.name)
+    if slot not in _kept:
+        value = build()
+        db.session.commit()  # what the test would have read in its session: kept
+        _kept[slot] = _keep(value)
+        return copy.deepcopy(value)
+    saved = _kept[slot]
+    db.session.rollback()  # the rows it holds are read again from the copy
+    if again and saved.sqlite is None:  # PostgreSQL's tables are filled by COPY: emptied first
+        _clean_postgresql()
+    _put_back(saved)
+    return copy.deepcopy(saved.value)
+
+
+def _keep(value: Any) -> _Kept:
+    files = {}
+    for name in _FOLDERS:
+        folder = Path(current_app.config[name])
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    files[(name, str(path.relative_to(folder)))] = path.read_bytes()
+    saved = _Kept(copy.deepcopy(value), files)
+    raw = db.engine.raw_connection()
+    try:
+        if db.engine.dialect.name == "sqlite":
+            version = raw.driver_connection.execute("PRAGMA schema_version").fetchone()[0]
+            saved.schema_as_built = version == _sqlite_schema.get(str(db.engine.url))
+            saved.sqlite = sqlite3.connect(":memory:")
+            raw.driver_connection.backup(saved.sqlite)
+        else:
+            saved.tables, saved.sequences = [], []
+            with raw.driver_connection.cursor() as cursor:
+                for table in db.metadata.sorted_tables:  # parents before their children
+                    cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table.name}")')
+                    if not cursor.fetchone()[0]:
+                        continue
+                    with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT BINARY)') as out:
+                        data = b"".join(bytes(chunk) for chunk in out)
+                    saved.tables.append((table.name, data))
+                cursor.execute(
+                    "SELECT sequencename, last_value FROM pg_sequences"
+                    " WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                )
+                saved.sequences = list(cursor.fetchall())
+            raw.driver_connection.rollback()
+    finally:
+        raw.close()
+    return saved
+
+
+def _put_back(saved: _Kept) -> None:
+    if saved.sqlite is not None:
+        db.engine.dispose()
+        raw = db.engine.raw_connection()
+        try:
+            saved.sqlite.backup(raw.driver_connection)
+            # The copy moves the schema's version on (so that other connections read it again):
+            # the schema is still the one create_all made, which the next test keeps.
+            if saved.schema_as_built:
+                version = raw.driver_connection.execute("PRAGMA schema_version").fetchone()[0]
+                _sqlite_schema[str(db.engine.url)] = version
+        finally:
+            raw.close()
+    else:
+        raw = db.engine.raw_connection()
+        try:
+            with raw.driver_connection.cursor() as cursor:
+                for name, data in saved.tables or []:
+                    with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT BINARY)') as into:
+                        into.write(data)
+                for sequence, last in saved.sequences or []:
+                    cursor.execute("SELECT setval(%s, %s, true)", (f'"{sequence}"', last))
+            raw.driver_connection.commit()
+        finally:
+            raw.close()
+    for (name, relative), content in saved.files.items():
+        path = Path(current_app.config[name]) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+@pytest.fixture
+def demo_city(built_once) -> Campaign:
+    """The demo (campaign.demo, a fiftieth of its size) as loaded for 2026-11-22 with the clock
+    stopped at 10:00 that day, built once per process: its campaign."""
+
+    def build() -> int:
+        from campaign import demo
+        from tests.timeutil import at
+
+        with at(2026, 11, 22, 10):
+            campaign = demo.load(db.session, today=date(2026, 11, 22), size=0.02)
+            db.session.commit()
+            return campaign.id
+
+    return db.session.get_one(Campaign, built_once("demo 2026-11-22 size 0.02", build))
+
+
+@dataclass(frozen=True)
+class _Row:
+    cls: type
+    key: Any
+
+
+def refs(value: Any) -> Any:
+    """``value`` as ``built_once`` keeps it: each row in it (also in a dict, list or tuple, or a
+    SimpleNamespace) replaced by its class and primary key; ``loaded`` reads them again."""
+    if isinstance(value, Base):
+        return _Row(type(value), inspect(value).identity[0])
+    if isinstance(value, SimpleNamespace):
+        return SimpleNamespace(**refs(vars(value)))
+    if isinstance(value, dict):
+        return {k: refs(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(refs(v) for v in value)
+    return value
+
+
+def loaded(value: Any) -> Any:
+    """What ``refs`` kept, its rows read in the test's session."""
+    if isinstance(value, _Row):
+        return db.session.get(value.cls, value.key)
+    if isinstance(value, SimpleNamespace):
+        return SimpleNamespace(**loaded(vars(value)))
+    if isinstance(value, dict):
+        return {k: loaded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(loaded(v) for v in value)
+    return value
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -355,8 +551,6 @@ def make_two_districts():
     (founded 10-01); 丙 20 staff, 指导员 only; 丁 200 staff, 空壳 (out of the base).
     武昌: 甲 150 staff, nothing; 乙 律师事务所, 2 formal, 联合组建.
     """
-    from types import SimpleNamespace
-
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
     wuchang.position = 2

@@ -51,7 +51,11 @@ def on_overview(row: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def world(app):
+def world(built_once):
+    return built_once("tests.test_permissions.world", _build_world)
+
+
+def _build_world() -> SimpleNamespace:
     built = make_two_districts()
     jiangan, wuchang, campaign = built.jiangan, built.wuchang, built.campaign
     other_campaign = make_campaign(2027)

@@ -11,6 +11,7 @@ from sqlalchemy import event, select
 from campaign import demo
 from campaign.board.models import BoardItem
 from campaign.core.extensions import db
+from campaign.core.models import Campaign
 from tests.conftest import login
 from tests.timeutil import at
 
@@ -43,10 +44,15 @@ def counting():
         event.remove(db.engine, "before_cursor_execute", count)
 
 
-def _query_counts(app, size: float) -> dict[str, int]:
+def _demo(size: float) -> Campaign:
     with at(2026, 11, 22, 10):
         campaign = demo.load(db.session, today=date(2026, 11, 22), size=size)
         db.session.commit()
+    return campaign
+
+
+def _query_counts(app, campaign: Campaign) -> dict[str, int]:
+    with at(2026, 11, 22, 10):
         item = db.session.scalar(
             select(BoardItem.id).where(BoardItem.campaign_id == campaign.id).limit(1)
         )
@@ -73,8 +79,8 @@ def fresh_db(app):
     return reset
 
 
-def test_pages_issue_as_many_queries_for_a_large_city_as_for_a_small_one(app, fresh_db):
-    small = _query_counts(app, 0.02)
+def test_pages_issue_as_many_queries_for_a_large_city_as_for_a_small_one(app, demo_city, fresh_db):
+    small = _query_counts(app, demo_city)  # the demo at 0.02 (tests/conftest.py)
     fresh_db()
-    large = _query_counts(app, 0.1)
+    large = _query_counts(app, _demo(0.1))
     assert large == small

@@ -26,7 +26,16 @@ from campaign.core.extensions import db
 from campaign.core.models import Unit
 from campaign.half_monthly import services as half_monthly
 from reports import render, snapshot
-from tests.conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
+from tests.conftest import (
+    csrf_token,
+    loaded,
+    login,
+    make_campaign,
+    make_org,
+    make_unit,
+    make_user,
+    refs,
+)
 from tests.timeutil import at, shanghai
 
 DUE = date(2026, 10, 25)
@@ -35,7 +44,11 @@ EDITORS_REASON = "此操作仅限市级专班和系统管理员"
 
 
 @pytest.fixture
-def world(app):
+def world(built_once):
+    return loaded(built_once("tests.test_targets.world", _build_world))
+
+
+def _build_world() -> SimpleNamespace:
     with at(2026, 10, 20, 9):
         campaign = make_campaign(2026)
         jia, yi, bing = make_unit("jia", "甲区"), make_unit("yi", "乙区"), make_unit("bing", "丙区")
@@ -54,7 +67,7 @@ def world(app):
             "jia_op": issue_token(db.session, operator),
         }
         db.session.commit()
-    return SimpleNamespace(campaign=campaign, cid=campaign.id, tokens=tokens)
+    return refs(SimpleNamespace(campaign=campaign, cid=campaign.id, tokens=tokens))
 
 
 def set_target(world, **values):

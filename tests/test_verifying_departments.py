@@ -6,6 +6,7 @@ them (recorded), and owes its 落实专项工作责任情况报告 as a delivera
 import io
 import json
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +21,16 @@ from campaign.ledger.models import CheckNote, Organization
 from campaign.ledger.services import update_organization
 from campaign.timeline.models import Deliverable, Task, TaskStatus
 from tests import documents
-from tests.conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
+from tests.conftest import (
+    csrf_token,
+    loaded,
+    login,
+    make_campaign,
+    make_org,
+    make_unit,
+    make_user,
+    refs,
+)
 
 
 def _org(campaign, unit, name, tags, **kw):
@@ -30,7 +40,12 @@ def _org(campaign, unit, name, tags, **kw):
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
+    built = loaded(built_once("tests.test_verifying_departments.w", _build))
+    return type("W", (), {"app": app, **vars(built)})
+
+
+def _build() -> SimpleNamespace:
     city = make_unit("city", "市委组织部", kind=UnitKind.CITY, responsible=False)
     east = make_unit("east", "东城区", parent=city)
     west = make_unit("west", "西城区", parent=city)
@@ -62,9 +77,7 @@ def w(app):
     make_user("coord", "coordinator")
     make_user("east_op", "operator", east)
     db.session.commit()
-    return type(
-        "W", (), {"app": app, "campaign": campaign, "orgs": orgs, "departments": departments}
-    )
+    return refs(SimpleNamespace(campaign=campaign, orgs=orgs, departments=departments))
 
 
 def browser(w, username):

@@ -77,7 +77,11 @@ WUCHANG_UNIT = {
 
 
 @pytest.fixture
-def world(app):
+def world(built_once):
+    return SimpleNamespace(**built_once("tests.api.world", _build_world))
+
+
+def _build_world() -> dict:
     built = make_two_districts()
     jiangan, wuchang, campaign = built.jiangan, built.wuchang, built.campaign
 
@@ -92,7 +96,7 @@ def world(app):
         tokens[username] = issue_token(db.session, make_user(username, role, unit))
     make_user("wuchang_op", "operator", wuchang)  # token via the CLI in one test
     db.session.commit()
-    return SimpleNamespace(cid=campaign.id, tokens=tokens)
+    return {"cid": campaign.id, "tokens": tokens}
 
 
 def bearer(token: str) -> dict:

@@ -25,7 +25,7 @@ from campaign.board.inputs import ClosureClaim, Plan
 from campaign.board.models import BoardItem, SizeMode
 from campaign.core.extensions import db
 from tests import documents
-from tests.conftest import login, make_campaign, make_org, make_unit, make_user
+from tests.conftest import loaded, login, make_campaign, make_org, make_unit, make_user, refs
 from tests.timeutil import at
 
 PDF = ("批复文件.pdf", documents.pdf("board pages"))
@@ -34,7 +34,12 @@ NAMES = ["待攻坚甲", "推进中乙", "推进中己", "待核验丙", "已销
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
+    built = loaded(built_once("tests.board.pages.w", lambda: _build(app)))
+    return SimpleNamespace(app=app, **vars(built), storage=Path(app.config["STORAGE_PATH"]))
+
+
+def _build(app) -> SimpleNamespace:
     campaign = make_campaign(2026)
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
@@ -69,7 +74,8 @@ def w(app):
         revoked = item_of(w, "撤销戊").closures[0]
         board.revoke_closure(db.session, revoked, "抽查不合格：工会未实际成立", w.coordinator)
         db.session.commit()
-    return w
+    del w.app, w.storage
+    return refs(w)
 
 
 def item_of(w, name: str) -> BoardItem:

@@ -45,7 +45,7 @@ from campaign.ledger import creditcode
 from campaign.ledger import services as ledger
 from campaign.ledger.services import LEDGER_FIELDS
 from tests import documents
-from tests.conftest import login, make_campaign, make_org, make_unit, make_user
+from tests.conftest import loaded, login, make_campaign, make_org, make_unit, make_user, refs
 from tests.timeutil import at, machine_zone
 
 PDF = ("批复文件.pdf", documents.pdf("board test"))
@@ -82,12 +82,16 @@ def today():
 
 
 @pytest.fixture
-def w(app, today):
+def w(app, today, built_once):
+    built = loaded(built_once("tests.board.w", _build_w))
+    return SimpleNamespace(app=app, **vars(built), storage=Path(app.config["STORAGE_PATH"]))
+
+
+def _build_w() -> SimpleNamespace:
     campaign = make_campaign(2026)
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
-    w = SimpleNamespace(
-        app=app,
+    built = SimpleNamespace(
         campaign=campaign,
         jiangan=jiangan,
         wuchang=wuchang,
@@ -108,10 +112,9 @@ def w(app, today):
         four=make_org(campaign, jiangan, name="四党员", employees=10, formal=4),
         shell=make_org(campaign, jiangan, name="空壳", employees=200, status="shell"),
         other=make_org(campaign, wuchang, name="武昌三党员", employees=10, formal=3),
-        storage=Path(app.config["STORAGE_PATH"]),
     )
     db.session.commit()
-    return w
+    return refs(built)
 
 
 def counts(w, unit_ids=None) -> Counts:

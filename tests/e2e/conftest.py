@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from flask import Flask
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -136,23 +136,31 @@ def csp_violations(page: Page) -> list[str]:
     return refused
 
 
+@pytest.fixture(scope="package")
+def chromium() -> Iterator[Browser]:
+    """Chromium, started once per test process for the browser tests (a start took half a
+    second per test). Each test opens a context of its own on it: its own cookies, storage,
+    window size and console."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture
-def browser_page(live_server) -> Page:
+def browser_page(live_server, chromium) -> Iterator[Page]:
     """A fresh Chromium page (its own context, so no cookies carry over between tests).
 
     Every journey doubles as a check of the Content-Security-Policy: a script, style or
     handler the policy refuses (a feature silently dead in the browser) fails the test.
     """
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-            page = context.new_page()
-            refused = csp_violations(page)
-            try:
-                yield page
-            finally:
-                context.close()
-            assert refused == [], "refused by the Content-Security-Policy"
-        finally:
-            browser.close()
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    refused = csp_violations(page)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert refused == [], "refused by the Content-Security-Policy"

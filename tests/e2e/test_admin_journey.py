@@ -1,6 +1,6 @@
 """A city's first afternoon with Gongjian, in Chromium, on a desktop (1440 px) and a phone
 (390 px): `flask db upgrade` and `flask init` in processes of their own on an empty
-database; the admin logs in, creates an operator on the page (a one-time password shown
+database (once per test process: each width starts from a copy); the admin logs in, creates an operator on the page (a one-time password shown
 once), resets it; the operator logs in with it, is held on the password page until he has
 chosen his own, and changes it; the admin sees his last login. No page is wider than the
 screen. Screenshots of each step go to /tmp/admin-journey/.
@@ -10,6 +10,7 @@ The admin first adds 江岸区 under the city unit init made, on the units pages
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from app import create_app
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_MOMENT, csp_violations, serving
+from tests.e2e.conftest import DEMO_MOMENT, csp_violations, serving
 from tests.timeutil import clock_env
 
 pytestmark = pytest.mark.e2e
@@ -47,16 +48,17 @@ def flask(env: dict[str, str], *args: str, stdin: str = "") -> str:
     return result.stdout
 
 
-@pytest.fixture
-def city_server(tmp_path) -> Iterator[str]:
-    """An installation set up as a city would: migrated and initialised by the commands,
-    then served (its URL, no trailing slash), the clock at DEMO_MOMENT."""
-    url = f"sqlite:///{tmp_path / 'city.db'}"
+@pytest.fixture(scope="module")
+def city_database(tmp_path_factory) -> Path:
+    """An installation's database as a city sets it up, migrated and initialised by the
+    commands on an empty database: once per test process, each journey serving a copy."""
+    folder = tmp_path_factory.mktemp("city")
+    url = f"sqlite:///{folder / 'city.db'}"
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": "e2e-secret",
-        "STORAGE_PATH": str(tmp_path / "storage"),
+        "STORAGE_PATH": str(folder / "storage"),
         **clock_env(DEMO_MOMENT),
     }
     flask(env, "db", "upgrade")
@@ -67,6 +69,16 @@ def city_server(tmp_path) -> Iterator[str]:
         stdin=ADMIN_PASSWORD + "\n",
     )
     assert "已创建系统管理员“boss”" in said
+    assert not (folder / "storage").exists(), "init stores files: copy them too"
+    return folder / "city.db"
+
+
+@pytest.fixture
+def city_server(tmp_path, city_database) -> Iterator[str]:
+    """An installation set up as a city would (``city_database``), served (its URL, no
+    trailing slash), the clock at DEMO_MOMENT."""
+    shutil.copyfile(city_database, tmp_path / "city.db")
+    url = f"sqlite:///{tmp_path / 'city.db'}"
     with time_machine.travel(DEMO_MOMENT, tick=True):
         app = create_app(
             {
@@ -121,24 +133,23 @@ def log_out(page: Page) -> None:
 
 
 @pytest.mark.parametrize("width", [1440, 390])
-def test_init_then_an_admin_creates_an_operator_who_sets_his_password(city_server, shots, width):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                locale="zh-CN",
-                viewport={"width": width, "height": 900},
-                is_mobile=width < 500,
-                has_touch=width < 500,
-                device_scale_factor=1,
-            )
-            page = context.new_page()
-            refused = csp_violations(page)
-            journey(page, city_server, shots, width)
-            context.close()
-            assert refused == [], "refused by the Content-Security-Policy"
-        finally:
-            browser.close()
+def test_init_then_an_admin_creates_an_operator_who_sets_his_password(
+    city_server, shots, width, chromium
+):
+    context = chromium.new_context(
+        locale="zh-CN",
+        viewport={"width": width, "height": 900},
+        is_mobile=width < 500,
+        has_touch=width < 500,
+        device_scale_factor=1,
+    )
+    try:
+        page = context.new_page()
+        refused = csp_violations(page)
+        journey(page, city_server, shots, width)
+    finally:
+        context.close()
+    assert refused == [], "refused by the Content-Security-Policy"
 
 
 def go(page: Page, name: str) -> None:

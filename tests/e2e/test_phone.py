@@ -223,6 +223,7 @@ def test_on_a_phone_the_menu_folds_the_board_is_a_list_and_the_phases_are_words(
     page.get_by_role("link", name="总览").click()
 
     # The phases: each a line of words (name, dates, state), no bars.
+    expect(page.locator(".timeline .row").first).to_be_visible()  # the page the link opened
     assert boxes(page, ".timeline .track") == []
     phases = [row["text"].split("\n") for row in boxes(page, ".timeline .row")]
     assert phases[0] == ["1. 制定实施方案 已完成", "8月14日–8月15日"]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from campaign.core.extensions import db
 from tests.conftest import BACKENDS, PASSWORD
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, csp_violations, serving
+from tests.e2e.conftest import csp_violations, serving
 from tests.home import world
 from tests.home.test_role_homes import add_bulletins
 
@@ -43,10 +43,10 @@ def backend(pairing) -> str:
 
 
 @pytest.fixture
-def city(app):
+def city(app, built_once):
     """The hand-made city served on 127.0.0.1 (either database), the clock at 10:00 on
     2026-11-22 and moving on from there."""
-    w = world.built_at_now(Path(app.config["STORAGE_PATH"]))
+    w = world.copied(built_once, Path(app.config["STORAGE_PATH"]))
     add_bulletins(app, w)
     db.session.remove()
     with time_machine.travel(world.NOW, tick=True):
@@ -55,20 +55,15 @@ def city(app):
 
 
 @pytest.fixture
-def browser(pairing):
+def browser(pairing, chromium):
     """A Chromium page at the width of the parameter; fails on anything the CSP refuses."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = chromium.new_context(locale="zh-CN", viewport=WIDTHS[pairing[0]])
-            page = context.new_page()
-            refused = csp_violations(page)
-            page.width = pairing[0]  # type: ignore[attr-defined]
-            yield page
-            context.close()
-            assert refused == []
-        finally:
-            chromium.close()
+    context = chromium.new_context(locale="zh-CN", viewport=WIDTHS[pairing[0]])
+    page = context.new_page()
+    refused = csp_violations(page)
+    page.width = pairing[0]  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert refused == []
 
 
 def log_in(page: Page, url: str, username: str) -> None:

@@ -27,6 +27,7 @@ import pytest
 
 from campaign import figures
 from campaign.core.extensions import db
+from campaign.core.models import Campaign
 from campaign.forecast import services as forecast
 from tests.conftest import make_campaign, make_org, make_unit
 from tests.timeutil import at
@@ -47,7 +48,11 @@ def _orgs(campaign, unit, n, founded_on=None, **kw):
 
 
 @pytest.fixture
-def ledger(app):
+def ledger(built_once):
+    return db.session.get_one(Campaign, built_once("tests.forecast.ledger", _build_ledger))
+
+
+def _build_ledger() -> int:
     a, b, c = make_unit("a", "甲区"), make_unit("b", "乙区"), make_unit("c", "丙区")
     a.position, b.position, c.position = 1, 2, 3
     campaign = make_campaign(2026)
@@ -68,7 +73,7 @@ def ledger(app):
     make_org(campaign, c, **big)
     make_org(campaign, c, **big)
     db.session.commit()
-    return campaign
+    return campaign.id
 
 
 def _by_code(result):

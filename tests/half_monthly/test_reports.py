@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
+from conftest import csrf_token, loaded, login, make_campaign, make_org, make_unit, make_user, refs
 from sqlalchemy import func, select
 
 from campaign import figures
@@ -56,7 +56,12 @@ def utc_machine_zone():
 
 
 @pytest.fixture
-def world(app):
+def world(app, built_once):
+    built = loaded(built_once("tests.half_monthly.reports.world", _build_world))
+    return SimpleNamespace(app=app, **vars(built), storage=Path(app.config["STORAGE_PATH"]))
+
+
+def _build_world() -> SimpleNamespace:
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
     mzj = make_unit("mzj", "市民政局", kind=UnitKind.DEPARTMENT)
@@ -69,14 +74,8 @@ def world(app):
     }
     campaign = make_campaign(2026)
     db.session.commit()
-    return SimpleNamespace(
-        app=app,
-        campaign=campaign,
-        jiangan=jiangan,
-        wuchang=wuchang,
-        mzj=mzj,
-        storage=Path(app.config["STORAGE_PATH"]),
-        **users,
+    return refs(
+        SimpleNamespace(campaign=campaign, jiangan=jiangan, wuchang=wuchang, mzj=mzj, **users)
     )
 
 

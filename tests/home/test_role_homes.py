@@ -28,8 +28,8 @@ from tests.timeutil import at, shanghai
 
 
 @pytest.fixture
-def w(app, tmp_path):
-    return world.built_at_now(Path(app.config["STORAGE_PATH"]))
+def w(app, built_once):
+    return world.copied(built_once, Path(app.config["STORAGE_PATH"]))
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ from campaign.timeline.models import (
     TaskSubmission,
 )
 from tests import documents
-from tests.conftest import make_campaign, make_org, make_unit, make_user
+from tests.conftest import loaded, make_campaign, make_org, make_unit, make_user, refs
 from tests.timeutil import at, shanghai
 
 NOW = shanghai(2026, 11, 22, 10, 0)
@@ -292,3 +292,9 @@ def built_at_now(storage: Path) -> SimpleNamespace:
     """``build`` with the clock at NOW."""
     with at(2026, 11, 22, 10, 0):
         return build(storage)
+
+
+def copied(built_once, storage: Path) -> SimpleNamespace:
+    """``built_at_now``, built once per process and copied back for each later test (the
+    ``built_once`` fixture of tests/conftest.py)."""
+    return loaded(built_once("tests.home.world", lambda: refs(built_at_now(storage))))

@@ -11,7 +11,6 @@ coordinator when he approved the ledgers.
 """
 
 import re
-from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -92,14 +91,12 @@ def test_a_district_operator_pages_through_his_own_units_only(w):
 
 
 @pytest.fixture
-def demo_city(app):
-    with at(2026, 11, 22, 10):
-        campaign = demo.load(db.session, today=date(2026, 11, 22), size=0.02)
-        db.session.commit()
-    return SimpleNamespace(app=app, campaign=campaign)
+def city(app, demo_city):
+    """The demo city of tests/conftest.py."""
+    return SimpleNamespace(app=app, campaign=demo_city)
 
 
-def test_the_demo_says_why_each_enterprise_is_out_who_decided_and_when(demo_city):
+def test_the_demo_says_why_each_enterprise_is_out_who_decided_and_when(city):
     excluded = db.session.scalars(
         select(Organization).where(Organization.in_base.is_(False)).order_by(Organization.id)
     ).all()
@@ -110,7 +107,7 @@ def test_the_demo_says_why_each_enterprise_is_out_who_decided_and_when(demo_city
         assert org.exclusion_decided_by.username == "zhuanban"
         assert org.exclusion_decided_at == shanghai(2026, 8, 26, 18, 0)
     with at(2026, 11, 22, 10):
-        html = listing(demo_city, "zhuanban", password=demo.DEMO_PASSWORD)
+        html = listing(city, "zhuanban", password=demo.DEMO_PASSWORD)
     shown = rows(html)
     assert len(shown) == min(50, len(excluded))
     assert all(r[5].startswith("台账审核：经营状态为“") for r in shown)
@@ -118,11 +115,11 @@ def test_the_demo_says_why_each_enterprise_is_out_who_decided_and_when(demo_city
     assert "（未记录）" not in html
 
 
-def test_an_approved_ledger_says_so_once(demo_city):
-    client = demo_city.app.test_client()
+def test_an_approved_ledger_says_so_once(city):
+    client = city.app.test_client()
     with at(2026, 11, 22, 10):
         login(client, "jiangan_tianbao", demo.DEMO_PASSWORD)
-        html = client.get(f"/campaigns/{demo_city.campaign.id}/units/jiangan/ledger").get_data(
+        html = client.get(f"/campaigns/{city.campaign.id}/units/jiangan/ledger").get_data(
             as_text=True
         )
     note = re.search(r'<p class="small muted" id="ledger-note">([^<]*)</p>', html).group(1)

@@ -36,7 +36,7 @@ from types import SimpleNamespace
 from urllib.parse import unquote
 
 import pytest
-from conftest import csrf_token, login, make_campaign, make_unit, make_user
+from conftest import csrf_token, loaded, login, make_campaign, make_unit, make_user, refs
 from openpyxl import load_workbook
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
@@ -112,9 +112,29 @@ V2 = ([ROW_A, dict(ROW_B, 从业人员数=45), ROW_D, ROW_E], [ROW_S])
 
 
 @pytest.fixture
-def w(app, tmp_path):
+def w(app, tmp_path, built_once):
     """江岸区 with two streets and its operator, 武昌区 and its operator, a coordinator."""
     app.config["JOBS_IN_BACKGROUND"] = False
+    built = loaded(built_once("tests.ledger.import_flow.w", _build))
+    clients = {}
+    for key, user in built.users.items():
+        if key == "aic":
+            continue
+        clients[key] = app.test_client()
+        assert login(clients[key], user.username).status_code == 302
+    return SimpleNamespace(
+        app=app,
+        campaign=built.campaign,
+        cid=built.campaign.id,
+        jiangan=built.jiangan,
+        wuchang=built.wuchang,
+        storage=tmp_path / "storage",
+        **built.users,
+        client=clients,
+    )
+
+
+def _build() -> SimpleNamespace:
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
     make_unit("erqi", "二七街道", kind=UnitKind.STREET, parent=jiangan, responsible=False)
@@ -130,22 +150,7 @@ def w(app, tmp_path):
     units.set_remit(db.session, gsj, "aic", "test")
     users["aic"] = make_user("gsj_user", "verifier", gsj)
     db.session.commit()
-    clients = {}
-    for key, user in users.items():
-        if key == "aic":
-            continue
-        clients[key] = app.test_client()
-        assert login(clients[key], user.username).status_code == 302
-    return SimpleNamespace(
-        app=app,
-        campaign=campaign,
-        cid=campaign.id,
-        jiangan=jiangan,
-        wuchang=wuchang,
-        storage=tmp_path / "storage",
-        **users,
-        client=clients,
-    )
+    return refs(SimpleNamespace(campaign=campaign, jiangan=jiangan, wuchang=wuchang, users=users))
 
 
 # ---- helpers: the service layer, and the web as a browser uses it ---------------------

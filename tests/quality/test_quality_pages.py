@@ -16,12 +16,17 @@ from campaign.core.accounts import issue_token
 from campaign.core.extensions import db
 from campaign.quality import services as quality
 from campaign.quality.models import QualitySignal, SignalCode, SignalStatus
-from tests.conftest import csrf_token, login, make_org, make_two_districts, make_user
+from tests.conftest import csrf_token, loaded, login, make_org, make_two_districts, make_user, refs
 from tests.timeutil import at
 
 
 @pytest.fixture
-def world(app):
+def world(built_once):
+    with at(2026, 10, 20, 10, 0):
+        yield loaded(built_once("tests.quality.pages.world", _build_world))
+
+
+def _build_world() -> SimpleNamespace:
     with at(2026, 10, 20, 10, 0):
         built = make_two_districts()
         make_org(built.campaign, built.jiangan, name="党员多", employees=2, formal=3)
@@ -41,7 +46,7 @@ def world(app):
             s.code: s
             for s in db.session.scalars(db.select(QualitySignal).order_by(QualitySignal.id))
         }
-        yield SimpleNamespace(**vars(built), tokens=tokens, signals=signals)
+        return refs(SimpleNamespace(**vars(built), tokens=tokens, signals=signals))
 
 
 def bearer(token):

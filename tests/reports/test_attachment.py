@@ -43,9 +43,9 @@ from campaign.core.storage import resolve
 from campaign.ledger.models import Organization
 from campaign.ledger.services import update_organization
 from reports import attachment, render, services
-from reports.models import BulletinRun
+from reports.models import Bulletin, BulletinRun
 from tests import documents
-from tests.conftest import make_org, make_two_districts, make_user
+from tests.conftest import loaded, make_org, make_two_districts, make_user, refs
 from tests.ledger.conftest import soffice
 from tests.timeutil import at, machine_zone, shanghai
 
@@ -90,7 +90,18 @@ def close(w, name: str, leader, established_on: str, *moment) -> None:
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
+    built = loaded(built_once("tests.reports.attachment.w", lambda: _build(app)))
+    return SimpleNamespace(
+        app=app,
+        campaign=built.campaign,
+        storage=Path(app.config["STORAGE_PATH"]),
+        settings=services.settings_from(app.config),
+        orgs=built.orgs,
+    )
+
+
+def _build(app) -> SimpleNamespace:
     storage = Path(app.config["STORAGE_PATH"])
     with at(2026, 10, 20, 9, 0):
         built = make_two_districts()
@@ -131,12 +142,23 @@ def w(app):
     close(w, "武昌丁", leaders["wuchang"], "2026-10-25", 2026, 10, 25, 18, 30)
     close(w, "江岸戊", leaders["jiangan"], "2026-11-07", 2026, 11, 8, 9, 0)
     close(w, "武昌戊", leaders["wuchang"], "2026-11-10", 2026, 11, 10, 18, 1)
-    return w
+    return refs(SimpleNamespace(campaign=w.campaign, orgs=w.orgs))
 
 
 def publish(w, day: date, moment):
     with at(*moment):
         return services.generate(db.session, w.campaign, day, w.settings, "cli")
+
+
+@pytest.fixture
+def sixth(w, built_once) -> Bulletin:
+    """第6期 as published on 11-12 at 09:00, after its cut-off: made once per process (its PDF
+    and attachment drawn once), copied back for each test."""
+
+    def build() -> int:
+        return publish(w, DAY_6, (2026, 11, 12, 9, 0)).id
+
+    return db.session.get_one(Bulletin, built_once("tests.reports.attachment.sixth", build))
 
 
 def sheet_rows(path: str, title: str) -> list[tuple]:
@@ -155,8 +177,8 @@ def _trimmed(row: tuple) -> tuple:
     return row[:end]
 
 
-def test_the_attachment_lists_what_the_pdf_counts(w):
-    bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
+def test_the_attachment_lists_what_the_pdf_counts(w, sixth):
+    bulletin = sixth
     title = bulletin.title
     code = {name: org.credit_code for name, org in w.orgs.items()}
 
@@ -264,10 +286,10 @@ def test_writing_the_lists_reports_progress_and_keeps_the_run_alive(w, monkeypat
         assert seen_by_others == [tuple(p) for p in lists]
 
 
-def test_a_version_1_snapshot_renders_as_it_did(w):
+def test_a_version_1_snapshot_renders_as_it_did(sixth):
     # Bulletins stored before version 2 carry the closures (and overdue items) as lists and
     # no count: the PDF they re-render to (flask bulletin verify) must not change.
-    bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
+    bulletin = sixth
     data = json.loads(bulletin.snapshot)
     old = copy.deepcopy(data)
     old["version"] = 1
@@ -278,8 +300,8 @@ def test_a_version_1_snapshot_renders_as_it_did(w):
     assert render.html(old) == render.html(data)
 
 
-def test_the_trend_takes_published_points_and_the_ledger_for_the_others(w):
-    first = publish(w, DAY_6, (2026, 11, 12, 9, 0))
+def test_the_trend_takes_published_points_and_the_ledger_for_the_others(w, sixth):
+    first = sixth
     trend = json.loads(first.snapshot)["trend"]
     # No bulletin before 第6期: every earlier point is the ledger as of its report day.
     assert [p["number"] for p in trend] == [1, 2, 3, 4, 5, 6]
@@ -314,11 +336,11 @@ def test_the_trend_takes_published_points_and_the_ledger_for_the_others(w):
     assert second.cutoff_at == shanghai(2026, 11, 25, 18, 0)
 
 
-def test_the_attachment_opens_as_an_office_worker_expects(w):
+def test_the_attachment_opens_as_an_office_worker_expects(w, sixth):
     # Read back as Excel reads it (openpyxl, full mode): every sheet keeps its caption and
     # header in view and on every printed page, filters them, prints landscape A4 one page
     # wide, and holds dates, times and rates as values with their formats, not text.
-    bulletin = publish(w, DAY_6, (2026, 11, 12, 9, 0))
+    bulletin = sixth
     book = openpyxl.load_workbook(resolve(bulletin.xlsx_path))
     assert book.sheetnames == SHEETS
     # Two units; two closures; two overdue items: header in row 2, rows 3 and 4; no

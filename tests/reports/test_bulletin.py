@@ -66,7 +66,7 @@ from notifications import events
 from notifications.models import Event
 from reports import fonts, render, services, snapshot
 from reports.models import Bulletin, BulletinRun
-from tests.conftest import make_campaign, make_org, make_unit
+from tests.conftest import loaded, make_campaign, make_org, make_unit, refs
 from tests.timeutil import machine_zone, shanghai
 
 TITLE_6 = "关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第6期）"
@@ -87,7 +87,17 @@ def utc_machine_zone():
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
+    built = loaded(built_once("tests.reports.bulletin.w", _build))
+    return SimpleNamespace(
+        app=app,
+        **vars(built),
+        settings=services.settings_from(app.config),
+        storage=Path(app.config["STORAGE_PATH"]),
+    )
+
+
+def _build() -> SimpleNamespace:
     wuchang = make_unit("wuchang", "武昌区")
     jiangan = make_unit("jiangan", "江岸区")
     wuchang.position, jiangan.position = 1, 2
@@ -159,19 +169,22 @@ def w(app):
         ),
     )
     db.session.commit()
-    return SimpleNamespace(
-        app=app,
-        campaign=campaign,
-        wuchang=wuchang,
-        jiangan=jiangan,
-        orgs=orgs,
-        settings=services.settings_from(app.config),
-        storage=Path(app.config["STORAGE_PATH"]),
-    )
+    return refs(SimpleNamespace(campaign=campaign, wuchang=wuchang, jiangan=jiangan, orgs=orgs))
 
 
 def publish(w, day: date, moment) -> Bulletin:
     return services.generate(db.session, w.campaign, day, w.settings, "cli", moment=moment)
+
+
+@pytest.fixture
+def sixth(w, built_once) -> Bulletin:
+    """第6期 published a minute after its cut-off: made once per process (its PDF drawn once),
+    copied back for each test."""
+
+    def build() -> int:
+        return publish(w, DAY_6, AFTER_6).id
+
+    return db.session.get_one(Bulletin, built_once("tests.reports.bulletin.sixth", build))
 
 
 def pdftotext(path: str) -> str:
@@ -206,8 +219,8 @@ def stored_files(w) -> list[Path]:
 # ---- what the bulletin says ---------------------------------------------------------------
 
 
-def test_the_bulletin_prints_the_hand_worked_figures(w):
-    bulletin = publish(w, DAY_6, AFTER_6)
+def test_the_bulletin_prints_the_hand_worked_figures(w, sixth):
+    bulletin = sixth
 
     assert (bulletin.number, bulletin.due_on, bulletin.title) == (6, DAY_6, TITLE_6)
     assert bulletin.cutoff_at == CUTOFF_6
@@ -410,8 +423,8 @@ def test_reading_the_faces_leaves_no_font_file_open():
 # ---- the snapshot is the record; change since the last bulletin -----------------------------
 
 
-def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, runner):
-    first = publish(w, DAY_6, AFTER_6)
+def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, sixth, runner):
+    first = sixth
     first_pdf = resolve(first.pdf_path).read_bytes()
 
     # 11-16: 武昌丙 reports a joint Party org founded on 11-15.
@@ -475,8 +488,10 @@ def test_the_next_bulletin_shows_the_change_and_the_first_stays_as_published(w, 
         assert problem in result.output
 
 
-def test_a_bulletin_stays_verifiable_after_an_upgrade_changes_the_template(w, runner, monkeypatch):
-    bulletin = publish(w, DAY_6, AFTER_6)
+def test_a_bulletin_stays_verifiable_after_an_upgrade_changes_the_template(
+    w, sixth, runner, monkeypatch
+):
+    bulletin = sixth
     page = resolve(bulletin.html_path)
     # The HTML the PDF was drawn from is archived beside it, under its own SHA-256.
     assert hashlib.sha256(page.read_bytes()).hexdigest() == bulletin.html_sha256

@@ -33,12 +33,13 @@ from campaign.core.vocab import Role
 from campaign.half_monthly import services as half_monthly
 from reports import render, services, snapshot
 from tests.conftest import login
-from tests.reports.test_bulletin import (  # noqa: F401 (w, utc_machine_zone: fixtures)
+from tests.reports.test_bulletin import (  # noqa: F401 (w, sixth, utc_machine_zone: fixtures)
     AFTER_6,
     DAY_6,
     flat,
     publish,
     row,
+    sixth,
     utc_machine_zone,
     w,
 )
@@ -60,9 +61,15 @@ def pages_of(data: bytes) -> list[str]:
 
 
 @pytest.fixture
-def demo_bulletin(app):
+def demo_bulletin(built_once):
     """The demo's 第2期 as the scheduler would make it at the 11-10 cut-off, the clock stopped
-    there: the demo city as of 11-10, and its 第1期 (10-25) as the bulletin before."""
+    there: the demo city as of 11-10, and its 第1期 (10-25) as the bulletin before. Built (and
+    drawn) once per process, the city copied back for each test (tests/conftest.py)."""
+    campaign_id, data, pdf = built_once("tests.reports.document.demo_bulletin", _demo_bulletin)
+    return db.session.get_one(Campaign, campaign_id), data, pdf
+
+
+def _demo_bulletin():
     with at(2026, 11, 10, 18, 0):
         campaign = demo.load(db.session, today=date(2026, 11, 10), size=0.02)
         db.session.commit()
@@ -81,7 +88,7 @@ def demo_bulletin(app):
         )
     data = json.loads(json.dumps(data))  # as stored
     pdf = render.pdf(render.html(data))
-    return campaign, data, pdf
+    return campaign.id, data, pdf
 
 
 def _values(value, out: set[str]) -> None:
@@ -233,8 +240,8 @@ def _coordinator() -> str:
 # ---- the form of the document (GB/T 9704-2012) ---------------------------------------------
 
 
-def test_the_hand_worked_bulletin_is_laid_out_as_a_gongwen(w):  # noqa: F811
-    bulletin = publish(w, DAY_6, AFTER_6)
+def test_the_hand_worked_bulletin_is_laid_out_as_a_gongwen(sixth):  # noqa: F811
+    bulletin = sixth
     data = json.loads(bulletin.snapshot)
     pdf = db.session.get(type(bulletin), bulletin.id)
     raw = resolve(pdf.pdf_path).read_bytes()
@@ -466,8 +473,8 @@ def test_a_version_2_snapshot_still_renders():
 # ---- the figures the plan sets targets for (part 4) -----------------------------------------
 
 
-def test_the_plans_figures_by_kind_and_size_worked_out_by_hand(w):  # noqa: F811
-    bulletin = publish(w, DAY_6, AFTER_6)
+def test_the_plans_figures_by_kind_and_size_worked_out_by_hand(sixth):  # noqa: F811
+    bulletin = sixth
     text = text_of(resolve(bulletin.pdf_path).read_bytes(), "-layout")
     # At 11-10, in the base: enterprises 武昌甲 丙 丁, 江岸甲 乙 丁 (6), with a Party org 武昌丁
     # (10-20), 江岸甲, 江岸乙 (11-05): 3 = 50.0%; standalone 2; work coverage adds 江岸丁's

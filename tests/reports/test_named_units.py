@@ -14,15 +14,10 @@ Overdue items: 武昌区 2, 青山区 30, 新洲区 29, 江夏区 24, 蔡甸区 
 
 from datetime import date
 
-import pytest
-from sqlalchemy import select
-
-from campaign import demo
 from campaign.core.extensions import db
-from campaign.core.models import Campaign
 from campaign.half_monthly import services as half_monthly
 from reports import snapshot
-from tests.timeutil import at, shanghai
+from tests.timeutil import shanghai
 
 TABLE = [
     # name, coverage, overdue items
@@ -169,16 +164,8 @@ def test_the_streak_counts_bulletins_in_a_row_at_the_bottom():
     }
 
 
-@pytest.fixture
-def demo_campaign(app):
-    with at(2026, 11, 22, 10):
-        campaign = demo.load(db.session, today=date(2026, 11, 22), size=0.02)
-        db.session.commit()
-    return db.session.scalar(select(Campaign).where(Campaign.id == campaign.id))
-
-
-def test_on_the_demo_the_named_units_are_the_worst_of_the_table(demo_campaign):
-    campaign = demo_campaign
+def test_on_the_demo_the_named_units_are_the_worst_of_the_table(demo_city):
+    campaign = demo_city
     periods = {p.due_on: p for p in half_monthly.periods(campaign)}
     first = snapshot.build(
         db.session,

@@ -30,7 +30,7 @@ from campaign.core.storage import resolve
 from notifications.models import Event
 from reports import services, snapshot
 from reports.models import Bulletin
-from tests.conftest import csrf_token, login, make_two_districts, make_user
+from tests.conftest import csrf_token, loaded, login, make_two_districts, make_user, refs
 from tests.reports.test_bulletin import flat, pdftotext
 from tests.security.test_double_submission import at_once
 from tests.timeutil import at, machine_zone, shanghai
@@ -45,8 +45,20 @@ def utc_machine_zone():
 
 
 @pytest.fixture
-def w(app):
+def w(app, built_once):
     app.config["JOBS_IN_BACKGROUND"] = False
+    built = loaded(built_once("tests.reports.signoff.w", _build))
+    with at(2026, 11, 12, 9, 0):
+        yield SimpleNamespace(
+            app=app,
+            campaign=built.campaign,
+            cid=built.campaign.id,
+            settings=services.settings_from(app.config),
+            **built.users,
+        )
+
+
+def _build() -> SimpleNamespace:
     with at(2026, 11, 6, 10, 0):
         built = make_two_districts()
         users = {
@@ -60,14 +72,7 @@ def w(app):
         users["boss"].display_name = "李部长"
         users["coord"].display_name = "王主任"
         db.session.commit()
-    with at(2026, 11, 12, 9, 0):
-        yield SimpleNamespace(
-            app=app,
-            campaign=built.campaign,
-            cid=built.campaign.id,
-            settings=services.settings_from(app.config),
-            **users,
-        )
+    return refs(SimpleNamespace(campaign=built.campaign, users=users))
 
 
 def produce(w, due: date = NOV_10) -> Bulletin:
@@ -81,6 +86,19 @@ def review_on(w) -> None:
         db.session, w.campaign, campaigns.settings_from({"bulletin_review": "是"}), w.coord
     )
     db.session.commit()
+
+
+@pytest.fixture
+def draft(w, built_once) -> Bulletin:
+    """Review on, and 第6期 (11-10) produced: a draft waiting for 签发, signed within 16 hours
+    of its cut-off (the default), that is by 11-11 10:00. Made once per process (the PDF drawn
+    once), copied back for each test."""
+
+    def build() -> int:
+        review_on(w)
+        return produce(w).id
+
+    return db.session.get_one(Bulletin, built_once("tests.reports.signoff.draft", build))
 
 
 def client_for(w, username: str):
@@ -200,9 +218,7 @@ def test_the_settings_page_turns_review_on(w):
 # ---- the draft: who sees it -------------------------------------------------------------
 
 
-def test_with_review_the_bulletin_is_a_draft_only_reviewers_and_signers_see(w):
-    review_on(w)
-    draft = produce(w)
+def test_with_review_the_bulletin_is_a_draft_only_reviewers_and_signers_see(w, draft):
     assert (draft.status, draft.document_seq, draft.document_number) == ("draft", None, "")
     assert json.loads(draft.snapshot)["draft"] is True
     assert "文件（草稿）关于全市" in pdf_text(draft)
@@ -242,9 +258,7 @@ def edit(client, w, text: str):
     return client.post(path, data={"requirements": text, "csrf_token": csrf_token(client, path)})
 
 
-def test_a_coordinator_rewords_the_requirements_and_the_change_is_recorded(w):
-    review_on(w)
-    draft = produce(w)
+def test_a_coordinator_rewords_the_requirements_and_the_change_is_recorded(w, draft):
     before = json.loads(draft.snapshot)["requirements"]
     old_pdf = draft.pdf_path
     coord = client_for(w, "coord")
@@ -303,9 +317,7 @@ def test_a_coordinator_rewords_the_requirements_and_the_change_is_recorded(w):
         ("\n".join(["一段。"] * 21), "下步工作要求最多20段，现有21段"),
     ],
 )
-def test_a_wording_that_cannot_be_printed_as_it_stands_is_refused_whole(w, text, message):
-    review_on(w)
-    draft = produce(w)
+def test_a_wording_that_cannot_be_printed_as_it_stands_is_refused_whole(w, draft, text, message):
     kept = (draft.snapshot, draft.pdf_path)
     response = edit(client_for(w, "coord"), w, text)
     assert response.status_code == 422
@@ -323,9 +335,7 @@ def sign(client, w, number: int = 6):
     return client.post(f"{base(w)}/{number}/sign", data={"csrf_token": csrf_token(client, path)})
 
 
-def test_a_leader_signs_the_draft_which_is_then_numbered_archived_and_told(w, runner):
-    review_on(w)
-    draft = produce(w)
+def test_a_leader_signs_the_draft_which_is_then_numbered_archived_and_told(w, draft, runner):
     coord = client_for(w, "coord")
     reworded = ["请各区抓紧。"] + json.loads(draft.snapshot)["requirements"][1:]
     assert edit(coord, w, "\n".join(reworded)).status_code == 302
@@ -384,10 +394,8 @@ def test_a_leader_signs_the_draft_which_is_then_numbered_archived_and_told(w, ru
     assert result.exit_code == 0, result.output
 
 
-def test_drafts_are_numbered_in_the_order_they_are_signed(w):
-    review_on(w)
-    produce(w)  # 第6期
-    produce(w, OCT_25)  # 第5期
+def test_drafts_are_numbered_in_the_order_they_are_signed(w, draft):
+    produce(w, OCT_25)  # 第5期, after 第6期 (the draft)
     deputy = client_for(w, "deputy")  # either leader signs
     assert sign(deputy, w, 6).status_code == 302
     assert sign(deputy, w, 5).status_code == 302
@@ -395,9 +403,7 @@ def test_drafts_are_numbered_in_the_order_they_are_signed(w):
     assert numbers == {6: "武组专〔2026〕1号", 5: "武组专〔2026〕2号"}
 
 
-def test_leaders_signing_at_once_sign_it_once(w):
-    review_on(w)
-    produce(w)
+def test_leaders_signing_at_once_sign_it_once(w, draft):
     clients = []
     for username in ("boss", "deputy", "boss", "deputy"):
         client = client_for(w, username)
@@ -420,9 +426,8 @@ def test_leaders_signing_at_once_sign_it_once(w):
 # ---- the reminder -----------------------------------------------------------------------
 
 
-def test_a_draft_left_unsigned_reminds_the_signers_once_a_day(w):
-    review_on(w)  # signed within 16 hours of the cut-off (the default)
-    produce(w)  # cut off 11-10 18:00: due 11-11 10:00
+def test_a_draft_left_unsigned_reminds_the_signers_once_a_day(w, draft):
+    # Signed within 16 hours of the cut-off (the default): 11-10 18:00, due 11-11 10:00.
     assert w.campaign.bulletin_sign_hours == 16
 
     def remind(moment) -> int:
@@ -446,11 +451,9 @@ def test_a_draft_left_unsigned_reminds_the_signers_once_a_day(w):
     assert remind((2026, 11, 13, 9, 0)) == 0  # signed: nobody is reminded
 
 
-def test_the_reminder_reaches_the_signers_only(w):
+def test_the_reminder_reaches_the_signers_only(w, draft):
     from notifications import dispatch
 
-    review_on(w)
-    produce(w)
     with at(2026, 11, 11, 10, 0):
         services.remind_unsigned(db.session, shanghai(2026, 11, 11, 10, 0))
         db.session.commit()
@@ -473,20 +476,16 @@ def test_the_reminder_reaches_the_signers_only(w):
     assert users == {w.coord.id, w.boss.id, w.deputy.id}
 
 
-def test_requirements_figures_come_from_the_snapshot(w):
+def test_requirements_figures_come_from_the_snapshot(w, draft):
     """The figures a coordinator may keep are those of the generated text (recomputed)."""
-    review_on(w)
-    draft = produce(w)
     data = json.loads(draft.snapshot)
     assert snapshot.requirements(data) == data["requirements"]
     assert services.figures_in("覆盖率５８.３%，还需组建12个") == ["58.3", "12"]
 
 
-def test_the_scheduler_reminds_on_its_round(w):
+def test_the_scheduler_reminds_on_its_round(w, draft):
     from campaign import scheduler
 
-    review_on(w)
-    produce(w)
     assert "bulletins.sign_reminders" in {job["id"] for job in scheduler.jobs(w.app)}
     with at(2026, 11, 11, 9, 0):
         assert scheduler.remind_unsigned_bulletins(w.app) == 0
@@ -498,11 +497,9 @@ def test_the_scheduler_reminds_on_its_round(w):
 # ---- the API ----------------------------------------------------------------------------
 
 
-def test_the_api_hides_drafts_and_signs_once(w):
+def test_the_api_hides_drafts_and_signs_once(w, draft):
     from campaign.core.accounts import issue_token
 
-    review_on(w)
-    produce(w)
     tokens = {
         name: issue_token(db.session, getattr(w, name)) for name in ("coord", "boss", "jiangan_op")
     }
@@ -541,9 +538,7 @@ def test_the_api_hides_drafts_and_signs_once(w):
     assert listed["document_number"] == "武组专〔2026〕1号"
 
 
-def test_a_wording_based_on_text_changed_meanwhile_is_refused_not_overwritten(w):
-    review_on(w)
-    draft = produce(w)
+def test_a_wording_based_on_text_changed_meanwhile_is_refused_not_overwritten(w, draft):
     path = f"{base(w)}/6/draft"
     forms = {}
     for username in ("coord", "admin"):  # both open the draft

@@ -46,7 +46,16 @@ from campaign.timeline import tasks
 from campaign.timeline.models import Deliverable, Task
 from notifications.models import Delivery, Event
 from tests import documents
-from tests.conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
+from tests.conftest import (
+    csrf_token,
+    loaded,
+    login,
+    make_campaign,
+    make_org,
+    make_unit,
+    make_user,
+    refs,
+)
 from tests.ledger.conftest import enterprise as row
 from tests.ledger.conftest import ledger_xlsx
 from tests.timeutil import at
@@ -188,10 +197,15 @@ def clock():
 
 
 @pytest.fixture
-def w(app, tmp_path):
+def w(app, tmp_path, built_once):
     """江岸区 (with 二七街道), its operator, a coordinator, campaign 2026; the ledger holds A
     (120 staff) and B (60 staff), approved as the base."""
     app.config["JOBS_IN_BACKGROUND"] = False
+    built = loaded(built_once("tests.security.double_submission.w", lambda: _build(app, tmp_path)))
+    return SimpleNamespace(app=app, **vars(built), storage=tmp_path / "storage")
+
+
+def _build(app, tmp_path) -> SimpleNamespace:
     jiangan = make_unit("jiangan", "江岸区")
     make_unit("erqi", "二七街道", kind=UnitKind.STREET, parent=jiangan, responsible=False)
     campaign = make_campaign(2026)
@@ -210,7 +224,9 @@ def w(app, tmp_path):
     ledger.submit_ledger(db.session, unit_ledger, op)
     ledger.approve_ledger(db.session, unit_ledger, coord)
     db.session.commit()
-    return w
+    return refs(
+        SimpleNamespace(campaign=campaign, cid=campaign.id, jiangan=jiangan, op=op, coord=coord)
+    )
 
 
 def previewed(w, rows: list[dict]) -> ImportBatch:

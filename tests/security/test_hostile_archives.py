@@ -34,10 +34,22 @@ UNTOUCHED = "未作任何恢复，当前数据库和上传文件保持原样"
 
 
 @pytest.fixture
-def live(app, runner, tmp_path):
+def live(app, runner, tmp_path, built_once):
     """A populated instance (three organizations, a closure with its document in storage)
     and a good backup of it; the live instance then gains a fourth organization, so a
     restore that went through would be seen."""
+    archive = tmp_path / "good.tar.gz"
+    archive.write_bytes(
+        built_once("tests.security.hostile_archives.live", lambda: _build(app, runner, tmp_path))
+    )
+    storage = Path(app.config["STORAGE_PATH"])
+    before = _state(storage)
+    db.session.remove()
+    return archive, storage, before
+
+
+def _build(app, runner, tmp_path) -> bytes:
+    """The instance above; the backup's bytes."""
     with at(2026, 11, 20, 10, 0):
         campaign = make_campaign()
         unit = make_unit("jiangan", "江岸区")
@@ -64,15 +76,12 @@ def live(app, runner, tmp_path):
             Path(app.config["STORAGE_PATH"]),
         )
         db.session.commit()
-        archive = tmp_path / "good.tar.gz"
+        archive = tmp_path / "built.tar.gz"
         result = runner.invoke(args=["backup", "create", "-o", str(archive)])
         assert result.exit_code == 0, result.output
         make_org(campaign, unit, name="丁公司", employees=10)
         db.session.commit()
-    storage = Path(app.config["STORAGE_PATH"])
-    before = _state(storage)
-    db.session.remove()
-    return archive, storage, before
+    return archive.read_bytes()
 
 
 def _state(storage: Path) -> dict:

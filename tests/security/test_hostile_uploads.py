@@ -13,6 +13,7 @@ import io
 import random
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -23,7 +24,7 @@ from campaign.core.extensions import db
 from campaign.half_monthly.models import UnitReport
 from campaign.timeline.models import Deliverable, Task, TaskSubmission
 from tests import documents
-from tests.conftest import csrf_token, login, make_two_districts, make_user
+from tests.conftest import csrf_token, loaded, login, make_two_districts, make_user, refs
 from tests.timeutil import at
 
 MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(48) + b"PE\x00\x00" + bytes(200)
@@ -108,7 +109,13 @@ TASK_ATTACKS = EVIDENCE_ATTACKS + OFFICE_ATTACKS
 
 
 @pytest.fixture
-def world(app):
+def world(app, built_once):
+    built = loaded(built_once("tests.security.hostile_uploads.world", lambda: _build(app)))
+    built.storage = Path(app.config["STORAGE_PATH"])
+    return built
+
+
+def _build(app) -> SimpleNamespace:
     with at(2026, 11, 20, 10, 0):
         built = make_two_districts()
         make_user("wuchang_op", "operator", built.wuchang)
@@ -124,10 +131,9 @@ def world(app):
             .join(Deliverable)
             .where(Task.unit_id == built.wuchang.id, Deliverable.code == "work_plan")
         )
-        built.storage = Path(app.config["STORAGE_PATH"])
         runner = app.test_cli_runner()
         built.token = runner.invoke(args=["users", "token", "wuchang_op"]).output.strip()
-    return built
+    return refs(built)
 
 
 def _page_client(app):

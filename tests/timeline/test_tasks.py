@@ -28,7 +28,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import csrf_token, login, make_campaign, make_org, make_unit, make_user
+from conftest import csrf_token, loaded, login, make_campaign, make_org, make_unit, make_user, refs
 from sqlalchemy import func, select
 
 from campaign.core.extensions import db
@@ -67,7 +67,11 @@ def utc_machine_zone():
 
 
 @pytest.fixture
-def world(app):
+def world(built_once):
+    return loaded(built_once("tests.timeline.tasks.world", _build_world))
+
+
+def _build_world() -> SimpleNamespace:
     jiangan = make_unit("jiangan", "江岸区")
     wuchang = make_unit("wuchang", "武昌区")
     mzj = make_unit("mzj", "市民政局", kind=UnitKind.DEPARTMENT)
@@ -79,16 +83,18 @@ def world(app):
     op_mzj = make_user("op_mzj", "operator", mzj)
     campaign = make_campaign(2026)
     db.session.commit()
-    return SimpleNamespace(
-        campaign=campaign,
-        jiangan=jiangan,
-        wuchang=wuchang,
-        mzj=mzj,
-        erqi=erqi,
-        coord=coord,
-        op_jiangan=op_jiangan,
-        op_wuchang=op_wuchang,
-        op_mzj=op_mzj,
+    return refs(
+        SimpleNamespace(
+            campaign=campaign,
+            jiangan=jiangan,
+            wuchang=wuchang,
+            mzj=mzj,
+            erqi=erqi,
+            coord=coord,
+            op_jiangan=op_jiangan,
+            op_wuchang=op_wuchang,
+            op_mzj=op_mzj,
+        )
     )
 
 
