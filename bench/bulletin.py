@@ -19,7 +19,7 @@ the warm-up (reported as "first", with the peak RSS after it), then --repeat tim
   chromium      headless Chromium (Debian's, through Playwright, launched once before the
                 rounds) prints the same HTML: a new page, set_content, page.pdf, close
   gather        reports.snapshot.build: the bulletin's data at the cut-off
-  html          reports.render.html(snapshot): template and charts
+  html          reports.render.html(snapshot): template, charts and the tables' column widths
   render.pdf    reports.render.pdf(html): checks + render + write
   attachment    reports.attachment.write(snapshot, snapshot.lists(...)): the xlsx, its
                 lists (closures, overdue items) read as rows and streamed into it
