@@ -383,27 +383,24 @@ class _Row:
 def refs(value: Any) -> Any:
     """``value`` as ``built_once`` keeps it: each row in it (also in a dict, list or tuple, or a
     SimpleNamespace) replaced by its class and primary key; ``loaded`` reads them again."""
-    if isinstance(value, Base):
-        return _Row(type(value), inspect(value).identity[0])
-    if isinstance(value, SimpleNamespace):
-        return SimpleNamespace(**refs(vars(value)))
-    if isinstance(value, dict):
-        return {k: refs(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(refs(v) for v in value)
-    return value
+    return _each(value, Base, lambda row: _Row(type(row), inspect(row).identity[0]))
 
 
 def loaded(value: Any) -> Any:
     """What ``refs`` kept, its rows read in the test's session."""
-    if isinstance(value, _Row):
-        return db.session.get(value.cls, value.key)
+    return _each(value, _Row, lambda kept: db.session.get(kept.cls, kept.key))
+
+
+def _each(value: Any, kind: type, change: Callable[[Any], Any]) -> Any:
+    """``value`` with ``change(v)`` for each ``v`` of ``kind`` in it, however nested."""
+    if isinstance(value, kind):
+        return change(value)
     if isinstance(value, SimpleNamespace):
-        return SimpleNamespace(**loaded(vars(value)))
+        return SimpleNamespace(**_each(vars(value), kind, change))
     if isinstance(value, dict):
-        return {k: loaded(v) for k, v in value.items()}
+        return {k: _each(v, kind, change) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(loaded(v) for v in value)
+        return type(value)(_each(v, kind, change) for v in value)
     return value
 
 
