@@ -4,7 +4,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -90,6 +90,12 @@ def login() -> ResponseReturnValue:
     elif request.method == "POST":
         status = 400
     return render_template("core/login.html", form=form), status
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """The tab's icon where a browser looks for it unasked (base.html names it too)."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.post("/logout")

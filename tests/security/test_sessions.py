@@ -5,6 +5,8 @@ A session cookie is signed, not stored: without a server-side check, a copy take
 logout (a shared computer, a proxy log, malware) keeps working until the key changes.
 """
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -148,3 +150,40 @@ def test_the_password_still_logs_in_after_logout(app, world):
     owner = logged_in(app)
     owner.post("/logout", data={"csrf_token": csrf_token(owner, f"/campaigns/{world}")})
     assert login(owner, "coord", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "path, status",
+    [("/favicon.ico", 200), ("/static/favicon.svg", 200), ("/no-such-page", 404), ("/login", 200)],
+)
+def test_an_answer_to_a_request_sent_before_the_login_cannot_undo_it(app, world, path, status):
+    """A browser asks for the tab's icon (and may ask for other pages) while the login form is
+    on its way. That request carries the cookie from before the login. Had its answer come
+    last and set the cookie, the browser would keep the older, anonymous session, and the
+    user would be sent back to the login page by his next click (seen in Chromium on a loaded
+    host). So an anonymous visitor's session is written only when it changes."""
+    browser = app.test_client()
+    csrf_token(browser)  # the login page, as the browser shows it
+    before = browser.get_cookie("session").value
+    assert login(browser, "coord").status_code == 302
+    after = browser.get_cookie("session").value
+
+    late = app.test_client()  # the same browser's earlier request, answered after the login
+    late.set_cookie("session", before)
+    with late.get(path) as answer:
+        assert answer.status_code == status
+        assert not [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert browser.get_cookie("session").value == after
+    assert browser.get(f"/campaigns/{world}").status_code == 200
+
+
+def test_every_page_names_the_tabs_icon_and_it_is_an_image(app, world):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    for link in re.findall(r'<link rel="(?:icon|apple-touch-icon)" href="([^"]+)"', page):
+        with client.get(link) as answer:
+            assert answer.status_code == 200, link
+            assert answer.mimetype.startswith("image/"), link
+    with client.get("/favicon.ico") as answer:
+        assert answer.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert len(re.findall(r'<link rel="(?:icon|apple-touch-icon)"', page)) == 3
