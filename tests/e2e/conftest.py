@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -39,6 +39,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 HERE = Path(__file__).parent
+
+# How long an expectation waits for the page (Playwright's default is 5 s). A page here answers
+# in well under a second, but on a two-core CI host the app, its database, Chromium and the
+# other test process share the cores; 15 s leaves room. Only a failing test waits that long.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):
