@@ -6,6 +6,7 @@ day so the pages' "today", countdown and current phase are predictable.
 ``browser_page`` is a Chromium page from Playwright.
 """
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from campaign import demo
 from campaign.core.extensions import db
+from campaign.demo import DEMO_PASSWORD
 
 # The day the demo is generated for and the pages are viewed on.
 DEMO_DAY = date(2026, 11, 22)
@@ -126,6 +128,18 @@ def serving(app: Flask) -> Iterator[str]:
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+def log_in(
+    page: Page, site: "str | LiveServer", username: str, password: str = DEMO_PASSWORD
+) -> None:
+    """Through the login form, as a user does. Returns once the browser is past the login
+    page, so that the test's next goto cannot cut the login's request short."""
+    page.goto(site + "/login" if isinstance(site, str) else site("/login"))
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page).not_to_have_url(re.compile(r"/login(\?|$)"))
 
 
 def csp_violations(page: Page) -> list[str]:

@@ -13,17 +13,11 @@ import subprocess
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import log_in
+
 pytestmark = pytest.mark.e2e
 
 TITLE_6 = "关于全市“两新”组织党组织集中组建“百日攻坚行动”工作进展情况的通报（第6期）"
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(live_server("/login"))
-    page.fill("#username", username)
-    page.fill("#password", "gongjian-demo")
-    page.click("button[type=submit]")
-    expect(page.locator("#countdown")).to_be_visible()
 
 
 def pdf_text(data: bytes, tmp_path) -> str:

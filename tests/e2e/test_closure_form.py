@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import documents
-from tests.e2e.test_closure_journey import log_in
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -10,18 +10,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import documents
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.e2e
 
 PDF = documents.pdf("批复")
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(live_server("/login"))
-    page.fill("#username", username)
-    page.fill("#password", "gongjian-demo")
-    page.click("button[type=submit]")
-    expect(page.locator("#countdown")).to_be_visible()
 
 
 def log_out(page: Page) -> None:

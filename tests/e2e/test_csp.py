@@ -10,9 +10,9 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from campaign.demo import DEMO_PASSWORD
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -20,14 +20,6 @@ ROLES = ["zhuanban", "lingdao", "admin", "jiangan_tianbao", "jiangan_fuze"]
 PAGES_PER_ROLE = 18
 # Files, not pages: the browser downloads or shows them, no policy question for the page.
 NOT_PAGES = re.compile(r"(\.(pdf|xlsx|json|csv|zip)$)|/attachment$|/document$|/logout$")
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 def kind_of(path: str) -> str:

@@ -12,16 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campaign.ledger.creditcode import check_character
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(live_server("/login"))
-    page.fill("#username", username)
-    page.fill("#password", "gongjian-demo")
-    page.click("button[type=submit]")
-    expect(page.locator("#countdown")).to_be_visible()
 
 
 def party_orgs_of(page: Page, unit: str) -> int:

@@ -27,10 +27,10 @@ from campaign.board.models import BoardItem, ItemState
 from campaign.core.extensions import db
 from campaign.core.models import Campaign, Unit, User
 from campaign.core.vocab import Target
-from campaign.demo import DEMO_PASSWORD
 from notifications import dispatch
 from reports import services as bulletins
 from tests import documents
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -58,14 +58,6 @@ MEASURE = """tap => {
   }
   return {width: document.scrollingElement.scrollWidth, window: window.innerWidth, short};
 }"""
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("button", name="菜单")).to_be_visible()
 
 
 def log_out(page: Page) -> None:

@@ -5,30 +5,18 @@ signal 需整改 with a note, and sees it so; a district operator gets 404.
 The demo's signals are computed first, as the scheduler's quality.detect job would.
 """
 
-import re
-
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from campaign.core.extensions import db
 from campaign.core.models import Campaign
-from campaign.demo import DEMO_PASSWORD
 from campaign.quality import services as quality
+from tests.e2e.conftest import log_in
 from tests.e2e.test_phone import MEASURE, TAP
 
 pytestmark = pytest.mark.e2e
 
 WIDTHS = {"desk": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(live_server("/login"))
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    # Past the login page (whose own h1 is visible at once): the next goto must not cut the
-    # login's request short.
-    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_a_coordinator_reads_and_judges_signals_on_a_desk_and_a_phone(live_server, browser_page):

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from campaign.core.extensions import db
 from tests.conftest import BACKENDS, PASSWORD
-from tests.e2e.conftest import csp_violations, serving
+from tests.e2e.conftest import csp_violations, log_in, serving
 from tests.home import world
 from tests.home.test_role_homes import add_bulletins
 
@@ -66,14 +66,6 @@ def browser(pairing, chromium):
     assert refused == []
 
 
-def log_in(page: Page, url: str, username: str) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("用户名", exact=True).fill(username)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.locator("#countdown")).to_be_visible()
-
-
 def fits(page: Page) -> None:
     """Nothing is wider than the window: no sideways scrolling."""
     width = page.evaluate("document.scrollingElement.scrollWidth")
@@ -106,7 +98,7 @@ def follow(page: Page, key: str) -> None:
 def test_operator_home_and_where_each_todo_leads(city, browser):
     url, w = city
     page = browser
-    log_in(page, url, "jiangan_op")
+    log_in(page, url, "jiangan_op", PASSWORD)
     expect(page).to_have_url(re.compile(r"/campaigns/1/home$"))
     home = page.url
     assert counts(page) == {
@@ -152,7 +144,7 @@ def test_operator_home_and_where_each_todo_leads(city, browser):
 def test_leader_home_lists_closures_to_verify_oldest_first(city, browser):
     url, w = city
     page = browser
-    log_in(page, url, "jiangan_leader")
+    log_in(page, url, "jiangan_leader", PASSWORD)
     assert counts(page) == {"awaiting": 2, "overdue": 2, "issues": 1}
     expect(page.locator("#my-rank")).to_contain_text("第3名")
     expect(page.locator("#my-rank")).to_contain_text("还需组建 2 个")
@@ -168,7 +160,7 @@ def test_leader_home_lists_closures_to_verify_oldest_first(city, browser):
 def test_coordinator_todo_and_urging_a_late_unit(city, browser):
     url, w = city
     page = browser
-    log_in(page, url, "coord")
+    log_in(page, url, "coord", PASSWORD)
     expect(page).to_have_url(re.compile(r"/campaigns/1$"))
     assert counts(page) == {"changes": 1, "spot": 1, "late": 2, "review": 3, "issues": 2}
     late = page.locator("#late-table tbody tr")
@@ -209,7 +201,7 @@ def test_a_district_raises_an_issue_the_coordinator_answers_another_district_can
 ):
     url, w = city
     page = browser
-    log_in(page, url, "jiangan_op")
+    log_in(page, url, "jiangan_op", PASSWORD)
     page.get_by_role("link", name="提出协调事项").click()
     page.get_by_label("事项类别").select_option(label="隶属关系争议")
     page.get_by_label("事项（一句话）").fill("江岸B与汉阳区争议隶属")
@@ -222,12 +214,12 @@ def test_a_district_raises_an_issue_the_coordinator_answers_another_district_can
     expect(page.locator("#todo-issues .count")).to_have_text("2")
     page.context.clear_cookies()
 
-    log_in(page, url, "wuchang_op")
+    log_in(page, url, "wuchang_op", PASSWORD)
     response = page.goto(issue_url)
     assert response is not None and response.status == 404
     page.context.clear_cookies()
 
-    log_in(page, url, "coord")
+    log_in(page, url, "coord", PASSWORD)
     expect(page.locator("#todo-issues .count")).to_have_text("3")
     page.goto(issue_url)
     page.get_by_label("答复意见").fill("按属地原则归江岸区管理")
@@ -236,7 +228,7 @@ def test_a_district_raises_an_issue_the_coordinator_answers_another_district_can
     fits(page)
     page.context.clear_cookies()
 
-    log_in(page, url, "jiangan_op")
+    log_in(page, url, "jiangan_op", PASSWORD)
     expect(page.locator("#todo-issues .count")).to_have_text("1")
     page.goto(issue_url)
     expect(page.locator("#issue-answer")).to_have_text("按属地原则归江岸区管理")
@@ -245,7 +237,7 @@ def test_a_district_raises_an_issue_the_coordinator_answers_another_district_can
 def test_leadership_view_on_a_phone(city, browser):
     url, w = city
     page = browser
-    log_in(page, url, "boss")
+    log_in(page, url, "boss", PASSWORD)
     expect(page).to_have_url(re.compile(r"/campaigns/1/home$"))
     expect(page.locator("#latest-bulletin")).to_contain_text("第6期 · 11月10日")
     expect(page.locator("#city-coverage .value")).to_have_text("33.3%")
