@@ -89,11 +89,14 @@ def _init_login(app: Flask) -> None:
     accounts.HASH_METHOD = app.config["PASSWORD_HASH_METHOD"]
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
-    # Flask-Login's "basic" protection only marks a session not fresh, which nothing here asks
-    # about (there is no fresh_login_required). But it marks it by rewriting an anonymous
-    # visitor's cookie on every first page, and a page asked for beside the login form (the
-    # tab's icon) then answered after the login overwrote the logged-in cookie. A session's
-    # security here is its server-side key (accounts.user_for_session), ended at logout.
+    # Flask-Login's "basic" protection only marks a session not fresh (nothing here asks: no
+    # fresh_login_required, no remember-me cookie, no permanent session, under which "basic"
+    # would act as "strong"). It marks it by writing the cookie again, for an anonymous
+    # visitor on his first request after the login form gave him its CSRF token. A request
+    # sent beside the login form and answered after the login (the tab's icon, a 404 page)
+    # then overwrote the logged-in cookie. A session's security here is its server-side key
+    # (accounts.user_for_session), ended at logout, password change or reset, and disabling.
+    # A SESSION_PROTECTION config key would override this; none is set.
     login_manager.session_protection = None
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"

@@ -133,13 +133,17 @@ def serving(app: Flask) -> Iterator[str]:
 def log_in(
     page: Page, site: "str | LiveServer", username: str, password: str = DEMO_PASSWORD
 ) -> None:
-    """Through the login form, as a user does. Returns once the browser is past the login
-    page, so that the test's next goto cannot cut the login's request short."""
+    """Through the login form, as a user does. Returns once the browser is past the login page
+    and the page it landed on (answered 200) has loaded, so that the test's next goto cannot
+    cut the login's request short and what the test reads next is there."""
     page.goto(site + "/login" if isinstance(site, str) else site("/login"))
     page.get_by_label("用户名", exact=True).fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
     expect(page).not_to_have_url(re.compile(r"/login(\?|$)"))
+    page.wait_for_load_state()
+    landed = page.evaluate("performance.getEntriesByType('navigation')[0].responseStatus")
+    assert landed == 200, f"{username} landed on {page.url} with HTTP {landed}"
 
 
 def csp_violations(page: Page) -> list[str]:

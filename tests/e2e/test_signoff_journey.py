@@ -13,20 +13,12 @@ import subprocess
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import csp_violations
+from tests.e2e.conftest import csp_violations, log_in
 
 pytestmark = pytest.mark.e2e
 
 WIDE, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
 REWORDED = "各区要对标对表、倒排工期，确保按期完成集中组建任务。"
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(live_server("/login"))
-    page.fill("#username", username)
-    page.fill("#password", "gongjian-demo")
-    page.click("button[type=submit]")
-    expect(page.locator("#countdown")).to_be_visible()
 
 
 def fits(page: Page, name: str) -> None:

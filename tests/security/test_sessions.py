@@ -156,24 +156,32 @@ def test_the_password_still_logs_in_after_logout(app, world):
     "path, status",
     [("/favicon.ico", 200), ("/static/favicon.svg", 200), ("/no-such-page", 404), ("/login", 200)],
 )
-def test_an_answer_to_a_request_sent_before_the_login_cannot_undo_it(app, world, path, status):
-    """A browser asks for the tab's icon (and may ask for other pages) while the login form is
-    on its way. That request carries the cookie from before the login. Had its answer come
-    last and set the cookie, the browser would keep the older, anonymous session, and the
-    user would be sent back to the login page by his next click (seen in Chromium on a loaded
-    host). So an anonymous visitor's session is written only when it changes."""
+def test_an_answer_to_a_public_request_sent_before_the_login_cannot_undo_it(
+    app, world, path, status
+):
+    """A browser asks for the tab's icon (and may ask for another public page) while the login
+    form is on its way. That request carries the cookie from before the login. Had its answer
+    come last and set the cookie, the browser would keep the older, anonymous session, and
+    the user would be sent back to the login page by his next click (seen in Chromium on a
+    loaded host: the icon was a 404 page then). So an anonymous visitor's cookie is written
+    only when his session changes.
+
+    Not covered, and left so: an anonymous request for a protected page answered after the
+    login still writes the cookie (its "请先登录。" message travels in it). A browser sends
+    one only when the user asked for that page before logging in, in another tab."""
     browser = app.test_client()
     csrf_token(browser)  # the login page, as the browser shows it
     before = browser.get_cookie("session").value
     assert login(browser, "coord").status_code == 302
-    after = browser.get_cookie("session").value
 
     late = app.test_client()  # the same browser's earlier request, answered after the login
     late.set_cookie("session", before)
     with late.get(path) as answer:
         assert answer.status_code == status
         assert not [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("session=")]
-    assert browser.get_cookie("session").value == after
+    # As the browser would: a cookie in the late answer replaces the one it has.
+    if late.get_cookie("session").value != before:
+        browser.set_cookie("session", late.get_cookie("session").value)
     assert browser.get(f"/campaigns/{world}").status_code == 200
 
 
