@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +27,9 @@ from app import create_app
 from campaign import demo
 from campaign.core.extensions import db
 from campaign.demo import DEMO_PASSWORD
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # The day the demo is generated for and the pages are viewed on.
 DEMO_DAY = date(2026, 11, 22)
@@ -113,11 +117,31 @@ def live_server(tmp_path, demo_database):
             yield LiveServer(app, url)
 
 
+def _closed_at_once(app: Flask) -> "WSGIApplication":
+    """``app`` with each answer read whole and closed before it is sent.
+
+    Werkzeug's server closes an answer after sending it, in a ``finally`` that first drains
+    the request's socket. When the browser has dropped the connection (a tab's icon or a
+    stylesheet given up as the page moves on), that drain raises and the close is skipped:
+    the open file of a static answer then surfaces as a ResourceWarning in whichever test
+    runs next. The answers here are small; reading them whole changes nothing a test sees."""
+
+    def wsgi(environ: "WSGIEnvironment", start_response: "StartResponse") -> list[bytes]:
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """``app`` served on a free port by a thread, for a browser to visit: its address.
     Stopped afterwards, its socket closed and its database connections let go."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_at_once(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
