@@ -94,12 +94,14 @@ def _init_login(app: Flask) -> None:
     # would act as "strong"). It marks it by writing the cookie again, for an anonymous
     # visitor on his first request after the login form gave him its CSRF token. A request
     # sent beside the login form and answered after the login (the tab's icon, a 404 page)
-    # then overwrote the logged-in cookie. A session's security here is its server-side key
+    # then overwrote the logged-in cookie. Now no answer to an anonymous request writes it
+    # unless his session changed. A session's security here is its server-side key
     # (accounts.user_for_session), ended at logout, password change or reset, and disabling.
     # A SESSION_PROTECTION config key would override this; none is set.
     login_manager.session_protection = None
-    login_manager.login_message = "请先登录。"
-    login_manager.login_message_category = "info"
+    # No message through the session either: the login page says "请先登录。" itself when it
+    # was sent a page to return to (core.login), so sending a visitor there writes no cookie.
+    login_manager.login_message = None
 
     @login_manager.user_loader
     def load_user(session_id: str):

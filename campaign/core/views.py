@@ -89,7 +89,10 @@ def login() -> ResponseReturnValue:
         status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("core/login.html", form=form), status
+    # Sent here by login_required (which adds where to return to): say why, on the page
+    # rather than through the session (see app._init_login).
+    asked = request.method == "GET" and bool(request.args.get("next"))
+    return render_template("core/login.html", form=form, asked=asked), status
 
 
 @bp.get("/favicon.ico")

@@ -154,21 +154,23 @@ def test_the_password_still_logs_in_after_logout(app, world):
 
 @pytest.mark.parametrize(
     "path, status",
-    [("/favicon.ico", 200), ("/static/favicon.svg", 200), ("/no-such-page", 404), ("/login", 200)],
+    [
+        ("/favicon.ico", 200),
+        ("/static/favicon.svg", 200),
+        ("/no-such-page", 404),
+        ("/login", 200),
+        ("/campaigns/{world}", 302),  # opened in another tab before the login
+        ("/api/v1/campaigns", 401),
+    ],
 )
-def test_an_answer_to_a_public_request_sent_before_the_login_cannot_undo_it(
-    app, world, path, status
-):
-    """A browser asks for the tab's icon (and may ask for another public page) while the login
-    form is on its way. That request carries the cookie from before the login. Had its answer
-    come last and set the cookie, the browser would keep the older, anonymous session, and
-    the user would be sent back to the login page by his next click (seen in Chromium on a
-    loaded host: the icon was a 404 page then). So an anonymous visitor's cookie is written
-    only when his session changes.
-
-    Not covered, and left so: an anonymous request for a protected page answered after the
-    login still writes the cookie (its "请先登录。" message travels in it). A browser sends
-    one only when the user asked for that page before logging in, in another tab."""
+def test_an_answer_to_a_request_sent_before_the_login_cannot_undo_it(app, world, path, status):
+    """A browser asks for the tab's icon (or a page open in another tab) while the login form
+    is on its way. That request carries the cookie from before the login. Had its answer come
+    last and set the cookie, the browser would keep the older, anonymous session, and the
+    user would be sent back to the login page by his next click (seen in Chromium on a loaded
+    host: the icon was a 404 page then). So an anonymous visitor's cookie is written only
+    when his session changes: not by session protection, not for "请先登录。"."""
+    path = path.format(world=world)
     browser = app.test_client()
     csrf_token(browser)  # the login page, as the browser shows it
     before = browser.get_cookie("session").value
@@ -183,6 +185,27 @@ def test_an_answer_to_a_public_request_sent_before_the_login_cannot_undo_it(
     if late.get_cookie("session").value != before:
         browser.set_cookie("session", late.get_cookie("session").value)
     assert browser.get(f"/campaigns/{world}").status_code == 200
+
+
+def test_the_login_page_says_why_a_visitor_was_sent_there(app, world):
+    """Said by the page itself (it was given a page to return to), not carried in the cookie."""
+    visitor = app.test_client()
+    sent = visitor.get(f"/campaigns/{world}")
+    assert sent.status_code == 302 and "Set-Cookie" not in sent.headers
+    page = visitor.get(sent.headers["Location"]).get_data(as_text=True)
+    assert '<div class="flash info">请先登录。</div>' in page
+    assert "请先登录" not in visitor.get("/login").get_data(as_text=True)  # came on his own
+    wrong = visitor.post(
+        sent.headers["Location"],
+        data={"username": "coord", "password": "wrong", "csrf_token": csrf_token(visitor)},
+    ).get_data(as_text=True)
+    assert "用户名或密码错误" in wrong and "请先登录" not in wrong
+    # The right password takes him back to the page he asked for.
+    answer = visitor.post(
+        sent.headers["Location"],
+        data={"username": "coord", "password": PASSWORD, "csrf_token": csrf_token(visitor)},
+    )
+    assert answer.headers["Location"] == f"/campaigns/{world}"
 
 
 def test_every_page_names_the_tabs_icon_and_it_is_an_image(app, world):
