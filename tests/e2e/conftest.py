@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -170,17 +170,28 @@ def log_in(
     assert landed == 200, f"{username} landed on {page.url} with HTTP {landed}"
 
 
-def csp_violations(page: Page) -> list[str]:
-    """What the browser refuses under the Content-Security-Policy on ``page``, as it goes
-    (Chromium reports each refusal on the console)."""
+@contextmanager
+def checked_page(browser: Browser, **options: Any) -> Iterator[Page]:
+    """A page in a browser context of its own (its cookies, storage, window and console;
+    ``options`` as for ``Browser.new_context``), closed afterwards.
+
+    Every journey doubles as a check of the Content-Security-Policy: a script, style or
+    handler the policy refused (a feature silently dead in the browser) fails it at the end.
+    """
+    context = browser.new_context(locale="zh-CN", **options)
     refused: list[str] = []
+    try:
+        page = context.new_page()
 
-    def seen(message):
-        if "Content Security Policy" in message.text:
-            refused.append(f"{page.url}: {message.text}")
+        def seen(message):  # Chromium reports each refusal on the console
+            if "Content Security Policy" in message.text:
+                refused.append(f"{page.url}: {message.text}")
 
-    page.on("console", seen)
-    return refused
+        page.on("console", seen)
+        yield page
+    finally:
+        context.close()
+    assert refused == [], "refused by the Content-Security-Policy"
 
 
 @pytest.fixture(scope="package")
@@ -198,16 +209,7 @@ def chromium() -> Iterator[Browser]:
 
 @pytest.fixture
 def browser_page(live_server, chromium) -> Iterator[Page]:
-    """A fresh Chromium page (its own context, so no cookies carry over between tests).
-
-    Every journey doubles as a check of the Content-Security-Policy: a script, style or
-    handler the policy refuses (a feature silently dead in the browser) fails the test.
-    """
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    refused = csp_violations(page)
-    try:
+    """A fresh Chromium page (its own context, so no cookies carry over between tests), checked
+    against the Content-Security-Policy (``checked_page``)."""
+    with checked_page(chromium, viewport={"width": 1280, "height": 900}) as page:
         yield page
-    finally:
-        context.close()
-    assert refused == [], "refused by the Content-Security-Policy"

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from campaign.core.extensions import db
 from tests.conftest import BACKENDS, PASSWORD
-from tests.e2e.conftest import csp_violations, log_in, serving
+from tests.e2e.conftest import checked_page, log_in, serving
 from tests.home import world
 from tests.home.test_role_homes import add_bulletins
 
@@ -57,13 +57,9 @@ def city(app, built_once):
 @pytest.fixture
 def browser(pairing, chromium):
     """A Chromium page at the width of the parameter; fails on anything the CSP refuses."""
-    context = chromium.new_context(locale="zh-CN", viewport=WIDTHS[pairing[0]])
-    page = context.new_page()
-    refused = csp_violations(page)
-    page.width = pairing[0]  # type: ignore[attr-defined]
-    yield page
-    context.close()
-    assert refused == []
+    with checked_page(chromium, viewport=WIDTHS[pairing[0]]) as page:
+        page.width = pairing[0]  # type: ignore[attr-defined]
+        yield page
 
 
 def fits(page: Page) -> None:

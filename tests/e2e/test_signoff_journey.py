@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import csp_violations, log_in
+from tests.e2e.conftest import checked_page, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -83,10 +83,7 @@ def test_coordinator_rewords_the_draft_and_the_leader_signs_it(
     # 李部长, in a browser of his own, signs it.
     browser = page.context.browser
     assert browser is not None
-    context = browser.new_context(locale="zh-CN", viewport=WIDE)
-    leader = context.new_page()
-    refused = csp_violations(leader)
-    try:
+    with checked_page(browser, viewport=WIDE) as leader:
         log_in(leader, live_server, "lingdao")
         leader.goto(live_server("/campaigns/1/bulletins/6/draft"))
         expect(leader.locator("#draft-requirements li").first).to_have_text(REWORDED)
@@ -100,9 +97,6 @@ def test_coordinator_rewords_the_draft_and_the_leader_signs_it(
         expect(signed).not_to_contain_text("待签发")
         expect(signed).to_contain_text("市委组织部 李部长 2026-11-22")
         fits(leader, "archive-signed")
-    finally:
-        context.close()
-    assert refused == []
 
     # The coordinator's archive shows the same; the PDF carries the number and the new text.
     page.goto(live_server("/campaigns/1/bulletins"))
